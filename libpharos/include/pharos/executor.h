@@ -1,0 +1,97 @@
+// Executors run the agent's and anchor's core work. The core never owns threads: it posts
+// tasks to an Executor it is given (DESIGN.md section 3, "Threads"), so a fleet simulator
+// can run many agents on a few threads. Tasks posted to one Strand run one at a time, in
+// order. ThreadPoolExecutor: named worker threads, delayed tasks, interruptible shutdown.
+// ManualExecutor: runs tasks only when a test calls runUntilIdle(); time comes from a
+// ManualClock.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pharos/clock.h"
+
+namespace pharos {
+
+using Task = std::function<void()>;
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual void post(Task task) = 0;
+  // Runs `task` after `delay`. Returns an id that cancel() accepts.
+  virtual uint64_t postDelayed(std::chrono::milliseconds delay, Task task) = 0;
+  virtual void cancel(uint64_t id) = 0;
+};
+
+// Serialises tasks on top of any executor: at most one task of a strand runs at a time.
+class Strand : public Executor, public std::enable_shared_from_this<Strand> {
+ public:
+  static std::shared_ptr<Strand> create(Executor& base);
+  void post(Task task) override;
+  uint64_t postDelayed(std::chrono::milliseconds delay, Task task) override;
+  void cancel(uint64_t id) override;
+
+ private:
+  explicit Strand(Executor& base) : base_(base) {}
+  void drain();
+
+  Executor& base_;
+  std::mutex mu_;
+  std::deque<Task> queue_;
+  bool running_ = false;
+};
+
+class ThreadPoolExecutor final : public Executor {
+ public:
+  ThreadPoolExecutor(std::string name, int threads);
+  ~ThreadPoolExecutor() override;
+  void post(Task task) override;
+  uint64_t postDelayed(std::chrono::milliseconds delay, Task task) override;
+  void cancel(uint64_t id) override;
+  // Stops accepting work, drops pending delayed tasks, joins the threads.
+  void shutdown();
+
+ private:
+  void run();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> ready_;
+  std::multimap<std::chrono::steady_clock::time_point, std::pair<uint64_t, Task>> timers_;
+  uint64_t next_id_ = 1;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+class ManualExecutor final : public Executor {
+ public:
+  explicit ManualExecutor(ManualClock& clock) : clock_(clock) {}
+  void post(Task task) override;
+  uint64_t postDelayed(std::chrono::milliseconds delay, Task task) override;
+  void cancel(uint64_t id) override;
+  // Runs ready tasks (and timers due at the clock's current time) until none is left.
+  // Returns the number of tasks run.
+  int runUntilIdle();
+  // Advances the clock by `by` in steps, running what becomes due.
+  int advance(std::chrono::milliseconds by);
+  size_t pendingTimers() const;
+
+ private:
+  ManualClock& clock_;
+  mutable std::mutex mu_;
+  std::deque<Task> ready_;
+  std::multimap<std::chrono::steady_clock::time_point, std::pair<uint64_t, Task>> timers_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace pharos

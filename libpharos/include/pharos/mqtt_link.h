@@ -1,0 +1,87 @@
+// The MQTT link every program uses: an interface over the broker so the anchor and agent
+// cores are testable with FakeBroker (fake_broker.h) and run for real over Paho (MQTT 5,
+// see paho_link.h). Callbacks arrive on the link's own I/O thread; owners hop to their
+// executor. publish/subscribe are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pharos/status.h"
+
+namespace pharos {
+
+struct MqttMessage {
+  std::string topic;
+  std::string payload;
+  int qos = 1;
+  bool retained = false;
+  // MQTT 5 request/response properties (empty when absent).
+  std::string response_topic;
+  std::string correlation_data;
+  // Broker-assigned or publisher-set user name is not visible in MQTT; the anchor learns
+  // the caller from the api/{user}/ topic, which the broker's ACL ties to the login.
+};
+
+struct TlsOptions {
+  std::string ca_file;      // verify the broker with this CA (empty: system trust store)
+  std::string cert_file;    // client certificate (optional)
+  std::string key_file;     // client key (optional)
+  bool insecure = false;    // skip hostname verification (tests only)
+};
+
+struct MqttOptions {
+  std::string url = "tcp://127.0.0.1:1883";  // tcp://, ssl://, mqtts://, ws://, wss://
+  std::string client_id;
+  std::string username;
+  std::string password;
+  std::chrono::seconds keep_alive{10};
+  bool clean_start = true;
+  std::optional<MqttMessage> will;  // retained last will, if any
+  std::optional<TlsOptions> tls;
+  // Reconnect backoff: doubles from min to max.
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{10'000};
+  // Give up the first connect after this long (connect() returns unavailable).
+  std::chrono::milliseconds connect_timeout{10'000};
+  // When false, connect() fails with unavailable at once if the broker cannot be reached
+  // and no automatic reconnect is tried (pharosctl); when true, the link keeps trying.
+  bool auto_reconnect = true;
+  size_t max_inflight = 1000;
+};
+
+class MqttLink {
+ public:
+  using MessageHandler = std::function<void(const MqttMessage&)>;
+  // Called with true after every (re)connect, false when the connection is lost.
+  using ConnectionHandler = std::function<void(bool connected)>;
+
+  virtual ~MqttLink() = default;
+
+  // Set handlers before connect().
+  virtual void onMessage(MessageHandler handler) = 0;
+  virtual void onConnection(ConnectionHandler handler) = 0;
+
+  // Connects (blocking up to connect_timeout). With auto_reconnect the link keeps
+  // reconnecting in the background after a later loss and restores subscriptions.
+  virtual Status connect() = 0;
+  // Clean disconnect: the broker does NOT publish the will. Publish a final status first.
+  virtual void disconnect() = 0;
+  virtual bool connected() const = 0;
+
+  // Queues a publish. Fails with unavailable when not connected (and not buffering).
+  virtual Status publish(const MqttMessage& message) = 0;
+  // Subscriptions are remembered and re-made after every reconnect.
+  virtual Status subscribe(const std::string& filter, int qos = 1) = 0;
+  virtual Status unsubscribe(const std::string& filter) = 0;
+};
+
+// Creates the Paho-backed link.
+std::unique_ptr<MqttLink> makePahoLink(MqttOptions options);
+
+}  // namespace pharos

@@ -1,0 +1,62 @@
+// Topic builders and the topic parser for the pharos/v1 tree (DESIGN.md section 2).
+// Call sites never concatenate topic strings: they call these. Builders assume their
+// arguments are valid identifiers (validate first with ids.h); the parser validates.
+// Pure functions, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "pharos/status.h"
+
+namespace pharos::topics {
+
+inline constexpr std::string_view kRoot = "pharos/v1";
+
+enum class NodeTopic { kStatus, kInfo, kState, kEvents, kMetrics, kHealth, kDesired, kSecrets };
+const char* nodeTopicName(NodeTopic kind);
+
+std::string node(std::string_view node, NodeTopic kind);
+std::string nodeCmd(std::string_view node, std::string_view command);
+std::string groupDesired(std::string_view group);
+std::string appRollout(std::string_view app);
+std::string anchorStatus();
+std::string apiRequest(std::string_view user, std::string_view operation);
+// replies/{user}/{suffix}; suffix may contain '/'.
+std::string replies(std::string_view user, std::string_view suffix);
+
+// Subscription filters.
+std::string allNodes(NodeTopic kind);  // pharos/v1/nodes/+/<kind>
+std::string allGroupsDesired();        // pharos/v1/groups/+/desired
+std::string allApiRequests();          // pharos/v1/api/+/+
+std::string allReplies(std::string_view user);  // pharos/v1/replies/<user>/#
+std::string allRollouts();             // pharos/v1/apps/+/rollout
+
+enum class Kind {
+  kNode,         // node + node_kind
+  kNodeCmd,      // node + name (command)
+  kGroupDesired, // group
+  kAppRollout,   // app
+  kAnchorStatus,
+  kApi,          // user + name (operation)
+  kReplies,      // user + name (rest of the topic after replies/{user}/)
+};
+
+struct Parsed {
+  Kind kind = Kind::kAnchorStatus;
+  NodeTopic node_kind = NodeTopic::kStatus;
+  std::string node;
+  std::string group;
+  std::string app;
+  std::string user;
+  std::string name;
+};
+
+// Parses a concrete topic (no wildcards). Unknown shapes, invalid identifiers and
+// operations that are not [a-z]+.[a-z]+ are invalid_argument.
+Result<Parsed> parse(std::string_view topic);
+
+// MQTT topic filter match ('+' and '#'), used by fakes and by the agent's router.
+bool matches(std::string_view filter, std::string_view topic);
+
+}  // namespace pharos::topics

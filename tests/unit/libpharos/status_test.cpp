@@ -1,0 +1,48 @@
+// Status / Result behaviour and the JSON adapter's field-naming errors.
+#include <doctest/doctest.h>
+
+#include "pharos/json.h"
+#include "pharos/status.h"
+
+using namespace pharos;
+
+TEST_CASE("codes round-trip through their wire names") {
+  for (auto code : {Code::kInvalidArgument, Code::kNotFound, Code::kAlreadyExists,
+                    Code::kConflict, Code::kTooLarge, Code::kUnavailable,
+                    Code::kPermissionDenied, Code::kInternal}) {
+    CHECK(codeFromName(codeName(code)) == code);
+  }
+  CHECK(codeFromName("nonsense") == Code::kInternal);
+}
+
+TEST_CASE("a Result holds a value or an error") {
+  Result<int> good = 3;
+  CHECK(good.isOk());
+  CHECK(*good == 3);
+  Result<int> bad = Status::notFound("node 'x'");
+  CHECK_FALSE(bad.isOk());
+  CHECK(bad.status().toString() == "not_found: node 'x'");
+}
+
+TEST_CASE("parseJson refuses oversized, deep and malformed text") {
+  CHECK(parseJson(std::string(100, ' '), 10).status().code() == Code::kTooLarge);
+  CHECK(parseJson(std::string(1000, '['), 4096, 64).status().code() == Code::kInvalidArgument);
+  CHECK_FALSE(parseJson("{\"a\":").isOk());
+  CHECK(parseJson("{\"a\":\"[[[[\"}", 4096, 2).isOk());
+}
+
+TEST_CASE("JsonReader names the field path of the first error") {
+  auto json = parseJson(R"({"v":1,"name":3,"n":"x"})");
+  REQUIRE(json.isOk());
+  JsonReader r(*json, "request");
+  r.version();
+  (void)r.str("name");
+  (void)r.i64("n");
+  CHECK(r.status().message() == "request.name: must be a string");
+  JsonReader missing(*json, "");
+  (void)missing.str("other");
+  CHECK(missing.status().message() == "other: is required");
+  JsonReader wrong_version(Json{{"v", 2}}, "");
+  wrong_version.version();
+  CHECK_FALSE(wrong_version.ok());
+}
