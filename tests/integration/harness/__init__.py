@@ -1,0 +1,1 @@
+"""Fixtures that start the real components integration tests talk to."""
