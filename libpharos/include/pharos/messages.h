@@ -1,0 +1,278 @@
+// Wire messages of the pharos/v1 topic tree (DESIGN.md section 2, docs/protocol.md,
+// schemas/*.schema.json): typed structs, `Json encode(const T&)` and decoders.
+//
+// Every decoder exists in four overloads: from a parsed `Json`, and from the raw MQTT
+// payload as `std::string_view`, `const std::string&` or `const char*` (the payload forms
+// parse with parseJson and enforce the message's size limit, kMaxPayloadBytes or
+// kMaxDocumentBytes). Decoders check `"v": 1`, ignore unknown fields, refuse wrong types,
+// missing required fields, invalid identifiers and unknown enum values, and every error
+// names the field path ("apps[2].compose: must be a string"). Encoders always write
+// `"v": 1` and produce documents the decoders accept.
+//
+// Pure functions on value types: thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pharos/json.h"
+#include "pharos/status.h"
+
+namespace pharos {
+
+// Size limits (bytes of the MQTT payload).
+inline constexpr size_t kMaxPayloadBytes = size_t{1} << 20;    // requests, events, status...
+inline constexpr size_t kMaxDocumentBytes = size_t{4} << 20;   // node state, desired docs, rollout
+inline constexpr size_t kMaxComposeBytes = size_t{512} << 10;  // one app's compose text
+inline constexpr int kMessageVersion = 1;
+
+// Declares the four decoder overloads of one message type (see the file comment).
+#define PHAROS_DECLARE_DECODER(Type, name)                                                         \
+  Result<Type> name(const Json& json);                                                             \
+  Result<Type> name(std::string_view payload);                                                     \
+  inline Result<Type> name(const std::string& payload) { return name(std::string_view(payload)); } \
+  inline Result<Type> name(const char* payload) { return name(std::string_view(payload)); }
+
+// ---- nodes/{node}/status (agent; will: broker) -------------------------------------------
+struct NodeStatus {
+  std::string state;  // Ready | NotReady
+  int64_t session = 0;
+  std::string reason;
+  int64_t ts = 0;  // Unix ms
+  bool operator==(const NodeStatus&) const = default;
+};
+Json encode(const NodeStatus& msg);
+PHAROS_DECLARE_DECODER(NodeStatus, decodeNodeStatus)
+
+// ---- nodes/{node}/info (agent) ---------------------------------------------------------------
+struct NodeInfo {
+  std::string agent_version;
+  std::string hostname;
+  std::string os;
+  std::string arch;
+  std::string kernel;
+  std::string docker_version;
+  std::string docker_api;
+  int cpus = 0;
+  int64_t memory_bytes = 0;
+  int64_t disk_bytes = 0;
+  std::vector<std::string> addresses;
+  std::string broker;  // the broker this agent connects to (URI or host:port)
+  std::map<std::string, std::string> labels;
+  int64_t ts = 0;
+  bool operator==(const NodeInfo&) const = default;
+};
+Json encode(const NodeInfo& msg);
+PHAROS_DECLARE_DECODER(NodeInfo, decodeNodeInfo)
+
+// ---- nodes/{node}/state (agent) --------------------------------------------------------------
+struct ServiceState {
+  std::string name;
+  std::string container_id;
+  std::string state;  // Docker's container state: created|running|restarting|exited|... ("" = none)
+  std::string health;  // healthy|unhealthy|starting|"" (no healthcheck)
+  int restart_count = 0;
+  int exit_code = 0;
+  std::string image;
+  std::string image_id;
+  bool operator==(const ServiceState&) const = default;
+};
+
+struct AppState {
+  std::string name;
+  int64_t revision = 0;
+  // Pending|Pulling|Starting|Running|Degraded|CrashLoop|Failed|Stopped|Removing
+  std::string phase;
+  std::string message;
+  std::vector<ServiceState> services;
+  bool operator==(const AppState&) const = default;
+};
+
+struct DocRef {
+  std::string source;  // "node" | "group:<name>" | "secrets"
+  std::string epoch;
+  int64_t generation = 0;
+  bool operator==(const DocRef&) const = default;
+};
+
+struct NodeState {
+  std::vector<DocRef> applied;
+  std::vector<AppState> apps;
+  int64_t ts = 0;
+  bool operator==(const NodeState&) const = default;
+};
+Json encode(const NodeState& msg);
+PHAROS_DECLARE_DECODER(NodeState, decodeNodeState)
+
+// ---- nodes/{node}/events (agent, not retained) ---------------------------------------------
+struct NodeEvent {
+  // container_died, container_restarted, container_recreated, image_pulled, image_pruned,
+  // app_applied, app_failed, app_removed, conflict, bad_document, crash_loop, state_file, ...
+  // Free form but [a-z0-9_]{1,64}.
+  std::string kind;
+  std::string app;      // "" when not about an app
+  std::string service;  // "" when not about a service
+  std::string reason;
+  std::string message;
+  int64_t ts = 0;
+  bool operator==(const NodeEvent&) const = default;
+};
+Json encode(const NodeEvent& msg);
+PHAROS_DECLARE_DECODER(NodeEvent, decodeNodeEvent)
+
+// ---- nodes/{node}/metrics (agent, QoS 0) ---------------------------------------------------
+struct ContainerMetrics {
+  std::string app;
+  std::string service;
+  std::string container_id;
+  double cpu_percent = 0;
+  int64_t mem_bytes = 0;
+  bool operator==(const ContainerMetrics&) const = default;
+};
+
+struct NodeMetrics {
+  double cpu_percent = 0;
+  int64_t mem_used = 0;
+  int64_t mem_total = 0;
+  int64_t disk_used = 0;
+  int64_t disk_total = 0;
+  double load1 = 0;
+  double load5 = 0;
+  double load15 = 0;
+  std::vector<ContainerMetrics> containers;
+  int64_t ts = 0;
+  bool operator==(const NodeMetrics&) const = default;
+};
+Json encode(const NodeMetrics& msg);
+PHAROS_DECLARE_DECODER(NodeMetrics, decodeNodeMetrics)
+
+// ---- nodes/{node}/health (anchor) ----------------------------------------------------------
+struct NodeHealth {
+  std::string state;  // Ready|NotReady|Unreachable|Pending
+  int64_t since = 0;  // Unix ms of the last transition
+  std::string reason;
+  int64_t session = 0;
+  bool operator==(const NodeHealth&) const = default;
+};
+Json encode(const NodeHealth& msg);
+PHAROS_DECLARE_DECODER(NodeHealth, decodeNodeHealth)
+
+// ---- nodes/{node}/desired and groups/{group}/desired (anchor) ------------------------------
+struct AppSpec {
+  std::string name;
+  int64_t revision = 0;           // >= 1
+  std::string compose;            // YAML text, at most kMaxComposeBytes
+  std::string state = "running";  // running|stopped|removed
+  std::map<std::string, std::string> variables;
+  int64_t restart = 0;           // bumped by app.restart
+  std::string volumes = "keep";  // keep|delete (meaningful with removed)
+  bool operator==(const AppSpec&) const = default;
+};
+
+struct DesiredDoc {
+  std::string epoch;
+  int64_t generation = 0;
+  std::map<std::string, std::string> labels;  // node documents only
+  std::vector<std::string> groups;            // node documents only
+  std::vector<AppSpec> apps;
+  bool operator==(const DesiredDoc&) const = default;
+};
+// Node document: {v, epoch, generation, labels, groups, apps}.
+Json encode(const DesiredDoc& msg);
+PHAROS_DECLARE_DECODER(DesiredDoc, decodeDesired)
+// Group document: {v, epoch, generation, apps}. encodeGroupDesired omits labels/groups;
+// decodeGroupDesired REFUSES a document that carries non-empty labels or groups (a group
+// document never names groups: nesting is resolved by the anchor into node documents).
+Json encodeGroupDesired(const DesiredDoc& msg);
+PHAROS_DECLARE_DECODER(DesiredDoc, decodeGroupDesired)
+
+// ---- nodes/{node}/secrets (anchor; only this node and the anchor can read it) -----------
+struct RegistryAuth {
+  std::string host;  // registry host[:port]
+  std::string username;
+  std::string password;
+  bool operator==(const RegistryAuth&) const = default;
+};
+
+struct SecretsDoc {
+  std::string epoch;
+  int64_t generation = 0;
+  std::map<std::string, std::string> variables;
+  std::vector<RegistryAuth> registries;
+  bool operator==(const SecretsDoc&) const = default;
+};
+Json encode(const SecretsDoc& msg);
+PHAROS_DECLARE_DECODER(SecretsDoc, decodeSecrets)
+
+// ---- apps/{app}/rollout (anchor) -----------------------------------------------------------
+struct RolloutNode {
+  std::string node;
+  std::string status;  // pending|applied|running|failed|notready
+  std::string message;
+  bool operator==(const RolloutNode&) const = default;
+};
+
+struct RolloutSummary {
+  std::string app;
+  std::string target_kind;  // node|group
+  std::string target;
+  int64_t revision = 0;
+  int total = 0;
+  int pending = 0;
+  int applied = 0;
+  int running = 0;
+  int failed = 0;
+  int notready = 0;
+  std::vector<RolloutNode> nodes;  // may hold fewer than `total` entries when truncated
+  bool truncated = false;
+  int64_t ts = 0;
+  bool operator==(const RolloutSummary&) const = default;
+};
+inline constexpr int kMaxRolloutNodes = 1000;  // nodes[] beyond this is truncated
+Json encode(const RolloutSummary& msg);
+PHAROS_DECLARE_DECODER(RolloutSummary, decodeRolloutSummary)
+
+// ---- anchor/status (anchor; will: broker) --------------------------------------------------
+struct AnchorStatus {
+  std::string state;  // online|offline
+  int64_t ts = 0;
+  bool operator==(const AnchorStatus&) const = default;
+};
+Json encode(const AnchorStatus& msg);
+PHAROS_DECLARE_DECODER(AnchorStatus, decodeAnchorStatus)
+
+// ---- API envelope: api/{user}/{operation} -> replies/{user}/... ------------------------------
+// A request body. MQTT 5 clients carry Response Topic / Correlation Data as properties; MQTT
+// 3.1.1 clients put "replyTo" and "correlation" in the body, decoded here. The caller prefers
+// the MQTT 5 properties when present.
+struct ApiRequest {
+  Json body;             // the whole request object (operation fields, "v", ...)
+  std::string reply_to;  // body.replyTo, "" when absent
+  Json correlation;      // body.correlation, null when absent
+  bool has_correlation = false;
+};
+// Checks size (kMaxPayloadBytes -> too_large), JSON object, "v": 1, replyTo type.
+PHAROS_DECLARE_DECODER(ApiRequest, decodeApiRequest)
+
+// Ok when `reply_to` is a concrete topic under pharos/v1/replies/{user}/ (permission_denied
+// for another user's replies, invalid_argument for anything else).
+Status checkReplyTo(std::string_view reply_to, std::string_view user);
+
+struct ApiResponse {
+  bool ok = false;
+  Json result;       // when ok
+  Status error;      // when !ok: code, message, path/line/column when set
+  Json correlation;  // echoed body correlation, null when absent
+  bool has_correlation = false;
+};
+// {"v":1,"ok":true,"result":…[,"correlation":…]}; correlation omitted when null.
+Json okResponse(const Json& result, const Json& correlation = Json());
+// {"v":1,"ok":false,"error":{"code","message","path"?,"line"?,"column"?}[,"correlation"]}.
+// An ok Status is turned into an "internal" error (a bug at the call site).
+Json errorResponse(const Status& status, const Json& correlation = Json());
+PHAROS_DECLARE_DECODER(ApiResponse, decodeApiResponse)
+
+}  // namespace pharos
