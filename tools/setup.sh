@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything Pharos needs to build, run and test on Debian 12, as root:
+# the Debian packages in tools/deps.txt and the web UI's pinned npm packages.
+# Idempotent: packages already installed are skipped, so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: run as root (it installs Debian packages with apt-get)" >&2
+  exit 2
+fi
+
+mapfile -t wanted < <(grep -vE '^\s*(#|$)' tools/deps.txt)
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The web UI's browser libraries, pinned in web-ui/package.json (never committed).
+if [ -f web-ui/package.json ]; then
+  if [ ! -d web-ui/node_modules ] || [ web-ui/package.json -nt web-ui/node_modules ]; then
+    command -v npm >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq npm >/dev/null; }
+    (cd web-ui && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
+    touch web-ui/node_modules
+  fi
+fi
+echo "setup: dependencies present"

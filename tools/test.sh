@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The test command: sets everything up and runs every test, as root on Debian 12.
+#   1. installs the Debian/npm dependencies (tools/setup.sh)
+#   2. checks formatting (clang-format 14)
+#   3. builds and runs the fuzz targets for a bounded time (FUZZ_SECONDS, default 10)
+#   4. builds the "ci" preset: warnings as errors + AddressSanitizer/UBSan
+#   5. starts a Docker Engine if none runs (stopped again at the end)
+#   6. runs every ctest suite: unit tests, schema contract, integration tests against a real
+#      Mosquitto and the real Docker Engine (each suite prints its time)
+# Options: --no-fuzz, --unit (unit tests only), -R REGEX (passed to ctest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+fuzz=1
+ctest_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-fuzz) fuzz=0 ;;
+    --unit) ctest_args+=(-L unit) ;;
+    -R) ctest_args+=(-R "$2"); shift ;;
+    *) echo "usage: tools/test.sh [--no-fuzz] [--unit] [-R REGEX]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+t0=$(date +%s)
+stage() { echo; echo "=== $1 ($(( $(date +%s) - t0 )) s elapsed)"; }
+
+stage "setup"
+tools/setup.sh
+
+stage "format check"
+tools/format-check.sh
+
+if [ $fuzz = 1 ]; then
+  stage "fuzz targets (${FUZZ_SECONDS:-10} s each)"
+  tools/fuzz.sh
+fi
+
+stage "build (preset ci: -Werror, ASan+UBSan)"
+tools/build.sh ci
+
+stage "docker engine"
+engine_dir=$root/build/ci/dockerd
+eval "$(tools/dockerd.sh start "$engine_dir" | grep '^DOCKER_HOST=')"
+export DOCKER_HOST
+trap 'tools/dockerd.sh stop "$engine_dir" >/dev/null 2>&1 || true' EXIT
+echo "docker engine at $DOCKER_HOST"
+
+stage "tests"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir build/ci --output-on-failure --timeout 900 "${ctest_args[@]}"
+echo "total test command time: $(( $(date +%s) - t0 )) s"
