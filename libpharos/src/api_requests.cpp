@@ -1,0 +1,408 @@
+// Typed request bodies of the management API and of the agent commands (see api.h).
+#include <functional>
+
+#include "messages_util.h"
+#include "pharos/api.h"
+#include "pharos/messages.h"
+
+namespace pharos {
+
+namespace {
+constexpr size_t kValueBytes = 64 << 10;
+constexpr size_t kCursorBytes = 256;
+
+Result<NameRequest> decodeName(const Json& body, IdKind kind) {
+  JsonReader r(body, "");
+  NameRequest out;
+  out.name = codec::id(r, "name", kind);
+  return codec::finish(r, std::move(out));
+}
+
+int limitField(JsonReader& r) {
+  return codec::i32In(r, "limit", 1, kMaxListLimit, kDefaultListLimit);
+}
+
+Target decodeTarget(JsonReader& r) {
+  Target out;
+  JsonReader t(r.object("target"), r.path("target"));
+  if (!r.ok()) return out;
+  bool has_node = t.has("node");
+  bool has_group = t.has("group");
+  if (has_node == has_group) {
+    r.fail(Status::invalidArgument(r.path("target") +
+                                   ": must name exactly one of {\"node\": …} or {\"group\": …}"));
+    return out;
+  }
+  out.kind = has_node ? Target::Kind::kNode : Target::Kind::kGroup;
+  out.name = has_node ? codec::id(t, "node", IdKind::kNode) : codec::id(t, "group", IdKind::kGroup);
+  if (!t.ok()) r.fail(t.status());
+  return out;
+}
+
+Json encodeTarget(const Target& t) { return Json{{targetKindName(t.kind), t.name}}; }
+
+Json withV(Json body) {
+  body["v"] = kMessageVersion;
+  return body;
+}
+
+void addList(Json& out, int limit, const std::string& cursor) {
+  out["limit"] = limit;
+  if (!cursor.empty()) out["cursor"] = cursor;
+}
+
+Result<GroupMembersRequest> decodeMembers(const Json& body) {
+  JsonReader r(body, "");
+  GroupMembersRequest out;
+  out.group = codec::id(r, "group", IdKind::kGroup);
+  out.nodes = codec::idArray(r, "nodes", IdKind::kNode, kMaxMembersPerCall, false);
+  out.groups = codec::idArray(r, "groups", IdKind::kGroup, kMaxMembersPerCall, false);
+  if (r.ok() && out.nodes.empty() && out.groups.empty()) {
+    r.fail(Status::invalidArgument("nodes: name at least one node or group"));
+  }
+  return codec::finish(r, std::move(out));
+}
+
+struct OpEntry {
+  std::string_view name;
+  bool read;
+  std::function<Status(const Json&)> validate;
+};
+
+template <typename T>
+std::function<Status(const Json&)> check(Result<T> (*fn)(const Json&)) {
+  return [fn](const Json& body) { return fn(body).status(); };
+}
+
+const std::vector<OpEntry>& opTable() {
+  static const std::vector<OpEntry> kTable = {
+      {ops::kNodeList, true, check(decodeNodeList)},
+      {ops::kNodeGet, true, check(decodeNodeGet)},
+      {ops::kNodeAdd, false, check(decodeNodeAdd)},
+      {ops::kNodeRemove, false, check(decodeNodeRemove)},
+      {ops::kNodeApprove, false, check(decodeNodeApprove)},
+      {ops::kNodeLabel, false, check(decodeNodeLabel)},
+      {ops::kGroupCreate, false, check(decodeGroupCreate)},
+      {ops::kGroupDelete, false, check(decodeGroupDelete)},
+      {ops::kGroupList, true, check(decodeGroupList)},
+      {ops::kGroupGet, true, check(decodeGroupGet)},
+      {ops::kGroupAdd, false, check(decodeGroupAdd)},
+      {ops::kGroupRemove, false, check(decodeGroupRemove)},
+      {ops::kAppDeploy, false, check(decodeAppDeploy)},
+      {ops::kAppRemove, false, check(decodeAppRemove)},
+      {ops::kAppStart, false, check(decodeAppStart)},
+      {ops::kAppStop, false, check(decodeAppStop)},
+      {ops::kAppRestart, false, check(decodeAppRestart)},
+      {ops::kAppList, true, check(decodeAppList)},
+      {ops::kAppGet, true, check(decodeAppGet)},
+      {ops::kAppHistory, true, check(decodeAppHistory)},
+      {ops::kAppRollback, false, check(decodeAppRollback)},
+      {ops::kRegistrySet, false, check(decodeRegistrySet)},
+      {ops::kEventsQuery, true, check(decodeEventsQuery)},
+  };
+  return kTable;
+}
+
+const OpEntry* findOp(std::string_view operation) {
+  for (const auto& e : opTable()) {
+    if (e.name == operation) return &e;
+  }
+  return nullptr;
+}
+}  // namespace
+
+const char* targetKindName(Target::Kind kind) {
+  return kind == Target::Kind::kNode ? "node" : "group";
+}
+
+const std::vector<std::string_view>& apiOperations() {
+  static const std::vector<std::string_view> kOps = [] {
+    std::vector<std::string_view> out;
+    for (const auto& e : opTable()) out.push_back(e.name);
+    return out;
+  }();
+  return kOps;
+}
+
+bool isKnownOperation(std::string_view operation) { return findOp(operation) != nullptr; }
+
+bool isReadOperation(std::string_view operation) {
+  const OpEntry* e = findOp(operation);
+  return e != nullptr && e->read;
+}
+
+Status validateRequest(std::string_view operation, const Json& body) {
+  const OpEntry* e = findOp(operation);
+  if (e == nullptr) {
+    return Status::invalidArgument("operation '" + std::string(operation.substr(0, 64)) +
+                                   "': unknown");
+  }
+  return e->validate(body);
+}
+
+// ---- name-only requests --------------------------------------------------------------------
+Json encode(const NameRequest& req) { return withV(Json{{"name", req.name}}); }
+Result<NameRequest> decodeNodeGet(const Json& b) { return decodeName(b, IdKind::kNode); }
+Result<NameRequest> decodeNodeApprove(const Json& b) { return decodeName(b, IdKind::kNode); }
+Result<NameRequest> decodeGroupGet(const Json& b) { return decodeName(b, IdKind::kGroup); }
+Result<NameRequest> decodeAppStart(const Json& b) { return decodeName(b, IdKind::kApp); }
+Result<NameRequest> decodeAppStop(const Json& b) { return decodeName(b, IdKind::kApp); }
+Result<NameRequest> decodeAppRestart(const Json& b) { return decodeName(b, IdKind::kApp); }
+Result<NameRequest> decodeAppGet(const Json& b) { return decodeName(b, IdKind::kApp); }
+Result<NameRequest> decodeAppHistory(const Json& b) { return decodeName(b, IdKind::kApp); }
+
+// ---- lists ---------------------------------------------------------------------------------
+Json encode(const ListRequest& req) {
+  Json out = Json::object();
+  addList(out, req.limit, req.cursor);
+  return withV(std::move(out));
+}
+
+Result<ListRequest> decodeGroupList(const Json& body) {
+  JsonReader r(body, "");
+  ListRequest out;
+  out.limit = limitField(r);
+  out.cursor = codec::boundedStr(r, "cursor", kCursorBytes, "");
+  return codec::finish(r, std::move(out));
+}
+
+Result<ListRequest> decodeAppList(const Json& body) { return decodeGroupList(body); }
+
+Json encode(const NodeListRequest& req) {
+  Json out = Json::object();
+  if (!req.label.empty()) out["label"] = req.label;
+  if (!req.group.empty()) out["group"] = req.group;
+  if (!req.health.empty()) out["health"] = req.health;
+  addList(out, req.limit, req.cursor);
+  return withV(std::move(out));
+}
+
+Result<NodeListRequest> decodeNodeList(const Json& body) {
+  JsonReader r(body, "");
+  NodeListRequest out;
+  out.label = r.str("label", "");
+  if (r.ok() && !out.label.empty()) {
+    std::string_view key = std::string_view(out.label).substr(0, out.label.find('='));
+    if (!isValidLabelKey(key) || out.label.size() > 1100) {
+      r.fail(Status::invalidArgument(
+          "label: must be \"key\" or \"key=value\" with key matching [a-z0-9][a-z0-9_.-]{0,62}"));
+    }
+  }
+  out.group = codec::optId(r, "group", IdKind::kGroup);
+  out.health = r.oneOf("health", {"Ready", "NotReady", "Unreachable", "Pending"}, "");
+  out.limit = limitField(r);
+  out.cursor = codec::boundedStr(r, "cursor", kCursorBytes, "");
+  return codec::finish(r, std::move(out));
+}
+
+// ---- nodes ---------------------------------------------------------------------------------
+Json encode(const NodeAddRequest& req) {
+  return withV(Json{{"name", req.name}, {"labels", codec::mapToJson(req.labels)}});
+}
+
+Result<NodeAddRequest> decodeNodeAdd(const Json& body) {
+  JsonReader r(body, "");
+  NodeAddRequest out;
+  out.name = codec::id(r, "name", IdKind::kNode);
+  out.labels = codec::stringMap(r, "labels", codec::MapKeys::kLabel, 1024);
+  return codec::finish(r, std::move(out));
+}
+
+Json encode(const NodeRemoveRequest& req) {
+  return withV(Json{{"name", req.name}, {"purge", req.purge}});
+}
+
+Result<NodeRemoveRequest> decodeNodeRemove(const Json& body) {
+  JsonReader r(body, "");
+  NodeRemoveRequest out;
+  out.name = codec::id(r, "name", IdKind::kNode);
+  out.purge = r.boolean("purge", false);
+  return codec::finish(r, std::move(out));
+}
+
+Json encode(const NodeLabelRequest& req) {
+  return withV(
+      Json{{"name", req.name}, {"set", codec::mapToJson(req.set)}, {"remove", req.remove}});
+}
+
+Result<NodeLabelRequest> decodeNodeLabel(const Json& body) {
+  JsonReader r(body, "");
+  NodeLabelRequest out;
+  out.name = codec::id(r, "name", IdKind::kNode);
+  out.set = codec::stringMap(r, "set", codec::MapKeys::kLabel, 1024);
+  out.remove = codec::strArray(r, "remove", 64, false);
+  for (size_t i = 0; r.ok() && i < out.remove.size(); ++i) {
+    if (!isValidLabelKey(out.remove[i])) {
+      r.fail(Status::invalidArgument("remove[" + std::to_string(i) +
+                                     "]: label keys must match [a-z0-9][a-z0-9_.-]{0,62}"));
+    }
+  }
+  if (r.ok() && out.set.empty() && out.remove.empty()) {
+    r.fail(Status::invalidArgument("set: name at least one label to set or remove"));
+  }
+  return codec::finish(r, std::move(out));
+}
+
+// ---- groups --------------------------------------------------------------------------------
+Json encode(const GroupCreateRequest& req) {
+  Json out{{"name", req.name}};
+  if (!req.parent.empty()) out["parent"] = req.parent;
+  return withV(std::move(out));
+}
+
+Result<GroupCreateRequest> decodeGroupCreate(const Json& body) {
+  JsonReader r(body, "");
+  GroupCreateRequest out;
+  out.name = codec::id(r, "name", IdKind::kGroup);
+  out.parent = codec::optId(r, "parent", IdKind::kGroup);
+  if (r.ok() && out.parent == out.name) {
+    r.fail(Status::invalidArgument("parent: a group cannot be its own parent"));
+  }
+  return codec::finish(r, std::move(out));
+}
+
+Json encode(const GroupDeleteRequest& req) {
+  return withV(Json{{"name", req.name}, {"force", req.force}});
+}
+
+Result<GroupDeleteRequest> decodeGroupDelete(const Json& body) {
+  JsonReader r(body, "");
+  GroupDeleteRequest out;
+  out.name = codec::id(r, "name", IdKind::kGroup);
+  out.force = r.boolean("force", false);
+  return codec::finish(r, std::move(out));
+}
+
+Json encode(const GroupMembersRequest& req) {
+  Json out{{"group", req.group}};
+  if (!req.nodes.empty()) out["nodes"] = req.nodes;
+  if (!req.groups.empty()) out["groups"] = req.groups;
+  return withV(std::move(out));
+}
+
+Result<GroupMembersRequest> decodeGroupAdd(const Json& body) { return decodeMembers(body); }
+Result<GroupMembersRequest> decodeGroupRemove(const Json& body) { return decodeMembers(body); }
+
+// ---- apps ----------------------------------------------------------------------------------
+Json encode(const AppDeployRequest& req) {
+  Json out{{"name", req.name}, {"target", encodeTarget(req.target)}, {"compose", req.compose}};
+  if (!req.variables.empty()) out["variables"] = codec::mapToJson(req.variables);
+  if (!req.secrets.empty()) out["secrets"] = codec::mapToJson(req.secrets);
+  return withV(std::move(out));
+}
+
+Result<AppDeployRequest> decodeAppDeploy(const Json& body) {
+  JsonReader r(body, "");
+  AppDeployRequest out;
+  out.name = codec::id(r, "name", IdKind::kApp);
+  out.target = decodeTarget(r);
+  out.compose = r.str("compose");
+  if (r.ok() && out.compose.size() > kMaxComposeBytes) {
+    return Status::tooLarge("compose: compose text is " + std::to_string(out.compose.size()) +
+                            " bytes, the limit is " + std::to_string(kMaxComposeBytes));
+  }
+  if (r.ok() && out.compose.empty()) r.fail(Status::invalidArgument("compose: must not be empty"));
+  out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
+  out.secrets = codec::stringMap(r, "secrets", codec::MapKeys::kVariable, kValueBytes);
+  return codec::finish(r, std::move(out));
+}
+
+Json encode(const AppRemoveRequest& req) {
+  return withV(Json{{"name", req.name}, {"volumes", req.volumes}});
+}
+
+Result<AppRemoveRequest> decodeAppRemove(const Json& body) {
+  JsonReader r(body, "");
+  AppRemoveRequest out;
+  out.name = codec::id(r, "name", IdKind::kApp);
+  out.volumes = r.oneOf("volumes", {"keep", "delete"}, "keep");
+  return codec::finish(r, std::move(out));
+}
+
+Json encode(const AppRollbackRequest& req) {
+  return withV(Json{{"name", req.name}, {"revision", req.revision}});
+}
+
+Result<AppRollbackRequest> decodeAppRollback(const Json& body) {
+  JsonReader r(body, "");
+  AppRollbackRequest out;
+  out.name = codec::id(r, "name", IdKind::kApp);
+  out.revision = codec::i64In(r, "revision", 1, INT64_MAX);
+  return codec::finish(r, std::move(out));
+}
+
+// ---- registry ------------------------------------------------------------------------------
+Json encode(const RegistrySetRequest& req) {
+  return withV(Json{{"host", req.host},
+                    {"username", req.username},
+                    {"password", req.password},
+                    {"target", encodeTarget(req.target)}});
+}
+
+Result<RegistrySetRequest> decodeRegistrySet(const Json& body) {
+  JsonReader r(body, "");
+  RegistrySetRequest out;
+  out.host = r.str("host");
+  if (r.ok() && !isValidRegistryHost(out.host)) {
+    r.fail(Status::invalidArgument("host: must be host[:port]"));
+  }
+  out.username = codec::boundedStr(r, "username", 1024);
+  out.password = codec::boundedStr(r, "password", kValueBytes);
+  out.target = decodeTarget(r);
+  return codec::finish(r, std::move(out));
+}
+
+// ---- events --------------------------------------------------------------------------------
+Json encode(const EventsQueryRequest& req) {
+  Json out = Json::object();
+  if (!req.node.empty()) out["node"] = req.node;
+  if (!req.app.empty()) out["app"] = req.app;
+  if (!req.kind.empty()) out["kind"] = req.kind;
+  if (req.since > 0) out["since"] = req.since;
+  out["limit"] = req.limit;
+  return withV(std::move(out));
+}
+
+Result<EventsQueryRequest> decodeEventsQuery(const Json& body) {
+  JsonReader r(body, "");
+  EventsQueryRequest out;
+  out.node = codec::optId(r, "node", IdKind::kNode);
+  out.app = codec::optId(r, "app", IdKind::kApp);
+  out.kind = codec::boundedStr(r, "kind", 64, "");
+  out.since = codec::i64In(r, "since", 0, INT64_MAX, 0);
+  out.limit = limitField(r);
+  return codec::finish(r, std::move(out));
+}
+
+// ---- agent commands ------------------------------------------------------------------------
+Json encode(const LogsCommand& req) {
+  Json out{{"app", req.app}, {"service", req.service}, {"tail", req.tail}};
+  if (req.since > 0) out["since"] = req.since;
+  return withV(std::move(out));
+}
+
+Result<LogsCommand> decodeLogsCommand(const Json& body) {
+  JsonReader r(body, "");
+  LogsCommand out;
+  out.app = codec::id(r, "app", IdKind::kApp);
+  out.service = codec::id(r, "service", IdKind::kService);
+  out.tail = codec::i32In(r, "tail", 1, 10000, 100);
+  out.since = codec::i64In(r, "since", 0, INT64_MAX, 0);
+  return codec::finish(r, std::move(out));
+}
+
+Json encode(const InspectCommand& req) {
+  Json out{{"app", req.app}};
+  if (!req.service.empty()) out["service"] = req.service;
+  return withV(std::move(out));
+}
+
+Result<InspectCommand> decodeInspectCommand(const Json& body) {
+  JsonReader r(body, "");
+  InspectCommand out;
+  out.app = codec::id(r, "app", IdKind::kApp);
+  out.service = codec::optId(r, "service", IdKind::kService);
+  return codec::finish(r, std::move(out));
+}
+
+}  // namespace pharos

@@ -1,0 +1,217 @@
+// Codecs of the documents the anchor publishes: node and group desired documents, node
+// secrets, app rollout summaries and the anchor's own status (see messages.h).
+#include <set>
+
+#include "messages_util.h"
+#include "pharos/api.h"
+#include "pharos/messages.h"
+
+namespace pharos {
+
+namespace {
+constexpr int64_t kMaxI64 = INT64_MAX;
+constexpr int kMaxI32 = INT32_MAX;
+constexpr size_t kValueBytes = 64 << 10;  // one variable / label value
+
+Json encodeApp(const AppSpec& a) {
+  return Json{{"name", a.name},
+              {"revision", a.revision},
+              {"compose", a.compose},
+              {"state", a.state},
+              {"variables", codec::mapToJson(a.variables)},
+              {"restart", a.restart},
+              {"volumes", a.volumes}};
+}
+
+Status decodeApp(const Json& json, const std::string& path, AppSpec& out) {
+  JsonReader r(json, path);
+  out.name = codec::id(r, "name", IdKind::kApp);
+  out.revision = codec::i64In(r, "revision", 1, kMaxI64);
+  out.state = r.oneOf("state", {"running", "stopped", "removed"}, "running");
+  // A tombstone may omit its compose text.
+  if (r.ok() && out.state == "removed") {
+    out.compose = r.str("compose", "");
+  } else {
+    out.compose = r.str("compose");
+  }
+  if (r.ok() && out.compose.size() > kMaxComposeBytes) {
+    return Status::tooLarge(r.path("compose") + ": compose text is " +
+                            std::to_string(out.compose.size()) + " bytes, the limit is " +
+                            std::to_string(kMaxComposeBytes));
+  }
+  out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
+  out.restart = codec::i64In(r, "restart", 0, kMaxI64, 0);
+  out.volumes = r.oneOf("volumes", {"keep", "delete"}, "keep");
+  return r.status();
+}
+
+// Shared by node and group documents; `node_doc` false refuses labels/groups.
+Result<DesiredDoc> decodeDoc(const Json& json, bool node_doc) {
+  JsonReader r(json, "");
+  r.version();
+  DesiredDoc out;
+  out.epoch = codec::epoch(r, "epoch");
+  out.generation = codec::i64In(r, "generation", 0, kMaxI64);
+  if (node_doc) {
+    out.labels = codec::stringMap(r, "labels", codec::MapKeys::kLabel, 1024);
+    out.groups = codec::idArray(r, "groups", IdKind::kGroup, 100000, false);
+  } else {
+    if (!r.objectOr("labels").empty()) {
+      r.fail(Status::invalidArgument("labels: a group document carries no labels"));
+    }
+    if (!r.arrayOr("groups").empty()) {
+      r.fail(Status::invalidArgument("groups: a group document carries no groups"));
+    }
+  }
+  const Json& apps = r.array("apps");
+  if (!r.ok()) return r.status();
+  out.apps.resize(apps.size());
+  std::set<std::string> names;
+  for (size_t i = 0; i < apps.size(); ++i) {
+    std::string path = codec::indexPath(r, "apps", i);
+    PHAROS_RETURN_IF_ERROR(decodeApp(apps[i], path, out.apps[i]));
+    if (!names.insert(out.apps[i].name).second) {
+      return Status::invalidArgument(path + ".name: duplicate app '" + out.apps[i].name + "'");
+    }
+  }
+  return out;
+}
+
+Json encodeDoc(const DesiredDoc& msg, bool node_doc) {
+  Json out = codec::versioned();
+  out["epoch"] = msg.epoch;
+  out["generation"] = msg.generation;
+  if (node_doc) {
+    out["labels"] = codec::mapToJson(msg.labels);
+    out["groups"] = msg.groups;
+  }
+  Json apps = Json::array();
+  for (const auto& a : msg.apps) apps.push_back(encodeApp(a));
+  out["apps"] = std::move(apps);
+  return out;
+}
+}  // namespace
+
+// ---- desired -----------------------------------------------------------------------------
+Json encode(const DesiredDoc& msg) { return encodeDoc(msg, true); }
+Json encodeGroupDesired(const DesiredDoc& msg) { return encodeDoc(msg, false); }
+Result<DesiredDoc> decodeDesired(const Json& json) { return decodeDoc(json, true); }
+Result<DesiredDoc> decodeGroupDesired(const Json& json) { return decodeDoc(json, false); }
+PHAROS_DEFINE_PAYLOAD_DECODER(DesiredDoc, decodeDesired, kMaxDocumentBytes)
+PHAROS_DEFINE_PAYLOAD_DECODER(DesiredDoc, decodeGroupDesired, kMaxDocumentBytes)
+
+// ---- secrets -----------------------------------------------------------------------------
+Json encode(const SecretsDoc& msg) {
+  Json out = codec::versioned();
+  out["epoch"] = msg.epoch;
+  out["generation"] = msg.generation;
+  out["variables"] = codec::mapToJson(msg.variables);
+  Json registries = Json::array();
+  for (const auto& reg : msg.registries) {
+    registries.push_back(
+        Json{{"host", reg.host}, {"username", reg.username}, {"password", reg.password}});
+  }
+  out["registries"] = std::move(registries);
+  return out;
+}
+
+Result<SecretsDoc> decodeSecrets(const Json& json) {
+  JsonReader r(json, "");
+  r.version();
+  SecretsDoc out;
+  out.epoch = codec::epoch(r, "epoch");
+  out.generation = codec::i64In(r, "generation", 0, kMaxI64);
+  out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
+  const Json& registries = r.arrayOr("registries");
+  if (!r.ok()) return r.status();
+  for (size_t i = 0; i < registries.size(); ++i) {
+    JsonReader g(registries[i], codec::indexPath(r, "registries", i));
+    RegistryAuth reg;
+    reg.host = g.str("host");
+    if (g.ok() && !isValidRegistryHost(reg.host)) {
+      g.fail(Status::invalidArgument(g.path("host") + ": must be host[:port]"));
+    }
+    reg.username = codec::boundedStr(g, "username", 1024);
+    reg.password = codec::boundedStr(g, "password", kValueBytes);
+    if (!g.ok()) return g.status();
+    out.registries.push_back(std::move(reg));
+  }
+  return out;
+}
+PHAROS_DEFINE_PAYLOAD_DECODER(SecretsDoc, decodeSecrets, kMaxDocumentBytes)
+
+// ---- rollout -----------------------------------------------------------------------------
+Json encode(const RolloutSummary& msg) {
+  Json out = codec::versioned();
+  out["app"] = msg.app;
+  out["target_kind"] = msg.target_kind;
+  out["target"] = msg.target;
+  out["revision"] = msg.revision;
+  out["total"] = msg.total;
+  out["pending"] = msg.pending;
+  out["applied"] = msg.applied;
+  out["running"] = msg.running;
+  out["failed"] = msg.failed;
+  out["notready"] = msg.notready;
+  Json nodes = Json::array();
+  for (const auto& n : msg.nodes) {
+    nodes.push_back(Json{{"node", n.node}, {"status", n.status}, {"message", n.message}});
+  }
+  out["nodes"] = std::move(nodes);
+  out["truncated"] = msg.truncated;
+  out["ts"] = msg.ts;
+  return out;
+}
+
+Result<RolloutSummary> decodeRolloutSummary(const Json& json) {
+  JsonReader r(json, "");
+  r.version();
+  RolloutSummary out;
+  out.app = codec::id(r, "app", IdKind::kApp);
+  out.target_kind = r.oneOf("target_kind", {"node", "group"});
+  if (r.ok()) {
+    out.target = codec::id(r, "target", out.target_kind == "node" ? IdKind::kNode : IdKind::kGroup);
+  }
+  out.revision = codec::i64In(r, "revision", 0, kMaxI64);
+  out.total = codec::i32In(r, "total", 0, kMaxI32);
+  out.pending = codec::i32In(r, "pending", 0, kMaxI32);
+  out.applied = codec::i32In(r, "applied", 0, kMaxI32);
+  out.running = codec::i32In(r, "running", 0, kMaxI32);
+  out.failed = codec::i32In(r, "failed", 0, kMaxI32);
+  out.notready = codec::i32In(r, "notready", 0, kMaxI32);
+  const Json& nodes = r.arrayOr("nodes");
+  out.truncated = r.boolean("truncated", false);
+  out.ts = codec::i64In(r, "ts", 0, kMaxI64);
+  if (!r.ok()) return r.status();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    JsonReader n(nodes[i], codec::indexPath(r, "nodes", i));
+    RolloutNode node;
+    node.node = codec::id(n, "node", IdKind::kNode);
+    node.status = n.oneOf("status", {"pending", "applied", "running", "failed", "notready"});
+    node.message = codec::boundedStr(n, "message", kValueBytes, "");
+    if (!n.ok()) return n.status();
+    out.nodes.push_back(std::move(node));
+  }
+  return out;
+}
+PHAROS_DEFINE_PAYLOAD_DECODER(RolloutSummary, decodeRolloutSummary, kMaxDocumentBytes)
+
+// ---- anchor status -----------------------------------------------------------------------
+Json encode(const AnchorStatus& msg) {
+  Json out = codec::versioned();
+  out["state"] = msg.state;
+  out["ts"] = msg.ts;
+  return out;
+}
+
+Result<AnchorStatus> decodeAnchorStatus(const Json& json) {
+  JsonReader r(json, "");
+  r.version();
+  AnchorStatus out;
+  out.state = r.oneOf("state", {"online", "offline"});
+  out.ts = codec::i64In(r, "ts", 0, kMaxI64);
+  return codec::finish(r, std::move(out));
+}
+PHAROS_DEFINE_PAYLOAD_DECODER(AnchorStatus, decodeAnchorStatus, kMaxPayloadBytes)
+
+}  // namespace pharos
