@@ -1,0 +1,188 @@
+#!/bin/sh
+# Dev/test Docker Engine: use the machine's engine when one answers, else run our own.
+#
+#   tools/dockerd.sh start  <state-dir>   prints DOCKER_HOST=unix://... on stdout
+#   tools/dockerd.sh stop   <state-dir>   stops the engine only if this script started it
+#   tools/dockerd.sh status <state-dir>   prints DOCKER_HOST=... and exits 0 when one answers
+#
+# An engine already answering on $DOCKER_HOST (unix://) or /var/run/docker.sock is used as
+# is. Otherwise dockerd runs with its own data root, exec root and socket under <state-dir>
+# (it starts its own managed containerd), --iptables=false, the cgroupfs driver (PID 1 is
+# not systemd) and the default storage driver (overlay2); if that driver cannot start, it
+# retries with vfs. Start and stop hold a lock on <state-dir>/lock, so concurrent callers
+# share one engine. Progress goes to stderr; the log is <state-dir>/dockerd.log.
+set -eu
+
+usage() {
+  echo "usage: $0 start|stop|status <state-dir>" >&2
+  exit 2
+}
+[ $# -eq 2 ] || usage
+cmd=$1
+mkdir -p "$2"
+state=$(cd "$2" && pwd)
+sock="$state/docker.sock"
+pidfile="$state/dockerd.pid"
+marker="$state/started-by-dockerd-sh"
+log="$state/dockerd.log"
+start_timeout=${PHAROS_DOCKERD_START_TIMEOUT:-60}
+
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+# answers <socket>: the engine on that socket replies OK to /_ping.
+answers() {
+  [ -S "$1" ] || return 1
+  [ "$(curl -s --max-time 3 --unix-socket "$1" http://localhost/_ping 2>/dev/null)" = "OK" ]
+}
+
+# existing_host: an engine not managed by this state dir that already answers.
+existing_host() {
+  case "${DOCKER_HOST:-}" in
+    unix://*)
+      p=${DOCKER_HOST#unix://}
+      if [ "$p" != "$sock" ] && answers "$p"; then
+        echo "unix://$p"
+        return 0
+      fi
+      ;;
+  esac
+  if answers /var/run/docker.sock; then
+    echo "unix:///var/run/docker.sock"
+    return 0
+  fi
+  return 1
+}
+
+pid_alive() {
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+# launch <extra dockerd args...>: starts dockerd in the background, waits until it answers.
+launch() {
+  rm -f "$sock" "$pidfile"
+  echo "--- $(date -u +%FT%TZ) dockerd $*" >>"$log"
+  setsid dockerd \
+    --iptables=false \
+    --exec-opt native.cgroupdriver=cgroupfs \
+    --data-root "$state/data" \
+    --exec-root "$state/exec" \
+    --pidfile "$pidfile" \
+    -H "unix://$sock" \
+    "$@" </dev/null >>"$log" 2>&1 9>&- &
+  dpid=$!
+  i=0
+  while [ $i -lt $((start_timeout * 5)) ]; do
+    if answers "$sock"; then
+      return 0
+    fi
+    if ! kill -0 "$dpid" 2>/dev/null; then
+      echo "dockerd exited during start-up (see $log)" >&2
+      return 1
+    fi
+    sleep 0.2
+    i=$((i + 1))
+  done
+  echo "dockerd did not answer within ${start_timeout}s (see $log); stopping it" >&2
+  kill -TERM "$dpid" 2>/dev/null || true
+  return 1
+}
+
+do_start() {
+  if host=$(existing_host); then
+    echo "using the running engine at $host" >&2
+    echo "DOCKER_HOST=$host"
+    return 0
+  fi
+  if answers "$sock"; then
+    echo "DOCKER_HOST=unix://$sock"
+    return 0
+  fi
+  if pid_alive; then
+    echo "dockerd (pid $(cat "$pidfile")) runs but does not answer; waiting" >&2
+    i=0
+    while [ $i -lt $((start_timeout * 5)) ]; do
+      if answers "$sock"; then
+        echo "DOCKER_HOST=unix://$sock"
+        return 0
+      fi
+      sleep 0.2
+      i=$((i + 1))
+    done
+    echo "dockerd (pid $(cat "$pidfile")) does not answer on $sock" >&2
+    return 1
+  fi
+  command -v dockerd >/dev/null || {
+    echo "dockerd not installed (Debian package docker.io)" >&2
+    return 1
+  }
+  if [ ${#sock} -gt 100 ]; then
+    echo "state dir path too long for a unix socket: $sock" >&2
+    return 1
+  fi
+  mkdir -p "$state/data" "$state/exec"
+  driver_file="$state/storage-driver"
+  if [ -f "$driver_file" ]; then
+    set -- --storage-driver "$(cat "$driver_file")"
+  else
+    set --
+  fi
+  if ! launch "$@"; then
+    if [ $# -eq 0 ] && grep -qiE "graphdriver|overlay|storage.driver" "$log"; then
+      echo "default storage driver failed; retrying with vfs" >&2
+      sleep 1
+      launch --storage-driver vfs
+      echo vfs >"$driver_file"
+    else
+      return 1
+    fi
+  fi
+  touch "$marker"
+  echo "dockerd started (pid $(cat "$pidfile")), log $log" >&2
+  echo "DOCKER_HOST=unix://$sock"
+}
+
+do_stop() {
+  if [ ! -f "$marker" ]; then
+    echo "no engine started by this script in $state; nothing to stop" >&2
+    return 0
+  fi
+  if pid_alive; then
+    pid=$(cat "$pidfile")
+    kill -TERM "$pid"
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do
+      sleep 0.2
+      i=$((i + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "dockerd (pid $pid) ignored SIGTERM for 30s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$marker" "$pidfile"
+  echo "dockerd stopped" >&2
+}
+
+do_status() {
+  if host=$(existing_host); then
+    echo "DOCKER_HOST=$host"
+    return 0
+  fi
+  if answers "$sock"; then
+    echo "DOCKER_HOST=unix://$sock"
+    return 0
+  fi
+  echo "no engine answers" >&2
+  return 1
+}
+
+case "$cmd" in
+  start | stop)
+    exec 9>"$state/lock"
+    flock 9
+    "do_$cmd"
+    ;;
+  status) do_status ;;
+  *) usage ;;
+esac
