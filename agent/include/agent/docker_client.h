@@ -240,8 +240,16 @@ class DockerClient {
   virtual Result<std::vector<NetworkInfo>> listNetworks(
       const std::vector<std::string>& label_filters) = 0;
   virtual Result<NetworkInfo> inspectNetwork(const std::string& id_or_name) = 0;
+  // POST /networks/{network}/connect with an EndpointConfig body (Aliases, IPAMConfig, ...);
+  // an empty object for none.
   virtual Status connectNetwork(const std::string& network, const std::string& container,
-                                const std::vector<std::string>& aliases = {}) = 0;
+                                const Json& endpoint_config) = 0;
+  Status connectNetworkWithAliases(const std::string& network, const std::string& container,
+                                   const std::vector<std::string>& aliases) {
+    Json endpoint = Json::object();
+    if (!aliases.empty()) endpoint["Aliases"] = aliases;
+    return connectNetwork(network, container, endpoint);
+  }
   virtual Status disconnectNetwork(const std::string& network, const std::string& container,
                                    bool force = false) = 0;
 
