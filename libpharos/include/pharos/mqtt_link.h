@@ -1,7 +1,8 @@
 // The MQTT link every program uses: an interface over the broker so the anchor and agent
 // cores are testable with FakeBroker (fake_broker.h) and run for real over Paho (MQTT 5,
-// see paho_link.h). Callbacks arrive on the link's own I/O thread; owners hop to their
-// executor. publish/subscribe are thread-safe.
+// src/paho_link.cpp). Callbacks arrive on the link's own I/O thread; owners hop to their
+// executor. Every method is thread-safe; connect()/disconnect() and a blocking subscribe()
+// must not be called from inside a callback (subscribe() from a callback does not wait).
 #pragma once
 
 #include <chrono>
@@ -42,7 +43,8 @@ struct MqttOptions {
   std::string password;
   std::chrono::seconds keep_alive{10};
   bool clean_start = true;
-  std::optional<MqttMessage> will;  // retained last will, if any
+  // Last will, if any; always published retained (topic, payload and qos are used).
+  std::optional<MqttMessage> will;
   std::optional<TlsOptions> tls;
   // Reconnect backoff: doubles from min to max.
   std::chrono::milliseconds reconnect_min{100};
@@ -67,8 +69,11 @@ class MqttLink {
   virtual void onMessage(MessageHandler handler) = 0;
   virtual void onConnection(ConnectionHandler handler) = 0;
 
-  // Connects (blocking up to connect_timeout). With auto_reconnect the link keeps
-  // reconnecting in the background after a later loss and restores subscriptions.
+  // Makes one connection attempt (blocking at most connect_timeout) and returns its result:
+  // unavailable when the broker cannot be reached, permission_denied when it refuses the
+  // credentials or client id, invalid_argument for a bad URL. With auto_reconnect the link
+  // then keeps (re)connecting in the background with backoff — also after a failed first
+  // attempt — and restores every subscription after each reconnect.
   virtual Status connect() = 0;
   // Clean disconnect: the broker does NOT publish the will. Publish a final status first.
   virtual void disconnect() = 0;
@@ -76,7 +81,9 @@ class MqttLink {
 
   // Queues a publish. Fails with unavailable when not connected (and not buffering).
   virtual Status publish(const MqttMessage& message) = 0;
-  // Subscriptions are remembered and re-made after every reconnect.
+  // Subscriptions are remembered and re-made after every reconnect. While disconnected the
+  // filter is only remembered (ok). While connected the call waits for the broker's answer
+  // (permission_denied when the ACL refuses it), except from inside a link callback.
   virtual Status subscribe(const std::string& filter, int qos = 1) = 0;
   virtual Status unsubscribe(const std::string& filter) = 0;
 };
