@@ -84,8 +84,8 @@ Result<ApiResponse> decodeApiResponse(const Json& json) {
                          "unavailable", "permission_denied", "internal"});
     std::string message = e.str("message");
     std::string path = e.str("path", "");
-    int line = codec::i32In(e, "line", 0, INT32_MAX, 0);
-    int column = codec::i32In(e, "column", 0, INT32_MAX, 0);
+    int line = codec::i32In(e, "line", 1, INT32_MAX, 0);
+    int column = codec::i32In(e, "column", 1, INT32_MAX, 0);
     if (!e.ok()) return e.status();
     out.error = Status(codeFromName(code), message);
     if (!path.empty()) out.error.withPath(path);
