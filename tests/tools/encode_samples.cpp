@@ -1,0 +1,209 @@
+// encode_samples DIR: writes what the C++ encoders produce, one JSON file per sample, named
+// <schema>--<name>.json (requests: api-request--<operation>--<name>.json), so
+// tools/check_schemas.py can validate encoder output against schemas/*.schema.json (ctest
+// schema_contract). Each sample is also decoded back here: an encoder whose output its own
+// decoder refuses fails the run. Single-threaded.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "pharos/api.h"
+#include "pharos/messages.h"
+
+namespace {
+
+using pharos::Json;
+
+int g_failures = 0;  // NOLINT: a tool's single counter, main() only.
+
+void write(const std::string& dir, const std::string& name, const Json& json,
+           const pharos::Status& decoded) {
+  std::ofstream out(dir + "/" + name + ".json", std::ios::binary);
+  out << pharos::dumpJson(json) << "\n";
+  if (!out) {
+    std::fprintf(stderr, "cannot write %s/%s.json\n", dir.c_str(), name.c_str());
+    ++g_failures;
+  }
+  if (!decoded.isOk()) {
+    std::fprintf(stderr, "%s: own decoder refuses it: %s\n", name.c_str(),
+                 decoded.toString().c_str());
+    ++g_failures;
+  }
+}
+
+template <typename T, typename D>
+void sample(const std::string& dir, const std::string& name, const T& value, D decode) {
+  Json json = pharos::encode(value);
+  write(dir, name, json, decode(pharos::dumpJson(json)).status());
+}
+
+template <typename T, typename D>
+void request(const std::string& dir, std::string_view op, const std::string& name, const T& value,
+             D decode) {
+  Json json = pharos::encode(value);
+  pharos::Status s = decode(json).status();
+  if (s.isOk() && op.substr(0, 4) != "cmd.") s = pharos::validateRequest(op, json);
+  write(dir, "api-request--" + std::string(op) + "--" + name, json, s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s OUTPUT_DIR\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  using namespace pharos;  // NOLINT(google-build-using-namespace): a tool's main.
+  auto str = [](const auto& fn) { return [fn](const std::string& t) { return fn(t); }; };
+
+  sample(dir, "status--ready", NodeStatus{"Ready", 1700000000123, "", 1700000000130},
+         str([](const std::string& t) { return decodeNodeStatus(t); }));
+  sample(dir, "status--will", NodeStatus{"NotReady", 1700000000123, "will", 1},
+         str([](const std::string& t) { return decodeNodeStatus(t); }));
+  NodeInfo info{"0.1.0",
+                "press-07",
+                "Debian GNU/Linux 12",
+                "x86_64",
+                "6.1",
+                "20.10.24",
+                "1.41",
+                4,
+                8LL << 30,
+                64LL << 30,
+                {"10.1.3.7"},
+                "tcp://127.0.0.1:1883",
+                {{"site", "lyon"}},
+                1700000000000};
+  sample(dir, "info--full", info, [](const std::string& t) { return decodeNodeInfo(t); });
+  sample(dir, "info--empty", NodeInfo{"0.1.0", "h", "", "", "", "", "", 0, 0, 0, {}, "", {}, 0},
+         [](const std::string& t) { return decodeNodeInfo(t); });
+
+  NodeState state;
+  state.applied = {{"node", "7f3c2a", 12}, {"group:line-3", "7f3c2a", 4}, {"secrets", "e", 1}};
+  state.apps = {{"vision",
+                 3,
+                 "Running",
+                 "",
+                 {{"camera", "4f2a", "running", "healthy", 0, 0, "camera:1.4", "sha256:aa"},
+                  {"migrate", "", "exited", "", 0, 0, "m:1", ""}}},
+                {"historian", 1, "CrashLoop", "db exited 1", {}}};
+  state.ts = 5;
+  sample(dir, "state--two-apps", state, [](const std::string& t) { return decodeNodeState(t); });
+  sample(dir, "state--empty", NodeState{}, [](const std::string& t) { return decodeNodeState(t); });
+
+  sample(dir, "events--container-died",
+         NodeEvent{"container_died", "vision", "camera", "exit_code=137", "OOM", 6},
+         [](const std::string& t) { return decodeNodeEvent(t); });
+  sample(dir, "events--node-level", NodeEvent{"state_file", "", "", "", "", 6},
+         [](const std::string& t) { return decodeNodeEvent(t); });
+
+  NodeMetrics metrics{37.5, 1, 2, 3, 4, 0.5, 0.25, 0.125, {{"vision", "camera", "4f", 2.5, 9}}, 7};
+  sample(dir, "metrics--with-containers", metrics,
+         [](const std::string& t) { return decodeNodeMetrics(t); });
+  sample(dir, "metrics--zero", NodeMetrics{},
+         [](const std::string& t) { return decodeNodeMetrics(t); });
+
+  sample(dir, "health--not-ready", NodeHealth{"NotReady", 8, "will", 1700000000123},
+         [](const std::string& t) { return decodeNodeHealth(t); });
+  sample(dir, "health--pending", NodeHealth{"Pending", 8, "", 0},
+         [](const std::string& t) { return decodeNodeHealth(t); });
+
+  DesiredDoc desired;
+  desired.epoch = "7f3c2a";
+  desired.generation = 12;
+  desired.labels = {{"site", "lyon"}};
+  desired.groups = {"line-3"};
+  desired.apps = {{"vision",
+                   3,
+                   "services:\n  camera:\n    image: camera\n",
+                   "running",
+                   {{"CAMERA_TAG", "1.4"}},
+                   0,
+                   "keep"},
+                  {"old-app", 7, "", "removed", {}, 0, "delete"}};
+  sample(dir, "desired--node", desired, [](const std::string& t) { return decodeDesired(t); });
+  DesiredDoc group = desired;
+  group.labels.clear();
+  group.groups.clear();
+  write(dir, "group-desired--one-app", encodeGroupDesired(group),
+        decodeGroupDesired(encodeGroupDesired(group)).status());
+  write(dir, "group-desired--empty", encodeGroupDesired(DesiredDoc{"e", 0, {}, {}, {}}),
+        decodeGroupDesired(encodeGroupDesired(DesiredDoc{"e", 0, {}, {}, {}})).status());
+
+  SecretsDoc secrets{"7f3c2a", 2, {{"DB_PASSWORD", "x"}}, {{"registry.local:5000", "u", "p"}}};
+  sample(dir, "secrets--full", secrets, [](const std::string& t) { return decodeSecrets(t); });
+
+  RolloutSummary rollout{"vision",
+                         "group",
+                         "line-3",
+                         3,
+                         3,
+                         1,
+                         0,
+                         1,
+                         1,
+                         0,
+                         {{"press-07", "failed", "pull failed"}, {"press-09", "running", ""}},
+                         true,
+                         9};
+  sample(dir, "rollout--group", rollout,
+         [](const std::string& t) { return decodeRolloutSummary(t); });
+
+  sample(dir, "anchor-status--online", AnchorStatus{"online", 1},
+         [](const std::string& t) { return decodeAnchorStatus(t); });
+
+  Json ok = okResponse(Json{{"name", "vision"}}, Json{{"id", 1}});
+  write(dir, "api-response--ok", ok, decodeApiResponse(ok).status());
+  Status err = Status::invalidArgument("services.web.image: must be a string");
+  err.withPath("services.web.image").withPosition(3, 12);
+  Json bad = errorResponse(err, Json("c"));
+  write(dir, "api-response--error", bad, decodeApiResponse(bad).status());
+  Json plain = errorResponse(Status::notFound("app 'x' not found"));
+  write(dir, "api-response--not-found", plain, decodeApiResponse(plain).status());
+
+  request(dir, ops::kNodeList, "filters", NodeListRequest{"site=lyon", "line-3", "Ready", 5, "c"},
+          decodeNodeList);
+  request(dir, ops::kNodeList, "default", NodeListRequest{}, decodeNodeList);
+  request(dir, ops::kNodeGet, "plain", NameRequest{"press-07"}, decodeNodeGet);
+  request(dir, ops::kNodeAdd, "labels", NodeAddRequest{"n1", {{"site", "a"}}}, decodeNodeAdd);
+  request(dir, ops::kNodeRemove, "purge", NodeRemoveRequest{"n1", true}, decodeNodeRemove);
+  request(dir, ops::kNodeApprove, "plain", NameRequest{"n1"}, decodeNodeApprove);
+  request(dir, ops::kNodeLabel, "set", NodeLabelRequest{"n1", {{"a", "b"}}, {}}, decodeNodeLabel);
+  request(dir, ops::kGroupCreate, "top", GroupCreateRequest{"lyon", ""}, decodeGroupCreate);
+  request(dir, ops::kGroupCreate, "nested", GroupCreateRequest{"line-3", "lyon"},
+          decodeGroupCreate);
+  request(dir, ops::kGroupDelete, "plain", GroupDeleteRequest{"lyon", false}, decodeGroupDelete);
+  request(dir, ops::kGroupList, "page", ListRequest{10, "x"}, decodeGroupList);
+  request(dir, ops::kGroupGet, "plain", NameRequest{"lyon"}, decodeGroupGet);
+  request(dir, ops::kGroupAdd, "nodes", GroupMembersRequest{"lyon", {"n1", "n2"}, {}},
+          decodeGroupAdd);
+  request(dir, ops::kGroupRemove, "groups", GroupMembersRequest{"lyon", {}, {"line-3"}},
+          decodeGroupRemove);
+  request(
+      dir, ops::kAppDeploy, "group",
+      AppDeployRequest{
+          "vision", {Target::Kind::kGroup, "line-3"}, "services: {}\n", {{"A", "1"}}, {{"S", "2"}}},
+      decodeAppDeploy);
+  request(dir, ops::kAppDeploy, "node",
+          AppDeployRequest{"web", {Target::Kind::kNode, "n1"}, "services: {}\n", {}, {}},
+          decodeAppDeploy);
+  request(dir, ops::kAppRemove, "plain", AppRemoveRequest{"web", "keep"}, decodeAppRemove);
+  request(dir, ops::kAppStart, "plain", NameRequest{"web"}, decodeAppStart);
+  request(dir, ops::kAppStop, "plain", NameRequest{"web"}, decodeAppStop);
+  request(dir, ops::kAppRestart, "plain", NameRequest{"web"}, decodeAppRestart);
+  request(dir, ops::kAppList, "plain", ListRequest{}, decodeAppList);
+  request(dir, ops::kAppGet, "plain", NameRequest{"web"}, decodeAppGet);
+  request(dir, ops::kAppHistory, "plain", NameRequest{"web"}, decodeAppHistory);
+  request(dir, ops::kAppRollback, "plain", AppRollbackRequest{"web", 2}, decodeAppRollback);
+  request(dir, ops::kRegistrySet, "node",
+          RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
+          decodeRegistrySet);
+  request(dir, ops::kEventsQuery, "all", EventsQueryRequest{}, decodeEventsQuery);
+  request(dir, ops::kEventsQuery, "filters",
+          EventsQueryRequest{"n1", "web", "container_died", 5, 10}, decodeEventsQuery);
+  request(dir, "cmd.logs", "tail", LogsCommand{"web", "api", 50, 0}, decodeLogsCommand);
+  request(dir, "cmd.inspect", "service", InspectCommand{"web", "api"}, decodeInspectCommand);
+
+  return g_failures == 0 ? 0 : 1;
+}
