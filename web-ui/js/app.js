@@ -1,0 +1,115 @@
+// Entry point of the Pharos web UI: the login screen, then the application shell (top bar,
+// navigation, connection state) and a hash router that mounts one view at a time.
+// Each view module exports `mount(ctx, host, params)` returning `{dispose()}`; `ctx` holds
+// the connection, the store, the user's role and `navigate(hash)`. Main thread only.
+import { h, replace, toast } from 'pharos/dom.js';
+import { Connection, defaultBrokerUrl } from 'pharos/connection.js';
+import { Store } from 'pharos/store.js';
+import { renderLogin } from 'pharos/views/login.js';
+import * as fleetView from 'pharos/views/fleet.js';
+import * as nodeView from 'pharos/views/node.js';
+import * as groupsView from 'pharos/views/groups.js';
+import * as appsView from 'pharos/views/apps.js';
+import * as appView from 'pharos/views/app_detail.js';
+import * as deployView from 'pharos/views/deploy.js';
+import * as eventsView from 'pharos/views/events.js';
+
+const kRoutes = [
+  { pattern: /^#\/fleet$/, view: fleetView, nav: 'fleet' },
+  { pattern: /^#\/nodes\/([^/]+)$/, view: nodeView, nav: 'fleet' },
+  { pattern: /^#\/groups$/, view: groupsView, nav: 'groups' },
+  { pattern: /^#\/apps$/, view: appsView, nav: 'apps' },
+  { pattern: /^#\/apps\/([^/]+)$/, view: appView, nav: 'apps' },
+  { pattern: /^#\/deploy(?:\?.*)?$/, view: deployView, nav: 'deploy' },
+  { pattern: /^#\/deploy\/([^/]+)$/, view: deployView, nav: 'deploy' },
+  { pattern: /^#\/events$/, view: eventsView, nav: 'events' },
+];
+
+const kNav = [
+  ['fleet', 'Fleet', '#/fleet'],
+  ['groups', 'Groups', '#/groups'],
+  ['apps', 'Apps', '#/apps'],
+  ['deploy', 'Deploy', '#/deploy'],
+  ['events', 'Events', '#/events'],
+];
+
+export async function main(root) {
+  const brokerUrl = defaultBrokerUrl(window.location);
+  renderLogin(root, brokerUrl, async ({ username, password, url }) => {
+    const conn = new Connection({ url, username, password });
+    const store = new Store();
+    conn.onMessage((topic, payload) => store.ingest(topic, payload));
+    await conn.connect();
+    const role = await conn.probeRole();
+    startShell(root, conn, store, role);
+  });
+}
+
+function startShell(root, conn, store, role) {
+  const canWrite = role === 'operator';
+  document.body.dataset.role = role;
+  const navLinks = new Map();
+  const connState = h('span', { class: 'conn conn-online', id: 'conn-state' }, 'connected');
+  const anchorState = h('span', { class: 'conn conn-unknown', id: 'anchor-state' }, 'anchor ?');
+  const content = h('main', { class: 'content', id: 'content' });
+  const header = h('header', { class: 'topbar' },
+    h('a', { class: 'brand', href: '#/fleet' }, h('span', { class: 'brand-mark' }, '◆'), 'Pharos'),
+    h('nav', { class: 'nav' }, kNav.map(([key, label, href]) => {
+      const a = h('a', { href, dataset: { nav: key } }, label);
+      navLinks.set(key, a);
+      return a;
+    })),
+    h('div', { class: 'topbar-right' },
+      anchorState, connState,
+      h('span', { class: 'user', id: 'user-badge' }, conn.username, h('span', { class: `role role-${role}` }, role)),
+      h('button', { class: 'ghost', onclick: () => { conn.close(); window.location.hash = ''; window.location.reload(); } }, 'Sign out')));
+  replace(root, h('div', { class: 'shell' }, header, content));
+
+  conn.onStatus((state) => {
+    connState.className = `conn conn-${state}`;
+    connState.textContent = state === 'online' ? 'connected' : state;
+  });
+  const showAnchor = () => {
+    const state = store.anchor && store.anchor.state;
+    anchorState.className = `conn conn-${state === 'online' ? 'online' : state ? 'offline' : 'unknown'}`;
+    anchorState.textContent = `anchor ${state || '?'}`;
+  };
+  store.subscribe((changes) => { if (changes.anchor) showAnchor(); });
+  showAnchor();
+
+  const ctx = {
+    conn,
+    store,
+    role,
+    canWrite,
+    navigate: (hash) => { window.location.hash = hash; },
+    // Runs an API call, reporting failure in a toast; returns the result or undefined.
+    async call(op, body, successText) {
+      try {
+        const result = await conn.request(op, body);
+        if (successText) toast(successText, 'ok');
+        return result;
+      } catch (err) {
+        toast(`${op} failed: ${err.message}`, 'error');
+        throw err;
+      }
+    },
+  };
+
+  let current = null;
+  const route = () => {
+    const hash = window.location.hash || '#/fleet';
+    const match = kRoutes.find((r) => r.pattern.test(hash));
+    if (!match) {
+      window.location.hash = '#/fleet';
+      return;
+    }
+    if (current) current.dispose();
+    for (const [key, a] of navLinks) a.classList.toggle('active', key === match.nav);
+    const params = hash.match(match.pattern).slice(1).map(decodeURIComponent);
+    replace(content);
+    current = match.view.mount(ctx, content, params);
+  };
+  window.addEventListener('hashchange', route);
+  route();
+}

@@ -1,0 +1,218 @@
+// The UI's one MQTT 5 connection to the broker (over WebSocket) and the request/response
+// client of the management API (DESIGN.md section 4).
+//
+// connect() resolves once the broker has accepted the credentials (and rejects with the
+// broker's reason otherwise). request(op, body) publishes to pharos/v1/api/{user}/{op} with
+// a Response Topic under pharos/v1/replies/{user}/ and random Correlation Data, and resolves
+// with the anchor's `result` or rejects with an ApiError carrying {code, message, path,
+// line, column}. A publish the broker refuses (ACL) rejects at once with permission_denied.
+// Runs on the page's main thread; callbacks fire from the mqtt library's event handlers.
+import mqtt from 'mqtt';
+import { topics, stateSubscriptions } from 'pharos/topics.js';
+
+const kRequestTimeoutMs = 15000;
+
+export class ApiError extends Error {
+  constructor(error) {
+    super(error.message || error.code || 'request failed');
+    this.code = error.code || 'internal';
+    this.path = error.path;
+    this.line = error.line;
+    this.column = error.column;
+  }
+}
+
+function randomId(bytes = 8) {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(raw, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function decodeCorrelation(data) {
+  if (!data) return '';
+  if (typeof data === 'string') return data;
+  return new TextDecoder().decode(data);
+}
+
+// Default broker URL: the WebSocket listener that served this page.
+export function defaultBrokerUrl(location) {
+  const params = new URLSearchParams(location.search);
+  if (params.get('broker')) return params.get('broker');
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}/mqtt`;
+}
+
+export class Connection {
+  constructor({ url, username, password }) {
+    this.url_ = url;
+    this.username = username;
+    this.password_ = password;
+    this.client_ = null;
+    this.inbox_ = topics.replies(username, 'web-' + randomId(6));
+    this.pending_ = new Map();  // correlation -> {resolve, reject, timer}
+    this.messageHandler_ = () => {};
+    this.statusHandler_ = () => {};
+  }
+
+  onMessage(handler) {
+    this.messageHandler_ = handler;
+  }
+
+  // handler(state, detail): state is 'online' | 'reconnecting' | 'offline'.
+  onStatus(handler) {
+    this.statusHandler_ = handler;
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const client = mqtt.connect(this.url_, {
+        protocolVersion: 5,
+        username: this.username,
+        password: this.password_,
+        clientId: `web-${this.username}-${randomId(4)}`,
+        clean: true,
+        keepalive: 30,
+        reconnectPeriod: 2000,
+        connectTimeout: 8000,
+        resubscribe: true,
+      });
+      this.client_ = client;
+      client.on('connect', () => {
+        client.subscribe([this.inbox_, ...stateSubscriptions()], { qos: 1 }, (err) => {
+          if (err && !settled) {
+            settled = true;
+            reject(err);
+            client.end(true);
+            return;
+          }
+          this.statusHandler_('online');
+          if (!settled) {
+            settled = true;
+            resolve();
+          }
+        });
+      });
+      client.on('error', (err) => {
+        // Bad credentials or an unauthorised client are final: stop retrying.
+        const code = err && err.code;
+        if (code === 4 || code === 5 || code === 134 || code === 135) {
+          client.end(true);
+          if (!settled) {
+            settled = true;
+            reject(new Error('the broker refused these credentials'));
+          }
+          return;
+        }
+        if (!settled) {
+          settled = true;
+          client.end(true);
+          reject(new Error(err && err.message ? err.message : 'cannot reach the broker'));
+        }
+      });
+      client.on('close', () => {
+        if (settled) this.statusHandler_(client.disconnecting ? 'offline' : 'reconnecting');
+      });
+      client.on('offline', () => {
+        if (!settled) {
+          settled = true;
+          client.end(true);
+          reject(new Error('cannot reach the broker at ' + this.url_));
+        }
+      });
+      client.on('message', (topic, payload, packet) => this.dispatch_(topic, payload, packet));
+    });
+  }
+
+  close() {
+    if (this.client_) this.client_.end(true);
+    for (const { reject, timer } of this.pending_.values()) {
+      clearTimeout(timer);
+      reject(new ApiError({ code: 'unavailable', message: 'disconnected' }));
+    }
+    this.pending_.clear();
+  }
+
+  dispatch_(topic, payload, packet) {
+    if (topic === this.inbox_) {
+      this.settleReply_(payload, packet);
+      return;
+    }
+    this.messageHandler_(topic, payload, packet.retain === true);
+  }
+
+  settleReply_(payload, packet) {
+    const props = packet.properties || {};
+    let reply;
+    try {
+      reply = JSON.parse(new TextDecoder().decode(payload));
+    } catch (e) {
+      return;
+    }
+    let key = decodeCorrelation(props.correlationData);
+    if (!key && reply && typeof reply.correlation === 'string') key = reply.correlation;
+    const waiter = this.pending_.get(key);
+    if (!waiter) return;
+    this.pending_.delete(key);
+    clearTimeout(waiter.timer);
+    if (reply && reply.ok === true) {
+      waiter.resolve(reply.result === undefined ? null : reply.result);
+    } else {
+      waiter.reject(new ApiError((reply && reply.error) || { code: 'internal' }));
+    }
+  }
+
+  // Calls one API operation. Resolves with `result`, rejects with ApiError.
+  request(op, body = {}, { timeoutMs = kRequestTimeoutMs } = {}) {
+    return new Promise((resolve, reject) => {
+      if (!this.client_ || !this.client_.connected) {
+        reject(new ApiError({ code: 'unavailable', message: 'not connected to the broker' }));
+        return;
+      }
+      const key = randomId(12);
+      const timer = setTimeout(() => {
+        this.pending_.delete(key);
+        reject(new ApiError({ code: 'unavailable', message: `no answer to ${op} (is the anchor running?)` }));
+      }, timeoutMs);
+      this.pending_.set(key, { resolve, reject, timer });
+      const payload = JSON.stringify({ v: 1, ...body });
+      this.client_.publish(
+        topics.api(this.username, op),
+        payload,
+        {
+          qos: 1,
+          properties: {
+            responseTopic: this.inbox_,
+            correlationData: new TextEncoder().encode(key),
+            contentType: 'application/json',
+          },
+        },
+        (err) => {
+          if (!err) return;
+          const waiter = this.pending_.get(key);
+          if (!waiter) return;
+          this.pending_.delete(key);
+          clearTimeout(timer);
+          const denied = err.code === 135 || /authori[sz]ed/i.test(err.message || '');
+          reject(
+            new ApiError({
+              code: denied ? 'permission_denied' : 'unavailable',
+              message: denied ? `the broker refused ${op} for ${this.username}` : err.message,
+            }),
+          );
+        },
+      );
+    });
+  }
+
+  // Operator or viewer? An empty app.deploy is harmless: the broker refuses it for a viewer
+  // (or the anchor answers permission_denied); for an operator the anchor answers
+  // invalid_argument, or nothing at all when the anchor is down.
+  async probeRole() {
+    try {
+      await this.request('app.deploy', {}, { timeoutMs: 4000 });
+      return 'operator';
+    } catch (e) {
+      return e.code === 'permission_denied' ? 'viewer' : 'operator';
+    }
+  }
+}

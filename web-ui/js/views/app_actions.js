@@ -1,0 +1,79 @@
+// The operations on one app (start, stop, restart, remove, history and rollback), with
+// their confirmations, shared by the apps list and the app view. Main thread only.
+import { h, toast, errorText, confirmAction, dialog, formatTime, badge } from 'pharos/dom.js';
+import { itemsOf } from 'pharos/dom.js';
+
+async function run(ctx, op, body, done) {
+  try {
+    await ctx.conn.request(op, body);
+    toast(done, 'ok');
+    return true;
+  } catch (err) {
+    toast(`${op} failed: ${errorText(err)}`, 'error');
+    return false;
+  }
+}
+
+export async function startApp(ctx, name) {
+  return run(ctx, 'app.start', { name }, `${name}: start requested`);
+}
+
+export async function stopApp(ctx, name) {
+  if (!(await confirmAction(`Stop ${name}?`, 'Its containers are stopped on every target node.', 'Stop', true))) return false;
+  return run(ctx, 'app.stop', { name }, `${name}: stop requested`);
+}
+
+export async function restartApp(ctx, name) {
+  return run(ctx, 'app.restart', { name }, `${name}: restart requested`);
+}
+
+export async function removeApp(ctx, name) {
+  const volumes = h('input', { type: 'checkbox', id: 'remove-volumes' });
+  const ok = await dialog(`Remove ${name}?`,
+    h('div', {}, h('p', {}, 'The app\'s containers are removed from every target node.'),
+      h('label', { style: { flexDirection: 'row', alignItems: 'center', gap: '8px' } }, volumes, 'Also delete its named volumes')),
+    [{ label: 'Cancel', value: false }, { label: 'Remove', value: true, class: 'danger' }]);
+  if (!ok) return false;
+  return run(ctx, 'app.remove', { name, volumes: volumes.checked ? 'delete' : 'keep' }, `${name}: removal requested`);
+}
+
+export async function showHistory(ctx, name) {
+  let revisions;
+  try {
+    revisions = itemsOf(await ctx.conn.request('app.history', { name }), 'revisions', 'history');
+  } catch (err) {
+    toast(`app.history failed: ${errorText(err)}`, 'error');
+    return;
+  }
+  const sorted = [...revisions].sort((a, b) => (b.revision || 0) - (a.revision || 0));
+  const current = sorted.length ? sorted[0].revision : 0;
+  const rows = sorted.map((r) => h('tr', {},
+    h('td', {}, `rev ${r.revision}`, r.revision === current ? [' ', badge('current', 'info')] : null),
+    h('td', {}, formatTime(r.ts || r.created || r.deployed_at)),
+    h('td', {}, r.user || r.by || ''),
+    h('td', {}, r.target ? Object.entries(r.target).map(([k, v]) => `${k} ${v}`).join('') : ''),
+    h('td', { class: 'actions' }, r.revision !== current ? h('button', {
+      disabled: !ctx.canWrite,
+      onclick: async () => {
+        if (await run(ctx, 'app.rollback', { name, revision: r.revision }, `${name}: rolling back to revision ${r.revision}`)) {
+          document.querySelector('.overlay')?.remove();
+          ctx.navigate(`#/apps/${encodeURIComponent(name)}`);
+        }
+      },
+    }, 'Roll back to this') : null)));
+  await dialog(`History of ${name}`, sorted.length === 0 ? h('p', { class: 'muted' }, 'No revisions.') :
+    h('table', { class: 'data', id: 'history-table' },
+      h('thead', {}, h('tr', {}, ['Revision', 'Deployed', 'By', 'Target', ''].map((t) => h('th', {}, t)))),
+      h('tbody', {}, rows)));
+}
+
+// The row of buttons for one app.
+export function actionButtons(ctx, name, after = () => {}) {
+  const b = (label, fn, cls = '') => h('button', { class: cls, disabled: !ctx.canWrite && label !== 'History', dataset: { action: label.toLowerCase() },
+    onclick: async (e) => { e.stopPropagation(); if (await fn(ctx, name)) after(); } }, label);
+  return [
+    b('Start', startApp), b('Stop', stopApp), b('Restart', restartApp),
+    h('button', { disabled: !ctx.canWrite, dataset: { action: 'update' }, onclick: () => ctx.navigate(`#/deploy/${encodeURIComponent(name)}`) }, 'Update'),
+    b('History', showHistory), b('Remove', removeApp, 'danger'),
+  ];
+}

@@ -1,0 +1,94 @@
+// App view: the live rollout of the app's current revision, node by node, until every
+// Ready target runs it (or one fails), its actions, and its compose file (app.get).
+// Main thread only.
+import { h, replace, badge, errorText, formatTime } from 'pharos/dom.js';
+import { healthOf } from 'pharos/store.js';
+import { actionButtons } from 'pharos/views/app_actions.js';
+import { nodeStage, rolloutBar, rolloutOutcome } from 'pharos/views/rollout.js';
+
+const kOutcomeText = {
+  complete: ['Rollout complete', 'ok'],
+  failed: ['Rollout failed', 'bad'],
+  'in-progress': ['Rolling out', 'info'],
+};
+
+export function mount(ctx, host, [name]) {
+  const { store, conn } = ctx;
+  let detail = null;
+  const head = h('div', { class: 'page-head' });
+  const rolloutPanel = h('div', { class: 'panel', id: 'rollout' });
+  const specPanel = h('div', { class: 'panel' });
+  replace(host, head, rolloutPanel, specPanel);
+
+  function renderHead() {
+    const summary = store.rollouts.get(name);
+    const t = (detail && detail.target) || {};
+    const targetText = t.node ? `node ${t.node}` : t.group ? `group ${t.group}` : summary ? `${summary.target_kind} ${summary.target}` : '';
+    const revision = (detail && detail.revision) || (summary && summary.revision);
+    replace(head, h('a', { href: '#/apps' }, '← Apps'), h('h1', {}, name),
+      revision ? h('span', { class: 'muted' }, `revision ${revision}`) : null,
+      targetText ? h('span', { class: 'muted' }, `→ ${targetText}`) : null,
+      h('div', { class: 'actions' }, actionButtons(ctx, name, load)));
+  }
+
+  function renderRollout() {
+    const summary = store.rollouts.get(name);
+    if (!summary) {
+      replace(rolloutPanel, h('h2', {}, 'Rollout'), h('div', { class: 'empty' }, 'Waiting for the anchor\'s rollout summary…'));
+      return;
+    }
+    const outcome = rolloutOutcome(summary);
+    const [text, kind] = kOutcomeText[outcome];
+    const nodes = Array.isArray(summary.nodes) ? [...summary.nodes].sort((a, b) => a.node.localeCompare(b.node)) : [];
+    replace(rolloutPanel,
+      h('div', { class: 'panel-head' }, h('h2', {}, `Rollout of revision ${summary.revision}`),
+        h('span', { id: 'rollout-outcome', dataset: { outcome } }, badge(text, kind)),
+        h('span', { class: 'muted' }, summary.ts ? `updated ${formatTime(summary.ts)}` : '')),
+      rolloutBar(summary),
+      nodes.length === 0 ? h('div', { class: 'empty' }, 'No target nodes (an empty group?).') :
+        h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'rollout-nodes' },
+          h('thead', {}, h('tr', {}, ['Node', 'Node health', 'Stage', 'Message'].map((t) => h('th', {}, t)))),
+          h('tbody', {}, nodes.map((entry) => {
+            const node = store.nodes.get(entry.node);
+            const stage = nodeStage(store, summary, entry);
+            return h('tr', { dataset: { node: entry.node, stage: stage.stage } },
+              h('td', {}, h('a', { href: `#/nodes/${encodeURIComponent(entry.node)}` }, entry.node)),
+              h('td', {}, badge(node ? healthOf(node).state : 'Unknown')),
+              h('td', { class: 'stage' }, badge(stage.stage)),
+              h('td', { class: 'muted' }, stage.message));
+          })))),
+      summary.truncated ? h('p', { class: 'muted' }, `Showing ${nodes.length} of ${summary.total} nodes.`) : null);
+  }
+
+  function renderSpec() {
+    if (!detail) return;
+    const compose = detail.compose || (detail.spec && detail.spec.compose) || '';
+    const vars = Object.keys(detail.variables || (detail.spec && detail.spec.variables) || {});
+    replace(specPanel, h('h2', {}, 'Compose file'),
+      vars.length ? h('p', { class: 'muted' }, `Variables: ${vars.join(', ')}`) : null,
+      h('pre', { class: 'mono', style: { margin: 0, maxHeight: '360px', overflow: 'auto', background: '#fbfcfe', padding: '10px', borderRadius: '6px', border: '1px solid var(--line)' } }, compose || '–'));
+  }
+
+  async function load() {
+    try {
+      detail = await conn.request('app.get', { name });
+    } catch (err) {
+      replace(specPanel, h('div', { class: 'muted' }, `app.get failed: ${errorText(err)}`));
+    }
+    renderHead();
+    renderSpec();
+  }
+
+  const unsubscribe = store.subscribe((changes) => {
+    if (changes.rollouts.has(name)) {
+      renderHead();
+      renderRollout();
+    } else if (changes.nodes.size && store.rollouts.has(name)) {
+      renderRollout();
+    }
+  });
+  renderHead();
+  renderRollout();
+  load();
+  return { dispose: unsubscribe };
+}

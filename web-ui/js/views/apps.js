@@ -1,0 +1,61 @@
+// Apps view: every app (app.list) with its target, revision and live rollout counts (the
+// retained apps/{app}/rollout summaries), and its actions. Main thread only.
+import { h, replace, itemsOf, errorText } from 'pharos/dom.js';
+import { actionButtons } from 'pharos/views/app_actions.js';
+import { rolloutBar } from 'pharos/views/rollout.js';
+
+function targetText(app, rollout) {
+  const t = app.target || {};
+  if (t.node) return `node ${t.node}`;
+  if (t.group) return `group ${t.group}`;
+  if (rollout && rollout.target) return `${rollout.target_kind || ''} ${rollout.target}`;
+  return '–';
+}
+
+export function mount(ctx, host) {
+  const { store, conn } = ctx;
+  let apps = [];
+  const status = h('span', { class: 'muted', id: 'apps-status' });
+  const body = h('tbody', {});
+  replace(host,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Apps'), status,
+      h('div', { class: 'actions' }, h('button', { class: 'primary', disabled: !ctx.canWrite, onclick: () => ctx.navigate('#/deploy') }, 'Deploy an app'))),
+    h('div', { class: 'panel table-scroll' }, h('table', { class: 'data', id: 'apps-table' },
+      h('thead', {}, h('tr', {}, ['App', 'Target', 'Revision', 'Rollout', ''].map((t) => h('th', {}, t)))),
+      body)));
+
+  function render() {
+    const names = new Set([...apps.map((a) => a.name), ...store.rollouts.keys()]);
+    const byName = new Map(apps.map((a) => [a.name, a]));
+    status.textContent = `${names.size} app(s)`;
+    if (names.size === 0) {
+      replace(body, h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No apps deployed yet.')));
+      return;
+    }
+    replace(body, [...names].sort().map((name) => {
+      const app = byName.get(name) || { name };
+      const rollout = store.rollouts.get(name);
+      return h('tr', { dataset: { app: name } },
+        h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(name)}` }, h('strong', {}, name)),
+          app.state && app.state !== 'running' ? h('span', { class: 'muted' }, ` (${app.state})`) : null),
+        h('td', {}, targetText(app, rollout)),
+        h('td', {}, String(app.revision || (rollout && rollout.revision) || '–')),
+        h('td', { style: { minWidth: '220px' } }, rollout ? rolloutBar(rollout, true) : h('span', { class: 'muted' }, 'no rollout yet')),
+        h('td', { class: 'actions' }, actionButtons(ctx, name, load)));
+    }));
+  }
+
+  async function load() {
+    try {
+      apps = itemsOf(await conn.request('app.list', { limit: 1000 }), 'apps');
+    } catch (err) {
+      status.textContent = `app.list failed: ${errorText(err)}`;
+    }
+    render();
+  }
+
+  const unsubscribe = store.subscribe((changes) => { if (changes.rollouts.size) render(); });
+  render();
+  load();
+  return { dispose: unsubscribe };
+}

@@ -1,0 +1,147 @@
+// Deploy view: app name, target (a node or a group), deploy variables and the compose file
+// in a line-numbered editor; app.deploy sends it to the anchor, whose validation errors
+// (with path, line and column) are shown at their line. On success it moves to the app's
+// live rollout view. #/deploy/{app} loads an existing app for an update.
+// Main thread only.
+import { h, replace, errorText, toast } from 'pharos/dom.js';
+import { isAppName } from 'pharos/topics.js';
+import { LineEditor } from 'pharos/line_editor.js';
+
+const kExample = `services:
+  web:
+    image: nginx:1.25-alpine
+    ports:
+      - "8080:80"
+    environment:
+      SITE: \${PHAROS_NODE_ID}
+    restart: unless-stopped
+`;
+
+function parseVariables(text) {
+  const variables = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i].trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(key)) {
+      throw new Error(`variables, line ${i + 1}: expected NAME=value`);
+    }
+    variables[key] = line.slice(eq + 1);
+  }
+  return variables;
+}
+
+function hashQuery() {
+  const hash = window.location.hash;
+  const q = hash.indexOf('?');
+  return new URLSearchParams(q >= 0 ? hash.slice(q + 1) : '');
+}
+
+export function mount(ctx, host, [existing]) {
+  const { store, conn } = ctx;
+  const query = hashQuery();
+  let kind = query.get('node') ? 'node' : 'group';
+  const readOnly = !ctx.canWrite;
+
+  const name = h('input', { id: 'deploy-name', placeholder: 'e.g. telemetry', value: existing || '', disabled: readOnly || Boolean(existing) });
+  const target = h('select', { id: 'deploy-target', disabled: readOnly });
+  const kindButtons = ['node', 'group'].map((k) => h('button', {
+    type: 'button', dataset: { kind: k }, disabled: readOnly,
+    onclick: () => { kind = k; fillTargets(); },
+  }, k === 'node' ? 'Node' : 'Group'));
+  const variables = h('textarea', { id: 'deploy-variables', rows: 4, placeholder: 'NAME=value, one per line', spellcheck: 'false', class: 'mono', disabled: readOnly });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'deploy-submit', disabled: readOnly }, existing ? 'Deploy update' : 'Deploy');
+  const error = h('div', { class: 'editor-error', id: 'deploy-error', hidden: true });
+  const editorHost = h('div', {});
+  const form = h('form', { class: 'deploy-form', onsubmit: (e) => { e.preventDefault(); deploy(); } },
+    h('label', {}, 'App name', name),
+    h('div', {}, h('label', {}, 'Target'), h('div', { class: 'segmented' }, kindButtons)),
+    h('label', {}, kind === 'node' ? 'Node' : 'Group', target),
+    h('label', {}, 'Variables', variables),
+    submit,
+    readOnly ? h('p', { class: 'muted', id: 'deploy-readonly' }, 'You are signed in as a viewer: deploying is disabled.') : null);
+
+  replace(host,
+    h('div', { class: 'page-head' }, h('h1', {}, existing ? `Update ${existing}` : 'Deploy an app'),
+      h('span', { class: 'muted' }, 'Compose file, validated by the anchor before anything is published')),
+    h('div', { class: 'deploy-grid' },
+      h('div', { class: 'panel' }, form),
+      h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'docker-compose.yml')), editorHost, error)));
+  const editor = new LineEditor(editorHost, { value: existing ? '' : kExample, onChange: () => { error.hidden = true; } });
+  editor.disabled = readOnly;
+
+  function fillTargets(selectValue) {
+    for (const b of kindButtons) b.classList.toggle('active', b.dataset.kind === kind);
+    target.previousSibling.textContent = kind === 'node' ? 'Node' : 'Group';
+    const names = kind === 'node' ? [...store.nodes.keys()].sort() : store.groupNames();
+    const current = selectValue || target.value || query.get(kind) || '';
+    replace(target, h('option', { value: '' }, `Choose a ${kind}…`), names.map((n) => h('option', { value: n }, n)));
+    if (current && !names.includes(current)) target.appendChild(h('option', { value: current }, current));
+    target.value = current;
+  }
+
+  function showError(message, line) {
+    error.textContent = line ? `Line ${line}: ${message}` : message;
+    error.hidden = false;
+    if (line) editor.markError(line);
+  }
+
+  async function deploy() {
+    error.hidden = true;
+    editor.clearError();
+    const app = name.value.trim();
+    if (!isAppName(app)) {
+      showError('App names are lower-case letters, digits, "_" and "-", starting with a letter or digit.');
+      return;
+    }
+    if (!target.value) {
+      showError(`Choose a ${kind} to deploy to.`);
+      return;
+    }
+    let vars;
+    try {
+      vars = parseVariables(variables.value);
+    } catch (err) {
+      showError(err.message);
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = 'Deploying…';
+    try {
+      const body = { name: app, target: { [kind]: target.value }, compose: editor.value };
+      if (Object.keys(vars).length) body.variables = vars;
+      const result = await conn.request('app.deploy', body);
+      toast(`${app} revision ${(result && result.revision) || ''} submitted`, 'ok');
+      ctx.navigate(`#/apps/${encodeURIComponent(app)}`);
+    } catch (err) {
+      showError(errorText(err), err.line);
+    } finally {
+      submit.disabled = readOnly;
+      submit.textContent = existing ? 'Deploy update' : 'Deploy';
+    }
+  }
+
+  async function loadExisting() {
+    try {
+      const app = await conn.request('app.get', { name: existing });
+      const spec = (app && (app.spec || app)) || {};
+      if (typeof spec.compose === 'string') editor.value = spec.compose;
+      const t = spec.target || app.target || {};
+      if (t.group || t.node) {
+        kind = t.group ? 'group' : 'node';
+        fillTargets(t.group || t.node);
+      }
+      const vars = spec.variables || {};
+      variables.value = Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n');
+    } catch (err) {
+      showError(`Cannot load ${existing}: ${errorText(err)}`);
+    }
+  }
+
+  fillTargets();
+  const unsubscribe = store.subscribe((changes) => { if (changes.nodeList || changes.groups) fillTargets(); });
+  if (existing) loadExisting();
+  return { dispose: unsubscribe };
+}

@@ -1,0 +1,27 @@
+// Renders a list of node events (newest first): time, node, kind, app/service, reason.
+// Shared by the node view and the events view. Main thread only.
+import { h, replace, formatTime } from 'pharos/dom.js';
+
+const kBadKinds = /died|failed|crash|conflict|bad_document|error|oom/;
+
+// A key that identifies one event whether it came live or from events.query.
+export function eventKey(e) {
+  return [e.node, e.ts, e.kind, e.app || '', e.service || '', e.reason || ''].join('|');
+}
+
+export function renderEvents(host, events, { showNode = true, limit = 200, fresh = new Set() } = {}) {
+  const sorted = [...events].sort((a, b) => (b.ts || 0) - (a.ts || 0)).slice(0, limit);
+  if (sorted.length === 0) {
+    replace(host, h('div', { class: 'empty' }, 'No events yet.'));
+    return;
+  }
+  replace(host, sorted.map((e) => h('div', {
+    class: 'event-row' + (fresh.has(eventKey(e)) ? ' new' : ''),
+    dataset: { node: e.node || '', kind: e.kind || '', app: e.app || '' },
+  },
+  h('span', { class: 'muted mono' }, formatTime(e.ts)),
+  showNode ? h('a', { href: `#/nodes/${encodeURIComponent(e.node || '')}` }, e.node || '–') : h('span', {}, e.service || ''),
+  h('span', { class: 'kind' + (kBadKinds.test(e.kind || '') ? ' bad-text' : '') }, e.kind || 'event'),
+  h('span', {}, e.app ? h('strong', {}, `${e.app}${showNode && e.service ? '/' + e.service : ''} `) : null,
+    h('span', { class: 'muted' }, [e.reason, e.message].filter(Boolean).join(' — '))))));
+}

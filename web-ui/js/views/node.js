@@ -1,0 +1,126 @@
+// Node view: device facts, a live CPU/memory chart, the node's apps with per-service
+// container state, health, restart count and exit code, and its recent events (the
+// anchor's events.query backfill plus live events). Main thread only.
+import { h, replace, badge, chip, since, formatBytes, itemsOf } from 'pharos/dom.js';
+import { healthOf, labelsOf, groupsOf, memPercent } from 'pharos/store.js';
+import { UsageChart } from 'pharos/chart.js';
+import { renderEvents, eventKey } from 'pharos/views/event_list.js';
+
+function facts(node) {
+  const info = node.info || {};
+  const m = node.metrics || {};
+  const labels = Object.entries(labelsOf(node));
+  const rows = [
+    ['Hostname', info.hostname],
+    ['OS / arch', [info.os, info.arch].filter(Boolean).join(' / ')],
+    ['Kernel', info.kernel],
+    ['Agent', info.agent_version],
+    ['Docker', info.docker_version ? `${info.docker_version} (API ${info.docker_api || '?'})` : ''],
+    ['CPUs', info.cpus],
+    ['Memory', info.memory_bytes ? formatBytes(info.memory_bytes) : ''],
+    ['Disk', m.disk_total ? `${formatBytes(m.disk_used)} used of ${formatBytes(m.disk_total)}` : formatBytes(info.disk_bytes)],
+    ['Load', m.load1 !== undefined ? `${(m.load1 || 0).toFixed(2)} · ${(m.load5 || 0).toFixed(2)} · ${(m.load15 || 0).toFixed(2)}` : ''],
+    ['Addresses', (info.addresses || []).join(', ')],
+    ['Broker', info.broker],
+    ['Labels', labels.length ? h('div', { class: 'member-chips' }, labels.map(([k, v]) => chip(`${k}=${v}`))) : ''],
+    ['Groups', groupsOf(node).length ? h('div', { class: 'member-chips' }, groupsOf(node).map((g) => chip(g, 'chip-group'))) : ''],
+    ['Session', node.status ? String(node.status.session || '') : ''],
+  ];
+  return h('dl', { class: 'facts', id: 'node-facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === '' || v === null ? '–' : v)]));
+}
+
+function appsTable(node) {
+  const apps = (node.state && Array.isArray(node.state.apps)) ? node.state.apps : [];
+  const desired = (node.desired && Array.isArray(node.desired.apps)) ? node.desired.apps : [];
+  if (apps.length === 0) {
+    return h('div', { class: 'empty' }, desired.length ? 'The agent has not reported its apps yet.' : 'No apps on this node.');
+  }
+  const rows = [];
+  for (const app of [...apps].sort((a, b) => a.name.localeCompare(b.name))) {
+    rows.push(h('tr', { class: 'app-row', dataset: { app: app.name } },
+      h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(app.name)}` }, h('strong', {}, app.name))),
+      h('td', {}, `rev ${app.revision || '?'}`),
+      h('td', {}, badge(app.phase)),
+      h('td', { colspan: 4, class: 'muted' }, app.message || '')));
+    for (const svc of app.services || []) {
+      rows.push(h('tr', { class: 'sub-row', dataset: { app: app.name, service: svc.name } },
+        h('td', {}, `↳ ${svc.name}`),
+        h('td', { class: 'mono', title: svc.image_id || '' }, svc.image || ''),
+        h('td', {}, badge(svc.state || 'none', svc.state === 'running' ? 'ok' : svc.state === 'restarting' || svc.state === 'exited' ? 'bad' : 'muted')),
+        h('td', {}, svc.health ? badge(svc.health, svc.health === 'healthy' ? 'ok' : svc.health === 'unhealthy' ? 'bad' : 'warn') : h('span', { class: 'muted' }, '–')),
+        h('td', {}, String(svc.restart_count || 0)),
+        h('td', {}, svc.state === 'running' ? '–' : String(svc.exit_code ?? '–')),
+        h('td', { class: 'mono muted' }, (svc.container_id || '').slice(0, 12))));
+    }
+  }
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'node-apps' },
+    h('thead', {}, h('tr', {}, ['App / service', 'Revision / image', 'Phase / state', 'Health', 'Restarts', 'Exit code', 'Container'].map((t) => h('th', {}, t)))),
+    h('tbody', {}, rows)));
+}
+
+export function mount(ctx, host, [name]) {
+  const { store } = ctx;
+  const title = h('div', { class: 'page-head' });
+  const factsPanel = h('div', { class: 'panel' });
+  const chartHost = h('div', { class: 'chart', id: 'node-chart' });
+  const appsPanel = h('div', { class: 'panel' });
+  const eventsHost = h('div', { class: 'event-list', id: 'node-events' });
+  replace(host,
+    title,
+    h('div', { class: 'grid-2' },
+      factsPanel,
+      h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'CPU and memory'), h('span', { class: 'muted' }, 'last minutes, live')), chartHost)),
+    appsPanel,
+    h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Recent events')), eventsHost));
+  const chart = new UsageChart(chartHost);
+  const events = new Map();
+
+  function render() {
+    const node = store.nodes.get(name);
+    if (!node) {
+      replace(title, h('a', { href: '#/fleet' }, '← Fleet'), h('h1', {}, name), badge('Unknown'));
+      replace(factsPanel, h('h2', {}, 'Device'), h('div', { class: 'empty' }, 'No retained documents for this node (yet).'));
+      return;
+    }
+    const health = healthOf(node);
+    replace(title, h('a', { href: '#/fleet' }, '← Fleet'), h('h1', {}, name),
+      h('span', { id: 'node-health', dataset: { state: health.state } }, badge(health.state)),
+      h('span', { class: 'muted', id: 'node-health-since' }, health.since ? `for ${since(health.since)}` : '', health.reason ? ` — ${health.reason}` : ''),
+      health.raw ? h('span', { class: 'muted' }, '(agent status; no anchor verdict yet)') : null,
+      node.metrics ? h('span', { class: 'muted' }, `CPU ${node.metrics.cpu_percent?.toFixed?.(0) ?? '–'}% · memory ${memPercent(node.metrics)?.toFixed(0) ?? '–'}%`) : null);
+    replace(factsPanel, h('h2', {}, 'Device'), facts(node));
+    replace(appsPanel, h('div', { class: 'panel-head' }, h('h2', {}, 'Apps'),
+      h('div', { class: 'actions' }, h('a', { href: '#/deploy' }, ctx.canWrite ? 'Deploy an app…' : ''))), appsTable(node));
+    chart.update(node.history);
+  }
+
+  function addEvents(list) {
+    for (const e of list) if (e && e.node === name) events.set(eventKey(e), e);
+    renderEvents(eventsHost, [...events.values()], { showNode: false, limit: 50 });
+  }
+
+  const unsubscribe = store.subscribe((changes) => {
+    if (changes.nodes.has(name) || changes.nodeList) render();
+    if (changes.events.length) addEvents(changes.events);
+  });
+  const ticker = setInterval(() => {
+    const el = document.getElementById('node-health-since');
+    const node = store.nodes.get(name);
+    if (el && node) {
+      const health = healthOf(node);
+      el.textContent = (health.since ? `for ${since(health.since)}` : '') + (health.reason ? ` — ${health.reason}` : '');
+    }
+  }, 1000);
+  render();
+  addEvents(store.events);
+  ctx.conn.request('events.query', { node: name, limit: 50 })
+    .then((result) => addEvents(itemsOf(result, 'events').map((e) => ({ node: name, ...e }))))
+    .catch(() => {});
+  return {
+    dispose() {
+      unsubscribe();
+      clearInterval(ticker);
+      chart.destroy();
+    },
+  };
+}
