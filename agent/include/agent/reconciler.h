@@ -1,0 +1,146 @@
+// The reconciler: makes the containers this node manages match the effective desired apps,
+// acting only on the difference (DESIGN.md section 3, "Reconcile" and "Failover"). It finds
+// what it manages by labels (io.pharos.node=<node>) and never touches anything else.
+//
+// A pass is level-triggered and idempotent: applying the same desired set twice performs no
+// engine mutation. Images are pulled first (at most `max_concurrent_pulls` at a time, each
+// after a small random delay, on the blocking executor) and nothing of an app is stopped
+// before every image it needs is present. Services whose config hash (or restart counter)
+// changed are recreated, in depends_on order; a new container is created under a probe name
+// first so a refused create leaves the running one untouched. Waits for dependencies
+// (service_healthy, service_completed_successfully) re-run the pass later instead of
+// blocking.
+//
+// Threading: every public method runs on the strand given at construction (the agent core's
+// strand); pulls run on the blocking executor and report back through the strand. Docker
+// calls other than pulls are made from the strand (they are short).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/docker_client.h"
+#include "agent/restart_tracker.h"
+#include "pharos/clock.h"
+#include "pharos/compose.h"
+#include "pharos/executor.h"
+#include "pharos/messages.h"
+
+namespace pharos::agent {
+
+// One app of the effective desired state, with everything needed to parse its compose.
+struct DesiredApp {
+  AppSpec spec;
+  std::string source;   // "node" | "group:<name>"
+  Variables variables;  // node variables, deploy variables and secrets, resolved
+};
+
+struct ReconcilerOptions {
+  std::string node_id;
+  std::string data_dir = "/var/lib/pharos-agent";  // app folders: <data_dir>/apps/<app>
+  int max_concurrent_pulls = 2;
+  std::chrono::milliseconds pull_jitter{2000};        // max random delay before a pull
+  std::chrono::milliseconds health_timeout{300'000};  // service_healthy / completed waits
+  std::chrono::milliseconds dependency_poll{1000};    // re-check of an unmet dependency
+  std::chrono::milliseconds pull_retry{10'000};       // first retry of a failed pull
+  RestartBackoff backoff;
+  uint64_t seed = 0;  // jitter PRNG seed (0 = from the clock)
+  bool create_app_dirs = true;
+};
+
+using EventSink = std::function<void(NodeEvent)>;
+
+class Reconciler {
+ public:
+  // `strand` runs the reconciler; `blocking` runs pulls (may be the strand's base executor).
+  Reconciler(DockerClient& docker, Executor& strand, Executor& blocking, const Clock& clock,
+             ReconcilerOptions options, EventSink events, std::function<void()> on_change);
+  ~Reconciler();
+
+  // Replaces the desired set and reconciles what changed. `authoritative` = a node document
+  // is held: only then are managed containers of apps absent from the set removed.
+  void setDesired(std::vector<DesiredApp> apps, bool authoritative);
+  // Frozen: no engine mutation at all (node document deleted); state is still observed.
+  void setFrozen(bool frozen);
+  bool frozen() const { return frozen_; }
+  void setRegistries(std::vector<pharos::RegistryAuth> registries);
+
+  // Schedules a pass over every app (coalesced) / one app.
+  void reconcileAll(const std::string& reason);
+  void reconcileApp(const std::string& app, const std::string& reason);
+  // A Docker event for a managed container (supervisor): records deaths, reports them and
+  // schedules the app's pass.
+  void onContainerEvent(const DockerEvent& event);
+
+  // Reported state, in app-name order (apps fully removed are absent).
+  std::vector<AppState> appStates() const;
+  // Containers of an app as last observed (for cmd/inspect and metrics).
+  struct Observed {
+    std::string app;
+    std::string service;
+    ContainerInfo info;
+  };
+  std::vector<Observed> observedContainers() const;
+
+  // Stops timers; later callbacks do nothing.
+  void shutdown();
+
+ private:
+  struct ServiceRun;
+  struct AppRun;
+  struct PullJob;
+
+  void schedule(const std::string& app, std::chrono::milliseconds delay);
+  void runPass(const std::string& app);
+  void runOrphanPass();
+  void reconcileRunning(AppRun& app, std::vector<ContainerSummary>& containers);
+  void reconcileStopped(AppRun& app, std::vector<ContainerSummary>& containers);
+  void reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& containers);
+  bool ensureImages(AppRun& app);
+  bool ensureNetworksAndVolumes(AppRun& app);
+  Status createAndStart(AppRun& app, const Service& service, const std::string& hash,
+                        bool probe_first);
+  bool dependenciesMet(AppRun& app, const Service& service, std::string& waiting_for, bool& failed);
+  void superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
+                         const ContainerInfo& info);
+  void computePhase(AppRun& app);
+  void requestPull(const std::string& image);
+  void pumpPulls();
+  void onPullDone(const std::string& image, Status status);
+  std::optional<RegistryAuth> authFor(const std::string& image) const;
+  void emit(const std::string& kind, const std::string& app, const std::string& service,
+            const std::string& reason, const std::string& message = "");
+  void changed();
+  std::string appDir(const std::string& app) const;
+  void pruneImages();
+
+  DockerClient& docker_;
+  Executor& strand_;
+  Executor& blocking_;
+  const Clock& clock_;
+  ReconcilerOptions options_;
+  EventSink events_;
+  std::function<void()> on_change_;
+  std::shared_ptr<bool> alive_;
+  bool frozen_ = false;
+  bool authoritative_ = false;
+  std::vector<pharos::RegistryAuth> registries_;
+  std::map<std::string, std::unique_ptr<AppRun>> apps_;
+  std::map<std::string, uint64_t> timers_;  // app ("" = orphan pass) -> timer id
+  std::map<std::string, std::chrono::steady_clock::time_point> timer_due_;
+  std::map<std::string, std::unique_ptr<PullJob>> pulls_;
+  int pulls_running_ = 0;
+  uint64_t pull_order_ = 0;
+  std::set<std::string> expected_exits_;  // container ids the reconciler itself stops/removes
+  std::set<std::string> known_images_;    // images Pharos pulled or used (prune candidates)
+  uint64_t rng_;
+};
+
+}  // namespace pharos::agent

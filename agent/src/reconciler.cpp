@@ -1,0 +1,364 @@
+// Reconciler: desired-set bookkeeping, pass scheduling, image pulls, Docker events and the
+// reported state (see reconciler.h). The passes themselves are in reconciler_pass.cpp.
+// Strand only, except the pull bodies, which run on the blocking executor and post back.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "agent/engine_spec.h"
+#include "reconciler_internal.h"
+
+namespace pharos::agent {
+
+Reconciler::Reconciler(DockerClient& docker, Executor& strand, Executor& blocking,
+                       const Clock& clock, ReconcilerOptions options, EventSink events,
+                       std::function<void()> on_change)
+    : docker_(docker),
+      strand_(strand),
+      blocking_(blocking),
+      clock_(clock),
+      options_(std::move(options)),
+      events_(std::move(events)),
+      on_change_(std::move(on_change)),
+      alive_(std::make_shared<bool>(true)),
+      rng_(options_.seed ? options_.seed : static_cast<uint64_t>(clock.nowMs()) | 1) {}
+
+Reconciler::~Reconciler() { shutdown(); }
+
+void Reconciler::shutdown() {
+  *alive_ = false;
+  for (auto& [app, id] : timers_) strand_.cancel(id);
+  timers_.clear();
+  timer_due_.clear();
+}
+
+void Reconciler::setDesired(std::vector<DesiredApp> apps, bool authoritative) {
+  authoritative_ = authoritative;
+  std::set<std::string> names;
+  for (DesiredApp& d : apps) {
+    names.insert(d.spec.name);
+    auto it = apps_.find(d.spec.name);
+    if (it != apps_.end() && it->second->desired.spec == d.spec &&
+        it->second->desired.variables == d.variables) {
+      it->second->desired.source = d.source;
+      continue;
+    }
+    if (it == apps_.end()) it = apps_.emplace(d.spec.name, std::make_unique<AppRun>()).first;
+    AppRun& app = *it->second;
+    bool compose_changed = !app.file && app.parse_error.empty();
+    compose_changed = compose_changed || app.desired.spec.compose != d.spec.compose ||
+                      app.desired.variables != d.variables;
+    int64_t old_revision = app.desired.spec.revision;
+    app.desired = std::move(d);
+    app.failure.clear();
+    app.gone = false;
+    if (app.desired.spec.state != "removed") app.removal_reported = false;
+    if (compose_changed) {
+      auto parsed = parseCompose(app.desired.spec.compose, app.desired.variables);
+      if (parsed.isOk()) {
+        app.file = std::move(parsed).value();
+        app.parse_error.clear();
+      } else {
+        // Keep what runs (the previous file stays for reporting); nothing changes.
+        app.parse_error = "invalid compose: " + parsed.status().message();
+        if (parsed.status().line() > 0) {
+          app.parse_error += " (line " + std::to_string(parsed.status().line()) + ", column " +
+                             std::to_string(parsed.status().column()) + ")";
+        }
+        emit("bad_document", app.desired.spec.name, "", app.parse_error);
+      }
+    }
+    if (app.file && app.parse_error.empty() && old_revision != app.desired.spec.revision) {
+      std::set<std::string> images;
+      for (const Service& s : app.file->services) images.insert(s.image);
+      if (old_revision != 0) app.previous_images = app.current_images;
+      app.current_images = std::move(images);
+    }
+    // Pulls that failed for the old document get a fresh chance with the new one.
+    for (const Service& s : app.file ? app.file->services : std::vector<Service>{}) {
+      auto job = pulls_.find(s.image);
+      if (job != pulls_.end() && job->second->state == PullJob::State::kFailed) {
+        job->second->retry_at = clock_.steadyNow();
+      }
+    }
+    schedule(app.desired.spec.name, std::chrono::milliseconds(0));
+  }
+  bool dropped = false;
+  for (auto it = apps_.begin(); it != apps_.end();) {
+    if (names.count(it->first) == 0) {
+      it = apps_.erase(it);
+      dropped = true;
+    } else {
+      ++it;
+    }
+  }
+  if (dropped || authoritative_) schedule("", std::chrono::milliseconds(0));
+  changed();
+}
+
+void Reconciler::setFrozen(bool frozen) {
+  frozen_ = frozen;
+  if (!frozen_) reconcileAll("unfrozen");
+}
+
+void Reconciler::setRegistries(std::vector<pharos::RegistryAuth> registries) {
+  registries_ = std::move(registries);
+}
+
+void Reconciler::reconcileAll(const std::string& reason) {
+  spdlog::debug("reconcile all: {}", reason);
+  for (auto& [name, app] : apps_) schedule(name, std::chrono::milliseconds(0));
+  schedule("", std::chrono::milliseconds(0));
+}
+
+void Reconciler::reconcileApp(const std::string& app, const std::string& reason) {
+  spdlog::debug("reconcile {}: {}", app, reason);
+  if (apps_.count(app)) {
+    schedule(app, std::chrono::milliseconds(0));
+  } else {
+    schedule("", std::chrono::milliseconds(0));
+  }
+}
+
+void Reconciler::schedule(const std::string& app, std::chrono::milliseconds delay) {
+  if (!*alive_) return;
+  auto due = clock_.steadyNow() + delay;
+  auto existing = timer_due_.find(app);
+  if (existing != timer_due_.end()) {
+    if (existing->second <= due) return;
+    strand_.cancel(timers_[app]);
+  }
+  std::weak_ptr<bool> alive = alive_;
+  uint64_t id = strand_.postDelayed(delay, [this, alive, app] {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    timers_.erase(app);
+    timer_due_.erase(app);
+    if (app.empty()) {
+      runOrphanPass();
+    } else {
+      runPass(app);
+    }
+  });
+  timers_[app] = id;
+  timer_due_[app] = due;
+}
+
+// ---- pulls -------------------------------------------------------------------------------
+
+std::optional<RegistryAuth> Reconciler::authFor(const std::string& image) const {
+  std::string host = parseImageRef(image).registry();
+  for (const pharos::RegistryAuth& r : registries_) {
+    if (r.host == host) return RegistryAuth{r.username, r.password, r.host};
+  }
+  return std::nullopt;
+}
+
+void Reconciler::requestPull(const std::string& image) {
+  auto& job = pulls_[image];
+  if (!job) job = std::make_unique<PullJob>();
+  if (job->state == PullJob::State::kRunning) return;
+  if (job->state == PullJob::State::kFailed && clock_.steadyNow() < job->retry_at) return;
+  if (job->state != PullJob::State::kQueued || job->order == 0) job->order = ++pull_order_;
+  job->state = PullJob::State::kQueued;
+  pumpPulls();
+}
+
+void Reconciler::pumpPulls() {
+  while (pulls_running_ < options_.max_concurrent_pulls) {
+    PullJob* next = nullptr;
+    std::string next_image;
+    for (auto& [image, job] : pulls_) {
+      if (job->state == PullJob::State::kQueued && (!next || job->order < next->order)) {
+        next = job.get();
+        next_image = image;
+      }
+    }
+    if (!next) return;
+    next->state = PullJob::State::kRunning;
+    ++pulls_running_;
+    auto jitter = std::chrono::milliseconds(0);
+    if (options_.pull_jitter.count() > 0) {
+      rng_ ^= rng_ << 13;
+      rng_ ^= rng_ >> 7;
+      rng_ ^= rng_ << 17;
+      jitter =
+          std::chrono::milliseconds(rng_ % static_cast<uint64_t>(options_.pull_jitter.count()));
+    }
+    std::weak_ptr<bool> alive = alive_;
+    auto auth = authFor(next_image);
+    DockerClient* docker = &docker_;
+    Executor* strand = &strand_;
+    blocking_.postDelayed(jitter, [this, alive, docker, strand, image = next_image, auth] {
+      {
+        auto a = alive.lock();
+        if (!a || !*a) return;
+      }
+      Status status = docker->pullImage(image, auth);
+      strand->post([this, alive, image, status] {
+        auto a = alive.lock();
+        if (!a || !*a) return;
+        onPullDone(image, status);
+      });
+    });
+  }
+}
+
+void Reconciler::onPullDone(const std::string& image, Status status) {
+  --pulls_running_;
+  auto it = pulls_.find(image);
+  if (status.isOk()) {
+    if (it != pulls_.end()) pulls_.erase(it);
+    known_images_.insert(image);
+    emit("image_pulled", "", "", "pulled " + image);
+  } else if (it != pulls_.end()) {
+    PullJob& job = *it->second;
+    job.state = PullJob::State::kFailed;
+    job.message = status.message();
+    job.retry_delay = job.retry_delay.count() == 0
+                          ? options_.pull_retry
+                          : std::min(job.retry_delay * 2, std::chrono::milliseconds(300'000));
+    job.retry_at = clock_.steadyNow() + job.retry_delay;
+    emit("image_pull_failed", "", "", "pull of " + image + " failed", status.message());
+  }
+  for (auto& [name, app] : apps_) {
+    if (!app->file) continue;
+    for (const Service& s : app->file->services) {
+      if (s.image == image) {
+        schedule(name, std::chrono::milliseconds(0));
+        if (!status.isOk()) {
+          // Retry the pull (and the app) when the backoff expires.
+          schedule(name,
+                   pulls_.count(image) ? pulls_[image]->retry_delay : std::chrono::milliseconds(0));
+        }
+        break;
+      }
+    }
+  }
+  pumpPulls();
+}
+
+// ---- Docker events -----------------------------------------------------------------------
+
+void Reconciler::onContainerEvent(const DockerEvent& event) {
+  if (event.type != "container") return;
+  auto attr = [&](const char* key) -> std::string {
+    auto it = event.attributes.find(key);
+    return it == event.attributes.end() ? std::string() : it->second;
+  };
+  if (attr(kLabelNode) != options_.node_id) return;
+  std::string app_name = attr(kLabelApp);
+  if (app_name.empty()) app_name = attr(kLabelProject);
+  std::string service = attr(kLabelService);
+  const std::string& action = event.action;
+  bool expected = expected_exits_.count(event.id) > 0;
+
+  auto app_it = apps_.find(app_name);
+  if (action == "oom") {
+    if (app_it != apps_.end() && !expected) {
+      app_it->second->service(service, options_.backoff).oom_pending = true;
+    }
+    return;
+  }
+  if (action == "die") {
+    if (!expected && app_it != apps_.end()) {
+      ServiceRun& run = app_it->second->service(service, options_.backoff);
+      run.tracker.recordDeath(clock_.steadyNow());
+      std::string code = attr("exitCode");
+      std::string reason = "exit code " + (code.empty() ? std::string("?") : code);
+      if (run.oom_pending) reason += " (out of memory)";
+      run.oom_pending = false;
+      emit("container_died", app_name, service, reason);
+    }
+    reconcileApp(app_name, "container died");
+    return;
+  }
+  if (action == "destroy") {
+    if (expected) {
+      expected_exits_.erase(event.id);
+      return;
+    }
+    reconcileApp(app_name, "container removed");
+    return;
+  }
+  if (action == "start" || action == "stop" || action == "kill" || action == "restart" ||
+      action.rfind("health_status", 0) == 0 || action == "create") {
+    if (!expected) reconcileApp(app_name, "container " + action);
+  }
+}
+
+// ---- reporting ----------------------------------------------------------------------------
+
+void Reconciler::emit(const std::string& kind, const std::string& app, const std::string& service,
+                      const std::string& reason, const std::string& message) {
+  NodeEvent e;
+  e.kind = kind;
+  e.app = app;
+  e.service = service;
+  e.reason = reason;
+  e.message = message;
+  e.ts = clock_.nowMs();
+  spdlog::info("event {} app={} service={}: {} {}", kind, app, service, reason, message);
+  if (events_) events_(std::move(e));
+}
+
+void Reconciler::changed() {
+  if (on_change_) on_change_();
+}
+
+std::vector<AppState> Reconciler::appStates() const {
+  std::vector<AppState> out;
+  for (const auto& [name, app] : apps_) {
+    if (app->gone) continue;
+    AppState st;
+    st.name = name;
+    st.revision = app->desired.spec.revision;
+    st.phase = app->phase;
+    st.message = app->message;
+    std::vector<std::string> order;
+    if (app->file) {
+      for (const Service& s : app->file->services) order.push_back(s.name);
+    }
+    for (const auto& [svc, run] : app->services) {
+      if (std::find(order.begin(), order.end(), svc) == order.end() && run.info) {
+        order.push_back(svc);
+      }
+    }
+    for (const std::string& svc : order) {
+      ServiceState ss;
+      ss.name = svc;
+      auto it = app->services.find(svc);
+      if (it != app->services.end() && it->second.info) {
+        const ContainerInfo& info = *it->second.info;
+        ss.container_id = info.id;
+        ss.state = info.state;
+        ss.health = info.health;
+        ss.restart_count = info.restart_count;
+        ss.exit_code = info.exit_code;
+        ss.image = info.image;
+        ss.image_id = info.image_id;
+      }
+      st.services.push_back(std::move(ss));
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+std::vector<Reconciler::Observed> Reconciler::observedContainers() const {
+  std::vector<Observed> out;
+  for (const auto& [name, app] : apps_) {
+    for (const auto& [svc, run] : app->services) {
+      if (run.info) out.push_back(Observed{name, svc, *run.info});
+    }
+  }
+  return out;
+}
+
+std::string Reconciler::appDir(const std::string& app) const {
+  std::string base = options_.data_dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  return base + "/apps/" + app;
+}
+
+}  // namespace pharos::agent

@@ -1,0 +1,58 @@
+// Private state of the Reconciler (reconciler.h), shared by reconciler.cpp (scheduling,
+// pulls, events, reporting) and reconciler_pass.cpp (the per-app passes). Strand only.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "agent/reconciler.h"
+#include "agent/restart_tracker.h"
+
+namespace pharos::agent {
+
+struct Reconciler::ServiceRun {
+  explicit ServiceRun(RestartBackoff backoff) : tracker(backoff) {}
+  RestartTracker tracker;
+  std::string container_id;           // last container seen for this service
+  std::optional<ContainerInfo> info;  // last inspect
+  bool ever_seen = false;
+  bool oom_pending = false;  // an oom event precedes the die event
+  std::optional<std::chrono::steady_clock::time_point> waiting_since;
+};
+
+struct Reconciler::AppRun {
+  DesiredApp desired;
+  std::optional<ComposeFile> file;
+  std::string parse_error;
+  std::string phase = "Pending";
+  std::string message;
+  std::string failure;  // this pass's pull/create/start failure ("" = none)
+  bool pulling = false;
+  bool waiting = false;
+  std::string waiting_message;
+  bool gone = false;
+  bool removal_reported = false;
+  std::map<std::string, ServiceRun> services;
+  std::set<std::string> current_images;
+  std::set<std::string> previous_images;
+  int64_t applied_revision = 0;  // revision last reported with app_applied
+  std::string last_event_phase;
+
+  ServiceRun& service(const std::string& name, RestartBackoff backoff) {
+    auto it = services.find(name);
+    if (it == services.end()) it = services.emplace(name, ServiceRun(backoff)).first;
+    return it->second;
+  }
+};
+
+struct Reconciler::PullJob {
+  enum class State { kQueued, kRunning, kFailed };
+  State state = State::kQueued;
+  std::string message;
+  std::chrono::steady_clock::time_point retry_at{};
+  std::chrono::milliseconds retry_delay{0};
+  uint64_t order = 0;  // FIFO among queued jobs
+};
+
+}  // namespace pharos::agent
