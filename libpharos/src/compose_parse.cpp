@@ -1,0 +1,496 @@
+// parseCompose: size check, the YAML adapter, interpolation, the top-level keys
+// (networks and volumes first, so services can be checked against them), services with
+// same-file `extends`, and the checks across services (depends_on cycles, duplicate
+// container names, clashing host ports). Pure functions: thread-safe.
+#include <algorithm>
+#include <cctype>
+#include <functional>
+
+#include "compose_internal.h"
+#include "pharos/ids.h"
+
+namespace pharos {
+namespace compose_detail {
+namespace {
+
+YamlNode keyNode(const YamlEntry& entry) {
+  YamlNode node;
+  node.line = entry.line;
+  node.column = entry.column;
+  return node;
+}
+
+bool validResourceName(std::string_view name) {
+  if (name.empty() || name.size() > 255 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+Status readStringMap(const YamlNode& node, const std::string& path,
+                     std::map<std::string, std::string>& out) {
+  Result<std::map<std::string, std::string>> values = readKeyValues(node, path, '=');
+  if (!values) return values.status();
+  out = std::move(*values);
+  return Status::ok();
+}
+
+Status readExternal(const YamlNode& node, const std::string& path, bool& external,
+                    std::string& name) {
+  if (node.isMap()) {  // legacy `external: {name: x}`
+    PHAROS_RETURN_IF_ERROR(checkKeys(node, path, {"name"}));
+    external = true;
+    if (const YamlNode* n = node.find("name"); n != nullptr && !n->isNull()) {
+      Result<std::string> text = readString(*n, joinPath(path, "name"));
+      if (!text) return text.status();
+      name = *text;
+    }
+    return Status::ok();
+  }
+  Result<bool> value = readBool(node, path);
+  if (!value) return value.status();
+  external = *value;
+  return Status::ok();
+}
+
+bool validSubnet(const std::string& text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos || !isValidIp(text.substr(0, slash))) return false;
+  const std::string prefix = text.substr(slash + 1);
+  if (prefix.empty() || prefix.size() > 3 ||
+      !std::all_of(prefix.begin(), prefix.end(), [](char c) { return std::isdigit(c); })) {
+    return false;
+  }
+  return std::stoi(prefix) <= (text.find(':') == std::string::npos ? 32 : 128);
+}
+
+Status readIpam(const YamlNode& node, const std::string& path, Network& network) {
+  PHAROS_RETURN_IF_ERROR(checkKeys(node, path, {"driver", "config", "options"}));
+  if (const YamlNode* v = node.find("driver"); v != nullptr && !v->isNull()) {
+    Result<std::string> driver = readString(*v, joinPath(path, "driver"));
+    if (!driver) return driver.status();
+    network.ipam_driver = *driver;
+  }
+  if (const YamlNode* v = node.find("options"); v != nullptr && !v->isNull()) {
+    return errorAt(*v, joinPath(path, "options"), "not supported by Pharos");
+  }
+  const YamlNode* config = node.find("config");
+  if (config == nullptr || config->isNull()) return Status::ok();
+  const std::string config_path = joinPath(path, "config");
+  if (!config->isSequence()) return errorAt(*config, config_path, "must be a list");
+  for (size_t i = 0; i < config->items.size(); ++i) {
+    const YamlNode& item = config->items[i];
+    const std::string p = indexPath(config_path, i);
+    PHAROS_RETURN_IF_ERROR(checkKeys(item, p, {"subnet", "ip_range", "gateway", "aux_addresses"}));
+    IpamConfig ipam;
+    for (const YamlEntry& entry : item.entries) {
+      const std::string fp = joinPath(p, entry.key);
+      if (entry.value.isNull() || entry.key.rfind("x-", 0) == 0) continue;
+      if (entry.key == "aux_addresses") {
+        PHAROS_RETURN_IF_ERROR(readStringMap(entry.value, fp, ipam.aux_addresses));
+        continue;
+      }
+      Result<std::string> text = readString(entry.value, fp);
+      if (!text) return text.status();
+      if (entry.key == "gateway") {
+        if (!isValidIp(*text)) return errorAt(entry.value, fp, "not an IP address");
+        ipam.gateway = *text;
+      } else {
+        if (!validSubnet(*text))
+          return errorAt(entry.value, fp, "must be a CIDR such as 10.5.0.0/16");
+        (entry.key == "subnet" ? ipam.subnet : ipam.ip_range) = *text;
+      }
+    }
+    network.ipam_config.push_back(std::move(ipam));
+  }
+  return Status::ok();
+}
+
+Status readNetworks(const YamlNode& node, std::map<std::string, Network>& out) {
+  const std::string path = "networks";
+  PHAROS_RETURN_IF_ERROR(requireMap(node, path));
+  for (const YamlEntry& entry : node.entries) {
+    if (entry.key.rfind("x-", 0) == 0) continue;
+    const std::string p = joinPath(path, entry.key);
+    if (!validResourceName(entry.key)) return errorAt(keyNode(entry), p, "invalid network name");
+    Network network;
+    const YamlNode& value = entry.value;
+    if (!value.isNull()) {
+      PHAROS_RETURN_IF_ERROR(checkKeys(value, p,
+                                       {"driver", "driver_opts", "external", "internal",
+                                        "attachable", "enable_ipv6", "ipam", "labels", "name"}));
+      for (const YamlEntry& field : value.entries) {
+        const std::string fp = joinPath(p, field.key);
+        const YamlNode& v = field.value;
+        if (v.isNull() || field.key.rfind("x-", 0) == 0) continue;
+        Status status;
+        if (field.key == "driver" || field.key == "name") {
+          Result<std::string> text = readString(v, fp);
+          if (!text) return text.status();
+          (field.key == "driver" ? network.driver : network.name) = *text;
+          if (field.key == "name" && !validResourceName(*text)) {
+            return errorAt(v, fp, "invalid network name");
+          }
+        } else if (field.key == "driver_opts") {
+          status = readStringMap(v, fp, network.driver_opts);
+        } else if (field.key == "labels") {
+          status = readStringMap(v, fp, network.labels);
+        } else if (field.key == "external") {
+          status = readExternal(v, fp, network.external, network.name);
+        } else if (field.key == "ipam") {
+          status = readIpam(v, fp, network);
+        } else {
+          Result<bool> flag = readBool(v, fp);
+          if (!flag) return flag.status();
+          (field.key == "internal"     ? network.internal
+           : field.key == "attachable" ? network.attachable
+                                       : network.enable_ipv6) = *flag;
+        }
+        PHAROS_RETURN_IF_ERROR(status);
+      }
+      if (network.external) {
+        for (const YamlEntry& field : value.entries) {
+          if (field.key != "external" && field.key != "name" && field.key.rfind("x-", 0) != 0) {
+            return errorAt(keyNode(field), joinPath(p, field.key),
+                           "an external network cannot set other keys");
+          }
+        }
+      }
+    }
+    out[entry.key] = std::move(network);
+  }
+  return Status::ok();
+}
+
+Status readVolumes(const YamlNode& node, std::map<std::string, Volume>& out) {
+  const std::string path = "volumes";
+  PHAROS_RETURN_IF_ERROR(requireMap(node, path));
+  for (const YamlEntry& entry : node.entries) {
+    if (entry.key.rfind("x-", 0) == 0) continue;
+    const std::string p = joinPath(path, entry.key);
+    if (!validResourceName(entry.key)) return errorAt(keyNode(entry), p, "invalid volume name");
+    Volume volume;
+    const YamlNode& value = entry.value;
+    if (!value.isNull()) {
+      PHAROS_RETURN_IF_ERROR(
+          checkKeys(value, p, {"driver", "driver_opts", "external", "labels", "name"}));
+      for (const YamlEntry& field : value.entries) {
+        const std::string fp = joinPath(p, field.key);
+        const YamlNode& v = field.value;
+        if (v.isNull() || field.key.rfind("x-", 0) == 0) continue;
+        if (field.key == "driver" || field.key == "name") {
+          Result<std::string> text = readString(v, fp);
+          if (!text) return text.status();
+          (field.key == "driver" ? volume.driver : volume.name) = *text;
+          if (field.key == "name" && !validResourceName(*text)) {
+            return errorAt(v, fp, "invalid volume name");
+          }
+        } else if (field.key == "driver_opts") {
+          PHAROS_RETURN_IF_ERROR(readStringMap(v, fp, volume.driver_opts));
+        } else if (field.key == "labels") {
+          PHAROS_RETURN_IF_ERROR(readStringMap(v, fp, volume.labels));
+        } else {
+          PHAROS_RETURN_IF_ERROR(readExternal(v, fp, volume.external, volume.name));
+        }
+      }
+      if (volume.external && (!volume.driver.empty() || !volume.driver_opts.empty())) {
+        return errorAt(value, p, "an external volume cannot set driver or driver_opts");
+      }
+    }
+    out[entry.key] = std::move(volume);
+  }
+  return Status::ok();
+}
+
+// Builds services (resolving same-file `extends`) into `file.services` in file order.
+class ServiceBuilder {
+ public:
+  ServiceBuilder(const YamlNode& services, const ParseContext& context)
+      : services_(services), context_(context) {}
+
+  Status build(const std::string& name, Service& out) {
+    if (auto it = built_.find(name); it != built_.end()) {
+      out = it->second;
+      return Status::ok();
+    }
+    const YamlNode* node = services_.find(name);
+    const std::string path = joinPath("services", name);
+    PHAROS_RETURN_IF_ERROR(requireMap(*node, path));
+    Service service;
+    if (const YamlNode* extends = node->find("extends"); extends != nullptr && !extends->isNull()) {
+      const std::string extends_path = joinPath(path, "extends");
+      std::string base;
+      if (extends->isScalar()) {
+        base = extends->text;
+      } else {
+        PHAROS_RETURN_IF_ERROR(checkKeys(*extends, extends_path, {"service", "file"}));
+        if (const YamlNode* file = extends->find("file"); file != nullptr && !file->isNull()) {
+          return errorAt(*file, joinPath(extends_path, "file"),
+                         "other files are not available on devices; extend a service of this "
+                         "file or inline the base service");
+        }
+        const YamlNode* base_node = extends->find("service");
+        if (base_node == nullptr) return errorAt(*extends, extends_path, "service is required");
+        Result<std::string> text = readString(*base_node, joinPath(extends_path, "service"));
+        if (!text) return text.status();
+        base = *text;
+      }
+      if (services_.find(base) == nullptr) {
+        return errorAt(*extends, extends_path, "unknown service '" + base + "'");
+      }
+      if (visiting_.count(base) != 0 || base == name) {
+        return errorAt(*extends, extends_path, "extends cycle through '" + base + "'");
+      }
+      visiting_.insert(name);
+      Status status = build(base, service);
+      visiting_.erase(name);
+      PHAROS_RETURN_IF_ERROR(status);
+    }
+    service.name = name;
+    PHAROS_RETURN_IF_ERROR(readService(*node, path, context_, service));
+    built_[name] = service;
+    out = std::move(service);
+    return Status::ok();
+  }
+
+ private:
+  const YamlNode& services_;
+  const ParseContext& context_;
+  std::set<std::string> visiting_;
+  std::map<std::string, Service> built_;
+};
+
+// Checks one service after its keys are read; `node` is its YAML mapping.
+Status finishService(const YamlNode& node, const std::string& path, ComposeFile& file,
+                     Service& service) {
+  if (service.image.empty()) {
+    return errorAt(node, path,
+                   "image is required (images are not built on devices; push the image to a "
+                   "registry and use image:)");
+  }
+  if (!service.network_mode.empty()) {
+    if (!service.networks.empty()) {
+      const YamlNode* networks = node.find("networks");
+      return errorAt(networks != nullptr ? *networks : node, joinPath(path, "networks"),
+                     "cannot be combined with network_mode");
+    }
+    if (service.network_mode.rfind("service:", 0) == 0) {
+      service.depends_on.try_emplace(service.network_mode.substr(8));
+    }
+    if (service.network_mode == "host" && !service.ports.empty()) {
+      file.warnings.push_back(path + ".ports: ignored with network_mode: host");
+    }
+  } else if (service.networks.empty()) {
+    service.networks["default"] = ServiceNetwork{};
+  }
+  if (service.networks.count("default") != 0) file.networks.try_emplace("default");
+  std::vector<std::string> targets;
+  for (const VolumeMount& mount : service.volumes) targets.push_back(mount.target);
+  for (const auto& [target, options] : service.tmpfs) {
+    if (std::find(targets.begin(), targets.end(), target) != targets.end()) {
+      const YamlNode* tmpfs = node.find("tmpfs");
+      return errorAt(tmpfs != nullptr ? *tmpfs : node, joinPath(path, "tmpfs"),
+                     "duplicate mount point '" + target + "'");
+    }
+  }
+  return Status::ok();
+}
+
+const YamlNode& nodeOr(const YamlNode& node, const char* key) {
+  const YamlNode* found = node.find(key);
+  return found != nullptr ? *found : node;
+}
+
+Status checkAcrossServices(const YamlNode& services, const ComposeFile& file) {
+  std::map<std::string, std::string> container_names;
+  std::map<std::string, std::string> host_ports;  // "port/proto" -> service
+  for (const Service& service : file.services) {
+    const YamlNode& node = *services.find(service.name);
+    const std::string path = joinPath("services", service.name);
+    if (!service.container_name.empty()) {
+      auto [it, inserted] = container_names.emplace(service.container_name, service.name);
+      if (!inserted) {
+        return errorAt(nodeOr(node, "container_name"), joinPath(path, "container_name"),
+                       "'" + service.container_name + "' is already used by service " + it->second);
+      }
+    }
+    std::set<std::string> own;
+    for (const PortMapping& port : service.ports) {
+      if (port.host_port.empty() || port.host_port.find('-') != std::string::npos) continue;
+      const std::string key = port.host_port + "/" + port.protocol;
+      if (!own.insert(key + "@" + port.host_ip).second) {
+        return errorAt(nodeOr(node, "ports"), joinPath(path, "ports"),
+                       "host port " + key + " is published twice");
+      }
+      auto [it, inserted] = host_ports.emplace(key, service.name);
+      if (!inserted && it->second != service.name) {
+        return errorAt(nodeOr(node, "ports"), joinPath(path, "ports"),
+                       "host port " + key + " is already published by service " + it->second);
+      }
+    }
+  }
+  // depends_on cycles: depth-first search with colours.
+  std::map<std::string, int> colour;
+  std::vector<std::string> stack;
+  std::function<Status(const Service&)> visit = [&](const Service& service) -> Status {
+    colour[service.name] = 1;
+    stack.push_back(service.name);
+    for (const auto& [dependency, condition] : service.depends_on) {
+      if (dependency == service.name || colour[dependency] == 1) {
+        std::string cycle;
+        auto from = std::find(stack.begin(), stack.end(), dependency);
+        for (auto it = from; it != stack.end(); ++it) cycle += *it + " -> ";
+        cycle += dependency;
+        const std::string path = joinPath("services", service.name);
+        return errorAt(nodeOr(*services.find(service.name), "depends_on"),
+                       joinPath(path, "depends_on"), "dependency cycle: " + cycle);
+      }
+      if (colour[dependency] == 0) PHAROS_RETURN_IF_ERROR(visit(*file.findService(dependency)));
+    }
+    stack.pop_back();
+    colour[service.name] = 2;
+    return Status::ok();
+  };
+  for (const Service& service : file.services) {
+    if (colour[service.name] == 0) PHAROS_RETURN_IF_ERROR(visit(service));
+  }
+  return Status::ok();
+}
+
+constexpr std::string_view kTopLevel[] = {"version", "name", "services", "networks", "volumes"};
+
+Status readTopLevel(const YamlNode& root, const Variables& vars, const ComposeLimits& limits,
+                    ComposeFile& file) {
+  if (!root.isMap()) return errorAt(root, "", "a compose file must be a mapping of top-level keys");
+  for (const YamlEntry& entry : root.entries) {
+    if (entry.key.rfind("x-", 0) == 0) continue;
+    if (std::find(std::begin(kTopLevel), std::end(kTopLevel), entry.key) != std::end(kTopLevel)) {
+      continue;
+    }
+    if (entry.key == "secrets" || entry.key == "configs") {
+      return errorAt(keyNode(entry), entry.key,
+                     "file-based secrets and configs are not available on devices; pass values "
+                     "as variables");
+    }
+    if (entry.key == "include") {
+      return errorAt(keyNode(entry), entry.key, "other files are not available on devices");
+    }
+    return errorAt(keyNode(entry), entry.key, "unknown key");
+  }
+  if (const YamlNode* name = root.find("name"); name != nullptr && !name->isNull()) {
+    Result<std::string> text = readString(*name, "name");
+    if (!text) return text.status();
+    file.name = *text;
+  }
+  if (const YamlNode* version = root.find("version"); version != nullptr && !version->isNull()) {
+    Result<std::string> text = readString(*version, "version");
+    if (!text) return text.status();
+  }
+  if (const YamlNode* networks = root.find("networks");
+      networks != nullptr && !networks->isNull()) {
+    PHAROS_RETURN_IF_ERROR(readNetworks(*networks, file.networks));
+  }
+  if (const YamlNode* volumes = root.find("volumes"); volumes != nullptr && !volumes->isNull()) {
+    PHAROS_RETURN_IF_ERROR(readVolumes(*volumes, file.volumes));
+  }
+  const YamlNode* services = root.find("services");
+  if (services == nullptr || services->isNull()) {
+    return errorAt(root, "services", "at least one service is required");
+  }
+  PHAROS_RETURN_IF_ERROR(requireMap(*services, "services"));
+  ParseContext context;
+  context.vars = &vars;
+  context.networks = &file.networks;
+  context.volumes = &file.volumes;
+  context.warnings = &file.warnings;
+  for (const YamlEntry& entry : services->entries) {
+    if (entry.key.rfind("x-", 0) == 0) continue;
+    const std::string path = joinPath("services", entry.key);
+    Status valid = validateId(IdKind::kService, entry.key, path);
+    if (!valid.isOk()) {
+      return Status::invalidArgument(valid.message())
+          .withPath(path)
+          .withPosition(entry.line, entry.column);
+    }
+    context.service_names.insert(entry.key);
+  }
+  if (context.service_names.empty())
+    return errorAt(*services, "services", "at least one service is required");
+  if (context.service_names.size() > limits.max_services) {
+    return Status::tooLarge("services: more than " + std::to_string(limits.max_services) +
+                            " services")
+        .withPath("services")
+        .withPosition(services->line, services->column);
+  }
+  const std::map<std::string, Network> declared_networks = file.networks;
+  context.networks = &declared_networks;
+  ServiceBuilder builder(*services, context);
+  for (const YamlEntry& entry : services->entries) {
+    if (entry.key.rfind("x-", 0) == 0) continue;
+    Service service;
+    PHAROS_RETURN_IF_ERROR(builder.build(entry.key, service));
+    PHAROS_RETURN_IF_ERROR(
+        finishService(entry.value, joinPath("services", entry.key), file, service));
+    file.services.push_back(std::move(service));
+  }
+  return checkAcrossServices(*services, file);
+}
+
+}  // namespace
+}  // namespace compose_detail
+
+Result<ComposeFile> parseCompose(std::string_view yaml_text, const Variables& vars,
+                                 const ComposeLimits& limits) {
+  if (yaml_text.size() > limits.max_bytes) {
+    return Status::tooLarge("compose file is " + std::to_string(yaml_text.size()) +
+                            " bytes; the limit is " + std::to_string(limits.max_bytes));
+  }
+  size_t expanded_bytes = 0;
+  Result<compose_detail::YamlNode> root =
+      compose_detail::loadYaml(yaml_text, limits, &expanded_bytes);
+  if (!root) return root.status();
+  ComposeFile file;
+  PHAROS_RETURN_IF_ERROR(
+      compose_detail::interpolateTree(*root, vars, limits, expanded_bytes, file.warnings));
+  PHAROS_RETURN_IF_ERROR(compose_detail::readTopLevel(*root, vars, limits, file));
+  return file;
+}
+
+const Service* ComposeFile::findService(std::string_view service_name) const {
+  for (const Service& service : services) {
+    if (service.name == service_name) return &service;
+  }
+  return nullptr;
+}
+
+std::vector<const Service*> ComposeFile::startOrder() const {
+  std::vector<const Service*> order;
+  std::set<std::string> placed;
+  while (order.size() < services.size()) {
+    bool progress = false;
+    for (const Service& service : services) {
+      if (placed.count(service.name) != 0) continue;
+      const bool ready = std::all_of(
+          service.depends_on.begin(), service.depends_on.end(), [&](const auto& dependency) {
+            return placed.count(dependency.first) != 0 || findService(dependency.first) == nullptr;
+          });
+      if (!ready) continue;
+      order.push_back(&service);
+      placed.insert(service.name);
+      progress = true;
+      break;
+    }
+    if (!progress) {  // a cycle (not produced by parseCompose): append the rest in file order
+      for (const Service& service : services) {
+        if (placed.insert(service.name).second) order.push_back(&service);
+      }
+    }
+  }
+  return order;
+}
+
+Status validateProjectName(std::string_view name) { return validateId(IdKind::kApp, name, "name"); }
+
+}  // namespace pharos
