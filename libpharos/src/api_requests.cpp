@@ -12,19 +12,19 @@ constexpr size_t kValueBytes = 64 << 10;
 constexpr size_t kCursorBytes = 256;
 
 Result<NameRequest> decodeName(const Json& body, IdKind kind) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   NameRequest out;
   out.name = codec::id(r, "name", kind);
   return codec::finish(r, std::move(out));
 }
 
-int limitField(JsonReader& r) {
+int limitField(codec::Reader& r) {
   return codec::i32In(r, "limit", 1, kMaxListLimit, kDefaultListLimit);
 }
 
-Target decodeTarget(JsonReader& r) {
+Target decodeTarget(codec::Reader& r) {
   Target out;
-  JsonReader t(r.object("target"), r.path("target"));
+  codec::Reader t(r.object("target"), r.path("target"));
   if (!r.ok()) return out;
   bool has_node = t.has("node");
   bool has_group = t.has("group");
@@ -52,7 +52,7 @@ void addList(Json& out, int limit, const std::string& cursor) {
 }
 
 Result<GroupMembersRequest> decodeMembers(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   GroupMembersRequest out;
   out.group = codec::id(r, "group", IdKind::kGroup);
   out.nodes = codec::idArray(r, "nodes", IdKind::kNode, kMaxMembersPerCall, false);
@@ -159,7 +159,7 @@ Json encode(const ListRequest& req) {
 }
 
 Result<ListRequest> decodeGroupList(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   ListRequest out;
   out.limit = limitField(r);
   out.cursor = codec::boundedStr(r, "cursor", kCursorBytes, "");
@@ -178,7 +178,7 @@ Json encode(const NodeListRequest& req) {
 }
 
 Result<NodeListRequest> decodeNodeList(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   NodeListRequest out;
   out.label = r.str("label", "");
   if (r.ok() && !out.label.empty()) {
@@ -201,7 +201,7 @@ Json encode(const NodeAddRequest& req) {
 }
 
 Result<NodeAddRequest> decodeNodeAdd(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   NodeAddRequest out;
   out.name = codec::id(r, "name", IdKind::kNode);
   out.labels = codec::stringMap(r, "labels", codec::MapKeys::kLabel, 1024);
@@ -213,7 +213,7 @@ Json encode(const NodeRemoveRequest& req) {
 }
 
 Result<NodeRemoveRequest> decodeNodeRemove(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   NodeRemoveRequest out;
   out.name = codec::id(r, "name", IdKind::kNode);
   out.purge = r.boolean("purge", false);
@@ -226,7 +226,7 @@ Json encode(const NodeLabelRequest& req) {
 }
 
 Result<NodeLabelRequest> decodeNodeLabel(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   NodeLabelRequest out;
   out.name = codec::id(r, "name", IdKind::kNode);
   out.set = codec::stringMap(r, "set", codec::MapKeys::kLabel, 1024);
@@ -251,7 +251,7 @@ Json encode(const GroupCreateRequest& req) {
 }
 
 Result<GroupCreateRequest> decodeGroupCreate(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   GroupCreateRequest out;
   out.name = codec::id(r, "name", IdKind::kGroup);
   out.parent = codec::optId(r, "parent", IdKind::kGroup);
@@ -266,7 +266,7 @@ Json encode(const GroupDeleteRequest& req) {
 }
 
 Result<GroupDeleteRequest> decodeGroupDelete(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   GroupDeleteRequest out;
   out.name = codec::id(r, "name", IdKind::kGroup);
   out.force = r.boolean("force", false);
@@ -292,7 +292,7 @@ Json encode(const AppDeployRequest& req) {
 }
 
 Result<AppDeployRequest> decodeAppDeploy(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   AppDeployRequest out;
   out.name = codec::id(r, "name", IdKind::kApp);
   out.target = decodeTarget(r);
@@ -312,7 +312,7 @@ Json encode(const AppRemoveRequest& req) {
 }
 
 Result<AppRemoveRequest> decodeAppRemove(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   AppRemoveRequest out;
   out.name = codec::id(r, "name", IdKind::kApp);
   out.volumes = r.oneOf("volumes", {"keep", "delete"}, "keep");
@@ -324,7 +324,7 @@ Json encode(const AppRollbackRequest& req) {
 }
 
 Result<AppRollbackRequest> decodeAppRollback(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   AppRollbackRequest out;
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 1, INT64_MAX);
@@ -340,7 +340,7 @@ Json encode(const RegistrySetRequest& req) {
 }
 
 Result<RegistrySetRequest> decodeRegistrySet(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   RegistrySetRequest out;
   out.host = r.str("host");
   if (r.ok() && !isValidRegistryHost(out.host)) {
@@ -364,7 +364,7 @@ Json encode(const EventsQueryRequest& req) {
 }
 
 Result<EventsQueryRequest> decodeEventsQuery(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   EventsQueryRequest out;
   out.node = codec::optId(r, "node", IdKind::kNode);
   out.app = codec::optId(r, "app", IdKind::kApp);
@@ -382,7 +382,7 @@ Json encode(const LogsCommand& req) {
 }
 
 Result<LogsCommand> decodeLogsCommand(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   LogsCommand out;
   out.app = codec::id(r, "app", IdKind::kApp);
   out.service = codec::id(r, "service", IdKind::kService);
@@ -398,7 +398,7 @@ Json encode(const InspectCommand& req) {
 }
 
 Result<InspectCommand> decodeInspectCommand(const Json& body) {
-  JsonReader r(body, "");
+  codec::Reader r(body, "");
   InspectCommand out;
   out.app = codec::id(r, "app", IdKind::kApp);
   out.service = codec::optId(r, "service", IdKind::kService);

@@ -7,7 +7,7 @@
 namespace pharos {
 
 Result<ApiRequest> decodeApiRequest(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   ApiRequest out;
   out.reply_to = codec::boundedStr(r, "replyTo", 512, "");
@@ -68,7 +68,7 @@ Json errorResponse(const Status& status, const Json& correlation) {
 }
 
 Result<ApiResponse> decodeApiResponse(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   ApiResponse out;
   out.ok = r.boolean("ok");
@@ -77,7 +77,7 @@ Result<ApiResponse> decodeApiResponse(const Json& json) {
     auto it = json.find("result");
     if (it != json.end()) out.result = *it;
   } else {
-    JsonReader e(r.object("error"), "error");
+    codec::Reader e(r.object("error"), "error");
     if (!r.ok()) return r.status();
     std::string code =
         e.oneOf("code", {"invalid_argument", "not_found", "already_exists", "conflict", "too_large",

@@ -24,7 +24,7 @@ Json encodeApp(const AppSpec& a) {
 }
 
 Status decodeApp(const Json& json, const std::string& path, AppSpec& out) {
-  JsonReader r(json, path);
+  codec::Reader r(json, path);
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 1, kMaxI64);
   out.state = r.oneOf("state", {"running", "stopped", "removed"}, "running");
@@ -47,7 +47,7 @@ Status decodeApp(const Json& json, const std::string& path, AppSpec& out) {
 
 // Shared by node and group documents; `node_doc` false refuses labels/groups.
 Result<DesiredDoc> decodeDoc(const Json& json, bool node_doc) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   DesiredDoc out;
   out.epoch = codec::epoch(r, "epoch");
@@ -116,7 +116,7 @@ Json encode(const SecretsDoc& msg) {
 }
 
 Result<SecretsDoc> decodeSecrets(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   SecretsDoc out;
   out.epoch = codec::epoch(r, "epoch");
@@ -125,7 +125,7 @@ Result<SecretsDoc> decodeSecrets(const Json& json) {
   const Json& registries = r.arrayOr("registries");
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < registries.size(); ++i) {
-    JsonReader g(registries[i], codec::indexPath(r, "registries", i));
+    codec::Reader g(registries[i], codec::indexPath(r, "registries", i));
     RegistryAuth reg;
     reg.host = g.str("host");
     if (g.ok() && !isValidRegistryHost(reg.host)) {
@@ -164,7 +164,7 @@ Json encode(const RolloutSummary& msg) {
 }
 
 Result<RolloutSummary> decodeRolloutSummary(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   RolloutSummary out;
   out.app = codec::id(r, "app", IdKind::kApp);
@@ -184,7 +184,7 @@ Result<RolloutSummary> decodeRolloutSummary(const Json& json) {
   out.ts = codec::i64In(r, "ts", 0, kMaxI64);
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < nodes.size(); ++i) {
-    JsonReader n(nodes[i], codec::indexPath(r, "nodes", i));
+    codec::Reader n(nodes[i], codec::indexPath(r, "nodes", i));
     RolloutNode node;
     node.node = codec::id(n, "node", IdKind::kNode);
     node.status = n.oneOf("status", {"pending", "applied", "running", "failed", "notready"});
@@ -205,7 +205,7 @@ Json encode(const AnchorStatus& msg) {
 }
 
 Result<AnchorStatus> decodeAnchorStatus(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   AnchorStatus out;
   out.state = r.oneOf("state", {"online", "offline"});

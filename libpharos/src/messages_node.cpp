@@ -31,7 +31,7 @@ Json encode(const NodeStatus& msg) {
 }
 
 Result<NodeStatus> decodeNodeStatus(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   NodeStatus out;
   out.state = r.oneOf("state", {"Ready", "NotReady"});
@@ -63,7 +63,7 @@ Json encode(const NodeInfo& msg) {
 }
 
 Result<NodeInfo> decodeNodeInfo(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   NodeInfo out;
   out.agent_version = codec::boundedStr(r, "agent_version", kShort);
@@ -98,7 +98,7 @@ Json encodeService(const ServiceState& s) {
 }
 
 Status decodeService(const Json& json, const std::string& path, ServiceState& out) {
-  JsonReader r(json, path);
+  codec::Reader r(json, path);
   out.name = codec::id(r, "name", IdKind::kService);
   out.container_id = codec::boundedStr(r, "container_id", 128, "");
   out.state = r.oneOf(
@@ -114,7 +114,7 @@ Status decodeService(const Json& json, const std::string& path, ServiceState& ou
 }
 
 Status decodeApp(const Json& json, const std::string& path, AppState& out) {
-  JsonReader r(json, path);
+  codec::Reader r(json, path);
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 0, kMaxI64);
   out.phase = r.oneOf("phase", {"Pending", "Pulling", "Starting", "Running", "Degraded",
@@ -131,7 +131,7 @@ Status decodeApp(const Json& json, const std::string& path, AppState& out) {
 }
 
 Status decodeDocRef(const Json& json, const std::string& path, DocRef& out) {
-  JsonReader r(json, path);
+  codec::Reader r(json, path);
   out.source = r.str("source");
   if (r.ok() && out.source != "node" && out.source != "secrets") {
     std::string_view s = out.source;
@@ -169,7 +169,7 @@ Json encode(const NodeState& msg) {
 }
 
 Result<NodeState> decodeNodeState(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   NodeState out;
   const Json& applied = r.array("applied");
@@ -202,7 +202,7 @@ Json encode(const NodeEvent& msg) {
 }
 
 Result<NodeEvent> decodeNodeEvent(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   NodeEvent out;
   out.kind = r.str("kind");
@@ -243,27 +243,27 @@ Json encode(const NodeMetrics& msg) {
 }
 
 Result<NodeMetrics> decodeNodeMetrics(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   NodeMetrics out;
-  out.cpu_percent = codec::number(r, json, "cpu_percent", true);
+  out.cpu_percent = codec::number(r, "cpu_percent", true);
   out.mem_used = codec::i64In(r, "mem_used", 0, kMaxI64);
   out.mem_total = codec::i64In(r, "mem_total", 0, kMaxI64);
   out.disk_used = codec::i64In(r, "disk_used", 0, kMaxI64);
   out.disk_total = codec::i64In(r, "disk_total", 0, kMaxI64);
-  out.load1 = codec::number(r, json, "load1", true);
-  out.load5 = codec::number(r, json, "load5", true);
-  out.load15 = codec::number(r, json, "load15", true);
+  out.load1 = codec::number(r, "load1", true);
+  out.load5 = codec::number(r, "load5", true);
+  out.load15 = codec::number(r, "load15", true);
   const Json& containers = r.arrayOr("containers");
   out.ts = codec::i64In(r, "ts", 0, kMaxI64);
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < containers.size(); ++i) {
-    JsonReader c(containers[i], codec::indexPath(r, "containers", i));
+    codec::Reader c(containers[i], codec::indexPath(r, "containers", i));
     ContainerMetrics m;
     m.app = codec::id(c, "app", IdKind::kApp);
     m.service = codec::id(c, "service", IdKind::kService);
     m.container_id = codec::boundedStr(c, "container_id", 128, "");
-    m.cpu_percent = codec::number(c, containers[i], "cpu_percent", true);
+    m.cpu_percent = codec::number(c, "cpu_percent", true);
     m.mem_bytes = codec::i64In(c, "mem_bytes", 0, kMaxI64);
     if (!c.ok()) return c.status();
     out.containers.push_back(std::move(m));
@@ -283,7 +283,7 @@ Json encode(const NodeHealth& msg) {
 }
 
 Result<NodeHealth> decodeNodeHealth(const Json& json) {
-  JsonReader r(json, "");
+  codec::Reader r(json, "");
   r.version();
   NodeHealth out;
   out.state = r.oneOf("state", {"Ready", "NotReady", "Unreachable", "Pending"});

@@ -39,11 +39,31 @@ std::string rangeText(int64_t lo, int64_t hi) {
 }
 }  // namespace
 
+const Json* Reader::raw(const char* key) const {
+  if (!json_.is_object() || !has(key)) return nullptr;
+  return &json_.at(key);
+}
+
 std::string indexPath(const JsonReader& r, const char* key, size_t index) {
   return r.path(key) + "[" + std::to_string(index) + "]";
 }
 
-int64_t i64In(JsonReader& r, const char* key, int64_t lo, int64_t hi) {
+int64_t i64In(Reader& r, const char* key, int64_t lo, int64_t hi) {
+  // Screen values JsonReader::i64 cannot convert safely: floats outside the int64 range
+  // (converting them is undefined behaviour) and integers above INT64_MAX (stored unsigned).
+  if (const Json* v = r.raw(key)) {
+    bool out_of_range = false;
+    if (v->is_number_float()) {
+      double d = v->get<double>();
+      out_of_range = !(d >= -9.2e18 && d <= 9.2e18);
+    } else if (v->is_number_unsigned()) {
+      out_of_range = v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
+    }
+    if (out_of_range) {
+      r.fail(Status::invalidArgument(r.path(key) + ": " + rangeText(lo, hi)));
+      return lo;
+    }
+  }
   int64_t v = r.i64(key);
   if (r.ok() && (v < lo || v > hi)) {
     r.fail(Status::invalidArgument(r.path(key) + ": " + rangeText(lo, hi)));
@@ -52,25 +72,26 @@ int64_t i64In(JsonReader& r, const char* key, int64_t lo, int64_t hi) {
   return v;
 }
 
-int64_t i64In(JsonReader& r, const char* key, int64_t lo, int64_t hi, int64_t fallback) {
+int64_t i64In(Reader& r, const char* key, int64_t lo, int64_t hi, int64_t fallback) {
   if (!r.has(key)) return fallback;
   return i64In(r, key, lo, hi);
 }
 
-int i32In(JsonReader& r, const char* key, int lo, int hi) {
+int i32In(Reader& r, const char* key, int lo, int hi) {
   return static_cast<int>(i64In(r, key, lo, hi));
 }
 
-int i32In(JsonReader& r, const char* key, int lo, int hi, int fallback) {
+int i32In(Reader& r, const char* key, int lo, int hi, int fallback) {
   return static_cast<int>(i64In(r, key, lo, hi, fallback));
 }
 
-double number(JsonReader& r, const Json& obj, const char* key, bool required) {
-  if (!r.has(key)) {
-    if (required) r.fail(Status::invalidArgument(r.path(key) + ": is required"));
+double number(Reader& r, const char* key, bool required) {
+  const Json* raw = r.raw(key);
+  if (raw == nullptr) {
+    if (required && r.ok()) r.fail(Status::invalidArgument(r.path(key) + ": is required"));
     return 0;
   }
-  const Json& v = obj.at(key);
+  const Json& v = *raw;
   if (!v.is_number()) {
     r.fail(Status::invalidArgument(r.path(key) + ": must be a number"));
     return 0;

@@ -20,6 +20,19 @@
 
 namespace pharos::codec {
 
+// A JsonReader that also gives access to the raw values it reads, for the checks JsonReader
+// does not make itself (finite numbers, integers beyond int64).
+class Reader : public JsonReader {
+ public:
+  Reader(const Json& object, std::string path)
+      : JsonReader(object, std::move(path)), json_(object) {}
+  // The value under `key`, or nullptr when missing, null or not an object.
+  const Json* raw(const char* key) const;
+
+ private:
+  const Json& json_;
+};
+
 // "apps" + 2 -> "apps[2]" under the reader's own path.
 std::string indexPath(const JsonReader& r, const char* key, size_t index);
 
@@ -39,12 +52,12 @@ Result<T> finish(const JsonReader& r, T value) {
 }
 
 // Integers with a range check ("restart_count: must be between 0 and 2147483647").
-int64_t i64In(JsonReader& r, const char* key, int64_t lo, int64_t hi);
-int64_t i64In(JsonReader& r, const char* key, int64_t lo, int64_t hi, int64_t fallback);
-int i32In(JsonReader& r, const char* key, int lo, int hi);
-int i32In(JsonReader& r, const char* key, int lo, int hi, int fallback);
+int64_t i64In(Reader& r, const char* key, int64_t lo, int64_t hi);
+int64_t i64In(Reader& r, const char* key, int64_t lo, int64_t hi, int64_t fallback);
+int i32In(Reader& r, const char* key, int lo, int hi);
+int i32In(Reader& r, const char* key, int lo, int hi, int fallback);
 // A finite number (integer or float); `required` false gives 0 when absent.
-double number(JsonReader& r, const Json& obj, const char* key, bool required);
+double number(Reader& r, const char* key, bool required);
 // A string at most `max_bytes` long.
 std::string boundedStr(JsonReader& r, const char* key, size_t max_bytes);
 std::string boundedStr(JsonReader& r, const char* key, size_t max_bytes,

@@ -300,3 +300,22 @@ TEST_CASE("a deeply nested payload is refused without recursion") {
 }
 
 }  // namespace pharos
+
+namespace pharos {
+
+TEST_CASE("integers beyond int64, as floats or unsigned, are refused rather than converted") {
+  for (const char* ts :
+       {"1e300", "-1e300", "9.3e18", "18446744073709551615", "9223372036854775808"}) {
+    auto r = decodeAnchorStatus(std::string(R"({"v":1,"state":"online","ts":)") + ts + "}");
+    REQUIRE_FALSE(r.isOk());
+    CHECK(r.status().message().rfind("ts:", 0) == 0);
+  }
+  auto ok = decodeAnchorStatus(R"({"v":1,"state":"online","ts":9223372036854775807})");
+  REQUIRE(ok.isOk());
+  CHECK(ok->ts == INT64_MAX);
+  auto whole_float = decodeAnchorStatus(R"({"v":1,"state":"online","ts":5.0})");
+  REQUIRE(whole_float.isOk());
+  CHECK(whole_float->ts == 5);
+}
+
+}  // namespace pharos
