@@ -1,0 +1,470 @@
+// The Paho C++ (async_client, MQTT 5) implementation of MqttLink, and the one place where
+// Paho exceptions are caught and turned into Status values.
+//
+// Threads: Paho's own threads run the message, connected and connection-lost callbacks; one
+// link-owned thread ("reconnect") waits for a lost connection and reconnects with backoff
+// (reconnect_min doubling to reconnect_max). Paho's automatic reconnect is not used: it
+// counts in whole seconds and cannot retry a first connect that failed. With clean start
+// the broker forgets subscriptions, so the connected callback re-subscribes every
+// remembered filter before it reports onConnection(true). State shared between threads is
+// guarded by mu_; connection attempts are serialized by attempt_mu_.
+#include <mqtt/async_client.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "pharos/log.h"
+#include "pharos/mqtt_link.h"
+
+namespace pharos {
+
+namespace {
+
+constexpr auto kSubscribeWait = std::chrono::seconds(10);
+constexpr auto kDisconnectWait = std::chrono::seconds(2);
+
+// True while this thread runs one of our handlers from a Paho callback: blocking waits
+// on Paho tokens would deadlock there.
+thread_local bool t_in_callback = false;
+
+class CallbackScope {
+ public:
+  CallbackScope() : previous_(t_in_callback) { t_in_callback = true; }
+  ~CallbackScope() { t_in_callback = previous_; }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Accepts tcp://, ssl://, ws://, wss:// and the mqtt:// / mqtts:// aliases.
+Result<std::string> normalizeUrl(const std::string& url) {
+  auto sep = url.find("://");
+  if (sep == std::string::npos || sep + 3 >= url.size()) {
+    return Status::invalidArgument("MQTT url '" + url + "': expected scheme://host:port");
+  }
+  std::string scheme = url.substr(0, sep);
+  std::string rest = url.substr(sep);
+  if (scheme == "mqtt") scheme = "tcp";
+  if (scheme == "mqtts") scheme = "ssl";
+  if (scheme != "tcp" && scheme != "ssl" && scheme != "ws" && scheme != "wss") {
+    return Status::invalidArgument("MQTT url '" + url +
+                                   "': scheme must be tcp, ssl, mqtt, mqtts, ws or wss");
+  }
+  return scheme + rest;
+}
+
+bool isTlsUrl(const std::string& url) {
+  return url.rfind("ssl://", 0) == 0 || url.rfind("wss://", 0) == 0;
+}
+
+bool isCredentialRefusal(int reason_code, int return_code) {
+  // Paho C reports an MQTT 5 CONNACK refusal as the return code (e.g. 135 = 0x87), and
+  // sometimes as the reason code.
+  for (int code : {reason_code, return_code}) {
+    switch (code) {
+      case mqtt::ReasonCode::CLIENT_IDENTIFIER_NOT_VALID:  // 0x85
+      case mqtt::ReasonCode::BAD_USER_NAME_OR_PASSWORD:    // 0x86
+      case mqtt::ReasonCode::NOT_AUTHORIZED:               // 0x87
+      case mqtt::ReasonCode::BANNED:                       // 0x8A
+      case mqtt::ReasonCode::BAD_AUTHENTICATION_METHOD:    // 0x8C
+        return true;
+      default:
+        break;
+    }
+  }
+  // MQTT 3.1.1 CONNACK codes: 2 identifier rejected, 4 bad user name or password, 5 not
+  // authorized.
+  return return_code == 2 || return_code == 4 || return_code == 5;
+}
+
+MqttMessage fromPaho(const mqtt::const_message_ptr& in) {
+  MqttMessage out;
+  out.topic = in->get_topic();
+  out.payload = in->to_string();
+  out.qos = in->get_qos();
+  out.retained = in->is_retained();
+  const mqtt::properties& props = in->get_properties();
+  if (props.contains(mqtt::property::RESPONSE_TOPIC)) {
+    out.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+  }
+  if (props.contains(mqtt::property::CORRELATION_DATA)) {
+    out.correlation_data = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
+  }
+  return out;
+}
+
+mqtt::message_ptr toPaho(const MqttMessage& in) {
+  auto out = mqtt::message::create(in.topic, in.payload, in.qos, in.retained);
+  mqtt::properties props;
+  if (!in.response_topic.empty()) {
+    props.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, in.response_topic));
+  }
+  if (!in.correlation_data.empty()) {
+    props.add(mqtt::property(mqtt::property::CORRELATION_DATA, in.correlation_data));
+  }
+  if (!props.empty()) out->set_properties(std::move(props));
+  return out;
+}
+
+// Logs publishes the broker refused (MQTT 5 PUBACK reason codes, e.g. an ACL denial).
+class PublishListener : public mqtt::iaction_listener {
+ public:
+  void on_failure(const mqtt::token& token) override {
+    spdlog::warn("MQTT publish refused by the broker: {} (reason 0x{:02x})",
+                 mqtt::exception::reason_code_str(token.get_reason_code()),
+                 static_cast<int>(token.get_reason_code()));
+  }
+  void on_success(const mqtt::token&) override {}
+};
+
+class PahoLink final : public MqttLink {
+ public:
+  explicit PahoLink(MqttOptions options) : options_(std::move(options)) {}
+
+  ~PahoLink() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      want_connected_ = false;
+    }
+    cv_.notify_all();
+    if (reconnect_thread_.joinable()) reconnect_thread_.join();
+    disconnect();
+    if (client_) {
+      try {
+        client_->disable_callbacks();
+      } catch (const std::exception& e) {
+        spdlog::debug("MQTT: disabling callbacks: {}", e.what());
+      }
+    }
+  }
+
+  PahoLink(const PahoLink&) = delete;
+  PahoLink& operator=(const PahoLink&) = delete;
+
+  void onMessage(MessageHandler handler) override {
+    std::lock_guard lock(mu_);
+    on_message_ = std::move(handler);
+  }
+
+  void onConnection(ConnectionHandler handler) override {
+    std::lock_guard lock(mu_);
+    on_connection_ = std::move(handler);
+  }
+
+  Status connect() override {
+    PHAROS_RETURN_IF_ERROR(ensureClient());
+    if (connected_) return Status::ok();
+    Status status = attemptConnect();
+    if (options_.auto_reconnect) {
+      {
+        std::lock_guard lock(mu_);
+        want_connected_ = true;
+        if (!reconnect_thread_.joinable()) {
+          reconnect_thread_ = std::thread([this] { reconnectLoop(); });
+        }
+      }
+      cv_.notify_all();
+    }
+    return status;
+  }
+
+  void disconnect() override {
+    {
+      std::lock_guard lock(mu_);
+      want_connected_ = false;
+    }
+    cv_.notify_all();
+    std::lock_guard attempt(attempt_mu_);
+    if (!client_) return;
+    bool was_connected = false;
+    {
+      std::lock_guard lock(mu_);
+      was_connected = connected_.exchange(false);
+    }
+    try {
+      if (was_connected || client_->is_connected()) {
+        client_->disconnect()->wait_for(kDisconnectWait);
+      }
+    } catch (const mqtt::exception& e) {
+      spdlog::debug("MQTT disconnect from {}: {}", url_, e.what());
+    }
+  }
+
+  bool connected() const override { return connected_; }
+
+  Status publish(const MqttMessage& message) override {
+    if (message.topic.empty() || message.topic.find_first_of("+#") != std::string::npos) {
+      return Status::invalidArgument("publish topic '" + message.topic.substr(0, 200) +
+                                     "' is not a topic name");
+    }
+    if (!connected_ || !client_) {
+      return Status::unavailable("not connected to the MQTT broker at " + displayUrl());
+    }
+    try {
+      client_->publish(toPaho(message), nullptr, publish_listener_);
+    } catch (const mqtt::exception& e) {
+      return Status::unavailable("MQTT publish to '" + message.topic + "' failed: " + e.what());
+    }
+    return Status::ok();
+  }
+
+  Status subscribe(const std::string& filter, int qos) override {
+    if (filter.empty()) return Status::invalidArgument("empty subscription filter");
+    bool now = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = std::find_if(subscriptions_.begin(), subscriptions_.end(),
+                             [&](const auto& sub) { return sub.first == filter; });
+      if (it == subscriptions_.end()) {
+        subscriptions_.emplace_back(filter, qos);
+      } else {
+        it->second = qos;
+      }
+      now = connected_ && client_;
+    }
+    if (!now) return Status::ok();  // made on the next connect
+    Status status;
+    try {
+      auto token = client_->subscribe(filter, qos);
+      if (t_in_callback) return Status::ok();
+      if (!token->wait_for(kSubscribeWait)) {
+        return Status::unavailable("the MQTT broker did not answer the subscription to '" + filter +
+                                   "'");
+      }
+      // Paho C reports a refused single subscription through the failure path (caught
+      // below); Paho C++ 1.2 leaves the success reason code of a single-topic SUBACK
+      // uninitialised, so only values that are real MQTT 5 failure codes count here.
+      for (auto code : token->get_subscribe_response().get_reason_codes()) {
+        if (code >= 0x80 && code <= 0xff) status = subscribeRefused(filter, code);
+      }
+    } catch (const mqtt::exception& e) {
+      status = e.get_reason_code() >= 0x80
+                   ? subscribeRefused(filter, e.get_reason_code())
+                   : Status::unavailable("MQTT subscribe to '" + filter + "' failed: " + e.what());
+    }
+    return status;
+  }
+
+  Status unsubscribe(const std::string& filter) override {
+    bool now = false;
+    {
+      std::lock_guard lock(mu_);
+      subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),
+                                          [&](const auto& sub) { return sub.first == filter; }),
+                           subscriptions_.end());
+      now = connected_ && client_;
+    }
+    if (!now) return Status::ok();
+    try {
+      auto token = client_->unsubscribe(filter);
+      if (!t_in_callback) token->wait_for(kSubscribeWait);
+    } catch (const mqtt::exception& e) {
+      return Status::unavailable("MQTT unsubscribe from '" + filter + "' failed: " + e.what());
+    }
+    return Status::ok();
+  }
+
+ private:
+  std::string displayUrl() const { return url_.empty() ? options_.url : url_; }
+
+  Status subscribeRefused(const std::string& filter, int code) {
+    {
+      std::lock_guard lock(mu_);
+      subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),
+                                          [&](const auto& sub) { return sub.first == filter; }),
+                           subscriptions_.end());
+    }
+    std::string why = mqtt::exception::reason_code_str(code);
+    if (code == mqtt::ReasonCode::NOT_AUTHORIZED) {
+      return Status::permissionDenied("the MQTT broker refused the subscription to '" + filter +
+                                      "': " + why);
+    }
+    return Status::invalidArgument("the MQTT broker refused the subscription to '" + filter +
+                                   "': " + why);
+  }
+
+  // Creates the Paho client once (the URL is checked here).
+  Status ensureClient() {
+    std::lock_guard attempt(attempt_mu_);
+    if (client_) return Status::ok();
+    auto url = normalizeUrl(options_.url);
+    if (!url.isOk()) return url.status();
+    url_ = *url;
+    try {
+      client_ = std::make_unique<mqtt::async_client>(url_, options_.client_id,
+                                                     mqtt::create_options(MQTTVERSION_5));
+    } catch (const std::exception& e) {
+      return Status::invalidArgument("MQTT url '" + options_.url + "': " + e.what());
+    }
+    client_->set_message_callback([this](mqtt::const_message_ptr message) {
+      CallbackScope scope;
+      handleMessage(message);
+    });
+    client_->set_connected_handler([this](const std::string&) {
+      CallbackScope scope;
+      handleConnected();
+    });
+    client_->set_connection_lost_handler([this](const std::string& cause) {
+      CallbackScope scope;
+      handleLost(cause.empty() ? "connection lost" : cause);
+    });
+    client_->set_disconnected_handler([this](const mqtt::properties&, mqtt::ReasonCode reason) {
+      CallbackScope scope;
+      handleLost("disconnected by the broker: " + mqtt::exception::reason_code_str(reason));
+    });
+    return Status::ok();
+  }
+
+  mqtt::connect_options buildConnectOptions() const {
+    mqtt::connect_options opts;
+    opts.set_mqtt_version(MQTTVERSION_5);
+    opts.set_clean_start(options_.clean_start);
+    opts.set_keep_alive_interval(options_.keep_alive);
+    auto timeout = std::chrono::ceil<std::chrono::seconds>(options_.connect_timeout);
+    opts.set_connect_timeout(std::max<std::chrono::seconds>(timeout, std::chrono::seconds(1)));
+    opts.set_automatic_reconnect(false);
+    opts.set_max_inflight(static_cast<int>(options_.max_inflight));
+    if (!options_.username.empty()) opts.set_user_name(options_.username);
+    if (!options_.password.empty()) opts.set_password(options_.password);
+    if (options_.will) {
+      const MqttMessage& will = *options_.will;
+      opts.set_will(mqtt::will_options(will.topic, will.payload, will.qos, true));
+    }
+    if (options_.tls || isTlsUrl(url_)) {
+      mqtt::ssl_options ssl;
+      ssl.set_enable_server_cert_auth(true);
+      if (options_.tls) {
+        const TlsOptions& tls = *options_.tls;
+        if (!tls.ca_file.empty()) ssl.set_trust_store(tls.ca_file);
+        if (!tls.cert_file.empty()) ssl.set_key_store(tls.cert_file);
+        if (!tls.key_file.empty()) ssl.set_private_key(tls.key_file);
+        ssl.set_verify(!tls.insecure);
+      } else {
+        ssl.set_verify(true);
+      }
+      opts.set_ssl(std::move(ssl));
+    }
+    return opts;
+  }
+
+  // One connection attempt, blocking at most connect_timeout (plus a little slack).
+  Status attemptConnect() {
+    std::lock_guard attempt(attempt_mu_);
+    if (connected_) return Status::ok();
+    try {
+      auto token = client_->connect(buildConnectOptions());
+      if (!token->wait_for(options_.connect_timeout + std::chrono::seconds(1))) {
+        return Status::unavailable("cannot reach the MQTT broker at " + url_ +
+                                   ": no answer within " +
+                                   std::to_string(options_.connect_timeout.count()) + " ms");
+      }
+    } catch (const mqtt::exception& e) {
+      if (isCredentialRefusal(e.get_reason_code(), e.get_return_code())) {
+        int code = e.get_reason_code() >= 0x80 ? e.get_reason_code() : e.get_return_code();
+        return Status::permissionDenied("the MQTT broker at " + url_ +
+                                        " refused the credentials of user '" + options_.username +
+                                        "' (client id '" + options_.client_id +
+                                        "'): " + mqtt::exception::reason_code_str(code));
+      }
+      return Status::unavailable("cannot reach the MQTT broker at " + url_ + ": " + e.what());
+    }
+    {
+      std::lock_guard lock(mu_);
+      connected_ = true;
+    }
+    spdlog::info("MQTT connected to {} as '{}'", url_, options_.client_id);
+    return Status::ok();
+  }
+
+  void reconnectLoop() {
+    std::unique_lock lock(mu_);
+    auto backoff = options_.reconnect_min;
+    while (true) {
+      cv_.wait(lock, [&] { return stopping_ || (want_connected_ && !connected_); });
+      if (stopping_) return;
+      lock.unlock();
+      Status status = attemptConnect();
+      lock.lock();
+      if (status.isOk()) {
+        backoff = options_.reconnect_min;
+        continue;
+      }
+      spdlog::warn("MQTT reconnect failed (retry in {} ms): {}", backoff.count(), status.message());
+      cv_.wait_for(lock, backoff, [&] { return stopping_ || !want_connected_; });
+      backoff = std::min(backoff * 2, options_.reconnect_max);
+    }
+  }
+
+  void handleConnected() {
+    std::vector<std::pair<std::string, int>> subs;
+    ConnectionHandler handler;
+    {
+      std::lock_guard lock(mu_);
+      connected_ = true;
+      subs = subscriptions_;
+      handler = on_connection_;
+    }
+    for (const auto& [filter, qos] : subs) {
+      try {
+        client_->subscribe(filter, qos);
+      } catch (const mqtt::exception& e) {
+        spdlog::warn("MQTT re-subscribe to '{}' failed: {}", filter, e.what());
+      }
+    }
+    if (handler) handler(true);
+  }
+
+  void handleLost(const std::string& cause) {
+    ConnectionHandler handler;
+    {
+      std::lock_guard lock(mu_);
+      if (!connected_.exchange(false)) return;  // already reported
+      handler = on_connection_;
+    }
+    cv_.notify_all();
+    spdlog::warn("MQTT connection to {} lost: {}", url_, cause);
+    if (handler) handler(false);
+  }
+
+  void handleMessage(const mqtt::const_message_ptr& message) {
+    if (!message) return;
+    MessageHandler handler;
+    {
+      std::lock_guard lock(mu_);
+      handler = on_message_;
+    }
+    if (handler) handler(fromPaho(message));
+  }
+
+  const MqttOptions options_;
+  std::string url_;  // normalized; set once by ensureClient
+
+  std::mutex attempt_mu_;  // serializes connect attempts and disconnect
+  mutable std::mutex mu_;  // guards the fields below and transitions of connected_
+  std::condition_variable cv_;
+  MessageHandler on_message_;
+  ConnectionHandler on_connection_;
+  std::vector<std::pair<std::string, int>> subscriptions_;
+  bool want_connected_ = false;
+  bool stopping_ = false;
+  std::atomic<bool> connected_{false};
+  std::thread reconnect_thread_;
+
+  PublishListener publish_listener_;
+  std::unique_ptr<mqtt::async_client> client_;  // last: destroyed first
+};
+
+}  // namespace
+
+std::unique_ptr<MqttLink> makePahoLink(MqttOptions options) {
+  return std::make_unique<PahoLink>(std::move(options));
+}
+
+}  // namespace pharos
