@@ -78,7 +78,12 @@ export class Connection {
       });
       this.client_ = client;
       client.on('connect', () => {
-        client.subscribe([this.inbox_, ...stateSubscriptions()], { qos: 1 }, (err) => {
+        // State at QoS 0: retained documents are re-sent on every (re)subscribe anyway, and
+        // QoS 0 keeps a burst of thousands of them out of the broker's per-client queue
+        // limit (max_queued_messages) and saves the browser a PUBACK per message.
+        const subscriptions = { [this.inbox_]: { qos: 1 } };
+        for (const topic of stateSubscriptions()) subscriptions[topic] = { qos: 0 };
+        client.subscribe(subscriptions, (err) => {
           if (err && !settled) {
             settled = true;
             reject(err);

@@ -110,7 +110,7 @@ export function mount(ctx, host) {
       return h('div', { class: 'chips', title: groups.join('\n') }, groups.slice(0, 2).map((g) => chip(g, 'chip-group')),
         groups.length > 2 ? chip(`+${groups.length - 2}`, 'chip-more') : null);
     } },
-    { key: 'agent', label: 'Agent / Docker', width: '120px', render: (n) => h('div', { class: 'cell-stack' },
+    { key: 'agent', label: 'Versions', width: '130px', render: (n) => h('div', { class: 'cell-stack' },
       h('span', {}, (n.info && n.info.agent_version) || '–'), h('span', { class: 'sub' }, (n.info && n.info.docker_version) ? `Docker ${n.info.docker_version}` : '')) },
     { key: 'cpu', label: 'CPU', width: '110px', render: (n) => meter(n.metrics ? n.metrics.cpu_percent : null) },
     { key: 'mem', label: 'Memory', width: '110px', render: (n) => meter(memPercent(n.metrics)) },
@@ -175,6 +175,7 @@ export function mount(ctx, host) {
     const counts = store.counts();
     for (const [key, stat] of Object.entries(stats)) stat.value.textContent = String(counts[key] || 0);
     stats.Unreachable.card.hidden = !counts.Unreachable;
+    shown.dataset.shown = String(rows.length);
     shown.textContent = rows.length === counts.total ? `${counts.total} nodes` : `${rows.length} of ${counts.total} nodes shown`;
     updateSelection();
   }
