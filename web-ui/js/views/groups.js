@@ -92,7 +92,7 @@ export function mount(ctx, host) {
           const state = node ? healthOf(node).state : 'Unknown';
           return h('span', { class: 'chip', title: state },
             h('a', { href: `#/nodes/${encodeURIComponent(n)}` }, n), ' ', badge(state),
-            h('button', { title: `Remove ${n} from ${group}`, disabled: !ctx.canWrite, onclick: () => removeNode(group, n), 'aria-label': `remove ${n}` }, '×'));
+            !ctx.canWrite ? null : h('button', { title: `Remove ${n} from ${group}`, onclick: () => removeNode(group, n), 'aria-label': `remove ${n}` }, '×'));
         }), nodes.length > 60 ? chip(`+${nodes.length - 60} more`, 'chip-more') : null),
       subgroups.length ? [h('h3', {}, 'Nested groups'), h('div', { class: 'member-chips' }, subgroups.map((g) => chip(g, 'chip-group')))] : null,
       h('h3', {}, `Apps (${apps.length})`),
