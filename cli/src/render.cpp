@@ -1,0 +1,452 @@
+// Renderers of API results (see render.h). Pure functions; tolerant of missing fields.
+#include "cli/render.h"
+
+#include <fmt/format.h>
+
+#include <string>
+
+namespace pharos::cli {
+namespace field {
+
+std::string str(const Json& object, const char* key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return fallback;
+  if (it->is_string()) {
+    const auto& s = it->get_ref<const std::string&>();
+    return s.empty() ? fallback : s;
+  }
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
+  return dumpJson(*it);
+}
+
+int64_t num(const Json& object, const char* key, int64_t fallback) {
+  if (!object.is_object()) return fallback;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number()) return fallback;
+  if (it->is_number_float()) return static_cast<int64_t>(it->get<double>());
+  return it->get<int64_t>();
+}
+
+std::string state(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_object()) return str(value, "state");
+  return "-";
+}
+
+std::string target(const Json& object) {
+  if (!object.is_object()) return "-";
+  auto it = object.find("target");
+  if (it != object.end() && it->is_object()) {
+    if (it->contains("node")) return "node/" + str(*it, "node");
+    if (it->contains("group")) return "group/" + str(*it, "group");
+    if (it->contains("kind")) return str(*it, "kind") + "/" + str(*it, "name");
+  }
+  std::string kind = str(object, "target_kind", "");
+  std::string name = str(object, "target", "");
+  if (!kind.empty() && !name.empty()) return kind + "/" + name;
+  return name.empty() ? "-" : name;
+}
+
+std::string labels(const Json& value) {
+  if (!value.is_object() || value.empty()) return "-";
+  std::string out;
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    if (!out.empty()) out += ',';
+    out += it.key();
+    out += '=';
+    out += it->is_string() ? it->get<std::string>() : dumpJson(*it);
+  }
+  return out;
+}
+
+std::string list(const Json& value, size_t max_items) {
+  if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+  if (!value.is_array() || value.empty()) return "-";
+  std::string out;
+  size_t n = 0;
+  for (const auto& v : value) {
+    if (n == max_items) {
+      out += fmt::format(",… (+{})", value.size() - n);
+      break;
+    }
+    if (!out.empty()) out += ',';
+    out += v.is_string() ? v.get<std::string>() : str(v, "name");
+    ++n;
+  }
+  return out;
+}
+
+const Json& items(const Json& result, std::initializer_list<const char*> keys) {
+  static const Json kEmpty = Json::array();  // NOLINT: immutable constant
+  if (result.is_array()) return result;
+  if (!result.is_object()) return kEmpty;
+  for (const char* key : keys) {
+    auto it = result.find(key);
+    if (it != result.end() && it->is_array()) return *it;
+  }
+  return kEmpty;
+}
+
+}  // namespace field
+
+namespace {
+
+using field::num;
+using field::str;
+
+std::string count(const Json& value) {
+  if (value.is_array()) return std::to_string(value.size());
+  if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+  return "0";
+}
+
+std::string moreHint(const Json& result) {
+  std::string next = str(result, "next", "");
+  if (next.empty()) return "";
+  return fmt::format("(more results: add --cursor {})\n", next);
+}
+
+Cell stateCell(const std::string& s) { return Cell(s, stateColor(s)); }
+
+const Json& get(const Json& object, const char* key) {
+  static const Json kNull;  // NOLINT: immutable constant
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string section(const Style& style, const std::string& title) {
+  return "\n" + paint(style, Color::kBold, title) + "\n";
+}
+
+}  // namespace
+
+std::string renderNodeList(const Json& result, const Style& style) {
+  const Json& nodes = field::items(result, {"nodes", "items"});
+  if (nodes.empty()) return "No nodes.\n";
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& n : nodes) {
+    const Json& health = get(n, "health");
+    std::string h = field::state(health);
+    int64_t since = health.is_object() ? num(health, "since") : num(n, "since");
+    rows.push_back({str(n, "name"), stateCell(h), age(style, since),
+                    field::labels(get(n, "labels")), field::list(get(n, "groups"))});
+  }
+  return renderTable(style, {"NAME", "HEALTH", "SINCE", "LABELS", "GROUPS"}, rows) +
+         moreHint(result);
+}
+
+std::string renderNode(const Json& n, const Style& style) {
+  const Json& health = get(n, "health");
+  const Json& info = get(n, "info");
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"Name", str(n, "name")},
+      {"Health", paint(style, stateColor(field::state(health)), field::state(health))},
+  };
+  if (health.is_object()) {
+    fields.emplace_back("Since", fmt::format("{} ({} ago)", isoTime(num(health, "since")),
+                                             age(style, num(health, "since"))));
+    if (!str(health, "reason", "").empty()) fields.emplace_back("Reason", str(health, "reason"));
+  }
+  if (n.contains("approved")) fields.emplace_back("Approved", str(n, "approved"));
+  fields.emplace_back("Labels", field::labels(get(n, "labels")));
+  fields.emplace_back("Groups", field::list(get(n, "groups"), 50));
+  if (info.is_object()) {
+    fields.emplace_back("Hostname", str(info, "hostname"));
+    fields.emplace_back("Agent", str(info, "agent_version"));
+    fields.emplace_back("OS", fmt::format("{} {} (kernel {})", str(info, "os"), str(info, "arch"),
+                                          str(info, "kernel")));
+    fields.emplace_back(
+        "Docker", fmt::format("{} (API {})", str(info, "docker_version"), str(info, "docker_api")));
+    fields.emplace_back("CPUs / memory", fmt::format("{} / {}", str(info, "cpus"),
+                                                     humanBytes(num(info, "memory_bytes"))));
+    fields.emplace_back("Addresses", field::list(get(info, "addresses"), 10));
+    fields.emplace_back("Broker", str(info, "broker"));
+  }
+  std::string out = renderFields(style, fields);
+  // Apps: from the node's reported state when present, else the desired list.
+  const Json& state = get(n, "state");
+  const Json& apps = state.is_object() ? field::items(state, {"apps"}) : field::items(n, {"apps"});
+  out += section(style, "Apps");
+  if (apps.empty()) {
+    out += "  none\n";
+  } else {
+    std::vector<std::vector<Cell>> rows;
+    for (const auto& a : apps) {
+      if (a.is_string()) {
+        rows.push_back({a.get<std::string>(), "-", "-", "-"});
+        continue;
+      }
+      std::string phase = str(a, "phase", str(a, "state"));
+      rows.push_back({str(a, "name"), str(a, "revision"), stateCell(phase), str(a, "message", "")});
+    }
+    out += renderTable(style, {"APP", "REVISION", "PHASE", "MESSAGE"}, rows);
+  }
+  return out;
+}
+
+std::string renderNodeAdded(const Json& result, const Style& style) {
+  std::string name = str(result, "name", str(result, "node"));
+  std::string out = fmt::format("node {} enrolled", name);
+  std::string user = str(result, "username", "");
+  if (!user.empty()) out += fmt::format(" (broker user {})", user);
+  out += "\n";
+  const Json& config = get(result, "agent_config");
+  if (!config.is_null()) {
+    out += section(style,
+                   "Agent configuration (write it to /etc/pharos/agent.conf on the device,"
+                   " or use -o FILE):");
+    out += config.is_string() ? config.get<std::string>() : config.dump(2) + "\n";
+    if (!out.empty() && out.back() != '\n') out += '\n';
+  }
+  return out;
+}
+
+std::string renderGroupList(const Json& result, const Style& style) {
+  const Json& groups = field::items(result, {"groups", "items"});
+  if (groups.empty()) return "No groups.\n";
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& g : groups) {
+    std::string parent = str(g, "parent", "");
+    if (parent.empty()) parent = field::list(get(g, "parents"));
+    rows.push_back({str(g, "name"), parent, count(get(g, "nodes")), count(get(g, "groups")),
+                    count(get(g, "apps"))});
+  }
+  return renderTable(style, {"NAME", "PARENT", "NODES", "GROUPS", "APPS"}, rows) + moreHint(result);
+}
+
+std::string renderGroup(const Json& g, const Style& style) {
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"Name", str(g, "name")},
+      {"Parents", field::list(get(g, "parents"), 50)},
+      {"Nodes", fmt::format("{}  {}", count(get(g, "nodes")), field::list(get(g, "nodes"), 20))},
+      {"Groups", field::list(get(g, "groups"), 50)},
+      {"Apps", field::list(get(g, "apps"), 50)},
+  };
+  if (g.contains("members")) fields.emplace_back("All members", count(get(g, "members")));
+  return renderFields(style, fields);
+}
+
+std::string rolloutCounts(const Json& r) {
+  if (!r.is_object()) return "-";
+  return fmt::format("{}/{} running", num(r, "running"), num(r, "total"));
+}
+
+std::string renderAppList(const Json& result, const Style& style) {
+  const Json& apps = field::items(result, {"apps", "items"});
+  if (apps.empty()) return "No apps.\n";
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& a : apps) {
+    std::string state = str(a, "state");
+    const Json& rollout = get(a, "rollout");
+    std::string progress = rolloutCounts(rollout);
+    if (rollout.is_object() && num(rollout, "failed") > 0) {
+      progress += fmt::format(", {} failed", num(rollout, "failed"));
+    }
+    rows.push_back(
+        {str(a, "name"), field::target(a), str(a, "revision"), stateCell(state), progress});
+  }
+  return renderTable(style, {"NAME", "TARGET", "REVISION", "STATE", "ROLLOUT"}, rows) +
+         moreHint(result);
+}
+
+std::string renderApp(const Json& a, const Style& style) {
+  const Json& rollout = get(a, "rollout");
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"Name", str(a, "name")},
+      {"Target", field::target(a)},
+      {"Revision", str(a, "revision")},
+      {"State", paint(style, stateColor(str(a, "state")), str(a, "state"))},
+  };
+  if (a.contains("updated")) fields.emplace_back("Updated", isoTime(num(a, "updated")));
+  if (a.contains("variables")) fields.emplace_back("Variables", field::labels(get(a, "variables")));
+  if (a.contains("secrets")) fields.emplace_back("Secrets", field::list(get(a, "secrets"), 50));
+  if (rollout.is_object()) {
+    fields.emplace_back(
+        "Rollout",
+        fmt::format("revision {}: {} total, {} running, {} applied, {} pending, {} "
+                    "failed, {} not ready",
+                    num(rollout, "revision"), num(rollout, "total"), num(rollout, "running"),
+                    num(rollout, "applied"), num(rollout, "pending"), num(rollout, "failed"),
+                    num(rollout, "notready")));
+  }
+  std::string out = renderFields(style, fields);
+  // Per-node status: result.nodes, else the rollout's node list.
+  const Json* nodes = &field::items(a, {"nodes", "status"});
+  if (nodes->empty() && rollout.is_object()) nodes = &field::items(rollout, {"nodes"});
+  out += section(style, "Nodes");
+  if (nodes->empty()) {
+    out += "  none\n";
+    return out;
+  }
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& n : *nodes) {
+    std::string status = str(n, "status", str(n, "phase"));
+    std::string services = "-";
+    const Json& svc = get(n, "services");
+    if (svc.is_array() && !svc.empty()) {
+      services.clear();
+      for (const auto& s : svc) {
+        if (!services.empty()) services += ' ';
+        services += str(s, "name") + ":" + str(s, "state");
+      }
+    }
+    rows.push_back({str(n, "node", str(n, "name")), stateCell(status), str(n, "revision"), services,
+                    str(n, "message", "")});
+  }
+  out += renderTable(style, {"NODE", "STATUS", "REVISION", "SERVICES", "MESSAGE"}, rows);
+  return out;
+}
+
+std::string renderAppHistory(const Json& result, const Style& style) {
+  const Json& revs = field::items(result, {"revisions", "history", "items"});
+  if (revs.empty()) return "No revisions.\n";
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& r : revs) {
+    std::string note = str(r, "note", "");
+    if (note.empty() && num(r, "rollback_of", 0) > 0) {
+      note = fmt::format("rollback to {}", num(r, "rollback_of"));
+    }
+    if (note.empty()) note = str(r, "change", "");
+    int64_t ts = num(r, "ts", num(r, "created", num(r, "deployed")));
+    rows.push_back(
+        {str(r, "revision"), isoTime(ts), str(r, "user", str(r, "by")), field::target(r), note});
+  }
+  return renderTable(style, {"REVISION", "DEPLOYED", "BY", "TARGET", "NOTE"}, rows);
+}
+
+std::string renderEventLine(std::string_view node, const Json& e, const Style& style) {
+  std::string n = node.empty() ? str(e, "node") : std::string(node);
+  std::string kind = str(e, "kind");
+  Color color = Color::kNone;
+  if (kind.find("fail") != std::string::npos || kind.find("died") != std::string::npos ||
+      kind == "crash_loop" || kind == "conflict" || kind == "bad_document") {
+    color = Color::kRed;
+  }
+  std::string what = str(e, "app", "");
+  if (!str(e, "service", "").empty()) what += "/" + str(e, "service");
+  std::string msg = str(e, "message", "");
+  std::string reason = str(e, "reason", "");
+  if (msg.empty()) msg = reason;
+  return fmt::format("{}  {}  {}  {}  {}\n", isoTime(num(e, "ts")), n, paint(style, color, kind),
+                     what.empty() ? "-" : what, msg);
+}
+
+std::string renderEvents(const Json& result, const Style& style) {
+  const Json& events = field::items(result, {"events", "items"});
+  if (events.empty()) return "No events.\n";
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& e : events) {
+    std::string kind = str(e, "kind");
+    std::string msg = str(e, "message", "");
+    if (msg.empty()) msg = str(e, "reason", "");
+    rows.push_back({isoTime(num(e, "ts")), str(e, "node"),
+                    Cell(kind, kind.find("fail") != std::string::npos ? Color::kRed : Color::kNone),
+                    str(e, "app"), str(e, "service"), msg});
+  }
+  return renderTable(style, {"TIME", "NODE", "KIND", "APP", "SERVICE", "MESSAGE"}, rows) +
+         moreHint(result);
+}
+
+std::string renderLogs(const Json& result) {
+  if (result.is_string()) {
+    std::string s = result.get<std::string>();
+    if (!s.empty() && s.back() != '\n') s += '\n';
+    return s;
+  }
+  const Json& lines = field::items(result, {"lines", "logs"});
+  if (lines.empty()) {
+    if (result.is_object() && result.contains("text")) return renderLogs(result["text"]);
+    return "";
+  }
+  std::string out;
+  for (const auto& l : lines) {
+    if (l.is_string()) {
+      out += l.get<std::string>();
+    } else {
+      out += str(l, "line", str(l, "text", ""));
+    }
+    if (out.empty() || out.back() != '\n') out += '\n';
+  }
+  return out;
+}
+
+std::string renderHealthLine(std::string_view node, const Json& health, const Style& style) {
+  if (health.is_null() || (health.is_object() && health.empty())) {
+    return fmt::format("{}  {}  {}\n", clockTime(style.now_ms), node,
+                       paint(style, Color::kGray, "removed"));
+  }
+  std::string s = field::state(health);
+  std::string reason = str(health, "reason", "");
+  return fmt::format("{}  {}  {}{}\n", clockTime(num(health, "since", style.now_ms)), node,
+                     paint(style, stateColor(s), s), reason.empty() ? "" : "  " + reason);
+}
+
+std::string renderDone(std::string_view op, const Json& req, const Json& result,
+                       const Style& style) {
+  std::string name = str(req, "name", str(req, "group", ""));
+  std::string rev = str(result, "revision", "");
+  std::string ok = paint(style, Color::kGreen, "ok");
+  if (op == "node.remove") return fmt::format("{}: node {} removed\n", ok, name);
+  if (op == "node.approve") return fmt::format("{}: node {} approved\n", ok, name);
+  if (op == "node.label") return fmt::format("{}: labels of node {} updated\n", ok, name);
+  if (op == "group.create") return fmt::format("{}: group {} created\n", ok, name);
+  if (op == "group.delete") return fmt::format("{}: group {} deleted\n", ok, name);
+  if (op == "group.add" || op == "group.remove") {
+    std::string members;
+    for (const char* key : {"nodes", "groups"}) {
+      const Json& m = get(req, key);
+      if (!m.is_array()) continue;
+      for (const auto& v : m) {
+        if (!members.empty()) members += ", ";
+        members += (std::string(key) == "groups" ? "group " : "") + v.get<std::string>();
+      }
+    }
+    return fmt::format("{}: {} {} group {}\n", ok, members,
+                       op == "group.add" ? "added to" : "removed from", name);
+  }
+  if (op == "app.deploy") {
+    return fmt::format("{}: app {} deployed to {} (revision {})\n", ok, name, field::target(req),
+                       rev.empty() ? "?" : rev);
+  }
+  if (op == "app.remove") return fmt::format("{}: app {} removed\n", ok, name);
+  if (op == "app.start") return fmt::format("{}: app {} started\n", ok, name);
+  if (op == "app.stop") return fmt::format("{}: app {} stopped\n", ok, name);
+  if (op == "app.restart") return fmt::format("{}: app {} restarting\n", ok, name);
+  if (op == "app.rollback") {
+    return fmt::format("{}: app {} rolled back to revision {}{}\n", ok, name, str(req, "revision"),
+                       rev.empty() ? "" : " (new revision " + rev + ")");
+  }
+  if (op == "registry.set") {
+    return fmt::format("{}: credentials for registry {} set on {}\n", ok, str(req, "host"),
+                       field::target(req));
+  }
+  return fmt::format("{}\n", ok);
+}
+
+std::string renderResult(std::string_view op, const Json& req, const Json& result,
+                         const Style& style) {
+  if (op == "node.list") return renderNodeList(result, style);
+  if (op == "node.get") return renderNode(result, style);
+  if (op == "node.add") return renderNodeAdded(result, style);
+  if (op == "group.list") return renderGroupList(result, style);
+  if (op == "group.get") return renderGroup(result, style);
+  if (op == "app.list") return renderAppList(result, style);
+  if (op == "app.get") return renderApp(result, style);
+  if (op == "app.history") return renderAppHistory(result, style);
+  if (op == "events.query") return renderEvents(result, style);
+  return renderDone(op, req, result, style);
+}
+
+std::string renderError(const Status& status, std::string_view source_name) {
+  std::string where;
+  if (status.line() > 0) {
+    where = fmt::format("{}:{}:{}: ", source_name.empty() ? "compose" : source_name, status.line(),
+                        status.column());
+  }
+  return fmt::format("error: {}{} ({})\n", where, status.message(), codeName(status.code()));
+}
+
+}  // namespace pharos::cli
