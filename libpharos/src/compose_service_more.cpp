@@ -265,11 +265,17 @@ Status readLongMount(const YamlNode& node, const std::string& path, const ParseC
       mount.tmpfs_size = *size;
     }
     if (const YamlNode* v = (*tmpfs)->find("mode"); v != nullptr && !v->isNull()) {
-      Result<int64_t> mode = readInt(*v, joinPath(tmpfs_path, "mode"));
-      if (!mode) return mode.status();
-      if (*mode < 0 || *mode > 07777)
-        return errorAt(*v, joinPath(tmpfs_path, "mode"), "invalid mode");
-      mount.tmpfs_mode = static_cast<uint32_t>(*mode);
+      // Octal as in chmod: 1777, 0o1777 and 01777 mean the same.
+      std::string_view digits = v->isScalar() ? std::string_view(v->text) : std::string_view();
+      if (digits.rfind("0o", 0) == 0) digits.remove_prefix(2);
+      const bool octal = !digits.empty() && digits.size() <= 5 &&
+                         digits.find_first_not_of("01234567") == std::string_view::npos;
+      const uint32_t mode =
+          octal ? static_cast<uint32_t>(std::stoul(std::string(digits), nullptr, 8)) : 0;
+      if (!octal || mode > 07777) {
+        return errorAt(*v, joinPath(tmpfs_path, "mode"), "must be an octal mode such as 1777");
+      }
+      mount.tmpfs_mode = mode;
     }
   }
   return Status::ok();
