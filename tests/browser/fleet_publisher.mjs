@@ -78,6 +78,7 @@ export async function publishMetrics(client, { count, prefix = 'sim' }) {
   for (let i = 0; i < count; i += 1) {
     const doc = documents(prefix, i, now);
     inFlight.push(publish(client, `${kRoot}/nodes/${doc.name}/metrics`, JSON.stringify(doc.metrics), { qos: 0 }));
+    if (inFlight.length >= 500) await Promise.all(inFlight.splice(0));
   }
   await Promise.all(inFlight);
 }

@@ -45,10 +45,9 @@ export async function main(root) {
   });
 }
 
-function startShell(root, conn, store, role) {
-  const canWrite = role === 'operator';
-  document.body.dataset.role = role;
+function startShell(root, conn, store, initialRole) {
   const navLinks = new Map();
+  const roleBadge = h('span', { class: 'role' });
   const connState = h('span', { class: 'conn conn-online', id: 'conn-state' }, 'connected');
   const anchorState = h('span', { class: 'conn conn-unknown', id: 'anchor-state' }, 'anchor ?');
   const content = h('main', { class: 'content', id: 'content' });
@@ -61,7 +60,7 @@ function startShell(root, conn, store, role) {
     })),
     h('div', { class: 'topbar-right' },
       anchorState, connState,
-      h('span', { class: 'user', id: 'user-badge' }, conn.username, h('span', { class: `role role-${role}` }, role)),
+      h('span', { class: 'user', id: 'user-badge' }, conn.username, roleBadge),
       h('button', { class: 'ghost', onclick: () => { conn.close(); window.location.hash = ''; window.location.reload(); } }, 'Sign out')));
   replace(root, h('div', { class: 'shell' }, header, content));
 
@@ -74,14 +73,13 @@ function startShell(root, conn, store, role) {
     anchorState.className = `conn conn-${state === 'online' ? 'online' : state ? 'offline' : 'unknown'}`;
     anchorState.textContent = `anchor ${state || '?'}`;
   };
-  store.subscribe((changes) => { if (changes.anchor) showAnchor(); });
   showAnchor();
 
   const ctx = {
     conn,
     store,
-    role,
-    canWrite,
+    role: initialRole,
+    canWrite: initialRole === 'operator',
     navigate: (hash) => { window.location.hash = hash; },
     // Runs an API call, reporting failure in a toast; returns the result or undefined.
     async call(op, body, successText) {
@@ -95,6 +93,28 @@ function startShell(root, conn, store, role) {
       }
     },
   };
+
+  const setRole = (role) => {
+    ctx.role = role;
+    ctx.canWrite = role === 'operator';
+    document.body.dataset.role = role;
+    roleBadge.className = `role role-${role}`;
+    roleBadge.textContent = role;
+    roleBadge.title = role === 'unknown' ? 'The anchor did not answer: changes are disabled until it does' : '';
+  };
+  setRole(initialRole);
+  // Unknown role (the anchor was down at login): ask again once the anchor is online.
+  store.subscribe(async (changes) => {
+    if (!changes.anchor) return;
+    showAnchor();
+    if (ctx.role === 'unknown' && store.anchor && store.anchor.state === 'online') {
+      const role = await conn.probeRole();
+      if (role !== 'unknown') {
+        setRole(role);
+        route();
+      }
+    }
+  });
 
   let current = null;
   const route = () => {

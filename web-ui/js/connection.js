@@ -209,15 +209,16 @@ export class Connection {
     });
   }
 
-  // Operator or viewer? An empty app.deploy is harmless: the broker refuses it for a viewer
-  // (or the anchor answers permission_denied); for an operator the anchor answers
-  // invalid_argument, or nothing at all when the anchor is down.
+  // 'operator' | 'viewer' | 'unknown'. An empty app.deploy is harmless: for a viewer the
+  // broker refuses it (or the anchor answers permission_denied); for an operator the anchor
+  // answers invalid_argument. No answer (the anchor is down) leaves the role unknown.
   async probeRole() {
     try {
       await this.request('app.deploy', {}, { timeoutMs: 4000 });
       return 'operator';
     } catch (e) {
-      return e.code === 'permission_denied' ? 'viewer' : 'operator';
+      if (e.code === 'permission_denied') return 'viewer';
+      return e.code === 'unavailable' ? 'unknown' : 'operator';
     }
   }
 }
