@@ -1,0 +1,412 @@
+#!/usr/bin/python3
+"""Writes the Mosquitto 2.0.11 dynamic-security file for Pharos, without a running broker.
+
+The file format is the one `mosquitto_ctrl dynsec init` writes: clients with PBKDF2-SHA512
+salted password hashes (base64 hash of 64 bytes, base64 salt of 12 bytes, iterations),
+roles with ACLs, groups, and defaultACLAccess. ACL types (2.0.11): publishClientSend,
+publishClientReceive, subscribeLiteral, subscribePattern, unsubscribeLiteral,
+unsubscribePattern. Within a role the ACL with the highest priority that matches decides.
+2.0.11 has no %u/%c substitution, so every user and every node gets its own role.
+
+Identities (broker-config/README.md has the full ACL table):
+  admin              role `admin`: only $CONTROL/dynamic-security (for mosquitto_ctrl)
+  anchor             role `anchor`: pharos/v1/# and the dynamic-security control topic
+  <user> (operator)  role `operator-<user>`, group `operators`
+  <user> (viewer)    role `viewer-<user>`, group `viewers`
+  <node> (agent)     role `agent-<node>`, group `agents`, client id forced to <node>
+
+Generated passwords go to <data-dir>/credentials/<kind>-<name>.env (mode 0600), e.g.
+credentials/anchor.env, credentials/operator-ops.env, credentials/agent-press-1.env, as
+PHAROS_MQTT_USERNAME / PHAROS_MQTT_PASSWORD / PHAROS_MQTT_CLIENT_ID lines.
+
+Usable as a library (tests import it) and as a CLI:
+  dynsec.py init <data-dir> [--operator NAME]... [--viewer NAME]... [--agent NODE]... [--force]
+  dynsec.py add-agent <data-dir> NODE...     (edits the file: only while the broker is stopped)
+  dynsec.py add-operator|add-viewer <data-dir> NAME...
+"""
+import argparse
+import base64
+import hashlib
+import json
+import os
+import pathlib
+import re
+import secrets
+import sys
+import tempfile
+
+ROOT = "pharos/v1"
+ITERATIONS = 101  # what mosquitto_ctrl and the plugin itself use in 2.0.11
+FILE_NAME = "dynamic-security.json"
+CREDENTIALS_DIR = "credentials"
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+RESERVED_USERS = {"admin", "anchor"}
+
+
+def check_id(name: str, what: str) -> str:
+    if not ID_RE.match(name):
+        raise ValueError(f"{what} '{name}' must match [a-z0-9][a-z0-9_.-]{{0,62}}")
+    return name
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def hash_password(password: str, salt: bytes = None, iterations: int = ITERATIONS) -> dict:
+    """The password fields of a dynsec client: PBKDF2-HMAC-SHA512 over the raw salt."""
+    salt = salt if salt is not None else os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, 64)
+    return {
+        "password": base64.b64encode(digest).decode(),
+        "salt": base64.b64encode(salt).decode(),
+        "iterations": iterations,
+    }
+
+
+def verify_password(client: dict, password: str) -> bool:
+    salt = base64.b64decode(client["salt"])
+    expected = hash_password(password, salt, client["iterations"])["password"]
+    return secrets.compare_digest(expected, client["password"])
+
+
+def acl(acltype: str, topic: str, allow: bool = True, priority: int = 0) -> dict:
+    return {"acltype": acltype, "topic": topic, "priority": priority, "allow": allow}
+
+
+def read_write(topic: str, priority: int = 0) -> list:
+    """Publish, receive, subscribe and unsubscribe on a filter."""
+    return [
+        acl("publishClientSend", topic, True, priority),
+        acl("publishClientReceive", topic, True, priority),
+        acl("subscribePattern", topic, True, priority),
+        acl("unsubscribePattern", topic, True, priority),
+    ]
+
+
+def read_only(topic: str, allow: bool = True, priority: int = 0) -> list:
+    return [
+        acl("publishClientReceive", topic, allow, priority),
+        acl("subscribePattern", topic, allow, priority),
+        acl("unsubscribePattern", topic, True, priority),
+    ]
+
+
+def admin_role() -> dict:
+    control = "$CONTROL/dynamic-security/#"
+    return {
+        "rolename": "admin",
+        "textname": "mosquitto_ctrl: dynamic-security administration only",
+        "acls": [
+            acl("publishClientSend", control),
+            acl("publishClientReceive", control),
+            acl("subscribePattern", control),
+            acl("unsubscribePattern", control),
+        ],
+    }
+
+
+def anchor_role() -> dict:
+    return {
+        "rolename": "anchor",
+        "textname": "the Pharos anchor: the whole tree and device enrolment",
+        "acls": read_write(f"{ROOT}/#") + read_write("$CONTROL/dynamic-security/#"),
+    }
+
+
+def _reader_acls(user: str) -> list:
+    """What operators and viewers read: everything but secrets and other users' replies."""
+    return (
+        read_only(f"{ROOT}/replies/{user}/#", True, 30)
+        + read_only(f"{ROOT}/replies/#", False, 20)
+        + read_only(f"{ROOT}/nodes/+/secrets", False, 20)
+        + read_only(f"{ROOT}/#", True, 0)
+    )
+
+
+def operator_role(user: str) -> dict:
+    check_id(user, "operator name")
+    return {
+        "rolename": f"operator-{user}",
+        "textname": f"operator {user}: api/{user}/#, node commands, reads",
+        "acls": [
+            acl("publishClientSend", f"{ROOT}/api/{user}/#"),
+            acl("publishClientSend", f"{ROOT}/nodes/+/cmd/#"),
+        ]
+        + _reader_acls(user),
+    }
+
+
+VIEWER_COMMANDS = ("logs", "inspect")
+
+
+def viewer_role(user: str) -> dict:
+    check_id(user, "viewer name")
+    return {
+        "rolename": f"viewer-{user}",
+        "textname": f"viewer {user}: api/{user}/# (read operations), read-only commands, reads",
+        "acls": [acl("publishClientSend", f"{ROOT}/api/{user}/#")]
+        + [acl("publishClientSend", f"{ROOT}/nodes/+/cmd/{c}") for c in VIEWER_COMMANDS]
+        + _reader_acls(user),
+    }
+
+
+AGENT_PUBLISHES = ("status", "info", "state", "events", "metrics")
+AGENT_READS = ("desired", "secrets")
+
+
+def agent_role(node: str) -> dict:
+    """An agent writes only its own reports and reads only its own documents and commands.
+    It may also publish to replies/+/# to answer cmd requests (the response topic a
+    caller chose). The anchor adds groups/<g>/desired for each group of the node."""
+    check_id(node, "node id")
+    base = f"{ROOT}/nodes/{node}"
+    acls = [acl("publishClientSend", f"{base}/{t}") for t in AGENT_PUBLISHES]
+    acls.append(acl("publishClientSend", f"{ROOT}/replies/+/#"))
+    for t in AGENT_READS:
+        acls += [
+            acl("subscribeLiteral", f"{base}/{t}"),
+            acl("publishClientReceive", f"{base}/{t}"),
+            acl("unsubscribeLiteral", f"{base}/{t}"),
+        ]
+    acls += read_only(f"{base}/cmd/#")
+    acls += [
+        acl("subscribeLiteral", f"{ROOT}/anchor/status"),
+        acl("publishClientReceive", f"{ROOT}/anchor/status"),
+        acl("unsubscribeLiteral", f"{ROOT}/anchor/status"),
+    ]
+    return {"rolename": f"agent-{node}", "textname": f"agent of node {node}", "acls": acls}
+
+
+def group_desired_acls(group: str) -> list:
+    """ACLs the anchor adds to agent-<node> for each group the node belongs to."""
+    check_id(group, "group name")
+    topic = f"{ROOT}/groups/{group}/desired"
+    return [
+        acl("subscribeLiteral", topic),
+        acl("publishClientReceive", topic),
+        acl("unsubscribeLiteral", topic),
+    ]
+
+
+class Dynsec:
+    """An in-memory dynamic-security document."""
+
+    def __init__(self, doc: dict = None):
+        self.doc = doc or {
+            "clients": [],
+            "groups": [
+                {"groupname": "operators", "textname": "Pharos operators", "roles": []},
+                {"groupname": "viewers", "textname": "Pharos viewers", "roles": []},
+                {"groupname": "agents", "textname": "Pharos agents (one per node)", "roles": []},
+            ],
+            "roles": [],
+            "defaultACLAccess": {
+                "publishClientSend": False,
+                "publishClientReceive": False,
+                "subscribe": False,
+                "unsubscribe": True,
+            },
+        }
+
+    @classmethod
+    def load(cls, path) -> "Dynsec":
+        with open(path) as f:
+            return cls(json.load(f))
+
+    def client(self, username: str):
+        return next((c for c in self.doc["clients"] if c["username"] == username), None)
+
+    def role(self, rolename: str):
+        return next((r for r in self.doc["roles"] if r["rolename"] == rolename), None)
+
+    def _put_role(self, role: dict):
+        self.doc["roles"] = [r for r in self.doc["roles"] if r["rolename"] != role["rolename"]]
+        self.doc["roles"].append(role)
+
+    def _put_client(self, username, password, textname, roles, groups=(), clientid=None):
+        if self.client(username) is not None:
+            raise ValueError(f"client '{username}' already exists")
+        client = {"username": username, "textname": textname}
+        if clientid is not None:
+            client["clientid"] = clientid
+        client.update(hash_password(password))
+        client["roles"] = [{"rolename": r} for r in roles]
+        client["groups"] = [{"groupname": g} for g in groups]
+        self.doc["clients"].append(client)
+
+    def add_admin(self, password: str, username: str = "admin"):
+        self._put_role(admin_role())
+        self._put_client(username, password, "dynamic-security administrator", ["admin"])
+
+    def add_anchor(self, password: str, username: str = "anchor"):
+        self._put_role(anchor_role())
+        self._put_client(username, password, "Pharos anchor", ["anchor"])
+
+    def add_operator(self, user: str, password: str):
+        if user in RESERVED_USERS:
+            raise ValueError(f"'{user}' is reserved")
+        role = operator_role(user)
+        self._put_role(role)
+        self._put_client(user, password, f"operator {user}", [role["rolename"]], ["operators"])
+
+    def add_viewer(self, user: str, password: str):
+        if user in RESERVED_USERS:
+            raise ValueError(f"'{user}' is reserved")
+        role = viewer_role(user)
+        self._put_role(role)
+        self._put_client(user, password, f"viewer {user}", [role["rolename"]], ["viewers"])
+
+    def add_agent(self, node: str, password: str, groups: tuple = ()):
+        if node in RESERVED_USERS:
+            raise ValueError(f"'{node}' is reserved")
+        role = agent_role(node)
+        for g in groups:
+            role["acls"] += group_desired_acls(g)
+        self._put_role(role)
+        self._put_client(node, password, f"agent of node {node}", [role["rolename"]], ["agents"],
+                         clientid=node)
+
+    def write(self, path):
+        path = pathlib.Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".dynsec-")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.doc, f, indent="\t")
+            f.write("\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+
+
+def write_env(data_dir, name: str, username: str, password: str, client_id: str = None):
+    """Writes <data-dir>/credentials/<name>.env with mode 0600; returns its path."""
+    cred_dir = pathlib.Path(data_dir) / CREDENTIALS_DIR
+    cred_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(cred_dir, 0o700)
+    path = cred_dir / f"{name}.env"
+    lines = [f"PHAROS_MQTT_USERNAME={username}", f"PHAROS_MQTT_PASSWORD={password}"]
+    if client_id:
+        lines.append(f"PHAROS_MQTT_CLIENT_ID={client_id}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def read_env(path) -> dict:
+    out = {}
+    for line in pathlib.Path(path).read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            out[key] = value
+    return out
+
+
+def _chown_for_broker(path):
+    """mosquitto rewrites the file after dropping privileges to user mosquitto."""
+    if os.geteuid() != 0:
+        return
+    user = os.environ.get("PHAROS_BROKER_USER", "mosquitto")
+    if user == "root":
+        return
+    try:
+        import pwd
+
+        pw = pwd.getpwnam(user)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    except KeyError:
+        pass
+
+
+def _save(data_dir, dyn: Dynsec):
+    path = pathlib.Path(data_dir) / FILE_NAME
+    dyn.write(path)
+    _chown_for_broker(path)
+    return path
+
+
+def init(data_dir, operators=("ops",), viewers=("viewer",), agents=(), force=False) -> dict:
+    """Creates <data-dir>/dynamic-security.json and credentials/*.env.
+    Returns {credential name: (username, password)}; names are admin, anchor,
+    operator-<u>, viewer-<u>, agent-<node>."""
+    names = [(u, "operator name") for u in operators] + [(u, "viewer name") for u in viewers]
+    names += [(n, "node id") for n in agents]
+    for name, what in names:
+        check_id(name, what)
+        if name in RESERVED_USERS:
+            raise ValueError(f"{what} '{name}' is reserved")
+    users = [n for n, _ in names]
+    if len(set(users)) != len(users):
+        raise ValueError("user names and node ids must be distinct")
+    data_dir = pathlib.Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / FILE_NAME
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists (use --force to replace it and every password)")
+    dyn = Dynsec()
+    creds = {}
+
+    def issue(name, username, add, client_id=None):
+        password = new_password()
+        add(password)
+        write_env(data_dir, name, username, password, client_id)
+        creds[name] = (username, password)
+
+    issue("admin", "admin", dyn.add_admin)
+    issue("anchor", "anchor", dyn.add_anchor)
+    for user in operators:
+        issue(f"operator-{user}", user, lambda p, u=user: dyn.add_operator(u, p))
+    for user in viewers:
+        issue(f"viewer-{user}", user, lambda p, u=user: dyn.add_viewer(u, p))
+    for node in agents:
+        issue(f"agent-{node}", node, lambda p, n=node: dyn.add_agent(n, p), client_id=node)
+    _save(data_dir, dyn)
+    return creds
+
+
+def add(data_dir, kind: str, names) -> dict:
+    """Adds identities to an existing file (the broker must be stopped: it rewrites the file
+    from memory on every change). kind: agent, operator or viewer."""
+    path = pathlib.Path(data_dir) / FILE_NAME
+    dyn = Dynsec.load(path)
+    creds = {}
+    for name in names:
+        password = new_password()
+        getattr(dyn, f"add_{kind}")(name, password)
+        write_env(data_dir, f"{kind}-{name}", name, password, name if kind == "agent" else None)
+        creds[f"{kind}-{name}"] = (name, password)
+    _save(data_dir, dyn)
+    return creds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_init = sub.add_parser("init", help="create dynamic-security.json and credentials")
+    p_init.add_argument("data_dir")
+    p_init.add_argument("--operator", action="append", help="operator user (default: ops)")
+    p_init.add_argument("--viewer", action="append", help="viewer user (default: viewer)")
+    p_init.add_argument("--agent", action="append", default=[], help="node id of an agent")
+    p_init.add_argument("--force", action="store_true", help="replace an existing file")
+    for kind in ("agent", "operator", "viewer"):
+        p = sub.add_parser(f"add-{kind}", help=f"add {kind} identities (broker stopped)")
+        p.add_argument("data_dir")
+        p.add_argument("names", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "init":
+            creds = init(args.data_dir, args.operator or ["ops"], args.viewer or ["viewer"],
+                         args.agent, args.force)
+        else:
+            creds = add(args.data_dir, args.cmd.split("-", 1)[1], args.names)
+    except (ValueError, FileExistsError, FileNotFoundError) as e:
+        print(f"dynsec.py: {e}", file=sys.stderr)
+        return 1
+    cred_dir = pathlib.Path(args.data_dir).resolve() / CREDENTIALS_DIR
+    for name, (username, _) in creds.items():
+        print(f"{name}: user '{username}', password in {cred_dir / (name + '.env')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
