@@ -1,0 +1,140 @@
+// The agent core (DESIGN.md sections 2 and 3): wires an MqttLink, a DockerClient, a Clock and
+// a StateFile around the Reconciler. It holds the node, group and secrets documents (epoch /
+// generation rule, union with conflicts, bad documents refused), publishes status (with the
+// session rule and a NotReady will), info, state (debounced), events and metrics, answers
+// cmd/logs and cmd/inspect on the request's response topic, and supervises the containers
+// through the Docker events stream plus a periodic full reconcile.
+//
+// Threading: the core runs on a Strand over the Executor it is given and owns no thread
+// (the fleet simulator runs thousands of agents on a few threads). Link and Docker callbacks
+// hop onto the strand. Blocking work (connect, pulls, logs, stats) is posted to the base
+// executor. start() and stop() may be called from any thread that is not one of the
+// executor's; stop() blocks until the final status is published.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/docker_client.h"
+#include "agent/host_facts.h"
+#include "agent/reconciler.h"
+#include "agent/state_file.h"
+#include "pharos/clock.h"
+#include "pharos/executor.h"
+#include "pharos/messages.h"
+#include "pharos/mqtt_link.h"
+
+namespace pharos::agent {
+
+struct AgentOptions {
+  std::string node_id;
+  std::map<std::string, std::string> labels;  // from the config
+  MqttOptions mqtt;                           // url, credentials, TLS, keep-alive
+  std::chrono::milliseconds reconcile_interval{30'000};
+  std::chrono::milliseconds metrics_interval{15'000};
+  std::chrono::milliseconds state_debounce{200};
+  ReconcilerOptions reconciler;  // node_id is filled from node_id
+  bool host_metrics = true;      // read /proc (false in the fleet simulator)
+  size_t max_buffered_events = 256;
+};
+
+using LinkFactory = std::function<std::unique_ptr<MqttLink>(MqttOptions)>;
+
+class Agent {
+ public:
+  Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
+        StateFile& state_file, LinkFactory make_link);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Loads the state file, applies it, connects (in the background) and starts supervising.
+  void start();
+  // Publishes NotReady ("agent stopped"), disconnects cleanly, stops timers and the events
+  // stream. Blocks until done; `wait` false only posts it (ManualExecutor tests).
+  void stop(bool wait = true);
+
+  // For tests and the simulator: the session of the current run, the state last built.
+  int64_t session() const { return session_; }
+  NodeState stateSnapshot() const;
+  MqttLink* link() { return link_.get(); }
+
+ private:
+  void onStart();
+  void onStop();
+  void onConnection(bool connected);
+  void onMessage(const MqttMessage& message);
+  void onEngineState(const Status& status);
+  void onDockerEvent(const DockerEvent& event);
+
+  void handleNodeDoc(const std::string& payload, bool from_state_file);
+  void handleGroupDoc(const std::string& group, const std::string& payload, bool from_state_file);
+  void handleSecrets(const std::string& payload, bool from_state_file);
+  void handleCommand(const std::string& command, const MqttMessage& message);
+  void recompute();
+  void updateGroupSubscriptions();
+  void persist();
+
+  void publishStatus(bool ready, const std::string& reason);
+  void publishInfo();
+  void scheduleState();
+  void publishState(bool force);
+  void publishEvent(NodeEvent event);
+  void emit(const std::string& kind, const std::string& app, const std::string& reason,
+            const std::string& message = "");
+  void reply(const std::string& topic, const std::string& correlation_data, const Json& body);
+  void armReconcileTimer();
+  void armMetricsTimer();
+  void collectMetrics();
+
+  AgentOptions options_;
+  Executor& executor_;
+  DockerClient& docker_;
+  const Clock& clock_;
+  StateFile& state_file_;
+  LinkFactory make_link_;
+  std::shared_ptr<Strand> strand_;
+  std::shared_ptr<bool> alive_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<MqttLink> link_;
+  std::unique_ptr<EventStream> events_stream_;
+
+  // Documents (strand).
+  std::optional<DesiredDoc> node_doc_;
+  std::optional<std::string> node_raw_;
+  std::map<std::string, DesiredDoc> group_docs_;
+  std::map<std::string, std::string> group_raw_;
+  std::optional<SecretsDoc> secrets_;
+  std::optional<std::string> secrets_raw_;
+  std::set<std::string> subscribed_groups_;
+  std::map<std::string, std::string> bad_documents_;  // source -> error
+  std::set<std::string> reported_conflicts_;
+  int64_t session_ = 0;
+
+  // Link and engine (strand).
+  bool connected_ = false;
+  bool stopping_ = false;
+  std::optional<bool> engine_up_;
+  std::string engine_error_;
+  DockerVersion docker_version_;
+  std::vector<NodeEvent> buffered_events_;
+
+  // Reporting (strand).
+  bool state_timer_armed_ = false;
+  std::string last_state_json_;
+  NodeState last_state_;
+  uint64_t reconcile_timer_ = 0;
+  uint64_t metrics_timer_ = 0;
+  uint64_t state_timer_ = 0;
+  bool metrics_running_ = false;
+  std::shared_ptr<HostSample> host_sample_;
+  std::shared_ptr<std::map<std::string, ContainerStats>> container_samples_;
+};
+
+}  // namespace pharos::agent

@@ -1,0 +1,51 @@
+// The effective desired state of a node (DESIGN.md section 2, "Effective desired state"):
+// the union of the node document and the documents of the groups it lists, the
+// epoch/generation rule deciding whether a newly arrived document replaces the held one,
+// and the variables a compose file of this node is interpolated with. Pure functions over
+// values: thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pharos/compose.h"
+#include "pharos/messages.h"
+
+namespace pharos::agent {
+
+// A document is applied when none is held, the epoch differs, or the generation is higher.
+bool shouldApply(const std::optional<DesiredDoc>& held, const DesiredDoc& incoming);
+bool shouldApply(const std::optional<SecretsDoc>& held, const SecretsDoc& incoming);
+
+struct EffectiveApp {
+  AppSpec spec;
+  std::string source;  // "node" | "group:<name>"
+};
+
+struct Conflict {
+  std::string app;
+  std::string winner;               // source that won
+  std::vector<std::string> losers;  // sources that also named the app
+};
+
+struct EffectiveDesired {
+  std::vector<EffectiveApp> apps;  // by app name
+  std::vector<Conflict> conflicts;
+};
+
+// The node document wins over groups; among groups the lexicographically first group name
+// wins. Only groups the node document lists are considered.
+EffectiveDesired unionDesired(const DesiredDoc& node,
+                              const std::map<std::string, DesiredDoc>& groups);
+
+// Variables for one app: PHAROS_NODE_ID, PHAROS_LABEL_<KEY> for every node label (config
+// labels, then the node document's over them; key upper-cased, other characters than
+// [A-Z0-9] as '_'), the app's deploy variables, then the secrets (which win).
+Variables appVariables(const std::string& node_id,
+                       const std::map<std::string, std::string>& config_labels,
+                       const std::map<std::string, std::string>& doc_labels, const AppSpec& app,
+                       const std::map<std::string, std::string>& secrets);
+
+}  // namespace pharos::agent

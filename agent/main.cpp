@@ -1,0 +1,65 @@
+// pharos-agent: builds the object graph (config, thread pool, Paho link, libcurl Docker
+// client, state file, Agent) and waits for SIGTERM/SIGINT, whose handler only sets a flag.
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "agent/docker_client.h"
+#include "agent/state_file.h"
+#include "pharos/clock.h"
+#include "pharos/executor.h"
+#include "pharos/log.h"
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;  // NOLINT: the one flag a signal handler may set
+void onSignal(int) { g_stop = 1; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace pharos;
+  using namespace pharos::agent;
+  auto cmdline = parseCommandLine(argc, argv);
+  if (!cmdline.isOk()) {
+    std::fprintf(stderr, "pharos-agent: %s\n", cmdline.status().message().c_str());
+    return 2;
+  }
+  if (!cmdline->help_text.empty()) {
+    std::fputs(cmdline->help_text.c_str(), stdout);
+    return 0;
+  }
+  const AgentConfig& config = cmdline->config;
+  setupLogging("agent", config.log_level);
+  std::signal(SIGTERM, onSignal);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  ThreadPoolExecutor executor("agent", config.threads);
+  auto docker = makeCurlDockerClient(config.docker_host);
+  StateFile state_file(config.state_file);
+
+  AgentOptions options;
+  options.node_id = config.node_id;
+  options.labels = config.labels;
+  options.mqtt = mqttOptions(config);
+  options.reconcile_interval = config.reconcile_interval;
+  options.metrics_interval = config.metrics_interval;
+  options.reconciler.data_dir = config.data_dir;
+  options.reconciler.pull_jitter = config.pull_jitter;
+  options.reconciler.health_timeout = config.health_timeout;
+
+  {
+    Agent agent(options, executor, *docker, clock, state_file,
+                [](MqttOptions o) { return makePahoLink(std::move(o)); });
+    spdlog::info("pharos-agent {} starting as node {} (broker {})", PHAROS_VERSION, config.node_id,
+                 config.broker_url);
+    agent.start();
+    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    spdlog::info("stopping");
+    agent.stop();
+    executor.shutdown();  // no task of the agent runs past this point
+  }
+  return 0;
+}

@@ -1,0 +1,426 @@
+// Agent core: lifecycle, link and engine callbacks, and document handling (see agent.h).
+// Publishing, metrics and commands are in agent_report.cpp. Strand only, except start(),
+// stop() and the callbacks' hop onto the strand.
+#include "agent/agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+#include "agent/desired_set.h"
+#include "agent/engine_spec.h"
+#include "pharos/topics.h"
+
+namespace pharos::agent {
+
+Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
+             StateFile& state_file, LinkFactory make_link)
+    : options_(std::move(options)),
+      executor_(executor),
+      docker_(docker),
+      clock_(clock),
+      state_file_(state_file),
+      make_link_(std::move(make_link)),
+      strand_(Strand::create(executor)),
+      alive_(std::make_shared<bool>(true)),
+      host_sample_(std::make_shared<HostSample>()),
+      container_samples_(std::make_shared<std::map<std::string, ContainerStats>>()) {
+  options_.reconciler.node_id = options_.node_id;
+  reconciler_ = std::make_unique<Reconciler>(
+      docker_, *strand_, executor_, clock_, options_.reconciler,
+      [this](NodeEvent e) { publishEvent(std::move(e)); }, [this] { scheduleState(); });
+  reconciler_->setFrozen(true);  // until a node document is held
+}
+
+Agent::~Agent() {
+  *alive_ = false;
+  if (events_stream_) events_stream_->stop();
+  events_stream_.reset();
+  if (reconciler_) reconciler_->shutdown();
+  for (uint64_t id : {reconcile_timer_, metrics_timer_, state_timer_}) {
+    if (id) strand_->cancel(id);
+  }
+}
+
+void Agent::start() {
+  std::weak_ptr<bool> alive = alive_;
+  strand_->post([this, alive] {
+    if (auto a = alive.lock(); a && *a) onStart();
+  });
+}
+
+void Agent::stop(bool wait) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  std::weak_ptr<bool> alive = alive_;
+  strand_->post([this, alive, done] {
+    if (auto a = alive.lock(); a && *a) onStop();
+    done->set_value();
+  });
+  if (wait) future.wait();
+}
+
+// ---- lifecycle ---------------------------------------------------------------------------
+
+void Agent::onStart() {
+  // 1. The state file: last documents and the session counter.
+  int64_t last_session = 0;
+  auto loaded = state_file_.load();
+  if (loaded.isOk()) {
+    last_session = loaded->last_session;
+    if (loaded->secrets) handleSecrets(*loaded->secrets, true);
+    for (const auto& [group, payload] : loaded->group_desired) {
+      handleGroupDoc(group, payload, true);
+    }
+    if (loaded->node_desired) handleNodeDoc(*loaded->node_desired, true);
+  } else if (loaded.status().code() != Code::kNotFound) {
+    spdlog::error("state file: {}", loaded.status().message());
+    emit("state_file", "", "state file unreadable; starting empty and recovering from the broker",
+         loaded.status().message());
+  }
+
+  // 2. Session: grows across restarts, even on a device whose clock is behind.
+  session_ = std::max(last_session + 1, clock_.nowMs());
+  persist();
+
+  // 3. The engine.
+  auto version = docker_.version();
+  if (version.isOk()) {
+    docker_version_ = *version;
+    engine_up_ = true;
+  } else {
+    engine_up_ = false;
+    engine_error_ = version.status().message();
+    spdlog::warn("container engine unreachable: {}", engine_error_);
+  }
+  std::weak_ptr<bool> alive = alive_;
+  auto strand = strand_;
+  EventFilter filter;
+  filter.types = {"container"};
+  filter.labels = {std::string(kLabelNode) + "=" + options_.node_id};
+  events_stream_ = docker_.watchEvents(
+      filter,
+      [this, alive, strand](const DockerEvent& e) {
+        strand->post([this, alive, e] {
+          if (auto a = alive.lock(); a && *a) onDockerEvent(e);
+        });
+      },
+      [this, alive, strand](const Status& st) {
+        strand->post([this, alive, st] {
+          if (auto a = alive.lock(); a && *a) onEngineState(st);
+        });
+      });
+
+  // 4. The link: will = NotReady with this session.
+  MqttOptions mqtt = options_.mqtt;
+  if (mqtt.client_id.empty()) mqtt.client_id = "pharos-agent-" + options_.node_id;
+  NodeStatus will{"NotReady", session_, "connection lost", clock_.nowMs()};
+  mqtt.will = MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kStatus),
+                          dumpJson(encode(will)),
+                          1,
+                          true,
+                          "",
+                          ""};
+  link_ = make_link_(mqtt);
+  link_->onMessage([this, alive, strand](const MqttMessage& m) {
+    strand->post([this, alive, m] {
+      if (auto a = alive.lock(); a && *a) onMessage(m);
+    });
+  });
+  link_->onConnection([this, alive, strand](bool up) {
+    strand->post([this, alive, up] {
+      if (auto a = alive.lock(); a && *a) onConnection(up);
+    });
+  });
+  for (auto kind : {topics::NodeTopic::kDesired, topics::NodeTopic::kSecrets}) {
+    (void)link_->subscribe(topics::node(options_.node_id, kind), 1);
+  }
+  (void)link_->subscribe(topics::nodeCmd(options_.node_id, "#"), 1);
+  (void)link_->subscribe(topics::anchorStatus(), 1);
+  updateGroupSubscriptions();
+  MqttLink* link = link_.get();
+  executor_.post([alive, link] {
+    if (auto a = alive.lock(); !a || !*a) return;
+    Status st = link->connect();
+    if (!st.isOk()) spdlog::warn("broker: {} (retrying in the background)", st.message());
+  });
+
+  // 5. Supervision: periodic full reconcile, metrics.
+  reconciler_->reconcileAll("agent start");
+  armReconcileTimer();
+  armMetricsTimer();
+  scheduleState();
+}
+
+void Agent::onStop() {
+  if (stopping_) return;
+  stopping_ = true;
+  if (link_ && connected_) {
+    publishStatus(false, "agent stopped");
+  }
+  if (events_stream_) events_stream_->stop();
+  reconciler_->shutdown();
+  for (uint64_t* id : {&reconcile_timer_, &metrics_timer_, &state_timer_}) {
+    if (*id) strand_->cancel(*id);
+    *id = 0;
+  }
+  if (link_) link_->disconnect();
+  connected_ = false;
+}
+
+void Agent::armReconcileTimer() {
+  std::weak_ptr<bool> alive = alive_;
+  reconcile_timer_ = strand_->postDelayed(options_.reconcile_interval, [this, alive] {
+    auto a = alive.lock();
+    if (!a || !*a || stopping_) return;
+    reconciler_->reconcileAll("periodic");
+    armReconcileTimer();
+  });
+}
+
+// ---- link and engine ----------------------------------------------------------------------
+
+void Agent::onConnection(bool connected) {
+  if (stopping_) return;
+  connected_ = connected;
+  if (!connected) {
+    spdlog::warn("broker connection lost");
+    return;
+  }
+  spdlog::info("connected to {} (session {})", options_.mqtt.url, session_);
+  publishInfo();
+  publishStatus(engine_up_.value_or(false),
+                engine_up_.value_or(false) ? "" : "container engine unreachable: " + engine_error_);
+  publishState(true);
+  std::vector<NodeEvent> pending;
+  pending.swap(buffered_events_);
+  for (NodeEvent& e : pending) publishEvent(std::move(e));
+}
+
+void Agent::onEngineState(const Status& status) {
+  if (stopping_) return;
+  bool up = status.isOk();
+  if (engine_up_ && *engine_up_ == up) return;
+  bool first = !engine_up_.has_value();
+  engine_up_ = up;
+  if (up) {
+    engine_error_.clear();
+    if (auto v = docker_.version(); v.isOk()) docker_version_ = *v;
+    if (!first) emit("engine_reconnected", "", "container engine reachable again");
+    if (connected_) {
+      publishInfo();
+      publishStatus(true, "");
+    }
+    reconciler_->reconcileAll("engine reconnected");
+  } else {
+    engine_error_ = status.message();
+    emit("engine_unreachable", "", "container engine unreachable", status.message());
+    if (connected_) publishStatus(false, "container engine unreachable: " + engine_error_);
+  }
+}
+
+void Agent::onDockerEvent(const DockerEvent& event) {
+  if (stopping_) return;
+  reconciler_->onContainerEvent(event);
+}
+
+void Agent::onMessage(const MqttMessage& message) {
+  if (stopping_) return;
+  auto parsed = topics::parse(message.topic);
+  if (!parsed.isOk()) {
+    spdlog::debug("ignoring message on {}", message.topic);
+    return;
+  }
+  switch (parsed->kind) {
+    case topics::Kind::kNode:
+      if (parsed->node != options_.node_id) return;
+      if (parsed->node_kind == topics::NodeTopic::kDesired) {
+        handleNodeDoc(message.payload, false);
+      } else if (parsed->node_kind == topics::NodeTopic::kSecrets) {
+        handleSecrets(message.payload, false);
+      }
+      return;
+    case topics::Kind::kGroupDesired:
+      if (subscribed_groups_.count(parsed->group))
+        handleGroupDoc(parsed->group, message.payload, false);
+      return;
+    case topics::Kind::kNodeCmd:
+      if (parsed->node == options_.node_id) handleCommand(parsed->name, message);
+      return;
+    case topics::Kind::kAnchorStatus:
+      spdlog::info("anchor status: {}", message.payload);
+      return;
+    default:
+      return;
+  }
+}
+
+// ---- documents ----------------------------------------------------------------------------
+
+void Agent::handleNodeDoc(const std::string& payload, bool from_state_file) {
+  if (payload.empty()) {
+    if (!node_doc_) return;
+    spdlog::warn("node document deleted: no longer changing anything");
+    node_doc_.reset();
+    node_raw_.reset();
+    bad_documents_.erase("node");
+    emit("node_document_deleted", "", "node removed from management; containers left as they are");
+    persist();
+    recompute();
+    return;
+  }
+  auto doc = decodeDesired(payload);
+  if (!doc.isOk()) {
+    bad_documents_["node"] = doc.status().message();
+    emit("bad_document", "", "node document refused", doc.status().message());
+    scheduleState();
+    return;
+  }
+  if (!shouldApply(node_doc_, *doc)) {
+    spdlog::debug("node document generation {} ignored (holding {})", doc->generation,
+                  node_doc_->generation);
+    return;
+  }
+  bad_documents_.erase("node");
+  node_doc_ = std::move(doc).value();
+  node_raw_ = payload;
+  // Group documents of groups no longer listed are dropped.
+  for (auto it = group_docs_.begin(); it != group_docs_.end();) {
+    bool listed = false;
+    for (const std::string& g : node_doc_->groups) listed = listed || g == it->first;
+    if (listed) {
+      ++it;
+    } else {
+      group_raw_.erase(it->first);
+      it = group_docs_.erase(it);
+    }
+  }
+  if (!from_state_file) persist();
+  updateGroupSubscriptions();
+  recompute();
+}
+
+void Agent::handleGroupDoc(const std::string& group, const std::string& payload,
+                           bool from_state_file) {
+  std::string source = "group:" + group;
+  if (payload.empty()) {
+    if (group_docs_.erase(group) == 0) return;
+    group_raw_.erase(group);
+    bad_documents_.erase(source);
+    emit("group_document_deleted", "", "group " + group + " deleted: its apps are dropped");
+    persist();
+    recompute();
+    return;
+  }
+  auto doc = decodeGroupDesired(payload);
+  if (!doc.isOk()) {
+    bad_documents_[source] = doc.status().message();
+    emit("bad_document", "", "group " + group + " document refused", doc.status().message());
+    scheduleState();
+    return;
+  }
+  auto held = group_docs_.find(group);
+  std::optional<DesiredDoc> current;
+  if (held != group_docs_.end()) current = held->second;
+  if (!shouldApply(current, *doc)) return;
+  bad_documents_.erase(source);
+  group_docs_[group] = std::move(doc).value();
+  group_raw_[group] = payload;
+  if (!from_state_file) persist();
+  recompute();
+}
+
+void Agent::handleSecrets(const std::string& payload, bool from_state_file) {
+  if (payload.empty()) {
+    if (!secrets_) return;
+    secrets_.reset();
+    secrets_raw_.reset();
+    persist();
+    reconciler_->setRegistries({});
+    recompute();
+    return;
+  }
+  auto doc = decodeSecrets(payload);
+  if (!doc.isOk()) {
+    bad_documents_["secrets"] = doc.status().message();
+    emit("bad_document", "", "secrets document refused", doc.status().message());
+    scheduleState();
+    return;
+  }
+  if (!shouldApply(secrets_, *doc)) return;
+  bad_documents_.erase("secrets");
+  secrets_ = std::move(doc).value();
+  secrets_raw_ = payload;
+  reconciler_->setRegistries(secrets_->registries);
+  if (!from_state_file) persist();
+  recompute();
+}
+
+void Agent::updateGroupSubscriptions() {
+  if (!link_) return;
+  std::set<std::string> want;
+  if (node_doc_) want.insert(node_doc_->groups.begin(), node_doc_->groups.end());
+  for (auto it = subscribed_groups_.begin(); it != subscribed_groups_.end();) {
+    if (want.count(*it)) {
+      ++it;
+      continue;
+    }
+    (void)link_->unsubscribe(topics::groupDesired(*it));
+    it = subscribed_groups_.erase(it);
+  }
+  for (const std::string& g : want) {
+    if (subscribed_groups_.insert(g).second) {
+      Status st = link_->subscribe(topics::groupDesired(g), 1);
+      if (!st.isOk()) spdlog::warn("subscribe to group {}: {}", g, st.message());
+    }
+  }
+}
+
+void Agent::recompute() {
+  if (!node_doc_) {
+    reconciler_->setFrozen(true);
+    scheduleState();
+    return;
+  }
+  EffectiveDesired eff = unionDesired(*node_doc_, group_docs_);
+  std::set<std::string> conflicts_now;
+  for (const Conflict& c : eff.conflicts) {
+    std::string key = c.app + "|" + c.winner;
+    for (const std::string& l : c.losers) key += "|" + l;
+    conflicts_now.insert(key);
+    if (reported_conflicts_.count(key)) continue;
+    std::string losers;
+    for (const std::string& l : c.losers) losers += (losers.empty() ? "" : ", ") + l;
+    emit("conflict", c.app,
+         "app named by " + c.winner + " and " + losers + "; " + c.winner + " wins");
+  }
+  reported_conflicts_ = std::move(conflicts_now);
+  std::vector<DesiredApp> apps;
+  const std::map<std::string, std::string> no_secrets;
+  for (EffectiveApp& e : eff.apps) {
+    DesiredApp d;
+    d.variables = appVariables(options_.node_id, options_.labels, node_doc_->labels, e.spec,
+                               secrets_ ? secrets_->variables : no_secrets);
+    d.spec = std::move(e.spec);
+    d.source = std::move(e.source);
+    apps.push_back(std::move(d));
+  }
+  if (reconciler_->frozen()) reconciler_->setFrozen(false);
+  reconciler_->setDesired(std::move(apps), true);
+  scheduleState();
+}
+
+void Agent::persist() {
+  PersistedState st;
+  st.node_desired = node_raw_;
+  st.secrets = secrets_raw_;
+  st.group_desired = group_raw_;
+  st.last_session = session_;
+  Status s = state_file_.save(st);
+  if (!s.isOk()) {
+    spdlog::error("state file: {}", s.message());
+    emit("state_file", "", "state file not written", s.message());
+  }
+}
+
+}  // namespace pharos::agent

@@ -1,0 +1,296 @@
+// Agent core, reporting side (see agent.h): status, info, debounced state, events (buffered
+// while offline), metrics (collected off the strand) and the cmd/logs, cmd/inspect commands
+// answered on the request's response topic.
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.h"
+#include "agent/engine_spec.h"
+#include "pharos/api.h"
+#include "pharos/topics.h"
+
+namespace pharos::agent {
+namespace {
+
+std::string statusTopic(const std::string& node) {
+  return topics::node(node, topics::NodeTopic::kStatus);
+}
+
+}  // namespace
+
+void Agent::publishStatus(bool ready, const std::string& reason) {
+  if (!link_) return;
+  NodeStatus st{ready ? "Ready" : "NotReady", session_, reason, clock_.nowMs()};
+  Status s = link_->publish(
+      MqttMessage{statusTopic(options_.node_id), dumpJson(encode(st)), 1, true, "", ""});
+  if (!s.isOk()) spdlog::warn("publish status: {}", s.message());
+}
+
+void Agent::publishInfo() {
+  if (!link_) return;
+  NodeInfo info;
+  info.agent_version = PHAROS_VERSION;
+  if (options_.host_metrics) fillHostInfo(info, options_.reconciler.data_dir);
+  info.docker_version = docker_version_.version;
+  info.docker_api = docker_version_.api_version;
+  if (info.os.empty()) info.os = docker_version_.os;
+  if (info.arch.empty()) info.arch = docker_version_.arch;
+  if (info.kernel.empty()) info.kernel = docker_version_.kernel_version;
+  info.broker = options_.mqtt.url;
+  info.labels = options_.labels;
+  info.ts = clock_.nowMs();
+  (void)link_->publish(MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kInfo),
+                                   dumpJson(encode(info)), 1, true, "", ""});
+}
+
+NodeState Agent::stateSnapshot() const { return last_state_; }
+
+void Agent::scheduleState() {
+  if (state_timer_armed_ || stopping_) return;
+  state_timer_armed_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  state_timer_ = strand_->postDelayed(options_.state_debounce, [this, alive] {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    state_timer_armed_ = false;
+    state_timer_ = 0;
+    publishState(false);
+  });
+}
+
+void Agent::publishState(bool force) {
+  NodeState st;
+  if (node_doc_) st.applied.push_back(DocRef{"node", node_doc_->epoch, node_doc_->generation});
+  for (const auto& [group, doc] : group_docs_) {
+    st.applied.push_back(DocRef{"group:" + group, doc.epoch, doc.generation});
+  }
+  if (secrets_) st.applied.push_back(DocRef{"secrets", secrets_->epoch, secrets_->generation});
+  st.apps = reconciler_->appStates();
+  Json body = encode(st);
+  // Extension fields (decoders ignore unknown fields): refused documents and the freeze.
+  if (!bad_documents_.empty()) {
+    Json bad = Json::array();
+    for (const auto& [source, error] : bad_documents_) {
+      bad.push_back({{"source", source}, {"error", error}});
+    }
+    body["bad_documents"] = bad;
+  }
+  if (!node_doc_) body["frozen"] = true;
+  std::string compare = dumpJson(body);
+  st.ts = clock_.nowMs();
+  body["ts"] = st.ts;
+  last_state_ = st;
+  if (!force && compare == last_state_json_) return;
+  if (!link_ || !connected_) return;  // published on (re)connect
+  Status s = link_->publish(MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kState),
+                                        dumpJson(body), 1, true, "", ""});
+  if (s.isOk()) last_state_json_ = compare;
+}
+
+void Agent::emit(const std::string& kind, const std::string& app, const std::string& reason,
+                 const std::string& message) {
+  NodeEvent e;
+  e.kind = kind;
+  e.app = app;
+  e.reason = reason;
+  e.message = message;
+  e.ts = clock_.nowMs();
+  spdlog::info("event {} app={}: {} {}", kind, app, reason, message);
+  publishEvent(std::move(e));
+}
+
+void Agent::publishEvent(NodeEvent event) {
+  if (!link_ || !connected_) {
+    if (buffered_events_.size() < options_.max_buffered_events) {
+      buffered_events_.push_back(std::move(event));
+    }
+    return;
+  }
+  Status s = link_->publish(MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kEvents),
+                                        dumpJson(encode(event)), 1, false, "", ""});
+  if (!s.isOk() && buffered_events_.size() < options_.max_buffered_events) {
+    buffered_events_.push_back(std::move(event));
+  }
+}
+
+// ---- metrics ------------------------------------------------------------------------------
+
+void Agent::armMetricsTimer() {
+  std::weak_ptr<bool> alive = alive_;
+  metrics_timer_ = strand_->postDelayed(options_.metrics_interval, [this, alive] {
+    auto a = alive.lock();
+    if (!a || !*a || stopping_) return;
+    collectMetrics();
+    armMetricsTimer();
+  });
+}
+
+void Agent::collectMetrics() {
+  if (metrics_running_ || !link_ || !connected_) return;
+  metrics_running_ = true;
+  auto observed = reconciler_->observedContainers();
+  std::weak_ptr<bool> alive = alive_;
+  auto strand = strand_;
+  DockerClient* docker = &docker_;
+  MqttLink* link = link_.get();
+  bool host = options_.host_metrics;
+  std::string disk = options_.reconciler.data_dir;
+  std::string topic = topics::node(options_.node_id, topics::NodeTopic::kMetrics);
+  auto host_sample = host_sample_;
+  auto samples = container_samples_;
+  int64_t ts = clock_.nowMs();
+  executor_.post(
+      [this, alive, strand, docker, link, host, disk, topic, host_sample, samples, observed, ts] {
+        if (auto a = alive.lock(); !a || !*a) return;
+        NodeMetrics m;
+        if (host) {
+          HostSample now = readHostSample();
+          fillHostMetrics(m, *host_sample, now, disk);
+          *host_sample = now;
+        }
+        std::map<std::string, ContainerStats> next;
+        for (const auto& o : observed) {
+          if (!o.info.running) continue;
+          auto stats = docker->containerStats(o.info.id, true);
+          if (!stats.isOk()) continue;
+          ContainerMetrics cm;
+          cm.app = o.app;
+          cm.service = o.service;
+          cm.container_id = o.info.id;
+          cm.mem_bytes = static_cast<int64_t>(stats->memory_usage);
+          cm.cpu_percent = stats->cpu_percent >= 0 ? stats->cpu_percent : 0;
+          auto prev = samples->find(o.info.id);
+          if (stats->cpu_percent < 0 && prev != samples->end() &&
+              stats->system_cpu_ns > prev->second.system_cpu_ns &&
+              stats->cpu_total_ns >= prev->second.cpu_total_ns) {
+            double cpu = static_cast<double>(stats->cpu_total_ns - prev->second.cpu_total_ns);
+            double sys = static_cast<double>(stats->system_cpu_ns - prev->second.system_cpu_ns);
+            cm.cpu_percent = cpu / sys * (stats->online_cpus ? stats->online_cpus : 1) * 100.0;
+          }
+          next[o.info.id] = *stats;
+          m.containers.push_back(std::move(cm));
+        }
+        *samples = std::move(next);
+        m.ts = ts;
+        (void)link->publish(MqttMessage{topic, dumpJson(encode(m)), 0, false, "", ""});
+        strand->post([this, alive] {
+          if (auto a = alive.lock(); a && *a) metrics_running_ = false;
+        });
+      });
+}
+
+// ---- commands -----------------------------------------------------------------------------
+
+void Agent::reply(const std::string& topic, const std::string& correlation_data, const Json& body) {
+  if (!link_) return;
+  MqttMessage m{topic, dumpJson(body), 1, false, "", correlation_data};
+  Status s = link_->publish(m);
+  if (!s.isOk()) spdlog::warn("reply on {}: {}", topic, s.message());
+}
+
+void Agent::handleCommand(const std::string& command, const MqttMessage& message) {
+  auto req = decodeApiRequest(message.payload);
+  std::string reply_to = message.response_topic;
+  if (reply_to.empty() && req.isOk()) reply_to = req->reply_to;
+  auto where = topics::parse(reply_to);
+  if (reply_to.empty() || !where.isOk() || where->kind != topics::Kind::kReplies) {
+    spdlog::warn("cmd/{}: no usable response topic ('{}'); dropped", command, reply_to);
+    return;
+  }
+  Json correlation = req.isOk() ? req->correlation : Json();
+  std::string corr_data = message.correlation_data;
+  if (!req.isOk()) {
+    reply(reply_to, corr_data, errorResponse(req.status(), correlation));
+    return;
+  }
+  auto observed = reconciler_->observedContainers();
+  std::weak_ptr<bool> alive = alive_;
+  DockerClient* docker = &docker_;
+  auto send = [this, alive, reply_to, corr_data, strand = strand_](Json body) {
+    strand->post([this, alive, reply_to, corr_data, body] {
+      if (auto a = alive.lock(); a && *a) reply(reply_to, corr_data, body);
+    });
+  };
+
+  if (command == "logs") {
+    auto cmd = decodeLogsCommand(req->body);
+    if (!cmd.isOk()) return reply(reply_to, corr_data, errorResponse(cmd.status(), correlation));
+    std::string id;
+    for (const auto& o : observed) {
+      if (o.app == cmd->app && o.service == cmd->service) id = o.info.id;
+    }
+    if (id.empty()) {
+      return reply(reply_to, corr_data,
+                   errorResponse(Status::notFound("no container for " + cmd->app + "/" +
+                                                  cmd->service + " on this node"),
+                                 correlation));
+    }
+    LogOptions lo;
+    lo.tail = cmd->since > 0 ? -1 : cmd->tail;
+    lo.since = cmd->since / 1000;
+    executor_.post([docker, id, lo, cmd = *cmd, correlation, send] {
+      auto logs = docker->containerLogs(id, lo);
+      if (!logs.isOk()) {
+        send(errorResponse(logs.status(), correlation));
+        return;
+      }
+      send(okResponse(
+          {{"app", cmd.app}, {"service", cmd.service}, {"container_id", id}, {"logs", *logs}},
+          correlation));
+    });
+    return;
+  }
+  if (command == "inspect") {
+    auto cmd = decodeInspectCommand(req->body);
+    if (!cmd.isOk()) return reply(reply_to, corr_data, errorResponse(cmd.status(), correlation));
+    std::vector<std::pair<std::string, std::string>> targets;  // service, id
+    for (const auto& o : observed) {
+      if (o.app == cmd->app && (cmd->service.empty() || o.service == cmd->service)) {
+        targets.emplace_back(o.service, o.info.id);
+      }
+    }
+    if (targets.empty()) {
+      return reply(
+          reply_to, corr_data,
+          errorResponse(Status::notFound("no container of app " + cmd->app + " on this node"),
+                        correlation));
+    }
+    std::vector<std::string> secret_values;
+    if (secrets_) {
+      for (const auto& [k, v] : secrets_->variables) {
+        if (!v.empty()) secret_values.push_back(v);
+      }
+    }
+    executor_.post([docker, targets, secret_values, cmd = *cmd, correlation, send] {
+      Json containers = Json::array();
+      for (const auto& [service, id] : targets) {
+        auto info = docker->inspectContainer(id);
+        if (!info.isOk()) continue;
+        Json raw = info->raw;
+        // Secrets never leave the device: redact environment values that hold one.
+        if (raw.contains("Config") && raw["Config"].contains("Env") &&
+            raw["Config"]["Env"].is_array()) {
+          for (auto& e : raw["Config"]["Env"]) {
+            if (!e.is_string()) continue;
+            std::string s = e.get<std::string>();
+            auto eq = s.find('=');
+            if (eq == std::string::npos) continue;
+            std::string value = s.substr(eq + 1);
+            for (const std::string& secret : secret_values) {
+              if (value.find(secret) != std::string::npos) {
+                e = s.substr(0, eq + 1) + "<redacted>";
+                break;
+              }
+            }
+          }
+        }
+        containers.push_back({{"service", service}, {"container", raw}});
+      }
+      send(okResponse({{"app", cmd.app}, {"containers", containers}}, correlation));
+    });
+    return;
+  }
+  reply(reply_to, corr_data,
+        errorResponse(Status::invalidArgument("unknown command '" + command + "'"), correlation));
+}
+
+}  // namespace pharos::agent

@@ -1,0 +1,68 @@
+// Effective desired state: union, generation rule, variables (see desired_set.h).
+#include "agent/desired_set.h"
+
+#include <cctype>
+
+namespace pharos::agent {
+
+bool shouldApply(const std::optional<DesiredDoc>& held, const DesiredDoc& incoming) {
+  if (!held) return true;
+  return held->epoch != incoming.epoch || incoming.generation > held->generation;
+}
+
+bool shouldApply(const std::optional<SecretsDoc>& held, const SecretsDoc& incoming) {
+  if (!held) return true;
+  return held->epoch != incoming.epoch || incoming.generation > held->generation;
+}
+
+EffectiveDesired unionDesired(const DesiredDoc& node,
+                              const std::map<std::string, DesiredDoc>& groups) {
+  std::map<std::string, EffectiveApp> chosen;
+  std::map<std::string, Conflict> conflicts;
+  auto offer = [&](const AppSpec& app, const std::string& source) {
+    auto it = chosen.find(app.name);
+    if (it == chosen.end()) {
+      chosen.emplace(app.name, EffectiveApp{app, source});
+      return;
+    }
+    Conflict& c = conflicts[app.name];
+    c.app = app.name;
+    c.winner = it->second.source;
+    c.losers.push_back(source);
+  };
+  for (const AppSpec& app : node.apps) offer(app, "node");
+  // std::map iterates group names in lexicographic order: the first group wins.
+  for (const auto& [group, doc] : groups) {
+    bool listed = false;
+    for (const std::string& g : node.groups) listed = listed || g == group;
+    if (!listed) continue;
+    for (const AppSpec& app : doc.apps) offer(app, "group:" + group);
+  }
+  EffectiveDesired out;
+  for (auto& [name, app] : chosen) out.apps.push_back(std::move(app));
+  for (auto& [name, c] : conflicts) out.conflicts.push_back(std::move(c));
+  return out;
+}
+
+Variables appVariables(const std::string& node_id,
+                       const std::map<std::string, std::string>& config_labels,
+                       const std::map<std::string, std::string>& doc_labels, const AppSpec& app,
+                       const std::map<std::string, std::string>& secrets) {
+  Variables vars;
+  vars["PHAROS_NODE_ID"] = node_id;
+  auto addLabel = [&](const std::string& key, const std::string& value) {
+    std::string name = "PHAROS_LABEL_";
+    for (char ch : key) {
+      unsigned char c = static_cast<unsigned char>(ch);
+      name.push_back(std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_');
+    }
+    vars[name] = value;
+  };
+  for (const auto& [k, v] : config_labels) addLabel(k, v);
+  for (const auto& [k, v] : doc_labels) addLabel(k, v);
+  for (const auto& [k, v] : app.variables) vars[k] = v;
+  for (const auto& [k, v] : secrets) vars[k] = v;
+  return vars;
+}
+
+}  // namespace pharos::agent
