@@ -255,3 +255,21 @@ def test_agent_added_before_start_can_connect(broker_factory):
     b.start()
     assert b.connect_error(*b.credentials("agent-edge-7"), client_id="edge-7") == 0
     assert wait_until(lambda: b.running)
+
+
+def test_tls_template_serves_mqtts_and_wss_with_the_same_acls(broker_factory):
+    b = broker_factory(tls=True)
+    config = b.config_path.read_text()
+    assert f"listener {b.tls_port} 127.0.0.1" in config
+    assert "require_certificate false" in config
+    anchor = b.client("anchor", tls=True)
+    status = anchor.subscribe_collect(node_topic("+", "status"))
+    agent = b.client("n1", client_id="n1", tls=True, transport="websockets")
+    agent.publish(node_topic("n2", "status"), "spoof")
+    agent.publish(node_topic("n1", "status"), "Ready")
+    assert status.wait_payload(node_topic("n1", "status"), b"Ready")
+    assert status.payloads() == [b"Ready"]
+    # Plain MQTT remains for local tools on loopback; without TLS the TLS port refuses.
+    assert b.connect_error(*b.credentials("anchor")) == 0
+    with pytest.raises(Exception):
+        Client(b.host, b.tls_port, *b.credentials("anchor"), timeout=2)

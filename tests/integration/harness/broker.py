@@ -12,6 +12,10 @@ Fixtures:
                   `viewer`, agents `n1`, `n2`); stopped and removed after the test
   broker_factory  broker_factory(agents=[...], operators=[...], viewers=[...], start=True)
 
+Broker(tls=True) renders broker-config/mosquitto-tls.conf instead, with a throw-away CA and
+server certificate (make_test_certs) and its TLS listeners on free loopback ports:
+tls_url, wss_url, tls_port, wss_port, ca_file.
+
 Broker API: url, ws_url, host, port, ws_port, data_dir, credentials(name) -> (user, pw),
 add_agent(node) -> (user, pw), start(), stop(), restart(wipe_store=False), log(),
 client(user, client_id=None, ...) -> Client (connected paho-mqtt 1.6.1 MQTT v5 client),
@@ -27,6 +31,7 @@ import pathlib
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -66,6 +71,28 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def make_test_certs(directory) -> dict:
+    """A throw-away CA and a server certificate for 127.0.0.1/localhost (openssl CLI).
+    Returns {"ca": path, "cert": path, "key": path} (ca.crt, server.crt, server.key)."""
+    d = pathlib.Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj",
+        "/CN=Pharos test CA")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+    os.chmod(d, 0o755)
+    for name in ("ca.crt", "server.crt", "server.key"):
+        os.chmod(d / name, 0o644)  # test material: mosquitto runs as another user
+    return {"ca": d / "ca.crt", "cert": d / "server.crt", "key": d / "server.key"}
 
 
 class ConnectRefused(Exception):
@@ -117,13 +144,15 @@ class Client:
     """A connected paho-mqtt MQTT v5 client."""
 
     def __init__(self, host, port, username, password, client_id=None, transport="tcp",
-                 will=None, keepalive=10, timeout=5.0):
+                 will=None, keepalive=10, timeout=5.0, ca_file=None):
         self.username = username
         self.client_id = client_id or f"test-{username}-{uuid.uuid4().hex[:8]}"
         self._mqtt = mqtt.Client(client_id=self.client_id, protocol=mqtt.MQTTv5,
                                  transport=transport)
         if username is not None:
             self._mqtt.username_pw_set(username, password)
+        if ca_file is not None:
+            self._mqtt.tls_set(ca_certs=str(ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
         if will is not None:
             topic, payload = will
             self._mqtt.will_set(topic, payload, qos=1, retain=True)
@@ -251,7 +280,7 @@ class Client:
 
 
 class Broker:
-    def __init__(self, operators=("ops",), viewers=("viewer",), agents=("n1", "n2")):
+    def __init__(self, operators=("ops",), viewers=("viewer",), agents=("n1", "n2"), tls=False):
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-broker-"))
         os.chmod(self.dir, 0o755)
         self.data_dir = self.dir / "data"
@@ -260,6 +289,17 @@ class Broker:
         self.ws_port = free_port()
         while self.ws_port == self.port:
             self.ws_port = free_port()
+        self.tls = tls
+        self.tls_port = self.wss_port = None
+        self.ca_file = None
+        if tls:
+            used = {self.port, self.ws_port}
+            while self.tls_port is None or self.tls_port in used:
+                self.tls_port = free_port()
+            used.add(self.tls_port)
+            while self.wss_port is None or self.wss_port in used:
+                self.wss_port = free_port()
+            self.ca_file = make_test_certs(self.dir / "tls")["ca"]
         self._creds = dynsec.init(self.data_dir, operators, viewers, agents)
         self._proc = None
         self._log_file = self.dir / "mosquitto.log"
@@ -272,6 +312,14 @@ class Broker:
     @property
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.ws_port}"
+
+    @property
+    def tls_url(self) -> str:
+        return f"ssl://{self.host}:{self.tls_port}"
+
+    @property
+    def wss_url(self) -> str:
+        return f"wss://{self.host}:{self.wss_port}"
 
     @property
     def config_path(self) -> pathlib.Path:
@@ -294,14 +342,21 @@ class Broker:
     def start(self):
         if not os.path.exists(MOSQUITTO):
             pytest.fail(f"{MOSQUITTO} is missing: install the mosquitto package")
+        env = dict(os.environ)
+        ports = [self.port, self.ws_port]
+        if self.tls:
+            env.update(PHAROS_BROKER_TEMPLATE=str(ROOT / "broker-config" / "mosquitto-tls.conf"),
+                       PHAROS_TLS_DIR=str(self.dir / "tls"), PHAROS_TLS_BIND=self.host,
+                       PHAROS_TLS_PORT=str(self.tls_port), PHAROS_WSS_PORT=str(self.wss_port))
+            ports = [self.port, self.tls_port, self.wss_port]
         subprocess.run([str(ROOT / "tools" / "render-broker-config.sh"), str(self.data_dir),
-                        str(self.port), str(self.ws_port)], check=True, capture_output=True)
+                        str(self.port), str(self.ws_port)], check=True, capture_output=True,
+                       env=env)
         log = open(self._log_file, "ab")
         self._proc = subprocess.Popen([MOSQUITTO, "-c", str(self.config_path)], stdout=log,
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
-        ok = wait_until(lambda: not self.running or (port_open(self.port)
-                                                     and port_open(self.ws_port)), 10)
+        ok = wait_until(lambda: not self.running or all(port_open(p) for p in ports), 10)
         if not ok or not self.running:
             self._proc = None
             raise RuntimeError(f"mosquitto did not start:\n{self.log()}")
@@ -341,12 +396,17 @@ class Broker:
             return ""
 
     def client(self, user: str, client_id=None, password=None, transport="tcp", will=None,
-               keepalive=10) -> Client:
-        """A connected client logged in as `user` (a user name or credential name)."""
+               keepalive=10, tls=False) -> Client:
+        """A connected client logged in as `user` (a user name or credential name).
+        tls=True uses the TLS listener (or the wss one with transport="websockets")."""
         username, known_password = self.credentials(user)
-        port = self.ws_port if transport == "websockets" else self.port
+        if tls:
+            port = self.wss_port if transport == "websockets" else self.tls_port
+        else:
+            port = self.ws_port if transport == "websockets" else self.port
         c = Client(self.host, port, username, password or known_password, client_id,
-                   transport=transport, will=will, keepalive=keepalive)
+                   transport=transport, will=will, keepalive=keepalive,
+                   ca_file=self.ca_file if tls else None)
         self._clients.append(c)
         return c
 

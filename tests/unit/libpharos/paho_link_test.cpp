@@ -419,3 +419,52 @@ TEST_CASE("paho link reports refused credentials as permission_denied") {
   auto anon_link = pharos::makePahoLink(anonymous);
   CHECK(anon_link->connect().code() == Code::kPermissionDenied);
 }
+
+TEST_CASE("paho link connects over TLS and secure WebSocket with the given CA") {
+  MosquittoProcess certs;  // only for its temporary directory
+  std::string dir = certs.dir().string();
+  std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::string cmd =
+      "cd " + dir + " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext" +
+      " && openssl req -x509" + ec + " -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca" +
+      " && openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1" +
+      " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial" +
+      " -out server.crt -days 2 -extfile san.ext && chmod 0644 server.key >/dev/null 2>&1";
+  REQUIRE_MESSAGE(std::system((cmd + " 2>/dev/null").c_str()) == 0, "openssl failed");
+  int tls_port = freePort();
+  int wss_port = freePort();
+  std::string files = "cafile " + dir + "/ca.crt\ncertfile " + dir + "/server.crt\nkeyfile " + dir +
+                      "/server.key\n";
+  MosquittoProcess broker("allow_anonymous true\nlistener " + std::to_string(tls_port) +
+                          " 127.0.0.1\n" + files + "listener " + std::to_string(wss_port) +
+                          " 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\n" + files);
+  broker.start();
+  REQUIRE(waitFor([&] { return portOpen(tls_port) && portOpen(wss_port); }));
+
+  pharos::TlsOptions tls;
+  tls.ca_file = dir + "/ca.crt";
+  MqttOptions over_tls = options(broker, "tls-client");
+  over_tls.url = "mqtts://127.0.0.1:" + std::to_string(tls_port);
+  over_tls.tls = tls;
+  auto sub = pharos::makePahoLink(over_tls);
+  Recorder rec;
+  rec.attach(*sub);
+  REQUIRE_OK(sub->connect());
+  REQUIRE_OK(sub->subscribe("t/#", 1));
+
+  MqttOptions over_wss = options(broker, "wss-client");
+  over_wss.url = "wss://127.0.0.1:" + std::to_string(wss_port);
+  over_wss.tls = tls;
+  auto pub = pharos::makePahoLink(over_wss);
+  REQUIRE_OK(pub->connect());
+  REQUIRE_OK(pub->publish(message("t/1", "secure")));
+  CHECK(rec.waitMessage("t/1", "secure"));
+
+  // Without the CA the broker's certificate is not trusted: unavailable, no crash.
+  MqttOptions untrusted = options(broker, "untrusted");
+  untrusted.url = "ssl://127.0.0.1:" + std::to_string(tls_port);
+  untrusted.auto_reconnect = false;
+  auto bad = pharos::makePahoLink(untrusted);
+  auto status = bad->connect();
+  CHECK_MESSAGE(status.code() == Code::kUnavailable, status.toString());
+}
