@@ -52,7 +52,7 @@ function startShell(root, conn, store, initialRole) {
   const anchorState = h('span', { class: 'conn conn-unknown', id: 'anchor-state' }, 'anchor ?');
   const content = h('main', { class: 'content', id: 'content' });
   const header = h('header', { class: 'topbar' },
-    h('a', { class: 'brand', href: '#/fleet' }, h('span', { class: 'brand-mark' }, '◆'), 'Pharos'),
+    h('a', { class: 'brand', href: '#/fleet' }, h('span', { class: 'brand-mark' }, '◆'), h('span', { class: 'brand-text' }, 'Pharos')),
     h('nav', { class: 'nav' }, kNav.map(([key, label, href]) => {
       const a = h('a', { href, dataset: { nav: key } }, label);
       navLinks.set(key, a);

@@ -7,18 +7,18 @@ import { h, clear } from 'pharos/dom.js';
 const kOverscan = 6;
 
 export class VirtualTable {
-  // columns: [{key, label, width, render(row) -> Node|string, className?}]
+  // columns: [{key, label, width, render(row) -> Node|string, className?, hideBelow?}]
   constructor(host, { columns, rowHeight = 44, rowKey, onRowClick, emptyText = 'Nothing to show' }) {
-    this.columns_ = columns;
+    this.columns_ = null;
     this.rowHeight_ = rowHeight;
     this.rowKey_ = rowKey;
     this.onRowClick_ = onRowClick;
     this.emptyText_ = emptyText;
     this.rows_ = [];
-    this.template_ = columns.map((c) => c.width || '1fr').join(' ');
-    this.header_ = h('div', { class: 'vt-row vt-header', role: 'row', style: { gridTemplateColumns: this.template_ } },
-      columns.map((c) => h('div', { class: 'vt-cell ' + (c.className || ''), role: 'columnheader' },
-        typeof c.label === 'function' ? c.label() : c.label)));
+    this.allColumns_ = columns;
+    this.width_ = 0;
+    this.header_ = h('div', { class: 'vt-row vt-header', role: 'row' });
+    this.layout_(window.innerWidth);
     this.spacer_ = h('div', { class: 'vt-spacer' });
     this.body_ = h('div', { class: 'vt-body', role: 'rowgroup' });
     this.empty_ = h('div', { class: 'vt-empty', hidden: true }, emptyText);
@@ -27,8 +27,24 @@ export class VirtualTable {
     this.root = h('div', { class: 'vt', role: 'table' }, this.header_, this.viewport_);
     host.appendChild(this.root);
     this.frame_ = null;
-    this.resizeObserver_ = new ResizeObserver(() => this.scheduleRender_());
+    this.resizeObserver_ = new ResizeObserver(() => {
+      if (this.layout_(this.root.clientWidth)) this.render_();
+      else this.scheduleRender_();
+    });
     this.resizeObserver_.observe(this.viewport_);
+  }
+
+  // Picks the columns that fit `width` (a column with hideBelow: N shows only when the
+  // table is at least N px wide). Returns true when the set changed.
+  layout_(width) {
+    const columns = this.allColumns_.filter((c) => !c.hideBelow || width >= c.hideBelow);
+    if (this.columns_ && columns.length === this.columns_.length) return false;
+    this.columns_ = columns;
+    this.template_ = columns.map((c) => c.width || '1fr').join(' ');
+    this.header_.style.gridTemplateColumns = this.template_;
+    this.header_.replaceChildren(...columns.map((c) => h('div', { class: 'vt-cell ' + (c.className || ''), role: 'columnheader' },
+      typeof c.label === 'function' ? c.label() : c.label)));
+    return true;
   }
 
   setRows(rows) {

@@ -100,7 +100,7 @@ export function mount(ctx, host) {
       return h('div', { class: 'cell-stack' }, h('span', { class: 'health', dataset: { state: health.state } }, badge(health.state)),
         h('span', { class: 'sub', title: health.reason }, health.since ? `for ${since(health.since)}` : health.reason));
     } },
-    { key: 'labels', label: 'Labels', width: 'minmax(140px, 1.4fr)', render: (n) => {
+    { key: 'labels', label: 'Labels', width: 'minmax(140px, 1.4fr)', hideBelow: 1100, render: (n) => {
       const pairs = Object.entries(labelsOf(n)).map(([k, v]) => `${k}=${v}`);
       return h('div', { class: 'chips', title: pairs.join('\n') }, pairs.slice(0, 2).map((p) => chip(p)),
         pairs.length > 2 ? chip(`+${pairs.length - 2}`, 'chip-more') : null);
@@ -110,7 +110,7 @@ export function mount(ctx, host) {
       return h('div', { class: 'chips', title: groups.join('\n') }, groups.slice(0, 2).map((g) => chip(g, 'chip-group')),
         groups.length > 2 ? chip(`+${groups.length - 2}`, 'chip-more') : null);
     } },
-    { key: 'agent', label: 'Versions', width: '130px', render: (n) => h('div', { class: 'cell-stack' },
+    { key: 'agent', label: 'Versions', width: '130px', hideBelow: 960, render: (n) => h('div', { class: 'cell-stack' },
       h('span', {}, (n.info && n.info.agent_version) || '–'), h('span', { class: 'sub' }, (n.info && n.info.docker_version) ? `Docker ${n.info.docker_version}` : '')) },
     { key: 'cpu', label: 'CPU', width: '110px', render: (n) => meter(n.metrics ? n.metrics.cpu_percent : null) },
     { key: 'mem', label: 'Memory', width: '110px', render: (n) => meter(memPercent(n.metrics)) },
