@@ -46,11 +46,13 @@ export async function showHistory(ctx, name) {
     return;
   }
   const sorted = [...revisions].sort((a, b) => (b.revision || 0) - (a.revision || 0));
-  const current = sorted.length ? sorted[0].revision : 0;
+  const flagged = sorted.find((r) => r.current === true);
+  const current = flagged ? flagged.revision : sorted.length ? sorted[0].revision : 0;
   const rows = sorted.map((r) => h('tr', {},
     h('td', {}, `rev ${r.revision}`, r.revision === current ? [' ', badge('current', 'info')] : null),
     h('td', {}, formatTime(r.ts || r.created || r.deployed_at)),
     h('td', {}, r.user || r.by || ''),
+    h('td', { class: 'muted' }, r.note || ''),
     h('td', {}, r.target ? Object.entries(r.target).map(([k, v]) => `${k} ${v}`).join('') : ''),
     h('td', { class: 'actions' }, r.revision !== current ? h('button', {
       disabled: !ctx.canWrite,
@@ -63,7 +65,7 @@ export async function showHistory(ctx, name) {
     }, 'Roll back to this') : null)));
   await dialog(`History of ${name}`, sorted.length === 0 ? h('p', { class: 'muted' }, 'No revisions.') :
     h('table', { class: 'data', id: 'history-table' },
-      h('thead', {}, h('tr', {}, ['Revision', 'Deployed', 'By', 'Target', ''].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ['Revision', 'Deployed', 'By', 'Note', 'Target', ''].map((t) => h('th', {}, t)))),
       h('tbody', {}, rows)));
 }
 

@@ -34,7 +34,7 @@ export function mount(ctx, host) {
     }
     replace(body, [...names].sort().map((name) => {
       const app = byName.get(name) || { name };
-      const rollout = store.rollouts.get(name);
+      const rollout = store.rollouts.get(name) || (app.rollout ? { ...app.rollout, revision: app.revision } : null);
       return h('tr', { dataset: { app: name } },
         h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(name)}` }, h('strong', {}, name)),
           app.state && app.state !== 'running' ? h('span', { class: 'muted' }, ` (${app.state})`) : null),
