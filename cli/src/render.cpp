@@ -123,6 +123,11 @@ std::string section(const Style& style, const std::string& title) {
 
 }  // namespace
 
+const Json& agentConfig(const Json& result) {
+  const Json& config = get(result, "config");
+  return config.is_null() ? get(result, "agent_config") : config;
+}
+
 std::string renderNodeList(const Json& result, const Style& style) {
   const Json& nodes = field::items(result, {"nodes", "items"});
   if (nodes.empty()) return "No nodes.\n";
@@ -140,20 +145,25 @@ std::string renderNodeList(const Json& result, const Style& style) {
 
 std::string renderNode(const Json& n, const Style& style) {
   const Json& health = get(n, "health");
+  // The anchor sends health as a string plus health_detail {state, since, reason, session}.
+  const Json& detail = get(n, "health_detail").is_object() ? get(n, "health_detail") : health;
   const Json& info = get(n, "info");
+  std::string h = field::state(health);
+  int64_t since = detail.is_object() ? num(detail, "since") : num(n, "since");
   std::vector<std::pair<std::string, std::string>> fields = {
       {"Name", str(n, "name")},
-      {"Health", paint(style, stateColor(field::state(health)), field::state(health))},
+      {"Health", paint(style, stateColor(h), h)},
   };
-  if (health.is_object()) {
-    fields.emplace_back("Since", fmt::format("{} ({} ago)", isoTime(num(health, "since")),
-                                             age(style, num(health, "since"))));
-    if (!str(health, "reason", "").empty()) fields.emplace_back("Reason", str(health, "reason"));
-  }
-  if (n.contains("approved")) fields.emplace_back("Approved", str(n, "approved"));
+  if (since > 0)
+    fields.emplace_back("Since", fmt::format("{} ({} ago)", isoTime(since), age(style, since)));
+  if (!str(detail, "reason", "").empty()) fields.emplace_back("Reason", str(detail, "reason"));
+  if (n.contains("registration")) fields.emplace_back("Registration", str(n, "registration"));
   fields.emplace_back("Labels", field::labels(get(n, "labels")));
   fields.emplace_back("Groups", field::list(get(n, "groups"), 50));
-  if (info.is_object()) {
+  if (n.contains("effective_groups")) {
+    fields.emplace_back("All groups", field::list(get(n, "effective_groups"), 50));
+  }
+  if (info.is_object() && !info.empty()) {
     fields.emplace_back("Hostname", str(info, "hostname"));
     fields.emplace_back("Agent", str(info, "agent_version"));
     fields.emplace_back("OS", fmt::format("{} {} (kernel {})", str(info, "os"), str(info, "arch"),
@@ -164,11 +174,11 @@ std::string renderNode(const Json& n, const Style& style) {
                                                      humanBytes(num(info, "memory_bytes"))));
     fields.emplace_back("Addresses", field::list(get(info, "addresses"), 10));
     fields.emplace_back("Broker", str(info, "broker"));
+  } else if (n.contains("hostname")) {
+    fields.emplace_back("Hostname", str(n, "hostname"));
   }
   std::string out = renderFields(style, fields);
-  // Apps: from the node's reported state when present, else the desired list.
-  const Json& state = get(n, "state");
-  const Json& apps = state.is_object() ? field::items(state, {"apps"}) : field::items(n, {"apps"});
+  const Json& apps = field::items(n, {"apps"});
   out += section(style, "Apps");
   if (apps.empty()) {
     out += "  none\n";
@@ -176,28 +186,42 @@ std::string renderNode(const Json& n, const Style& style) {
     std::vector<std::vector<Cell>> rows;
     for (const auto& a : apps) {
       if (a.is_string()) {
-        rows.push_back({a.get<std::string>(), "-", "-", "-"});
+        rows.push_back({a.get<std::string>(), "-", "-", "-", "-"});
         continue;
       }
-      std::string phase = str(a, "phase", str(a, "state"));
-      rows.push_back({str(a, "name"), str(a, "revision"), stateCell(phase), str(a, "message", "")});
+      const Json& reported = get(a, "reported");
+      std::string phase = str(reported, "phase", str(a, "phase", "-"));
+      std::string running_rev = str(reported, "revision", str(a, "revision"));
+      rows.push_back({str(a, "name"), field::target(a), running_rev, stateCell(phase),
+                      str(reported, "message", str(a, "message", ""))});
     }
-    out += renderTable(style, {"APP", "REVISION", "PHASE", "MESSAGE"}, rows);
+    out += renderTable(style, {"APP", "TARGET", "REVISION", "PHASE", "MESSAGE"}, rows);
+  }
+  const Json& history = field::items(n, {"history"});
+  if (!history.empty()) {
+    out += section(style, "Health history");
+    std::vector<std::vector<Cell>> rows;
+    size_t first = history.size() > 10 ? history.size() - 10 : 0;
+    for (size_t i = first; i < history.size(); ++i) {
+      const Json& t = history[i];
+      rows.push_back({isoTime(num(t, "ts")), stateCell(str(t, "state")), str(t, "reason", "")});
+    }
+    out += renderTable(style, {"TIME", "STATE", "REASON"}, rows);
   }
   return out;
 }
 
 std::string renderNodeAdded(const Json& result, const Style& style) {
   std::string name = str(result, "name", str(result, "node"));
-  std::string out = fmt::format("node {} enrolled", name);
+  std::string out = fmt::format("{}: node {} enrolled", paint(style, Color::kGreen, "ok"), name);
   std::string user = str(result, "username", "");
   if (!user.empty()) out += fmt::format(" (broker user {})", user);
   out += "\n";
-  const Json& config = get(result, "agent_config");
+  const Json& config = agentConfig(result);
   if (!config.is_null()) {
     out += section(style,
-                   "Agent configuration (write it to /etc/pharos/agent.conf on the device,"
-                   " or use -o FILE):");
+                   "Agent configuration (install it on the device as /etc/pharos/agent.conf, "
+                   "mode 0600; or use -o FILE):");
     out += config.is_string() ? config.get<std::string>() : config.dump(2) + "\n";
     if (!out.empty() && out.back() != '\n') out += '\n';
   }
@@ -211,8 +235,8 @@ std::string renderGroupList(const Json& result, const Style& style) {
   for (const auto& g : groups) {
     std::string parent = str(g, "parent", "");
     if (parent.empty()) parent = field::list(get(g, "parents"));
-    rows.push_back({str(g, "name"), parent, count(get(g, "nodes")), count(get(g, "groups")),
-                    count(get(g, "apps"))});
+    std::string nodes = g.contains("node_count") ? str(g, "node_count") : count(get(g, "nodes"));
+    rows.push_back({str(g, "name"), parent, nodes, count(get(g, "groups")), count(get(g, "apps"))});
   }
   return renderTable(style, {"NAME", "PARENT", "NODES", "GROUPS", "APPS"}, rows) + moreHint(result);
 }
@@ -225,7 +249,9 @@ std::string renderGroup(const Json& g, const Style& style) {
       {"Groups", field::list(get(g, "groups"), 50)},
       {"Apps", field::list(get(g, "apps"), 50)},
   };
-  if (g.contains("members")) fields.emplace_back("All members", count(get(g, "members")));
+  if (g.contains("effective_node_count")) {
+    fields.emplace_back("All nodes", str(g, "effective_node_count") + " (with nested groups)");
+  }
   return renderFields(style, fields);
 }
 

@@ -211,12 +211,12 @@ int followEvents(Session& session, const Invocation& inv, const RunEnv& env, con
 }
 
 int writeAgentConfig(const Invocation& inv, const Json& result, const RunEnv& env) {
-  auto it = result.is_object() ? result.find("agent_config") : result.end();
-  if (!result.is_object() || it == result.end() || it->is_null()) {
+  const Json& config = agentConfig(result);
+  if (config.is_null()) {
     *env.err << "error: the anchor's answer holds no agent configuration to write\n";
     return toInt(ExitCode::kError);
   }
-  std::string text = it->is_string() ? it->get<std::string>() : it->dump(2) + "\n";
+  std::string text = config.is_string() ? config.get<std::string>() : config.dump(2) + "\n";
   Status s = env.write_private_file(inv.agent_config_out, text);
   if (!s.isOk()) {
     *env.err << fmt::format("error: cannot write {}: {}\n", inv.agent_config_out, s.message());

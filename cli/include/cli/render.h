@@ -16,6 +16,8 @@ namespace pharos::cli {
 std::string renderNodeList(const Json& result, const Style& style);
 // node.get: fields, labels, groups, device facts and the apps the node runs.
 std::string renderNode(const Json& result, const Style& style);
+// node.add's agent configuration: result.config (text), else result.agent_config; null if none.
+const Json& agentConfig(const Json& result);
 // node.add: the enrolled identity and how to give the agent its configuration.
 std::string renderNodeAdded(const Json& result, const Style& style);
 // group.list: NAME PARENT NODES GROUPS APPS.

@@ -73,29 +73,52 @@ TEST_CASE("node list") {
             .find("--cursor c2") != std::string::npos);
 }
 
-TEST_CASE("node details") {
-  Json n = {{"name", "press-01"},
-            {"health", {{"state", "Ready"}, {"since", kNow - 60'000}, {"reason", "connected"}}},
-            {"labels", {{"site", "north"}}},
-            {"groups", {"line1", "site-north"}},
-            {"info",
-             {{"hostname", "press01"},
-              {"agent_version", "0.1.0"},
-              {"cpus", 4},
-              {"memory_bytes", 4294967296LL}}},
-            {"apps", {{{"name", "web"}, {"revision", 3}, {"phase", "Running"}}}}};
+TEST_CASE("node details, in the anchor's node.get shape") {
+  Json n = {
+      {"name", "press-01"},
+      {"health", "Ready"},
+      {"since", kNow - 60'000},
+      {"health_detail", {{"state", "Ready"}, {"since", kNow - 60'000}, {"reason", "connected"}}},
+      {"registration", "accepted"},
+      {"labels", {{"site", "north"}}},
+      {"groups", {"line1"}},
+      {"effective_groups", {"line1", "site-north"}},
+      {"info",
+       {{"hostname", "press01"},
+        {"agent_version", "0.1.0"},
+        {"cpus", 4},
+        {"memory_bytes", 4294967296LL}}},
+      {"apps",
+       {{{"name", "web"},
+         {"target", {{"group", "line1"}}},
+         {"revision", 3},
+         {"state", "running"},
+         {"reported", {{"revision", 3}, {"phase", "Running"}, {"message", ""}}}}}},
+      {"history", {{{"state", "Ready"}, {"ts", kNow - 60'000}, {"reason", "connected"}}}}};
   std::string out = renderNode(n, plain());
   CHECK(out.find("Name:") != std::string::npos);
   CHECK(out.find("press-01") != std::string::npos);
+  CHECK(out.find("(1m ago)") == std::string::npos);  // 60 s is still "60s"
+  CHECK(out.find("(60s ago)") != std::string::npos);
   CHECK(out.find("Reason:") != std::string::npos);
   CHECK(out.find("line1,site-north") != std::string::npos);
   CHECK(out.find("4 / 4.0 GiB") != std::string::npos);
-  CHECK(out.find("web   3          Running") != std::string::npos);
+  CHECK(out.find("web   group/line1   3          Running") != std::string::npos);
+  CHECK(out.find("Health history") != std::string::npos);
+}
+
+TEST_CASE("node add shows the agent configuration") {
+  Json r = {{"name", "n7"}, {"username", "n7"}, {"config", "node_id = n7\n"}};
+  std::string out = renderNodeAdded(r, plain());
+  CHECK(out.rfind("ok: node n7 enrolled (broker user n7)\n", 0) == 0);
+  CHECK(out.find("node_id = n7\n") != std::string::npos);
+  CHECK(agentConfig(r) == "node_id = n7\n");
+  CHECK(agentConfig(Json::object()).is_null());
 }
 
 TEST_CASE("groups, apps, history and events") {
   Json groups = {{"groups",
-                  {{{"name", "line1"}, {"parent", "site"}, {"nodes", {"a", "b"}}, {"apps", 1}},
+                  {{{"name", "line1"}, {"parents", {"site"}}, {"node_count", 2}, {"apps", {"web"}}},
                    {{"name", "site"}}}}};
   CHECK(renderGroupList(groups, plain()) ==
         "NAME    PARENT   NODES   GROUPS   APPS\n"

@@ -268,7 +268,7 @@ TEST_CASE("deploy --wait exits 4 at its timeout") {
 TEST_CASE("node add -o FILE writes the agent configuration") {
   Harness h;
   FakeAnchor anchor(h.broker, [](const std::string&, const Json&) {
-    return ok(Json{{"name", "n7"}, {"agent_config", "node_id = n7\npassword = x\n"}});
+    return ok(Json{{"name", "n7"}, {"config", "node_id = n7\npassword = x\n"}});
   });
   CHECK(h.run({"node", "add", "n7", "-o", "/tmp/n7.conf"}) == 0);
   CHECK(h.written["/tmp/n7.conf"] == "node_id = n7\npassword = x\n");
