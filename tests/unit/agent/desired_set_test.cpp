@@ -1,0 +1,87 @@
+// Effective desired state: union with conflicts, the epoch/generation rule, variables.
+#include "agent/desired_set.h"
+
+#include <doctest/doctest.h>
+
+namespace pharos::agent {
+namespace {
+
+AppSpec app(const std::string& name, int64_t revision = 1) {
+  AppSpec a;
+  a.name = name;
+  a.revision = revision;
+  a.compose = "services: {x: {image: a}}";
+  return a;
+}
+
+DesiredDoc doc(std::vector<AppSpec> apps, std::vector<std::string> groups = {}) {
+  DesiredDoc d;
+  d.epoch = "e1";
+  d.generation = 1;
+  d.apps = std::move(apps);
+  d.groups = std::move(groups);
+  return d;
+}
+
+TEST_CASE("the union holds node and group apps") {
+  auto eff = unionDesired(doc({app("a")}, {"g1"}), {{"g1", doc({app("b")})}});
+  REQUIRE(eff.apps.size() == 2);
+  CHECK(eff.apps[0].spec.name == "a");
+  CHECK(eff.apps[0].source == "node");
+  CHECK(eff.apps[1].source == "group:g1");
+  CHECK(eff.conflicts.empty());
+}
+
+TEST_CASE("the node document wins a conflict over groups") {
+  auto eff = unionDesired(doc({app("a", 5)}, {"g1"}), {{"g1", doc({app("a", 9)})}});
+  REQUIRE(eff.apps.size() == 1);
+  CHECK(eff.apps[0].spec.revision == 5);
+  REQUIRE(eff.conflicts.size() == 1);
+  CHECK(eff.conflicts[0].winner == "node");
+  CHECK(eff.conflicts[0].losers == std::vector<std::string>{"group:g1"});
+}
+
+TEST_CASE("among groups the lexicographically first wins") {
+  auto eff = unionDesired(doc({}, {"zeta", "alpha"}),
+                          {{"zeta", doc({app("a", 2)})}, {"alpha", doc({app("a", 3)})}});
+  REQUIRE(eff.apps.size() == 1);
+  CHECK(eff.apps[0].source == "group:alpha");
+  CHECK(eff.apps[0].spec.revision == 3);
+  REQUIRE(eff.conflicts.size() == 1);
+  CHECK(eff.conflicts[0].losers == std::vector<std::string>{"group:zeta"});
+}
+
+TEST_CASE("group documents of groups the node does not list are ignored") {
+  auto eff = unionDesired(doc({}, {"g1"}), {{"g2", doc({app("b")})}});
+  CHECK(eff.apps.empty());
+}
+
+TEST_CASE("generation rule: newer generation or another epoch applies") {
+  DesiredDoc held = doc({});
+  held.generation = 5;
+  DesiredDoc next = held;
+  CHECK(shouldApply(std::nullopt, held));
+  next.generation = 6;
+  CHECK(shouldApply(held, next));
+  next.generation = 5;
+  CHECK_FALSE(shouldApply(held, next));  // same
+  next.generation = 4;
+  CHECK_FALSE(shouldApply(held, next));  // older
+  next.epoch = "restored";
+  CHECK(shouldApply(held, next));  // a restored store: lower generation, new epoch
+}
+
+TEST_CASE("variables: node id, labels, deploy variables, secrets win") {
+  AppSpec a = app("a");
+  a.variables = {{"PORT", "80"}, {"PW", "deploy"}};
+  Variables v = appVariables("edge-1", {{"line", "cfg"}, {"zone.x", "z"}}, {{"line", "doc"}}, a,
+                             {{"PW", "secret"}});
+  CHECK(v.at("PHAROS_NODE_ID") == "edge-1");
+  CHECK(v.at("PHAROS_LABEL_LINE") == "doc");
+  CHECK(v.at("PHAROS_LABEL_ZONE_X") == "z");
+  CHECK(v.at("PORT") == "80");
+  CHECK(v.at("PW") == "secret");
+}
+
+}  // namespace
+}  // namespace pharos::agent
