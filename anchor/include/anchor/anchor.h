@@ -1,0 +1,205 @@
+// The anchor core: registration, health, desired documents, the request/response API,
+// rollout summaries and removal bookkeeping (DESIGN.md sections 2-5). It owns the Registry
+// and EventLog, talks to the broker through an MqttLink and a BrokerAdmin, and never owns a
+// thread: everything runs on a Strand over the Executor it is given; the link's callbacks
+// hop onto that strand. Every change is validated, stored (one batch, synced) and numbered
+// before it is published retained.
+//
+// Threading: construct and start() on one thread before the link connects; afterwards
+// every method below except strand() must run on strand() (post to it).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "anchor/broker_admin.h"
+#include "anchor/event_log.h"
+#include "anchor/registry.h"
+#include "anchor/store.h"
+#include "pharos/clock.h"
+#include "pharos/executor.h"
+#include "pharos/mqtt_link.h"
+
+namespace pharos::anchor {
+
+struct AnchorConfig {
+  // New nodes wait in Pending (no desired document) until node.approve.
+  bool require_approval = false;
+  // Users limited to read-only operations (defence in depth behind the broker ACL).
+  std::set<std::string> viewers;
+  // Operations viewers may call; empty = libpharos's isReadOperation list.
+  std::set<std::string> read_only_operations;
+  size_t max_nodes = 100'000;                            // auto-registration stops beyond this
+  size_t max_events = 100'000;                           // event retention
+  int max_revisions = 50;                                // revision history kept per app
+  std::chrono::milliseconds rollout_interval{200};       // rollout publish debounce (per app)
+  std::chrono::milliseconds flush_interval{500};         // event/health batches
+  std::chrono::milliseconds sweep_interval{1000};        // tombstone and purge checks
+  size_t republish_chunk = 500;                          // documents per strand task
+  std::chrono::milliseconds removed_quarantine{30'000};  // messages of removed nodes ignored
+  std::chrono::milliseconds malformed_log_interval{10'000};
+  size_t max_queued_messages = 200'000;  // beyond this, metrics and events are dropped
+};
+
+class Anchor {
+ public:
+  using Reply = std::function<void(Result<Json>)>;
+
+  Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin, Executor& executor,
+         Clock& clock);
+  ~Anchor();
+  Anchor(const Anchor&) = delete;
+  Anchor& operator=(const Anchor&) = delete;
+
+  // Loads the store (one scan per kind), brings document generations up to date and
+  // installs the link handlers. Call before link.connect().
+  Status start();
+  // Publishes anchor/status offline and flushes buffered events. Run on strand() before
+  // the link disconnects (a clean disconnect does not fire the will).
+  void stop();
+
+  Strand& strand() { return *strand_; }
+  const Registry& registry() const { return reg_; }
+  EventLog& events() { return events_; }
+  // anchor/status {state: offline}: the link's will.
+  static MqttMessage willMessage(const Clock& clock);
+
+  // Runs one API operation (also used by tests without MQTT). `user` is the caller.
+  void execute(const std::string& user, const std::string& operation, const Json& body,
+               Reply reply);
+
+ private:
+  struct PendingRegistration {
+    bool has_info = false;
+    bool has_status = false;
+    Json info;
+    NodeStatus status;
+  };
+
+  // anchor.cpp: wiring, connection, publishing, timers.
+  void onLinkMessage(const MqttMessage& message);
+  void onConnected();
+  void handleMessage(const MqttMessage& message);
+  void republishAll();
+  void republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from, uint64_t round);
+  void publishDoc(const std::string& doc_key);
+  void publishEmptyDoc(const std::string& doc_key);
+  void publishRetained(const std::string& topic, const std::string& payload);
+  void publishHealth(const std::string& node);
+  // Commits `txn` (sync) and publishes the documents it changed (in touch order) and
+  // clears the ones it removed.
+  Status commitAndPublish(Txn& txn);
+  void scheduleFlush();
+  void flush();
+  void scheduleRollouts();
+  void publishRollouts();
+  void markAppsOfNode(const std::string& node);
+  void logMalformed(const std::string& what, const std::string& topic, const Status& status);
+
+  // node_messages.cpp: agent topics, registration, health.
+  void onNodeStatus(const std::string& node, const std::string& payload);
+  void onNodeInfo(const std::string& node, const std::string& payload);
+  void onNodeState(const std::string& node, const std::string& payload);
+  void onNodeEvent(const std::string& node, const std::string& payload);
+  void onNodeMetrics(const std::string& node, const std::string& payload);
+  bool quarantined(const std::string& node);
+  void maybeRegister(const std::string& node);
+  void applyHealth(const std::string& node, const NodeStatus* status);
+  void seen(const std::string& node);
+
+  // api.cpp: envelope, dispatch, replies.
+  void onApiRequest(const MqttMessage& message, const std::string& user,
+                    const std::string& operation);
+  bool isReadOnly(const std::string& operation) const;
+
+  // api_nodes.cpp
+  Result<Json> nodeList(const Json& body);
+  Result<Json> nodeGet(const Json& body);
+  void nodeAdd(const std::string& user, const Json& body, Reply reply);
+  void nodeRemove(const std::string& user, const Json& body, Reply reply);
+  Result<Json> nodeApprove(const std::string& user, const Json& body);
+  Result<Json> nodeLabel(const std::string& user, const Json& body);
+  Json nodeSummary(const NodeRecord& node) const;
+  // Deletes the identity, then the node's records and retained topics.
+  void finishNodeRemoval(const std::string& node, const std::string& user, Reply reply);
+
+  // api_groups.cpp
+  Result<Json> groupCreate(const std::string& user, const Json& body);
+  Result<Json> groupDelete(const std::string& user, const Json& body);
+  Result<Json> groupList(const Json& body);
+  Result<Json> groupGet(const Json& body);
+  Result<Json> groupMembers(const std::string& user, const Json& body, bool add);
+  // Effective groups of `nodes`, to diff after a membership change.
+  std::map<std::string, std::set<std::string>> snapshotGroups(const std::set<std::string>& nodes);
+  void updateAcls(const std::map<std::string, std::set<std::string>>& before);
+
+  // api_apps.cpp
+  Result<Json> appDeploy(const std::string& user, const Json& body);
+  Result<Json> appRemove(const std::string& user, const Json& body);
+  Result<Json> appSetState(const std::string& user, const std::string& operation, const Json& body);
+  Result<Json> appList(const Json& body);
+  Result<Json> appGet(const Json& body);
+  Result<Json> appHistory(const Json& body);
+  Result<Json> appRollback(const std::string& user, const Json& body);
+  Result<Json> registrySet(const std::string& user, const Json& body);
+  Result<Json> eventsQuery(const Json& body);
+  Status validateCompose(const std::string& compose, const Target& target,
+                         const std::map<std::string, std::string>& variables,
+                         const std::map<std::string, std::string>& secrets);
+  // Stores a new revision of `app` (already updated in `txn`) in the same batch.
+  void stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
+                     const std::string& note);
+  RolloutSummary rolloutOf(const AppRecord& app) const;
+  void auditEvent(WriteBatch& batch, const std::string& user, const std::string& operation,
+                  const std::string& node, const std::string& app, const std::string& message);
+
+  // removal.cpp: tombstones, removed apps and purges.
+  void scheduleSweep();
+  void sweep();
+  // True when every node of `nodes` reported state without `app`.
+  bool allGone(const std::set<std::string>& nodes, const std::string& app) const;
+  std::set<std::string> nodesOfDoc(const std::string& doc_key) const;
+  // Deletes an app record with its secrets and revisions (in `txn`).
+  Status dropApp(Txn& txn, const std::string& app);
+
+  AnchorConfig config_;
+  Store& store_;
+  MqttLink& link_;
+  BrokerAdmin& admin_;
+  Clock& clock_;
+  std::shared_ptr<Strand> strand_;
+  Registry reg_;
+  EventLog events_;
+
+  bool started_ = false;
+  bool connected_ = false;
+  bool subscribed_ = false;
+  uint64_t republish_round_ = 0;
+  std::map<std::string, NodeState> node_states_;
+  std::map<std::string, int64_t> last_seen_persisted_;
+  std::map<std::string, Json> node_metrics_;
+  std::map<std::string, PendingRegistration> pending_registrations_;
+  std::map<std::string, int64_t> quarantine_;  // removed node -> until (ms)
+  std::set<std::string> adding_;               // node.add in flight
+  std::set<std::string> removing_;             // identity deletion in flight
+  std::set<std::string> dirty_health_;
+  std::set<std::string> dirty_rollouts_;
+  std::map<std::string, std::string> rollout_hashes_;  // last published, per app
+  bool flush_scheduled_ = false;
+  bool rollout_scheduled_ = false;
+  bool sweep_scheduled_ = false;
+  std::map<std::string, int64_t> malformed_logged_;  // what -> last log (ms)
+  std::map<std::string, int64_t> malformed_dropped_;
+  std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
+  std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace pharos::anchor

@@ -1,0 +1,80 @@
+// BrokerAdmin: the anchor's seam to the broker's identity store (DESIGN.md section 6: what
+// is Mosquitto-specific sits behind small named adapters). The Mosquitto implementation
+// sends dynamic-security commands on $CONTROL/dynamic-security/v1 over the anchor's own
+// MQTT link: one client (username = client id = node id) and one role agent-<node> per
+// device, whose ACLs allow exactly the device's own topics and the desired documents of
+// the groups it belongs to. Role ACL changes are queued and sent in batches (Mosquitto
+// 2.0.11 rewrites its whole JSON file per command message and kicks clients whose role
+// changed).
+//
+// Threading: every method and every callback runs on the anchor's strand (the anchor
+// routes admin responses to onMessage on that strand).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pharos/clock.h"
+#include "pharos/executor.h"
+#include "pharos/mqtt_link.h"
+#include "pharos/status.h"
+
+namespace pharos::anchor {
+
+struct AgentCredentials {
+  std::string node;
+  std::string username;
+  std::string password;
+  std::string broker_url;
+  // The agent's config file text (agent/pharos-agent.conf.sample keys).
+  std::string config_text;
+};
+
+class BrokerAdmin {
+ public:
+  using CreateDone = std::function<void(Result<AgentCredentials>)>;
+  using Done = std::function<void(Status)>;
+
+  virtual ~BrokerAdmin() = default;
+
+  // Creates the device's identity with a new password (replacing any previous one) and
+  // read access to the desired documents of `groups`.
+  virtual void createNode(const std::string& node, const std::set<std::string>& groups,
+                          CreateDone done) = 0;
+  // Deletes the device's client and role (the broker disconnects it).
+  virtual void deleteNode(const std::string& node, Done done) = 0;
+  // The groups whose desired documents a node may read changed. Queued and batched.
+  virtual void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
+                                const std::set<std::string>& removed) = 0;
+  // Topic filters the admin needs the anchor to subscribe to and route to onMessage.
+  virtual std::vector<std::string> subscriptions() const = 0;
+  virtual void onMessage(const MqttMessage& message) = 0;
+};
+
+struct MosquittoAdminOptions {
+  std::string agent_broker_url = "tcp://127.0.0.1:1883";  // written into agent configs
+  std::chrono::milliseconds timeout{10'000};              // per command message
+  std::chrono::milliseconds batch_delay{100};             // ACL changes are coalesced
+  size_t max_commands_per_message = 200;
+};
+
+// The dynamic-security control topics.
+inline constexpr const char* kDynsecTopic = "$CONTROL/dynamic-security/v1";
+inline constexpr const char* kDynsecResponseTopic = "$CONTROL/dynamic-security/v1/response";
+
+// `link` and `strand` must outlive the admin.
+std::unique_ptr<BrokerAdmin> makeMosquittoBrokerAdmin(MqttLink& link, Executor& strand,
+                                                      MosquittoAdminOptions options);
+
+// A random password (32 characters of [A-Za-z0-9]).
+std::string generatePassword();
+// The agent config text for `creds` (key = value lines).
+std::string agentConfigText(const AgentCredentials& creds);
+// The role name of a device ("agent-<node>").
+std::string agentRoleName(const std::string& node);
+
+}  // namespace pharos::anchor

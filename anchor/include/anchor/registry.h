@@ -1,0 +1,186 @@
+// The anchor's in-memory model of the fleet: nodes, groups (nested, with membership
+// indexes), apps, secrets, registry credentials, tombstones and the generation of every
+// published document. Loaded from the Store at start (one prefix scan per kind), changed
+// only through a Txn, which renders the documents a change touches, numbers the ones whose
+// content changed and writes records and generations in ONE atomic batch; a failed write
+// rolls the memory back, so nothing is ever half-applied.
+//
+// Threading: owned by the anchor's strand; not thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "anchor/model.h"
+#include "anchor/store.h"
+#include "pharos/clock.h"
+
+namespace pharos::anchor {
+
+class Txn;
+
+class Registry {
+ public:
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Loads every record. A new store gets a random epoch (written at once).
+  Status load(Store& store);
+  const std::string& epoch() const { return epoch_; }
+
+  // ---- records (read-only; change them through a Txn) ----
+  const std::map<std::string, NodeRecord>& nodes() const { return nodes_; }
+  const std::map<std::string, GroupRecord>& groups() const { return groups_; }
+  const std::map<std::string, AppRecord>& apps() const { return apps_; }
+  const NodeRecord* findNode(const std::string& name) const;
+  const GroupRecord* findGroup(const std::string& name) const;
+  const AppRecord* findApp(const std::string& name) const;
+  const std::map<std::string, std::string>* findSecrets(const std::string& app) const;
+  // Registry credentials by target document key, then host.
+  const std::map<std::string, std::map<std::string, RegistryRecord>>& registries() const {
+    return registries_;
+  }
+  // Tombstones by document key ("node/<n>", "group/<g>"), then app name.
+  const std::map<std::string, std::map<std::string, AppSpec>>& tombs() const { return tombs_; }
+  const std::map<std::string, DocState>& docStates() const { return docs_; }
+
+  // Health is not transactional: it is re-derived from retained status after a crash.
+  std::map<std::string, NodeHealthRecord>& health() { return health_; }
+  const std::map<std::string, NodeHealthRecord>& health() const { return health_; }
+
+  // ---- relations ----
+  // Groups that list `node` directly.
+  std::set<std::string> directGroupsOf(const std::string& node) const;
+  // Groups that list `group` as a member (its parents).
+  std::set<std::string> parentsOf(const std::string& group) const;
+  // Direct groups and all their ancestors.
+  std::set<std::string> effectiveGroups(const std::string& node) const;
+  // `group`'s nodes, direct or through nested groups (any registration state).
+  std::set<std::string> effectiveMembers(const std::string& group) const;
+  // Nodes an app target reaches that have desired documents (accepted or removing).
+  std::set<std::string> targetNodes(const Target& target) const;
+  // The membership path from `from` down to `to` ("a > b > c"), when `to` is `from` or
+  // nested (at any depth) inside it; empty otherwise. Used to refuse cycles.
+  std::vector<std::string> pathDown(const std::string& from, const std::string& to) const;
+  // Apps (any state) whose target document is `doc_key`.
+  std::set<std::string> appsOn(const std::string& doc_key) const;
+
+  // ---- documents ----
+  // The document's content for `generation` (epoch included), or nullopt when the document
+  // should not exist (unknown or pending node, unknown group).
+  std::optional<Json> renderDoc(const std::string& doc_key, int64_t generation) const;
+  // Every document that should exist now.
+  std::vector<std::string> allDocKeys() const;
+  // Renders every document, bumps generations of those whose content no longer matches
+  // the stored hash (or that have none) and deletes stale ones; one batch. Returns the
+  // keys that changed (to publish) in `changed` and the stale ones in `removed`.
+  Status reconcileDocs(Store& store, std::vector<std::string>* changed,
+                       std::vector<std::string>* removed = nullptr);
+
+ private:
+  friend class Txn;
+  void ensureIndexes() const;
+  std::optional<std::string> renderContent(const std::string& doc_key) const;
+
+  std::string epoch_;
+  std::map<std::string, NodeRecord> nodes_;
+  std::map<std::string, GroupRecord> groups_;
+  std::map<std::string, AppRecord> apps_;
+  std::map<std::string, std::map<std::string, std::string>> secrets_;
+  // target doc key -> host -> record
+  std::map<std::string, std::map<std::string, RegistryRecord>> registries_;
+  std::map<std::string, std::map<std::string, AppSpec>> tombs_;
+  std::map<std::string, DocState> docs_;
+  std::map<std::string, NodeHealthRecord> health_;
+
+  // Derived indexes, rebuilt lazily after a structural change.
+  mutable bool indexes_dirty_ = true;
+  mutable std::map<std::string, std::set<std::string>> node_groups_;    // node -> groups
+  mutable std::map<std::string, std::set<std::string>> group_parents_;  // child -> parents
+  mutable std::map<std::string, std::set<std::string>> apps_by_doc_;    // doc key -> apps
+};
+
+// One atomic change of the registry. Mutators record the original of every record they
+// touch; commit() writes the new records and document generations in one batch, or rolls
+// the memory back when the write fails. Destroying an uncommitted Txn rolls back.
+class Txn {
+ public:
+  explicit Txn(Registry& registry);
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  Registry& registry() { return reg_; }
+
+  // Mutable access to an existing record (nullptr when absent).
+  NodeRecord* node(const std::string& name);
+  GroupRecord* group(const std::string& name);
+  AppRecord* app(const std::string& name);
+  void putNode(NodeRecord record);
+  void eraseNode(const std::string& name);
+  void putGroup(GroupRecord record);
+  void eraseGroup(const std::string& name);
+  void putApp(AppRecord record);
+  void eraseApp(const std::string& name);
+  void setSecrets(const std::string& app, std::map<std::string, std::string> secrets);
+  void eraseSecrets(const std::string& app);
+  void putRegistry(RegistryRecord record);
+  void eraseRegistriesOf(const std::string& target_doc_key);
+  void putTomb(const std::string& doc_key, AppSpec spec);
+  void eraseTomb(const std::string& doc_key, const std::string& app);
+
+  // Marks documents to re-render at commit.
+  void touch(const std::string& doc_key);
+  // A node's desired and secrets documents.
+  void touchNode(const std::string& node);
+  // The target's document and the secrets of every node it reaches.
+  void touchTarget(const Target& target);
+  // Every node document below `group` (their groups list or secrets change).
+  void touchMembers(const std::string& group);
+
+  // Extra ops written in the same batch (revisions, events).
+  WriteBatch& extra() { return extra_; }
+
+  // Renders touched documents, bumps the generation of those whose content changed, writes
+  // everything in one batch (`sync` for acknowledged changes). On failure the registry is
+  // restored and the error returned.
+  Status commit(Store& store, bool sync = true);
+  void rollback();
+
+  // After commit: documents whose generation grew (publish them, in this order) and
+  // documents that no longer exist (publish an empty retained payload).
+  const std::vector<std::string>& changedDocs() const { return changed_; }
+  const std::vector<std::string>& removedDocs() const { return removed_; }
+
+ private:
+  void saveNode(const std::string& name);
+  void saveGroup(const std::string& name);
+  void saveApp(const std::string& name);
+  void saveSecrets(const std::string& app);
+  void saveRegistries(const std::string& doc_key);
+  void saveTombs(const std::string& doc_key);
+
+  Registry& reg_;
+  bool done_ = false;
+  std::map<std::string, std::optional<NodeRecord>> orig_nodes_;
+  std::map<std::string, std::optional<GroupRecord>> orig_groups_;
+  std::map<std::string, std::optional<AppRecord>> orig_apps_;
+  std::map<std::string, std::optional<std::map<std::string, std::string>>> orig_secrets_;
+  std::map<std::string, std::optional<std::map<std::string, RegistryRecord>>> orig_registries_;
+  std::map<std::string, std::optional<std::map<std::string, AppSpec>>> orig_tombs_;
+  std::map<std::string, std::optional<DocState>> orig_docs_;
+  std::vector<std::string> touched_;
+  std::set<std::string> touched_set_;
+  WriteBatch extra_;
+  std::vector<std::string> changed_;
+  std::vector<std::string> removed_;
+};
+
+// A random epoch id (16 hex digits).
+std::string newEpoch();
+
+}  // namespace pharos::anchor

@@ -1,0 +1,333 @@
+// Anchor core wiring (anchor.h): link callbacks hop onto the strand, (re)connection
+// republishes every document, publishing helpers, the flush / rollout timers.
+#include "anchor/anchor.h"
+
+#include "anchor/rollout.h"
+#include "pharos/log.h"
+#include "pharos/messages.h"
+#include "pharos/topics.h"
+
+namespace pharos::anchor {
+
+using topics::NodeTopic;
+
+Anchor::Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin,
+               Executor& executor, Clock& clock)
+    : config_(std::move(config)),
+      store_(store),
+      link_(link),
+      admin_(admin),
+      clock_(clock),
+      strand_(Strand::create(executor)),
+      events_(store, config_.max_events) {}
+
+Anchor::~Anchor() { *alive_ = false; }
+
+MqttMessage Anchor::willMessage(const Clock& clock) {
+  MqttMessage will;
+  will.topic = topics::anchorStatus();
+  will.payload = dumpJson(encode(AnchorStatus{"offline", clock.nowMs()}));
+  will.retained = true;
+  will.qos = 1;
+  return will;
+}
+
+Status Anchor::start() {
+  PHAROS_RETURN_IF_ERROR(reg_.load(store_));
+  PHAROS_RETURN_IF_ERROR(events_.load());
+  // Documents whose rendering changed since they were stored (an upgrade, a crash between
+  // a record write and... nothing: records and generations share one batch) get numbered.
+  std::vector<std::string> changed;
+  PHAROS_RETURN_IF_ERROR(reg_.reconcileDocs(store_, &changed));
+  if (!changed.empty()) spdlog::info("store: {} documents renumbered at start", changed.size());
+  spdlog::info("store loaded: epoch {}, {} nodes, {} groups, {} apps, {} documents", reg_.epoch(),
+               reg_.nodes().size(), reg_.groups().size(), reg_.apps().size(),
+               reg_.docStates().size());
+  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<Strand> strand = strand_;
+  auto queued = queued_;
+  size_t max_queued = config_.max_queued_messages;
+  link_.onMessage([this, alive, strand, queued, max_queued](const MqttMessage& message) {
+    auto s = strand.lock();
+    if (!s) return;
+    // Back-pressure: under a flood, drop what can be lost (metrics, events) first.
+    if (queued->load() > max_queued) {
+      auto parsed = topics::parse(message.topic);
+      if (parsed && parsed->kind == topics::Kind::kNode &&
+          (parsed->node_kind == NodeTopic::kMetrics || parsed->node_kind == NodeTopic::kEvents)) {
+        return;
+      }
+    }
+    ++*queued;
+    s->post([this, alive, queued, message] {
+      --*queued;
+      if (alive.expired()) return;
+      handleMessage(message);
+    });
+  });
+  link_.onConnection([this, alive, strand](bool connected) {
+    auto s = strand.lock();
+    if (!s) return;
+    s->post([this, alive, connected] {
+      if (alive.expired()) return;
+      if (connected) {
+        onConnected();
+      } else {
+        connected_ = false;
+        spdlog::warn("broker connection lost; documents are republished on reconnect");
+      }
+    });
+  });
+  started_ = true;
+  scheduleSweep();
+  return Status::ok();
+}
+
+void Anchor::stop() {
+  flush();
+  if (!link_.connected()) return;
+  MqttMessage msg;
+  msg.topic = topics::anchorStatus();
+  msg.payload = dumpJson(encode(AnchorStatus{"offline", clock_.nowMs()}));
+  msg.retained = true;
+  Status s = link_.publish(msg);
+  if (!s.isOk()) spdlog::warn("publishing anchor/status offline: {}", s.message());
+}
+
+void Anchor::onConnected() {
+  connected_ = true;
+  spdlog::info("connected to the broker; republishing every document");
+  publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
+  if (!subscribed_) {
+    std::vector<std::string> filters = {
+        topics::allNodes(NodeTopic::kStatus),  topics::allNodes(NodeTopic::kInfo),
+        topics::allNodes(NodeTopic::kState),   topics::allNodes(NodeTopic::kEvents),
+        topics::allNodes(NodeTopic::kMetrics), topics::allApiRequests()};
+    for (const auto& f : admin_.subscriptions()) filters.push_back(f);
+    bool all = true;
+    for (const auto& f : filters) {
+      Status s = link_.subscribe(f, f == topics::allNodes(NodeTopic::kMetrics) ? 0 : 1);
+      if (!s.isOk()) {
+        spdlog::error("subscribe {}: {}", f, s.message());
+        all = false;
+      }
+    }
+    subscribed_ = all;
+  }
+  republishAll();
+}
+
+void Anchor::handleMessage(const MqttMessage& message) {
+  if (message.topic.rfind("$CONTROL/", 0) == 0) {
+    admin_.onMessage(message);
+    return;
+  }
+  auto parsed = topics::parse(message.topic);
+  if (!parsed) {
+    logMalformed("topic", message.topic, parsed.status());
+    return;
+  }
+  if (parsed->kind == topics::Kind::kApi) {
+    onApiRequest(message, parsed->user, parsed->name);
+    return;
+  }
+  if (parsed->kind != topics::Kind::kNode) return;
+  const std::string& node = parsed->node;
+  switch (parsed->node_kind) {
+    case NodeTopic::kStatus:
+      onNodeStatus(node, message.payload);
+      break;
+    case NodeTopic::kInfo:
+      onNodeInfo(node, message.payload);
+      break;
+    case NodeTopic::kState:
+      onNodeState(node, message.payload);
+      break;
+    case NodeTopic::kEvents:
+      onNodeEvent(node, message.payload);
+      break;
+    case NodeTopic::kMetrics:
+      onNodeMetrics(node, message.payload);
+      break;
+    default:
+      break;  // our own documents echoed back
+  }
+}
+
+void Anchor::republishAll() {
+  auto keys = std::make_shared<std::vector<std::string>>(reg_.allDocKeys());
+  uint64_t round = ++republish_round_;
+  for (const auto& [name, node] : reg_.nodes()) {
+    if (reg_.health().count(name)) publishHealth(name);
+  }
+  for (const auto& [name, app] : reg_.apps()) dirty_rollouts_.insert(name);
+  scheduleRollouts();
+  republishChunk(std::move(keys), 0, round);
+}
+
+void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from,
+                            uint64_t round) {
+  if (round != republish_round_ || !connected_) return;  // a newer round took over
+  size_t end = std::min(keys->size(), from + config_.republish_chunk);
+  for (size_t i = from; i < end; ++i) {
+    if (reg_.docStates().count((*keys)[i])) publishDoc((*keys)[i]);
+  }
+  if (end < keys->size()) {
+    // Let API requests and node messages interleave with a large republish.
+    std::weak_ptr<bool> alive = alive_;
+    strand_->post([this, alive, keys, end, round] {
+      if (!alive.expired()) republishChunk(keys, end, round);
+    });
+  } else {
+    spdlog::info("republished {} documents", keys->size());
+  }
+}
+
+void Anchor::publishRetained(const std::string& topic, const std::string& payload) {
+  MqttMessage msg;
+  msg.topic = topic;
+  msg.payload = payload;
+  msg.retained = true;
+  msg.qos = 1;
+  Status s = link_.publish(msg);
+  if (!s.isOk()) spdlog::debug("publish {}: {}", topic, s.message());
+}
+
+static std::string docTopic(const std::string& doc_key) {
+  DocKind kind;
+  std::string name;
+  if (!parseDocKey(doc_key, kind, name)) return {};
+  switch (kind) {
+    case DocKind::kNode:
+      return topics::node(name, NodeTopic::kDesired);
+    case DocKind::kSecrets:
+      return topics::node(name, NodeTopic::kSecrets);
+    case DocKind::kGroup:
+      return topics::groupDesired(name);
+  }
+  return {};
+}
+
+void Anchor::publishDoc(const std::string& doc_key) {
+  auto state = reg_.docStates().find(doc_key);
+  if (state == reg_.docStates().end()) return;
+  auto doc = reg_.renderDoc(doc_key, state->second.generation);
+  if (!doc) return;
+  publishRetained(docTopic(doc_key), dumpJson(*doc));
+}
+
+void Anchor::publishEmptyDoc(const std::string& doc_key) { publishRetained(docTopic(doc_key), ""); }
+
+void Anchor::publishHealth(const std::string& node) {
+  auto it = reg_.health().find(node);
+  if (it == reg_.health().end()) return;
+  publishRetained(topics::node(node, NodeTopic::kHealth), dumpJson(encode(it->second.health)));
+}
+
+Status Anchor::commitAndPublish(Txn& txn) {
+  PHAROS_RETURN_IF_ERROR(txn.commit(store_, true));
+  for (const auto& key : txn.changedDocs()) publishDoc(key);
+  for (const auto& key : txn.removedDocs()) publishEmptyDoc(key);
+  return Status::ok();
+}
+
+void Anchor::scheduleFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  strand_->postDelayed(config_.flush_interval, [this, alive] {
+    if (alive.expired()) return;
+    flush_scheduled_ = false;
+    flush();
+  });
+}
+
+void Anchor::flush() {
+  WriteBatch batch;
+  for (const auto& node : dirty_health_) {
+    auto it = reg_.health().find(node);
+    if (it == reg_.health().end() || !reg_.findNode(node)) continue;
+    batch.put(keys::health(node), dumpJson(toJson(it->second)));
+  }
+  dirty_health_.clear();
+  if (!batch.empty()) {
+    Status s = store_.write(batch, false);
+    if (!s.isOk()) spdlog::warn("store: writing health records: {}", s.message());
+  }
+  Status s = events_.flush();
+  if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
+}
+
+void Anchor::scheduleRollouts() {
+  if (rollout_scheduled_ || dirty_rollouts_.empty()) return;
+  rollout_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  strand_->postDelayed(config_.rollout_interval, [this, alive] {
+    if (alive.expired()) return;
+    rollout_scheduled_ = false;
+    publishRollouts();
+  });
+}
+
+RolloutSummary Anchor::rolloutOf(const AppRecord& app) const {
+  RolloutInputs in;
+  in.state_of = [this](const std::string& n) -> const NodeState* {
+    auto it = node_states_.find(n);
+    return it == node_states_.end() ? nullptr : &it->second;
+  };
+  in.health_of = [this](const std::string& n) -> std::string {
+    auto it = reg_.health().find(n);
+    return it == reg_.health().end() ? std::string() : it->second.health.state;
+  };
+  return computeRollout(app, reg_.targetNodes(app.target), in, clock_.nowMs());
+}
+
+void Anchor::publishRollouts() {
+  if (!connected_) return;  // republished on reconnect
+  std::set<std::string> dirty;
+  dirty.swap(dirty_rollouts_);
+  for (const auto& name : dirty) {
+    const AppRecord* app = reg_.findApp(name);
+    if (!app) {
+      if (rollout_hashes_.erase(name)) publishRetained(topics::appRollout(name), "");
+      continue;
+    }
+    RolloutSummary summary = rolloutOf(*app);
+    Json json = encode(summary);
+    json.erase("ts");
+    std::string hash = contentHash(dumpJson(json));
+    auto& last = rollout_hashes_[name];
+    if (last == hash) continue;
+    last = hash;
+    publishRetained(topics::appRollout(name), dumpJson(encode(summary)));
+  }
+}
+
+void Anchor::markAppsOfNode(const std::string& node) {
+  for (const auto& a : reg_.appsOn(docKey(DocKind::kNode, node))) dirty_rollouts_.insert(a);
+  for (const auto& g : reg_.effectiveGroups(node)) {
+    for (const auto& a : reg_.appsOn(docKey(DocKind::kGroup, g))) dirty_rollouts_.insert(a);
+  }
+  scheduleRollouts();
+}
+
+void Anchor::logMalformed(const std::string& what, const std::string& topic, const Status& status) {
+  int64_t now = clock_.nowMs();
+  int64_t& last = malformed_logged_[what];
+  int64_t& dropped = malformed_dropped_[what];
+  if (last != 0 && now - last < config_.malformed_log_interval.count()) {
+    ++dropped;
+    return;
+  }
+  last = now;
+  std::string shown = topic.substr(0, 200);
+  if (dropped > 0) {
+    spdlog::warn("dropped malformed {} on '{}': {} ({} more since the last report)", what, shown,
+                 status.message().substr(0, 300), dropped);
+  } else {
+    spdlog::warn("dropped malformed {} on '{}': {}", what, shown, status.message().substr(0, 300));
+  }
+  dropped = 0;
+}
+
+}  // namespace pharos::anchor

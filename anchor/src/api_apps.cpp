@@ -1,0 +1,394 @@
+// app.*, registry.set and events.query operations (DESIGN.md section 4). Every change is
+// validated (identifiers, target, compose through libpharos's parseCompose with the deploy
+// variables), stored with its revision in one batch, numbered and then published. Runs on
+// the anchor's strand.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <regex>
+
+#include "anchor/anchor.h"
+#include "pharos/api.h"
+#include "pharos/compose.h"
+#include "pharos/log.h"
+
+namespace pharos::anchor {
+
+namespace {
+
+Json mapJson(const std::map<std::string, std::string>& m) {
+  Json out = Json::object();
+  for (const auto& [k, v] : m) out[k] = v;
+  return out;
+}
+
+Status appNotFound(const std::string& name) {
+  return Status::notFound("name: no app named '" + name + "'").withPath("name");
+}
+
+// PHAROS_LABEL_<KEY>: upper case, anything but [A-Z0-9] becomes '_'.
+std::string labelVariable(const std::string& key) {
+  std::string out = "PHAROS_LABEL_";
+  for (char c : key) {
+    out.push_back(std::isalnum(static_cast<unsigned char>(c))
+                      ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                      : '_');
+  }
+  return out;
+}
+
+}  // namespace
+
+Status Anchor::validateCompose(const std::string& compose, const Target& target,
+                               const std::map<std::string, std::string>& variables,
+                               const std::map<std::string, std::string>& secrets) {
+  Variables vars(variables.begin(), variables.end());
+  for (const auto& [k, v] : secrets) vars[k] = v;
+  // Per-node variables the agent supplies: the target node's real values; for a group,
+  // placeholders for every PHAROS_ variable the file mentions.
+  if (target.kind == Target::Kind::kNode) {
+    vars["PHAROS_NODE_ID"] = target.name;
+    if (const NodeRecord* node = reg_.findNode(target.name)) {
+      if (node->info.is_object() && node->info.contains("labels") &&
+          node->info["labels"].is_object()) {
+        for (auto& [k, v] : node->info["labels"].items()) {
+          if (v.is_string()) vars[labelVariable(k)] = v.get<std::string>();
+        }
+      }
+      for (const auto& [k, v] : node->labels) vars[labelVariable(k)] = v;
+    }
+  } else {
+    static const std::regex kPharosVar("PHAROS_[A-Z0-9_]+");
+    for (auto it = std::sregex_iterator(compose.begin(), compose.end(), kPharosVar);
+         it != std::sregex_iterator(); ++it) {
+      vars.emplace(it->str(), "placeholder");
+    }
+  }
+  auto parsed = parseCompose(compose, vars);
+  if (!parsed) {
+    Status s = parsed.status();
+    return Status(s.code(), "compose: " + s.message())
+        .withPath(s.path().empty() ? "compose" : s.path())
+        .withPosition(s.line(), s.column());
+  }
+  return Status::ok();
+}
+
+void Anchor::stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
+                           const std::string& note) {
+  RevisionRecord rev;
+  rev.revision = app.revision;
+  rev.target = app.target;
+  rev.compose = app.compose;
+  rev.variables = app.variables;
+  rev.ts = clock_.nowMs();
+  rev.user = user;
+  rev.note = note;
+  txn.extra().put(keys::rev(app.name, app.revision), dumpJson(toJson(rev)));
+  if (app.revision > config_.max_revisions) {
+    txn.extra().del(keys::rev(app.name, app.revision - config_.max_revisions));
+  }
+}
+
+static Status checkTarget(const Registry& reg, const Target& target) {
+  if (target.kind == Target::Kind::kNode) {
+    if (!reg.findNode(target.name)) {
+      return Status::notFound("target.node: no node named '" + target.name + "'")
+          .withPath("target.node");
+    }
+  } else if (!reg.findGroup(target.name)) {
+    return Status::notFound("target.group: no group named '" + target.name + "'")
+        .withPath("target.group");
+  }
+  return Status::ok();
+}
+
+Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
+  auto req = decodeAppDeploy(body);
+  if (!req) return req.status();
+  PHAROS_RETURN_IF_ERROR(checkTarget(reg_, req->target));
+  const AppRecord* cur = reg_.findApp(req->name);
+  if (cur && cur->target.kind == Target::Kind::kNode) {
+    const NodeRecord* n = reg_.findNode(cur->target.name);
+    if (n && n->registration == Registration::kRemoving && cur->target == req->target) {
+      return Status::conflict("target.node: node '" + n->name + "' is being removed");
+    }
+  }
+  bool secrets_given = body.contains("secrets");
+  std::map<std::string, std::string> secrets;
+  if (secrets_given) {
+    secrets = req->secrets;
+  } else if (const auto* s = reg_.findSecrets(req->name)) {
+    secrets = *s;
+  }
+  PHAROS_RETURN_IF_ERROR(validateCompose(req->compose, req->target, req->variables, secrets));
+  const auto* old_secrets = reg_.findSecrets(req->name);
+  bool secrets_changed =
+      secrets_given &&
+      secrets != (old_secrets ? *old_secrets : std::map<std::string, std::string>());
+  bool same_spec = cur && cur->state != "removed" && cur->target == req->target &&
+                   cur->compose == req->compose && cur->variables == req->variables;
+  if (same_spec && !secrets_changed) {
+    return Json{{"name", req->name},
+                {"revision", cur->revision},
+                {"target", toJson(cur->target)},
+                {"changed", false}};
+  }
+  Txn txn(reg_);
+  AppRecord next;
+  if (cur) {
+    next = *cur;
+  } else {
+    next.name = req->name;
+    next.created = clock_.nowMs();
+  }
+  bool moved = cur && !(cur->target == req->target);
+  if (!same_spec) {
+    next.revision = (cur ? cur->revision : 0) + 1;
+    next.target = req->target;
+    next.compose = req->compose;
+    next.variables = req->variables;
+    next.state = "running";  // a deploy runs the app (also after stop or remove)
+    next.volumes = "keep";
+  }
+  next.updated = clock_.nowMs();
+  std::string new_doc = targetDocKey(next.target);
+  txn.putApp(next);
+  txn.eraseTomb(new_doc, next.name);
+  if (secrets_given) txn.setSecrets(next.name, secrets);
+  // The new target first, then the tombstone on the old one (published in touch order).
+  txn.touchTarget(next.target);
+  if (moved) {
+    bool overlap = cur->target.kind == Target::Kind::kNode &&
+                   reg_.targetNodes(next.target).count(cur->target.name);
+    if (!overlap) {
+      AppSpec tomb = toAppSpec(*cur);
+      tomb.state = "removed";
+      txn.putTomb(targetDocKey(cur->target), std::move(tomb));
+    }
+    txn.touchTarget(cur->target);
+    dirty_rollouts_.insert(next.name);
+  }
+  if (!same_spec) stageRevision(txn, next, user, moved ? "deploy (moved)" : "deploy");
+  auditEvent(txn.extra(), user, "app.deploy", "", next.name,
+             fmt::format("revision {} to {} {}", next.revision, targetKindName(next.target.kind),
+                         next.target.name));
+  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  dirty_rollouts_.insert(next.name);
+  scheduleRollouts();
+  return Json{{"name", next.name},
+              {"revision", next.revision},
+              {"target", toJson(next.target)},
+              {"changed", true}};
+}
+
+Result<Json> Anchor::appRemove(const std::string& user, const Json& body) {
+  auto req = decodeAppRemove(body);
+  if (!req) return req.status();
+  const AppRecord* cur = reg_.findApp(req->name);
+  if (!cur) return appNotFound(req->name);
+  if (cur->state == "removed" && cur->volumes == req->volumes) {
+    return Json{{"name", cur->name}, {"revision", cur->revision}, {"state", "removed"}};
+  }
+  Txn txn(reg_);
+  AppRecord* app = txn.app(req->name);
+  app->state = "removed";
+  app->volumes = req->volumes;
+  app->updated = clock_.nowMs();
+  txn.touchTarget(app->target);
+  auditEvent(txn.extra(), user, "app.remove", "", req->name, "volumes " + req->volumes);
+  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  dirty_rollouts_.insert(req->name);
+  scheduleRollouts();
+  return Json{
+      {"name", req->name}, {"revision", reg_.findApp(req->name)->revision}, {"state", "removed"}};
+}
+
+Result<Json> Anchor::appSetState(const std::string& user, const std::string& operation,
+                                 const Json& body) {
+  auto req = operation == ops::kAppStart  ? decodeAppStart(body)
+             : operation == ops::kAppStop ? decodeAppStop(body)
+                                          : decodeAppRestart(body);
+  if (!req) return req.status();
+  const AppRecord* cur = reg_.findApp(req->name);
+  if (!cur) return appNotFound(req->name);
+  if (cur->state == "removed") {
+    return Status::conflict("app '" + req->name + "' is removed; deploy it again");
+  }
+  std::string state = operation == ops::kAppStop ? "stopped" : "running";
+  bool restart = operation == ops::kAppRestart;
+  if (!restart && cur->state == state) {
+    return Json{{"name", req->name}, {"state", state}, {"changed", false}};
+  }
+  Txn txn(reg_);
+  AppRecord* app = txn.app(req->name);
+  app->state = state;
+  if (restart) app->restart += 1;
+  app->updated = clock_.nowMs();
+  txn.touchTarget(app->target);
+  auditEvent(txn.extra(), user, operation, "", req->name, "");
+  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  dirty_rollouts_.insert(req->name);
+  scheduleRollouts();
+  const AppRecord* now = reg_.findApp(req->name);
+  return Json{
+      {"name", req->name}, {"state", now->state}, {"restart", now->restart}, {"changed", true}};
+}
+
+Result<Json> Anchor::appList(const Json& body) {
+  auto req = decodeAppList(body);
+  if (!req) return req.status();
+  Json apps = Json::array();
+  std::string next;
+  const auto& all = reg_.apps();
+  for (auto it = req->cursor.empty() ? all.begin() : all.upper_bound(req->cursor); it != all.end();
+       ++it) {
+    if (static_cast<int>(apps.size()) == req->limit) {
+      next = apps.back()["name"].get<std::string>();
+      break;
+    }
+    const AppRecord& app = it->second;
+    RolloutSummary r = rolloutOf(app);
+    apps.push_back(Json{{"name", app.name},
+                        {"target", toJson(app.target)},
+                        {"revision", app.revision},
+                        {"state", app.state},
+                        {"updated", app.updated},
+                        {"rollout", Json{{"total", r.total},
+                                         {"pending", r.pending},
+                                         {"applied", r.applied},
+                                         {"running", r.running},
+                                         {"failed", r.failed},
+                                         {"notready", r.notready}}}});
+  }
+  Json out{{"apps", std::move(apps)}};
+  if (!next.empty()) out["next"] = next;
+  return out;
+}
+
+Result<Json> Anchor::appGet(const Json& body) {
+  auto req = decodeAppGet(body);
+  if (!req) return req.status();
+  const AppRecord* app = reg_.findApp(req->name);
+  if (!app) return appNotFound(req->name);
+  Json secret_names = Json::array();
+  if (const auto* s = reg_.findSecrets(app->name)) {
+    for (const auto& [k, v] : *s) secret_names.push_back(k);  // names only, never values
+  }
+  Json rollout = encode(rolloutOf(*app));
+  rollout.erase("v");
+  return Json{{"name", app->name},         {"target", toJson(app->target)},
+              {"revision", app->revision}, {"state", app->state},
+              {"restart", app->restart},   {"volumes", app->volumes},
+              {"compose", app->compose},   {"variables", mapJson(app->variables)},
+              {"secrets", secret_names},   {"created", app->created},
+              {"updated", app->updated},   {"rollout", std::move(rollout)}};
+}
+
+Result<Json> Anchor::appHistory(const Json& body) {
+  auto req = decodeAppHistory(body);
+  if (!req) return req.status();
+  const AppRecord* app = reg_.findApp(req->name);
+  if (!app) return appNotFound(req->name);
+  Json revisions = Json::array();
+  Status error;
+  PHAROS_RETURN_IF_ERROR(
+      store_.scanReverse(keys::revPrefix(req->name), [&](std::string_view k, std::string_view v) {
+        auto json = parseJson(v, size_t{8} << 20);
+        if (!json) return true;
+        auto rev = revisionRecordFromJson(*json);
+        if (!rev) return true;
+        revisions.push_back(Json{{"revision", rev->revision},
+                                 {"target", toJson(rev->target)},
+                                 {"ts", rev->ts},
+                                 {"user", rev->user},
+                                 {"note", rev->note},
+                                 {"variables", mapJson(rev->variables)},
+                                 {"compose_bytes", rev->compose.size()},
+                                 {"compose_hash", contentHash(rev->compose)},
+                                 {"current", rev->revision == app->revision}});
+        (void)k;
+        return true;
+      }));
+  return Json{{"name", req->name}, {"revisions", std::move(revisions)}};
+}
+
+Result<Json> Anchor::appRollback(const std::string& user, const Json& body) {
+  auto req = decodeAppRollback(body);
+  if (!req) return req.status();
+  const AppRecord* cur = reg_.findApp(req->name);
+  if (!cur) return appNotFound(req->name);
+  if (cur->state == "removed") {
+    return Status::conflict("app '" + req->name + "' is removed; deploy it again");
+  }
+  if (req->revision == cur->revision) {
+    return Status::conflict(fmt::format("revision: app '{}' is at revision {} already", req->name,
+                                        cur->revision))
+        .withPath("revision");
+  }
+  auto stored = store_.get(keys::rev(req->name, req->revision));
+  if (!stored) return stored.status();
+  if (!stored->has_value()) {
+    return Status::notFound(fmt::format("revision: app '{}' has no revision {} (kept: the last {})",
+                                        req->name, req->revision, config_.max_revisions))
+        .withPath("revision");
+  }
+  auto json = parseJson(**stored, size_t{8} << 20);
+  if (!json) return Status::internal("stored revision: " + json.status().message());
+  auto rev = revisionRecordFromJson(*json);
+  if (!rev) return Status::internal("stored revision: " + rev.status().message());
+  const auto* secrets = reg_.findSecrets(req->name);
+  PHAROS_RETURN_IF_ERROR(
+      validateCompose(rev->compose, cur->target, rev->variables,
+                      secrets ? *secrets : std::map<std::string, std::string>()));
+  Txn txn(reg_);
+  AppRecord* app = txn.app(req->name);
+  app->revision += 1;
+  app->compose = rev->compose;
+  app->variables = rev->variables;
+  app->updated = clock_.nowMs();
+  txn.touchTarget(app->target);
+  stageRevision(txn, *app, user, fmt::format("rollback to {}", req->revision));
+  auditEvent(txn.extra(), user, "app.rollback", "", req->name,
+             fmt::format("to revision {} as {}", req->revision, app->revision));
+  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  dirty_rollouts_.insert(req->name);
+  scheduleRollouts();
+  const AppRecord* now = reg_.findApp(req->name);
+  return Json{{"name", now->name}, {"revision", now->revision}, {"from", req->revision}};
+}
+
+Result<Json> Anchor::registrySet(const std::string& user, const Json& body) {
+  auto req = decodeRegistrySet(body);
+  if (!req) return req.status();
+  PHAROS_RETURN_IF_ERROR(checkTarget(reg_, req->target));
+  Txn txn(reg_);
+  RegistryRecord rec;
+  rec.target = req->target;
+  rec.host = req->host;
+  rec.username = req->username;
+  rec.password = req->password;
+  txn.putRegistry(std::move(rec));
+  txn.touchTarget(req->target);
+  auditEvent(txn.extra(), user, "registry.set", "", "", req->host);  // never the password
+  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  return Json{{"host", req->host}, {"username", req->username}, {"target", toJson(req->target)}};
+}
+
+Result<Json> Anchor::eventsQuery(const Json& body) {
+  auto req = decodeEventsQuery(body);
+  if (!req) return req.status();
+  EventFilter filter;
+  filter.node = req->node;
+  filter.app = req->app;
+  filter.kind = req->kind;
+  filter.since = req->since;
+  filter.limit = req->limit;
+  auto events = events_.query(filter);
+  if (!events) return events.status();
+  Json out = Json::array();
+  for (auto& e : *events) out.push_back(std::move(e));
+  return Json{{"events", std::move(out)}};
+}
+
+}  // namespace pharos::anchor

@@ -1,0 +1,244 @@
+// Mosquitto dynamic-security implementation of BrokerAdmin (broker_admin.h). Commands go
+// out as {"commands": [...]} on $CONTROL/dynamic-security/v1; the broker answers on
+// .../response with {"responses": [{command, error?, correlationData?}]}. Every command
+// carries correlationData "<message id>:<index>" so answers are matched to their request.
+// Runs on the anchor's strand.
+#include <fmt/format.h>
+
+#include <map>
+#include <random>
+
+#include "anchor/broker_admin.h"
+#include "pharos/json.h"
+#include "pharos/log.h"
+#include "pharos/topics.h"
+
+namespace pharos::anchor {
+namespace {
+
+using topics::NodeTopic;
+
+Json acl(const char* type, const std::string& topic, bool allow = true) {
+  return Json{{"acltype", type}, {"topic", topic}, {"priority", 0}, {"allow", allow}};
+}
+
+// ACLs of a device's role, group access excluded.
+Json agentAcls(const std::string& node) {
+  Json acls = Json::array();
+  for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kEvents,
+                      NodeTopic::kMetrics}) {
+    acls.push_back(acl("publishClientSend", topics::node(node, t)));
+  }
+  // Answers to operators' cmd requests.
+  acls.push_back(acl("publishClientSend", topics::allReplies("+")));
+  for (NodeTopic t : {NodeTopic::kDesired, NodeTopic::kSecrets}) {
+    acls.push_back(acl("subscribeLiteral", topics::node(node, t)));
+    acls.push_back(acl("publishClientReceive", topics::node(node, t)));
+  }
+  acls.push_back(acl("subscribePattern", topics::nodeCmd(node, "#")));
+  acls.push_back(acl("publishClientReceive", topics::nodeCmd(node, "#")));
+  acls.push_back(acl("subscribeLiteral", topics::anchorStatus()));
+  acls.push_back(acl("publishClientReceive", topics::anchorStatus()));
+  return acls;
+}
+
+class MosquittoBrokerAdmin final : public BrokerAdmin {
+ public:
+  MosquittoBrokerAdmin(MqttLink& link, Executor& strand, MosquittoAdminOptions options)
+      : link_(link), strand_(strand), options_(std::move(options)) {}
+
+  void createNode(const std::string& node, const std::set<std::string>& groups,
+                  CreateDone done) override {
+    AgentCredentials creds;
+    creds.node = node;
+    creds.username = node;
+    creds.password = generatePassword();
+    creds.broker_url = options_.agent_broker_url;
+    creds.config_text = agentConfigText(creds);
+    std::string role = agentRoleName(node);
+    Json acls = agentAcls(node);
+    for (const auto& g : groups) {
+      acls.push_back(acl("subscribeLiteral", topics::groupDesired(g)));
+      acls.push_back(acl("publishClientReceive", topics::groupDesired(g)));
+    }
+    Json commands = Json::array();
+    // Stale identities (a store restored from an older backup) are replaced: their delete
+    // errors are ignored.
+    commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
+    commands.push_back(Json{{"command", "deleteRole"}, {"rolename", role}});
+    commands.push_back(Json{{"command", "createRole"}, {"rolename", role}, {"acls", acls}});
+    commands.push_back(Json{{"command", "createClient"},
+                            {"username", node},
+                            {"password", creds.password},
+                            {"clientid", node},
+                            {"roles", Json::array({Json{{"rolename", role}, {"priority", 0}}})}});
+    send(std::move(commands), {2, 3}, [creds, done](Status status) mutable {
+      if (!status.isOk()) {
+        done(status);
+        return;
+      }
+      done(std::move(creds));
+    });
+  }
+
+  void deleteNode(const std::string& node, Done done) override {
+    Json commands = Json::array();
+    commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
+    commands.push_back(Json{{"command", "deleteRole"}, {"rolename", agentRoleName(node)}});
+    // A missing client is fine (the identity may have been made outside the anchor).
+    send(std::move(commands), {}, std::move(done));
+  }
+
+  void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
+                        const std::set<std::string>& removed) override {
+    std::string role = agentRoleName(node);
+    for (const auto& g : added) {
+      for (const char* type : {"subscribeLiteral", "publishClientReceive"}) {
+        Json c = acl(type, topics::groupDesired(g));
+        c["command"] = "addRoleACL";
+        c["rolename"] = role;
+        queued_.push_back(std::move(c));
+      }
+    }
+    for (const auto& g : removed) {
+      for (const char* type : {"subscribeLiteral", "publishClientReceive"}) {
+        queued_.push_back(Json{{"command", "removeRoleACL"},
+                               {"rolename", role},
+                               {"acltype", type},
+                               {"topic", topics::groupDesired(g)}});
+      }
+    }
+    if (!queued_.empty() && !flush_scheduled_) {
+      flush_scheduled_ = true;
+      strand_.postDelayed(options_.batch_delay, [this] { flushQueued(); });
+    }
+  }
+
+  std::vector<std::string> subscriptions() const override { return {kDynsecResponseTopic}; }
+
+  void onMessage(const MqttMessage& message) override {
+    if (message.topic != kDynsecResponseTopic) return;
+    auto json = parseJson(message.payload, size_t{4} << 20);
+    if (!json || !json->is_object() || !json->contains("responses") ||
+        !(*json)["responses"].is_array()) {
+      spdlog::warn("dynamic-security: malformed response dropped");
+      return;
+    }
+    for (const auto& r : (*json)["responses"]) {
+      if (!r.is_object() || !r.contains("correlationData") || !r["correlationData"].is_string()) {
+        continue;
+      }
+      std::string corr = r["correlationData"].get<std::string>();
+      auto colon = corr.find(':');
+      if (colon == std::string::npos) continue;
+      uint64_t id = std::strtoull(corr.substr(0, colon).c_str(), nullptr, 10);
+      int index = std::atoi(corr.c_str() + colon + 1);
+      auto it = pending_.find(id);
+      if (it == pending_.end()) continue;
+      Pending& p = it->second;
+      std::string command = r.value("command", "");
+      if (r.contains("error") && r["error"].is_string() && p.checked.count(index) &&
+          p.status.isOk()) {
+        p.status = Status::unavailable(
+            fmt::format("broker {}: {}", command, r["error"].get<std::string>()));
+      }
+      if (--p.remaining > 0) continue;
+      Done done = std::move(p.done);
+      Status status = p.status;
+      strand_.cancel(p.timer);
+      pending_.erase(it);
+      if (done) done(status);
+    }
+  }
+
+ private:
+  struct Pending {
+    size_t remaining = 0;
+    std::set<int> checked;  // indexes whose errors fail the request
+    Status status;
+    Done done;
+    uint64_t timer = 0;
+  };
+
+  void send(Json commands, std::set<int> checked, Done done) {
+    uint64_t id = next_id_++;
+    for (size_t i = 0; i < commands.size(); ++i) {
+      commands[i]["correlationData"] = fmt::format("{}:{}", id, i);
+    }
+    MqttMessage msg;
+    msg.topic = kDynsecTopic;
+    msg.payload = dumpJson(Json{{"commands", commands}});
+    msg.qos = 1;
+    Status status = link_.publish(msg);
+    if (!status.isOk()) {
+      if (done) done(Status::unavailable("broker admin: " + status.message()));
+      return;
+    }
+    Pending p;
+    p.remaining = commands.size();
+    p.checked = std::move(checked);
+    p.done = std::move(done);
+    p.timer = strand_.postDelayed(options_.timeout, [this, id] {
+      auto it = pending_.find(id);
+      if (it == pending_.end()) return;
+      Done d = std::move(it->second.done);
+      pending_.erase(it);
+      if (d) d(Status::unavailable("broker did not answer the dynamic-security command"));
+    });
+    pending_.emplace(id, std::move(p));
+  }
+
+  void flushQueued() {
+    flush_scheduled_ = false;
+    while (!queued_.empty()) {
+      size_t n = std::min(queued_.size(), options_.max_commands_per_message);
+      Json commands = Json::array();
+      for (size_t i = 0; i < n; ++i) commands.push_back(std::move(queued_[i]));
+      queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
+      size_t count = commands.size();
+      send(std::move(commands), {}, [count](Status s) {
+        if (!s.isOk())
+          spdlog::warn("dynamic-security ACL batch ({} commands): {}", count, s.message());
+      });
+    }
+  }
+
+  MqttLink& link_;
+  Executor& strand_;
+  MosquittoAdminOptions options_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, Pending> pending_;
+  std::vector<Json> queued_;
+  bool flush_scheduled_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<BrokerAdmin> makeMosquittoBrokerAdmin(MqttLink& link, Executor& strand,
+                                                      MosquittoAdminOptions options) {
+  return std::make_unique<MosquittoBrokerAdmin>(link, strand, std::move(options));
+}
+
+std::string generatePassword() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device rd;
+  std::uniform_int_distribution<int> pick(0, sizeof(kAlphabet) - 2);
+  std::string out;
+  for (int i = 0; i < 32; ++i) out.push_back(kAlphabet[pick(rd)]);
+  return out;
+}
+
+std::string agentConfigText(const AgentCredentials& creds) {
+  return fmt::format(
+      "# pharos-agent configuration for node {0} (generated by the anchor's node.add)\n"
+      "node_id = {0}\n"
+      "broker_url = {1}\n"
+      "username = {2}\n"
+      "password = {3}\n",
+      creds.node, creds.broker_url, creds.username, creds.password);
+}
+
+std::string agentRoleName(const std::string& node) { return "agent-" + node; }
+
+}  // namespace pharos::anchor

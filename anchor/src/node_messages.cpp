@@ -1,0 +1,235 @@
+// Messages from agents (anchor.h): status/info register a node on first sight and drive its
+// health; state feeds rollout summaries and removal bookkeeping; events go to the event log
+// (rate-limited per node); metrics mark the node as seen. Anything malformed is dropped with
+// a rate-limited log line. Runs on the anchor's strand.
+#include "anchor/anchor.h"
+#include "anchor/health.h"
+#include "pharos/log.h"
+#include "pharos/messages.h"
+#include "pharos/topics.h"
+
+namespace pharos::anchor {
+
+using topics::NodeTopic;
+
+namespace {
+constexpr size_t kMaxPendingRegistrations = 10'000;
+constexpr double kEventBurst = 50;
+constexpr double kEventsPerSecond = 5;
+constexpr int64_t kLastSeenPersistMs = 60'000;
+}  // namespace
+
+bool Anchor::quarantined(const std::string& node) {
+  auto it = quarantine_.find(node);
+  if (it == quarantine_.end()) return false;
+  if (clock_.nowMs() < it->second) return true;
+  quarantine_.erase(it);
+  return false;
+}
+
+void Anchor::seen(const std::string& node) {
+  auto it = reg_.health().find(node);
+  if (it == reg_.health().end()) return;
+  int64_t now = clock_.nowMs();
+  it->second.last_seen = now;
+  int64_t& persisted = last_seen_persisted_[node];
+  if (now - persisted >= kLastSeenPersistMs) {
+    persisted = now;
+    dirty_health_.insert(node);
+    scheduleFlush();
+  }
+}
+
+void Anchor::onNodeStatus(const std::string& node, const std::string& payload) {
+  if (payload.empty()) return;  // a cleared retained status
+  auto status = decodeNodeStatus(payload);
+  if (!status) {
+    logMalformed("status", topics::node(node, NodeTopic::kStatus), status.status());
+    return;
+  }
+  if (quarantined(node)) return;
+  if (!reg_.findNode(node)) {
+    auto& pending = pending_registrations_[node];
+    pending.has_status = true;
+    pending.status = *status;
+    maybeRegister(node);
+    return;
+  }
+  applyHealth(node, &*status);
+}
+
+void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
+  if (payload.empty()) return;
+  auto info = decodeNodeInfo(payload);
+  if (!info) {
+    logMalformed("info", topics::node(node, NodeTopic::kInfo), info.status());
+    return;
+  }
+  if (quarantined(node)) return;
+  Json json = encode(*info);
+  json.erase("v");
+  const NodeRecord* existing = reg_.findNode(node);
+  if (!existing) {
+    auto& pending = pending_registrations_[node];
+    pending.has_info = true;
+    pending.info = std::move(json);
+    maybeRegister(node);
+    return;
+  }
+  seen(node);
+  Json before = existing->info;
+  if (before.is_object()) before.erase("ts");
+  Json after = json;
+  after.erase("ts");
+  if (before == after) return;
+  Txn txn(reg_);
+  txn.node(node)->info = std::move(json);
+  // Info is not part of any document; an unsynced write is enough (agents republish it).
+  Status s = txn.commit(store_, false);
+  if (!s.isOk()) spdlog::warn("store: node {} info: {}", node, s.message());
+}
+
+void Anchor::maybeRegister(const std::string& node) {
+  auto it = pending_registrations_.find(node);
+  if (it == pending_registrations_.end()) return;
+  if (!it->second.has_info || !it->second.has_status) {
+    if (pending_registrations_.size() > kMaxPendingRegistrations) {
+      pending_registrations_.erase(it);
+      logMalformed("registration", topics::node(node, NodeTopic::kInfo),
+                   Status::unavailable("too many half-registered nodes"));
+    }
+    return;
+  }
+  PendingRegistration pending = std::move(it->second);
+  pending_registrations_.erase(it);
+  if (reg_.nodes().size() >= config_.max_nodes) {
+    logMalformed("registration", topics::node(node, NodeTopic::kInfo),
+                 Status::unavailable("node limit reached"));
+    return;
+  }
+  NodeRecord record;
+  record.name = node;
+  record.registration = config_.require_approval ? Registration::kPending : Registration::kAccepted;
+  record.info = std::move(pending.info);
+  record.created = clock_.nowMs();
+  record.added_by = "auto";
+  Txn txn(reg_);
+  txn.putNode(std::move(record));
+  txn.touchNode(node);
+  EventRecord event;
+  event.ts = clock_.nowMs();
+  event.source = "anchor";
+  event.node = node;
+  event.kind = "node_registered";
+  event.message = config_.require_approval ? "pending approval" : "accepted";
+  events_.stage(event, txn.extra());
+  Status s = commitAndPublish(txn);
+  if (!s.isOk()) {
+    spdlog::error("store: registering node {}: {}", node, s.message());
+    return;
+  }
+  spdlog::info("node {} registered ({})", node,
+               config_.require_approval ? "pending approval" : "accepted");
+  applyHealth(node, &pending.status);
+}
+
+void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
+  const NodeRecord* record = reg_.findNode(node);
+  if (!record) return;
+  auto [it, inserted] = reg_.health().try_emplace(node);
+  NodeHealthRecord& health = it->second;
+  if (status) {
+    if (!acceptStatus(health, *status)) {
+      spdlog::debug("node {}: ignored {} of session {} (older than Ready session {})", node,
+                    status->state, status->session, health.newest_ready_session);
+      return;
+    }
+    health.last_seen = clock_.nowMs();
+  }
+  HealthChange change = updateVerdict(health, record->registration, clock_.nowMs());
+  if (change == HealthChange::kNone && !inserted) return;
+  dirty_health_.insert(node);
+  scheduleFlush();
+  publishHealth(node);
+  if (change == HealthChange::kTransition) {
+    EventRecord event;
+    event.ts = clock_.nowMs();
+    event.source = "anchor";
+    event.node = node;
+    event.kind = "health_changed";
+    event.reason = health.health.state;
+    event.message = health.health.reason;
+    events_.append(std::move(event));
+    markAppsOfNode(node);
+  }
+}
+
+void Anchor::onNodeState(const std::string& node, const std::string& payload) {
+  if (payload.empty()) return;
+  const NodeRecord* record = reg_.findNode(node);
+  if (!record || record->registration == Registration::kPending) return;
+  auto state = decodeNodeState(payload);
+  if (!state) {
+    logMalformed("state", topics::node(node, NodeTopic::kState), state.status());
+    return;
+  }
+  seen(node);
+  auto& slot = node_states_[node];
+  for (const auto& a : slot.apps) dirty_rollouts_.insert(a.name);
+  for (const auto& a : state->apps) {
+    if (reg_.findApp(a.name)) dirty_rollouts_.insert(a.name);
+  }
+  slot = std::move(*state);
+  markAppsOfNode(node);
+}
+
+void Anchor::onNodeEvent(const std::string& node, const std::string& payload) {
+  const NodeRecord* record = reg_.findNode(node);
+  if (!record || payload.empty()) return;
+  auto event = decodeNodeEvent(payload);
+  if (!event) {
+    logMalformed("event", topics::node(node, NodeTopic::kEvents), event.status());
+    return;
+  }
+  // Token bucket per node, so one chatty or hostile device cannot flood the log.
+  int64_t now = clock_.nowMs();
+  auto [it, inserted] = event_tokens_.try_emplace(node, now, kEventBurst);
+  auto& [last, tokens] = it->second;
+  tokens =
+      std::min(kEventBurst, tokens + static_cast<double>(now - last) / 1000.0 * kEventsPerSecond);
+  last = now;
+  if (tokens < 1) {
+    logMalformed("event (rate limit)", topics::node(node, NodeTopic::kEvents),
+                 Status::unavailable("more than 5 events/s"));
+    return;
+  }
+  tokens -= 1;
+  seen(node);
+  EventRecord e;
+  e.ts = now;  // the anchor's clock orders the log (a device clock may be wrong)
+  e.source = "node";
+  e.node = node;
+  e.app = event->app;
+  e.kind = event->kind;
+  e.service = event->service;
+  e.reason = event->reason;
+  e.message = event->message.substr(0, 4096);
+  events_.append(std::move(e));
+  scheduleFlush();
+}
+
+void Anchor::onNodeMetrics(const std::string& node, const std::string& payload) {
+  if (!reg_.findNode(node) || payload.empty()) return;
+  auto metrics = decodeNodeMetrics(payload);
+  if (!metrics) {
+    logMalformed("metrics", topics::node(node, NodeTopic::kMetrics), metrics.status());
+    return;
+  }
+  seen(node);
+  Json json = encode(*metrics);
+  json.erase("v");
+  json.erase("containers");
+  node_metrics_[node] = std::move(json);
+}
+
+}  // namespace pharos::anchor
