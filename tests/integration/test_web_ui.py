@@ -69,6 +69,83 @@ def ui_env(broker) -> dict:
     }
 
 
+def find_binary(name: str):
+    try:
+        return binaries.binary(name)
+    except (FileNotFoundError, RuntimeError):
+        return None
+
+
+def docker_host():
+    """The Docker Engine the agents use: $DOCKER_HOST, else the machine's socket."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return host
+    if os.path.exists("/var/run/docker.sock"):
+        return "unix:///var/run/docker.sock"
+    return None
+
+
+def engine_answers(host: str) -> bool:
+    result = subprocess.run(["docker", "-H", host, "version", "--format", "{{.Server.Version}}"],
+                            capture_output=True, text=True, timeout=20)
+    return result.returncode == 0
+
+
+class Processes:
+    """Pharos processes started for one test; killed (and reaped) at the end."""
+
+    def __init__(self, workdir: pathlib.Path):
+        self.workdir = workdir
+        self.procs = []
+
+    def start(self, name, argv, env=None):
+        log = open(self.workdir / f"{name}.log", "wb")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env)
+        log.close()
+        self.procs.append((name, proc))
+        return proc
+
+    def logs(self) -> str:
+        out = []
+        for name, _ in self.procs:
+            path = self.workdir / f"{name}.log"
+            if path.exists():
+                out.append(f"--- {name} ---\n{path.read_text(errors='replace')[-4000:]}")
+        return "\n".join(out)
+
+    def stop(self):
+        for _, proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in self.procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def processes(tmp_path):
+    p = Processes(tmp_path)
+    yield p
+    p.stop()
+
+
+def start_agent(processes, broker, node, host, workdir: pathlib.Path):
+    user, password = broker.credentials(f"agent-{node}")
+    state = workdir / node
+    state.mkdir(parents=True, exist_ok=True)
+    return processes.start(f"agent-{node}", [
+        str(binaries.binary("pharos-agent")), "--node-id", node,
+        "--broker-url", f"tcp://{broker.host}:{broker.port}", "--username", user,
+        "--password", password, "--docker-host", host, "--state-file", str(state / "state.json"),
+        "--data-dir", str(state), "--metrics-interval", "2", "--pull-jitter", "0",
+        "--label", "site=test", "--label", f"role={node}"])
+
+
 def test_ui_is_served_by_the_broker_websocket_listener(broker, browser_env):
     import urllib.request
     with urllib.request.urlopen(f"http://{broker.host}:{broker.ws_port}/index.html",
@@ -93,3 +170,43 @@ def test_login_viewer_and_2000_node_fleet(broker, browser_env):
         ]),
     })
     assert "4 passed, 0 failed" in output
+
+
+def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes, tmp_path):
+    """Against the real agents (and the anchor when built): a node turns NotReady in the UI
+    when its agent is killed; with the anchor: a group created and filled from the fleet
+    table, a compose file deployed to it watched until the rollout runs, a broken compose
+    file refused with the error at its line."""
+    if find_binary("pharos-agent") is None:
+        pytest.skip("pharos-agent is not built")
+    host = docker_host()
+    if host is None or not engine_answers(host):
+        pytest.skip("no Docker Engine answers (set DOCKER_HOST)")
+    anchor_bin = find_binary("pharos-anchor")
+    env = ui_env(broker)
+    if anchor_bin is not None:
+        user, password = broker.credentials("anchor")
+        processes.start("anchor", [
+            str(anchor_bin), "--broker-url", f"tcp://{broker.host}:{broker.port}",
+            "--username", user, "--password", password, "--data-dir", str(tmp_path / "anchor")])
+        env["PHAROS_ANCHOR"] = "1"
+    start_agent(processes, broker, "n1", host, tmp_path)
+    victim = start_agent(processes, broker, "n2", host, tmp_path)
+    env.update({"PHAROS_DEPLOY_NODE": "n1", "PHAROS_KILL_NODE": "n2",
+                "PHAROS_KILL_PID": victim.pid})
+    try:
+        output = run_browser_tests({
+            **env,
+            "PHAROS_ONLY": ",".join([
+                "operator_logs_in_and_sees_fleet",
+                "node_turns_notready_when_its_agent_is_killed",
+                "operator_creates_group_and_adds_node",
+                "operator_deploys_to_group_and_watches_rollout_reach_running",
+                "broken_compose_error_is_shown_at_its_line",
+            ]),
+        }, timeout=800)
+    except AssertionError:
+        print(processes.logs())
+        raise
+    expected = "5 passed, 0 failed" if anchor_bin is not None else "2 passed, 0 failed"
+    assert expected in output

@@ -30,8 +30,8 @@ export class UsageChart {
         height: 220,
         scales: { y: { range: [0, 100] } },
         axes: [
-          { stroke: '#6b7385', grid: { stroke: '#eef0f4' },
-            values: (u, vals) => vals.map((v) => new Date(v * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })) },
+          { stroke: '#6b7385', grid: { stroke: '#eef0f4' }, space: 90,
+            values: (u, vals) => vals.map((v) => new Date(v * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })) },
           { stroke: '#6b7385', grid: { stroke: '#eef0f4' }, values: (u, vals) => vals.map((v) => `${v}%`) },
         ],
         series: [
