@@ -1,0 +1,172 @@
+"""The quick start, followed literally (README, docs/quickstart.md), against the real
+Mosquitto, pharos-anchor, pharos-agent and Docker Engine:
+
+  tools/run.sh                                   (second run: "already running")
+  pharosctl group create line1
+  pharosctl group add line1 <node>
+  pharosctl deploy -f examples/hello/compose.yml --group line1 --wait
+  docker ps                                      (the app's containers run)
+  docker kill <web container>                    (it comes back)
+  stop the agent                                 (nodes ls reports NotReady)
+  tools/stop.sh
+
+Differences from a person's run, all through run.sh's documented environment: a private
+state directory (PHAROS_RUN_DIR) and free ports (PHAROS_MQTT_PORT, PHAROS_WS_PORT) so it
+cannot collide with a running system, a unique node id, the already built binaries
+(PHAROS_SKIP_BUILD=1, PHAROS_BUILD_DIR), and HELLO_PORT for the example's web port.
+"""
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from harness.binaries import ROOT, build_dir
+from harness.broker import free_port, wait_until
+
+
+def sh(*args, env=None, timeout=600, check=False):
+    r = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env,
+                       timeout=timeout, cwd=ROOT)
+    if check:
+        assert r.returncode == 0, f"{args}: rc {r.returncode}\n{r.stdout}\n{r.stderr}"
+    return r
+
+
+def docker_host():
+    """The engine the test command started (DOCKER_HOST), or the machine's."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return host
+    if os.path.exists("/var/run/docker.sock"):
+        return "unix:///var/run/docker.sock"
+    return None
+
+
+@pytest.fixture
+def quickstart(pharos_bin):
+    for name in ("pharos-anchor", "pharos-agent", "pharosctl"):
+        pharos_bin(name)  # fails clearly when a binary is not built
+    host = docker_host()
+    if host is None or sh("docker", "-H", host, "info").returncode != 0:
+        pytest.fail("no Docker Engine answers (tools/test.sh starts one; or set DOCKER_HOST)")
+    run_dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-quickstart-"))
+    os.chmod(run_dir, 0o755)  # the broker drops privileges to user mosquitto
+    node = f"qs-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    env.update(DOCKER_HOST=host, PHAROS_RUN_DIR=str(run_dir),
+               PHAROS_MQTT_PORT=str(free_port()), PHAROS_WS_PORT=str(free_port()),
+               PHAROS_NODE_ID=node, PHAROS_SKIP_BUILD="1", PHAROS_BUILD_DIR=str(build_dir()),
+               HOME=str(run_dir))
+    state = {"env": env, "run_dir": run_dir, "node": node, "host": host}
+    yield state
+    sh(ROOT / "tools" / "stop.sh", env=env, timeout=120)
+    ids = sh("docker", "-H", host, "ps", "-aq", "--filter", f"label=io.pharos.node={node}").stdout
+    if ids.split():
+        sh("docker", "-H", host, "rm", "-f", *ids.split())
+    vols = sh("docker", "-H", host, "volume", "ls", "-q", "--filter",
+              "label=com.docker.compose.project=hello").stdout.split()
+    for v in vols:
+        sh("docker", "-H", host, "volume", "rm", v)
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def ctl(state, *args, timeout=300):
+    env = dict(state["env"], PHAROS_CONFIG=str(state["run_dir"] / "pharosctl.conf"))
+    return sh(build_dir() / "cli" / "pharosctl", *args, env=env, timeout=timeout)
+
+
+def containers(state):
+    """{service: (id, state)} of the hello app's containers on the engine."""
+    out = sh("docker", "-H", state["host"], "ps", "-a", "--filter",
+             f"label=io.pharos.node={state['node']}", "--filter",
+             "label=com.docker.compose.project=hello", "--format",
+             '{{.ID}} {{.State}} {{.Label "com.docker.compose.service"}}', check=True).stdout
+    result = {}
+    for line in out.splitlines():
+        cid, st, service = line.split()
+        result[service] = (cid, st)
+    return result
+
+
+def test_quickstart(quickstart):
+    env, run_dir, node = quickstart["env"], quickstart["run_dir"], quickstart["node"]
+
+    # tools/run.sh: everything in the background, a summary with how to log in.
+    r = sh(ROOT / "tools" / "run.sh", env=env, timeout=900)
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n" + "".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+        for p in (run_dir / "logs").glob("*.log"))
+    assert "Pharos is running" in r.stdout
+    assert f"http://127.0.0.1:{env['PHAROS_WS_PORT']}/" in r.stdout
+    assert "ops.password" in r.stdout
+    assert "pharosctl deploy -f examples/hello/compose.yml --group line1 --wait" in r.stdout
+    for name in ("broker", "anchor", "agent"):
+        assert (run_dir / "pids" / name).exists()
+    assert (run_dir / "credentials" / "ops.password").stat().st_mode & 0o077 == 0
+
+    again = sh(ROOT / "tools" / "run.sh", env=env, timeout=120)
+    assert again.returncode == 0 and "already running" in again.stdout
+
+    # The web UI is served by the broker's WebSocket listener.
+    with urllib.request.urlopen(f"http://127.0.0.1:{env['PHAROS_WS_PORT']}/", timeout=10) as page:
+        assert page.status == 200
+
+    # The three commands of the quick start.
+    r = ctl(quickstart, "group", "create", "line1")
+    assert r.returncode == 0, r.stderr
+    r = ctl(quickstart, "group", "add", "line1", node)
+    assert r.returncode == 0, r.stderr
+    web_port = free_port()
+    r = ctl(quickstart, "deploy", "-f", "examples/hello/compose.yml", "--group", "line1",
+            "--var", f"HELLO_PORT={web_port}", "--wait", "--timeout", "4m")
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n" + \
+        (run_dir / "logs" / "agent.log").read_text(errors="replace")[-4000:]
+    assert "rolled out: app hello revision 1 is running on 1 of 1 targets" in r.stdout
+
+    # docker ps shows both services running, and the web server greets with the node id.
+    running = containers(quickstart)
+    assert set(running) == {"web", "worker"}, running
+    assert all(st == "running" for _, st in running.values()), running
+    with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/hello.txt", timeout=10) as page:
+        assert page.read().decode().strip() == f"Hello from {node}"
+
+    r = ctl(quickstart, "apps", "ls")
+    assert r.stdout.splitlines()[1].split()[:4] == ["hello", "group/line1", "1", "running"]
+
+    # A killed container comes back (Docker's restart policy, the agent watching).
+    web_id, _ = running["web"]
+    sh("docker", "-H", quickstart["host"], "kill", web_id, check=True)
+    assert wait_until(lambda: containers(quickstart).get("web", ("", ""))[1] == "running", 60), \
+        containers(quickstart)
+    with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/hello.txt", timeout=10) as page:
+        assert page.status == 200
+
+    # Stopping the agent: the node turns NotReady; its apps keep running.
+    agent_pid = int((run_dir / "pids" / "agent").read_text())
+    os.kill(agent_pid, signal.SIGTERM)
+    assert wait_until(lambda: not os.path.exists(f"/proc/{agent_pid}"), 30)
+
+    def health():
+        out = ctl(quickstart, "nodes", "ls", "-o", "json").stdout
+        return {n["name"]: n["health"] for n in json.loads(out)["nodes"]} if out else {}
+
+    assert wait_until(lambda: health().get(node) == "NotReady", 20), health()
+    r = ctl(quickstart, "nodes", "ls")
+    row = [line for line in r.stdout.splitlines() if line.startswith(node)][0]
+    assert row.split()[1] == "NotReady"
+    assert containers(quickstart)["worker"][1] == "running"
+
+    # tools/stop.sh stops the rest.
+    r = sh(ROOT / "tools" / "stop.sh", env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for name in ("anchor", "broker"):
+        assert not (run_dir / "pids" / name).exists()
+    assert ctl(quickstart, "--request-timeout", "1s", "nodes", "ls").returncode == 5
