@@ -70,7 +70,7 @@ export function formatTime(ts) {
   if (!ts) return '–';
   const d = new Date(ts);
   const today = new Date();
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   if (d.toDateString() === today.toDateString()) return time;
   return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
 }

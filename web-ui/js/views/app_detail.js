@@ -17,7 +17,7 @@ export function mount(ctx, host, [name]) {
   let detail = null;
   const head = h('div', { class: 'page-head' });
   const rolloutPanel = h('div', { class: 'panel', id: 'rollout' });
-  const specPanel = h('div', { class: 'panel' });
+  const specPanel = h('div', { class: 'panel' }, h('h2', {}, 'Compose file'), h('div', { class: 'muted' }, 'Loading…'));
   replace(host, head, rolloutPanel, specPanel);
 
   function renderHead() {
