@@ -171,6 +171,8 @@ username = anchor
 password_file = $run_dir/credentials/anchor.password
 data_dir = $run_dir/anchor
 dynsec_file = $broker_dir/dynamic-security.json
+# read-only users (the broker's ACL lets them publish requests; the anchor answers only reads)
+viewers = viewer
 EOF
   chmod 0600 "$run_dir/anchor.conf"
   nohup "$build_dir/anchor/pharos-anchor" --config "$run_dir/anchor.conf" \

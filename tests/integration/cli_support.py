@@ -30,7 +30,7 @@ class AnchorProcess:
         os.chmod(pw_file, 0o600)
         return [str(self.binary), "--broker-url", self.broker.url, "--username", user,
                 "--password-file", str(pw_file), "--data-dir", str(self.data_dir / "store"),
-                "--log-level", "info"]
+                "--viewer", "viewer", "--log-level", "info"]
 
     def start(self, timeout=20):
         if not self.broker.running:
