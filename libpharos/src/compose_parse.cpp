@@ -438,6 +438,59 @@ Status readTopLevel(const YamlNode& root, const Variables& vars, const ComposeLi
   return checkAcrossServices(*services, file);
 }
 
+// Offset of the first byte that is not part of well-formed UTF-8, or npos.
+size_t invalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t code = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    } else if ((byte & 0xE0) == 0xC0) {
+      length = 2;
+      code = byte & 0x1F;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3;
+      code = byte & 0x0F;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4;
+      code = byte & 0x07;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return i;
+      code = (code << 6) | (next & 0x3F);
+    }
+    const uint32_t minimum = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000;
+    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+Status checkUtf8(std::string_view text) {
+  const size_t bad = invalidUtf8(text);
+  if (bad == std::string_view::npos) return Status::ok();
+  int line = 1;
+  int column = 1;
+  for (size_t i = 0; i < bad; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++column;
+    }
+  }
+  return Status::invalidArgument("invalid UTF-8 at line " + std::to_string(line) + ", column " +
+                                 std::to_string(column))
+      .withPosition(line, column);
+}
+
 }  // namespace
 }  // namespace compose_detail
 
@@ -447,6 +500,7 @@ Result<ComposeFile> parseCompose(std::string_view yaml_text, const Variables& va
     return Status::tooLarge("compose file is " + std::to_string(yaml_text.size()) +
                             " bytes; the limit is " + std::to_string(limits.max_bytes));
   }
+  PHAROS_RETURN_IF_ERROR(compose_detail::checkUtf8(yaml_text));
   size_t expanded_bytes = 0;
   Result<compose_detail::YamlNode> root =
       compose_detail::loadYaml(yaml_text, limits, &expanded_bytes);

@@ -53,7 +53,7 @@ class Converter {
         out.kind = YamlNode::Kind::kSequence;
         out.items.reserve(std::min<size_t>(in.size(), 1024));
         size_t index = 0;
-        for (const YAML::Node& item : in) {
+        for (const YAML::Node item : in) {
           YamlNode& converted = out.items.emplace_back();
           PHAROS_RETURN_IF_ERROR(
               convert(item, indexPath(path, index++), depth + 1, out.line, out.column, converted));
@@ -79,7 +79,9 @@ class Converter {
     std::vector<YAML::Node> merge_storage;
     merge_storage.reserve(in.size());
     for (auto it = in.begin(); it != in.end(); ++it) {
-      const YAML::Node& key = it->first;
+      // Copies: the iterator's proxy (and what it->first refers to) dies with the statement.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       const YAML::Mark key_mark = key.Mark();
       const int key_line = key_mark.line >= 0 ? key_mark.line + 1 : out.line;
       const int key_column = key_mark.column >= 0 ? key_mark.column + 1 : out.column;
@@ -91,7 +93,7 @@ class Converter {
       }
       const std::string& name = key.Scalar();
       if (name == "<<" && key.Tag() == "?") {
-        merge_storage.push_back(it->second);
+        merge_storage.push_back(value);
         continue;
       }
       for (const YamlEntry& seen : out.entries) {
@@ -109,7 +111,7 @@ class Converter {
       bytes_ += name.size();
       if (bytes_ > limits_.max_expanded_bytes) return tooManyBytes(entry.value);
       PHAROS_RETURN_IF_ERROR(
-          convert(it->second, joinPath(path, name), depth + 1, key_line, key_column, entry.value));
+          convert(value, joinPath(path, name), depth + 1, key_line, key_column, entry.value));
     }
     // Merge keys: explicit keys win, then earlier sources win over later ones.
     for (const YAML::Node& merge : merge_storage) {
@@ -117,7 +119,7 @@ class Converter {
       if (merge.IsMap()) {
         sources.push_back(merge);
       } else if (merge.IsSequence()) {
-        for (const YAML::Node& item : merge) sources.push_back(item);
+        for (const YAML::Node item : merge) sources.push_back(item);
       }
       for (const YAML::Node& source : sources) {
         YamlNode converted;
