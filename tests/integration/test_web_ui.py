@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 
+from cli_support import AnchorProcess
 from harness import binaries
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -146,6 +147,16 @@ def start_agent(processes, broker, node, host, workdir: pathlib.Path):
         "--label", "site=test", "--label", f"role={node}"])
 
 
+def test_ui_modules_unit_tests():
+    """The UI's pure modules (store, topics) under node's test runner: hermetic, no browser."""
+    proc = subprocess.run(["node", "--import", "./unit/register.mjs", "--test",
+                           "unit/store_test.mjs"], cwd=BROWSER_DIR, capture_output=True,
+                          text=True, timeout=120)
+    print(proc.stdout[-3000:] + proc.stderr[-3000:])
+    assert proc.returncode == 0
+    assert "# fail 0" in proc.stdout
+
+
 def test_ui_is_served_by_the_broker_websocket_listener(broker, browser_env):
     import urllib.request
     with urllib.request.urlopen(f"http://{broker.host}:{broker.ws_port}/index.html",
@@ -184,11 +195,9 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
         pytest.skip("no Docker Engine answers (set DOCKER_HOST)")
     anchor_bin = find_binary("pharos-anchor")
     env = ui_env(broker)
+    anchor = None
     if anchor_bin is not None:
-        user, password = broker.credentials("anchor")
-        processes.start("anchor", [
-            str(anchor_bin), "--broker-url", f"tcp://{broker.host}:{broker.port}",
-            "--username", user, "--password", password, "--data-dir", str(tmp_path / "anchor")])
+        anchor = AnchorProcess(anchor_bin, broker, tmp_path / "anchor").start()
         env["PHAROS_ANCHOR"] = "1"
     start_agent(processes, broker, "n1", host, tmp_path)
     victim = start_agent(processes, broker, "n2", host, tmp_path)
@@ -207,6 +216,11 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
         }, timeout=800)
     except AssertionError:
         print(processes.logs())
+        if anchor is not None:
+            print(f"--- anchor ---\n{anchor.log()[-6000:]}")
         raise
+    finally:
+        if anchor is not None:
+            anchor.stop()
     expected = "5 passed, 0 failed" if anchor_bin is not None else "2 passed, 0 failed"
     assert expected in output
