@@ -261,7 +261,14 @@ class CurlDockerClient final : public DockerClient {
   }
 
   Status removeNetwork(const std::string& id_or_name) override {
-    return expectOk(call(req("DELETE", "/networks/" + urlEncode(id_or_name))));
+    auto resp = call(req("DELETE", "/networks/" + urlEncode(id_or_name)));
+    Status s = expectOk(resp);
+    // The engine answers 403 for "network ... has active endpoints": a conflict.
+    if (!s.isOk() && resp.isOk() && resp->status == 403 &&
+        s.message().find("active endpoints") != std::string::npos) {
+      return Status::conflict(s.message());
+    }
+    return s;
   }
 
   Result<std::vector<NetworkInfo>> listNetworks(

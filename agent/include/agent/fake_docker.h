@@ -179,6 +179,8 @@ class FakeDockerClient final : public DockerClient {
     std::string health;  // "" = no healthcheck
     int exit_code = 0;
     int restart_count = 0;
+    int exits = 0;  // how many times it exited (waiters wake on a change)
+    int last_exit_code = 0;
     bool oom_killed = false;
     bool stopped_by_user = false;
     int64_t created_ms = 0;

@@ -1,0 +1,492 @@
+// FakeDockerClient: images (a simulated registry, local tags, removal rules), networks
+// (built-in bridge/host/none, attachments, aliases) and volumes (created on demand, in-use
+// checks), with the engine's error codes and messages. Same locking as fake_docker.cpp.
+#include <algorithm>
+
+#include "agent/fake_docker.h"
+#include "docker_json.h"
+#include "fake_docker_util.h"
+
+namespace pharos::agent {
+
+// --- images
+
+std::string FakeDockerClient::normalizeRef(const std::string& reference) const {
+  std::string ref = parseImageRef(reference).str();
+  for (const char* prefix : {"docker.io/library/", "docker.io/"}) {
+    std::string p(prefix);
+    if (ref.rfind(p, 0) == 0) return ref.substr(p.size());
+  }
+  return ref;
+}
+
+FakeDockerClient::Image* FakeDockerClient::findImage(const std::string& reference_or_id) {
+  std::string key = reference_or_id;
+  if (key.rfind("sha256:", 0) == 0) key = key.substr(7);
+  if (auto it = images_.find("sha256:" + key); it != images_.end()) return &it->second;
+  if (auto t = tags_.find(normalizeRef(reference_or_id)); t != tags_.end()) {
+    return &images_.at(t->second);
+  }
+  bool hex = key.size() >= 6 && key.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (hex) {
+    auto it = images_.lower_bound("sha256:" + key);
+    if (it != images_.end() && it->first.compare(7, key.size(), key) == 0) return &it->second;
+  }
+  return nullptr;
+}
+
+void FakeDockerClient::tagLocked(const std::string& ref, Image image) {
+  auto old = tags_.find(ref);
+  if (old != tags_.end() && old->second != image.id) {
+    auto& tags = images_.at(old->second).tags;
+    tags.erase(std::remove(tags.begin(), tags.end(), ref), tags.end());
+  }
+  auto [it, inserted] = images_.try_emplace(image.id, std::move(image));
+  (void)inserted;
+  if (std::find(it->second.tags.begin(), it->second.tags.end(), ref) == it->second.tags.end()) {
+    it->second.tags.push_back(ref);
+  }
+  tags_[ref] = it->first;
+}
+
+void FakeDockerClient::untagLocked(const std::string& ref, Pending& out) {
+  auto t = tags_.find(ref);
+  if (t == tags_.end()) return;
+  std::string id = t->second;
+  tags_.erase(t);
+  Image& image = images_.at(id);
+  image.tags.erase(std::remove(image.tags.begin(), image.tags.end(), ref), image.tags.end());
+  emit(out, "image", "untag", id, {{"name", ref}});
+  if (!image.tags.empty()) return;
+  bool used = std::any_of(containers_.begin(), containers_.end(),
+                          [&](const auto& kv) { return kv.second.image_id == id; });
+  if (!used) {
+    images_.erase(id);
+    emit(out, "image", "delete", id, {{"name", id}});
+  }
+}
+
+void FakeDockerClient::addRegistryImage(const std::string& reference, const Labels& labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string ref = normalizeRef(reference);
+  Image image;
+  std::string seed = "image/" + ref;
+  for (const auto& [k, v] : labels) seed += "\n" + k + "=" + v;
+  image.id = "sha256:" + fakeHexId(seed);
+  image.labels = labels;
+  image.created_ms = nowMs();
+  registry_[ref] = std::move(image);
+}
+
+void FakeDockerClient::setPullFailure(const std::string& reference, Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (status.isOk()) {
+    pull_failures_.erase(normalizeRef(reference));
+  } else {
+    pull_failures_[normalizeRef(reference)] = std::move(status);
+  }
+}
+
+void FakeDockerClient::addLocalImage(const std::string& reference, const Labels& labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string ref = normalizeRef(reference);
+  Image image;
+  std::string seed = "image/" + ref;
+  for (const auto& [k, v] : labels) seed += "\n" + k + "=" + v;
+  image.id = "sha256:" + fakeHexId(seed);
+  image.labels = labels;
+  image.created_ms = nowMs();
+  tagLocked(ref, std::move(image));
+}
+
+void FakeDockerClient::deleteImageBehindBack(const std::string& reference) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    untagLocked(normalizeRef(reference), out);
+  }
+  deliver(out);
+}
+
+Status FakeDockerClient::pullImage(const std::string& reference,
+                                   const std::optional<RegistryAuth>& /*auth*/) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kPullImage));
+    std::string ref = normalizeRef(reference);
+    if (auto f = pull_failures_.find(ref); f != pull_failures_.end()) return f->second;
+    auto it = registry_.find(ref);
+    if (it == registry_.end()) {
+      ImageRef parsed = parseImageRef(reference);
+      if (parsed.registry() == "docker.io") {
+        return Status::notFound("pull access denied for " + parsed.repository +
+                                ", repository does not exist or may require 'docker login': "
+                                "denied: requested access to the resource is denied");
+      }
+      return Status::notFound("manifest for " + ref +
+                              " not found: manifest unknown: manifest unknown");
+    }
+    Image image = it->second;
+    image.tags.clear();
+    if (auto existing = images_.find(image.id); existing != images_.end()) {
+      image = existing->second;
+    }
+    tagLocked(ref, std::move(image));
+    Labels attributes = it->second.labels;
+    attributes["name"] = ref;
+    emit(out, "image", "pull", ref, std::move(attributes));
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+namespace {
+Json imageJson(const std::string& id, const std::vector<std::string>& tags, const Labels& labels,
+               const std::string& created) {
+  return Json{{"Id", id},
+              {"RepoTags", tags},
+              {"RepoDigests", Json::array()},
+              {"Created", created},
+              {"Size", 2'000'000},
+              {"Config",
+               {{"Labels", labels},
+                {"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}}}};
+}
+}  // namespace
+
+Result<ImageInfo> FakeDockerClient::inspectImage(const std::string& reference_or_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectImage));
+  Image* image = findImage(reference_or_id);
+  if (image == nullptr) return Status::notFound("No such image: " + reference_or_id);
+  return imageInfoFromJson(
+      imageJson(image->id, image->tags, image->labels, rfc3339(image->created_ms)));
+}
+
+Status FakeDockerClient::removeImage(const std::string& reference_or_id, bool force) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveImage));
+    Image* image = findImage(reference_or_id);
+    if (image == nullptr) return Status::notFound("No such image: " + reference_or_id);
+    std::string id = image->id;
+    const Container* user = nullptr;
+    for (const auto& [cid, c] : containers_) {
+      if (c.image_id == id && (user == nullptr || c.state == "running")) user = &c;
+    }
+    std::string ref = normalizeRef(reference_or_id);
+    bool by_tag = tags_.count(ref) != 0 && tags_.at(ref) == id;
+    if (by_tag && image->tags.size() > 1) {
+      untagLocked(ref, out);  // other tags keep the image
+    } else {
+      if (!by_tag && image->tags.size() > 1 && !force) {
+        return Status::conflict("conflict: unable to delete " + id.substr(7, 12) +
+                                " (must be forced) - image is referenced in multiple "
+                                "repositories");
+      }
+      if (user != nullptr && user->state == "running" && !by_tag) {
+        return Status::conflict("conflict: unable to delete " + id.substr(7, 12) +
+                                " (cannot be forced) - image is being used by running container " +
+                                user->id.substr(0, 12));
+      }
+      if (user != nullptr && !force) {
+        return Status::conflict("conflict: unable to remove repository reference \"" +
+                                reference_or_id + "\" (must force) - container " +
+                                user->id.substr(0, 12) + " is using its referenced image " +
+                                id.substr(7, 12));
+      }
+      std::vector<std::string> tags = image->tags;
+      for (const auto& t : tags) untagLocked(t, out);
+      if (tags.empty() && user == nullptr) {
+        images_.erase(id);
+        emit(out, "image", "delete", id, {{"name", id}});
+      }
+    }
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Result<std::vector<ImageInfo>> FakeDockerClient::listImages(const std::string& reference) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListImages));
+  std::vector<ImageInfo> out;
+  for (const auto& [id, image] : images_) {
+    if (!reference.empty()) {
+      // "repo" matches every tag of repo; "repo:tag" only that tag.
+      std::string last = reference.substr(
+          reference.rfind('/') == std::string::npos ? 0 : reference.rfind('/') + 1);
+      bool has_tag =
+          last.find(':') != std::string::npos || reference.find('@') != std::string::npos;
+      std::string want = normalizeRef(reference);
+      std::string want_repo = parseImageRef(want).repository;
+      bool match = std::any_of(image.tags.begin(), image.tags.end(), [&](const std::string& t) {
+        return has_tag ? t == want : parseImageRef(t).repository == want_repo;
+      });
+      if (!match) continue;
+    }
+    Json raw = {{"Id", id},
+                {"RepoTags", image.tags},
+                {"RepoDigests", Json::array()},
+                {"Labels", image.labels},
+                {"Created", image.created_ms / 1000},
+                {"Size", 2'000'000}};
+    out.push_back(imageInfoFromJson(std::move(raw)));
+  }
+  return out;
+}
+
+// --- networks
+
+FakeDockerClient::Network* FakeDockerClient::findNetwork(const std::string& id_or_name) {
+  if (auto it = networks_.find(id_or_name); it != networks_.end()) return &it->second;
+  for (auto& [id, n] : networks_) {
+    if (n.name == id_or_name) return &n;
+  }
+  if (id_or_name.size() >= 6) {
+    auto it = networks_.lower_bound(id_or_name);
+    if (it != networks_.end() && it->first.compare(0, id_or_name.size(), id_or_name) == 0) {
+      return &it->second;
+    }
+  }
+  return nullptr;
+}
+
+Status FakeDockerClient::attachLocked(Container& c, const std::string& network,
+                                      const Json& endpoint_config, Pending& out) {
+  Network* n = findNetwork(network);
+  if (n == nullptr) return Status::notFound("network " + network + " not found");
+  if (c.endpoints.count(n->name) != 0) {
+    return Status::alreadyExists("endpoint with name " + c.name + " already exists in network " +
+                                 n->name);
+  }
+  Endpoint e;
+  e.network_id = n->id;
+  e.aliases = jsonStrings(jsonObj(endpoint_config, "Aliases"));
+  c.endpoints[n->name] = std::move(e);
+  emit(out, "network", "connect", n->id,
+       {{"name", n->name}, {"type", n->driver}, {"container", c.id}});
+  return Status::ok();
+}
+
+NetworkInfo FakeDockerClient::networkInfoLocked(const Network& n) const {
+  Json containers = Json::object();
+  for (const auto& [id, c] : containers_) {
+    auto e = c.endpoints.find(n.name);
+    if (e != c.endpoints.end() && c.state == "running") {
+      containers[id] = {{"Name", c.name}, {"IPv4Address", e->second.ip + "/16"}};
+    }
+  }
+  Json raw = n.body.is_object() ? n.body : Json::object();
+  raw["Name"] = n.name;
+  raw["Id"] = n.id;
+  raw["Driver"] = n.driver;
+  raw["Internal"] = n.internal;
+  raw["Scope"] = "local";
+  raw["Labels"] = n.labels;
+  raw["Created"] = rfc3339(n.created_ms);
+  raw["Containers"] = std::move(containers);
+  raw.erase("CheckDuplicate");
+  return networkInfoFromJson(std::move(raw));
+}
+
+Result<std::string> FakeDockerClient::createNetwork(const Json& body) {
+  Pending out;
+  std::string id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kCreateNetwork));
+    std::string name = jsonStr(body, "Name");
+    if (name.empty()) return Status::invalidArgument("network name is required");
+    for (const auto& [nid, n] : networks_) {
+      if (n.name == name) {
+        return Status::alreadyExists("network with name " + name + " already exists");
+      }
+    }
+    Network n;
+    n.id = newId();
+    n.name = name;
+    n.driver = jsonStr(body, "Driver").empty() ? "bridge" : jsonStr(body, "Driver");
+    n.internal = jsonBool(body, "Internal");
+    n.labels = jsonLabels(jsonObj(body, "Labels"));
+    n.body = body;
+    n.created_ms = nowMs();
+    id = n.id;
+    emit(out, "network", "create", id, {{"name", name}, {"type", n.driver}});
+    networks_[id] = std::move(n);
+  }
+  deliver(out);
+  return id;
+}
+
+Status FakeDockerClient::removeNetwork(const std::string& id_or_name) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveNetwork));
+    Network* n = findNetwork(id_or_name);
+    if (n == nullptr) return Status::notFound("network " + id_or_name + " not found");
+    if (n->builtin) {
+      return Status::permissionDenied(n->name + " is a pre-defined network and cannot be removed");
+    }
+    for (const auto& [cid, c] : containers_) {
+      if (c.state == "running" && c.endpoints.count(n->name) != 0) {
+        return Status::conflict("error while removing network: network " + n->name + " id " +
+                                n->id + " has active endpoints");
+      }
+    }
+    emit(out, "network", "destroy", n->id, {{"name", n->name}, {"type", n->driver}});
+    networks_.erase(n->id);
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Result<std::vector<NetworkInfo>> FakeDockerClient::listNetworks(
+    const std::vector<std::string>& label_filters) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListNetworks));
+  std::vector<NetworkInfo> out;
+  for (const auto& [id, n] : networks_) {
+    if (labelsMatch(n.labels, label_filters)) out.push_back(networkInfoLocked(n));
+  }
+  return out;
+}
+
+Result<NetworkInfo> FakeDockerClient::inspectNetwork(const std::string& id_or_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectNetwork));
+  Network* n = findNetwork(id_or_name);
+  if (n == nullptr) return Status::notFound("network " + id_or_name + " not found");
+  return networkInfoLocked(*n);
+}
+
+Status FakeDockerClient::connectNetwork(const std::string& network, const std::string& container,
+                                        const Json& endpoint_config) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kConnectNetwork));
+    Container* c = findContainer(container);
+    if (c == nullptr) return Status::notFound("No such container: " + container);
+    PHAROS_RETURN_IF_ERROR(attachLocked(*c, network, endpoint_config, out));
+    if (c->state == "running") {
+      Endpoint& e = c->endpoints.at(findNetwork(network)->name);
+      e.ip =
+          "172.18." + std::to_string((next_id_ >> 8) & 255) + "." + std::to_string(next_id_ & 255);
+      ++next_id_;
+    }
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Status FakeDockerClient::disconnectNetwork(const std::string& network, const std::string& container,
+                                           bool /*force*/) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kDisconnectNetwork));
+    Network* n = findNetwork(network);
+    if (n == nullptr) return Status::notFound("network " + network + " not found");
+    Container* c = findContainer(container);
+    if (c == nullptr) return Status::notFound("No such container: " + container);
+    if (c->endpoints.erase(n->name) == 0) {
+      return Status::conflict("container " + c->id + " is not connected to network " + n->name);
+    }
+    emit(out, "network", "disconnect", n->id,
+         {{"name", n->name}, {"type", n->driver}, {"container", c->id}});
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+// --- volumes
+
+VolumeInfo FakeDockerClient::volumeInfoLocked(const Volume& v) const {
+  Json raw = {{"Name", v.name},
+              {"Driver", v.driver},
+              {"Mountpoint", "/var/lib/docker/volumes/" + v.name + "/_data"},
+              {"Labels", v.labels},
+              {"Scope", "local"},
+              {"Options",
+               jsonObj(v.body, "DriverOpts").is_object() ? v.body["DriverOpts"] : Json::object()},
+              {"CreatedAt", rfc3339(v.created_ms)}};
+  return volumeInfoFromJson(std::move(raw));
+}
+
+Result<VolumeInfo> FakeDockerClient::createVolume(const Json& body) {
+  Pending out;
+  VolumeInfo info;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kCreateVolume));
+    std::string name = jsonStr(body, "Name");
+    if (name.empty()) name = newId();
+    auto it = volumes_.find(name);
+    if (it == volumes_.end()) {
+      Volume v;
+      v.name = name;
+      v.driver = jsonStr(body, "Driver").empty() ? "local" : jsonStr(body, "Driver");
+      v.labels = jsonLabels(jsonObj(body, "Labels"));
+      v.body = body;
+      v.created_ms = nowMs();
+      emit(out, "volume", "create", name, {{"driver", v.driver}});
+      it = volumes_.emplace(name, std::move(v)).first;
+    }
+    info = volumeInfoLocked(it->second);
+  }
+  deliver(out);
+  return info;
+}
+
+Status FakeDockerClient::removeVolume(const std::string& name, bool force) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveVolume));
+    auto it = volumes_.find(name);
+    if (it == volumes_.end()) {
+      if (force) return Status::ok();
+      return Status::notFound("get " + name + ": no such volume");
+    }
+    std::vector<std::string> users;
+    for (const auto& [cid, c] : containers_) {
+      if (std::find(c.volumes.begin(), c.volumes.end(), name) != c.volumes.end()) {
+        users.push_back(cid);
+      }
+    }
+    if (!users.empty()) {
+      std::string list;
+      for (const auto& u : users) list += (list.empty() ? "" : " ") + u;
+      return Status::conflict("remove " + name + ": volume is in use - [" + list + "]");
+    }
+    emit(out, "volume", "destroy", name, {{"driver", it->second.driver}});
+    volumes_.erase(it);
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Result<std::vector<VolumeInfo>> FakeDockerClient::listVolumes(
+    const std::vector<std::string>& label_filters) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListVolumes));
+  std::vector<VolumeInfo> out;
+  for (const auto& [name, v] : volumes_) {
+    if (labelsMatch(v.labels, label_filters)) out.push_back(volumeInfoLocked(v));
+  }
+  return out;
+}
+
+Result<VolumeInfo> FakeDockerClient::inspectVolume(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectVolume));
+  auto it = volumes_.find(name);
+  if (it == volumes_.end()) return Status::notFound("get " + name + ": no such volume");
+  return volumeInfoLocked(it->second);
+}
+
+}  // namespace pharos::agent
