@@ -251,7 +251,7 @@ void Reconciler::onContainerEvent(const DockerEvent& event) {
   if (app_name.empty()) app_name = attr(kLabelProject);
   std::string service = attr(kLabelService);
   const std::string& action = event.action;
-  bool expected = expected_exits_.count(event.id) > 0;
+  bool expected = expected_exits_.count(event.id) > 0 || expected_stops_.count(event.id) > 0;
 
   auto app_it = apps_.find(app_name);
   if (action == "oom") {
@@ -261,6 +261,7 @@ void Reconciler::onContainerEvent(const DockerEvent& event) {
     return;
   }
   if (action == "die") {
+    expected_stops_.erase(event.id);
     if (!expected && app_it != apps_.end()) {
       ServiceRun& run = app_it->second->service(service, options_.backoff);
       run.tracker.recordDeath(clock_.steadyNow());

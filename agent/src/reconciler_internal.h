@@ -17,7 +17,9 @@ struct Reconciler::ServiceRun {
   std::string container_id;           // last container seen for this service
   std::optional<ContainerInfo> info;  // last inspect
   bool ever_seen = false;
-  bool oom_pending = false;  // an oom event precedes the die event
+  bool oom_pending = false;
+  bool stopped_by_agent = false;  // stopped for state: stopped; started again at once  // an oom
+                                  // event precedes the die event
   std::optional<std::chrono::steady_clock::time_point> waiting_since;
 };
 

@@ -258,6 +258,16 @@ void Reconciler::superviseExisting(AppRun& app, const Service& service, ServiceR
     if (info.running) run.tracker.observeRunning(now);
     return;
   }
+  if (run.stopped_by_agent) {
+    run.stopped_by_agent = false;
+    Status st = docker_.startContainer(info.id);
+    if (!st.isOk()) {
+      app.failure = "start " + service.name + ": " + st.message();
+      return;
+    }
+    emit("container_started", name, service.name, "app state is running");
+    return;
+  }
   RestartPolicy policy = effectiveRestartPolicy(service);
   std::string reason;
   if (info.state == "created") {
@@ -412,10 +422,11 @@ void Reconciler::reconcileStopped(AppRun& app, std::vector<ContainerSummary>& co
   const std::string& name = app.desired.spec.name;
   for (const ContainerSummary& c : containers) {
     if (c.state != "running" && c.state != "restarting" && c.state != "paused") continue;
-    expected_exits_.insert(c.id);
+    expected_stops_.insert(c.id);
     Status st = docker_.stopContainer(c.id);
     std::string svc = label(c.labels, kLabelService);
     if (st.isOk()) {
+      app.service(svc, options_.backoff).stopped_by_agent = true;
       emit("container_stopped", name, svc, "app state is stopped");
     } else {
       app.failure = "stop " + c.name + ": " + st.message();

@@ -138,8 +138,11 @@ class Reconciler {
   std::map<std::string, std::unique_ptr<PullJob>> pulls_;
   int pulls_running_ = 0;
   uint64_t pull_order_ = 0;
-  std::set<std::string> expected_exits_;  // container ids the reconciler itself stops/removes
-  std::set<std::string> known_images_;    // images Pharos pulled or used (prune candidates)
+  // Containers the reconciler itself stops (until their die event) and removes (until their
+  // destroy event): their events are not reported as failures.
+  std::set<std::string> expected_stops_;
+  std::set<std::string> expected_exits_;
+  std::set<std::string> known_images_;  // images Pharos pulled or used (prune candidates)
   uint64_t rng_;
 };
 

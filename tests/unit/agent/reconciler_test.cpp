@@ -1,0 +1,456 @@
+// Reconciler + supervision over FakeDockerClient, ManualClock and ManualExecutor: acting by
+// difference, depends_on order, recreate only what changed, failed pulls and creates leave
+// the running version alone, crash loops and the agent's own restart backoff, containers
+// removed or stopped behind the agent's back, never touching foreign containers.
+#include "agent/reconciler.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "agent/engine_spec.h"
+#include "agent/fake_docker.h"
+
+namespace pharos::agent {
+namespace {
+
+using std::chrono::milliseconds;
+
+const char* kShop = R"(
+services:
+  web:
+    image: 127.0.0.1:5000/web:1
+    ports: ["8080:80"]
+    depends_on: [db]
+  db:
+    image: 127.0.0.1:5000/db:1
+    volumes: ["data:/var/lib/db"]
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+  worker:
+    image: 127.0.0.1:5000/worker:1
+    depends_on: {db: {condition: service_healthy}}
+volumes:
+  data: {}
+)";
+
+struct Rig {
+  ManualClock clock;
+  ManualExecutor exec{clock};
+  std::shared_ptr<Strand> strand = Strand::create(exec);
+  FakeDockerClient docker{&clock};
+  std::vector<NodeEvent> events;
+  std::unique_ptr<Reconciler> rec;
+  std::unique_ptr<EventStream> stream;
+
+  explicit Rig(const std::string& node = "edge-1") {
+    for (const char* image : {"127.0.0.1:5000/web:1", "127.0.0.1:5000/web:2", "127.0.0.1:5000/db:1",
+                              "127.0.0.1:5000/worker:1", "busybox:latest"}) {
+      docker.addRegistryImage(image);
+    }
+    makeReconciler(node);
+  }
+
+  void makeReconciler(const std::string& node = "edge-1") {
+    stream.reset();
+    rec.reset();
+    ReconcilerOptions o;
+    o.node_id = node;
+    o.data_dir = "/tmp/pharos-test";
+    o.pull_jitter = milliseconds(0);
+    o.create_app_dirs = false;
+    o.health_timeout = milliseconds(30'000);
+    rec = std::make_unique<Reconciler>(
+        docker, *strand, exec, clock, o, [this](NodeEvent e) { events.push_back(e); }, [] {});
+    stream = docker.watchEvents({}, [this](const DockerEvent& e) {
+      strand->post([this, e] { rec->onContainerEvent(e); });
+    });
+  }
+
+  void apply(std::vector<DesiredApp> apps) {
+    rec->setDesired(std::move(apps), true);
+    settle();
+  }
+  void settle() { exec.runUntilIdle(); }
+  void advance(milliseconds ms) { exec.advance(ms); }
+
+  AppState app(const std::string& name) {
+    for (const AppState& a : rec->appStates()) {
+      if (a.name == name) return a;
+    }
+    return AppState{};
+  }
+  ServiceState service(const std::string& app_name, const std::string& svc) {
+    for (const ServiceState& s : app(app_name).services) {
+      if (s.name == svc) return s;
+    }
+    return ServiceState{};
+  }
+  bool hasEvent(const std::string& kind, const std::string& service = "") {
+    return std::any_of(events.begin(), events.end(), [&](const NodeEvent& e) {
+      return e.kind == kind && (service.empty() || e.service == service);
+    });
+  }
+  // Makes every container with a healthcheck healthy.
+  void allHealthy() {
+    auto list = docker.listContainers({}, true);
+    for (const ContainerSummary& c : *list) {
+      auto info = docker.inspectContainer(c.id);
+      if (info->health == "starting") (void)docker.setHealth(c.id, "healthy");
+    }
+    settle();
+  }
+};
+
+DesiredApp desired(const std::string& compose, int64_t revision = 1,
+                   const std::string& state = "running", const std::string& name = "shop") {
+  DesiredApp d;
+  d.spec.name = name;
+  d.spec.revision = revision;
+  d.spec.compose = compose;
+  d.spec.state = state;
+  d.source = "node";
+  return d;
+}
+
+std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+TEST_CASE("a three-service app comes up in depends_on order, waiting for a healthy db") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  // db and web (service_started) run; worker waits for db to be healthy.
+  CHECK(rig.service("shop", "db").state == "running");
+  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "worker").container_id.empty());
+  CHECK(rig.app("shop").phase == "Starting");
+  CHECK(rig.app("shop").message.find("db") != std::string::npos);
+
+  rig.allHealthy();
+  CHECK(rig.service("shop", "worker").state == "running");
+  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.hasEvent("app_applied"));
+
+  // Order of creation: db before web and worker.
+  std::vector<std::string> created;
+  for (const NodeEvent& e : rig.events) {
+    if (e.kind == "container_created") created.push_back(e.service);
+  }
+  REQUIRE(created.size() == 3);
+  CHECK(created[0] == "db");
+  // The named volume exists with the project prefix, the port is bound as compose does.
+  CHECK(rig.docker.inspectVolume("shop_data").isOk());
+  CHECK(rig.docker.inspectNetwork("shop_default").isOk());
+  auto web = rig.docker.inspectContainer("shop_web_1");
+  REQUIRE(web.isOk());
+  CHECK(web->labels.at("io.pharos.node") == "edge-1");
+  CHECK(web->labels.at("com.docker.compose.project") == "shop");
+}
+
+TEST_CASE("applying the same document twice performs no engine mutation") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  REQUIRE(rig.app("shop").phase == "Running");
+  rig.docker.resetCounters();
+  rig.apply({desired(kShop)});
+  rig.rec->reconcileAll("test");
+  rig.settle();
+  rig.advance(milliseconds(60'000));
+  CHECK(rig.docker.mutatingCalls() == 0);
+  CHECK(rig.app("shop").phase == "Running");
+}
+
+TEST_CASE("an update recreates only the service whose configuration changed") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  std::string db = rig.service("shop", "db").container_id;
+  std::string worker = rig.service("shop", "worker").container_id;
+  std::string web = rig.service("shop", "web").container_id;
+  rig.apply({desired(replaceAll(kShop, "web:1", "web:2"), 2)});
+  rig.allHealthy();
+  CHECK(rig.service("shop", "db").container_id == db);
+  CHECK(rig.service("shop", "worker").container_id == worker);
+  CHECK(rig.service("shop", "web").container_id != web);
+  CHECK(rig.service("shop", "web").image == "127.0.0.1:5000/web:2");
+  CHECK(rig.app("shop").revision == 2);
+  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.hasEvent("container_recreated", "web"));
+}
+
+TEST_CASE("a failed pull leaves the running version untouched and reports Failed") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  std::string web = rig.service("shop", "web").container_id;
+  rig.docker.setPullFailure("127.0.0.1:5000/web:3",
+                            Status::notFound("manifest for 127.0.0.1:5000/web:3 not found"));
+  rig.docker.resetCounters();
+  rig.apply({desired(replaceAll(kShop, "web:1", "web:3"), 3)});
+  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").message.find("manifest") != std::string::npos);
+  CHECK(rig.service("shop", "web").container_id == web);
+  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.docker.calls(DockerOp::kStopContainer) == 0);
+  CHECK(rig.docker.calls(DockerOp::kRemoveContainer) == 0);
+  CHECK(rig.docker.calls(DockerOp::kCreateContainer) == 0);
+}
+
+TEST_CASE("pulls run at most two at a time") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  CHECK(rig.docker.calls(DockerOp::kPullImage) == 3);  // all pulled eventually
+  // The in-flight limit: count running pulls from the executor's point of view.
+  Rig slow;
+  slow.rec.reset();
+  ReconcilerOptions o;
+  o.node_id = "edge-1";
+  o.pull_jitter = milliseconds(1000);
+  o.seed = 42;
+  o.create_app_dirs = false;
+  slow.rec = std::make_unique<Reconciler>(
+      slow.docker, *slow.strand, slow.exec, slow.clock, o, [](NodeEvent) {}, [] {});
+  slow.rec->setDesired({desired(kShop)}, true);
+  slow.exec.runUntilIdle();  // schedules the pulls (delayed by the jitter)
+  CHECK(slow.docker.calls(DockerOp::kPullImage) == 0);
+  CHECK(slow.app("shop").phase == "Pulling");
+  slow.exec.advance(milliseconds(5000));
+  CHECK(slow.docker.calls(DockerOp::kPullImage) == 3);
+}
+
+TEST_CASE("a refused create leaves the old container running") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  std::string web = rig.service("shop", "web").container_id;
+  rig.docker.failNext(DockerOp::kCreateContainer, Status::invalidArgument("invalid mount"));
+  rig.apply({desired(replaceAll(kShop, "web:1", "web:2"), 2)});
+  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").message.find("invalid mount") != std::string::npos);
+  CHECK(rig.service("shop", "web").container_id == web);
+  CHECK(rig.service("shop", "web").state == "running");
+}
+
+TEST_CASE("an invalid compose is a bad document and changes nothing") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  rig.docker.resetCounters();
+  rig.apply({desired("services: {web: {build: .}}", 2)});
+  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").message.find("invalid compose") != std::string::npos);
+  CHECK(rig.hasEvent("bad_document"));
+  CHECK(rig.docker.mutatingCalls() == 0);
+  CHECK(rig.service("shop", "web").state == "running");
+}
+
+TEST_CASE("a container removed behind the agent's back is recreated, with an event") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  std::string web = rig.service("shop", "web").container_id;
+  REQUIRE(rig.docker.removeBehindBack(web).isOk());
+  rig.settle();
+  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").container_id != web);
+  CHECK(rig.hasEvent("container_recreated", "web"));
+}
+
+TEST_CASE("a deleted image is pulled again") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  int pulls = rig.docker.calls(DockerOp::kPullImage);
+  rig.docker.deleteImageBehindBack("127.0.0.1:5000/web:1");
+  rig.rec->reconcileAll("periodic");
+  rig.settle();
+  CHECK(rig.docker.calls(DockerOp::kPullImage) == pulls + 1);
+  CHECK(rig.docker.inspectImage("127.0.0.1:5000/web:1").isOk());
+}
+
+TEST_CASE("a crash is reported; repeated deaths are a CrashLoop") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox, restart: always}}")});
+  REQUIRE(rig.app("shop").phase == "Running");
+  std::string id = rig.service("shop", "web").container_id;
+  REQUIRE(rig.docker.crashContainer(id, 3).isOk());
+  rig.settle();
+  CHECK(rig.hasEvent("container_died", "web"));
+  CHECK(rig.app("shop").phase == "Running");  // Docker restarted it
+  REQUIRE(rig.docker.crashContainer(id, 3).isOk());
+  REQUIRE(rig.docker.crashContainer(id, 3).isOk());
+  rig.settle();
+  CHECK(rig.app("shop").phase == "CrashLoop");
+  CHECK(rig.hasEvent("crash_loop"));
+  rig.advance(milliseconds(61'000));
+  CHECK(rig.app("shop").phase == "Running");
+}
+
+TEST_CASE("when Docker stops restarting, the agent restarts with backoff from 100 ms") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox, restart: 'on-failure:1'}}")});
+  std::string id = rig.service("shop", "web").container_id;
+  REQUIRE(rig.docker.crashContainer(id, 1).isOk());  // Docker restarts (1 of 1)
+  rig.settle();
+  REQUIRE(rig.docker.crashContainer(id, 1).isOk());  // Docker gives up
+  rig.settle();
+  CHECK(rig.service("shop", "web").state == "exited");
+  rig.advance(milliseconds(50));
+  CHECK(rig.service("shop", "web").state == "exited");
+  rig.advance(milliseconds(60));
+  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.hasEvent("container_restarted", "web"));
+  // Next death: the agent waits 200 ms.
+  REQUIRE(rig.docker.crashContainer(id, 1).isOk());
+  rig.settle();
+  rig.advance(milliseconds(150));
+  CHECK(rig.service("shop", "web").state == "exited");
+  rig.advance(milliseconds(60));
+  CHECK(rig.service("shop", "web").state == "running");
+}
+
+TEST_CASE("restart: no is honoured: an exited container is reported, not restarted") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox, restart: 'no'}}")});
+  std::string id = rig.service("shop", "web").container_id;
+  REQUIRE(rig.docker.crashContainer(id, 2).isOk());
+  rig.settle();
+  rig.advance(milliseconds(120'000));
+  CHECK(rig.service("shop", "web").state == "exited");
+  CHECK(rig.service("shop", "web").exit_code == 2);
+  CHECK_FALSE(rig.hasEvent("container_restarted"));
+  CHECK(rig.app("shop").phase == "Degraded");
+}
+
+TEST_CASE("a container stopped behind the agent's back while it should run is started") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox}}")});
+  std::string id = rig.service("shop", "web").container_id;
+  REQUIRE(rig.docker.stopContainer(id).isOk());  // `docker stop`, unless-stopped: Docker waits
+  rig.settle();
+  rig.advance(milliseconds(200));
+  CHECK(rig.service("shop", "web").state == "running");
+}
+
+TEST_CASE("state stopped stops without removing; removed removes, volumes kept") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  std::string db = rig.service("shop", "db").container_id;
+  rig.apply({desired(kShop, 1, "stopped")});
+  CHECK(rig.app("shop").phase == "Stopped");
+  CHECK(rig.service("shop", "db").state == "exited");
+  CHECK(rig.service("shop", "db").container_id == db);
+  rig.advance(milliseconds(60'000));
+  CHECK(rig.service("shop", "db").state == "exited");  // not restarted by the supervisor
+
+  rig.apply({desired(kShop, 1, "running")});
+  rig.allHealthy();
+  CHECK(rig.service("shop", "db").container_id == db);
+  CHECK(rig.app("shop").phase == "Running");
+
+  rig.apply({desired(kShop, 1, "removed")});
+  CHECK(rig.docker.containerCount() == 0);
+  CHECK(rig.rec->appStates().empty());
+  CHECK(rig.hasEvent("app_removed"));
+  CHECK_FALSE(rig.docker.inspectNetwork("shop_default").isOk());
+  CHECK(rig.docker.inspectVolume("shop_data").isOk());
+}
+
+TEST_CASE("removed with volumes: delete removes the named volumes") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  DesiredApp gone = desired(kShop, 1, "removed");
+  gone.spec.volumes = "delete";
+  rig.apply({gone});
+  CHECK_FALSE(rig.docker.inspectVolume("shop_data").isOk());
+}
+
+TEST_CASE("apps no longer desired are removed; foreign containers are never touched") {
+  Rig rig;
+  // A container of another node and one nobody manages.
+  rig.docker.addLocalImage("busybox:latest");
+  Json other = {{"Image", "busybox"},
+                {"Labels", {{"io.pharos.node", "edge-2"}, {"io.pharos.app", "old"}}}};
+  auto foreign1 = rig.docker.createContainer("other_node", other);
+  auto foreign2 = rig.docker.createContainer("hand_made", Json{{"Image", "busybox"}});
+  REQUIRE(foreign1.isOk());
+  REQUIRE(foreign2.isOk());
+  rig.apply({desired("services: {web: {image: busybox}}", 1, "running", "old"),
+             desired("services: {web: {image: busybox}}", 1, "running", "keep")});
+  CHECK(rig.docker.containerCount() == 4);
+  rig.apply({desired("services: {web: {image: busybox}}", 1, "running", "keep")});
+  CHECK(rig.docker.containerCount() == 3);
+  CHECK(rig.docker.inspectContainer("other_node").isOk());
+  CHECK(rig.docker.inspectContainer("hand_made").isOk());
+  CHECK_FALSE(rig.docker.inspectContainer("old_web_1").isOk());
+}
+
+TEST_CASE("without a node document nothing is removed; frozen changes nothing") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox}}")});
+  rig.docker.resetCounters();
+  rig.rec->setDesired({}, false);  // not authoritative (no node document)
+  rig.settle();
+  rig.rec->setFrozen(true);
+  rig.rec->reconcileAll("test");
+  rig.settle();
+  CHECK(rig.docker.mutatingCalls() == 0);
+  CHECK(rig.docker.containerCount() == 1);
+}
+
+TEST_CASE("after an agent restart running containers are adopted, not restarted") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  rig.allHealthy();
+  rig.makeReconciler();  // a new agent process, same engine
+  rig.docker.resetCounters();
+  rig.apply({desired(kShop)});
+  CHECK(rig.docker.mutatingCalls() == 0);
+  rig.allHealthy();
+  CHECK(rig.app("shop").phase == "Running");
+}
+
+TEST_CASE("a restart counter bump recreates the app's containers") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox}}")});
+  std::string id = rig.service("shop", "web").container_id;
+  DesiredApp again = desired("services: {web: {image: busybox}}");
+  again.spec.restart = 1;
+  rig.apply({again});
+  CHECK(rig.service("shop", "web").container_id != id);
+  CHECK(rig.service("shop", "web").state == "running");
+}
+
+TEST_CASE("a service_healthy dependency that never becomes healthy fails after the timeout") {
+  Rig rig;
+  rig.apply({desired(kShop)});
+  CHECK(rig.app("shop").phase == "Starting");
+  rig.advance(milliseconds(31'000));
+  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").message.find("timed out") != std::string::npos);
+}
+
+TEST_CASE("service_completed_successfully waits for exit 0") {
+  const char* yaml = R"(
+services:
+  migrate: {image: busybox, restart: "no"}
+  app: {image: busybox, depends_on: {migrate: {condition: service_completed_successfully}}}
+)";
+  Rig rig;
+  rig.apply({desired(yaml)});
+  CHECK(rig.service("shop", "app").container_id.empty());
+  auto migrate = rig.docker.inspectContainer("shop_migrate_1");
+  REQUIRE(rig.docker.crashContainer(migrate->id, 0).isOk());  // exits 0
+  rig.settle();
+  rig.advance(milliseconds(1100));
+  CHECK(rig.service("shop", "app").state == "running");
+  CHECK(rig.app("shop").phase == "Running");
+}
+
+}  // namespace
+}  // namespace pharos::agent
