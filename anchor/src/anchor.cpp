@@ -12,13 +12,13 @@ namespace pharos::anchor {
 using topics::NodeTopic;
 
 Anchor::Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin,
-               Executor& executor, Clock& clock)
+               std::shared_ptr<Strand> strand, Clock& clock)
     : config_(std::move(config)),
       store_(store),
       link_(link),
       admin_(admin),
       clock_(clock),
-      strand_(Strand::create(executor)),
+      strand_(std::move(strand)),
       events_(store, config_.max_events) {}
 
 Anchor::~Anchor() { *alive_ = false; }

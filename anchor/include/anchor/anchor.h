@@ -52,8 +52,9 @@ class Anchor {
  public:
   using Reply = std::function<void(Result<Json>)>;
 
-  Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin, Executor& executor,
-         Clock& clock);
+  // `strand` serialises the core; the BrokerAdmin must use the same strand.
+  Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin,
+         std::shared_ptr<Strand> strand, Clock& clock);
   ~Anchor();
   Anchor(const Anchor&) = delete;
   Anchor& operator=(const Anchor&) = delete;

@@ -1,0 +1,53 @@
+// pharos-anchor's command line and config file. Flags (--broker-url, --data-dir, ...) win
+// over a `--config FILE` of `key = value` lines with the same names ('-' or '_'). A bad
+// command line or config is one clear message (the caller prints it and exits 2).
+// Pure functions (reading the config and password files aside): thread-safe.
+#pragma once
+
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "anchor/anchor.h"
+#include "pharos/mqtt_link.h"
+#include "pharos/status.h"
+
+namespace pharos::anchor {
+
+struct AnchorOptions {
+  enum class Command { kRun, kBackup, kRestore };
+  Command command = Command::kRun;
+  std::string command_dir;  // backup / restore directory
+
+  std::string broker_url = "tcp://127.0.0.1:1883";
+  std::string client_id = "pharos-anchor";
+  std::string username = "anchor";
+  std::string password;
+  std::string password_file;
+  std::string data_dir = "/var/lib/pharos-anchor";
+  std::string log_level = "info";
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool tls_insecure = false;
+  std::chrono::seconds keep_alive{10};
+  std::string agent_broker_url;  // written into node.add configs (default: broker_url)
+  std::string dynsec_file;       // the broker's dynamic-security.json (backup / restore)
+  AnchorConfig core;
+};
+
+struct AnchorCommandLine {
+  AnchorOptions options;
+  std::string help_text;  // set for --help: print it and exit 0
+};
+
+Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* argv);
+
+// Applies one config file setting. Unknown keys are invalid_argument.
+Status applyAnchorConfigKey(AnchorOptions& options, const std::string& key,
+                            const std::string& value);
+
+// The anchor's MQTT options: client id, credentials, keep-alive, TLS and the offline will.
+MqttOptions anchorMqttOptions(const AnchorOptions& options, const Clock& clock);
+
+}  // namespace pharos::anchor

@@ -1,0 +1,33 @@
+// pharos-anchor entry point: parses flags, installs the signal handlers (they only set a
+// flag) and hands over to the service (anchor/service.h).
+#include <csignal>
+#include <cstdio>
+
+#include "anchor/service.h"
+#include "pharos/log.h"
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void onSignal(int) { g_stop = 1; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cmd = pharos::anchor::parseAnchorCommandLine(argc, argv);
+  if (!cmd) {
+    std::fprintf(stderr, "pharos-anchor: %s\n", cmd.status().message().c_str());
+    return 2;
+  }
+  if (!cmd->help_text.empty()) {
+    std::fputs(cmd->help_text.c_str(), stdout);
+    return 0;
+  }
+  const auto& options = cmd->options;
+  pharos::setupLogging("anchor", options.log_level);
+  using Command = pharos::anchor::AnchorOptions::Command;
+  if (options.command == Command::kBackup) return pharos::anchor::backupAnchor(options);
+  if (options.command == Command::kRestore) return pharos::anchor::restoreAnchor(options);
+  std::signal(SIGTERM, onSignal);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  return pharos::anchor::runAnchor(options, g_stop);
+}

@@ -1,0 +1,137 @@
+// pharos-anchor process wiring (service.h). The main thread waits for the stop flag; the
+// core runs on a two-thread pool behind one strand; the Paho link has its own I/O thread.
+#include "anchor/service.h"
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "anchor/broker_admin.h"
+#include "anchor/registry.h"
+#include "anchor/store.h"
+#include "pharos/log.h"
+
+namespace pharos::anchor {
+
+namespace {
+
+bool waitOrStop(const volatile std::sig_atomic_t& stop, std::chrono::milliseconds total) {
+  auto end = std::chrono::steady_clock::now() + total;
+  while (std::chrono::steady_clock::now() < end) {
+    if (stop) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return !stop;
+}
+
+}  // namespace
+
+int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& stop) {
+  auto store = openRocksDbStore(options.data_dir);
+  if (!store) {
+    spdlog::error("cannot open the store in {}: {}", options.data_dir, store.status().message());
+    return 1;
+  }
+  SystemClock clock;
+  ThreadPoolExecutor pool("anchor-core", 2);
+  auto strand = Strand::create(pool);
+  auto link = makePahoLink(anchorMqttOptions(options, clock));
+  MosquittoAdminOptions admin_options;
+  admin_options.agent_broker_url = options.agent_broker_url;
+  auto admin = makeMosquittoBrokerAdmin(*link, *strand, admin_options);
+  auto anchor = std::make_unique<Anchor>(options.core, **store, *link, *admin, strand, clock);
+  if (Status s = anchor->start(); !s.isOk()) {
+    spdlog::error("cannot start: {}", s.message());
+    return 1;
+  }
+  spdlog::info("connecting to {} as {}", options.broker_url, options.username);
+  while (!stop) {
+    Status s = link->connect();
+    if (s.isOk()) break;
+    if (s.code() == Code::kPermissionDenied || s.code() == Code::kInvalidArgument) {
+      spdlog::error("the broker refused the anchor: {}", s.message());
+      return 1;
+    }
+    spdlog::warn("broker {}: {}; retrying", options.broker_url, s.message());
+    waitOrStop(stop, std::chrono::seconds(1));
+  }
+  while (!stop) waitOrStop(stop, std::chrono::milliseconds(200));
+  spdlog::info("shutting down");
+  std::promise<void> done;
+  auto future = done.get_future();
+  strand->post([&] {
+    anchor->stop();
+    done.set_value();
+  });
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    spdlog::warn("the core did not stop within 5 s");
+  }
+  link->disconnect();
+  pool.shutdown();
+  anchor.reset();
+  return 0;
+}
+
+int backupAnchor(const AnchorOptions& options) {
+  namespace fs = std::filesystem;
+  auto store = openRocksDbStore(options.data_dir, RocksDbOptions{false});
+  if (!store) {
+    spdlog::error("cannot open the store in {} (stop pharos-anchor first): {}", options.data_dir,
+                  store.status().message());
+    return 1;
+  }
+  fs::path dir(options.command_dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    spdlog::error("backup: {} exists; choose a new directory", dir.string());
+    return 1;
+  }
+  fs::create_directories(dir, ec);
+  if (Status s = (*store)->checkpoint((dir / "store").string()); !s.isOk()) {
+    spdlog::error("backup: {}", s.message());
+    return 1;
+  }
+  if (!options.dynsec_file.empty()) {
+    fs::copy_file(options.dynsec_file, dir / "dynamic-security.json", ec);
+    if (ec) {
+      spdlog::error("backup: copying {}: {}", options.dynsec_file, ec.message());
+      return 1;
+    }
+  }
+  spdlog::info("backup written to {}", dir.string());
+  return 0;
+}
+
+int restoreAnchor(const AnchorOptions& options) {
+  namespace fs = std::filesystem;
+  fs::path dir(options.command_dir);
+  if (Status s = restoreCheckpoint((dir / "store").string(), options.data_dir); !s.isOk()) {
+    spdlog::error("restore: {}", s.message());
+    return 1;
+  }
+  auto store = openRocksDbStore(options.data_dir);
+  if (!store) {
+    spdlog::error("restore: {}", store.status().message());
+    return 1;
+  }
+  // A restored store is a new epoch: agents apply its documents whatever their generation.
+  std::string epoch = newEpoch();
+  if (Status s = (*store)->put(keys::kEpoch, epoch, true); !s.isOk()) {
+    spdlog::error("restore: {}", s.message());
+    return 1;
+  }
+  std::error_code ec;
+  if (!options.dynsec_file.empty() && fs::exists(dir / "dynamic-security.json", ec)) {
+    fs::copy_file(dir / "dynamic-security.json", options.dynsec_file,
+                  fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      spdlog::error("restore: writing {}: {}", options.dynsec_file, ec.message());
+      return 1;
+    }
+    spdlog::info("restored {} (restart the broker to load it)", options.dynsec_file);
+  }
+  spdlog::info("store restored into {} with the new epoch {}", options.data_dir, epoch);
+  return 0;
+}
+
+}  // namespace pharos::anchor
