@@ -1,0 +1,279 @@
+// Test fixture for the anchor core: a MemoryStore, the FakeBroker (queued delivery), a
+// ManualExecutor + ManualClock, and a FakeBrokerAdmin that answers at once (or fails on
+// demand). Requests go through MQTT exactly like pharosctl's (MQTT 5 response topic and
+// correlation data); pump() runs broker deliveries and strand tasks until both are idle.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "anchor/anchor.h"
+#include "anchor/broker_admin.h"
+#include "anchor/store.h"
+#include "pharos/clock.h"
+#include "pharos/executor.h"
+#include "pharos/fake_broker.h"
+#include "pharos/json.h"
+#include "pharos/log.h"
+#include "pharos/messages.h"
+#include "pharos/topics.h"
+
+namespace pharos::anchor::testing {
+
+class FakeBrokerAdmin : public BrokerAdmin {
+ public:
+  void createNode(const std::string& node, const std::set<std::string>& groups,
+                  CreateDone done) override {
+    created.push_back(node);
+    if (fail) return done(*fail);
+    AgentCredentials c;
+    c.node = node;
+    c.username = node;
+    c.password = "pw-" + node;
+    c.broker_url = "tcp://127.0.0.1:1883";
+    c.config_text = agentConfigText(c);
+    for (const auto& g : groups) acl[node].insert(g);
+    done(std::move(c));
+  }
+  void deleteNode(const std::string& node, Done done) override {
+    deleted.push_back(node);
+    if (fail) return done(*fail);
+    acl.erase(node);
+    done(Status::ok());
+  }
+  void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
+                        const std::set<std::string>& removed) override {
+    for (const auto& g : added) acl[node].insert(g);
+    for (const auto& g : removed) acl[node].erase(g);
+  }
+  std::vector<std::string> subscriptions() const override { return {}; }
+  void onMessage(const MqttMessage&) override {}
+
+  std::optional<Status> fail;
+  std::vector<std::string> created;
+  std::vector<std::string> deleted;
+  std::map<std::string, std::set<std::string>> acl;
+};
+
+inline MqttMessage message(std::string topic, std::string payload, bool retained = false) {
+  MqttMessage m;
+  m.topic = std::move(topic);
+  m.payload = std::move(payload);
+  m.retained = retained;
+  return m;
+}
+
+inline std::string statusPayload(const std::string& state, int64_t session,
+                                 const std::string& reason = "") {
+  return dumpJson(encode(NodeStatus{state, session, reason, session}));
+}
+
+inline std::string infoPayload(const std::string& hostname) {
+  NodeInfo info;
+  info.agent_version = "0.1.0";
+  info.hostname = hostname;
+  info.os = "linux";
+  info.arch = "x86_64";
+  return dumpJson(encode(info));
+}
+
+inline const char* kCompose = "services:\n  web:\n    image: nginx:1.25\n";
+inline const char* kCompose2 = "services:\n  web:\n    image: nginx:1.26\n";
+
+class AnchorFixture {
+ public:
+  explicit AnchorFixture(AnchorConfig config = {}) : config_(std::move(config)) {
+    spdlog::set_level(spdlog::level::err);
+    store_ = std::make_shared<MemoryStore>();
+    ops_ = makeFakeLink(broker_, "ops");
+    ops_->onMessage([this](const MqttMessage& m) { replies_.push_back(m); });
+    REQUIRE(ops_->connect().isOk());
+    REQUIRE(ops_->subscribe(topics::allReplies("ops")).isOk());
+    REQUIRE(ops_->subscribe(topics::allReplies("viewer")).isOk());
+    startAnchor();
+  }
+
+  ~AnchorFixture() { stopAnchor(); }
+
+  void startAnchor() {
+    MqttOptions opts;
+    opts.client_id = "pharos-anchor";
+    opts.will = Anchor::willMessage(clock_);
+    link_ = makeFakeLink(broker_, opts);
+    strand_ = Strand::create(executor_);
+    anchor_ = std::make_unique<Anchor>(config_, *store_, *link_, admin_, strand_, clock_);
+    REQUIRE(anchor_->start().isOk());
+    REQUIRE(link_->connect().isOk());
+    pump();
+  }
+
+  // The anchor process dies (kill -9): no clean shutdown, its will fires.
+  void killAnchor() {
+    broker_.kill("pharos-anchor");
+    pump();
+    anchor_.reset();
+    link_.reset();
+    strand_.reset();
+    pump();
+  }
+
+  void stopAnchor() {
+    if (!anchor_) return;
+    strand_->post([this] { anchor_->stop(); });
+    pump();
+    link_->disconnect();
+    anchor_.reset();
+    link_.reset();
+    strand_.reset();
+  }
+
+  void pump() {
+    for (int i = 0; i < 1000; ++i) {
+      size_t n = broker_.deliverAll();
+      n += static_cast<size_t>(executor_.runUntilIdle());
+      if (n == 0) return;
+    }
+    FAIL("pump did not settle");
+  }
+
+  // Advances time (running timers) and settles.
+  void advance(std::chrono::milliseconds by) {
+    for (auto step = std::chrono::milliseconds(0); step < by; step += std::chrono::milliseconds(50)) {
+      executor_.advance(std::chrono::milliseconds(50));
+      pump();
+    }
+  }
+
+  // Sends a request as `user` (MQTT 5 properties) and returns the decoded reply body.
+  Json request(const std::string& op, Json body, const std::string& user = "ops") {
+    if (body.is_object() && !body.contains("v")) body["v"] = 1;
+    return requestRaw(op, dumpJson(body), user);
+  }
+
+  Json requestRaw(const std::string& op, const std::string& payload,
+                  const std::string& user = "ops") {
+    std::string corr = "c" + std::to_string(++corr_);
+    MqttMessage m = message(topics::apiRequest(user, op), payload);
+    m.response_topic = topics::replies(user, "r1");
+    m.correlation_data = corr;
+    replies_.clear();
+    REQUIRE(ops_->publish(m).isOk());
+    pump();
+    for (const auto& r : replies_) {
+      if (r.correlation_data == corr) {
+        auto json = parseJson(r.payload, size_t{64} << 20);
+        REQUIRE(json.isOk());
+        return *json;
+      }
+    }
+    return Json();  // no answer
+  }
+
+  Json ok(const std::string& op, Json body) {
+    Json r = request(op, std::move(body));
+    INFO(op << " -> " << r.dump());
+    REQUIRE(r.is_object());
+    REQUIRE(r["ok"] == true);
+    return r["result"];
+  }
+
+  std::string errorCode(const std::string& op, Json body, const std::string& user = "ops") {
+    Json r = request(op, std::move(body), user);
+    INFO(op << " -> " << r.dump());
+    REQUIRE(r.is_object());
+    REQUIRE(r["ok"] == false);
+    return r["error"]["code"].get<std::string>();
+  }
+
+  // A node's agent: connects with its NotReady will, publishes info and Ready.
+  MqttLink& nodeOnline(const std::string& node, int64_t session) {
+    MqttOptions opts;
+    opts.client_id = node;
+    opts.will = message(topics::node(node, topics::NodeTopic::kStatus),
+                        statusPayload("NotReady", session, "connection lost"), true);
+    auto& link = nodes_[node];
+    link = makeFakeLink(broker_, opts);
+    REQUIRE(link->connect().isOk());
+    REQUIRE(link->publish(message(topics::node(node, topics::NodeTopic::kInfo), infoPayload(node),
+                                  true))
+                .isOk());
+    REQUIRE(link->publish(message(topics::node(node, topics::NodeTopic::kStatus),
+                                  statusPayload("Ready", session, "connected"), true))
+                .isOk());
+    pump();
+    return *link;
+  }
+
+  void publishAs(const std::string& node, topics::NodeTopic kind, const std::string& payload,
+                 bool retained = true) {
+    broker_.publish(message(topics::node(node, kind), payload, retained));
+    pump();
+  }
+
+  // Reports the node's state as running these apps at these revisions.
+  void reportState(const std::string& node, const std::map<std::string, int64_t>& apps,
+                   const std::string& phase = "Running") {
+    NodeState state;
+    for (const auto& [name, rev] : apps) {
+      AppState a;
+      a.name = name;
+      a.revision = rev;
+      a.phase = phase;
+      ServiceState s;
+      s.name = "web";
+      s.state = phase == "Running" ? "running" : "exited";
+      s.exit_code = phase == "Running" ? 0 : 1;
+      a.services.push_back(s);
+      state.apps.push_back(a);
+    }
+    state.ts = clock_.nowMs();
+    publishAs(node, topics::NodeTopic::kState, dumpJson(encode(state)));
+  }
+
+  std::optional<Json> retainedJson(const std::string& topic) {
+    auto m = broker_.retained(topic);
+    if (!m || m->payload.empty()) return std::nullopt;
+    auto j = parseJson(m->payload, size_t{64} << 20);
+    REQUIRE(j.isOk());
+    return *j;
+  }
+
+  std::optional<Json> nodeDoc(const std::string& node) {
+    return retainedJson(topics::node(node, topics::NodeTopic::kDesired));
+  }
+  std::optional<Json> groupDoc(const std::string& group) {
+    return retainedJson(topics::groupDesired(group));
+  }
+
+  Anchor& anchor() { return *anchor_; }
+  FakeBroker& broker() { return broker_; }
+  MemoryStore& store() { return *store_; }
+  FakeBrokerAdmin& admin() { return admin_; }
+  ManualClock& clock() { return clock_; }
+  std::vector<MqttMessage>& replies() { return replies_; }
+  MqttLink& ops() { return *ops_; }
+  AnchorConfig& config() { return config_; }
+
+ private:
+  AnchorConfig config_;
+  ManualClock clock_;
+  ManualExecutor executor_{clock_};
+  FakeBroker broker_;
+  std::shared_ptr<MemoryStore> store_;
+  FakeBrokerAdmin admin_;
+  std::unique_ptr<MqttLink> ops_;
+  std::unique_ptr<MqttLink> link_;
+  std::shared_ptr<Strand> strand_;
+  std::unique_ptr<Anchor> anchor_;
+  std::vector<MqttMessage> replies_;
+  std::map<std::string, std::unique_ptr<MqttLink>> nodes_;
+  int corr_ = 0;
+};
+
+}  // namespace pharos::anchor::testing
