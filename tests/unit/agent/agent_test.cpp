@@ -1,0 +1,387 @@
+// Agent core over FakeBroker + FakeDockerClient + ManualClock/ManualExecutor: registration,
+// session rule and will, documents (generation rule, union and conflicts, group
+// subscriptions, bad and deleted documents), offline boot from the state file, engine
+// reachability in the status, clean shutdown, and cmd/logs answered on the response topic.
+#include "agent/agent.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "agent/fake_docker.h"
+#include "pharos/fake_broker.h"
+#include "pharos/topics.h"
+
+namespace pharos::agent {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr const char* kNode = "edge-1";
+constexpr const char* kClient = "pharos-agent-edge-1";
+
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/pharos-agent-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+AppSpec app(const std::string& name, const std::string& image = "busybox", int64_t rev = 1) {
+  AppSpec a;
+  a.name = name;
+  a.revision = rev;
+  a.compose = "services:\n  main:\n    image: " + image + "\n";
+  return a;
+}
+
+DesiredDoc nodeDoc(int64_t generation, std::vector<AppSpec> apps,
+                   std::vector<std::string> groups = {}, const std::string& epoch = "ep1") {
+  DesiredDoc d;
+  d.epoch = epoch;
+  d.generation = generation;
+  d.apps = std::move(apps);
+  d.groups = std::move(groups);
+  return d;
+}
+
+struct Rig {
+  TempDir dir;
+  ManualClock clock;
+  ManualExecutor exec{clock};
+  FakeBroker broker;
+  FakeDockerClient docker{&clock};
+  StateFile state_file{dir.path + "/state.json"};
+  std::unique_ptr<Agent> agent;
+  AgentOptions options;
+
+  Rig() {
+    for (const char* image : {"busybox:latest", "nginx:latest", "redis:latest"}) {
+      docker.addRegistryImage(image);
+    }
+    options.node_id = kNode;
+    options.labels = {{"line", "a"}};
+    options.reconciler.pull_jitter = milliseconds(0);
+    options.reconciler.create_app_dirs = false;
+    options.reconciler.data_dir = dir.path;
+    options.host_metrics = false;
+  }
+
+  void boot() {
+    agent = std::make_unique<Agent>(options, exec, docker, clock, state_file,
+                                    [this](MqttOptions o) { return makeFakeLink(broker, o); });
+    agent->start();
+    pump();
+  }
+  void shutdown() {
+    agent->stop(false);
+    pump();
+    agent.reset();
+  }
+  void pump() {
+    for (int i = 0; i < 100; ++i) {
+      int ran = exec.runUntilIdle();
+      size_t delivered = broker.deliverAll();
+      if (ran == 0 && delivered == 0) break;
+    }
+  }
+  // Lets debounced state and timers run.
+  void advance(milliseconds ms) {
+    exec.advance(ms);
+    pump();
+  }
+  void publish(const std::string& topic, const std::string& payload, bool retained = true) {
+    broker.publish(MqttMessage{topic, payload, 1, retained, "", ""});
+    pump();
+    advance(milliseconds(300));
+  }
+  void publishNode(const DesiredDoc& d) {
+    publish(topics::node(kNode, topics::NodeTopic::kDesired), dumpJson(encode(d)));
+  }
+  void publishGroup(const std::string& g, const DesiredDoc& d) {
+    publish(topics::groupDesired(g), dumpJson(encodeGroupDesired(d)));
+  }
+  NodeStatus status() {
+    auto m = broker.retained(topics::node(kNode, topics::NodeTopic::kStatus));
+    REQUIRE(m.has_value());
+    auto st = decodeNodeStatus(m->payload);
+    REQUIRE(st.isOk());
+    return *st;
+  }
+  Json state() {
+    auto m = broker.retained(topics::node(kNode, topics::NodeTopic::kState));
+    REQUIRE(m.has_value());
+    return Json::parse(m->payload);
+  }
+  std::vector<NodeEvent> events() {
+    std::vector<NodeEvent> out;
+    for (const PublishRecord& r :
+         broker.published(topics::node(kNode, topics::NodeTopic::kEvents))) {
+      auto e = decodeNodeEvent(r.message.payload);
+      if (e.isOk()) out.push_back(*e);
+    }
+    return out;
+  }
+  bool hasEvent(const std::string& kind) {
+    auto ev = events();
+    return std::any_of(ev.begin(), ev.end(), [&](const NodeEvent& e) { return e.kind == kind; });
+  }
+  bool running(const std::string& app_name) {
+    auto c = docker.inspectContainer(app_name + "_main_1");
+    return c.isOk() && c->running;
+  }
+  std::vector<std::string> subscriptions() { return broker.subscriptions(kClient); }
+  bool subscribed(const std::string& filter) {
+    auto s = subscriptions();
+    return std::find(s.begin(), s.end(), filter) != s.end();
+  }
+};
+
+TEST_CASE("an agent registers: info, status Ready with a session, its subscriptions") {
+  Rig rig;
+  rig.boot();
+  NodeStatus st = rig.status();
+  CHECK(st.state == "Ready");
+  CHECK(st.session >= rig.clock.nowMs() - 1000);
+  CHECK(rig.broker.retained(topics::node(kNode, topics::NodeTopic::kInfo)).has_value());
+  CHECK(rig.subscribed(topics::node(kNode, topics::NodeTopic::kDesired)));
+  CHECK(rig.subscribed(topics::node(kNode, topics::NodeTopic::kSecrets)));
+  CHECK(rig.subscribed(topics::nodeCmd(kNode, "#")));
+  CHECK(rig.subscribed(topics::anchorStatus()));
+  auto info =
+      decodeNodeInfo(rig.broker.retained(topics::node(kNode, topics::NodeTopic::kInfo))->payload);
+  REQUIRE(info.isOk());
+  CHECK(info->labels.at("line") == "a");
+}
+
+TEST_CASE("the session grows across restarts even when the clock is behind") {
+  Rig rig;
+  PersistedState ahead;
+  ahead.last_session = rig.clock.nowMs() + 10'000'000;  // a previous boot with a later clock
+  REQUIRE(rig.state_file.save(ahead).isOk());
+  rig.boot();
+  CHECK(rig.status().session == ahead.last_session + 1);
+  rig.shutdown();
+  rig.boot();
+  CHECK(rig.status().session == ahead.last_session + 2);
+  CHECK(rig.state_file.load()->last_session == ahead.last_session + 2);
+}
+
+TEST_CASE("a killed agent's will says NotReady with its session; a clean stop too") {
+  Rig rig;
+  rig.boot();
+  int64_t session = rig.status().session;
+  rig.broker.kill(kClient);
+  rig.pump();
+  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().session == session);
+
+  Rig clean;
+  clean.boot();
+  clean.shutdown();
+  CHECK(clean.status().state == "NotReady");
+  CHECK(clean.status().reason == "agent stopped");
+  CHECK_FALSE(clean.broker.isConnected(kClient));
+}
+
+TEST_CASE("a desired document is applied and reported in the retained state") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  CHECK(rig.running("web"));
+  Json st = rig.state();
+  REQUIRE(st["apps"].size() == 1);
+  CHECK(st["apps"][0]["name"] == "web");
+  CHECK(st["apps"][0]["phase"] == "Running");
+  CHECK(st["apps"][0]["services"][0]["state"] == "running");
+  CHECK(st["applied"][0]["source"] == "node");
+  CHECK(st["applied"][0]["generation"] == 1);
+  CHECK(rig.hasEvent("app_applied"));
+}
+
+TEST_CASE("generation rule: an older generation is ignored, a new epoch applies") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(2, {app("a")}));
+  rig.publishNode(nodeDoc(1, {app("b")}));
+  CHECK(rig.running("a"));
+  CHECK_FALSE(rig.running("b"));
+  rig.publishNode(nodeDoc(2, {app("b")}));  // same generation: ignored
+  CHECK(rig.running("a"));
+  rig.publishNode(nodeDoc(1, {app("b")}, {}, "restored-epoch"));
+  CHECK(rig.running("b"));
+  CHECK_FALSE(rig.running("a"));
+}
+
+TEST_CASE("group documents: union, conflicts, subscriptions follow the node document") {
+  Rig rig;
+  rig.boot();
+  rig.publishGroup("g2", nodeDoc(1, {app("x", "redis"), app("only2")}));
+  rig.publishGroup("g1", nodeDoc(1, {app("x", "nginx")}));
+  rig.publishNode(nodeDoc(1, {}, {"g2", "g1"}));
+  CHECK(rig.subscribed(topics::groupDesired("g1")));
+  CHECK(rig.subscribed(topics::groupDesired("g2")));
+  CHECK(rig.running("only2"));
+  auto x = rig.docker.inspectContainer("x_main_1");
+  REQUIRE(x.isOk());
+  CHECK(x->image == "nginx");  // g1 < g2
+  CHECK(rig.hasEvent("conflict"));
+
+  // The node document names x itself: it wins.
+  rig.publishNode(nodeDoc(2, {app("x", "busybox")}, {"g2", "g1"}));
+  CHECK(rig.docker.inspectContainer("x_main_1")->image == "busybox");
+
+  // g2 leaves the list: unsubscribed and its apps dropped.
+  rig.publishNode(nodeDoc(3, {app("x", "busybox")}, {"g1"}));
+  CHECK_FALSE(rig.subscribed(topics::groupDesired("g2")));
+  CHECK_FALSE(rig.docker.inspectContainer("only2_main_1").isOk());
+}
+
+TEST_CASE("a deleted group document drops that group's apps") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("mine")}, {"g1"}));
+  rig.publishGroup("g1", nodeDoc(1, {app("shared")}));
+  CHECK(rig.running("shared"));
+  rig.publish(topics::groupDesired("g1"), "");
+  CHECK_FALSE(rig.docker.inspectContainer("shared_main_1").isOk());
+  CHECK(rig.running("mine"));
+}
+
+TEST_CASE("a bad document is refused with an event, shown in state, nothing changes") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  rig.docker.resetCounters();
+  rig.publish(topics::node(kNode, topics::NodeTopic::kDesired), "{not json");
+  rig.publish(topics::node(kNode, topics::NodeTopic::kDesired),
+              R"({"v":1,"epoch":"ep1","generation":5,"apps":[{"name":"Bad Name"}]})");
+  CHECK(rig.hasEvent("bad_document"));
+  CHECK(rig.state().contains("bad_documents"));
+  CHECK(rig.docker.mutatingCalls() == 0);
+  CHECK(rig.running("web"));
+  // A good document clears it.
+  rig.publishNode(nodeDoc(2, {app("web")}));
+  CHECK_FALSE(rig.state().contains("bad_documents"));
+}
+
+TEST_CASE("a deleted node document freezes the agent until a new one arrives") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}, {"g1"}));
+  rig.publishGroup("g1", nodeDoc(1, {app("shared")}));
+  rig.docker.resetCounters();
+  rig.publish(topics::node(kNode, topics::NodeTopic::kDesired), "");
+  rig.publish(topics::groupDesired("g1"), "");
+  rig.advance(milliseconds(60'000));
+  CHECK(rig.docker.mutatingCalls() == 0);
+  CHECK(rig.running("web"));
+  CHECK(rig.running("shared"));
+  CHECK(rig.state()["frozen"] == true);
+  rig.publishNode(nodeDoc(2, {app("web")}));
+  CHECK_FALSE(rig.docker.inspectContainer("shared_main_1").isOk());
+  CHECK(rig.running("web"));
+}
+
+TEST_CASE("with the broker down, apps from the state file run at boot") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  rig.shutdown();
+  REQUIRE(rig.docker.removeBehindBack(rig.docker.inspectContainer("web_main_1")->id).isOk());
+  rig.broker.setUp(false);
+  rig.boot();
+  CHECK(rig.running("web"));
+  CHECK_FALSE(rig.broker.isConnected(kClient));
+  rig.broker.setUp(true);
+  rig.pump();
+  rig.advance(milliseconds(300));
+  CHECK(rig.status().state == "Ready");
+  CHECK(rig.hasEvent("container_created"));  // buffered while offline, sent on connect
+}
+
+TEST_CASE("a corrupt state file is reported and the agent recovers from the broker") {
+  Rig rig;
+  std::ofstream(rig.dir.path + "/state.json") << "{\"v\":1,\"node_desi";
+  rig.docker.addLocalImage("busybox:latest");
+  Json keep = {{"Image", "busybox"},
+               {"Labels", {{"io.pharos.node", kNode}, {"io.pharos.app", "old"}}}};
+  REQUIRE(rig.docker.createContainer("old_main_1", keep).isOk());
+  rig.boot();
+  CHECK(rig.hasEvent("state_file"));
+  CHECK(rig.docker.inspectContainer("old_main_1").isOk());  // nothing removed while empty
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  CHECK(rig.running("web"));
+  CHECK(rig.state_file.load().isOk());
+}
+
+TEST_CASE("an unreachable engine makes the status NotReady with the reason") {
+  Rig rig;
+  rig.docker.setEngineUp(false);
+  rig.boot();
+  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().reason.find("engine") != std::string::npos);
+  rig.docker.setEngineUp(true);
+  rig.pump();
+  CHECK(rig.status().state == "Ready");
+}
+
+TEST_CASE("secrets are interpolated into compose files") {
+  Rig rig;
+  rig.boot();
+  SecretsDoc s;
+  s.epoch = "ep1";
+  s.generation = 1;
+  s.variables = {{"DB_PASSWORD", "hunter2"}};
+  rig.publish(topics::node(kNode, topics::NodeTopic::kSecrets), dumpJson(encode(s)));
+  AppSpec a = app("web");
+  a.compose =
+      "services:\n  main:\n    image: busybox\n    environment:\n"
+      "      PW: ${DB_PASSWORD}\n      NODE: ${PHAROS_NODE_ID}\n";
+  rig.publishNode(nodeDoc(1, {a}));
+  auto c = rig.docker.inspectContainer("web_main_1");
+  REQUIRE(c.isOk());
+  std::string env = c->raw["Config"]["Env"].dump();
+  CHECK(env.find("PW=hunter2") != std::string::npos);
+  CHECK(env.find("NODE=edge-1") != std::string::npos);
+}
+
+TEST_CASE("cmd/logs is answered on the response topic") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  rig.docker.appendLogs(rig.docker.inspectContainer("web_main_1")->id, "hello\nworld\n");
+  MqttMessage req{topics::nodeCmd(kNode, "logs"),
+                  R"({"v":1,"app":"web","service":"main","tail":10})",
+                  1,
+                  false,
+                  topics::replies("alice", "r1"),
+                  "corr-1"};
+  rig.broker.publish(req);
+  rig.pump();
+  auto replies = rig.broker.published(topics::replies("alice", "r1"));
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0].message.correlation_data == "corr-1");
+  Json body = Json::parse(replies[0].message.payload);
+  CHECK(body["ok"] == true);
+  CHECK(body["result"]["logs"].get<std::string>().find("world") != std::string::npos);
+
+  MqttMessage bad{topics::nodeCmd(kNode, "inspect"),
+                  R"({"v":1,"app":"nope"})",
+                  1,
+                  false,
+                  topics::replies("alice", "r2"),
+                  ""};
+  rig.broker.publish(bad);
+  rig.pump();
+  auto r2 = rig.broker.published(topics::replies("alice", "r2"));
+  REQUIRE(r2.size() == 1);
+  CHECK(Json::parse(r2[0].message.payload)["ok"] == false);
+}
+
+}  // namespace
+}  // namespace pharos::agent
