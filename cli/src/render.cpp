@@ -356,8 +356,10 @@ std::string renderEventLine(std::string_view node, const Json& e, const Style& s
   std::string msg = str(e, "message", "");
   std::string reason = str(e, "reason", "");
   if (msg.empty()) msg = reason;
-  return fmt::format("{}  {}  {}  {}  {}\n", isoTime(num(e, "ts")), n, paint(style, color, kind),
-                     what.empty() ? "-" : what, msg);
+  std::string line = fmt::format("{}  {}  {}  {}", isoTime(num(e, "ts")), n,
+                                 paint(style, color, kind), what.empty() ? "-" : what);
+  if (!msg.empty()) line += "  " + msg;
+  return line + "\n";
 }
 
 std::string renderEvents(const Json& result, const Style& style) {

@@ -137,9 +137,12 @@ int watchNodes(Session& session, const Invocation& inv, const RunEnv& env, Style
   env.out->flush();
   Status sub = session.subscribe(topics::allNodes(topics::NodeTopic::kHealth));
   if (!sub.isOk()) return fail(env, sub);
-  std::map<std::string, std::string> seen;
+  // What the list showed, as {state, since}: the retained copies that follow are no change.
+  std::map<std::string, Json> seen;
   for (const auto& n : field::items(*list, {"nodes", "items"})) {
-    seen[field::str(n, "name", "")] = dumpJson(n.contains("health") ? n["health"] : Json());
+    const Json& h = n.contains("health") ? n["health"] : Json();
+    int64_t since = h.is_object() ? field::num(h, "since") : field::num(n, "since");
+    seen[field::str(n, "name", "")] = Json{{"state", field::state(h)}, {"since", since}};
   }
   while (!env.interrupted()) {
     auto msg = session.next(kPoll);
@@ -155,18 +158,10 @@ int watchNodes(Session& session, const Invocation& inv, const RunEnv& env, Style
       health = encode(*decoded);
       health.erase("v");
     }
-    // Compare on state/since/reason only: a retained copy of what the list showed is no change.
-    std::string key = dumpJson(health);
+    Json now{{"state", field::state(health)}, {"since", field::num(health, "since")}};
     auto it = seen.find(node);
-    if (it != seen.end()) {
-      Json before = parseJson(it->second).isOk() ? *parseJson(it->second) : Json();
-      if (field::state(before) == field::state(health) &&
-          field::num(before, "since") == field::num(health, "since")) {
-        it->second = key;
-        continue;
-      }
-    }
-    seen[node] = key;
+    if (it != seen.end() && it->second == now) continue;
+    seen[node] = now;
     if (!health_filter.empty() && field::state(health) != health_filter) continue;
     style.now_ms = env.now_ms();
     if (json) {

@@ -58,6 +58,7 @@ struct Harness {
   std::map<std::string, std::string> written;
   std::ostringstream out, err;
   std::optional<Status> refuse;
+  std::function<bool()> interrupted;
   std::vector<MqttOptions> links;
 
   RunEnv runEnv() {
@@ -83,7 +84,7 @@ struct Harness {
       return pharos::makeFakeLink(broker, o);
     };
     e.now_ms = [] { return kNow; };
-    e.interrupted = [] { return false; };
+    e.interrupted = [this] { return interrupted ? interrupted() : false; };
     e.out = &out;
     e.err = &err;
     return e;
@@ -283,4 +284,70 @@ TEST_CASE("exit code mapping") {
   CHECK(exitCodeFor(Status::internal("x")) == ExitCode::kError);
   CHECK(exitCodeFor(Status::ok()) == ExitCode::kError);
   CHECK(std::string(exitCodeHelp()).find("6  login refused") != std::string::npos);
+}
+
+TEST_CASE("nodes ls --watch prints the list, then only real health changes") {
+  Harness h;
+  auto health = [&](const std::string& node, const std::string& state, int64_t since) {
+    pharos::NodeHealth hl;
+    hl.state = state;
+    hl.since = since;
+    hl.reason = state == "Ready" ? "connected" : "connection lost";
+    MqttMessage m;
+    m.topic = pharos::topics::node(node, pharos::topics::NodeTopic::kHealth);
+    m.payload = pharos::dumpJson(pharos::encode(hl));
+    m.retained = true;
+    h.broker.publish(m);
+  };
+  health("n1", "Ready", kNow - 5000);
+  FakeAnchor anchor(h.broker, [](const std::string& op, const Json&) {
+    CHECK(op == "node.list");
+    return ok(Json{{"nodes", {{{"name", "n1"}, {"health", "Ready"}, {"since", kNow - 5000}}}}});
+  });
+  int polls = 0;
+  h.interrupted = [&] {
+    ++polls;
+    if (polls == 2) health("n1", "NotReady", kNow + 1000);
+    if (polls == 3) health("n2", "Ready", kNow + 2000);
+    return polls > 6;
+  };
+  CHECK(h.run({"nodes", "ls", "--watch"}) == 0);
+  std::string out = h.out.str();
+  CHECK(out.rfind("NAME   HEALTH", 0) == 0);
+  CHECK(out.find("watching health changes") != std::string::npos);
+  CHECK(out.find("16:00:01  n1  NotReady  connection lost\n") != std::string::npos);
+  CHECK(out.find("16:00:02  n2  Ready  connected\n") != std::string::npos);
+  // The retained Ready of n1 that matches the list is not printed again.
+  CHECK(out.find("n1  Ready") == std::string::npos);
+}
+
+TEST_CASE("events --follow prints the query, then live agent events that match") {
+  Harness h;
+  FakeAnchor anchor(h.broker, [](const std::string&, const Json&) {
+    return ok(Json{
+        {"events", {{{"ts", kNow}, {"node", "n1"}, {"kind", "app_applied"}, {"app", "web"}}}}});
+  });
+  int polls = 0;
+  h.interrupted = [&] {
+    ++polls;
+    if (polls == 2) {
+      for (const char* app : {"web", "other"}) {
+        pharos::NodeEvent e;
+        e.kind = "container_died";
+        e.app = app;
+        e.service = "api";
+        e.message = "exit 137";
+        e.ts = kNow + 1000;
+        MqttMessage m;
+        m.topic = pharos::topics::node("n2", pharos::topics::NodeTopic::kEvents);
+        m.payload = pharos::dumpJson(pharos::encode(e));
+        h.broker.publish(m);
+      }
+    }
+    return polls > 5;
+  };
+  CHECK(h.run({"events", "--app", "web", "--follow"}) == 0);
+  CHECK(h.out.str() ==
+        "2025-11-24T16:00:00Z  n1  app_applied  web\n"
+        "2025-11-24T16:00:01Z  n2  container_died  web/api  exit 137\n");
 }
