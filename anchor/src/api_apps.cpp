@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <optional>
 #include <regex>
 
 #include "anchor/anchor.h"
@@ -107,7 +108,10 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
   auto req = decodeAppDeploy(body);
   if (!req) return req.status();
   PHAROS_RETURN_IF_ERROR(checkTarget(reg_, req->target));
-  const AppRecord* cur = reg_.findApp(req->name);
+  // A copy: the record is replaced below.
+  std::optional<AppRecord> current;
+  if (const AppRecord* found = reg_.findApp(req->name)) current = *found;
+  const AppRecord* cur = current ? &*current : nullptr;
   if (cur && cur->target.kind == Target::Kind::kNode) {
     const NodeRecord* n = reg_.findNode(cur->target.name);
     if (n && n->registration == Registration::kRemoving && cur->target == req->target) {

@@ -144,7 +144,8 @@ class AnchorFixture {
 
   // Advances time (running timers) and settles.
   void advance(std::chrono::milliseconds by) {
-    for (auto step = std::chrono::milliseconds(0); step < by; step += std::chrono::milliseconds(50)) {
+    for (auto step = std::chrono::milliseconds(0); step < by;
+         step += std::chrono::milliseconds(50)) {
       executor_.advance(std::chrono::milliseconds(50));
       pump();
     }
@@ -200,8 +201,8 @@ class AnchorFixture {
     auto& link = nodes_[node];
     link = makeFakeLink(broker_, opts);
     REQUIRE(link->connect().isOk());
-    REQUIRE(link->publish(message(topics::node(node, topics::NodeTopic::kInfo), infoPayload(node),
-                                  true))
+    REQUIRE(link->publish(
+                    message(topics::node(node, topics::NodeTopic::kInfo), infoPayload(node), true))
                 .isOk());
     REQUIRE(link->publish(message(topics::node(node, topics::NodeTopic::kStatus),
                                   statusPayload("Ready", session, "connected"), true))

@@ -1,7 +1,7 @@
 // Registration, health (session rule), node.* operations and node removal, through the
 // FakeBroker exactly as agents and pharosctl talk to the anchor.
-#include "anchor_fixture.h"
 #include "anchor/health.h"
+#include "anchor_fixture.h"
 
 using namespace pharos;
 using namespace pharos::anchor;
@@ -126,8 +126,8 @@ TEST_CASE("malformed agent messages are dropped and change nothing") {
                           "{\"v\":1,\"state\":\"Sleepy\",\"session\":1}",
                           "{\"v\":1,\"state\":\"NotReady\",\"session\":\"x\"}",
                           "{\"v\":1,\"apps\":[{\"name\":\"BAD NAME\"}]}"}) {
-    for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState,
-                        NodeTopic::kEvents, NodeTopic::kMetrics}) {
+    for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kEvents,
+                        NodeTopic::kMetrics}) {
       f.publishAs("n1", t, bad, false);
     }
   }
@@ -225,8 +225,8 @@ TEST_CASE("node.remove deletes the identity and clears the node's retained topic
   CHECK_FALSE(f.anchor().registry().findNode("n1"));
   CHECK_FALSE(f.anchor().registry().findApp("web"));
   CHECK(f.anchor().registry().findGroup("g")->nodes.empty());
-  for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState,
-                      NodeTopic::kHealth, NodeTopic::kDesired, NodeTopic::kSecrets}) {
+  for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kHealth,
+                      NodeTopic::kDesired, NodeTopic::kSecrets}) {
     INFO(topics::nodeTopicName(t));
     CHECK_FALSE(f.broker().retained(topics::node("n1", t)));
   }

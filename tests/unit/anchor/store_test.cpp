@@ -1,13 +1,13 @@
 // Store implementations: the same contract for RocksDB (in a temp dir) and the memory
 // store: get/put/del, atomic batches, prefix scans both ways, checkpoint + restore, and the
 // memory store's injected write failure.
+#include "anchor/store.h"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <random>
-
-#include "anchor/store.h"
 
 using namespace pharos;
 using namespace pharos::anchor;
@@ -55,8 +55,7 @@ void checkContract(Store& store) {
 
   CHECK(scanKeys(store, "node/") == std::vector<std::string>{"node/a", "node/b", "node/c"});
   CHECK(scanKeys(store, "node/", true) == std::vector<std::string>{"node/c", "node/b", "node/a"});
-  CHECK(scanKeys(store, "node/", false, "node/b") ==
-        std::vector<std::string>{"node/b", "node/c"});
+  CHECK(scanKeys(store, "node/", false, "node/b") == std::vector<std::string>{"node/b", "node/c"});
 
   WriteBatch batch;
   batch.del("node/a");
@@ -70,8 +69,8 @@ void checkContract(Store& store) {
 
   // Stopping a scan early.
   int seen = 0;
-  REQUIRE(store.scan("node/", [&](std::string_view, std::string_view) { return ++seen < 1; })
-              .isOk());
+  REQUIRE(
+      store.scan("node/", [&](std::string_view, std::string_view) { return ++seen < 1; }).isOk());
   CHECK(seen == 1);
 }
 
@@ -112,14 +111,15 @@ TEST_CASE("a checkpoint restores into a new data dir with the same contents") {
     // A checkpoint into an existing directory fails.
     CHECK_FALSE((*store)->checkpoint((dir.path / "backup").string()).isOk());
   }
-  REQUIRE(restoreCheckpoint((dir.path / "backup").string(), (dir.path / "restored").string())
-              .isOk());
+  REQUIRE(
+      restoreCheckpoint((dir.path / "backup").string(), (dir.path / "restored").string()).isOk());
   auto restored = openRocksDbStore((dir.path / "restored").string());
   REQUIRE(restored.isOk());
   CHECK((*restored)->get("app/web")->value() == "{}");
   // Restoring over an existing store is refused; a non-checkpoint is refused.
-  CHECK(restoreCheckpoint((dir.path / "backup").string(), (dir.path / "restored").string())
-            .code() == Code::kAlreadyExists);
+  CHECK(
+      restoreCheckpoint((dir.path / "backup").string(), (dir.path / "restored").string()).code() ==
+      Code::kAlreadyExists);
   CHECK(restoreCheckpoint((dir.path / "nothing").string(), (dir.path / "x").string()).code() ==
         Code::kInvalidArgument);
 }
