@@ -144,7 +144,10 @@ class Interpolator {
   size_t max_output_;
 };
 
-Status interpolateNode(YamlNode& node, const std::string& path, const Variables& vars,
+// `depth` is the nesting of `node`: 0 for the root, 1 for `services`, 2 for one service.
+// Extension fields (`x-` keys) are skipped where compose allows them: at the top level, as
+// entries of services/networks/volumes and inside a service, network or volume.
+Status interpolateNode(YamlNode& node, const std::string& path, int depth, const Variables& vars,
                        size_t& budget, std::set<std::string>& missing_seen,
                        std::vector<std::string>& warnings) {
   switch (node.kind) {
@@ -172,15 +175,15 @@ Status interpolateNode(YamlNode& node, const std::string& path, const Variables&
     }
     case YamlNode::Kind::kSequence:
       for (size_t i = 0; i < node.items.size(); ++i) {
-        PHAROS_RETURN_IF_ERROR(interpolateNode(node.items[i], indexPath(path, i), vars, budget,
-                                               missing_seen, warnings));
+        PHAROS_RETURN_IF_ERROR(interpolateNode(node.items[i], indexPath(path, i), depth + 1, vars,
+                                               budget, missing_seen, warnings));
       }
       return Status::ok();
     case YamlNode::Kind::kMap:
       for (YamlEntry& entry : node.entries) {
-        if (entry.key.rfind("x-", 0) == 0) continue;
-        PHAROS_RETURN_IF_ERROR(interpolateNode(entry.value, joinPath(path, entry.key), vars, budget,
-                                               missing_seen, warnings));
+        if (depth <= 2 && entry.key.rfind("x-", 0) == 0) continue;
+        PHAROS_RETURN_IF_ERROR(interpolateNode(entry.value, joinPath(path, entry.key), depth + 1,
+                                               vars, budget, missing_seen, warnings));
       }
       return Status::ok();
   }
@@ -202,7 +205,7 @@ Status interpolateTree(YamlNode& root, const Variables& vars, const ComposeLimit
   size_t budget =
       limits.max_expanded_bytes > expanded_bytes ? limits.max_expanded_bytes - expanded_bytes : 0;
   std::set<std::string> missing_seen;
-  return interpolateNode(root, "", vars, budget, missing_seen, warnings);
+  return interpolateNode(root, "", 0, vars, budget, missing_seen, warnings);
 }
 
 }  // namespace compose_detail

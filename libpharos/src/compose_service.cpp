@@ -415,8 +415,8 @@ Status readKey(const YamlEntry& entry, const std::string& path, const ParseConte
   if (key == "cpus") {
     Result<double> cpus = readDouble(value, p);
     if (!cpus) return cpus.status();
-    if (!std::isfinite(*cpus) || *cpus <= 0 || *cpus > 4096) {
-      return errorAt(value, p, "must be a positive number of CPUs");
+    if (!std::isfinite(*cpus) || *cpus < 0 || *cpus > 4096) {
+      return errorAt(value, p, "must be a number of CPUs (0 = no limit)");
     }
     service.cpus = *cpus;
     return Status::ok();

@@ -53,7 +53,8 @@ class Converter {
         out.kind = YamlNode::Kind::kSequence;
         out.items.reserve(std::min<size_t>(in.size(), 1024));
         size_t index = 0;
-        for (const YAML::Node item : in) {
+        for (auto it = in.begin(); it != in.end(); ++it) {
+          const YAML::Node item = *it;  // a copy: the iterator yields temporaries
           YamlNode& converted = out.items.emplace_back();
           PHAROS_RETURN_IF_ERROR(
               convert(item, indexPath(path, index++), depth + 1, out.line, out.column, converted));
@@ -119,7 +120,7 @@ class Converter {
       if (merge.IsMap()) {
         sources.push_back(merge);
       } else if (merge.IsSequence()) {
-        for (const YAML::Node item : merge) sources.push_back(item);
+        for (auto it = merge.begin(); it != merge.end(); ++it) sources.push_back(*it);
       }
       for (const YAML::Node& source : sources) {
         YamlNode converted;

@@ -561,3 +561,25 @@ services:
   CHECK(s.profiles == std::vector<std::string>{"edge"});
   CHECK(s.expose == std::vector<std::string>{"9000/tcp"});
 }
+
+TEST_CASE("keys starting with x- below a service's own keys are ordinary data") {
+  const pharos::Service service = only(parse(R"(
+services:
+  web:
+    image: nginx
+    labels: {x-owner: "${OWNER}"}
+    environment: {x-flag: "$OWNER"}
+)",
+                                             {{"OWNER", "ops"}}));
+  CHECK(service.labels.at("x-owner") == "ops");
+  CHECK(service.environment.at("x-flag") == "ops");
+}
+
+TEST_CASE("invalid UTF-8 is refused with its position") {
+  pharos::Result<pharos::ComposeFile> parsed =
+      pharos::parseCompose("services:\n  web:\n    image: ngi\xc0nx\n", {});
+  REQUIRE_FALSE(parsed.isOk());
+  CHECK(parsed.status().line() == 3);
+  CHECK(parsed.status().column() == 15);
+  CHECK(pharos::parseCompose("services:\n  web:\n    image: nginx # caf\xc3\xa9\n", {}).isOk());
+}
