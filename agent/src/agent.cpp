@@ -113,7 +113,7 @@ void Agent::onStart() {
 
   // 4. The link: will = NotReady with this session.
   MqttOptions mqtt = options_.mqtt;
-  if (mqtt.client_id.empty()) mqtt.client_id = "pharos-agent-" + options_.node_id;
+  if (mqtt.client_id.empty()) mqtt.client_id = options_.node_id;
   NodeStatus will{"NotReady", session_, "connection lost", clock_.nowMs()};
   mqtt.will = MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kStatus),
                           dumpJson(encode(will)),
@@ -173,6 +173,7 @@ void Agent::armReconcileTimer() {
   reconcile_timer_ = strand_->postDelayed(options_.reconcile_interval, [this, alive] {
     auto a = alive.lock();
     if (!a || !*a || stopping_) return;
+    updateGroupSubscriptions();
     reconciler_->reconcileAll("periodic");
     armReconcileTimer();
   });
@@ -371,7 +372,12 @@ void Agent::updateGroupSubscriptions() {
   for (const std::string& g : want) {
     if (subscribed_groups_.insert(g).second) {
       Status st = link_->subscribe(topics::groupDesired(g), 1);
-      if (!st.isOk()) spdlog::warn("subscribe to group {}: {}", g, st.message());
+      if (!st.isOk()) {
+        // The anchor may grant the group's ACL just after publishing the node document:
+        // retry with the periodic reconcile.
+        spdlog::warn("subscribe to group {}: {} (will retry)", g, st.message());
+        subscribed_groups_.erase(g);
+      }
     }
   }
 }

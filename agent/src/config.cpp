@@ -267,7 +267,7 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
 MqttOptions mqttOptions(const AgentConfig& c) {
   MqttOptions o;
   o.url = c.broker_url;
-  o.client_id = "pharos-agent-" + c.node_id;
+  o.client_id = c.node_id;  // the broker ties an agent identity to its node id
   o.username = c.username;
   o.password = c.password;
   o.keep_alive = c.keep_alive;

@@ -20,7 +20,7 @@ namespace {
 
 using std::chrono::milliseconds;
 constexpr const char* kNode = "edge-1";
-constexpr const char* kClient = "pharos-agent-edge-1";
+constexpr const char* kClient = "edge-1";  // agents connect with their node id
 
 struct TempDir {
   TempDir() {
