@@ -238,11 +238,9 @@ class PahoLink final : public MqttLink {
         return Status::unavailable("the MQTT broker did not answer the subscription to '" + filter +
                                    "'");
       }
-      // Paho C reports a refused single subscription through the failure path (caught
-      // below); Paho C++ 1.2 leaves the success reason code of a single-topic SUBACK
-      // uninitialised, so only values that are real MQTT 5 failure codes count here.
-      for (auto code : token->get_subscribe_response().get_reason_codes()) {
-        if (code >= 0x80 && code <= 0xff) status = subscribeRefused(filter, code);
+      mqtt::subscribe_response response = token->get_subscribe_response();
+      for (auto code : response.get_reason_codes()) {
+        if (code >= 0x80) status = subscribeRefused(filter, code);
       }
     } catch (const mqtt::exception& e) {
       status = e.get_reason_code() >= 0x80
@@ -360,10 +358,17 @@ class PahoLink final : public MqttLink {
     if (connected_) return Status::ok();
     try {
       auto token = client_->connect(buildConnectOptions());
-      if (!token->wait_for(options_.connect_timeout + std::chrono::seconds(1))) {
-        return Status::unavailable("cannot reach the MQTT broker at " + url_ +
-                                   ": no answer within " +
-                                   std::to_string(options_.connect_timeout.count()) + " ms");
+      // Wait in slices so that destroying the link never waits out a connect timeout.
+      auto deadline =
+          std::chrono::steady_clock::now() + options_.connect_timeout + std::chrono::seconds(1);
+      while (!token->wait_for(std::chrono::milliseconds(50))) {
+        if (stopping_ || std::chrono::steady_clock::now() >= deadline) {
+          return Status::unavailable(
+              "cannot reach the MQTT broker at " + url_ +
+              (stopping_ ? std::string(": the link is closing")
+                         : ": no answer within " +
+                               std::to_string(options_.connect_timeout.count()) + " ms"));
+        }
       }
     } catch (const mqtt::exception& e) {
       if (isCredentialRefusal(e.get_reason_code(), e.get_return_code())) {
@@ -396,6 +401,7 @@ class PahoLink final : public MqttLink {
         backoff = options_.reconnect_min;
         continue;
       }
+      if (stopping_ || !want_connected_) continue;
       spdlog::warn("MQTT reconnect failed (retry in {} ms): {}", backoff.count(), status.message());
       cv_.wait_for(lock, backoff, [&] { return stopping_ || !want_connected_; });
       backoff = std::min(backoff * 2, options_.reconnect_max);
@@ -453,7 +459,7 @@ class PahoLink final : public MqttLink {
   ConnectionHandler on_connection_;
   std::vector<std::pair<std::string, int>> subscriptions_;
   bool want_connected_ = false;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   std::thread reconnect_thread_;
 

@@ -468,3 +468,93 @@ TEST_CASE("paho link connects over TLS and secure WebSocket with the given CA") 
   auto status = bad->connect();
   CHECK_MESSAGE(status.code() == Code::kUnavailable, status.toString());
 }
+
+TEST_CASE("paho link gives up a connect that is never answered and closes without waiting") {
+  // A listening socket nobody accepts: TCP connects, CONNACK never comes.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::listen(fd, 16) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  MqttOptions o;
+  o.url = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  o.client_id = "silent";
+  o.connect_timeout = 1000ms;
+  o.auto_reconnect = false;
+  auto start = std::chrono::steady_clock::now();
+  auto status = pharos::makePahoLink(o)->connect();
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK_MESSAGE(status.code() == Code::kUnavailable, status.toString());
+  CHECK(took >= 900ms);
+  CHECK(took < 4s);
+
+  // With auto_reconnect the background thread retries at once; destroying the link while
+  // that attempt waits for its CONNACK must not wait out the 3 s connect timeout.
+  o.auto_reconnect = true;
+  o.connect_timeout = 3000ms;
+  auto retrying = pharos::makePahoLink(o);
+  CHECK(retrying->connect().code() == Code::kUnavailable);
+  std::this_thread::sleep_for(200ms);
+  auto close_start = std::chrono::steady_clock::now();
+  retrying.reset();
+  CHECK(std::chrono::steady_clock::now() - close_start < 1500ms);
+  ::close(fd);
+}
+
+TEST_CASE("paho link reports a subscription the dynamic-security ACL refuses") {
+  MosquittoProcess probe;  // only for its temporary directory
+  std::string dir = probe.dir().string();
+  std::string cmd = std::string("/usr/bin/python3 ") + PHAROS_SOURCE_DIR +
+                    "/tools/dynsec.py init " + dir + " --agent n1 >/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto readPassword = [&](const std::string& name) {
+    std::ifstream env(dir + "/credentials/" + name + ".env");
+    std::string line;
+    while (std::getline(env, line)) {
+      if (line.rfind("PHAROS_MQTT_PASSWORD=", 0) == 0) return line.substr(21);
+    }
+    return std::string();
+  };
+  std::string password = readPassword("agent-n1");
+  REQUIRE_FALSE(password.empty());
+  MosquittoProcess broker(
+      "allow_anonymous false\nplugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so\n"
+      "plugin_opt_config_file " +
+      dir + "/dynamic-security.json\n");
+  broker.start();
+
+  MqttOptions o = options(broker, "n1");
+  o.username = "n1";
+  o.password = password;
+  auto agent = pharos::makePahoLink(o);
+  Recorder rec;
+  rec.attach(*agent);
+  REQUIRE_OK(agent->connect());
+  REQUIRE_OK(agent->subscribe("pharos/v1/nodes/n1/desired", 1));
+  auto denied = agent->subscribe("pharos/v1/nodes/n2/desired", 1);
+  CHECK_MESSAGE(denied.code() == Code::kPermissionDenied, denied.toString());
+  // The refused filter is forgotten; the granted one is still made after a reconnect.
+  broker.stop();
+  REQUIRE(waitFor([&] { return !agent->connected(); }));
+  broker.start();
+  REQUIRE(waitFor([&] { return agent->connected(); }, 10s));
+  MqttOptions a = options(broker, "anchor");
+  a.username = "anchor";
+  a.password = readPassword("anchor");
+  auto anchor = pharos::makePahoLink(a);
+  REQUIRE_OK(anchor->connect());
+  REQUIRE_OK(anchor->publish(message("pharos/v1/nodes/n2/desired", "for-n2", true)));
+  REQUIRE_OK(anchor->publish(message("pharos/v1/nodes/n1/desired", "for-n1", true)));
+  CHECK(rec.waitMessage("pharos/v1/nodes/n1/desired", "for-n1"));
+  CHECK_FALSE(rec.find("pharos/v1/nodes/n2/desired").has_value());
+
+  // An agent logging in with another node's client id is refused.
+  MqttOptions impostor = o;
+  impostor.client_id = "n2";
+  impostor.auto_reconnect = false;
+  auto status = pharos::makePahoLink(impostor)->connect();
+  CHECK_MESSAGE(status.code() == Code::kPermissionDenied, status.toString());
+}
