@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -177,10 +178,14 @@ TEST_CASE("pulls from the local registry and reports a missing image with the en
   CHECK(info->id.rfind("sha256:", 0) == 0);
   CHECK(info->labels.at("io.pharos.test.version") == "1");
   CHECK(!info->repo_digests.empty());
-  auto listed = docker->listImages(registry + "/pharos-test/busybox");
+  auto listed = docker->listImages(ref);
   REQUIRE(listed.isOk());
-  REQUIRE(listed->size() >= 1);
+  REQUIRE(listed->size() == 1);
   CHECK(listed->front().id == info->id);
+  auto repo = docker->listImages(registry + "/pharos-test/busybox");  // every tag
+  REQUIRE(repo.isOk());
+  CHECK(std::any_of(repo->begin(), repo->end(),
+                    [&](const ImageInfo& i) { return i.id == info->id; }));
 
   // Credentials travel as X-Registry-Auth; this registry has no auth and ignores them.
   CHECK(docker->pullImage(ref, RegistryAuth{"user", "secret", ""}).isOk());
@@ -281,9 +286,10 @@ TEST_CASE("engine errors keep Docker's message and map to codes") {
 TEST_CASE("logs are demultiplexed, tailed, and raw for a TTY") {
   Cleanup cleanup;
   auto& docker = cleanup.docker;
-  Json body = {{"Image", image()},
-               {"Cmd", {"sh", "-c", "echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three; sleep 30"}},
-               {"Labels", labels()}};
+  Json body = {
+      {"Image", image()},
+      {"Cmd", {"sh", "-c", "echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three; sleep 30"}},
+      {"Labels", labels()}};
   auto id = docker->createContainer(name("logs"), body);
   REQUIRE(id.isOk());
   REQUIRE(docker->startContainer(*id).isOk());
