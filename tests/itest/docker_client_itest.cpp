@@ -9,7 +9,9 @@
 #include <curl/curl.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,6 +126,90 @@ struct EventLog {
       cv.notify_all();
     };
   }
+};
+
+// A Unix-socket proxy in front of the engine: cut() drops every connection and stops
+// listening, as a daemon restart does; restore() listens again. Lets the test restart
+// "the engine" as the event stream sees it without touching the shared daemon.
+class SocketProxy {
+ public:
+  SocketProxy(std::string upstream, std::string path)
+      : upstream_(std::move(upstream)), path_(std::move(path)) {
+    restore();
+  }
+  ~SocketProxy() {
+    cut();
+    ::unlink(path_.c_str());
+  }
+  std::string host() const { return "unix://" + path_; }
+
+  void restore() {
+    ::unlink(path_.c_str());
+    listener_ = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    REQUIRE(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(listener_, 16) == 0);
+    stopping_ = false;
+    acceptor_ = std::thread([this] { acceptLoop(); });
+  }
+
+  void cut() {
+    stopping_ = true;
+    if (acceptor_.joinable()) acceptor_.join();
+    ::close(listener_);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : pumps_) t.join();
+    pumps_.clear();
+  }
+
+ private:
+  void acceptLoop() {
+    while (!stopping_) {
+      pollfd p{listener_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) continue;
+      int server = socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", upstream_.c_str());
+      if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(client);
+        ::close(server);
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      pumps_.emplace_back([this, client, server] { pump(client, server); });
+    }
+  }
+
+  // Copies both ways until either side closes or cut() is called.
+  void pump(int a, int b) {
+    char buf[16384];
+    while (!stopping_) {
+      pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+      if (poll(fds, 2, 50) <= 0) continue;
+      bool closed = false;
+      for (int i = 0; i < 2 && !closed; ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0 || write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) closed = true;
+      }
+      if (closed) break;
+    }
+    ::close(a);
+    ::close(b);
+  }
+
+  std::string upstream_;
+  std::string path_;
+  int listener_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::thread> pumps_;
 };
 
 }  // namespace
@@ -487,4 +573,52 @@ TEST_CASE("the client is usable from several threads at once") {
   }
   for (auto& t : threads) t.join();
   CHECK(ok == 40);
+}
+
+TEST_CASE("the events stream reconnects after the engine goes away and comes back") {
+  Cleanup cleanup;
+  auto& docker = cleanup.docker;
+  auto upstream = dockerSocketPath(env("DOCKER_HOST"));
+  REQUIRE(upstream.isOk());
+  SocketProxy proxy(*upstream, "/tmp/pharos-itest-" + runId() + ".sock");
+  auto via_proxy = makeCurlDockerClient(proxy.host());
+  EventLog log;
+  auto stream =
+      via_proxy->watchEvents({{"container"}, {itestLabel()}}, log.onEvent(), log.onState());
+  REQUIRE(log.waitFor([&] { return log.states.size() == 1; }, 10s));
+  REQUIRE(log.states[0].isOk());
+
+  auto id =
+      docker->createContainer(name("reconnect"), Json{{"Image", image()}, {"Labels", labels()}});
+  REQUIRE(id.isOk());
+  REQUIRE(log.waitFor([&] { return !log.events.empty(); }));
+
+  proxy.cut();  // the "daemon" goes away
+  REQUIRE(log.waitFor([&] { return log.states.size() >= 2; }, 10s));
+  CHECK(log.states[1].code() == Code::kUnavailable);
+  CHECK(via_proxy->ping().code() == Code::kUnavailable);
+  std::this_thread::sleep_for(1s);  // a few failed attempts: backoff grows
+  proxy.restore();
+  REQUIRE(log.waitFor([&] { return log.states.size() >= 3; }, 10s));
+  CHECK(log.states[2].isOk());
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    CHECK(log.states.size() == 3);  // repeated failed connects are reported once
+  }
+
+  REQUIRE(docker->startContainer(*id).isOk());
+  REQUIRE(docker->killContainer(*id, "SIGKILL").isOk());
+  REQUIRE(log.waitFor([&] {
+    for (const auto& e : log.events) {
+      if (e.action == "die" && e.id == *id) return true;
+    }
+    return false;
+  }));
+  {
+    std::lock_guard<std::mutex> lock(log.mu);
+    int creates = 0;
+    for (const auto& e : log.events) creates += e.action == "create" ? 1 : 0;
+    CHECK(creates == 1);  // resuming from the last event's time does not replay it
+  }
+  stream->stop();
 }
