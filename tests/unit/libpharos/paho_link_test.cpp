@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -113,6 +114,8 @@ class MosquittoProcess {
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
+      // The broker dies with the test process even when a crash skips the destructor.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (fd >= 0) {
         ::dup2(fd, 1);
@@ -321,6 +324,7 @@ TEST_CASE("paho link will is published retained when the client process is kille
   pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::execle("/proc/self/exe", "paho_will_child", "--test-case=paho link will child process",
              "--no-skip=true", static_cast<char*>(nullptr), envp.data());
     ::_exit(127);
