@@ -21,7 +21,7 @@ PHAROS_MQTT_USERNAME / PHAROS_MQTT_PASSWORD / PHAROS_MQTT_CLIENT_ID lines.
 
 Usable as a library (tests import it) and as a CLI:
   dynsec.py init <data-dir> [--operator NAME]... [--viewer NAME]... [--agent NODE]... [--force]
-  dynsec.py add-agent <data-dir> NODE...     (edits the file: only while the broker is stopped)
+  dynsec.py add-agent <data-dir> NODE... [--group G]...  (edits the file: broker stopped)
   dynsec.py add-operator|add-viewer <data-dir> NAME...
 """
 import argparse
@@ -110,7 +110,10 @@ def anchor_role() -> dict:
     return {
         "rolename": "anchor",
         "textname": "the Pharos anchor: the whole tree and device enrolment",
-        "acls": read_write(f"{ROOT}/#") + read_write("$CONTROL/dynamic-security/#"),
+        # $SYS/broker/connection/<bridge>/state: Mosquitto's bridge notifications, from
+        # which the anchor marks nodes behind a down line broker Unreachable.
+        "acls": read_write(f"{ROOT}/#") + read_write("$CONTROL/dynamic-security/#")
+        + read_only("$SYS/broker/connection/#"),
     }
 
 
@@ -364,15 +367,19 @@ def init(data_dir, operators=("ops",), viewers=("viewer",), agents=(), force=Fal
     return creds
 
 
-def add(data_dir, kind: str, names) -> dict:
+def add(data_dir, kind: str, names, groups=()) -> dict:
     """Adds identities to an existing file (the broker must be stopped: it rewrites the file
-    from memory on every change). kind: agent, operator or viewer."""
+    from memory on every change). kind: agent, operator or viewer; groups (agents only):
+    groups whose desired document the agents may read."""
     path = pathlib.Path(data_dir) / FILE_NAME
     dyn = Dynsec.load(path)
     creds = {}
     for name in names:
         password = new_password()
-        getattr(dyn, f"add_{kind}")(name, password)
+        if kind == "agent":
+            dyn.add_agent(name, password, tuple(groups))
+        else:
+            getattr(dyn, f"add_{kind}")(name, password)
         write_env(data_dir, f"{kind}-{name}", name, password, name if kind == "agent" else None)
         creds[f"{kind}-{name}"] = (name, password)
     _save(data_dir, dyn)
@@ -392,13 +399,17 @@ def main(argv=None) -> int:
         p = sub.add_parser(f"add-{kind}", help=f"add {kind} identities (broker stopped)")
         p.add_argument("data_dir")
         p.add_argument("names", nargs="+")
+        if kind == "agent":
+            p.add_argument("--group", action="append", default=[],
+                           help="a group whose desired document the agents may read")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "init":
             creds = init(args.data_dir, args.operator or ["ops"], args.viewer or ["viewer"],
                          args.agent, args.force)
         else:
-            creds = add(args.data_dir, args.cmd.split("-", 1)[1], args.names)
+            creds = add(args.data_dir, args.cmd.split("-", 1)[1], args.names,
+                        getattr(args, "group", ()))
     except (ValueError, FileExistsError, FileNotFoundError) as e:
         print(f"dynsec.py: {e}", file=sys.stderr)
         return 1

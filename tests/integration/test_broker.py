@@ -273,3 +273,18 @@ def test_tls_template_serves_mqtts_and_wss_with_the_same_acls(broker_factory):
     assert b.connect_error(*b.credentials("anchor")) == 0
     with pytest.raises(Exception):
         Client(b.host, b.tls_port, *b.credentials("anchor"), timeout=2)
+
+
+@pytest.mark.parametrize("running", [False, True])
+def test_agent_reads_the_desired_document_of_its_groups_only(broker_factory, running):
+    b = broker_factory(start=running, agents=[])
+    b.add_agent("n5", groups=["line-1"])
+    if not running:
+        b.start()
+    agent = b.client("n5", client_id="n5")
+    assert agent.subscribe(f"{TOPIC_ROOT}/groups/line-2/desired")[0] >= 0x80
+    assert agent.subscribe(f"{TOPIC_ROOT}/groups/+/desired")[0] >= 0x80
+    group = agent.subscribe_collect(f"{TOPIC_ROOT}/groups/line-1/desired")
+    assert group.granted
+    b.client("anchor").publish(f"{TOPIC_ROOT}/groups/line-1/desired", {"v": 1}, retain=True)
+    assert group.wait_for() is not None

@@ -17,7 +17,7 @@ server certificate (make_test_certs) and its TLS listeners on free loopback port
 tls_url, wss_url, tls_port, wss_port, ca_file.
 
 Broker API: url, ws_url, host, port, ws_port, data_dir, credentials(name) -> (user, pw),
-add_agent(node) -> (user, pw), start(), stop(), restart(wipe_store=False), log(),
+add_agent(node, groups=()) -> (user, pw), start(), stop(), restart(wipe_store=False), log(),
 client(user, client_id=None, ...) -> Client (connected paho-mqtt 1.6.1 MQTT v5 client),
 connect_error(user, password, client_id) -> MQTT 5 CONNACK reason code or 0.
 
@@ -25,6 +25,7 @@ Client API: publish(topic, payload, qos=1, retain=False, response_topic=None,
 correlation=None), subscribe(filter) -> SUBACK reason codes, subscribe_collect(filter) ->
 Collector (messages, wait_for(...)), request(op, body, timeout) -> reply dict, close().
 """
+import atexit
 import json
 import os
 import pathlib
@@ -50,6 +51,16 @@ import dynsec  # noqa: E402  (tools/dynsec.py)
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 TOPIC_ROOT = "pharos/v1"
+
+# Brokers still running; stopped at interpreter exit should a teardown never run
+# (mosquitto drops privileges, so a parent-death signal would not reach it).
+_LIVE = set()
+
+
+@atexit.register
+def _stop_leftovers():
+    for b in list(_LIVE):
+        b.cleanup()
 
 
 def free_port() -> int:
@@ -356,6 +367,7 @@ class Broker:
         self._proc = subprocess.Popen([MOSQUITTO, "-c", str(self.config_path)], stdout=log,
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
+        _LIVE.add(self)
         ok = wait_until(lambda: not self.running or all(port_open(p) for p in ports), 10)
         if not ok or not self.running:
             self._proc = None
@@ -419,15 +431,18 @@ class Broker:
         c.close()
         return 0
 
-    def add_agent(self, node: str):
-        """Enrols a node: offline by editing the file, or through the dynamic-security
-        control topic (as the admin) when the broker runs. Returns (user, password)."""
+    def add_agent(self, node: str, groups=()):
+        """Enrols a node (allowed to read groups/<g>/desired for each of `groups`): offline
+        by editing the file, or through the dynamic-security control topic (as the admin)
+        when the broker runs. Returns (user, password)."""
         if not self.running:
-            creds = dynsec.add(self.data_dir, "agent", [node])
+            creds = dynsec.add(self.data_dir, "agent", [node], groups=groups)
             self._creds.update(creds)
             return creds[f"agent-{node}"]
         password = dynsec.new_password()
         role = dynsec.agent_role(node)
+        for g in groups:
+            role["acls"] += dynsec.group_desired_acls(g)
         commands = {"commands": [
             {"command": "createRole", "rolename": role["rolename"], "textname": role["textname"],
              "acls": role["acls"]},
@@ -453,6 +468,7 @@ class Broker:
 
     def cleanup(self):
         self.stop()
+        _LIVE.discard(self)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
