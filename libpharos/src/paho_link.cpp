@@ -161,6 +161,7 @@ class PahoLink final : public MqttLink {
   Status connect() override {
     PHAROS_RETURN_IF_ERROR(ensureClient());
     if (connected_) return Status::ok();
+    cancel_attempt_ = false;
     Status status = attemptConnect();
     if (options_.auto_reconnect) {
       {
@@ -180,6 +181,7 @@ class PahoLink final : public MqttLink {
       std::lock_guard lock(mu_);
       want_connected_ = false;
     }
+    cancel_attempt_ = true;  // an attempt in progress gives up within 50 ms
     cv_.notify_all();
     std::lock_guard attempt(attempt_mu_);
     if (!client_) return;
@@ -192,7 +194,7 @@ class PahoLink final : public MqttLink {
       if (was_connected || client_->is_connected()) {
         client_->disconnect()->wait_for(kDisconnectWait);
       }
-    } catch (const mqtt::exception& e) {
+    } catch (const std::exception& e) {
       spdlog::debug("MQTT disconnect from {}: {}", url_, e.what());
     }
   }
@@ -209,7 +211,7 @@ class PahoLink final : public MqttLink {
     }
     try {
       client_->publish(toPaho(message), nullptr, publish_listener_);
-    } catch (const mqtt::exception& e) {
+    } catch (const std::exception& e) {
       return Status::unavailable("MQTT publish to '" + message.topic + "' failed: " + e.what());
     }
     return Status::ok();
@@ -246,6 +248,8 @@ class PahoLink final : public MqttLink {
       status = e.get_reason_code() >= 0x80
                    ? subscribeRefused(filter, e.get_reason_code())
                    : Status::unavailable("MQTT subscribe to '" + filter + "' failed: " + e.what());
+    } catch (const std::exception& e) {
+      status = Status::unavailable("MQTT subscribe to '" + filter + "' failed: " + e.what());
     }
     return status;
   }
@@ -263,7 +267,7 @@ class PahoLink final : public MqttLink {
     try {
       auto token = client_->unsubscribe(filter);
       if (!t_in_callback) token->wait_for(kSubscribeWait);
-    } catch (const mqtt::exception& e) {
+    } catch (const std::exception& e) {
       return Status::unavailable("MQTT unsubscribe from '" + filter + "' failed: " + e.what());
     }
     return Status::ok();
@@ -362,10 +366,11 @@ class PahoLink final : public MqttLink {
       auto deadline =
           std::chrono::steady_clock::now() + options_.connect_timeout + std::chrono::seconds(1);
       while (!token->wait_for(std::chrono::milliseconds(50))) {
-        if (stopping_ || std::chrono::steady_clock::now() >= deadline) {
+        bool cancelled = stopping_ || cancel_attempt_;
+        if (cancelled || std::chrono::steady_clock::now() >= deadline) {
           return Status::unavailable(
               "cannot reach the MQTT broker at " + url_ +
-              (stopping_ ? std::string(": the link is closing")
+              (cancelled ? std::string(": the link is closing")
                          : ": no answer within " +
                                std::to_string(options_.connect_timeout.count()) + " ms"));
         }
@@ -378,6 +383,8 @@ class PahoLink final : public MqttLink {
                                         "' (client id '" + options_.client_id +
                                         "'): " + mqtt::exception::reason_code_str(code));
       }
+      return Status::unavailable("cannot reach the MQTT broker at " + url_ + ": " + e.what());
+    } catch (const std::exception& e) {
       return Status::unavailable("cannot reach the MQTT broker at " + url_ + ": " + e.what());
     }
     {
@@ -420,7 +427,7 @@ class PahoLink final : public MqttLink {
     for (const auto& [filter, qos] : subs) {
       try {
         client_->subscribe(filter, qos);
-      } catch (const mqtt::exception& e) {
+      } catch (const std::exception& e) {
         spdlog::warn("MQTT re-subscribe to '{}' failed: {}", filter, e.what());
       }
     }
@@ -460,6 +467,7 @@ class PahoLink final : public MqttLink {
   std::vector<std::pair<std::string, int>> subscriptions_;
   bool want_connected_ = false;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> cancel_attempt_{false};  // set by disconnect(), cleared by connect()
   std::atomic<bool> connected_{false};
   std::thread reconnect_thread_;
 
