@@ -11,6 +11,9 @@
 # not systemd) and the default storage driver (overlay2); if that driver cannot start, it
 # retries with vfs. Start and stop hold a lock on <state-dir>/lock, so concurrent callers
 # share one engine. Progress goes to stderr; the log is <state-dir>/dockerd.log.
+# PHAROS_DOCKERD_STORAGE_DRIVER forces a storage driver (e.g. vfs); the vfs fallback is
+# remembered in <state-dir>/storage-driver. Run one such engine per machine: every engine
+# wants the docker0 bridge and 172.17.0.0/16.
 set -eu
 
 usage() {
@@ -122,7 +125,9 @@ do_start() {
   fi
   mkdir -p "$state/data" "$state/exec"
   driver_file="$state/storage-driver"
-  if [ -f "$driver_file" ]; then
+  if [ -n "${PHAROS_DOCKERD_STORAGE_DRIVER:-}" ]; then
+    set -- --storage-driver "$PHAROS_DOCKERD_STORAGE_DRIVER"
+  elif [ -f "$driver_file" ]; then
     set -- --storage-driver "$(cat "$driver_file")"
   else
     set --
