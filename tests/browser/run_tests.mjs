@@ -54,9 +54,12 @@ function check(condition, message) {
 }
 
 let browser;
+const openPages = new Set();  // pages of the running test: screenshot on failure, then closed
 async function newPage(name) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  page.testName = name;
+  openPages.add(page);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
@@ -66,7 +69,7 @@ async function newPage(name) {
 
 async function login(page, who) {
   await page.goto(uiUrl);
-  await page.waitForSelector('#login-user', { timeout: 15000 });
+  await page.waitForSelector('#login-user', { timeout: 30000 });
   await page.fill('#login-user', who.user);
   await page.fill('#login-password', who.password);
   await page.click('#login-submit');
@@ -159,7 +162,7 @@ test('operator_creates_group_and_adds_node', async () => {
   await page.selectOption('#selection-group', groupName);
   await page.shot('selection');
   await page.click('#selection-add');
-  await page.waitForSelector('#selection-bar[hidden]', { timeout: 10000 });
+  await page.waitForSelector('#selection-bar[hidden]', { state: 'attached', timeout: 10000 });
   await go(page, '#/groups', `.group-card[data-group="${groupName}"]`);
   await page.waitForFunction(([g, n]) => {
     const card = document.querySelector(`.group-card[data-group="${g}"]`);
@@ -359,7 +362,15 @@ async function main() {
       } else {
         failed += 1;
         console.log(`FAIL ${name}: ${e.stack || e.message}`);
+        for (const page of openPages) {
+          if (page.isClosed()) continue;
+          await page.screenshot({ path: path.join(artifacts, `${page.testName}-FAILED.png`) }).catch(() => {});
+          console.log(`    page ${page.url()} errors: ${page.errors.join(' | ') || 'none'}`);
+        }
       }
+    } finally {
+      for (const page of openPages) await page.context().close().catch(() => {});
+      openPages.clear();
     }
   }
   await browser.close();

@@ -15,6 +15,7 @@ import pytest
 
 from cli_support import AnchorProcess
 from harness import binaries
+from harness.broker import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BROWSER_DIR = ROOT / "tests" / "browser"
@@ -129,6 +130,33 @@ class Processes:
 
 
 @pytest.fixture
+def test_image(tmp_path):
+    """A test image in a local registry on loopback, so the agent pulls it from there (and
+    the agent's image pruning between runs does not matter). Yields the image reference."""
+    host = docker_host()
+    env = dict(os.environ, DOCKER_HOST=host or "")
+    if subprocess.run(["docker", "image", "inspect", "pharos-test/busybox:1"], env=env,
+                      capture_output=True).returncode != 0:
+        subprocess.run([str(ROOT / "tools" / "test-image.sh"), "pharos-test/busybox:1"], env=env,
+                       check=True, capture_output=True, timeout=300)
+    state = tmp_path / "registry"
+    port = free_port()
+    subprocess.run([str(ROOT / "tools" / "registry.sh"), "start", str(state), str(port)],
+                   check=True, capture_output=True, timeout=60)
+    try:
+        ref = f"127.0.0.1:{port}/pharos-test/busybox:1"
+        subprocess.run(["docker", "tag", "pharos-test/busybox:1", ref], env=env, check=True,
+                       capture_output=True)
+        subprocess.run(["docker", "push", ref], env=env, check=True, capture_output=True,
+                       timeout=120)
+        subprocess.run(["docker", "rmi", ref], env=env, capture_output=True)
+        yield ref
+    finally:
+        subprocess.run([str(ROOT / "tools" / "registry.sh"), "stop", str(state), str(port)],
+                       capture_output=True, timeout=60)
+
+
+@pytest.fixture
 def processes(tmp_path):
     p = Processes(tmp_path)
     yield p
@@ -183,7 +211,8 @@ def test_login_viewer_and_2000_node_fleet(broker, browser_env):
     assert "4 passed, 0 failed" in output
 
 
-def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes, tmp_path):
+def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes, tmp_path,
+                                                  request):
     """Against the real agents (and the anchor when built): a node turns NotReady in the UI
     when its agent is killed; with the anchor: a group created and filled from the fleet
     table, a compose file deployed to it watched until the rollout runs, a broken compose
@@ -195,6 +224,8 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
         pytest.skip("no Docker Engine answers (set DOCKER_HOST)")
     anchor_bin = find_binary("pharos-anchor")
     env = ui_env(broker)
+    if anchor_bin is not None:
+        env["PHAROS_TEST_IMAGE"] = request.getfixturevalue("test_image")
     anchor = None
     if anchor_bin is not None:
         anchor = AnchorProcess(anchor_bin, broker, tmp_path / "anchor").start()

@@ -82,8 +82,8 @@ export function mount(ctx, host, [existing]) {
     target.value = current;
   }
 
-  function showError(message, line) {
-    error.textContent = line ? `Line ${line}: ${message}` : message;
+  function showError(message, line, column) {
+    error.textContent = line ? `Line ${line}${column ? `, column ${column}` : ''}: ${message}` : message;
     error.hidden = false;
     if (line) editor.markError(line);
   }
@@ -116,7 +116,8 @@ export function mount(ctx, host, [existing]) {
       toast(`${app} revision ${(result && result.revision) || ''} submitted`, 'ok');
       ctx.navigate(`#/apps/${encodeURIComponent(app)}`);
     } catch (err) {
-      showError(errorText(err), err.line);
+      // The anchor's message already names the path; the line goes in front.
+      showError(err.line ? err.message : errorText(err), err.line, err.column);
     } finally {
       submit.disabled = readOnly;
       submit.textContent = existing ? 'Deploy update' : 'Deploy';

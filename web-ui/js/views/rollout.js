@@ -25,7 +25,7 @@ export function nodeStage(store, summary, entry) {
 export function rolloutOutcome(summary) {
   const ready = (summary.total || 0) - (summary.notready || 0);
   if ((summary.failed || 0) > 0) return 'failed';
-  if (summary.total > 0 && (summary.running || 0) >= ready) return 'complete';
+  if (ready > 0 && (summary.running || 0) >= ready) return 'complete';
   return 'in-progress';
 }
 
