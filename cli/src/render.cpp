@@ -384,11 +384,14 @@ std::string renderLogs(const Json& result) {
     if (!s.empty() && s.back() != '\n') s += '\n';
     return s;
   }
-  const Json& lines = field::items(result, {"lines", "logs"});
-  if (lines.empty()) {
-    if (result.is_object() && result.contains("text")) return renderLogs(result["text"]);
-    return "";
+  if (result.is_object()) {
+    for (const char* key : {"logs", "text"}) {
+      auto it = result.find(key);
+      if (it != result.end() && it->is_string()) return renderLogs(*it);
+    }
   }
+  const Json& lines = field::items(result, {"lines", "logs"});
+  if (lines.empty()) return "";
   std::string out;
   for (const auto& l : lines) {
     if (l.is_string()) {

@@ -192,6 +192,8 @@ TEST_CASE("confirmations of changes name what changed") {
 TEST_CASE("logs, health lines and errors") {
   CHECK(renderLogs(Json{{"lines", {"a", "b\n"}}}) == "a\nb\n");
   CHECK(renderLogs(Json("one\ntwo")) == "one\ntwo\n");
+  CHECK(renderLogs(Json{{"app", "web"}, {"logs", "l1\nl2\n"}}) == "l1\nl2\n");
+  CHECK(renderLogs(Json{{"logs", ""}}) == "");
   CHECK(renderHealthLine("n1", {{"state", "NotReady"}, {"since", kNow}, {"reason", "will"}},
                          plain()) == "16:00:00  n1  NotReady  will\n");
   CHECK(renderHealthLine("n1", nullptr, plain()) == "16:00:00  n1  removed\n");
