@@ -303,9 +303,13 @@ const YamlNode& nodeOr(const YamlNode& node, const char* key) {
   return found != nullptr ? *found : node;
 }
 
+// A host address that listens on every interface: it clashes with any other address.
+bool isWildcard(const std::string& ip) { return ip.empty() || ip == "0.0.0.0" || ip == "::"; }
+
 Status checkAcrossServices(const YamlNode& services, const ComposeFile& file) {
   std::map<std::string, std::string> container_names;
-  std::map<std::string, std::string> host_ports;  // "port/proto" -> service
+  // "8080/tcp" -> host address -> service
+  std::map<std::string, std::map<std::string, std::string>> published;
   for (const Service& service : file.services) {
     const YamlNode& node = *services.find(service.name);
     const std::string path = joinPath("services", service.name);
@@ -316,19 +320,27 @@ Status checkAcrossServices(const YamlNode& services, const ComposeFile& file) {
                        "'" + service.container_name + "' is already used by service " + it->second);
       }
     }
-    std::set<std::string> own;
     for (const PortMapping& port : service.ports) {
       if (port.host_port.empty() || port.host_port.find('-') != std::string::npos) continue;
       const std::string key = port.host_port + "/" + port.protocol;
-      if (!own.insert(key + "@" + port.host_ip).second) {
-        return errorAt(nodeOr(node, "ports"), joinPath(path, "ports"),
-                       "host port " + key + " is published twice");
+      std::map<std::string, std::string>& by_address = published[key];
+      const std::string* clash = nullptr;
+      if (isWildcard(port.host_ip) && !by_address.empty()) {
+        clash = &by_address.begin()->second;
+      } else if (auto it = by_address.find(port.host_ip); it != by_address.end()) {
+        clash = &it->second;
+      } else {
+        for (const char* wildcard : {"", "0.0.0.0", "::"}) {
+          if (auto w = by_address.find(wildcard); w != by_address.end()) clash = &w->second;
+        }
       }
-      auto [it, inserted] = host_ports.emplace(key, service.name);
-      if (!inserted && it->second != service.name) {
+      if (clash != nullptr) {
         return errorAt(nodeOr(node, "ports"), joinPath(path, "ports"),
-                       "host port " + key + " is already published by service " + it->second);
+                       "host port " + key +
+                           (*clash == service.name ? std::string(" is published twice")
+                                                   : " is already published by service " + *clash));
       }
+      by_address.emplace(port.host_ip, service.name);
     }
   }
   // depends_on cycles: depth-first search with colours.

@@ -583,3 +583,23 @@ TEST_CASE("invalid UTF-8 is refused with its position") {
   CHECK(parsed.status().column() == 15);
   CHECK(pharos::parseCompose("services:\n  web:\n    image: nginx # caf\xc3\xa9\n", {}).isOk());
 }
+
+TEST_CASE("host ports clash only on the same address or a wildcard") {
+  CHECK(pharos::parseCompose(R"(
+services:
+  a: {image: nginx, ports: ["127.0.0.1:8080:80"]}
+  b: {image: nginx, ports: ["10.0.0.1:8080:80", "8080:80/udp"]}
+)",
+                             {})
+            .isOk());
+  for (const char* second : {"8080:80", "0.0.0.0:8080:80", "127.0.0.1:8080:81"}) {
+    CAPTURE(second);
+    const std::string text = std::string(
+                                 "services:\n  a: {image: nginx, ports: [\"127.0.0.1:8080:80\"]}\n"
+                                 "  b: {image: nginx, ports: [\"") +
+                             second + "\"]}\n";
+    pharos::Result<pharos::ComposeFile> parsed = pharos::parseCompose(text, {});
+    REQUIRE_FALSE(parsed.isOk());
+    CHECK(parsed.status().message().rfind("services.b.ports: host port 8080/tcp", 0) == 0);
+  }
+}
