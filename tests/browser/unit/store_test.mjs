@@ -92,3 +92,15 @@ test('keeps events apart from node documents, newest last, tagged with their nod
   assert.equal(store.events[0].node, 'n1');
   assert.ok(!store.nodes.has('n1'), 'an event alone does not make a node');
 });
+
+test('merges the anchor\'s logged copy of a live event instead of showing it twice', async () => {
+  const { mergeEvents } = await import('pharos/views/event_list.js');
+  const events = new Map();
+  const live = { node: 'n1', kind: 'container_died', app: 'web', service: 'db', reason: 'exit 1', ts: 1000 };
+  assert.equal(mergeEvents(events, [live]).length, 1);
+  // events.query: same event, stamped by the anchor 40 ms later, plus a real repeat a minute on.
+  const logged = { ...live, ts: 1040, source: 'node' };
+  const later = { ...live, ts: 61000 };
+  assert.equal(mergeEvents(events, [logged, later]).length, 1);
+  assert.equal(events.size, 2);
+});

@@ -9,6 +9,38 @@ export function eventKey(e) {
   return [e.node, e.ts, e.kind, e.app || '', e.service || '', e.reason || ''].join('|');
 }
 
+const kSameEventMs = 3000;
+function signature(e) {
+  return [e.node || '', e.kind, e.app || '', e.service || '', e.reason || '', e.message || ''].join('|');
+}
+
+// Adds `list` to `events` (a Map keyed by eventKey) unless the same event is there already:
+// the anchor's log stamps an agent's event with its own clock, so the copy that
+// events.query returns differs from the live one only by a few milliseconds. Returns the
+// keys added.
+export function mergeEvents(events, list) {
+  const bySignature = new Map();
+  for (const e of events.values()) {
+    const sig = signature(e);
+    if (!bySignature.has(sig)) bySignature.set(sig, []);
+    bySignature.get(sig).push(e.ts || 0);
+  }
+  const added = [];
+  for (const e of list) {
+    if (!e) continue;
+    const key = eventKey(e);
+    if (events.has(key)) continue;
+    const sig = signature(e);
+    const seen = bySignature.get(sig) || [];
+    if (seen.some((ts) => Math.abs(ts - (e.ts || 0)) < kSameEventMs)) continue;
+    events.set(key, e);
+    seen.push(e.ts || 0);
+    bySignature.set(sig, seen);
+    added.push(key);
+  }
+  return added;
+}
+
 export function renderEvents(host, events, { showNode = true, limit = 200, fresh = new Set() } = {}) {
   const sorted = [...events].sort((a, b) => (b.ts || 0) - (a.ts || 0)).slice(0, limit);
   if (sorted.length === 0) {
@@ -20,7 +52,8 @@ export function renderEvents(host, events, { showNode = true, limit = 200, fresh
     dataset: { node: e.node || '', kind: e.kind || '', app: e.app || '' },
   },
   h('span', { class: 'muted mono' }, formatTime(e.ts)),
-  showNode ? h('a', { href: `#/nodes/${encodeURIComponent(e.node || '')}` }, e.node || '–') : h('span', {}, e.service || ''),
+  showNode ? (e.node ? h('a', { href: `#/nodes/${encodeURIComponent(e.node)}` }, e.node) : h('span', { class: 'muted' }, e.user ? `by ${e.user}` : '–'))
+    : h('span', {}, e.service || ''),
   h('span', { class: 'kind' + (kBadKinds.test(e.kind || '') ? ' bad-text' : '') }, e.kind || 'event'),
   h('span', {}, e.app ? h('strong', {}, `${e.app}${showNode && e.service ? '/' + e.service : ''} `) : null,
     h('span', { class: 'muted' }, [e.reason, e.message].filter(Boolean).join(' — '))))));

@@ -1,7 +1,9 @@
 // Events view: the live feed of node events, backfilled from the anchor (events.query),
 // with filters by node, app and kind. Main thread only.
 import { h, replace, itemsOf, errorText } from 'pharos/dom.js';
-import { renderEvents, eventKey } from 'pharos/views/event_list.js';
+import { renderEvents, mergeEvents } from 'pharos/views/event_list.js';
+
+const kKept = 2000;
 
 export function mount(ctx, host) {
   const { store } = ctx;
@@ -34,11 +36,11 @@ export function mount(ctx, host) {
   }
 
   function add(list, live) {
-    fresh = new Set();
-    for (const e of list) {
-      const key = eventKey(e);
-      if (live && !events.has(key)) fresh.add(key);
-      events.set(key, e);
+    const added = mergeEvents(events, list);
+    fresh = live ? new Set(added) : new Set();
+    if (events.size > kKept) {
+      const oldest = [...events.entries()].sort((a, b) => (a[1].ts || 0) - (b[1].ts || 0));
+      for (const [key] of oldest.slice(0, events.size - kKept)) events.delete(key);
     }
     render();
   }

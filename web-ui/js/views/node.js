@@ -4,7 +4,7 @@
 import { h, replace, badge, chip, since, formatBytes, itemsOf } from 'pharos/dom.js';
 import { healthOf, labelsOf, groupsOf, memPercent } from 'pharos/store.js';
 import { UsageChart } from 'pharos/chart.js';
-import { renderEvents, eventKey } from 'pharos/views/event_list.js';
+import { renderEvents, mergeEvents } from 'pharos/views/event_list.js';
 
 function facts(node) {
   const info = node.info || {};
@@ -95,7 +95,7 @@ export function mount(ctx, host, [name]) {
   }
 
   function addEvents(list) {
-    for (const e of list) if (e && e.node === name) events.set(eventKey(e), e);
+    mergeEvents(events, list.filter((e) => e && e.node === name));
     renderEvents(eventsHost, [...events.values()], { showNode: false, limit: 50 });
   }
 
