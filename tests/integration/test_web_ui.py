@@ -10,12 +10,12 @@ import os
 import pathlib
 import shutil
 import subprocess
+import uuid
 
 import pytest
 
 from cli_support import AnchorProcess
 from harness import binaries
-from harness.broker import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BROWSER_DIR = ROOT / "tests" / "browser"
@@ -78,22 +78,6 @@ def find_binary(name: str):
         return None
 
 
-def docker_host():
-    """The Docker Engine the agents use: $DOCKER_HOST, else the machine's socket."""
-    host = os.environ.get("DOCKER_HOST")
-    if host:
-        return host
-    if os.path.exists("/var/run/docker.sock"):
-        return "unix:///var/run/docker.sock"
-    return None
-
-
-def engine_answers(host: str) -> bool:
-    result = subprocess.run(["docker", "-H", host, "version", "--format", "{{.Server.Version}}"],
-                            capture_output=True, text=True, timeout=20)
-    return result.returncode == 0
-
-
 class Processes:
     """Pharos processes started for one test; killed (and reaped) at the end."""
 
@@ -130,33 +114,6 @@ class Processes:
 
 
 @pytest.fixture
-def test_image(tmp_path):
-    """A test image in a local registry on loopback, so the agent pulls it from there (and
-    the agent's image pruning between runs does not matter). Yields the image reference."""
-    host = docker_host()
-    env = dict(os.environ, DOCKER_HOST=host or "")
-    if subprocess.run(["docker", "image", "inspect", "pharos-test/busybox:1"], env=env,
-                      capture_output=True).returncode != 0:
-        subprocess.run([str(ROOT / "tools" / "test-image.sh"), "pharos-test/busybox:1"], env=env,
-                       check=True, capture_output=True, timeout=300)
-    state = tmp_path / "registry"
-    port = free_port()
-    subprocess.run([str(ROOT / "tools" / "registry.sh"), "start", str(state), str(port)],
-                   check=True, capture_output=True, timeout=60)
-    try:
-        ref = f"127.0.0.1:{port}/pharos-test/busybox:1"
-        subprocess.run(["docker", "tag", "pharos-test/busybox:1", ref], env=env, check=True,
-                       capture_output=True)
-        subprocess.run(["docker", "push", ref], env=env, check=True, capture_output=True,
-                       timeout=120)
-        subprocess.run(["docker", "rmi", ref], env=env, capture_output=True)
-        yield ref
-    finally:
-        subprocess.run([str(ROOT / "tools" / "registry.sh"), "stop", str(state), str(port)],
-                       capture_output=True, timeout=60)
-
-
-@pytest.fixture
 def processes(tmp_path):
     p = Processes(tmp_path)
     yield p
@@ -164,7 +121,7 @@ def processes(tmp_path):
 
 
 def start_agent(processes, broker, node, host, workdir: pathlib.Path):
-    user, password = broker.credentials(f"agent-{node}")
+    user, password = broker.add_agent(node)
     state = workdir / node
     state.mkdir(parents=True, exist_ok=True)
     return processes.start(f"agent-{node}", [
@@ -212,27 +169,26 @@ def test_login_viewer_and_2000_node_fleet(broker, browser_env):
 
 
 def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes, tmp_path,
-                                                  request):
-    """Against the real agents (and the anchor when built): a node turns NotReady in the UI
-    when its agent is killed; with the anchor: a group created and filled from the fleet
-    table, a compose file deployed to it watched until the rollout runs, a broken compose
-    file refused with the error at its line."""
+                                                  docker_engine, registry):
+    """Against the real agents and Docker Engine (and the anchor when built): a node turns
+    NotReady in the UI when its agent is killed; with the anchor: a group created and filled
+    from the fleet table, a compose file deployed to it (its image pulled from the loopback
+    registry) watched until the rollout runs, a broken compose file refused with the error
+    at its line."""
     if find_binary("pharos-agent") is None:
         pytest.skip("pharos-agent is not built")
-    host = docker_host()
-    if host is None or not engine_answers(host):
-        pytest.skip("no Docker Engine answers (set DOCKER_HOST)")
+    suffix = uuid.uuid4().hex[:6]
+    deploy_node, kill_node = f"webui-a{suffix}", f"webui-b{suffix}"
     anchor_bin = find_binary("pharos-anchor")
     env = ui_env(broker)
-    if anchor_bin is not None:
-        env["PHAROS_TEST_IMAGE"] = request.getfixturevalue("test_image")
     anchor = None
     if anchor_bin is not None:
         anchor = AnchorProcess(anchor_bin, broker, tmp_path / "anchor").start()
         env["PHAROS_ANCHOR"] = "1"
-    start_agent(processes, broker, "n1", host, tmp_path)
-    victim = start_agent(processes, broker, "n2", host, tmp_path)
-    env.update({"PHAROS_DEPLOY_NODE": "n1", "PHAROS_KILL_NODE": "n2",
+        env["PHAROS_TEST_IMAGE"] = registry.image("1")
+    start_agent(processes, broker, deploy_node, docker_engine.host, tmp_path)
+    victim = start_agent(processes, broker, kill_node, docker_engine.host, tmp_path)
+    env.update({"PHAROS_DEPLOY_NODE": deploy_node, "PHAROS_KILL_NODE": kill_node,
                 "PHAROS_KILL_PID": victim.pid})
     try:
         output = run_browser_tests({
@@ -251,7 +207,10 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
             print(f"--- anchor ---\n{anchor.log()[-6000:]}")
         raise
     finally:
+        processes.stop()
         if anchor is not None:
             anchor.stop()
+        for node in (deploy_node, kill_node):
+            docker_engine.cleanup(f"io.pharos.node={node}")
     expected = "5 passed, 0 failed" if anchor_bin is not None else "2 passed, 0 failed"
     assert expected in output
