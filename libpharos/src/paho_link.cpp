@@ -14,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -26,6 +27,7 @@ namespace {
 
 constexpr auto kSubscribeWait = std::chrono::seconds(10);
 constexpr auto kDisconnectWait = std::chrono::seconds(2);
+constexpr auto kStableConnection = std::chrono::seconds(10);
 
 // True while this thread runs one of our handlers from a Paho callback: blocking waits
 // on Paho tokens would deadlock there.
@@ -395,17 +397,33 @@ class PahoLink final : public MqttLink {
     return Status::ok();
   }
 
+  // Reconnects after a loss (or a failed first connect) with backoff. The backoff resets to
+  // reconnect_min only after a connection that stayed up for kStableConnection, so two
+  // processes fighting over one client id (the broker hands the session to the newest) or a
+  // broker that keeps kicking us settle at reconnect_max instead of a reconnect storm.
   void reconnectLoop() {
     std::unique_lock lock(mu_);
     auto backoff = options_.reconnect_min;
+    std::optional<std::chrono::steady_clock::time_point> connected_since;
     while (true) {
       cv_.wait(lock, [&] { return stopping_ || (want_connected_ && !connected_); });
       if (stopping_) return;
+      if (connected_since) {  // a connection was lost
+        auto lasted = std::chrono::steady_clock::now() - *connected_since;
+        connected_since.reset();
+        if (lasted >= kStableConnection) {
+          backoff = options_.reconnect_min;
+        } else {
+          cv_.wait_for(lock, backoff, [&] { return stopping_ || !want_connected_; });
+          backoff = std::min(backoff * 2, options_.reconnect_max);
+          continue;
+        }
+      }
       lock.unlock();
       Status status = attemptConnect();
       lock.lock();
       if (status.isOk()) {
-        backoff = options_.reconnect_min;
+        connected_since = std::chrono::steady_clock::now();
         continue;
       }
       if (stopping_ || !want_connected_) continue;

@@ -210,3 +210,19 @@ TEST_CASE("paho link gives up a connect that is never answered and closes withou
   CHECK(std::chrono::steady_clock::now() - close_start < 1500ms);
   ::close(fd);
 }
+
+TEST_CASE("paho link gets its session back after another connection with its id leaves") {
+  MosquittoProcess broker;
+  broker.start();
+  MqttOptions o = options(broker, "dup");
+  auto first = pharos::makePahoLink(o);
+  Recorder rec;
+  rec.attach(*first);
+  REQUIRE_OK(first->connect());
+  auto second = pharos::makePahoLink(o);
+  REQUIRE_OK(second->connect());  // the broker hands the session to the newest connection
+  REQUIRE(waitFor([&] { return rec.connections().size() >= 2; }));
+  CHECK(rec.connections()[1] == false);
+  second.reset();
+  CHECK(waitFor([&] { return first->connected(); }, 10s));
+}
