@@ -102,16 +102,18 @@ export function mount(ctx, host) {
     } },
     { key: 'labels', label: 'Labels', width: 'minmax(140px, 1.4fr)', hideBelow: 1100, render: (n) => {
       const pairs = Object.entries(labelsOf(n)).map(([k, v]) => `${k}=${v}`);
+      if (pairs.length === 0) return h('span', { class: 'muted' }, '–');
       return h('div', { class: 'chips', title: pairs.join('\n') }, pairs.slice(0, 2).map((p) => chip(p)),
         pairs.length > 2 ? chip(`+${pairs.length - 2}`, 'chip-more') : null);
     } },
     { key: 'groups', label: 'Groups', width: 'minmax(110px, 1fr)', render: (n) => {
       const groups = groupsOf(n);
+      if (groups.length === 0) return h('span', { class: 'muted' }, '–');
       return h('div', { class: 'chips', title: groups.join('\n') }, groups.slice(0, 2).map((g) => chip(g, 'chip-group')),
         groups.length > 2 ? chip(`+${groups.length - 2}`, 'chip-more') : null);
     } },
     { key: 'agent', label: 'Versions', width: '130px', hideBelow: 960, render: (n) => h('div', { class: 'cell-stack' },
-      h('span', {}, (n.info && n.info.agent_version) || '–'), h('span', { class: 'sub' }, (n.info && n.info.docker_version) ? `Docker ${n.info.docker_version}` : '')) },
+      h('span', {}, (n.info && n.info.agent_version) || '–'), h('span', { class: 'sub', title: (n.info && n.info.docker_version) || '' }, (n.info && n.info.docker_version) ? `Docker ${n.info.docker_version.split('+')[0]}` : '')) },
     { key: 'cpu', label: 'CPU', width: '110px', render: (n) => meter(n.metrics ? n.metrics.cpu_percent : null) },
     { key: 'mem', label: 'Memory', width: '110px', render: (n) => meter(memPercent(n.metrics)) },
     { key: 'apps', label: 'Apps', width: '120px', render: (n) => {
