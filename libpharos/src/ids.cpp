@@ -19,11 +19,16 @@ std::string quoted(std::string_view id) {
 
 const char* idKindName(IdKind kind) {
   switch (kind) {
-    case IdKind::kNode: return "node";
-    case IdKind::kGroup: return "group";
-    case IdKind::kApp: return "app";
-    case IdKind::kService: return "service";
-    case IdKind::kUser: return "user";
+    case IdKind::kNode:
+      return "node";
+    case IdKind::kGroup:
+      return "group";
+    case IdKind::kApp:
+      return "app";
+    case IdKind::kService:
+      return "service";
+    case IdKind::kUser:
+      return "user";
   }
   return "id";
 }

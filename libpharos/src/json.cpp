@@ -41,8 +41,8 @@ bool depthWithin(std::string_view text, int max_depth) {
 
 Result<Json> parseJson(std::string_view text, size_t max_bytes, int max_depth) {
   if (text.size() > max_bytes) {
-    return Status::tooLarge("payload is " + std::to_string(text.size()) +
-                            " bytes, the limit is " + std::to_string(max_bytes));
+    return Status::tooLarge("payload is " + std::to_string(text.size()) + " bytes, the limit is " +
+                            std::to_string(max_bytes));
   }
   if (!depthWithin(text, max_depth)) {
     return Status::invalidArgument("payload nests deeper than " + std::to_string(max_depth) +

@@ -30,10 +30,10 @@ struct MqttMessage {
 };
 
 struct TlsOptions {
-  std::string ca_file;      // verify the broker with this CA (empty: system trust store)
-  std::string cert_file;    // client certificate (optional)
-  std::string key_file;     // client key (optional)
-  bool insecure = false;    // skip hostname verification (tests only)
+  std::string ca_file;    // verify the broker with this CA (empty: system trust store)
+  std::string cert_file;  // client certificate (optional)
+  std::string key_file;   // client key (optional)
+  bool insecure = false;  // skip hostname verification (tests only)
 };
 
 struct MqttOptions {

@@ -31,7 +31,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status ok() { return Status(); }
-  static Status invalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status invalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status notFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status alreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
   static Status conflict(std::string msg) { return {Code::kConflict, std::move(msg)}; }
@@ -78,7 +80,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.isOk()) status_ = Status::internal("Result constructed from an ok Status");
   }
@@ -103,8 +105,8 @@ class [[nodiscard]] Result {
 }  // namespace pharos
 
 // Early return of a non-ok Status from a function returning Status or Result<T>.
-#define PHAROS_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::pharos::Status pharos_status_ = (expr);   \
+#define PHAROS_RETURN_IF_ERROR(expr)                   \
+  do {                                                 \
+    ::pharos::Status pharos_status_ = (expr);          \
     if (!pharos_status_.isOk()) return pharos_status_; \
   } while (0)

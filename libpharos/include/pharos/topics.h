@@ -26,20 +26,20 @@ std::string apiRequest(std::string_view user, std::string_view operation);
 std::string replies(std::string_view user, std::string_view suffix);
 
 // Subscription filters.
-std::string allNodes(NodeTopic kind);  // pharos/v1/nodes/+/<kind>
-std::string allGroupsDesired();        // pharos/v1/groups/+/desired
-std::string allApiRequests();          // pharos/v1/api/+/+
+std::string allNodes(NodeTopic kind);           // pharos/v1/nodes/+/<kind>
+std::string allGroupsDesired();                 // pharos/v1/groups/+/desired
+std::string allApiRequests();                   // pharos/v1/api/+/+
 std::string allReplies(std::string_view user);  // pharos/v1/replies/<user>/#
-std::string allRollouts();             // pharos/v1/apps/+/rollout
+std::string allRollouts();                      // pharos/v1/apps/+/rollout
 
 enum class Kind {
-  kNode,         // node + node_kind
-  kNodeCmd,      // node + name (command)
-  kGroupDesired, // group
-  kAppRollout,   // app
+  kNode,          // node + node_kind
+  kNodeCmd,       // node + name (command)
+  kGroupDesired,  // group
+  kAppRollout,    // app
   kAnchorStatus,
-  kApi,          // user + name (operation)
-  kReplies,      // user + name (rest of the topic after replies/{user}/)
+  kApi,      // user + name (operation)
+  kReplies,  // user + name (rest of the topic after replies/{user}/)
 };
 
 struct Parsed {

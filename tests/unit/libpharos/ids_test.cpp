@@ -1,13 +1,14 @@
 // Identifier rules: accepted and refused names, one per line.
-#include <doctest/doctest.h>
-
 #include "pharos/ids.h"
+
+#include <doctest/doctest.h>
 
 using pharos::IdKind;
 using pharos::isValidId;
 
 TEST_CASE("accepts ordinary identifiers") {
-  for (const char* id : {"a", "0", "line-1", "cell_2", "press.07", "a23456789012345678901234567890123456789012345678901234567890123"}) {
+  for (const char* id : {"a", "0", "line-1", "cell_2", "press.07",
+                         "a23456789012345678901234567890123456789012345678901234567890123"}) {
     CAPTURE(id);
     CHECK(isValidId(IdKind::kNode, id));
   }

@@ -1,15 +1,16 @@
 // Status / Result behaviour and the JSON adapter's field-naming errors.
+#include "pharos/status.h"
+
 #include <doctest/doctest.h>
 
 #include "pharos/json.h"
-#include "pharos/status.h"
 
 using namespace pharos;
 
 TEST_CASE("codes round-trip through their wire names") {
-  for (auto code : {Code::kInvalidArgument, Code::kNotFound, Code::kAlreadyExists,
-                    Code::kConflict, Code::kTooLarge, Code::kUnavailable,
-                    Code::kPermissionDenied, Code::kInternal}) {
+  for (auto code :
+       {Code::kInvalidArgument, Code::kNotFound, Code::kAlreadyExists, Code::kConflict,
+        Code::kTooLarge, Code::kUnavailable, Code::kPermissionDenied, Code::kInternal}) {
     CHECK(codeFromName(codeName(code)) == code);
   }
   CHECK(codeFromName("nonsense") == Code::kInternal);

@@ -1,7 +1,7 @@
 // Topic builders and parser: every topic of DESIGN.md section 2, and the shapes refused.
-#include <doctest/doctest.h>
-
 #include "pharos/topics.h"
+
+#include <doctest/doctest.h>
 
 namespace t = pharos::topics;
 
@@ -41,15 +41,13 @@ TEST_CASE("parses what it builds") {
 }
 
 TEST_CASE("refuses topics outside the contract") {
-  for (const char* topic : {"", "pharos/v1", "pharos/v1/", "pharos/v2/nodes/a/status",
-                            "/pharos/v1/nodes/a/status", "pharos/v1/nodes/A/status",
-                            "pharos/v1/nodes/+/status", "pharos/v1/nodes/#",
-                            "pharos/v1/nodes/a/unknown", "pharos/v1/nodes/a/status/x",
-                            "pharos/v1/nodes//status", "pharos/v1/groups/g/state",
-                            "pharos/v1/api/ops/deploy", "pharos/v1/api/ops/App.deploy",
-                            "pharos/v1/api/ops/app.deploy/x", "pharos/v1/replies/ops",
-                            "pharos/v1/replies/ops/", "pharos/v1/apps/web.v2/rollout",
-                            "$SYS/broker/uptime"}) {
+  for (const char* topic :
+       {"", "pharos/v1", "pharos/v1/", "pharos/v2/nodes/a/status", "/pharos/v1/nodes/a/status",
+        "pharos/v1/nodes/A/status", "pharos/v1/nodes/+/status", "pharos/v1/nodes/#",
+        "pharos/v1/nodes/a/unknown", "pharos/v1/nodes/a/status/x", "pharos/v1/nodes//status",
+        "pharos/v1/groups/g/state", "pharos/v1/api/ops/deploy", "pharos/v1/api/ops/App.deploy",
+        "pharos/v1/api/ops/app.deploy/x", "pharos/v1/replies/ops", "pharos/v1/replies/ops/",
+        "pharos/v1/apps/web.v2/rollout", "$SYS/broker/uptime"}) {
     CAPTURE(topic);
     CHECK_FALSE(t::parse(topic).isOk());
   }
