@@ -32,10 +32,21 @@
     console.error('pharos boot:', message);
   }
 
-  async function fetchText(url) {
-    const response = await fetch(url, { cache: 'no-cache' });
-    if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
-    return response.text();
+  // Retries network failures (a browser aborts requests in flight when the host's network
+  // interfaces change, e.g. a container engine adding a bridge); HTTP errors are final.
+  async function fetchText(url, attempts = 4) {
+    for (let i = 1; ; i += 1) {
+      let response;
+      try {
+        response = await fetch(url, { cache: 'no-cache' });
+      } catch (e) {
+        if (i >= attempts) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 250 * i));
+        continue;
+      }
+      if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
+      return response.text();
+    }
   }
 
   async function serverSendsModuleTypes() {

@@ -65,6 +65,7 @@ export class Connection {
   connect() {
     return new Promise((resolve, reject) => {
       let settled = false;
+      let failures = 0;  // closed attempts before the first CONNACK
       const client = mqtt.connect(this.url_, {
         protocolVersion: 5,
         username: this.username,
@@ -108,7 +109,7 @@ export class Connection {
           }
           return;
         }
-        if (!settled) {
+        if (!settled && (failures += 1) >= 3) {
           settled = true;
           client.end(true);
           reject(new Error(err && err.message ? err.message : 'cannot reach the broker'));
@@ -118,7 +119,9 @@ export class Connection {
         if (settled) this.statusHandler_(client.disconnecting ? 'offline' : 'reconnecting');
       });
       client.on('offline', () => {
-        if (!settled) {
+        failures += 1;
+        // A dropped first attempt (network change) is retried by the client; give up after 3.
+        if (!settled && failures >= 3) {
           settled = true;
           client.end(true);
           reject(new Error('cannot reach the broker at ' + this.url_));
