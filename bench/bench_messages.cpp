@@ -69,6 +69,16 @@ void BM_DecodeNodeState(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeNodeState);
 
+// parseJson alone on the same text: how much of BM_DecodeNodeState is building the DOM.
+void BM_ParseNodeStateJsonOnly(benchmark::State& state) {
+  std::string text = dumpJson(encode(stateDoc()));
+  for (auto _ : state) {
+    auto r = parseJson(text, kMaxDocumentBytes);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ParseNodeStateJsonOnly);
+
 void BM_EncodeNodeState(benchmark::State& state) {
   NodeState doc = stateDoc();
   for (auto _ : state) {
