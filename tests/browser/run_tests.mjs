@@ -13,6 +13,7 @@
 //   PHAROS_KILL_NODE    a node whose agent this script kills (SIGKILL) (anchor tests)
 //   PHAROS_KILL_PID     that agent's process id
 //   PHAROS_TEST_IMAGE   image for the deployed compose file (default pharos-test/busybox:1)
+//   PHAROS_TEST_IMAGE2  a second image, for the update / rollback test
 //   PHAROS_ANCHOR=1     the anchor runs: run the tests that need it
 //   PHAROS_ARTIFACTS    where screenshots go (default build/artifacts/web-ui)
 //   PHAROS_ONLY         comma-separated test names to run (default: all that apply)
@@ -213,6 +214,73 @@ test('operator_deploys_to_group_and_watches_rollout_reach_running', async () => 
   await page.waitForTimeout(1000);
   await page.shot('events');
   await page.context().close();
+});
+
+async function waitRollout(page, revision) {
+  await page.waitForFunction((rev) => {
+    const head = document.querySelector('#rollout h2');
+    const outcome = document.querySelector('#rollout-outcome');
+    return head && head.textContent.includes(`revision ${rev}`) && outcome && outcome.dataset.outcome === 'complete';
+  }, revision, { timeout: 180000 });
+}
+
+async function clickDialogButton(page, label) {
+  await page.waitForSelector('.dialog');
+  await page.click(`.dialog-buttons button:text-is("${label}")`);
+}
+
+test('operator_updates_rolls_back_stops_starts_and_removes_the_app', async () => {
+  skipUnless(operator && anchor && env.PHAROS_DEPLOY_NODE && env.PHAROS_TEST_IMAGE2, 'needs the anchor, an agent and a second image');
+  const node = env.PHAROS_DEPLOY_NODE;
+  const page = await newPage('lifecycle');
+  await login(page, operator);
+  // Update: the deploy view loads the current compose file; a new image makes revision 2.
+  await go(page, `#/deploy/${appName}`, '#compose-editor');
+  await page.waitForFunction((img) => document.querySelector('#compose-editor').value.includes(img), testImage, { timeout: 15000 });
+  check(await page.inputValue('#deploy-target') === groupName, 'update form lost the target group');
+  const updated = (await page.inputValue('#compose-editor')).replace(testImage, env.PHAROS_TEST_IMAGE2);
+  await page.fill('#compose-editor', updated);
+  await page.click('#deploy-submit');
+  await page.waitForSelector('#rollout');
+  await waitRollout(page, 2);
+  await page.shot('updated');
+  // History lists both revisions; roll back to 1 (which makes revision 3).
+  await page.click('.page-head button[data-action="history"]');
+  await page.waitForSelector('#history-table');
+  const revisions = await page.$$eval('#history-table tbody tr', (rows) => rows.length);
+  check(revisions === 2, `history shows ${revisions} revisions, expected 2`);
+  await page.shot('history');
+  await page.click('#history-table button:text-is("Roll back to this")');
+  await waitRollout(page, 3);
+  await go(page, `#/nodes/${node}`, `#node-apps tr.sub-row[data-app="${appName}"]`);
+  await page.waitForFunction(([app, img]) => {
+    const row = document.querySelector(`#node-apps tr.sub-row[data-app="${app}"]`);
+    return row && row.textContent.includes(img);
+  }, [appName, testImage], { timeout: 60000 });
+  // Stop, then start again.
+  await go(page, `#/apps/${appName}`, '#rollout');
+  await page.click('.page-head button[data-action="stop"]');
+  await clickDialogButton(page, 'Stop');
+  await go(page, `#/nodes/${node}`, '#node-apps');
+  await page.waitForFunction((app) => {
+    const row = document.querySelector(`#node-apps tr.app-row[data-app="${app}"]`);
+    return row && row.textContent.includes('Stopped');
+  }, appName, { timeout: 60000 });
+  await page.shot('stopped');
+  await go(page, `#/apps/${appName}`, '#rollout');
+  await page.click('.page-head button[data-action="start"]');
+  await go(page, `#/nodes/${node}`, '#node-apps');
+  await page.waitForFunction((app) => {
+    const row = document.querySelector(`#node-apps tr.app-row[data-app="${app}"]`);
+    return row && row.textContent.includes('Running');
+  }, appName, { timeout: 60000 });
+  // Remove: the app leaves the node.
+  await go(page, '#/apps', `#apps-table tr[data-app="${appName}"]`);
+  await page.click(`#apps-table tr[data-app="${appName}"] button[data-action="remove"]`);
+  await clickDialogButton(page, 'Remove');
+  await go(page, `#/nodes/${node}`, '#node-apps, .empty');
+  await page.waitForFunction((app) => !document.querySelector(`#node-apps tr.app-row[data-app="${app}"]`), appName, { timeout: 60000 });
+  await page.shot('removed');
 });
 
 test('broken_compose_error_is_shown_at_its_line', async () => {

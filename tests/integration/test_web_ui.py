@@ -173,8 +173,8 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
     """Against the real agents and Docker Engine (and the anchor when built): a node turns
     NotReady in the UI when its agent is killed; with the anchor: a group created and filled
     from the fleet table, a compose file deployed to it (its image pulled from the loopback
-    registry) watched until the rollout runs, a broken compose file refused with the error
-    at its line."""
+    registry) watched until the rollout runs, then updated, rolled back from its history,
+    stopped, started and removed; a broken compose file refused with the error at its line."""
     if find_binary("pharos-agent") is None:
         pytest.skip("pharos-agent is not built")
     suffix = uuid.uuid4().hex[:6]
@@ -186,6 +186,7 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
         anchor = AnchorProcess(anchor_bin, broker, tmp_path / "anchor").start()
         env["PHAROS_ANCHOR"] = "1"
         env["PHAROS_TEST_IMAGE"] = registry.image("1")
+        env["PHAROS_TEST_IMAGE2"] = registry.image("2")
     start_agent(processes, broker, deploy_node, docker_engine.host, tmp_path)
     victim = start_agent(processes, broker, kill_node, docker_engine.host, tmp_path)
     env.update({"PHAROS_DEPLOY_NODE": deploy_node, "PHAROS_KILL_NODE": kill_node,
@@ -198,6 +199,7 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
                 "node_turns_notready_when_its_agent_is_killed",
                 "operator_creates_group_and_adds_node",
                 "operator_deploys_to_group_and_watches_rollout_reach_running",
+                "operator_updates_rolls_back_stops_starts_and_removes_the_app",
                 "broken_compose_error_is_shown_at_its_line",
             ]),
         }, timeout=800)
@@ -212,5 +214,5 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
             anchor.stop()
         for node in (deploy_node, kill_node):
             docker_engine.cleanup(f"io.pharos.node={node}")
-    expected = "5 passed, 0 failed" if anchor_bin is not None else "2 passed, 0 failed"
+    expected = "6 passed, 0 failed" if anchor_bin is not None else "2 passed, 0 failed"
     assert expected in output

@@ -81,6 +81,8 @@ export function mount(ctx, host, [name]) {
 
   const unsubscribe = store.subscribe((changes) => {
     if (changes.rollouts.has(name)) {
+      const summary = store.rollouts.get(name);
+      if (summary && detail && summary.revision !== detail.revision) load();  // a new revision
       renderHead();
       renderRollout();
     } else if (changes.nodes.size && store.rollouts.has(name)) {
