@@ -341,10 +341,7 @@ bool Reconciler::ensureImages(AppRun& app) {
   std::string failed;
   for (const Service& s : app.file->services) {
     auto info = docker_.inspectImage(s.image);
-    if (info.isOk()) {
-      known_images_.insert(s.image);
-      continue;
-    }
+    if (info.isOk()) continue;
     if (info.status().code() != Code::kNotFound) {
       failed = "inspect image " + s.image + ": " + info.status().message();
       continue;
@@ -477,7 +474,6 @@ void Reconciler::runOrphanPass() {
   if (!listed.isOk()) return;
   std::map<std::string, std::vector<ContainerSummary>> orphans;
   for (const ContainerSummary& c : *listed) {
-    if (!c.image.empty()) known_images_.insert(c.image);
     std::string app = label(c.labels, kLabelApp);
     if (app.empty()) app = label(c.labels, kLabelProject);
     if (!apps_.count(app)) orphans[app].push_back(c);

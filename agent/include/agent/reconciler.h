@@ -142,7 +142,10 @@ class Reconciler {
   // destroy event): their events are not reported as failures.
   std::set<std::string> expected_stops_;
   std::set<std::string> expected_exits_;
-  std::set<std::string> known_images_;  // images Pharos pulled or used (prune candidates)
+  // Images this agent pulled (prune candidates). Images it found already present (loaded by
+  // hand, pulled by someone else, pulled before a restart) are never pruned: they might not
+  // be pullable again.
+  std::set<std::string> known_images_;
   uint64_t rng_;
 };
 

@@ -385,3 +385,64 @@ TEST_CASE("cmd/logs is answered on the response topic") {
 
 }  // namespace
 }  // namespace pharos::agent
+
+namespace pharos::agent {
+namespace {
+
+TEST_CASE("metrics are published every interval with per-container numbers") {
+  Rig rig;
+  rig.options.metrics_interval = milliseconds(15'000);
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  ContainerStats stats;
+  stats.cpu_percent = 12.5;
+  stats.memory_usage = 4096;
+  rig.docker.setStats(rig.docker.inspectContainer("web_main_1")->id, stats);
+  rig.advance(milliseconds(15'000));
+  auto published = rig.broker.published(topics::node(kNode, topics::NodeTopic::kMetrics));
+  REQUIRE(published.size() == 1);
+  CHECK(published[0].message.qos == 0);
+  CHECK_FALSE(published[0].message.retained);
+  auto m = decodeNodeMetrics(published[0].message.payload);
+  REQUIRE(m.isOk());
+  REQUIRE(m->containers.size() == 1);
+  CHECK(m->containers[0].app == "web");
+  CHECK(m->containers[0].service == "main");
+  CHECK(m->containers[0].mem_bytes == 4096);
+  CHECK(m->containers[0].cpu_percent == doctest::Approx(12.5));
+  rig.advance(milliseconds(15'000));
+  CHECK(rig.broker.published(topics::node(kNode, topics::NodeTopic::kMetrics)).size() == 2);
+}
+
+TEST_CASE("cmd/inspect redacts secret values from the environment") {
+  Rig rig;
+  rig.boot();
+  SecretsDoc s;
+  s.epoch = "ep1";
+  s.generation = 1;
+  s.variables = {{"TOKEN", "t0ps3cret"}};
+  rig.publish(topics::node(kNode, topics::NodeTopic::kSecrets), dumpJson(encode(s)));
+  AppSpec a = app("web");
+  a.compose =
+      "services:\n  main:\n    image: busybox\n    environment: {T: '${TOKEN}', X: plain}\n";
+  rig.publishNode(nodeDoc(1, {a}));
+  MqttMessage req{topics::nodeCmd(kNode, "inspect"),
+                  R"({"v":1,"app":"web","replyTo":"pharos/v1/replies/bob/x","correlation":7})",
+                  1,
+                  false,
+                  "",
+                  ""};
+  rig.broker.publish(req);
+  rig.pump();
+  auto replies = rig.broker.published("pharos/v1/replies/bob/x");
+  REQUIRE(replies.size() == 1);
+  std::string payload = replies[0].message.payload;
+  CHECK(payload.find("t0ps3cret") == std::string::npos);
+  CHECK(payload.find("X=plain") != std::string::npos);
+  Json body = Json::parse(payload);
+  CHECK(body["ok"] == true);
+  CHECK(body["correlation"] == 7);
+}
+
+}  // namespace
+}  // namespace pharos::agent

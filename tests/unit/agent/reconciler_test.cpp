@@ -454,3 +454,25 @@ services:
 
 }  // namespace
 }  // namespace pharos::agent
+
+namespace pharos::agent {
+namespace {
+
+TEST_CASE("images no longer used are pruned, except the previous revision's and local ones") {
+  Rig rig;
+  rig.docker.addLocalImage("local/tool:1");  // loaded by hand: never pruned
+  const char* base = "services: {web: {image: 127.0.0.1:5000/web:1}, tool: {image: local/tool:1}}";
+  rig.apply({desired(base, 1)});
+  rig.apply({desired(replaceAll(base, "web:1", "web:2"), 2)});
+  rig.advance(milliseconds(6000));
+  CHECK(rig.docker.inspectImage("127.0.0.1:5000/web:1").isOk());  // previous revision
+  rig.apply({desired("services: {web: {image: busybox}}", 3)});
+  rig.advance(milliseconds(6000));
+  CHECK_FALSE(rig.docker.inspectImage("127.0.0.1:5000/web:1").isOk());
+  CHECK(rig.docker.inspectImage("127.0.0.1:5000/web:2").isOk());  // previous revision
+  CHECK(rig.docker.inspectImage("local/tool:1").isOk());
+  CHECK(rig.hasEvent("image_pruned"));
+}
+
+}  // namespace
+}  // namespace pharos::agent
