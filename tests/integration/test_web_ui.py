@@ -153,19 +153,32 @@ def test_ui_is_served_by_the_broker_websocket_listener(broker, browser_env):
         assert len(r.read()) > 100_000
 
 
-def test_login_viewer_and_2000_node_fleet(broker, browser_env):
-    """Against the broker alone: login (and a refused one), the viewer's disabled controls
-    and refused change, and 2,000 simulated nodes with a health change shown within 1 s."""
+def test_login_and_viewer_against_the_broker(broker, browser_env):
+    """Against the broker alone: the page loads, a wrong password is refused, an operator
+    logs in, a viewer finds every change control disabled and the broker refuses a change
+    made with the viewer's identity."""
     output = run_browser_tests({
         **ui_env(broker),
         "PHAROS_ONLY": ",".join([
             "login_page_loads_modules_from_broker",
             "operator_logs_in_and_sees_fleet",
             "viewer_sees_controls_disabled_and_broker_refuses_changes",
-            "fleet_view_handles_2000_nodes_and_shows_health_change_within_1s",
         ]),
     })
-    assert "4 passed, 0 failed" in output
+    assert "3 passed, 0 failed" in output
+
+
+def test_fleet_view_with_2000_nodes(broker, browser_env):
+    """2,000 simulated nodes' retained info/status/health/desired/state and a round of
+    metrics (published with the anchor's identity): the fleet view renders them all, stays
+    virtualised, and shows a health change within 1 s (measured in the page). Needs the
+    broker to pass the burst of retained messages to a WebSocket client
+    (max_queued_messages above ~5 per node)."""
+    output = run_browser_tests({
+        **ui_env(broker),
+        "PHAROS_ONLY": "fleet_view_handles_2000_nodes_and_shows_health_change_within_1s",
+    })
+    assert "1 passed, 0 failed" in output
 
 
 def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes, tmp_path,
