@@ -226,3 +226,20 @@ TEST_CASE("paho link gets its session back after another connection with its id 
   second.reset();
   CHECK(waitFor([&] { return first->connected(); }, 10s));
 }
+
+TEST_CASE("paho link connects over plain WebSocket") {
+  int ws_port = freePort();
+  MosquittoProcess broker("allow_anonymous true\nlistener " + std::to_string(ws_port) +
+                          " 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\n");
+  broker.start();
+  REQUIRE(waitFor([&] { return portOpen(ws_port); }));
+  MqttOptions o = options(broker, "ws-client");
+  o.url = "ws://127.0.0.1:" + std::to_string(ws_port);
+  auto link = pharos::makePahoLink(o);
+  Recorder rec;
+  rec.attach(*link);
+  REQUIRE_OK(link->connect());
+  REQUIRE_OK(link->subscribe("ws/#", 1));
+  REQUIRE_OK(link->publish(message("ws/echo", "over websocket")));
+  CHECK(rec.waitMessage("ws/echo", "over websocket"));
+}
