@@ -1,7 +1,9 @@
 // pharos-agent: builds the object graph (config, thread pool, Paho link, libcurl Docker
 // client, state file, Agent) and waits for SIGTERM/SIGINT, whose handler only sets a flag.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "agent/agent.h"
@@ -11,6 +13,7 @@
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/log.h"
+#include "pharos/sd_notify.h"
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: the one flag a signal handler may set
@@ -20,6 +23,10 @@ void onSignal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
   using namespace pharos;
   using namespace pharos::agent;
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("pharos-agent %s\n", PHAROS_VERSION);
+    return 0;
+  }
   auto cmdline = parseCommandLine(argc, argv);
   if (!cmdline.isOk()) {
     std::fprintf(stderr, "pharos-agent: %s\n", cmdline.status().message().c_str());
@@ -51,12 +58,36 @@ int main(int argc, char** argv) {
   options.reconciler.health_timeout = config.health_timeout;
 
   {
-    Agent agent(options, executor, *docker, clock, state_file,
-                [](MqttOptions o) { return makePahoLink(std::move(o)); });
+    // systemd (Type=notify): READY=1 once the link is up, STATUS= on every change.
+    std::atomic<MqttLink*> link{nullptr};
+    Agent agent(options, executor, *docker, clock, state_file, [&link](MqttOptions o) {
+      auto made = makePahoLink(std::move(o));
+      link = made.get();
+      return made;
+    });
     spdlog::info("pharos-agent {} starting as node {} (broker {})", PHAROS_VERSION, config.node_id,
                  config.broker_url);
     agent.start();
-    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    bool ready = false;
+    bool was_connected = false;
+    auto watchdog = sdWatchdogInterval();
+    auto last_watchdog = std::chrono::steady_clock::now();
+    while (!g_stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      MqttLink* current = link.load();
+      bool connected = current != nullptr && current->connected();
+      if (connected != was_connected) {
+        std::string text = (connected ? "connected to " : "connecting to ") + config.broker_url;
+        (void)(ready || !connected ? sdNotifyStatus(text) : sdNotifyReady(text));
+        ready = ready || connected;
+        was_connected = connected;
+      }
+      if (watchdog.count() > 0 && std::chrono::steady_clock::now() - last_watchdog >= watchdog) {
+        (void)sdNotifyWatchdog();
+        last_watchdog = std::chrono::steady_clock::now();
+      }
+    }
+    (void)sdNotifyStopping("stopping");
     spdlog::info("stopping");
     agent.stop();
     executor.shutdown();  // no task of the agent runs past this point

@@ -2,6 +2,7 @@
 // flag) and hands over to the service (anchor/service.h).
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include "anchor/service.h"
 #include "pharos/log.h"
@@ -12,6 +13,10 @@ extern "C" void onSignal(int) { g_stop = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("pharos-anchor %s\n", PHAROS_VERSION);
+    return 0;
+  }
   auto cmd = pharos::anchor::parseAnchorCommandLine(argc, argv);
   if (!cmd) {
     std::fprintf(stderr, "pharos-anchor: %s\n", cmd.status().message().c_str());

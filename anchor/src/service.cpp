@@ -10,6 +10,7 @@
 #include "anchor/registry.h"
 #include "anchor/store.h"
 #include "pharos/log.h"
+#include "pharos/sd_notify.h"
 
 namespace pharos::anchor {
 
@@ -53,9 +54,17 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
       return 1;
     }
     spdlog::warn("broker {}: {}; retrying", options.broker_url, s.message());
+    (void)sdNotifyStatus("broker " + options.broker_url + ": " + s.message() + "; retrying");
     waitOrStop(stop, std::chrono::seconds(1));
   }
-  while (!stop) waitOrStop(stop, std::chrono::milliseconds(200));
+  // systemd (Type=notify): serving once the store is open and the broker accepted us.
+  if (!stop) (void)sdNotifyReady("serving on " + options.broker_url);
+  auto watchdog = sdWatchdogInterval();
+  while (!stop) {
+    waitOrStop(stop, std::chrono::milliseconds(200));
+    if (watchdog.count() > 0) (void)sdNotifyWatchdog();
+  }
+  (void)sdNotifyStopping("shutting down");
   spdlog::info("shutting down");
   std::promise<void> done;
   auto future = done.get_future();
