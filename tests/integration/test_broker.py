@@ -7,8 +7,10 @@ Negative checks ("X never arrives") publish the forbidden messages first and an 
 marker last on the same connection; MQTT keeps one publisher's order, so once the marker
 has arrived anything forbidden would have arrived before it.
 """
+import base64
 import json
 import os
+import pathlib
 import subprocess
 import tempfile
 import threading
@@ -288,3 +290,43 @@ def test_agent_reads_the_desired_document_of_its_groups_only(broker_factory, run
     assert group.granted
     b.client("anchor").publish(f"{TOPIC_ROOT}/groups/line-1/desired", {"v": 1}, retain=True)
     assert group.wait_for() is not None
+
+
+def test_dynsec_hashes_match_what_mosquitto_ctrl_writes(tmp_path):
+    import dynsec  # tools/dynsec.py, on sys.path through the harness
+
+    path = tmp_path / "ctrl.json"
+    subprocess.run(["mosquitto_ctrl", "dynsec", "init", str(path), "admin", "pa55word"],
+                   check=True, capture_output=True)
+    client = json.loads(path.read_text())["clients"][0]
+    assert dynsec.verify_password(client, "pa55word")
+    assert not dynsec.verify_password(client, "pa55wore")
+    ours = dynsec.hash_password("pa55word", base64.b64decode(client["salt"]), client["iterations"])
+    assert ours["password"] == client["password"]
+
+
+def test_init_credentials_script_writes_private_env_files_once(tmp_path):
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = root / "tools" / "init-credentials.sh"
+    data = tmp_path / "site"
+    first = subprocess.run([str(script), str(data), "--operator", "alice", "--agent", "press-1"],
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    cred = data / "credentials"
+    names = sorted(p.name for p in cred.iterdir())
+    assert names == ["admin.env", "agent-press-1.env", "anchor.env", "operator-alice.env",
+                     "viewer-viewer.env"]
+    assert oct(os.stat(cred).st_mode & 0o777) == "0o700"
+    for p in cred.iterdir():
+        assert oct(os.stat(p).st_mode & 0o777) == "0o600"
+    agent = (cred / "agent-press-1.env").read_text()
+    assert "PHAROS_MQTT_USERNAME=press-1\n" in agent and "PHAROS_MQTT_CLIENT_ID=press-1\n" in agent
+    doc = json.loads((data / "dynamic-security.json").read_text())
+    client = next(c for c in doc["clients"] if c["username"] == "press-1")
+    assert client["clientid"] == "press-1"
+    assert [r["rolename"] for r in client["roles"]] == ["agent-press-1"]
+    again = subprocess.run([str(script), str(data)], capture_output=True, text=True)
+    assert again.returncode != 0 and "exists" in again.stderr
+    bad = subprocess.run([str(script), str(tmp_path / "x"), "--agent", "Bad/Node"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "must match" in bad.stderr
