@@ -214,6 +214,7 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
                 "operator_deploys_to_group_and_watches_rollout_reach_running",
                 "operator_updates_rolls_back_stops_starts_and_removes_the_app",
                 "broken_compose_error_is_shown_at_its_line",
+                "viewer_sees_controls_disabled_and_broker_refuses_changes",
             ]),
         }, timeout=800)
     except AssertionError:
@@ -227,5 +228,5 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
             anchor.stop()
         for node in (deploy_node, kill_node):
             docker_engine.cleanup(f"io.pharos.node={node}")
-    expected = "6 passed, 0 failed" if anchor_bin is not None else "2 passed, 0 failed"
+    expected = "7 passed, 0 failed" if anchor_bin is not None else "3 passed, 0 failed"
     assert expected in output

@@ -61,7 +61,9 @@ export function mount(ctx, host, [existing]) {
     h('label', {}, kind === 'node' ? 'Node' : 'Group', target),
     h('label', {}, 'Variables', variables),
     submit,
-    readOnly ? h('p', { class: 'muted', id: 'deploy-readonly' }, 'You are signed in as a viewer: deploying is disabled.') : null);
+    readOnly ? h('p', { class: 'muted', id: 'deploy-readonly' }, ctx.role === 'viewer'
+      ? 'You are signed in as a viewer: deploying is disabled.'
+      : 'The anchor has not confirmed your role yet: deploying is disabled until it answers.') : null);
 
   replace(host,
     h('div', { class: 'page-head' }, h('h1', {}, existing ? `Update ${existing}` : 'Deploy an app'),

@@ -62,7 +62,7 @@ export function mount(ctx, host) {
   const selectionBar = h('div', { class: 'selection-bar', id: 'selection-bar', hidden: true },
     selCount, targetGroup, addButton, removeButton,
     h('button', { class: 'ghost', onclick: () => { selected.clear(); update(); } }, 'Clear selection'),
-    ctx.canWrite ? null : h('span', { class: 'muted' }, 'Viewers cannot change groups'));
+    ctx.canWrite ? null : h('span', { class: 'muted' }, ctx.role === 'viewer' ? 'Viewers cannot change groups' : 'Read-only until the anchor confirms your role'));
 
   async function changeMembership(op) {
     const group = targetGroup.value;

@@ -30,7 +30,7 @@ export function mount(ctx, host) {
     }
   } },
   h('label', {}, 'Name', name), h('label', {}, 'Parent (optional)', parent), createButton,
-  ctx.canWrite ? null : h('span', { class: 'muted' }, 'Viewers cannot change groups.'));
+  ctx.canWrite ? null : h('span', { class: 'muted' }, ctx.role === 'viewer' ? 'Viewers cannot change groups.' : 'Read-only until the anchor confirms your role.'));
 
   replace(host,
     h('div', { class: 'page-head' }, h('h1', {}, 'Groups'), status),
