@@ -172,7 +172,7 @@ std::string renderNode(const Json& n, const Style& style) {
         "Docker", fmt::format("{} (API {})", str(info, "docker_version"), str(info, "docker_api")));
     fields.emplace_back("CPUs / memory", fmt::format("{} / {}", str(info, "cpus"),
                                                      humanBytes(num(info, "memory_bytes"))));
-    fields.emplace_back("Addresses", field::list(get(info, "addresses"), 10));
+    fields.emplace_back("Addresses", field::list(get(info, "addresses"), 4));
     fields.emplace_back("Broker", str(info, "broker"));
   } else if (n.contains("hostname")) {
     fields.emplace_back("Hostname", str(n, "hostname"));
@@ -322,7 +322,16 @@ std::string renderApp(const Json& a, const Style& style) {
     rows.push_back({str(n, "node", str(n, "name")), stateCell(status), str(n, "revision"), services,
                     str(n, "message", "")});
   }
-  out += renderTable(style, {"NODE", "STATUS", "REVISION", "SERVICES", "MESSAGE"}, rows);
+  // Rollout entries carry no revision or services: leave out columns that are all "-".
+  std::vector<std::string> headers = {"NODE", "STATUS", "REVISION", "SERVICES", "MESSAGE"};
+  for (size_t col : {size_t{3}, size_t{2}}) {
+    bool empty = true;
+    for (const auto& r : rows) empty = empty && r[col].text == "-";
+    if (!empty) continue;
+    headers.erase(headers.begin() + static_cast<std::ptrdiff_t>(col));
+    for (auto& r : rows) r.erase(r.begin() + static_cast<std::ptrdiff_t>(col));
+  }
+  out += renderTable(style, headers, rows);
   return out;
 }
 

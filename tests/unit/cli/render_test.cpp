@@ -154,7 +154,7 @@ TEST_CASE("groups, apps, history and events") {
                 {"nodes", {{{"node", "n1"}, {"status", "running"}, {"message", ""}}}}}}};
   std::string a = renderApp(app, plain());
   CHECK(a.find("node/n1") != std::string::npos);
-  CHECK(a.find("n1     running") != std::string::npos);
+  CHECK(a.find("NODE   STATUS    MESSAGE\nn1     running\n") != std::string::npos);
 
   Json hist = {{"revisions",
                 {{{"revision", 1}, {"ts", kNow}, {"user", "ops"}, {"target", {{"node", "n1"}}}},
