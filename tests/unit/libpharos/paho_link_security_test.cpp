@@ -5,6 +5,26 @@
 
 using namespace pharos_test;  // NOLINT(google-build-using-namespace): test helpers
 
+namespace {
+
+// A throw-away CA (ca.crt), a server certificate for 127.0.0.1 (server.crt/key) and a
+// client certificate (client.crt/key), made with the openssl CLI.
+void makeCerts(const std::string& dir) {
+  std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::string cmd =
+      "cd " + dir + " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext" +
+      " && openssl req -x509" + ec + " -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca" +
+      " && openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1" +
+      " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial" +
+      " -out server.crt -days 2 -extfile san.ext" + " && openssl req" + ec +
+      " -keyout client.key -out client.csr -subj /CN=n1" +
+      " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial" +
+      " -out client.crt -days 2 && chmod 0644 server.key client.key";
+  REQUIRE_MESSAGE(std::system((cmd + " >/dev/null 2>&1").c_str()) == 0, "openssl failed");
+}
+
+}  // namespace
+
 TEST_CASE("paho link reports refused credentials as permission_denied") {
   MosquittoProcess probe;  // only for its temporary directory
   fs::path passwd = probe.dir() / "passwd";
@@ -40,14 +60,7 @@ TEST_CASE("paho link reports refused credentials as permission_denied") {
 TEST_CASE("paho link connects over TLS and secure WebSocket with the given CA") {
   MosquittoProcess certs;  // only for its temporary directory
   std::string dir = certs.dir().string();
-  std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  std::string cmd =
-      "cd " + dir + " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext" +
-      " && openssl req -x509" + ec + " -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca" +
-      " && openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1" +
-      " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial" +
-      " -out server.crt -days 2 -extfile san.ext && chmod 0644 server.key >/dev/null 2>&1";
-  REQUIRE_MESSAGE(std::system((cmd + " 2>/dev/null").c_str()) == 0, "openssl failed");
+  makeCerts(dir);
   int tls_port = freePort();
   int wss_port = freePort();
   std::string files = "cafile " + dir + "/ca.crt\ncertfile " + dir + "/server.crt\nkeyfile " + dir +
@@ -139,4 +152,35 @@ TEST_CASE("paho link reports a subscription the dynamic-security ACL refuses") {
   impostor.auto_reconnect = false;
   auto status = pharos::makePahoLink(impostor)->connect();
   CHECK_MESSAGE(status.code() == Code::kPermissionDenied, status.toString());
+}
+
+TEST_CASE("paho link presents its client certificate to a broker that requires one") {
+  MosquittoProcess certs;  // only for its temporary directory
+  std::string dir = certs.dir().string();
+  makeCerts(dir);
+  int tls_port = freePort();
+  MosquittoProcess broker("allow_anonymous true\nlistener " + std::to_string(tls_port) +
+                          " 127.0.0.1\ncafile " + dir + "/ca.crt\ncertfile " + dir +
+                          "/server.crt\nkeyfile " + dir +
+                          "/server.key\nrequire_certificate true\n");
+  broker.start();
+  REQUIRE(waitFor([&] { return portOpen(tls_port); }));
+
+  MqttOptions o = options(broker, "mtls");
+  o.url = "ssl://127.0.0.1:" + std::to_string(tls_port);
+  o.auto_reconnect = false;
+  pharos::TlsOptions tls;
+  tls.ca_file = dir + "/ca.crt";
+  o.tls = tls;
+  auto anonymous = pharos::makePahoLink(o);
+  auto status = anonymous->connect();
+  CHECK_MESSAGE(status.code() == Code::kUnavailable, status.toString());
+
+  tls.cert_file = dir + "/client.crt";
+  tls.key_file = dir + "/client.key";
+  o.tls = tls;
+  o.client_id = "mtls-2";
+  auto with_cert = pharos::makePahoLink(o);
+  REQUIRE_OK(with_cert->connect());
+  REQUIRE_OK(with_cert->publish(message("t/mtls", "ok")));
 }
