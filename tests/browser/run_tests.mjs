@@ -173,10 +173,13 @@ test('operator_creates_group_and_adds_node', async () => {
   await page.context().close();
 });
 
+// Prints the deploy variable GREETING (interpolated by the compose model), then idles and
+// exits at once on SIGTERM.
 const goodCompose = (image) => `services:
   app:
     image: ${image}
     restart: unless-stopped
+    command: ["sh", "-c", "echo pharos-says-\${GREETING}; trap 'exit 0' TERM; while true; do sleep 1; done"]
 `;
 const brokenCompose = (image) => `services:
   app:
@@ -208,6 +211,16 @@ test('operator_deploys_to_group_and_watches_rollout_reach_running', async () => 
   await go(page, `#/nodes/${env.PHAROS_DEPLOY_NODE}`, `#node-apps tr.app-row[data-app="${appName}"]`);
   await page.waitForTimeout(300);
   await page.shot('node-view');
+  // The service's logs, answered by the agent itself (nodes/{node}/cmd/logs).
+  await page.click(`#node-apps tr.sub-row[data-app="${appName}"] button[data-action="logs"]`);
+  await page.waitForFunction(() => {
+    const el = document.getElementById('logs-text');
+    return el && el.textContent !== 'Loading…';
+  }, null, { timeout: 20000 });
+  const logs = await page.textContent('#logs-text');
+  await page.shot('logs');
+  check(logs.includes('pharos-says-hello'), `logs do not show the interpolated variable: ${logs}`);
+  await page.click('.dialog-buttons button');
   await go(page, '#/apps', `#apps-table tr[data-app="${appName}"]`);
   await page.shot('apps');
   await go(page, '#/events', '#events-list');

@@ -170,7 +170,16 @@ export class Connection {
   }
 
   // Calls one API operation. Resolves with `result`, rejects with ApiError.
-  request(op, body = {}, { timeoutMs = kRequestTimeoutMs } = {}) {
+  request(op, body = {}, options = {}) {
+    return this.send_(topics.api(this.username, op), op, body, options);
+  }
+
+  // A command answered by the agent itself (nodes/{node}/cmd/{command}: logs, inspect).
+  command(node, command, body = {}, options = {}) {
+    return this.send_(topics.command(node, command), `${command} on ${node}`, body, options);
+  }
+
+  send_(topic, op, body, { timeoutMs = kRequestTimeoutMs } = {}) {
     return new Promise((resolve, reject) => {
       if (!this.client_ || !this.client_.connected) {
         reject(new ApiError({ code: 'unavailable', message: 'not connected to the broker' }));
@@ -179,12 +188,12 @@ export class Connection {
       const key = randomId(12);
       const timer = setTimeout(() => {
         this.pending_.delete(key);
-        reject(new ApiError({ code: 'unavailable', message: `no answer to ${op} (is the anchor running?)` }));
+        reject(new ApiError({ code: 'unavailable', message: `no answer to ${op} (is ${topic.includes('/cmd/') ? 'the agent' : 'the anchor'} running?)` }));
       }, timeoutMs);
       this.pending_.set(key, { resolve, reject, timer });
       const payload = JSON.stringify({ v: 1, ...body });
       this.client_.publish(
-        topics.api(this.username, op),
+        topic,
         payload,
         {
           qos: 1,

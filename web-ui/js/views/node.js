@@ -1,10 +1,15 @@
 // Node view: device facts, a live CPU/memory chart, the node's apps with per-service
 // container state, health, restart count and exit code, and its recent events (the
 // anchor's events.query backfill plus live events). Main thread only.
-import { h, replace, badge, chip, since, formatBytes, itemsOf } from 'pharos/dom.js';
+import { h, replace, badge, chip, since, formatBytes, itemsOf, dialog, errorText } from 'pharos/dom.js';
 import { healthOf, labelsOf, groupsOf, memPercent } from 'pharos/store.js';
 import { UsageChart } from 'pharos/chart.js';
 import { renderEvents, mergeEvents } from 'pharos/views/event_list.js';
+
+function usage(c) {
+  if (!c) return '–';
+  return `${(c.cpu_percent || 0).toFixed(1)}% · ${formatBytes(c.mem_bytes)}`;
+}
 
 function facts(node) {
   const info = node.info || {};
@@ -29,7 +34,25 @@ function facts(node) {
   return h('dl', { class: 'facts', id: 'node-facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === '' || v === null ? '–' : v)]));
 }
 
-function appsTable(node) {
+async function showLogs(ctx, node, app, service) {
+  const body = h('pre', { class: 'mono logs', id: 'logs-text' }, 'Loading…');
+  const shown = dialog(`Logs of ${app}/${service} on ${node}`, body);
+  try {
+    const result = await ctx.conn.command(node, 'logs', { app, service, tail: 200 });
+    body.textContent = (result && typeof result.logs === 'string' && result.logs) || '(no output)';
+  } catch (err) {
+    body.textContent = `logs failed: ${errorText(err)}`;
+    body.classList.add('bad-text');
+  }
+  await shown;
+}
+
+function containerMetrics(node, app, service) {
+  const list = (node.metrics && Array.isArray(node.metrics.containers)) ? node.metrics.containers : [];
+  return list.find((c) => c.app === app && c.service === service);
+}
+
+function appsTable(ctx, node) {
   const apps = (node.state && Array.isArray(node.state.apps)) ? node.state.apps : [];
   const desired = (node.desired && Array.isArray(node.desired.apps)) ? node.desired.apps : [];
   if (apps.length === 0) {
@@ -41,7 +64,7 @@ function appsTable(node) {
       h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(app.name)}` }, h('strong', {}, app.name))),
       h('td', {}, `rev ${app.revision || '?'}`),
       h('td', {}, badge(app.phase)),
-      h('td', { colspan: 4, class: 'muted' }, app.message || '')));
+      h('td', { colspan: 6, class: 'muted' }, app.message || '')));
     for (const svc of app.services || []) {
       rows.push(h('tr', { class: 'sub-row', dataset: { app: app.name, service: svc.name } },
         h('td', {}, `↳ ${svc.name}`),
@@ -50,11 +73,15 @@ function appsTable(node) {
         h('td', {}, svc.health ? badge(svc.health, svc.health === 'healthy' ? 'ok' : svc.health === 'unhealthy' ? 'bad' : 'warn') : h('span', { class: 'muted' }, '–')),
         h('td', {}, String(svc.restart_count || 0)),
         h('td', {}, svc.state === 'running' ? '–' : String(svc.exit_code ?? '–')),
-        h('td', { class: 'mono muted' }, (svc.container_id || '').slice(0, 12))));
+        h('td', { class: 'muted' }, usage(containerMetrics(node, app.name, svc.name))),
+        h('td', { class: 'mono muted' }, (svc.container_id || '').slice(0, 12)),
+        h('td', { class: 'actions' }, svc.container_id ? h('button', {
+          dataset: { action: 'logs' }, onclick: () => showLogs(ctx, node.name, app.name, svc.name),
+        }, 'Logs') : null)));
     }
   }
   return h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'node-apps' },
-    h('thead', {}, h('tr', {}, ['App / service', 'Revision / image', 'Phase / state', 'Health', 'Restarts', 'Exit code', 'Container'].map((t) => h('th', {}, t)))),
+    h('thead', {}, h('tr', {}, ['App / service', 'Revision / image', 'Phase / state', 'Health', 'Restarts', 'Exit code', 'CPU / memory', 'Container', ''].map((t) => h('th', {}, t)))),
     h('tbody', {}, rows)));
 }
 
@@ -90,7 +117,7 @@ export function mount(ctx, host, [name]) {
       node.metrics ? h('span', { class: 'muted' }, `CPU ${node.metrics.cpu_percent?.toFixed?.(0) ?? '–'}% · memory ${memPercent(node.metrics)?.toFixed(0) ?? '–'}%`) : null);
     replace(factsPanel, h('h2', {}, 'Device'), facts(node));
     replace(appsPanel, h('div', { class: 'panel-head' }, h('h2', {}, 'Apps'),
-      h('div', { class: 'actions' }, h('a', { href: '#/deploy' }, ctx.canWrite ? 'Deploy an app…' : ''))), appsTable(node));
+      h('div', { class: 'actions' }, h('a', { href: '#/deploy' }, ctx.canWrite ? 'Deploy an app…' : ''))), appsTable(ctx, node));
     chart.update(node.history);
   }
 
