@@ -24,6 +24,7 @@ Result<Json> parseJson(std::string_view text, size_t max_bytes = 1 << 20, int ma
 std::string dumpJson(const Json& value);
 
 // Reads typed fields from an object, accumulating the first error with its path.
+// Holds a reference to `object`: the Json must outlive the reader.
 class JsonReader {
  public:
   JsonReader(const Json& object, std::string path);

@@ -43,7 +43,8 @@ TEST_CASE("JsonReader names the field path of the first error") {
   JsonReader missing(*json, "");
   (void)missing.str("other");
   CHECK(missing.status().message() == "other: is required");
-  JsonReader wrong_version(Json{{"v", 2}}, "");
+  const Json v2 = Json{{"v", 2}};  // JsonReader keeps a reference: the object must outlive it
+  JsonReader wrong_version(v2, "");
   wrong_version.version();
   CHECK_FALSE(wrong_version.ok());
 }
