@@ -446,3 +446,33 @@ TEST_CASE("cmd/inspect redacts secret values from the environment") {
 
 }  // namespace
 }  // namespace pharos::agent
+
+namespace pharos::agent {
+namespace {
+
+TEST_CASE("a daemon restart is survived: NotReady while it is down, then a full reconcile") {
+  Rig rig;
+  rig.boot();
+  AppSpec a = app("web");
+  a.compose = "services:\n  main: {image: busybox, restart: always}\n  once: {image: busybox}\n";
+  rig.publishNode(nodeDoc(1, {a}));
+  REQUIRE(rig.running("web"));
+  rig.docker.setEngineUp(false);
+  rig.pump();
+  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.hasEvent("engine_unreachable"));
+  rig.docker.setEngineUp(true);
+  rig.docker.restartDaemon();
+  rig.pump();
+  rig.advance(milliseconds(1000));
+  CHECK(rig.status().state == "Ready");
+  CHECK(rig.hasEvent("engine_reconnected"));
+  CHECK(rig.running("web"));
+  auto once = rig.docker.inspectContainer("web_once_1");
+  REQUIRE(once.isOk());
+  CHECK(once->running);
+  CHECK(rig.state()["apps"][0]["phase"] == "Running");
+}
+
+}  // namespace
+}  // namespace pharos::agent
