@@ -9,6 +9,7 @@
 #include "anchor/broker_admin.h"
 #include "anchor/registry.h"
 #include "anchor/store.h"
+#include "anchor/store_backup.h"
 #include "pharos/log.h"
 #include "pharos/sd_notify.h"
 
@@ -83,12 +84,6 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
 
 int backupAnchor(const AnchorOptions& options) {
   namespace fs = std::filesystem;
-  auto store = openRocksDbStore(options.data_dir, RocksDbOptions{false});
-  if (!store) {
-    spdlog::error("cannot open the store in {} (stop pharos-anchor first): {}", options.data_dir,
-                  store.status().message());
-    return 1;
-  }
   fs::path dir(options.command_dir);
   std::error_code ec;
   if (fs::exists(dir, ec)) {
@@ -96,10 +91,15 @@ int backupAnchor(const AnchorOptions& options) {
     return 1;
   }
   fs::create_directories(dir, ec);
-  if (Status s = (*store)->checkpoint((dir / "store").string()); !s.isOk()) {
-    spdlog::error("backup: {}", s.message());
+  // Online and consistent: a secondary-instance copy, made while pharos-anchor runs (or not),
+  // which never writes into the data dir (store_backup.h).
+  auto copied = backupLiveStore(options.data_dir, (dir / "store").string());
+  if (!copied) {
+    spdlog::error("backup: {}", copied.status().message());
     return 1;
   }
+  spdlog::info("backup: {} keys ({} bytes) copied from {}", copied->keys, copied->bytes,
+               options.data_dir);
   if (!options.dynsec_file.empty()) {
     fs::copy_file(options.dynsec_file, dir / "dynamic-security.json", ec);
     if (ec) {
