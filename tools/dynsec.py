@@ -118,11 +118,13 @@ def anchor_role() -> dict:
 
 
 def _reader_acls(user: str) -> list:
-    """What operators and viewers read: everything but secrets and other users' replies."""
+    """What operators and viewers read: everything but secrets, other users' replies and API
+    requests (only the anchor reads api/#: app.deploy and registry.set carry secrets)."""
     return (
         read_only(f"{ROOT}/replies/{user}/#", True, 30)
         + read_only(f"{ROOT}/replies/#", False, 20)
         + read_only(f"{ROOT}/nodes/+/secrets", False, 20)
+        + read_only(f"{ROOT}/api/#", False, 20)
         + read_only(f"{ROOT}/#", True, 0)
     )
 
