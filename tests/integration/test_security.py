@@ -315,6 +315,11 @@ def test_anonymous_wrong_password_and_foreign_client_id_are_refused(broker, anch
     assert broker.connect_error(a, ca["password"], "anchor") in REFUSED
     # ...and A logs in with its own.
     assert broker.connect_error(a, ca["password"], a) == 0
+    # One connection per device: a second login with the same identity takes the session
+    # over (the first is disconnected), so stolen credentials cannot run beside the device.
+    first = device(broker, a)
+    second = device(broker, a)
+    assert wait_until(lambda: not first.connected, 5) and second.connected
     # pharosctl with a wrong password: exit 6 (refused login).
     r = subprocess.run([str(pharos_bin("pharosctl")), "--broker", broker.url, "--user", "ops",
                         "--password", "wrong", "nodes", "ls"], capture_output=True, text=True,
@@ -564,3 +569,45 @@ def test_oversized_requests_are_answered_too_large(broker, anchor, pharos_bin, t
     names = [a["name"] for a in request_ok(ops, "app.list", {})["apps"]]
     assert "hundred" in names and "big" not in names and "many" not in names
     assert request_ok(ops, "group.get", {"name": "huge"}).get("nodes", []) == []
+
+
+# ---- credential rotation (the procedure of docs/security.md) -------------------------------
+
+
+def mosquitto_ctrl(broker, *args):
+    user, password = broker.credentials("admin")
+    r = subprocess.run(["mosquitto_ctrl", "-h", broker.host, "-p", str(broker.port), "-u", user,
+                        "-P", password, "dynsec", *args], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_stolen_device_credentials_are_disabled_and_rotated(broker, anchor, pharos_bin,
+                                                            tmp_path):
+    node = unique("dr")
+    config, _ = enrol(pharos_bin, broker, node, tmp_path)
+    old = config["password"]
+    session = device(broker, node)
+    assert session.connected
+    # Disable at once: the live session is dropped and the identity cannot log in.
+    mosquitto_ctrl(broker, "disableClient", node)
+    assert wait_until(lambda: not session.connected, 10)
+    assert broker.connect_error(node, old, node) in REFUSED
+    # New password, enable: the old one stays refused, the new one works.
+    new = uuid.uuid4().hex + uuid.uuid4().hex
+    mosquitto_ctrl(broker, "setClientPassword", node, new)
+    mosquitto_ctrl(broker, "enableClient", node)
+    assert broker.connect_error(node, old, node) in REFUSED
+    assert broker.connect_error(node, new, node) == 0
+    # The role (ACLs) is untouched: the node still only reads its own documents.
+    broker._creds[f"agent-{node}"] = (node, new)
+    dev = device(broker, node)
+    assert dev.subscribe(node_topic(node, "desired"))[0] < 0x80
+    assert dev.subscribe(node_topic("+", "desired"))[0] >= 0x80
+    # Operators rotate the same way; the anchor keeps answering the new login.
+    ops_new = uuid.uuid4().hex
+    mosquitto_ctrl(broker, "setClientPassword", "ops", ops_new)
+    assert broker.connect_error("ops", broker.credentials("ops")[1]) in REFUSED
+    broker._creds["operator-ops"] = ("ops", ops_new)
+    assert request_ok(broker.client("ops"), "node.get", {"name": node})["name"] == node
