@@ -97,7 +97,6 @@ void Anchor::stop() {
 void Anchor::onConnected() {
   connected_ = true;
   spdlog::info("connected to the broker; republishing every document");
-  publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
   if (!subscribed_) {
     std::vector<std::string> filters = {
         topics::allNodes(NodeTopic::kStatus),  topics::allNodes(NodeTopic::kInfo),
@@ -114,6 +113,8 @@ void Anchor::onConnected() {
     }
     subscribed_ = all;
   }
+  // Online only once requests can be received (clients wait for it before asking).
+  publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
   republishAll();
 }
 

@@ -82,15 +82,43 @@ void Anchor::execute(const std::string& user, const std::string& operation, cons
     reply(Status::invalidArgument("operation '" + operation + "': unknown"));
     return;
   }
-  if (config_.viewers.count(user) && !isReadOnly(operation)) {
-    reply(Status::permissionDenied("user '" + user + "' may only call read operations, not " +
-                                   operation));
-    return;
-  }
   if (!body.is_object()) {
     reply(Status::invalidArgument("request: must be a JSON object"));
     return;
   }
+  if (isReadOnly(operation)) return dispatch(user, operation, body, std::move(reply));
+  auto denied = [&] {
+    return Status::permissionDenied("user '" + user + "' is a viewer: only read operations, not " +
+                                    operation);
+  };
+  if (config_.viewers.count(user)) return reply(denied());
+  if (!config_.check_broker_roles) return dispatch(user, operation, body, std::move(reply));
+  // The broker lets viewers publish on api/{user}/#; the anchor refuses their changes.
+  int64_t now = clock_.nowMs();
+  if (auto it = user_roles_.find(user); it != user_roles_.end() && it->second.second > now) {
+    if (it->second.first) return reply(denied());
+    return dispatch(user, operation, body, std::move(reply));
+  }
+  std::weak_ptr<bool> alive = alive_;
+  admin_.lookupUser(user, [this, alive, user, operation, body, reply](Result<BrokerUser> info) {
+    if (alive.expired()) return;
+    if (!info) {
+      return reply(Status::unavailable("cannot check the caller's role with the broker: " +
+                                       info.status().message()));
+    }
+    bool viewer = info->isViewer();
+    if (user_roles_.size() > 10'000) user_roles_.clear();
+    user_roles_[user] = {viewer, clock_.nowMs() + config_.user_role_ttl.count()};
+    if (viewer) {
+      return reply(Status::permissionDenied(
+          "user '" + user + "' is a viewer: only read operations, not " + operation));
+    }
+    dispatch(user, operation, body, reply);
+  });
+}
+
+void Anchor::dispatch(const std::string& user, const std::string& operation, const Json& body,
+                      Reply reply) {
   const std::string& op = operation;
   if (op == ops::kNodeAdd) return nodeAdd(user, body, std::move(reply));
   if (op == ops::kNodeRemove) return nodeRemove(user, body, std::move(reply));

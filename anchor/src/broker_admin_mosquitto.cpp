@@ -22,7 +22,14 @@ Json acl(const char* type, const std::string& topic, bool allow = true) {
   return Json{{"acltype", type}, {"topic", topic}, {"priority", 0}, {"allow", allow}};
 }
 
-// ACLs of a device's role, group access excluded.
+// Read access to one topic (or pattern): subscribe, receive, unsubscribe.
+void readAccess(Json& acls, const std::string& topic, bool pattern) {
+  acls.push_back(acl(pattern ? "subscribePattern" : "subscribeLiteral", topic));
+  acls.push_back(acl("publishClientReceive", topic));
+  acls.push_back(acl(pattern ? "unsubscribePattern" : "unsubscribeLiteral", topic));
+}
+
+// ACLs of a device's role, group access excluded (the same as tools/dynsec.py agent_role).
 Json agentAcls(const std::string& node) {
   Json acls = Json::array();
   for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kEvents,
@@ -32,13 +39,10 @@ Json agentAcls(const std::string& node) {
   // Answers to operators' cmd requests.
   acls.push_back(acl("publishClientSend", topics::allReplies("+")));
   for (NodeTopic t : {NodeTopic::kDesired, NodeTopic::kSecrets}) {
-    acls.push_back(acl("subscribeLiteral", topics::node(node, t)));
-    acls.push_back(acl("publishClientReceive", topics::node(node, t)));
+    readAccess(acls, topics::node(node, t), false);
   }
-  acls.push_back(acl("subscribePattern", topics::nodeCmd(node, "#")));
-  acls.push_back(acl("publishClientReceive", topics::nodeCmd(node, "#")));
-  acls.push_back(acl("subscribeLiteral", topics::anchorStatus()));
-  acls.push_back(acl("publishClientReceive", topics::anchorStatus()));
+  readAccess(acls, topics::nodeCmd(node, "#"), true);
+  readAccess(acls, topics::anchorStatus(), false);
   return acls;
 }
 
@@ -57,16 +61,16 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     creds.config_text = agentConfigText(creds);
     std::string role = agentRoleName(node);
     Json acls = agentAcls(node);
-    for (const auto& g : groups) {
-      acls.push_back(acl("subscribeLiteral", topics::groupDesired(g)));
-      acls.push_back(acl("publishClientReceive", topics::groupDesired(g)));
-    }
+    for (const auto& g : groups) readAccess(acls, topics::groupDesired(g), false);
     Json commands = Json::array();
     // Stale identities (a store restored from an older backup) are replaced: their delete
     // errors are ignored.
     commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
     commands.push_back(Json{{"command", "deleteRole"}, {"rolename", role}});
-    commands.push_back(Json{{"command", "createRole"}, {"rolename", role}, {"acls", acls}});
+    commands.push_back(Json{{"command", "createRole"},
+                            {"rolename", role},
+                            {"textname", "agent of node " + node},
+                            {"acls", acls}});
     commands.push_back(Json{{"command", "createClient"},
                             {"username", node},
                             {"password", creds.password},
@@ -93,7 +97,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
                         const std::set<std::string>& removed) override {
     std::string role = agentRoleName(node);
     for (const auto& g : added) {
-      for (const char* type : {"subscribeLiteral", "publishClientReceive"}) {
+      for (const char* type : {"subscribeLiteral", "publishClientReceive", "unsubscribeLiteral"}) {
         Json c = acl(type, topics::groupDesired(g));
         c["command"] = "addRoleACL";
         c["rolename"] = role;
@@ -101,7 +105,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
       }
     }
     for (const auto& g : removed) {
-      for (const char* type : {"subscribeLiteral", "publishClientReceive"}) {
+      for (const char* type : {"subscribeLiteral", "publishClientReceive", "unsubscribeLiteral"}) {
         queued_.push_back(Json{{"command", "removeRoleACL"},
                                {"rolename", role},
                                {"acltype", type},
@@ -112,6 +116,34 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
       flush_scheduled_ = true;
       strand_.postDelayed(options_.batch_delay, [this] { flushQueued(); });
     }
+  }
+
+  void lookupUser(const std::string& user, UserDone done) override {
+    Json commands = Json::array({Json{{"command", "getClient"}, {"username", user}}});
+    auto result = std::make_shared<BrokerUser>();
+    send(
+        std::move(commands), {},
+        [result, done](Status status) {
+          if (!status.isOk()) return done(status);
+          done(*result);
+        },
+        [result](const Json& response) {
+          if (!response.contains("data") || !response["data"].is_object()) return;
+          const Json& data = response["data"];
+          if (!data.contains("client") || !data["client"].is_object()) return;
+          const Json& client = data["client"];
+          result->found = true;
+          for (const char* list : {"roles", "groups"}) {
+            if (!client.contains(list) || !client[list].is_array()) continue;
+            for (const auto& item : client[list]) {
+              const char* key = std::string_view(list) == "roles" ? "rolename" : "groupname";
+              if (item.is_object() && item.contains(key) && item[key].is_string()) {
+                (std::string_view(list) == "roles" ? result->roles : result->groups)
+                    .insert(item[key].get<std::string>());
+              }
+            }
+          }
+        });
   }
 
   std::vector<std::string> subscriptions() const override { return {kDynsecResponseTopic}; }
@@ -137,6 +169,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
       if (it == pending_.end()) continue;
       Pending& p = it->second;
       std::string command = r.value("command", "");
+      if (p.on_response) p.on_response(r);
       if (r.contains("error") && r["error"].is_string() && p.checked.count(index) &&
           p.status.isOk()) {
         p.status = Status::unavailable(
@@ -157,10 +190,12 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     std::set<int> checked;  // indexes whose errors fail the request
     Status status;
     Done done;
+    std::function<void(const Json&)> on_response;
     uint64_t timer = 0;
   };
 
-  void send(Json commands, std::set<int> checked, Done done) {
+  void send(Json commands, std::set<int> checked, Done done,
+            std::function<void(const Json&)> on_response = nullptr) {
     uint64_t id = next_id_++;
     for (size_t i = 0; i < commands.size(); ++i) {
       commands[i]["correlationData"] = fmt::format("{}:{}", id, i);
@@ -178,6 +213,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     p.remaining = commands.size();
     p.checked = std::move(checked);
     p.done = std::move(done);
+    p.on_response = std::move(on_response);
     p.timer = strand_.postDelayed(options_.timeout, [this, id] {
       auto it = pending_.find(id);
       if (it == pending_.end()) return;
@@ -240,5 +276,13 @@ std::string agentConfigText(const AgentCredentials& creds) {
 }
 
 std::string agentRoleName(const std::string& node) { return "agent-" + node; }
+
+bool BrokerUser::isViewer() const {
+  if (groups.count("viewers")) return true;
+  for (const auto& r : roles) {
+    if (r.rfind("viewer-", 0) == 0) return true;
+  }
+  return false;
+}
 
 }  // namespace pharos::anchor

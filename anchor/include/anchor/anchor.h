@@ -46,6 +46,9 @@ struct AnchorConfig {
   std::chrono::milliseconds removed_quarantine{30'000};  // messages of removed nodes ignored
   std::chrono::milliseconds malformed_log_interval{10'000};
   size_t max_queued_messages = 200'000;  // beyond this, metrics and events are dropped
+  // Ask the broker (BrokerAdmin::lookupUser) whether the caller of a change is a viewer.
+  bool check_broker_roles = true;
+  std::chrono::milliseconds user_role_ttl{30'000};  // cached lookups
 };
 
 class Anchor {
@@ -119,6 +122,8 @@ class Anchor {
   void onApiRequest(const MqttMessage& message, const std::string& user,
                     const std::string& operation);
   bool isReadOnly(const std::string& operation) const;
+  void dispatch(const std::string& user, const std::string& operation, const Json& body,
+                Reply reply);
 
   // api_nodes.cpp
   Result<Json> nodeList(const Json& body);
@@ -196,7 +201,8 @@ class Anchor {
   bool flush_scheduled_ = false;
   bool rollout_scheduled_ = false;
   bool sweep_scheduled_ = false;
-  std::map<std::string, int64_t> malformed_logged_;  // what -> last log (ms)
+  std::map<std::string, std::pair<bool, int64_t>> user_roles_;  // user -> (viewer, until)
+  std::map<std::string, int64_t> malformed_logged_;             // what -> last log (ms)
   std::map<std::string, int64_t> malformed_dropped_;
   std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
   std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);

@@ -34,10 +34,20 @@ struct AgentCredentials {
   std::string config_text;
 };
 
+// What the broker knows about an API user (its roles and groups).
+struct BrokerUser {
+  bool found = false;  // false: the identity store does not list this user
+  std::set<std::string> roles;
+  std::set<std::string> groups;
+  // A viewer: in the `viewers` group or holding a viewer-<user> role (broker-config/README.md).
+  bool isViewer() const;
+};
+
 class BrokerAdmin {
  public:
   using CreateDone = std::function<void(Result<AgentCredentials>)>;
   using Done = std::function<void(Status)>;
+  using UserDone = std::function<void(Result<BrokerUser>)>;
 
   virtual ~BrokerAdmin() = default;
 
@@ -50,6 +60,8 @@ class BrokerAdmin {
   // The groups whose desired documents a node may read changed. Queued and batched.
   virtual void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
                                 const std::set<std::string>& removed) = 0;
+  // Looks up an API user's roles and groups (viewers may only call read operations).
+  virtual void lookupUser(const std::string& user, UserDone done) = 0;
   // Topic filters the admin needs the anchor to subscribe to and route to onMessage.
   virtual std::vector<std::string> subscriptions() const = 0;
   virtual void onMessage(const MqttMessage& message) = 0;

@@ -122,9 +122,28 @@ TEST_CASE("an unknown operation is invalid_argument") {
   CHECK(f.errorCode("node.explode", Json::object()) == "invalid_argument");
 }
 
-TEST_CASE("viewers may only call read operations") {
+TEST_CASE("a viewer known to the broker may only call read operations") {
+  AnchorFixture f;
+  CHECK(f.errorCode("group.create", {{"name", "g"}}, "viewer") == "permission_denied");
+  CHECK(f.errorCode("app.deploy", {{"name", "x"}}, "viewer") == "permission_denied");
+  CHECK_FALSE(f.anchor().registry().findGroup("g"));
+  CHECK(f.request("group.list", Json::object(), "viewer")["ok"] == true);
+  // Lookups are cached.
+  size_t lookups = f.admin().lookups.size();
+  CHECK(f.errorCode("group.create", {{"name", "g"}}, "viewer") == "permission_denied");
+  CHECK(f.admin().lookups.size() == lookups);
+  f.ok("group.create", {{"name", "g"}});
+  // When the broker cannot say, changes are refused (unavailable), reads still work.
+  f.admin().fail_lookup = Status::unavailable("broker did not answer");
+  f.advance(std::chrono::milliseconds(31'000));
+  CHECK(f.errorCode("group.create", {{"name", "h"}}) == "unavailable");
+  CHECK(f.request("group.list", Json::object())["ok"] == true);
+}
+
+TEST_CASE("configured viewers may only call read operations") {
   AnchorConfig config;
   config.viewers = {"viewer"};
+  config.check_broker_roles = false;
   AnchorFixture f(config);
   CHECK(f.errorCode("group.create", {{"name", "g"}}, "viewer") == "permission_denied");
   CHECK_FALSE(f.anchor().registry().findGroup("g"));

@@ -52,10 +52,25 @@ class FakeBrokerAdmin : public BrokerAdmin {
     for (const auto& g : added) acl[node].insert(g);
     for (const auto& g : removed) acl[node].erase(g);
   }
+  void lookupUser(const std::string& user, UserDone done) override {
+    lookups.push_back(user);
+    if (fail_lookup) return done(*fail_lookup);
+    BrokerUser u;
+    u.found = true;
+    if (user == "viewer") {
+      u.groups = {"viewers"};
+      u.roles = {"viewer-viewer"};
+    } else {
+      u.groups = {"operators"};
+    }
+    done(u);
+  }
   std::vector<std::string> subscriptions() const override { return {}; }
   void onMessage(const MqttMessage&) override {}
 
   std::optional<Status> fail;
+  std::optional<Status> fail_lookup;
+  std::vector<std::string> lookups;
   std::vector<std::string> created;
   std::vector<std::string> deleted;
   std::map<std::string, std::set<std::string>> acl;

@@ -108,6 +108,8 @@ TEST_CASE("with require_approval a node is Pending without a desired document un
   CHECK(f.anchor().registry().findNode("n1")->registration == Registration::kPending);
   CHECK_FALSE(f.nodeDoc("n1"));
   CHECK((*f.retainedJson(topics::node("n1", NodeTopic::kHealth)))["state"] == "Pending");
+  CHECK(f.ok("node.get", {{"name", "n1"}})["health"] == "Pending");
+  CHECK(f.ok("node.list", Json::object())["nodes"][0]["registration"] == "pending");
   auto approved = f.ok("node.approve", {{"name", "n1"}});
   CHECK(approved["registration"] == "accepted");
   CHECK(f.nodeDoc("n1"));

@@ -1,0 +1,312 @@
+"""pharos-anchor end to end against the real Mosquitto (dynamic security, ACLs): the
+management API over MQTT 5 and the MQTT 3.1.1 fallback, registration and health from a
+simulated agent, group ACLs granted through the dynamic-security control topic, node.add
+identities that really log in, hostile requests, and kill -9 + restart keeping state.
+
+Run: PHAROS_BUILD_DIR=build/<dir> python3 -m pytest -q tests/integration/test_anchor_api.py
+"""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+import uuid
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from harness.broker import Client, wait_until
+
+TOPIC_ROOT = "pharos/v1"
+COMPOSE = "services:\n  web:\n    image: busybox:latest\n    command: sleep 3600\n"
+COMPOSE2 = "services:\n  web:\n    image: busybox:latest\n    command: sleep 7200\n"
+
+
+class Anchor:
+    """A pharos-anchor process logged in as the broker's `anchor` identity."""
+
+    def __init__(self, binary, broker, workdir, extra=()):
+        self.binary = binary
+        self.broker = broker
+        self.workdir = pathlib.Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.extra = list(extra)
+        self.proc = None
+        self.log_path = self.workdir / "anchor.log"
+
+    def start(self, timeout=20):
+        user, password = self.broker.credentials("anchor")
+        pw_file = self.workdir / "anchor.password"
+        pw_file.write_text(password + "\n")
+        os.chmod(pw_file, 0o600)
+        cmd = [str(self.binary), "--broker-url", self.broker.url, "--username", user,
+               "--password-file", str(pw_file), "--data-dir", str(self.workdir / "store"),
+               "--log-level", "debug"] + self.extra
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        watcher = self.broker.client("ops")
+        try:
+            status = watcher.subscribe_collect(f"{TOPIC_ROOT}/anchor/status")
+            ok = status.wait_for(lambda m: b'"online"' in m.payload, timeout) is not None
+        finally:
+            watcher.close()
+        assert ok and self.proc.poll() is None, f"anchor did not come online:\n{self.log()}"
+        return self
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+@pytest.fixture
+def anchor(broker, pharos_bin, tmp_path):
+    a = Anchor(pharos_bin("pharos-anchor"), broker, tmp_path / "anchor").start()
+    yield a
+    code = a.stop()
+    if code not in (None, 0):
+        print(a.log())
+    assert code in (None, 0), "the anchor did not exit cleanly on SIGTERM"
+
+
+def agent_online(broker, node, session=None):
+    """A simulated agent: NotReady will, retained Ready status and info."""
+    session = session or int(time.time() * 1000)
+    status = f"{TOPIC_ROOT}/nodes/{node}/status"
+    will = json.dumps({"v": 1, "state": "NotReady", "session": session,
+                       "reason": "connection lost", "ts": session})
+    client = broker.client(node, client_id=node, will=(status, will))
+    client.publish(f"{TOPIC_ROOT}/nodes/{node}/info",
+                   {"v": 1, "agent_version": "test", "hostname": node, "os": "linux",
+                    "arch": "x86_64", "broker": broker.url, "labels": {}, "ts": session},
+                   retain=True)
+    client.publish(status, {"v": 1, "state": "Ready", "session": session, "reason": "connected",
+                            "ts": session}, retain=True)
+    return client
+
+
+def ok(client, op, body=None):
+    reply = client.request(op, body or {})
+    assert reply["ok"], f"{op}: {reply}"
+    return reply["result"]
+
+
+def wait_health(client, node, state, timeout=10):
+    def check():
+        r = client.request("node.get", {"name": node})
+        return r["ok"] and r["result"]["health"] == state
+    return wait_until(check, timeout, 0.1)
+
+
+def retained(broker, topic, timeout=5):
+    c = broker.client("ops")
+    try:
+        col = c.subscribe_collect(topic)
+        m = col.wait_for(lambda m: len(m.payload) > 0, timeout)
+        return json.loads(m.payload) if m else None
+    finally:
+        c.close()
+
+
+def test_registration_health_and_node_queries(broker, anchor):
+    ops = broker.client("ops")
+    n1 = agent_online(broker, "n1")
+    assert wait_health(ops, "n1", "Ready"), anchor.log()
+    nodes = ok(ops, "node.list")["nodes"]
+    assert [n["name"] for n in nodes] == ["n1"]
+    desired = retained(broker, f"{TOPIC_ROOT}/nodes/n1/desired")
+    assert desired["generation"] == 1 and desired["apps"] == []
+    health = retained(broker, f"{TOPIC_ROOT}/nodes/n1/health")
+    assert health["state"] == "Ready"
+    n1.kill()  # the kernel closes the socket: the will fires
+    assert wait_health(ops, "n1", "NotReady"), anchor.log()
+    history = ok(ops, "node.get", {"name": "n1"})["history"]
+    assert [h["state"] for h in history][-2:] == ["Ready", "NotReady"]
+
+
+def test_group_deploy_is_one_group_document_readable_by_members(broker, anchor):
+    ops = broker.client("ops")
+    agent_online(broker, "n1")
+    assert wait_health(ops, "n1", "Ready")
+    ok(ops, "group.create", {"name": "site"})
+    ok(ops, "group.create", {"name": "line1", "parent": "site"})
+    ok(ops, "group.add", {"group": "line1", "nodes": ["n1"]})
+    r = ok(ops, "app.deploy", {"name": "web", "target": {"group": "line1"}, "compose": COMPOSE})
+    assert r["revision"] == 1
+    doc = retained(broker, f"{TOPIC_ROOT}/nodes/n1/desired")
+    assert doc["groups"] == ["line1", "site"]
+    # The anchor granted n1 read access to its groups' documents (dynamic security).
+    def readable():
+        c = broker.client("n1", client_id="n1")
+        try:
+            col = c.subscribe_collect(f"{TOPIC_ROOT}/groups/line1/desired")
+            m = col.wait_for(lambda m: len(m.payload) > 0, 2)
+            return m is not None and json.loads(m.payload)["apps"][0]["name"] == "web"
+        finally:
+            c.close()
+    assert wait_until(readable, 10, 0.5), anchor.log()
+    # ...but not to other groups' documents.
+    ok(ops, "group.create", {"name": "other"})
+    c = broker.client("n1", client_id="n1")
+    col = c.subscribe_collect(f"{TOPIC_ROOT}/groups/other/desired")
+    assert not col.granted or col.wait_for(lambda m: True, 1) is None
+    c.close()
+    got = ok(ops, "group.get", {"name": "line1"})
+    assert got == {**got, "name": "line1", "parents": ["site"], "nodes": ["n1"], "apps": ["web"]}
+    # Update, no-op, history, rollback.
+    assert ok(ops, "app.deploy", {"name": "web", "target": {"group": "line1"},
+                                  "compose": COMPOSE})["changed"] is False
+    assert ok(ops, "app.deploy", {"name": "web", "target": {"group": "line1"},
+                                  "compose": COMPOSE2})["revision"] == 2
+    assert ok(ops, "app.rollback", {"name": "web", "revision": 1})["revision"] == 3
+    assert [r["revision"] for r in ok(ops, "app.history", {"name": "web"})["revisions"]] == [3, 2, 1]
+    group_doc = retained(broker, f"{TOPIC_ROOT}/groups/line1/desired")
+    assert group_doc["apps"][0]["revision"] == 3 and group_doc["apps"][0]["compose"] == COMPOSE
+
+
+def test_node_add_identity_logs_in_and_node_remove_revokes_it(broker, anchor):
+    ops = broker.client("ops")
+    r = ok(ops, "node.add", {"name": "edge9", "labels": {"zone": "a"}})
+    assert r["username"] == "edge9" and "password = " in r["config"]
+    assert wait_until(lambda: broker.connect_error("edge9", r["password"], "edge9") == 0, 5)
+    # The new identity may publish its own status but not another node's.
+    agent = Client(broker.host, broker.port, "edge9", r["password"], "edge9")
+    now = int(time.time() * 1000)
+    agent.publish(f"{TOPIC_ROOT}/nodes/edge9/status",
+                  {"v": 1, "state": "Ready", "session": now, "reason": "", "ts": now}, retain=True)
+    assert wait_health(ops, "edge9", "Ready"), anchor.log()
+    agent.close()
+    ok(ops, "node.remove", {"name": "edge9"})
+    assert wait_until(lambda: broker.connect_error("edge9", r["password"], "edge9") != 0, 5)
+    assert ops.request("node.get", {"name": "edge9"})["error"]["code"] == "not_found"
+
+
+def test_mqtt311_fallback_reply_to_and_correlation(broker, anchor):
+    user, password = broker.credentials("ops")
+    got = []
+    client = mqtt.Client(client_id=f"v311-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv311)
+    client.username_pw_set(user, password)
+    client.on_message = lambda c, u, m: got.append(m)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        client.subscribe(f"{TOPIC_ROOT}/replies/{user}/#", qos=1)
+        time.sleep(0.3)
+        body = {"v": 1, "name": "g311", "replyTo": f"{TOPIC_ROOT}/replies/{user}/sh",
+                "correlation": {"id": 42}}
+        client.publish(f"{TOPIC_ROOT}/api/{user}/group.create", json.dumps(body), qos=1)
+        assert wait_until(lambda: got, 5)
+        reply = json.loads(got[0].payload)
+        assert got[0].topic == f"{TOPIC_ROOT}/replies/{user}/sh"
+        assert reply["ok"] is True and reply["correlation"] == {"id": 42}
+        # A replyTo outside replies/{user}/ gets no answer at all.
+        got.clear()
+        body = {"v": 1, "name": "g312", "replyTo": f"{TOPIC_ROOT}/replies/viewer/x"}
+        client.publish(f"{TOPIC_ROOT}/api/{user}/group.create", json.dumps(body), qos=1)
+        time.sleep(1)
+        assert got == []
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    ops = broker.client("ops")
+    assert ops.request("group.get", {"name": "g312"})["error"]["code"] == "not_found"
+
+
+def test_hostile_requests_get_errors_and_the_anchor_survives(broker, anchor):
+    ops = broker.client("ops")
+    agent_online(broker, "n1")
+    assert wait_health(ops, "n1", "Ready")
+    bad = ops.request("app.deploy", {"name": "web", "target": {"node": "n1"},
+                                     "compose": "services:\n  web:\n    image: [1]\n"})
+    assert bad["error"]["code"] == "invalid_argument" and bad["error"]["line"] == 3
+    assert ops.request("app.deploy", {"name": "web", "target": {"node": "ghost"},
+                                      "compose": COMPOSE})["error"]["code"] == "not_found"
+    assert ops.request("app.deploy", {"name": "Web!", "target": {"node": "n1"},
+                                      "compose": COMPOSE})["error"]["code"] == "invalid_argument"
+    big = ops.request("app.deploy", {"name": "web", "target": {"node": "n1"},
+                                     "compose": "#" * (2 << 20)})
+    assert big["error"]["code"] == "too_large"
+    # Garbage on the API and agent topics.
+    reply_topic = f"{TOPIC_ROOT}/replies/ops/raw"
+    # (Invalid UTF-8 may be dropped before it reaches the anchor; it must not hurt it.)
+    ops.publish(f"{TOPIC_ROOT}/api/ops/group.create", b"\xff\xfe", response_topic=reply_topic,
+                correlation=b"x")
+    time.sleep(0.5)
+    replies = ops.subscribe_collect(reply_topic)
+    for payload in (b"", b"{", b"[]", b'{"v":1,"name":{"x":1}}'):
+        ops.publish(f"{TOPIC_ROOT}/api/ops/group.create", payload, response_topic=reply_topic,
+                    correlation=b"x")
+    assert wait_until(lambda: len(replies.messages) >= 4, 5), replies.messages
+    assert all(not json.loads(m.payload)["ok"] for m in replies.messages)
+    n1 = broker.client("n1", client_id="n1")
+    for payload in (b"{", b'{"v":1}', b'{"v":1,"state":"Maybe","session":1}'):
+        n1.publish(f"{TOPIC_ROOT}/nodes/n1/status", payload)
+        n1.publish(f"{TOPIC_ROOT}/nodes/n1/state", payload)
+    # Viewers may publish on api/viewer/#, but the anchor (asking the broker's dynamic
+    # security who they are) refuses their changes.
+    viewer = broker.client("viewer")
+    assert viewer.request("group.create", {"name": "vg"})["error"]["code"] == "permission_denied"
+    assert ok(viewer, "group.list")["groups"] == []
+    assert ok(ops, "node.get", {"name": "n1"})["name"] == "n1"
+    assert anchor.proc.poll() is None
+
+
+def test_kill9_and_restart_keeps_state_and_documents(broker, pharos_bin, tmp_path):
+    a = Anchor(pharos_bin("pharos-anchor"), broker, tmp_path / "anchor").start()
+    try:
+        ops = broker.client("ops")
+        agent_online(broker, "n1")
+        assert wait_health(ops, "n1", "Ready")
+        ok(ops, "group.create", {"name": "g"})
+        ok(ops, "group.add", {"group": "g", "nodes": ["n1"]})
+        ok(ops, "app.deploy", {"name": "web", "target": {"node": "n1"}, "compose": COMPOSE})
+        ok(ops, "app.deploy", {"name": "web", "target": {"node": "n1"}, "compose": COMPOSE2})
+        before = retained(broker, f"{TOPIC_ROOT}/nodes/n1/desired")
+        a.kill9()
+        status = retained(broker, f"{TOPIC_ROOT}/anchor/status")
+        assert status["state"] == "offline"  # the will
+        # The broker restarts and loses its retained store: the anchor heals it.
+        broker.restart(wipe_store=True)
+        a.start()
+        after = retained(broker, f"{TOPIC_ROOT}/nodes/n1/desired")
+        assert after == before
+        assert ok(ops_client(broker), "app.get", {"name": "web"})["revision"] == 2
+        assert ok(ops_client(broker), "group.get", {"name": "g"})["nodes"] == ["n1"]
+    finally:
+        a.stop()
+
+
+def ops_client(broker):
+    return broker.client("ops")
+
+
+def test_require_approval_keeps_new_nodes_pending(broker, pharos_bin, tmp_path):
+    a = Anchor(pharos_bin("pharos-anchor"), broker, tmp_path / "anchor",
+               extra=["--require-approval"]).start()
+    try:
+        ops = broker.client("ops")
+        agent_online(broker, "n2")
+        assert wait_health(ops, "n2", "Pending"), a.log()
+        ok(ops, "node.approve", {"name": "n2"})
+        assert wait_health(ops, "n2", "Ready")
+        assert retained(broker, f"{TOPIC_ROOT}/nodes/n2/desired")["generation"] == 1
+    finally:
+        a.stop()
