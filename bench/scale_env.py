@@ -229,7 +229,10 @@ class Env:
                 self.broker_proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.broker_proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("PHAROS_SCALE_KEEP"):
+            print(f"kept {self.dir}", flush=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def request(client, op, body=None, timeout=30.0):
