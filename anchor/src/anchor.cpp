@@ -225,8 +225,8 @@ void Anchor::publishHealth(const std::string& node) {
   publishRetained(topics::node(node, NodeTopic::kHealth), dumpJson(encode(it->second.health)));
 }
 
-Status Anchor::commitAndPublish(Txn& txn) {
-  PHAROS_RETURN_IF_ERROR(txn.commit(store_, true));
+Status Anchor::commitAndPublish(Txn& txn, bool sync) {
+  PHAROS_RETURN_IF_ERROR(txn.commit(store_, sync));
   for (const auto& key : txn.changedDocs()) publishDoc(key);
   for (const auto& key : txn.removedDocs()) publishEmptyDoc(key);
   return Status::ok();

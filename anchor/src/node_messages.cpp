@@ -123,7 +123,9 @@ void Anchor::maybeRegister(const std::string& node) {
   event.kind = "node_registered";
   event.message = config_.require_approval ? "pending approval" : "accepted";
   events_.stage(event, txn.extra());
-  Status s = commitAndPublish(txn);
+  // Not an acknowledged change: unsynced (survives kill -9; after a power loss the agent's
+  // retained info and status register it again with the same documents).
+  Status s = commitAndPublish(txn, false);
   if (!s.isOk()) {
     spdlog::error("store: registering node {}: {}", node, s.message());
     return;

@@ -77,6 +77,8 @@ Status applyAnchorConfigKey(AnchorOptions& o, const std::string& raw_key,
     o.keep_alive = std::chrono::seconds(v);
   } else if (key == "agent_broker_url") {
     o.agent_broker_url = value;
+  } else if (key == "agent_ca_file") {
+    o.agent_ca_file = value;
   } else if (key == "dynsec_file") {
     o.dynsec_file = value;
   } else if (key == "viewers" || key == "viewer") {
@@ -122,6 +124,9 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
                             ->check(CLI::Range(1, 3600));
   flags["agent_broker_url"] = app.add_option("--agent-broker-url", o.agent_broker_url,
                                              "Broker URL written into node.add agent configs");
+  flags["agent_ca_file"] =
+      app.add_option("--agent-ca-file", o.agent_ca_file,
+                     "Site CA path on devices, written as tls_ca into node.add agent configs");
   flags["dynsec_file"] = app.add_option("--dynsec-file", o.dynsec_file,
                                         "Broker dynamic-security.json (included in backups)");
   flags["viewers"] =

@@ -40,6 +40,7 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
   auto link = makePahoLink(anchorMqttOptions(options, clock));
   MosquittoAdminOptions admin_options;
   admin_options.agent_broker_url = options.agent_broker_url;
+  admin_options.agent_ca_file = options.agent_ca_file;
   auto admin = makeMosquittoBrokerAdmin(*link, *strand, admin_options);
   auto anchor = std::make_unique<Anchor>(options.core, **store, *link, *admin, strand, clock);
   if (Status s = anchor->start(); !s.isOk()) {

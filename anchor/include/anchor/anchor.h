@@ -97,9 +97,9 @@ class Anchor {
   void publishEmptyDoc(const std::string& doc_key);
   void publishRetained(const std::string& topic, const std::string& payload);
   void publishHealth(const std::string& node);
-  // Commits `txn` (sync) and publishes the documents it changed (in touch order) and
-  // clears the ones it removed.
-  Status commitAndPublish(Txn& txn);
+  // Commits `txn` and publishes the documents it changed (in touch order) and clears the
+  // ones it removed. `sync` for acknowledged changes.
+  Status commitAndPublish(Txn& txn, bool sync = true);
   void scheduleFlush();
   void flush();
   void scheduleRollouts();

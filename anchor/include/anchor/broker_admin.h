@@ -30,6 +30,7 @@ struct AgentCredentials {
   std::string username;
   std::string password;
   std::string broker_url;
+  std::string ca_file;  // tls_ca on the device ("" = none: plain or system trust store)
   // The agent's config file text (agent/pharos-agent.conf.sample keys).
   std::string config_text;
 };
@@ -69,8 +70,9 @@ class BrokerAdmin {
 
 struct MosquittoAdminOptions {
   std::string agent_broker_url = "tcp://127.0.0.1:1883";  // written into agent configs
-  std::chrono::milliseconds timeout{10'000};              // per command message
-  std::chrono::milliseconds batch_delay{100};             // ACL changes are coalesced
+  std::string agent_ca_file;                   // the site CA's path on devices (tls_ca), "" = none
+  std::chrono::milliseconds timeout{10'000};   // per command message
+  std::chrono::milliseconds batch_delay{100};  // ACL changes are coalesced
   size_t max_commands_per_message = 200;
 };
 

@@ -32,6 +32,7 @@ struct AnchorOptions {
   bool tls_insecure = false;
   std::chrono::seconds keep_alive{10};
   std::string agent_broker_url;  // written into node.add configs (default: broker_url)
+  std::string agent_ca_file;     // tls_ca written into node.add configs ("" = none)
   std::string dynsec_file;       // the broker's dynamic-security.json (backup / restore)
   AnchorConfig core;
 };
