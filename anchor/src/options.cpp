@@ -135,6 +135,8 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
   backup->add_option("dir", o.command_dir, "Backup directory (must not exist)")->required();
   auto* restore = app.add_subcommand("restore", "Restore a backup into --data-dir (new epoch)");
   restore->add_option("dir", o.command_dir, "Backup directory")->required();
+  backup->fallthrough();  // --data-dir etc. after the subcommand
+  restore->fallthrough();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -310,3 +310,39 @@ def test_require_approval_keeps_new_nodes_pending(broker, pharos_bin, tmp_path):
         assert retained(broker, f"{TOPIC_ROOT}/nodes/n2/desired")["generation"] == 1
     finally:
         a.stop()
+
+
+def test_backup_and_restore_keep_the_registry_under_a_new_epoch(broker, pharos_bin, tmp_path):
+    binary = pharos_bin("pharos-anchor")
+    a = Anchor(binary, broker, tmp_path / "anchor").start()
+    ops = broker.client("ops")
+    ok(ops, "group.create", {"name": "kept"})
+    agent_online(broker, "n1")
+    assert wait_health(ops, "n1", "Ready")
+    ok(ops, "app.deploy", {"name": "web", "target": {"node": "n1"}, "compose": COMPOSE})
+    epoch = retained(broker, f"{TOPIC_ROOT}/nodes/n1/desired")["epoch"]
+    assert a.stop() == 0
+    store = tmp_path / "anchor" / "store"
+    backup = tmp_path / "backup"
+    r = subprocess.run([str(binary), "backup", str(backup), "--data-dir", str(store)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    restored = tmp_path / "restored"
+    r = subprocess.run([str(binary), "restore", str(backup), "--data-dir", str(restored / "store")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # Restoring over an existing store is refused.
+    r = subprocess.run([str(binary), "restore", str(backup), "--data-dir", str(restored / "store")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    b = Anchor(binary, broker, restored).start()
+    try:
+        ops = broker.client("ops")
+        assert ok(ops, "group.get", {"name": "kept"})["name"] == "kept"
+        assert ok(ops, "app.get", {"name": "web"})["revision"] == 1
+        def new_epoch():
+            doc = retained(broker, f"{TOPIC_ROOT}/nodes/n1/desired")
+            return doc is not None and doc["epoch"] != epoch
+        assert wait_until(new_epoch, 5)
+    finally:
+        b.stop()
