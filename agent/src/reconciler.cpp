@@ -338,6 +338,9 @@ std::vector<AppState> Reconciler::appStates() const {
         ss.exit_code = info.exit_code;
         ss.image = info.image;
         ss.image_id = info.image_id;
+      } else if (app->desired.spec.state == "running" && app->phase != "Pulling" &&
+                 app->phase != "Pending" && !app->waiting) {
+        ss.state = "missing";  // should exist but does not
       }
       st.services.push_back(std::move(ss));
     }

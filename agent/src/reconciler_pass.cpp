@@ -88,7 +88,7 @@ void Reconciler::runPass(const std::string& name) {
           {std::string(kLabelNode) + "=" + options_.node_id, std::string(kLabelApp) + "=" + name});
       if (nets.isOk() && nets->empty()) {
         app.gone = true;
-        if (!app.removal_reported) {
+        if (!app.removal_reported && !app.services.empty()) {
           app.removal_reported = true;
           emit("app_removed", name, "",
                "app removed (revision " + std::to_string(app.desired.spec.revision) + ")");
@@ -347,6 +347,10 @@ bool Reconciler::ensureImages(AppRun& app) {
       continue;
     }
     missing = true;
+    if (s.pull_policy == "never") {
+      failed = "image " + s.image + " is not present and " + s.name + " has pull_policy: never";
+      continue;
+    }
     auto job = pulls_.find(s.image);
     if (job != pulls_.end() && job->second->state == PullJob::State::kFailed &&
         clock_.steadyNow() < job->second->retry_at) {

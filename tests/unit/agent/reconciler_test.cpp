@@ -476,3 +476,26 @@ TEST_CASE("images no longer used are pruned, except the previous revision's and 
 
 }  // namespace
 }  // namespace pharos::agent
+
+namespace pharos::agent {
+namespace {
+
+TEST_CASE("pull_policy never: a missing image fails the app without pulling") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: 127.0.0.1:5000/web:1, pull_policy: never}}")});
+  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").message.find("pull_policy") != std::string::npos);
+  CHECK(rig.docker.calls(DockerOp::kPullImage) == 0);
+  CHECK(rig.service("shop", "web").state == "missing");
+}
+
+TEST_CASE("a tombstone for an app this node never ran is quietly dropped") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox}}", 3, "removed")});
+  CHECK(rig.rec->appStates().empty());
+  CHECK_FALSE(rig.hasEvent("app_removed"));
+  CHECK(rig.docker.mutatingCalls() == 0);
+}
+
+}  // namespace
+}  // namespace pharos::agent
