@@ -508,7 +508,9 @@ def test_tls_clients_must_trust_the_site_ca(broker_factory, pharos_bin, docker_e
     def command():
         cmd = base()
         cmd[cmd.index("--broker-url") + 1] = b.tls_url
-        return cmd + ["--ca-file", str(b.ca_file)]
+        # node.add writes the TLS URL and the CA's path on the device into agent configs.
+        return cmd + ["--ca-file", str(b.ca_file), "--agent-broker-url", b.tls_url,
+                      "--agent-ca-file", str(b.ca_file)]
 
     proc.command = command
     agent = None
@@ -523,6 +525,7 @@ def test_tls_clients_must_trust_the_site_ca(broker_factory, pharos_bin, docker_e
                       ca_file=stranger / "ca.crt", timeout=60)
         assert refused.returncode != 0
         config = read_agent_config(path)
+        assert config["broker_url"] == b.tls_url and config["tls_ca"] == str(b.ca_file), config
         b._creds[f"agent-{node}"] = (config["username"], config["password"])
         ops = b.client("ops", tls=True)
         health = ops.subscribe_collect(node_topic(node, "health"))
@@ -532,8 +535,8 @@ def test_tls_clients_must_trust_the_site_ca(broker_factory, pharos_bin, docker_e
         time.sleep(3)
         bad.stop()
         assert health_of(health, node) != "Ready"
-        agent = Agent(pharos_bin("pharos-agent"), path, docker_engine.host,
-                      ["--broker-url", b.tls_url, "--tls-ca", str(b.ca_file)])
+        # The generated file alone is enough.
+        agent = Agent(pharos_bin("pharos-agent"), path, docker_engine.host)
         assert wait_until(lambda: health_of(health, node) == "Ready", 30), agent.log()[-3000:]
     finally:
         if agent is not None:
