@@ -253,6 +253,17 @@ def test_enrolled_agent_registers_ready_and_secrets_reach_only_its_secrets_topic
         assert secret not in json.dumps(got_app) and reg_password not in json.dumps(got_app)
         request_ok(ops, "events.query", {"limit": 1000})
         request_ok(ops, "app.history", {"name": app})
+        # The agent's inspect answer (the UI's container view) redacts the secret's value.
+        replies = ops.subscribe_collect(f"{TOPIC_ROOT}/replies/ops/#")
+        inspect_topic = f"{TOPIC_ROOT}/replies/ops/inspect-{uuid.uuid4().hex[:6]}"
+        ops.publish(node_topic(node, "cmd/inspect"), {"v": 1, "app": app},
+                    response_topic=inspect_topic, correlation=b"inspect-1")
+        answer = replies.wait_for(lambda m: m.topic == inspect_topic, 20)
+        assert answer is not None, agent.log()[-3000:]
+        inspected = json.loads(answer.payload)
+        assert inspected.get("ok") is True, inspected
+        assert b"DB_PASSWORD=<redacted>" in answer.payload and b"MODE=plain" in answer.payload
+        assert secret.encode() not in answer.payload
 
         assert everything.wait_for(lambda m: m.topic == node_topic(node, "secrets")
                                    and secret.encode() in m.payload, 10)
