@@ -472,6 +472,19 @@ def test_viewer_may_only_read_operator_may_change(broker, anchor, pharos_bin, tm
     viewer.publish(f"{TOPIC_ROOT}/api/viewer/group.list", {"v": 1})
     assert api.wait_for(lambda m: m.topic.endswith("/api/viewer/group.list"), 10)
     assert [m.topic for m in api.messages] == [f"{TOPIC_ROOT}/api/viewer/group.list"]
+    # Operators and viewers change things only through the anchor: no document, no status.
+    everything = watcher.subscribe_collect(f"{TOPIC_ROOT}/#")
+    forged = b'{"v":1,"forged":true}'
+    for user in (ops, viewer):
+        for topic in (node_topic(node, "desired"), node_topic(node, "secrets"),
+                      node_topic(node, "health"), node_topic(node, "status"), group_topic("g"),
+                      f"{TOPIC_ROOT}/anchor/status", f"{TOPIC_ROOT}/replies/ops/x"):
+            user.publish(topic, forged, retain=True)
+        user.publish(f"{TOPIC_ROOT}/api/{user.username}/group.list", {"v": 1, "marker": 1})
+    for user in ("ops", "viewer"):
+        assert everything.wait_for(lambda m: m.topic.endswith(f"/api/{user}/group.list")
+                                   and b"marker" in m.payload, 10)
+    assert not [m.topic for m in everything.messages if m.payload == forged]
 
 
 # ---- TLS -----------------------------------------------------------------------------------
