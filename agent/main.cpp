@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   options.reconciler.health_timeout = config.health_timeout;
 
   {
-    // systemd (Type=notify): READY=1 once the link is up, STATUS= on every change.
+    // systemd (Type=notify): READY=1 once started, STATUS= on every connection change.
     std::atomic<MqttLink*> link{nullptr};
     Agent agent(options, executor, *docker, clock, state_file, [&link](MqttOptions o) {
       auto made = makePahoLink(std::move(o));
@@ -68,7 +68,10 @@ int main(int argc, char** argv) {
     spdlog::info("pharos-agent {} starting as node {} (broker {})", PHAROS_VERSION, config.node_id,
                  config.broker_url);
     agent.start();
-    bool ready = false;
+    // READY at once, not when the broker answers: the agent serves from its state file while
+    // the broker is unreachable (offline autonomy), and a start timeout must not kill it.
+    (void)sdNotifyReady("connecting to " + config.broker_url);
+    bool ready = true;
     bool was_connected = false;
     auto watchdog = sdWatchdogInterval();
     auto last_watchdog = std::chrono::steady_clock::now();
