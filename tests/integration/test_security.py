@@ -638,3 +638,19 @@ def test_stolen_device_credentials_are_disabled_and_rotated(broker, anchor, phar
     assert broker.connect_error("ops", broker.credentials("ops")[1]) in REFUSED
     broker._creds["operator-ops"] = ("ops", ops_new)
     assert request_ok(broker.client("ops"), "node.get", {"name": node})["name"] == node
+
+
+def test_tls_clients_check_the_broker_host_name(broker_factory, pharos_bin):
+    b = broker_factory(tls=True, start=False)
+    tls_dir = b.dir / "tls"
+    shutil.rmtree(tls_dir)
+    make_ca(tls_dir, "broker.example.net")  # the right CA, but not this host's name
+    for name in ("ca.crt", "server.crt", "server.key"):
+        os.chmod(tls_dir / name, 0o644)
+    os.chmod(tls_dir, 0o755)
+    b.start()
+    with pytest.raises(Exception):
+        Client(b.host, b.tls_port, *b.credentials("ops"), ca_file=b.ca_file, timeout=3)
+    r = ctl(pharos_bin, b, "--request-timeout", "2s", "nodes", "ls", url=b.tls_url,
+            ca_file=b.ca_file)
+    assert r.returncode == 5 and "cannot reach the broker" in r.stderr, r.stderr
