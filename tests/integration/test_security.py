@@ -441,6 +441,24 @@ def test_group_membership_grants_and_revokes_the_group_document(broker, anchor, 
     assert own.wait_for(lambda m: b'"own-' in m.payload, 10)
     assert not [m for m in revoked.messages if second.encode() in m.payload]
     assert not revoked.messages
+    dev.close()
+
+    # Nested groups: membership of a child group grants the parent's document; deleting the
+    # child revokes it again.
+    request_ok(ops, "group.create", {"name": "site-g"})
+    request_ok(ops, "group.create", {"name": "cell-g", "parent": "site-g"})
+    request_ok(ops, "group.add", {"group": "cell-g", "nodes": [node]})
+
+    def can_read(group):
+        c = device(broker, node)
+        try:
+            return c.subscribe(group_topic(group))[0] < 0x80
+        finally:
+            c.close()
+
+    assert wait_until(lambda: can_read("site-g") and can_read("cell-g"), 10)
+    request_ok(ops, "group.delete", {"name": "cell-g", "force": True})
+    assert wait_until(lambda: not can_read("site-g") and not can_read("cell-g"), 10)
 
 
 # ---- roles ---------------------------------------------------------------------------------
