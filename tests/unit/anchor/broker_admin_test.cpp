@@ -1,0 +1,170 @@
+// The Mosquitto dynamic-security BrokerAdmin against the FakeBroker: the commands it
+// sends (one role + client per device, ACLs matching tools/dynsec.py), answers matched by
+// correlation data, errors and timeouts, batched ACL changes, user lookups.
+#include "anchor/broker_admin.h"
+
+#include <doctest/doctest.h>
+
+#include "pharos/fake_broker.h"
+#include "pharos/json.h"
+
+using namespace pharos;
+using namespace pharos::anchor;
+
+namespace {
+
+struct AdminFixture {
+  ManualClock clock;
+  ManualExecutor executor{clock};
+  FakeBroker broker;
+  std::unique_ptr<MqttLink> link = makeFakeLink(broker, "pharos-anchor");
+  std::unique_ptr<MqttLink> plugin = makeFakeLink(broker, "dynsec-plugin");
+  std::shared_ptr<Strand> strand = Strand::create(executor);
+  std::unique_ptr<BrokerAdmin> admin;
+  std::vector<Json> received;                 // command messages seen by the "plugin"
+  std::map<std::string, std::string> errors;  // command -> error to answer
+
+  AdminFixture() {
+    REQUIRE(link->connect().isOk());
+    REQUIRE(plugin->connect().isOk());
+    MosquittoAdminOptions options;
+    options.agent_broker_url = "tcp://10.0.0.1:1883";
+    admin = makeMosquittoBrokerAdmin(*link, *strand, options);
+    link->onMessage(
+        [this](const MqttMessage& m) { strand->post([this, m] { admin->onMessage(m); }); });
+    for (const auto& f : admin->subscriptions()) REQUIRE(link->subscribe(f).isOk());
+    plugin->onMessage([this](const MqttMessage& m) { answer(m); });
+    REQUIRE(plugin->subscribe(kDynsecTopic).isOk());
+  }
+
+  // Plays the dynamic-security plugin: answers every command, with configured errors.
+  void answer(const MqttMessage& m) {
+    auto json = parseJson(m.payload);
+    REQUIRE(json.isOk());
+    received.push_back(*json);
+    Json responses = Json::array();
+    for (const auto& c : (*json)["commands"]) {
+      Json r{{"command", c["command"]}, {"correlationData", c["correlationData"]}};
+      if (errors.count(c["command"])) r["error"] = errors[c["command"]];
+      if (c["command"] == "getClient" && !errors.count("getClient")) {
+        std::string user = c["username"];
+        Json client = Json::object();
+        client["username"] = user;
+        client["roles"] = Json::array({Json{{"rolename", "viewer-" + user}}});
+        client["groups"] = Json::array({Json{{"groupname", "viewers"}}});
+        Json data = Json::object();
+        data["client"] = client;
+        r["data"] = data;
+      }
+      responses.push_back(r);
+    }
+    MqttMessage out;
+    out.topic = kDynsecResponseTopic;
+    out.payload = dumpJson(Json{{"responses", responses}});
+    REQUIRE(plugin->publish(out).isOk());
+  }
+
+  void pump() {
+    for (int i = 0; i < 100; ++i) {
+      if (broker.deliverAll() + static_cast<size_t>(executor.runUntilIdle()) == 0) return;
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("createNode sends a role and a client and returns the agent config") {
+  AdminFixture f;
+  std::optional<Result<AgentCredentials>> got;
+  f.strand->post([&] {
+    f.admin->createNode("edge1", {"line1"}, [&](Result<AgentCredentials> r) { got = r; });
+  });
+  f.pump();
+  REQUIRE(got);
+  REQUIRE(got->isOk());
+  CHECK((*got)->username == "edge1");
+  CHECK((*got)->password.size() == 32);
+  CHECK((*got)->config_text.find("broker_url = tcp://10.0.0.1:1883") != std::string::npos);
+  REQUIRE(f.received.size() == 1);
+  const Json& commands = f.received[0]["commands"];
+  std::vector<std::string> names;
+  for (const auto& c : commands) names.push_back(c["command"]);
+  CHECK(names ==
+        std::vector<std::string>{"deleteClient", "deleteRole", "createRole", "createClient"});
+  CHECK(commands[3]["clientid"] == "edge1");
+  CHECK(commands[3]["roles"][0]["rolename"] == "agent-edge1");
+  std::set<std::string> topics;
+  for (const auto& a : commands[2]["acls"])
+    topics.insert(a["topic"].get<std::string>() + " " + a["acltype"].get<std::string>());
+  CHECK(topics.count("pharos/v1/nodes/edge1/status publishClientSend"));
+  CHECK(topics.count("pharos/v1/nodes/edge1/secrets subscribeLiteral"));
+  CHECK(topics.count("pharos/v1/groups/line1/desired subscribeLiteral"));
+  CHECK_FALSE(topics.count("pharos/v1/nodes/edge1/desired publishClientSend"));
+}
+
+TEST_CASE("a refused createClient is an error; deleteClient of an unknown client is not") {
+  AdminFixture f;
+  f.errors["createClient"] = "Client already exists";
+  f.errors["deleteClient"] = "Client not found";
+  std::optional<Result<AgentCredentials>> got;
+  f.strand->post([&] { f.admin->createNode("edge1", {}, [&](auto r) { got = r; }); });
+  f.pump();
+  REQUIRE(got);
+  CHECK((*got).status().code() == Code::kUnavailable);
+  CHECK((*got).status().message().find("Client already exists") != std::string::npos);
+  std::optional<Status> deleted;
+  f.errors.erase("createClient");
+  f.strand->post([&] { f.admin->deleteNode("edge1", [&](Status s) { deleted = s; }); });
+  f.pump();
+  REQUIRE(deleted);
+  CHECK(deleted->isOk());
+}
+
+TEST_CASE("an unanswered command times out as unavailable") {
+  AdminFixture f;
+  REQUIRE(f.plugin->unsubscribe(kDynsecTopic).isOk());
+  std::optional<Status> deleted;
+  f.strand->post([&] { f.admin->deleteNode("edge1", [&](Status s) { deleted = s; }); });
+  f.pump();
+  CHECK_FALSE(deleted);
+  f.executor.advance(std::chrono::milliseconds(10'500));
+  f.pump();
+  REQUIRE(deleted);
+  CHECK(deleted->code() == Code::kUnavailable);
+}
+
+TEST_CASE("group ACL changes are coalesced into one command message") {
+  AdminFixture f;
+  f.strand->post([&] {
+    for (int i = 0; i < 10; ++i) {
+      f.admin->updateNodeGroups("n" + std::to_string(i), {"line1"}, {"old"});
+    }
+  });
+  f.pump();
+  CHECK(f.received.empty());
+  f.executor.advance(std::chrono::milliseconds(150));
+  f.pump();
+  REQUIRE(f.received.size() == 1);
+  CHECK(f.received[0]["commands"].size() == 60);  // 10 nodes x (3 add + 3 remove)
+  CHECK(f.received[0]["commands"][0]["command"] == "addRoleACL");
+  CHECK(f.received[0]["commands"][0]["rolename"] == "agent-n0");
+}
+
+TEST_CASE("lookupUser reports a viewer's groups and roles") {
+  AdminFixture f;
+  std::optional<Result<BrokerUser>> got;
+  f.strand->post([&] { f.admin->lookupUser("viewer", [&](auto r) { got = r; }); });
+  f.pump();
+  REQUIRE(got);
+  REQUIRE(got->isOk());
+  CHECK((*got)->found);
+  CHECK((*got)->isViewer());
+  f.errors["getClient"] = "Client not found";
+  got.reset();
+  f.strand->post([&] { f.admin->lookupUser("ghost", [&](auto r) { got = r; }); });
+  f.pump();
+  REQUIRE(got);
+  REQUIRE(got->isOk());
+  CHECK_FALSE((*got)->found);
+  CHECK_FALSE((*got)->isViewer());
+}

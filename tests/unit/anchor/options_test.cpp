@@ -1,0 +1,85 @@
+// pharos-anchor's command line and config file: flags, config keys, flags winning over the
+// file, password files, subcommands and clear errors.
+#include "anchor/options.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace pharos;
+using namespace pharos::anchor;
+
+namespace {
+Result<AnchorCommandLine> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "pharos-anchor");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parseAnchorCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+std::string writeFile(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / (name + std::to_string(getpid()));
+  std::ofstream(path) << text;
+  return path.string();
+}
+}  // namespace
+
+TEST_CASE("flags set the options") {
+  auto r = parse({"--broker-url", "ssl://b:8883", "--username", "a", "--password", "p",
+                  "--data-dir", "/tmp/x", "--require-approval", "--keep-alive", "20", "--viewer",
+                  "v1", "--viewer", "v2", "--ca-file", "/ca.pem"});
+  REQUIRE(r.isOk());
+  const auto& o = r->options;
+  CHECK(o.broker_url == "ssl://b:8883");
+  CHECK(o.core.require_approval);
+  CHECK(o.keep_alive == std::chrono::seconds(20));
+  CHECK(o.core.viewers == std::set<std::string>{"v1", "v2"});
+  CHECK(o.agent_broker_url == "ssl://b:8883");
+  ManualClock clock;
+  MqttOptions m = anchorMqttOptions(o, clock);
+  REQUIRE(m.tls);
+  CHECK(m.tls->ca_file == "/ca.pem");
+  REQUIRE(m.will);
+  CHECK(m.will->retained);
+  CHECK(m.will->payload.find("offline") != std::string::npos);
+}
+
+TEST_CASE("a config file sets keys; flags win; the password file is read") {
+  std::string pw = writeFile("anchor-pw", "s3cret\n");
+  std::string conf = writeFile("anchor-conf",
+                               "# comment\nbroker_url = tcp://x:1\nusername = anchor\n"
+                               "password_file = " +
+                                   pw +
+                                   "\ndata-dir = /var/a\n"
+                                   "require_approval = yes\nviewers = a, b\n");
+  auto r = parse({"--config", conf, "--data-dir", "/override"});
+  REQUIRE(r.isOk());
+  CHECK(r->options.broker_url == "tcp://x:1");
+  CHECK(r->options.password == "s3cret");
+  CHECK(r->options.data_dir == "/override");
+  CHECK(r->options.core.require_approval);
+  CHECK(r->options.core.viewers == std::set<std::string>{"a", "b"});
+}
+
+TEST_CASE("bad command lines and config files are one clear error") {
+  CHECK(parse({"--nope"}).status().code() == Code::kInvalidArgument);
+  CHECK(parse({"--keep-alive", "0"}).status().code() == Code::kInvalidArgument);
+  CHECK(parse({"--config", "/does/not/exist"}).status().code() == Code::kInvalidArgument);
+  std::string conf = writeFile("anchor-bad", "broker_url = x\nwhat = ever\n");
+  auto r = parse({"--config", conf});
+  REQUIRE_FALSE(r.isOk());
+  CHECK(r.status().message().find(":2: unknown setting 'what'") != std::string::npos);
+  CHECK(parse({"--password-file", "/does/not/exist"}).status().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("subcommands and help") {
+  auto r = parse({"backup", "/b", "--data-dir", "/d"});
+  REQUIRE(r.isOk());
+  CHECK(r->options.command == AnchorOptions::Command::kBackup);
+  CHECK(r->options.command_dir == "/b");
+  CHECK(r->options.data_dir == "/d");
+  auto h = parse({"--help"});
+  REQUIRE(h.isOk());
+  CHECK(h->help_text.find("--broker-url") != std::string::npos);
+}
