@@ -11,6 +11,12 @@
 
 namespace pharos::agent {
 
+// A label's value, "" when absent.
+inline std::string label(const Labels& labels, const char* key) {
+  auto it = labels.find(key);
+  return it == labels.end() ? std::string() : it->second;
+}
+
 struct Reconciler::ServiceRun {
   explicit ServiceRun(RestartBackoff backoff) : tracker(backoff) {}
   RestartTracker tracker;
