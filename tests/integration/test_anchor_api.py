@@ -309,7 +309,9 @@ def test_require_approval_keeps_new_nodes_pending(broker, pharos_bin, tmp_path):
         assert wait_health(ops, "n2", "Ready")
         assert retained(broker, f"{TOPIC_ROOT}/nodes/n2/desired")["generation"] == 1
     finally:
-        a.stop()
+        assert a.stop() == 0
+    # A clean shutdown (SIGTERM) publishes anchor/status offline itself.
+    assert retained(broker, f"{TOPIC_ROOT}/anchor/status")["state"] == "offline"
 
 
 def test_backup_and_restore_keep_the_registry_under_a_new_epoch(broker, pharos_bin, tmp_path):
