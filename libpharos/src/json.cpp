@@ -1,6 +1,9 @@
 // JSON adapter (see json.h): the only place nlohmann-json exceptions are caught.
 #include "pharos/json.h"
 
+#include <cmath>
+#include <cstdint>
+
 namespace pharos {
 
 namespace {
@@ -121,10 +124,17 @@ int64_t JsonReader::i64(const char* key) {
     typeError(key, "is required");
     return 0;
   }
+  if (v->is_number_unsigned()) {
+    uint64_t u = v->get<uint64_t>();
+    if (u <= static_cast<uint64_t>(INT64_MAX)) return static_cast<int64_t>(u);
+    typeError(key, "is out of range");
+    return 0;
+  }
   if (v->is_number_integer()) return v->get<int64_t>();
   if (v->is_number_float()) {
+    // Range check before the cast: converting an out-of-range double is undefined.
     double d = v->get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) return static_cast<int64_t>(d);
+    if (d >= -9.2e18 && d <= 9.2e18 && d == std::floor(d)) return static_cast<int64_t>(d);
   }
   typeError(key, "must be an integer");
   return 0;

@@ -48,3 +48,17 @@ TEST_CASE("JsonReader names the field path of the first error") {
   wrong_version.version();
   CHECK_FALSE(wrong_version.ok());
 }
+
+TEST_CASE("JsonReader refuses integers it cannot hold instead of converting them") {
+  auto json = parseJson(R"({"big":1e300,"huge":18446744073709551615,"ok":42.0,"neg":-7})");
+  REQUIRE(json.isOk());
+  JsonReader r(*json, "");
+  CHECK(r.i64("ok") == 42);
+  CHECK(r.i64("neg") == -7);
+  CHECK(r.ok());
+  (void)r.i64("big");
+  CHECK_FALSE(r.ok());
+  JsonReader r2(*json, "");
+  (void)r2.i64("huge");
+  CHECK(r2.status().message() == "huge: is out of range");
+}
