@@ -95,7 +95,7 @@ struct ParseContext {
 };
 Status readService(const YamlNode& node, const std::string& path, const ParseContext& context,
                    Service& service);
-// compose_service_more.cpp — the keys with their own syntax.
+// compose_service_more.cpp (and compose_mounts.cpp) — the keys with their own syntax.
 Status readPorts(const YamlNode& node, const std::string& path, std::vector<PortMapping>& out);
 Status readVolumeMounts(const YamlNode& node, const std::string& path, const ParseContext& context,
                         std::vector<VolumeMount>& out);
@@ -112,5 +112,11 @@ Status readUlimits(const YamlNode& node, const std::string& path,
 Status readExtraHosts(const YamlNode& node, const std::string& path, std::vector<ExtraHost>& out);
 Result<RestartPolicy> parseRestart(const YamlNode& node, const std::string& path);
 bool isValidIp(std::string_view text);
+// Docker's rule for container, network and volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+bool validResourceName(std::string_view name);
+
+// compose_resources.cpp — the top-level networks: and volumes: mappings.
+Status readNetworks(const YamlNode& node, std::map<std::string, Network>& out);
+Status readVolumes(const YamlNode& node, std::map<std::string, Volume>& out);
 
 }  // namespace pharos::compose_detail

@@ -101,15 +101,6 @@ YamlNode at(const YamlEntry& entry) {
   return node;
 }
 
-bool validContainerName(std::string_view name) {
-  if (name.empty() || name.size() > 255 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
-}
-
 Status readImage(const YamlNode& node, const std::string& path, std::string& out) {
   Result<std::string> image = readString(node, path);
   if (!image) return image.status();
@@ -372,7 +363,7 @@ Status readKey(const YamlEntry& entry, const std::string& path, const ParseConte
   if (key == "labels") return readLabels(value, p, service.labels);
   if (key == "container_name") {
     PHAROS_RETURN_IF_ERROR(readStringField(value, p, service.container_name));
-    if (!validContainerName(service.container_name)) {
+    if (!validResourceName(service.container_name)) {
       return errorAt(value, p, "must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
     }
     return Status::ok();

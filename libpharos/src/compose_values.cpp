@@ -126,6 +126,15 @@ Result<PortRange> parsePortRange(std::string_view text) {
 
 }  // namespace
 
+bool validResourceName(std::string_view name) {
+  if (name.empty() || name.size() > 255 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
 bool isValidIp(std::string_view text) {
   if (text.empty() || text.size() > 45) return false;
   const std::string copy(text);
