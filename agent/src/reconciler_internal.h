@@ -45,7 +45,7 @@ struct Reconciler::AppRun {
   std::set<std::string> current_images;
   std::set<std::string> previous_images;
   int64_t applied_revision = 0;  // revision last reported with app_applied
-  std::string last_event_phase;
+  std::string reported_failure;  // last failure reported as an app_failed event
 
   ServiceRun& service(const std::string& name, RestartBackoff backoff) {
     auto it = services.find(name);

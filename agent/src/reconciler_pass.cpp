@@ -183,7 +183,7 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
       auto probe = docker_.createContainer(spec.name + "_pharos_probe", spec.body);
       if (!probe.isOk()) {
         app.failure = "create " + service->name + ": " + probe.status().message();
-        emit("app_failed", name, service->name, "create refused", probe.status().message());
+        reportFailure(app, service->name, "create refused", probe.status().message());
         continue;
       }
       expected_exits_.insert(*probe);
@@ -203,7 +203,7 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     Status st = createAndStart(app, *service, hash, false);
     if (!st.isOk()) {
       app.failure = st.message();
-      emit("app_failed", name, service->name, "create/start failed", st.message());
+      reportFailure(app, service->name, "create/start failed", st.message());
       continue;
     }
     if (!reason.empty()) {
@@ -282,7 +282,7 @@ void Reconciler::superviseExisting(AppRun& app, const Service& service, ServiceR
   run.tracker.recordAgentStart(now);
   if (!st.isOk()) {
     app.failure = "start " + service.name + ": " + st.message();
-    emit("app_failed", name, service.name, "start failed", st.message());
+    reportFailure(app, service.name, "start failed", st.message());
     schedule(name, run.tracker.currentDelay());
     return;
   }
@@ -413,6 +413,15 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
   return true;
 }
 
+// An engine failure is an event once, not on every retry of the periodic reconcile.
+void Reconciler::reportFailure(AppRun& app, const std::string& service, const std::string& reason,
+                               const std::string& message) {
+  std::string key = service + ": " + message;
+  if (app.reported_failure == key) return;
+  app.reported_failure = key;
+  emit("app_failed", app.desired.spec.name, service, reason, message);
+}
+
 // ---- phase ------------------------------------------------------------------------------
 
 void Reconciler::computePhase(AppRun& app) {
@@ -486,7 +495,10 @@ void Reconciler::computePhase(AppRun& app) {
     }
   }
   if (phase != app.phase) {
-    if (phase == "Failed") emit("app_failed", name, "", message);
+    if (phase == "Failed" && app.reported_failure.empty()) {
+      app.reported_failure = message;
+      emit("app_failed", name, "", message);
+    }
     if (phase == "CrashLoop") emit("crash_loop", name, "", message);
     if (phase == "Stopped") emit("app_stopped", name, "", "app state is stopped");
   }
@@ -495,6 +507,7 @@ void Reconciler::computePhase(AppRun& app) {
     emit("app_applied", name, "",
          "revision " + std::to_string(app.desired.spec.revision) + " running");
   }
+  if (phase == "Running") app.reported_failure.clear();
   app.phase = phase;
   app.message = phase == "Running" ? std::string() : message;
 }

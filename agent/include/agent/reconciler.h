@@ -111,6 +111,8 @@ class Reconciler {
   void superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
                          const ContainerInfo& info);
   void computePhase(AppRun& app);
+  void reportFailure(AppRun& app, const std::string& service, const std::string& reason,
+                     const std::string& message);
   void requestPull(const std::string& image);
   void pumpPulls();
   void onPullDone(const std::string& image, Status status);

@@ -499,3 +499,24 @@ TEST_CASE("a tombstone for an app this node never ran is quietly dropped") {
 
 }  // namespace
 }  // namespace pharos::agent
+
+namespace pharos::agent {
+namespace {
+
+TEST_CASE("a failure retried by the periodic reconcile is one app_failed event, not one per pass") {
+  Rig rig;
+  rig.apply({desired("services: {web: {image: busybox}}")});
+  rig.docker.failNext(DockerOp::kCreateContainer, Status::invalidArgument("bad body"), 10);
+  rig.apply({desired("services: {web: {image: busybox, user: nobody}}", 2)});
+  for (int i = 0; i < 3; ++i) {
+    rig.rec->reconcileAll("periodic");
+    rig.settle();
+  }
+  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(std::count_if(rig.events.begin(), rig.events.end(),
+                      [](const NodeEvent& e) { return e.kind == "app_failed"; }) == 1);
+  CHECK(rig.service("shop", "web").state == "running");  // the old one still runs
+}
+
+}  // namespace
+}  // namespace pharos::agent
