@@ -13,7 +13,8 @@ Mosquitto, pharos-anchor, pharos-agent and Docker Engine:
 Differences from a person's run, all through run.sh's documented environment: a private
 state directory (PHAROS_RUN_DIR) and free ports (PHAROS_MQTT_PORT, PHAROS_WS_PORT) so it
 cannot collide with a running system, a unique node id, the already built binaries
-(PHAROS_SKIP_BUILD=1, PHAROS_BUILD_DIR), and HELLO_PORT for the example's web port.
+(PHAROS_SKIP_BUILD=1, PHAROS_BUILD_DIR), HELLO_PORT for the example's web port, and the
+Docker Engine of the test session (harness docker_engine: DOCKER_HOST).
 """
 import json
 import os
@@ -22,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.request
 import uuid
 
@@ -40,23 +40,11 @@ def sh(*args, env=None, timeout=600, check=False):
     return r
 
 
-def docker_host():
-    """The engine the test command started (DOCKER_HOST), or the machine's."""
-    host = os.environ.get("DOCKER_HOST")
-    if host:
-        return host
-    if os.path.exists("/var/run/docker.sock"):
-        return "unix:///var/run/docker.sock"
-    return None
-
-
 @pytest.fixture
-def quickstart(pharos_bin):
+def quickstart(pharos_bin, docker_engine):
     for name in ("pharos-anchor", "pharos-agent", "pharosctl"):
         pharos_bin(name)  # fails clearly when a binary is not built
-    host = docker_host()
-    if host is None or sh("docker", "-H", host, "info").returncode != 0:
-        pytest.fail("no Docker Engine answers (tools/test.sh starts one; or set DOCKER_HOST)")
+    host = docker_engine.host
     run_dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-quickstart-"))
     os.chmod(run_dir, 0o755)  # the broker drops privileges to user mosquitto
     node = f"qs-{uuid.uuid4().hex[:8]}"
@@ -68,13 +56,12 @@ def quickstart(pharos_bin):
     state = {"env": env, "run_dir": run_dir, "node": node, "host": host}
     yield state
     sh(ROOT / "tools" / "stop.sh", env=env, timeout=120)
-    ids = sh("docker", "-H", host, "ps", "-aq", "--filter", f"label=io.pharos.node={node}").stdout
-    if ids.split():
-        sh("docker", "-H", host, "rm", "-f", *ids.split())
-    vols = sh("docker", "-H", host, "volume", "ls", "-q", "--filter",
-              "label=com.docker.compose.project=hello").stdout.split()
-    for v in vols:
-        sh("docker", "-H", host, "volume", "rm", v)
+    docker_engine.cleanup(f"io.pharos.node={node}")
+    # The app's network and volume (named after the app, not the node) once nothing uses them.
+    for net in docker_engine.networks("com.docker.compose.project=hello"):
+        docker_engine.run("network", "rm", net, check=False)
+    for volume in docker_engine.volumes("com.docker.compose.project=hello"):
+        docker_engine.run("volume", "rm", volume, check=False)
     shutil.rmtree(run_dir, ignore_errors=True)
 
 
