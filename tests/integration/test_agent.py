@@ -368,3 +368,41 @@ def test_broken_compose_changes_nothing(node, registry):
     wait_until(lambda: "bad_documents" in (node.latest("state") or {}), 10,
                what="bad document in state")
     assert node.container(app, "svc")["Id"] == before["Id"]
+
+
+def test_cmd_logs_and_inspect_over_the_broker(node, registry):
+    node.agent.start()
+    app = app_name()
+    compose = f"""
+services:
+  svc:
+    image: {registry.image("1")}
+    command: ["sh", "-c", "echo hello-from-$$PHAROS_NODE; trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done"]
+    environment:
+      PHAROS_NODE: ${{PHAROS_NODE_ID}}
+"""
+    node.publish_desired([spec(app, compose)])
+    node.wait_phase(app, "Running")
+    replies = node.ops.subscribe_collect(f"{ROOT}/replies/ops/#")
+    reply_topic = f"{ROOT}/replies/ops/logs-{uuid.uuid4().hex[:6]}"
+    node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/logs",
+                     {"v": 1, "app": app, "service": "svc", "tail": 20},
+                     response_topic=reply_topic, correlation=b"c-1")
+
+    def logs_reply():
+        m = replies.wait_for(lambda m: m.topic == reply_topic, timeout=1)
+        if m is None:
+            return None
+        body = json.loads(m.payload)
+        return body if body.get("ok") and "hello-from-" + node.id in body["result"]["logs"] \
+            else None
+    wait_until(logs_reply, 30, what="logs reply")
+
+    inspect_topic = f"{ROOT}/replies/ops/inspect-{uuid.uuid4().hex[:6]}"
+    node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/inspect", {"v": 1, "app": app},
+                     response_topic=inspect_topic)
+    m = replies.wait_for(lambda m: m.topic == inspect_topic, timeout=30)
+    assert m is not None
+    body = json.loads(m.payload)
+    assert body["ok"] is True
+    assert body["result"]["containers"][0]["service"] == "svc"
