@@ -28,6 +28,11 @@ namespace {
 constexpr auto kSubscribeWait = std::chrono::seconds(10);
 constexpr auto kDisconnectWait = std::chrono::seconds(2);
 constexpr auto kStableConnection = std::chrono::seconds(10);
+// Paho C refuses a publish (MQTTASYNC_MAX_BUFFERED_MESSAGES, -12) once this many wait in its
+// command queue, even while connected (default 100). The anchor publishes thousands of
+// documents in one burst (health after a registration storm, republish on start), so the
+// bound is far above any burst; messages are still refused while disconnected.
+constexpr int kMaxQueuedPublishes = 1'000'000;
 
 // True while this thread runs one of our handlers from a Paho callback: blocking waits
 // on Paho tokens would deadlock there.
@@ -302,8 +307,8 @@ class PahoLink final : public MqttLink {
     if (!url.isOk()) return url.status();
     url_ = *url;
     try {
-      client_ = std::make_unique<mqtt::async_client>(url_, options_.client_id,
-                                                     mqtt::create_options(MQTTVERSION_5));
+      client_ = std::make_unique<mqtt::async_client>(
+          url_, options_.client_id, mqtt::create_options(MQTTVERSION_5, kMaxQueuedPublishes));
     } catch (const std::exception& e) {
       return Status::invalidArgument("MQTT url '" + options_.url + "': " + e.what());
     }

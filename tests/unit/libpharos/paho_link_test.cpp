@@ -243,3 +243,28 @@ TEST_CASE("paho link connects over plain WebSocket") {
   REQUIRE_OK(link->publish(message("ws/echo", "over websocket")));
   CHECK(rec.waitMessage("ws/echo", "over websocket"));
 }
+
+TEST_CASE("paho link accepts a burst of publishes far beyond Paho's default queue of 100") {
+  // broker-config/mosquitto.conf's in-flight window; with Mosquitto's default of 20 Paho
+  // drains a burst at a few dozen messages per second.
+  MosquittoProcess broker(
+      "allow_anonymous true\nmax_queued_messages 100000\nmax_inflight_messages 1000\n");
+  broker.start();
+  auto sub = pharos::makePahoLink(options(broker, "sub"));
+  Recorder rec;
+  rec.attach(*sub);
+  REQUIRE_OK(sub->connect());
+  REQUIRE_OK(sub->subscribe("pharos/v1/nodes/+/health", 1));
+  auto pub = pharos::makePahoLink(options(broker, "anchor"));
+  REQUIRE_OK(pub->connect());
+  constexpr int kBurst = 5000;  // the anchor's health burst after a registration storm
+  int refused = 0;
+  for (int i = 0; i < kBurst; ++i) {
+    std::string topic = "pharos/v1/nodes/n" + std::to_string(i) + "/health";
+    if (!pub->publish(message(topic, "{\"v\":1}", true)).isOk()) ++refused;
+  }
+  CHECK(refused == 0);
+  bool all = waitFor([&] { return rec.messages().size() == kBurst; }, 30s);
+  INFO("received " << rec.messages().size() << " of " << kBurst);
+  CHECK(all);
+}
