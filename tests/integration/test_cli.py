@@ -141,6 +141,20 @@ def test_groups_tables_and_json(broker, anchor, pharos_bin):
     assert got["name"] == "line1" and got["parents"] == ["site"]
 
 
+def test_lists_page_with_limit_and_cursor(broker, anchor, pharos_bin):
+    for name in ("a1", "a2", "a3"):
+        assert ctl(pharos_bin, "group", "create", name, broker=broker).returncode == 0
+    r = ctl(pharos_bin, "groups", "ls", "--limit", "2", broker=broker)
+    assert r.returncode == 0
+    assert [line.split()[0] for line in r.stdout.splitlines()[1:3]] == ["a1", "a2"]
+    assert "(more results: add --cursor a2)" in r.stdout
+    r = ctl(pharos_bin, "groups", "ls", "--cursor", "a2", "-o", "json", broker=broker)
+    assert [g["name"] for g in json.loads(r.stdout)["groups"]] == ["a3"]
+    # Without --limit every page is fetched and merged.
+    r = ctl(pharos_bin, "groups", "ls", "-o", "json", broker=broker)
+    assert [g["name"] for g in json.loads(r.stdout)["groups"]] == ["a1", "a2", "a3"]
+
+
 def test_not_found_is_exit_3(broker, anchor, pharos_bin):
     for args in (["group", "get", "nope"], ["app", "get", "nope"], ["node", "get", "nope"],
                  ["app", "history", "nope"]):

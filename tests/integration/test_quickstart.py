@@ -128,6 +128,17 @@ def test_quickstart(quickstart):
     r = ctl(quickstart, "apps", "ls")
     assert r.stdout.splitlines()[1].split()[:4] == ["hello", "group/line1", "1", "running"]
 
+    # A rollout that cannot succeed (an image no registry has: the pull goes to a closed
+    # loopback port) ends --wait with exit 4 and the node's message.
+    broken = run_dir / "broken.yml"
+    broken.write_text("services:\n  app:\n    image: 127.0.0.1:9/pharos-missing/app:1\n")
+    r = ctl(quickstart, "deploy", "-f", str(broken), "--node", node, "--name", "broken",
+            "--wait", "--timeout", "2m")
+    assert r.returncode == 4, f"{r.stdout}\n{r.stderr}"
+    assert "rollout failed: app broken revision 1 failed on 1 of 1 targets" in r.stdout
+    assert f"  {node}: " in r.stdout
+    assert ctl(quickstart, "app", "rm", "broken").returncode == 0
+
     # A killed container comes back (Docker's restart policy, the agent watching).
     web_id, _ = running["web"]
     sh("docker", "-H", quickstart["host"], "kill", web_id, check=True)
