@@ -147,7 +147,7 @@ def test_packages_depend_on_debian_12_runtime_packages(packages):
     agent_deps = deb_field(agent, "Depends")
     anchor_deps = deb_field(anchor, "Depends")
     for lib in ("libpaho-mqttpp3-1", "libpaho-mqtt1.3", "libcurl4", "libyaml-cpp0.7",
-                "libfmt9", "libspdlog1.10", "libstdc++6", "adduser"):
+                "libfmt9", "libspdlog1.10-fmt9", "libstdc++6", "adduser"):
         assert re.search(rf"(^|, ){re.escape(lib)}( |,|$)", agent_deps), (lib, agent_deps)
     for lib in ("librocksdb7.8", "libpaho-mqttpp3-1", "mosquitto", "python3", "adduser"):
         assert re.search(rf"(^|, ){re.escape(lib)}( |,|$)", anchor_deps), (lib, anchor_deps)
