@@ -121,7 +121,10 @@ void ThreadPoolExecutor::run() {
     if (timers_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, timers_.begin()->first);
+      // A copy: wait_until reads the deadline again after waking, when another thread may
+      // have run or cancelled (erased) that timer.
+      const auto deadline = timers_.begin()->first;
+      cv_.wait_until(lock, deadline);
     }
   }
 }
