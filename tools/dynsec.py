@@ -14,6 +14,8 @@ Identities (broker-config/README.md has the full ACL table):
   <user> (operator)  role `operator-<user>`, group `operators`
   <user> (viewer)    role `viewer-<user>`, group `viewers`
   <node> (agent)     role `agent-<node>`, group `agents`, client id forced to <node>
+  bridge-<line>      role `bridge-<line>`, client id forced to bridge-<line>: the bridge of
+                     line broker <line> into the site broker (broker-config/mosquitto-line.conf)
 
 Generated passwords go to <data-dir>/credentials/<kind>-<name>.env (mode 0600), e.g.
 credentials/anchor.env, credentials/operator-ops.env, credentials/agent-press-1.env, as
@@ -23,6 +25,7 @@ Usable as a library (tests import it) and as a CLI:
   dynsec.py init <data-dir> [--operator NAME]... [--viewer NAME]... [--agent NODE]... [--force]
   dynsec.py add-agent <data-dir> NODE... [--group G]...  (edits the file: broker stopped)
   dynsec.py add-operator|add-viewer <data-dir> NAME...
+  dynsec.py add-bridge <data-dir> LINE...               (site broker: bridge-<LINE> identity)
 """
 import argparse
 import base64
@@ -194,6 +197,25 @@ def group_desired_acls(group: str) -> list:
     ]
 
 
+BRIDGE_IN = ("nodes/+/desired", "nodes/+/secrets", "nodes/+/cmd/#", "groups/+/desired",
+             "anchor/status")
+
+
+def bridge_role(line: str) -> dict:
+    """The site-broker identity of line broker <line>'s bridge (mosquitto-line.conf): it
+    publishes what agents report (`out` topics), answers to cmd requests and its own
+    notification ($SYS/broker/connection/bridge-<line>/state, also its will), and reads what
+    agents read (`in` topics) for every node: 2.0.11 cannot limit it to the line's nodes."""
+    check_id(line, "line name")
+    acls = [acl("publishClientSend", f"{ROOT}/nodes/+/{t}") for t in AGENT_PUBLISHES]
+    acls.append(acl("publishClientSend", f"{ROOT}/replies/+/#"))
+    acls.append(acl("publishClientSend", f"$SYS/broker/connection/bridge-{line}/state"))
+    for t in BRIDGE_IN:
+        acls += read_only(f"{ROOT}/{t}")
+    return {"rolename": f"bridge-{line}", "textname": f"bridge of line broker {line}",
+            "acls": acls}
+
+
 class Dynsec:
     """An in-memory dynamic-security document."""
 
@@ -271,6 +293,13 @@ class Dynsec:
         self._put_role(role)
         self._put_client(node, password, f"agent of node {node}", [role["rolename"]], ["agents"],
                          clientid=node)
+
+    def add_bridge(self, line: str, password: str):
+        role = bridge_role(line)
+        name = f"bridge-{line}"
+        self._put_role(role)
+        self._put_client(name, password, f"bridge of line broker {line}", [role["rolename"]],
+                         clientid=name)
 
     def write(self, path):
         path = pathlib.Path(path)
@@ -372,12 +401,18 @@ def init(data_dir, operators=("ops",), viewers=("viewer",), agents=(), force=Fal
 def add(data_dir, kind: str, names, groups=()) -> dict:
     """Adds identities to an existing file (the broker must be stopped: it rewrites the file
     from memory on every change). kind: agent, operator or viewer; groups (agents only):
-    groups whose desired document the agents may read."""
+    groups whose desired document the agents may read. kind bridge: names are line names;
+    the identity is bridge-<line> (user and client id), credentials/bridge-<line>.env."""
     path = pathlib.Path(data_dir) / FILE_NAME
     dyn = Dynsec.load(path)
     creds = {}
     for name in names:
         password = new_password()
+        if kind == "bridge":
+            dyn.add_bridge(name, password)
+            write_env(data_dir, f"bridge-{name}", f"bridge-{name}", password, f"bridge-{name}")
+            creds[f"bridge-{name}"] = (f"bridge-{name}", password)
+            continue
         if kind == "agent":
             dyn.add_agent(name, password, tuple(groups))
         else:
@@ -397,7 +432,7 @@ def main(argv=None) -> int:
     p_init.add_argument("--viewer", action="append", help="viewer user (default: viewer)")
     p_init.add_argument("--agent", action="append", default=[], help="node id of an agent")
     p_init.add_argument("--force", action="store_true", help="replace an existing file")
-    for kind in ("agent", "operator", "viewer"):
+    for kind in ("agent", "operator", "viewer", "bridge"):
         p = sub.add_parser(f"add-{kind}", help=f"add {kind} identities (broker stopped)")
         p.add_argument("data_dir")
         p.add_argument("names", nargs="+")

@@ -12,6 +12,9 @@
 #                           template (default <data-dir>/tls)
 #   PHAROS_TLS_BIND, PHAROS_TLS_PORT, PHAROS_WSS_PORT
 #                           TLS listeners of the TLS template (default 0.0.0.0, 8883, 8884)
+#   PHAROS_LINE, PHAROS_SITE_ADDRESS, PHAROS_BRIDGE_PASSWORD, PHAROS_BRIDGE_KEEPALIVE
+#                           the line-broker template broker-config/mosquitto-line.conf
+#                           (bridge to the site broker; docs/levels.md)
 # When run as root, <data-dir> (and the files mosquitto writes there) is chowned to
 # PHAROS_BROKER_USER, because mosquitto opens its persistence and dynamic-security files
 # after dropping privileges. Prints the path of the rendered file.
@@ -63,6 +66,10 @@ sed -e "s|@PHAROS_DATA@|$data_dir|g" \
     -e "s|@PHAROS_TLS_BIND@|$tls_bind|g" \
     -e "s|@PHAROS_TLS_PORT@|$tls_port|g" \
     -e "s|@PHAROS_WSS_PORT@|$wss_port|g" \
+    -e "s|@PHAROS_LINE@|${PHAROS_LINE:-}|g" \
+    -e "s|@PHAROS_SITE_ADDRESS@|${PHAROS_SITE_ADDRESS:-}|g" \
+    -e "s|@PHAROS_BRIDGE_PASSWORD@|${PHAROS_BRIDGE_PASSWORD:-}|g" \
+    -e "s|@PHAROS_BRIDGE_KEEPALIVE@|${PHAROS_BRIDGE_KEEPALIVE:-10}|g" \
     "$template" > "$out.tmp"
 if grep -q '@PHAROS_[A-Z_]*@' "$out.tmp"; then
   echo "$0: unrendered placeholders left in $out.tmp:" >&2
