@@ -2,7 +2,7 @@
 """Scale benchmarks with hollow agents (pharos-fleetsim, a LOAD GENERATOR) against the real
 Mosquitto and the real pharos-anchor, all on 127.0.0.1.
 
-  bench/scale.py all        [--nodes N] [--shards S] [--runs R] [--write]
+  bench/scale.py all        [--nodes N] [--shards S] [--runs R] [--json FILE]
   bench/scale.py storm      [--nodes N] ...      registration storm: N connect at once
   bench/scale.py fanout     [--nodes N] ...      one app.deploy to groups of 100/1,000/N
                                                  vs the broker-only floor (retained to N)
@@ -10,9 +10,10 @@ Mosquitto and the real pharos-anchor, all on 127.0.0.1.
   bench/scale.py api        [--nodes N] ...      node.list (paginated), app.get p50/p99
   bench/scale.py restart    [--nodes N] [--apps A] anchor restart: serving, all republished
 
-Every subcommand prints its figures as it goes and a JSON summary at the end; --write
-replaces the "## Scale (hollow agents)" section of bench/RESULTS.md with them (and the exact
-command, nproc, CPU model, date). Defaults are small (N = 200) and every wait is bounded.
+Every subcommand prints its figures as it goes and a JSON summary at the end (--json FILE
+also writes it, with the exact command, nproc, CPU model and date); bench/scale_report.py
+FILE... then replaces the "## Scale (hollow agents)" section of bench/RESULTS.md. Defaults
+are small (N = 200) and every wait is bounded (--timeout).
 Build first: cmake -S . -B build/fleetsim-release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 -DPHAROS_TESTS=OFF && cmake --build build/fleetsim-release -j2 --target pharos-anchor
 pharos-fleetsim
@@ -33,10 +34,6 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from scale_env import (TOPIC_ROOT, Env, HealthWatch, RolloutWatch, add_members,  # noqa: E402
                        deploy_compose, node_name, proc_cpu_rss, request)
-
-RESULTS = pathlib.Path(__file__).resolve().parent / "RESULTS.md"
-SECTION = "## Scale (hollow agents)"
-
 
 def log(*args):
     print(*args, flush=True)
@@ -165,8 +162,10 @@ class Bench:
             return [ln for p in procs for ln in p.lines if ln.get("event") == ev]
         while len(lines("floor-connected")) < shards and time.monotonic() < deadline:
             time.sleep(0.05)
+        publisher = self.env.client("floor")
+        time.sleep(0.5)  # the subscriptions follow the connects
         t_pub = time.time() * 1000
-        self.ops.publish(topic, {"v": 1, "floor": size}, retain=True)
+        publisher.publish(topic, {"v": 1, "floor": size}, retain=True)
         got = None
         while time.monotonic() < deadline:
             last = {}
@@ -178,7 +177,8 @@ class Bench:
                 got = max(ln["last_ms"] for ln in last.values()) - t_pub
                 break
             time.sleep(0.05)
-        self.ops.publish(topic, b"", retain=True)
+        publisher.publish(topic, b"", retain=True)
+        publisher.close()
         self.env.stop_fleet(procs, timeout=60)
         return None if got is None else got / 1000
 
@@ -383,7 +383,6 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=120, help="bound of every wait, seconds")
     ap.add_argument("--build-dir")
     ap.add_argument("--json", help="also write the figures to this JSON file")
-    ap.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = ap.parse_args(argv)
 
     info = machine()

@@ -11,6 +11,7 @@ import pathlib
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -109,9 +110,10 @@ class Env:
             client["roles"] = [{"rolename": role["rolename"]}]
             client["groups"] = [{"groupname": "agents"}]
             dyn.doc["clients"].append(client)
-        # The broker-only floor: one user, any client id, may read pharos/v1/bench/#.
+        # The broker-only floor: one user, any client id, may use pharos/v1/bench/#.
         dyn.doc["roles"].append({"rolename": "bench-floor", "textname": "scale bench floor",
-                                 "acls": dynsec.read_only(f"{TOPIC_ROOT}/bench/#")})
+                                 "acls": dynsec.read_only(f"{TOPIC_ROOT}/bench/#") +
+                                 [dynsec.acl("publishClientSend", f"{TOPIC_ROOT}/bench/#")]})
         client = {"username": "floor", "textname": "scale bench floor subscribers"}
         client.update(hashed)
         client["roles"] = [{"rolename": "bench-floor"}]
@@ -174,8 +176,11 @@ class Env:
         return p.read_text(errors="replace") if p.exists() else ""
 
     def client(self, user="ops", timeout=10.0):
-        pw = {"ops": self.ops_password}[user]
-        return Client("127.0.0.1", self.port, user, pw, keepalive=60, timeout=timeout)
+        pw = {"ops": self.ops_password, "floor": self.agent_password}[user]
+        c = Client("127.0.0.1", self.port, user, pw, keepalive=60, timeout=timeout)
+        # paho-mqtt 1.6 leaves Nagle on: with delayed ACKs it adds ~35 ms to a request.
+        c._mqtt.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return c
 
     def fleet_command(self, nodes, shard="0/1", first=0, prefix=None, extra=()):
         return [str(find_binary("pharos-fleetsim", self.build_dir)), "--url",
