@@ -272,7 +272,8 @@ def fire(client, op, body):
 
 def test_anchor_kill9_during_changes(fleet, broker):
     """20 times: a change request (group create, deploy, update, membership change), kill -9
-    of the anchor 0-50 ms later, restart. After each restart the store opens and lists
+    of the anchor 0-50 ms after the request (even rounds) or after its reply (odd rounds),
+    restart. After each restart the store opens and lists
     everything; every acknowledged change is present; an unacknowledged one is either fully
     applied or absent; at the end the real agent runs the latest revision of every app."""
     fleet.start()
@@ -301,6 +302,8 @@ def test_anchor_kill9_during_changes(fleet, broker):
             op = "group.remove" if member else "group.add"
             body = {"group": "fleet", "nodes": [sim]}
         topic = fire(ops, op, body)
+        if i % 2:  # kill 0-50 ms after the acknowledgement: it must already be durable
+            replies.wait_for(lambda m: m.topic == topic, timeout=10)
         time.sleep(rng.uniform(0, 0.05))
         os.kill(fleet.anchor.proc.pid, signal.SIGKILL)
         fleet.anchor.proc.wait(10)
@@ -321,6 +324,7 @@ def test_anchor_kill9_during_changes(fleet, broker):
             got = fleet.ok("group.get", {"name": "fleet"})["nodes"]
             member = sim in got  # fully applied or absent, never half
 
+    print(f"kill -9 points: {len(acked)} acknowledged, {len(unacked)} not")
     groups = {g["name"] for g in fleet.ok("group.list")["groups"]}
     for i, op, body in acked + unacked:
         if op == "group.create":
@@ -349,6 +353,55 @@ def test_anchor_kill9_during_changes(fleet, broker):
 
 # --- 3. agent kill -9 while it works ---------------------------------------------------------
 
+class SlowProxy:
+    """A TCP proxy on 127.0.0.1 to the test registry that delays every chunk by 150 ms."""
+
+    def __init__(self, target_port, delay=0.15):
+        import socket
+        import threading
+        self.connections = 0
+        self.delay = delay
+        self.target_port = target_port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.closed = False
+        self.threading = threading
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        while not self.closed:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            for a, b in ((client, upstream), (upstream, client)):
+                self.threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(16384)
+                if not data:
+                    break
+                time.sleep(self.delay)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self.closed = True
+        self.server.close()
+
+
 def one_per_service(fleet, app):
     for service, infos in fleet.containers(app).items():
         assert len(infos) == 1, f"duplicate containers for {app}/{service}: " \
@@ -366,15 +419,24 @@ def test_agent_kill9_during_pull_create_recreate(fleet, docker_engine, registry)
     keep = fleet.identity(stable)
     rng = random.Random()
 
-    # During pull: the image is not on the engine, the agent must fetch it.
-    docker_engine.run("rmi", "-f", registry.image("2"), check=False)
-    revision = deploy(fleet, app, compose(registry, tag="2", marker="pull"))
-    wait_until(lambda: "pull" in fleet.agent.log().lower() or fleet.containers(app), 20,
-               0.02, what="pull started")
-    fleet.agent.kill()
-    fleet.agent.start()
-    fleet.wait_app(app, revision)
-    one_per_service(fleet, app)
+    # During pull: the image comes through a slow proxy of the test registry (every chunk
+    # delayed), so the agent is killed while the engine is still pulling.
+    proxy = SlowProxy(registry.port)
+    slow_image = f"127.0.0.1:{proxy.port}/pharos-test/busybox:2"
+    try:
+        slow = compose(registry, tag="2", marker="pull").replace(registry.image("2"), slow_image)
+        revision = deploy(fleet, app, slow)
+        wait_until(lambda: proxy.connections, 20, 0.01, what="the pull through the proxy")
+        time.sleep(rng.uniform(0, 0.2))
+        fleet.agent.kill()
+        pulled = docker_engine.run("image", "inspect", slow_image, check=False)
+        assert pulled.returncode != 0, "the pull finished before the kill: the proxy is too fast"
+        fleet.agent.start()
+        fleet.wait_app(app, revision)
+        one_per_service(fleet, app)
+    finally:
+        proxy.close()
+        fleet.engine.run("rmi", "-f", slow_image, check=False)
 
     # During create and recreate: kill at random points after a change.
     for marker in ("c1", "c2", "c3"):
