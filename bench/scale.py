@@ -91,7 +91,10 @@ class Bench:
             for line in p.lines:
                 if line.get("event") == "all-connected":
                     connected_ms.append(line["ms"])
-        listed = self.count_listed_ready()
+        try:
+            listed = self.count_listed_ready()
+        except (TimeoutError, RuntimeError) as e:
+            listed = f"no answer ({e})"
         r = {"ready": ready, "seconds_all_ready": round(t_ready, 2) if ok else None,
              "listed_ready": listed,
              "seconds_all_connected_by_shard": [round(m / 1000, 2) for m in connected_ms]}
@@ -184,6 +187,7 @@ class Bench:
 
     def fanout(self):
         out = []
+        self.results["fanout"] = out
         pid = self.env.anchor_proc.pid
         for size in fan_sizes(self.n):
             app = f"fan{size}"
@@ -391,22 +395,30 @@ def main(argv=None):
     b.results["machine"] = info
     b.results["command"] = "bench/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
     t_start = time.monotonic()
+    def phase(name, fn):
+        try:
+            return fn()
+        except (TimeoutError, RuntimeError) as e:  # recorded, the next phase still runs
+            log(f"{name}: FAILED: {e}")
+            b.results.setdefault("failures", {})[name] = str(e)
+            return None
+
     try:
         b.setup()
-        if not b.storm() and args.command != "storm":
+        if not phase("storm", b.storm) and args.command != "storm":
             log("storm incomplete: continuing with the nodes that are Ready")
         if args.command in ("all", "fanout", "api", "restart"):
-            b.groups()
+            phase("groups", b.groups)
         if args.command == "all":
-            b.idle_usage()
+            phase("idle", b.idle_usage)
         if args.command in ("all", "fanout", "api"):
-            b.fanout()
+            phase("fanout", b.fanout)
         if args.command in ("all", "api"):
-            b.api()
+            phase("api", b.api)
         if args.command in ("all", "notready"):
-            b.notready()
+            phase("notready", b.notready)
         if args.command in ("all", "restart"):
-            b.restart()
+            phase("restart", b.restart)
     finally:
         b.results["wall_seconds"] = round(time.monotonic() - t_start, 1)
         b.close()

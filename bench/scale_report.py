@@ -95,6 +95,8 @@ def render(runs, notes):
                        f"{fmt(sv, ' s')}; {rs['republished_seen']}/{rs['documents']} desired "
                        f"documents republished after {fmt(rs.get('seconds_to_all_republished'), ' s')} | "
                        f"serving < 5 s | {verdict(None if sv is None else sv < 5)} |")
+        for name, err in (r.get("failures") or {}).items():
+            out.append(f"| {name} | FAILED: {err} | — | **missed** |")
         out.append("")
     if notes:
         out.append(notes.rstrip())
