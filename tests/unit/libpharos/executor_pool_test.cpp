@@ -1,0 +1,67 @@
+// ThreadPoolExecutor under concurrency: delayed tasks run once, cancelled ones never, while
+// several pool threads wait on timers that others run or cancel (a waiting thread once kept
+// a reference to an erased timer's deadline; ASan reported a heap-use-after-free).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "pharos/executor.h"
+
+namespace pharos {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool waitFor(const std::atomic<int>& value, int expected, milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (value.load() < expected && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return value.load() == expected;
+}
+
+TEST_CASE("Delayed tasks run once and cancelled ones never while threads race on timers") {
+  ThreadPoolExecutor pool("test-pool", 4);
+  std::atomic<int> ran{0};
+  std::atomic<int> cancelled_ran{0};
+  constexpr int kRounds = 300;
+  int expected = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<uint64_t> to_cancel;
+    for (int i = 0; i < 4; ++i) {
+      pool.postDelayed(milliseconds(1 + i % 3), [&ran] { ran.fetch_add(1); });
+      ++expected;
+      to_cancel.push_back(
+          pool.postDelayed(milliseconds(2 + i % 5), [&cancelled_ran] { cancelled_ran++; }));
+    }
+    // Cancelling erases timers other threads may be waiting on.
+    for (uint64_t id : to_cancel) pool.cancel(id);
+    if (round % 50 == 0) std::this_thread::sleep_for(milliseconds(3));
+  }
+  CHECK(waitFor(ran, expected, milliseconds(10'000)));
+  // Whatever was cancelled before it fired never ran twice; most never ran at all.
+  CHECK(cancelled_ran.load() <= kRounds * 4);
+  pool.shutdown();
+  CHECK(ran.load() == expected);
+}
+
+TEST_CASE("A timer cancelled while every pool thread waits on it never runs") {
+  ThreadPoolExecutor pool("test-pool", 3);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) {
+    uint64_t id = pool.postDelayed(milliseconds(50), [&ran] { ran++; });
+    std::this_thread::sleep_for(milliseconds(1));  // the threads now wait on its deadline
+    pool.cancel(id);
+  }
+  std::atomic<int> marker{0};
+  pool.postDelayed(milliseconds(60), [&marker] { marker++; });
+  CHECK(waitFor(marker, 1, milliseconds(5'000)));
+  CHECK(ran.load() == 0);
+  pool.shutdown();
+}
+
+}  // namespace
+}  // namespace pharos
