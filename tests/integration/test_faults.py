@@ -98,7 +98,9 @@ class Fleet:
                     return reply
             except TimeoutError:
                 if time.monotonic() > deadline:
-                    raise
+                    alive = self.anchor.proc is not None and self.anchor.proc.poll() is None
+                    raise TimeoutError(f"no reply to {op} (anchor alive: {alive})\nanchor log:\n"
+                                       f"{self.anchor.log()[-4000:]}")
             time.sleep(0.3)
 
     def ok(self, op, body=None):
@@ -498,9 +500,11 @@ def test_container_runtime_faults(fleet, docker_engine, registry):
                                     if e.get("app") == hog), None), 60, what="OOM death event")
     text = json.dumps(died)
     assert "out of memory" in text, f"death event does not say out of memory: {died}"
-    wait_until(lambda: fleet.containers(hog).get("svc") and
-               fleet.containers(hog)["svc"][0]["RestartCount"] >= 1 or
-               fleet.events("container_restarted"), 60, what="OOM-killed container restarted")
+    def restarted():
+        svc = fleet.containers(hog).get("svc")
+        return svc and svc[0]["RestartCount"] >= 1 or \
+            any(e.get("app") == hog for e in fleet.events("container_restarted"))
+    wait_until(restarted, 60, what="OOM-killed container restarted")
 
 
 # --- 5. network partition (SIGSTOP) ----------------------------------------------------------
@@ -560,6 +564,9 @@ def test_state_file_corruption_and_offline_reboot(fleet, docker_engine, corrupti
     fleet.agent.start()
     wait_until(lambda: fleet.events("state_file"), 30, what="state_file event")
     fleet.wait_health("Ready", 30)
+    wait_until(lambda: (fleet.latest("state") or {}).get("frozen") is False or
+               "frozen" not in (fleet.latest("state") or {"frozen": True}), 30,
+               what="documents recovered from the broker (not frozen)")
     revision = deploy(fleet, app, compose(fleet.registry), variables={})
     fleet.wait_app(app, revision)
     assert fleet.identity(app) == running, "recovering from the broker restarted the app"
@@ -568,36 +575,49 @@ def test_state_file_corruption_and_offline_reboot(fleet, docker_engine, corrupti
 
 # --- 7. disk full under the anchor's store ---------------------------------------------------
 
+def big_compose(registry, i):
+    """A valid compose file of ~200 KiB (an incompressible comment) for filling a store."""
+    return compose(registry, marker=f"big{i}") + "# " + os.urandom(100 * 1024).hex() + "\n"
+
+
 def test_anchor_disk_full(fleet):
-    """The anchor's data folder on a 4 MiB tmpfs filled up: changes fail with an error reply,
-    nothing half-written shows after a restart, and changes work again once space returns."""
+    """The anchor's data folder on an 8 MiB tmpfs filled up: a change fails with an error
+    reply, every acknowledged change and no refused one is there after a restart (nothing
+    half-written), and changes work again once space returns."""
     store = fleet.dir / "anchor" / "store"
     store.mkdir(parents=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(store)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(store)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         fleet.anchor.start()
-        fleet.ok("group.create", {"name": "before"})
+        fleet.ok("group.create", {"name": "disk"})
         filler = store / "filler"
-        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
-        failures = []
-        for i in range(5):
-            reply = fleet.request("group.create", {"name": f"full{i}"})
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k", "count=48"],
+                       capture_output=True)  # 3 MiB that can be given back
+        acked, refused = [], None
+        for i in range(60):
+            name = f"d{i}"
+            reply = fleet.ops.request("app.deploy", {"name": name, "target": {"group": "disk"},
+                                                 "compose": big_compose(fleet.registry, i)})
             if not reply.get("ok"):
-                failures.append((f"full{i}", reply["error"]))
-        assert failures, "no write failed on a full disk"
-        for _, err in failures:
-            assert err["code"] in ("unavailable", "internal"), err
+                refused = (name, reply["error"])
+                break
+            acked.append(name)
+        print(f"disk full after {len(acked)} deploys: {refused}")
+        assert refused, f"no write failed on a full disk ({len(acked)} deploys)"
+        assert refused[1]["code"] in ("unavailable", "internal"), refused
+        assert fleet.request("app.get", {"name": refused[0]})["error"]["code"] == "not_found"
         filler.unlink()
         fleet.ok("group.create", {"name": "after"})
         fleet.anchor.stop()
         fleet.anchor.start()
         groups = {g["name"] for g in fleet.ok("group.list")["groups"]}
-        assert {"before", "after"} <= groups
-        for name, _ in failures:
-            assert name not in groups, f"refused change {name} persisted"
+        assert {"disk", "after"} <= groups
+        apps = {a["name"] for a in fleet.ok("app.list")["apps"]}
+        assert set(acked) <= apps, f"acknowledged deploys lost: {set(acked) - apps}"
+        assert refused[0] not in apps, "the refused deploy was persisted"
     finally:
         fleet.anchor.stop()
         subprocess.run(["umount", "-l", str(store)], capture_output=True)
