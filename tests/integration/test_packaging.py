@@ -235,24 +235,29 @@ class NotifySocket:
 
     def __init__(self, directory: pathlib.Path, name: str):
         self.path = directory / f"{name}.notify"
+        self.path.unlink(missing_ok=True)  # a previous run of the same service
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.path))
         os.chmod(self.path, 0o666)  # the service runs as user pharos
         self.sock.settimeout(0.2)
         self.messages = []
+        self.closed = False
 
     def poll(self) -> list:
-        while True:
+        while not self.closed:
             try:
                 self.messages.append(self.sock.recv(4096).decode())
             except (socket.timeout, BlockingIOError):
-                return self.messages
+                break
+        return self.messages
 
     def has(self, assignment: str) -> bool:
         return any(assignment in m.split("\n") for m in self.poll())
 
     def close(self):
-        self.sock.close()
+        if not self.closed:
+            self.sock.close()
+            self.closed = True
 
 
 class Service:
@@ -281,6 +286,8 @@ class Service:
         assert ok and self.alive(), f"{self.name} not ready:\n{self.notify.messages}\n{self.tail()}"
 
     def stop(self):
+        if self.notify.closed:
+            return
         if self.alive():
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -301,15 +308,19 @@ def site(packages, docker_engine, tmp_path):
     state = {"workdir": workdir, "services": {}, "node": f"pkg-{uuid.uuid4().hex[:8]}",
              "engine": docker_engine}
     yield state
-    for svc in list(state["services"].values()):
-        svc.stop()
+    # Every step runs even when an earlier one fails: leave the machine as found.
+    steps = [svc.stop for svc in state["services"].values()]
     if "broker" in state:
-        state["broker"].terminate()
-        state["broker"].wait(30)
-    docker_engine.cleanup(f"io.pharos.node={state['node']}")
-    for name in PACKAGES:
-        if installed(name):
-            run("dpkg", "-P", name, check=False)
+        steps.append(state["broker"].terminate)
+        steps.append(lambda: state["broker"].wait(30))
+    steps.append(lambda: docker_engine.cleanup(f"io.pharos.node={state['node']}"))
+    steps += [lambda name=name: installed(name) and run("dpkg", "-P", name, check=False)
+              for name in PACKAGES]
+    for step in steps:
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 — report, then keep cleaning up
+            print(f"cleanup: {e!r}")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -326,7 +337,11 @@ def start_broker(state) -> tuple:
     log = open(state["workdir"] / "broker.log", "ab")
     state["broker"] = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(path)], stdout=log,
                                        stderr=subprocess.STDOUT)
-    ok = wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 15, 0.1)
+    def listening(p):
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", p)) == 0
+
+    ok = wait_until(lambda: listening(port) and listening(ws_port), 15, 0.1)
     assert ok, (state["workdir"] / "broker.log").read_text()
     return port, ws_port
 
