@@ -228,8 +228,6 @@ def test_every_unit_passes_systemd_analyze(packages, tmp_path):
         tmp_path / "lib/systemd/system/pharos-broker.service").read_text()
 
 
-# ---- the installed system ---------------------------------------------------------------
-
 class NotifySocket:
     """What systemd does for a Type=notify unit: a datagram socket named by NOTIFY_SOCKET."""
 
@@ -259,6 +257,33 @@ class NotifySocket:
             self.sock.close()
             self.closed = True
 
+
+
+def test_the_anchor_is_not_ready_until_the_broker_accepts_it(packages, tmp_path):
+    """Type=notify: no READY=1 while the broker is unreachable (a STATUS= line says why);
+    STOPPING=1 on SIGTERM. The binary the packages were built from, run without systemd."""
+    os.chmod(tmp_path, 0o755)
+    notify = NotifySocket(tmp_path, "anchor")
+    port = free_port()  # nothing listens there
+    proc = subprocess.Popen([str(PKG_BUILD / "anchor" / "pharos-anchor"), "--broker-url",
+                             f"tcp://127.0.0.1:{port}", "--password", "x", "--data-dir",
+                             str(tmp_path / "store")],
+                            env=dict(os.environ, NOTIFY_SOCKET=str(notify.path)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: any(m.startswith("STATUS=") and "retrying" in m
+                                      for m in notify.poll()), 20, 0.2), notify.messages
+        time.sleep(2)
+        assert not notify.has("READY=1"), notify.messages
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert notify.has("STOPPING=1"), notify.messages
+    notify.close()
+
+
+# ---- the installed system ---------------------------------------------------------------
 
 class Service:
     """An installed binary run the way its unit runs it (User=, Group=,
@@ -478,6 +503,8 @@ def test_install_run_backup_restore_upgrade_remove_purge(site, packages):
     agent = start_agent(state)
     assert wait_until(lambda: node_health(state).get(node) == "Ready", 60, 0.5), \
         (node_health(state), agent.tail())
+    assert wait_until(lambda: any(m.startswith("STATUS=connected to tcp://127.0.0.1:")
+                                  for m in agent.notify.poll()), 10, 0.2), agent.notify.messages
     assert os.path.exists("/var/lib/pharos/agent/state.json")
     assert mode_owner("/var/lib/pharos/agent/state.json")[1] == "pharos"
 
