@@ -360,8 +360,10 @@ def start_broker(state) -> tuple:
     path = state["workdir"] / "mosquitto.conf"
     path.write_text(conf)
     log = open(state["workdir"] / "broker.log", "ab")
+    # As pharos-broker.service runs it: User=mosquitto, Group=mosquitto, UMask=0027.
     state["broker"] = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(path)], stdout=log,
-                                       stderr=subprocess.STDOUT)
+                                       stderr=subprocess.STDOUT, user="mosquitto",
+                                       group="mosquitto", extra_groups=[], umask=0o027)
     def listening(p):
         with socket.socket() as s:
             return s.connect_ex(("127.0.0.1", p)) == 0
@@ -500,6 +502,8 @@ def test_install_run_backup_restore_upgrade_remove_purge(site, packages):
     with open("/etc/pharos/agent.conf", "a") as conf:
         conf.write("\n" + enrol.read_text())
         conf.write(f"docker_host = {state['engine'].host}\nreconcile_interval = 2\n")
+    # The broker rewrote its identities (node add): still not world-readable.
+    assert mode_owner("/var/lib/pharos/broker/dynamic-security.json")[0] & 0o007 == 0
     agent = start_agent(state)
     assert wait_until(lambda: node_health(state).get(node) == "Ready", 60, 0.5), \
         (node_health(state), agent.tail())
