@@ -103,6 +103,7 @@ void Anchor::onConnected() {
         topics::allNodes(NodeTopic::kState),   topics::allNodes(NodeTopic::kEvents),
         topics::allNodes(NodeTopic::kMetrics), topics::allApiRequests()};
     for (const auto& f : admin_.subscriptions()) filters.push_back(f);
+    filters.push_back(kBridgeStateFilter);
     bool all = true;
     for (const auto& f : filters) {
       Status s = link_.subscribe(f, f == topics::allNodes(NodeTopic::kMetrics) ? 0 : 1);
@@ -121,6 +122,10 @@ void Anchor::onConnected() {
 void Anchor::handleMessage(const MqttMessage& message) {
   if (message.topic.rfind("$CONTROL/", 0) == 0) {
     admin_.onMessage(message);
+    return;
+  }
+  if (message.topic.rfind("$SYS/", 0) == 0) {
+    onBridgeState(message.topic, message.payload);
     return;
   }
   auto parsed = topics::parse(message.topic);

@@ -11,11 +11,19 @@ bool acceptStatus(NodeHealthRecord& record, const NodeStatus& status) {
 }
 
 HealthChange updateVerdict(NodeHealthRecord& record, Registration registration, int64_t now_ms) {
+  return updateVerdict(record, registration, now_ms, std::string());
+}
+
+HealthChange updateVerdict(NodeHealthRecord& record, Registration registration, int64_t now_ms,
+                           const std::string& unreachable) {
   NodeHealth next;
   next.session = record.last_status.session;
   if (registration == Registration::kPending) {
     next.state = "Pending";
     next.reason = "awaiting approval (node.approve)";
+  } else if (!unreachable.empty()) {
+    next.state = "Unreachable";
+    next.reason = unreachable;
   } else if (record.last_status.state.empty()) {
     next.state = "NotReady";
     next.reason = "never connected";

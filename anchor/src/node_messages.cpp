@@ -148,7 +148,8 @@ void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
     }
     health.last_seen = clock_.nowMs();
   }
-  HealthChange change = updateVerdict(health, record->registration, clock_.nowMs());
+  HealthChange change =
+      updateVerdict(health, record->registration, clock_.nowMs(), unreachableReason(node));
   if (change == HealthChange::kNone && !inserted) return;
   dirty_health_.insert(node);
   scheduleFlush();

@@ -81,6 +81,21 @@ Status applyAnchorConfigKey(AnchorOptions& o, const std::string& raw_key,
     o.agent_ca_file = value;
   } else if (key == "dynsec_file") {
     o.dynsec_file = value;
+  } else if (key == "bridge" || key == "bridges") {
+    // NAME=URL[,URL...]: the agents whose info.broker is URL sit behind bridge NAME.
+    auto eq = value.find('=');
+    std::string name = trim(value.substr(0, eq == std::string::npos ? 0 : eq));
+    if (eq == std::string::npos || name.empty()) {
+      return Status::invalidArgument("bridge: expected NAME=URL[,URL...], got '" + value + "'");
+    }
+    std::stringstream ss(value.substr(eq + 1));
+    std::string item;
+    auto& urls = o.core.bridges[name];
+    while (std::getline(ss, item, ',')) {
+      item = trim(item);
+      if (!item.empty()) urls.push_back(item);
+    }
+    if (urls.empty()) return Status::invalidArgument("bridge " + name + ": no broker URL");
   } else if (key == "viewers" || key == "viewer") {
     std::stringstream ss(value);
     std::string item;
@@ -101,6 +116,7 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
   app.set_help_flag("-h,--help", "Print this help");
   std::string config_file;
   std::vector<std::string> viewers;
+  std::vector<std::string> bridges;
   int keep_alive = 10;
   std::map<std::string, CLI::Option*> flags;
   app.add_option("--config", config_file, "Config file of `key = value` lines (flag names)");
@@ -131,6 +147,10 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
                                         "Broker dynamic-security.json (included in backups)");
   flags["viewers"] =
       app.add_option("--viewer", viewers, "User limited to read operations (repeatable)");
+  flags["bridge"] = app.add_option(
+      "--bridge", bridges,
+      "Line broker NAME=URL[,URL]: nodes with that info.broker go Unreachable while bridge "
+      "NAME is down (repeatable; docs/levels.md)");
   auto* backup = app.add_subcommand("backup", "Write a consistent copy of the store to DIR");
   backup->add_option("dir", o.command_dir, "Backup directory (must not exist)")->required();
   auto* restore = app.add_subcommand("restore", "Restore a backup into --data-dir (new epoch)");
@@ -147,6 +167,7 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
   }
   o.keep_alive = std::chrono::seconds(keep_alive);
   for (const auto& v : viewers) o.core.viewers.insert(v);
+  for (const auto& b : bridges) PHAROS_RETURN_IF_ERROR(applyAnchorConfigKey(o, "bridge", b));
   if (backup->parsed()) o.command = AnchorOptions::Command::kBackup;
   if (restore->parsed()) o.command = AnchorOptions::Command::kRestore;
   if (!config_file.empty()) {
@@ -171,6 +192,7 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
       }
       if (normal == "broker") normal = "broker_url";
       if (normal == "viewer") normal = "viewers";
+      if (normal == "bridges") normal = "bridge";
       auto flag = flags.find(normal);
       if (flag != flags.end() && flag->second->count() > 0) continue;  // the flag wins
       Status s = applyAnchorConfigKey(o, key, value);

@@ -49,7 +49,14 @@ struct AnchorConfig {
   // Ask the broker (BrokerAdmin::lookupUser) whether the caller of a change is a viewer.
   bool check_broker_roles = true;
   std::chrono::milliseconds user_role_ttl{30'000};  // cached lookups
+  // Line brokers (docs/levels.md): bridge name (the bridge's remote_clientid, e.g.
+  // bridge-line-a, or the line name line-a) -> broker URLs its agents connect to (their
+  // info.broker). A bridge without an entry matches nodes whose broker host is the line name.
+  std::map<std::string, std::vector<std::string>> bridges;
 };
+
+// Mosquitto's bridge notifications, retained "1" / "0" (the bridge's will at the site).
+inline constexpr const char* kBridgeStateFilter = "$SYS/broker/connection/+/state";
 
 class Anchor {
  public:
@@ -117,6 +124,11 @@ class Anchor {
   void maybeRegister(const std::string& node);
   void applyHealth(const std::string& node, const NodeStatus* status);
   void seen(const std::string& node);
+
+  // bridges.cpp: Mosquitto bridge notifications ($SYS/broker/connection/<bridge>/state).
+  void onBridgeState(const std::string& topic, const std::string& payload);
+  // "bridge <name> down" when `node` sits behind a line broker whose bridge is down, else "".
+  std::string unreachableReason(const std::string& node) const;
 
   // api.cpp: envelope, dispatch, replies.
   void onApiRequest(const MqttMessage& message, const std::string& user,
@@ -196,6 +208,7 @@ class Anchor {
   std::set<std::string> adding_;               // node.add in flight
   std::set<std::string> removing_;             // identity deletion in flight
   std::set<std::string> dirty_health_;
+  std::map<std::string, bool> bridges_up_;  // bridge name -> last notification
   std::set<std::string> dirty_rollouts_;
   std::map<std::string, std::string> rollout_hashes_;  // last published, per app
   bool flush_scheduled_ = false;

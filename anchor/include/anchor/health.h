@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "anchor/model.h"
 
@@ -21,5 +22,9 @@ enum class HealthChange { kNone, kUpdated, kTransition };
 // kTransition when the state changed (appended to history, `since` = now), kUpdated when
 // only reason or session changed.
 HealthChange updateVerdict(NodeHealthRecord& record, Registration registration, int64_t now_ms);
+// As above; a non-empty `unreachable` (the node's line broker lost its bridge) makes an
+// accepted node Unreachable with that reason whatever its last status says.
+HealthChange updateVerdict(NodeHealthRecord& record, Registration registration, int64_t now_ms,
+                           const std::string& unreachable);
 
 }  // namespace pharos::anchor

@@ -1,0 +1,101 @@
+// Health across a bridge (docs/levels.md): Mosquitto's retained bridge notifications on
+// $SYS/broker/connection/<bridge>/state turn the nodes behind a down line broker Unreachable
+// and back, matched by their info.broker (the `bridge` option, or the line name as host).
+#include "anchor/health.h"
+#include "anchor/options.h"
+#include "anchor_fixture.h"
+
+using namespace pharos;
+using namespace pharos::anchor;
+using namespace pharos::anchor::testing;
+using topics::NodeTopic;
+
+namespace {
+
+std::string infoWithBroker(const std::string& host, const std::string& broker) {
+  NodeInfo info;
+  info.agent_version = "0.1.0";
+  info.hostname = host;
+  info.os = "linux";
+  info.arch = "x86_64";
+  info.broker = broker;
+  return dumpJson(encode(info));
+}
+
+std::string healthState(AnchorFixture& f, const std::string& node) {
+  auto h = f.retainedJson(topics::node(node, NodeTopic::kHealth));
+  return h ? (*h)["state"].get<std::string>() : std::string();
+}
+
+void bridge(AnchorFixture& f, const std::string& name, const char* state) {
+  f.broker().publish(message("$SYS/broker/connection/" + name + "/state", state, true));
+  f.pump();
+}
+
+}  // namespace
+
+TEST_CASE("a down bridge makes the nodes behind it Unreachable until it returns") {
+  AnchorConfig config;
+  config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
+  AnchorFixture f(config);
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("b1", NodeTopic::kInfo, infoWithBroker("b1", "tcp://127.0.0.1:1885"));
+  f.publishAs("b1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  CHECK(healthState(f, "a1") == "Ready");
+  bridge(f, "bridge-line-a", "0");
+  CHECK(healthState(f, "a1") == "Unreachable");
+  auto h = f.retainedJson(topics::node("a1", NodeTopic::kHealth));
+  CHECK((*h)["reason"].get<std::string>().find("bridge-line-a") != std::string::npos);
+  CHECK(healthState(f, "b1") == "Ready");
+  // A Ready relayed late (queued on the line) does not hide the cut.
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 11));
+  CHECK(healthState(f, "a1") == "Unreachable");
+  bridge(f, "bridge-line-a", "1");
+  CHECK(healthState(f, "a1") == "Ready");
+  // What the node reported while cut decides after the bridge returns.
+  bridge(f, "bridge-line-a", "0");
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("NotReady", 11, "engine down"));
+  bridge(f, "bridge-line-a", "1");
+  CHECK(healthState(f, "a1") == "NotReady");
+}
+
+TEST_CASE("without a bridge option the line name matches the broker host") {
+  AnchorFixture f;
+  f.publishAs("c1", NodeTopic::kInfo, infoWithBroker("c1", "ssl://line-c.plant.local:8883"));
+  f.publishAs("c1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("d1", NodeTopic::kInfo, infoWithBroker("d1", "tcp://line-cd:1883"));
+  f.publishAs("d1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  bridge(f, "bridge-line-c", "0");
+  CHECK(healthState(f, "c1") == "Unreachable");
+  CHECK(healthState(f, "d1") == "Ready");
+  bridge(f, "bridge-line-c", "garbage");
+  CHECK(healthState(f, "c1") == "Unreachable");
+  bridge(f, "bridge-line-c", "1");
+  CHECK(healthState(f, "c1") == "Ready");
+}
+
+TEST_CASE("the verdict prefers Pending, then Unreachable, over the last status") {
+  NodeHealthRecord r;
+  CHECK(acceptStatus(r, NodeStatus{"Ready", 10, "", 0}));
+  CHECK(updateVerdict(r, Registration::kAccepted, 5, "bridge x down") == HealthChange::kTransition);
+  CHECK(r.health.state == "Unreachable");
+  CHECK(r.health.reason == "bridge x down");
+  CHECK(updateVerdict(r, Registration::kPending, 6, "bridge x down") == HealthChange::kTransition);
+  CHECK(r.health.state == "Pending");
+  CHECK(updateVerdict(r, Registration::kAccepted, 7) == HealthChange::kTransition);
+  CHECK(r.health.state == "Ready");
+}
+
+TEST_CASE("--bridge NAME=URL[,URL] fills the bridge map; a malformed one is refused") {
+  std::vector<const char*> argv = {"pharos-anchor", "--bridge",
+                                   "bridge-line-a=tcp://a:1883,ssl://a:8883", "--bridge",
+                                   "line-b=tcp://b:1883"};
+  auto r = parseAnchorCommandLine(static_cast<int>(argv.size()), argv.data());
+  REQUIRE(r.isOk());
+  CHECK(r->options.core.bridges.at("bridge-line-a") ==
+        std::vector<std::string>{"tcp://a:1883", "ssl://a:8883"});
+  CHECK(r->options.core.bridges.at("line-b") == std::vector<std::string>{"tcp://b:1883"});
+  std::vector<const char*> bad = {"pharos-anchor", "--bridge", "no-url"};
+  CHECK_FALSE(parseAnchorCommandLine(static_cast<int>(bad.size()), bad.data()).isOk());
+}
