@@ -375,7 +375,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("command", choices=["all", "storm", "fanout", "notready", "api", "restart"])
     ap.add_argument("--nodes", type=int, default=200)
-    ap.add_argument("--shards", type=int, default=1, help="fleetsim processes")
+    ap.add_argument("--shards", type=int, default=None,
+                    help="fleetsim processes (default: one per 500 agents; one Paho process "
+                         "cannot keep 2,000 sessions alive here)")
     ap.add_argument("--threads", type=int, default=8, help="executor threads per process")
     ap.add_argument("--groups", type=int, default=5, help="ordinary groups (besides fan-*)")
     ap.add_argument("--keep-alive", type=int, default=10)
@@ -388,6 +390,8 @@ def main(argv=None):
     ap.add_argument("--build-dir")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
+    if args.shards is None:
+        args.shards = max(1, -(-args.nodes // 500))
 
     info = machine()
     log(f"machine: {info}")
