@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   options.reconciler.health_timeout = config.health_timeout;
 
   {
-    // systemd (Type=notify): READY=1 once started, STATUS= on every connection change.
+    // systemd (Type=notify): READY=1 once connected, STATUS= on every connection change.
     std::atomic<MqttLink*> link{nullptr};
     Agent agent(options, executor, *docker, clock, state_file, [&link](MqttOptions o) {
       auto made = makePahoLink(std::move(o));
@@ -68,10 +68,12 @@ int main(int argc, char** argv) {
     spdlog::info("pharos-agent {} starting as node {} (broker {})", PHAROS_VERSION, config.node_id,
                  config.broker_url);
     agent.start();
-    // READY at once, not when the broker answers: the agent serves from its state file while
-    // the broker is unreachable (offline autonomy), and a start timeout must not kill it.
-    (void)sdNotifyReady("connecting to " + config.broker_url);
-    bool ready = true;
+    // READY=1 only once connected to the broker (issue 11: "ready only when connected and
+    // serving"). Until then the unit is "activating" with a STATUS= line; the agent already
+    // runs its apps from the state file (offline autonomy), and the unit's
+    // TimeoutStartSec=infinity keeps systemd from killing an agent that boots offline.
+    (void)sdNotifyStatus("connecting to " + config.broker_url);
+    bool ready = false;
     bool was_connected = false;
     auto watchdog = sdWatchdogInterval();
     auto last_watchdog = std::chrono::steady_clock::now();
