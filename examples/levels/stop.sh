@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Stops what examples/levels/start.sh started (by the pids it recorded), agents first.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+dir=${PHAROS_LEVELS_DIR:-$root/.run-levels}
+for name in agent-a agent-b anchor line-a-broker line-b-broker site-broker; do
+  f=$dir/pids/$name
+  [ -f "$f" ] || continue
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -CONT "$pid" 2>/dev/null; kill -TERM "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    echo "levels: stopped $name"
+  fi
+  rm -f "$f"
+done
