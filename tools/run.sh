@@ -18,6 +18,9 @@
 #   PHAROS_NODE_ID      the local agent's node id (default local)
 #   PHAROS_BUILD_DIR    use binaries from this build directory (default build/release)
 #   PHAROS_SKIP_SETUP=1 skip tools/setup.sh; PHAROS_SKIP_BUILD=1 skip the build
+# tools/run.sh --levels: after steps 1-2, starts the three-level example instead
+# (examples/levels/start.sh: site broker + anchor, two bridged line brokers, one agent each;
+# docs/levels.md); stop it with examples/levels/stop.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,6 +30,8 @@ mqtt_port=${PHAROS_MQTT_PORT:-1883}
 ws_port=${PHAROS_WS_PORT:-9001}
 node_id=${PHAROS_NODE_ID:-local}
 build_dir=${PHAROS_BUILD_DIR:-$root/build/release}
+levels=0
+[ "${1:-}" = --levels ] && levels=1
 
 log() { echo "run: $*"; }
 die() { echo "run: error: $*" >&2; exit 1; }
@@ -82,7 +87,7 @@ Stop everything: tools/stop.sh
 EOF
 }
 
-if alive broker && alive anchor && alive agent; then
+if [ $levels = 0 ] && alive broker && alive anchor && alive agent; then
   log "already running"
   summary
   exit 0
@@ -111,6 +116,7 @@ docker_host=$(tools/dockerd.sh start "$run_dir/dockerd" 2>>"$run_dir/logs/docker
 [ -n "$docker_host" ] || die "no Docker Engine (see $run_dir/logs/dockerd-start.log)"
 echo "$docker_host" >"$run_dir/docker_host"
 export DOCKER_HOST=$docker_host
+[ $levels = 1 ] && exec examples/levels/start.sh "$build_dir"
 
 # ---- 3. broker -------------------------------------------------------------------------------
 broker_dir=$run_dir/broker
