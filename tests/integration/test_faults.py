@@ -21,7 +21,6 @@ import uuid
 import pytest
 
 from cli_support import AnchorProcess
-from harness.broker import wait_until as poll
 from test_agent import AgentProc, wait_until
 
 ROOT = "pharos/v1"
@@ -92,7 +91,8 @@ class Fleet:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                reply = self.ops.request(op, body or {}, timeout=max(1, deadline - time.monotonic()))
+                left = max(1, deadline - time.monotonic())
+                reply = self.ops.request(op, body or {}, timeout=left)
                 if reply.get("ok") or reply["error"]["code"] != "unavailable" or \
                         time.monotonic() > deadline:
                     return reply
@@ -197,13 +197,12 @@ def fleet(pharos_bin, broker, docker_engine, registry):
     f.cleanup()
 
 
-def compose(registry, tag="1", marker="a", memory=None):
+def compose(registry, tag="1", marker="a"):
     lines = ["services:", "  svc:", f"    image: {registry.image(tag)}",
-             "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done\"]",
+             "    command: [\"sh\", \"-c\",",
+             "              \"trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done\"]",
              "    stop_grace_period: 1s",
              "    environment:", f"      MARKER: \"{marker}\""]
-    if memory:
-        lines.append(f"    mem_limit: {memory}")
     return "\n".join(lines) + "\n"
 
 
