@@ -411,7 +411,14 @@ class Bench:
             "breakdown": self.agent.smaps_breakdown(),
             "libs": sorted(self.agent.libs.items(), key=lambda kv: -kv[1][0]),
             "containers": sum(len(self.containers_of(n)) for n in self.fleet_names)}
+        with open(f"/proc/{self.agent.proc.pid}/smaps_rollup") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("Pss", "Private_Clean", "Private_Dirty"):
+                    self.results["d"][k + "_kb"] = int(v.split()[0])
         d = self.results["d"]
+        log(f"(d) smaps_rollup: Pss {d.get('Pss_kb')} kB, Private_Clean "
+            f"{d.get('Private_Clean_kb')} kB, Private_Dirty {d.get('Private_Dirty_kb')} kB")
         log(f"(d) idle with 5 apps ({d['containers']} containers): VmRSS {rss} kB "
             f"({rss / 1024:.1f} MiB), VmHWM {d['VmHWM_kb']} kB, RssAnon {d['RssAnon_kb']} kB, "
             f"RssFile {d['RssFile_kb']} kB, VmSize {d['VmSize_kb']} kB, threads {d['threads']}")
@@ -468,32 +475,36 @@ class Bench:
 
     def kill_control(self):
         """Control for (a): the same kill on plain `docker run --restart unless-stopped`
-        containers the agent does not manage — Docker's own restart path alone."""
+        containers the agent does not manage. Docker treats `docker kill` as a manual stop
+        and does not restart them: who restarts the managed ones is the agent."""
         label = f"io.pharos.bench.control={self.node}"
-        n = max(1, self.args.runs // 2)
+        n = 5
         ids = []
         for i in range(n):
             ids.append(self.engine.run("run", "-d", "--restart", "unless-stopped", "--label",
                                        label, "--name", f"{self.node}-ctl{i}",
                                        IMAGE).stdout.strip())
         time.sleep(11)  # Docker resets its restart backoff after 10 s of running
-        total = []
+        restarted, total = [], 0
         try:
             for cid in ids:
                 mark = self.events.mark()
                 t0 = time.time()
                 self.engine.run("kill", cid)
+                total += 1
                 started = self.events.wait(
                     mark, lambda e, cid=cid: e["id"] == cid and e["action"] == "start",
-                    timeout=30)
+                    timeout=self.args.control_wait)
                 if started:
-                    total.append(started[0]["t"] - t0)
-                    log(f"(a0) control {cid[:12]}: kill->start {total[-1] * 1000:.0f} ms")
-                time.sleep(0.5)
+                    restarted.append(started[0]["t"] - t0)
+                log(f"(a0) control {cid[:12]}: "
+                    + (f"kill->start {restarted[-1] * 1000:.0f} ms" if started else
+                       f"not restarted within {self.args.control_wait:.0f} s"))
         finally:
             self.engine.cleanup(label)
-        self.results["a0"] = total
-        log(f"(a0) control, unmanaged container: {summary(total)}")
+        self.results["a0"] = {"killed": total, "restarted": restarted}
+        log(f"(a0) control, unmanaged containers: {len(restarted)} of {total} restarted by "
+            f"Docker within {self.args.control_wait:.0f} s")
 
     def failover_rm(self):
         total, engine_side = [], []
@@ -649,11 +660,14 @@ def report(b, command, started_at, load_start):
     if "a" in r:
         lines.append(row("(a) `docker kill` → same container running (`start` event)",
                          r["a"]["kill_to_start"], "median < 1 s"))
-        lines.append(row("(a') engine `die` → `start` (Docker restart policy only)",
+        lines.append(row("(a') engine `die` → `start` (agent reaction + backoff + start)",
                          r["a"]["die_to_start"], "-"))
     if "a0" in r:
-        lines.append(row("(a0) control: same kill, plain `docker run --restart "
-                         "unless-stopped` container (no agent)", r["a0"], "-"))
+        a0 = r["a0"]
+        lines.append(f"| (a0) control: same `docker kill` on plain `docker run --restart "
+                     f"unless-stopped` containers (no agent) | {a0['killed']} | restarted by "
+                     f"Docker: {len(a0['restarted'])} of {a0['killed']} within "
+                     f"{b.args.control_wait:.0f} s | | | | - |")
     if "b" in r:
         lines.append(row("(b) `docker rm -f` → new container running",
                          r["b"]["rm_to_start"], "< 2 s"))
@@ -676,14 +690,14 @@ def report(b, command, started_at, load_start):
         m = statistics.median(r["a"]["kill_to_start"])
         verdicts.append(f"(a) median {ms(m)}: target < 1 s "
                         + ("**met**." if m < 1 else f"**missed by {ms(m - 1)}**.")
-                        + " The restart itself is Docker's (`unless-stopped` set by the agent); "
-                        "the agent only observes the `die` event (and would start the "
-                        "container itself if Docker gave up). Docker waits 100 ms before the "
-                        "first restart; the rest is `docker kill` CLI + engine time on the "
-                        "loaded host."
-                        + (f" The control row (a0), median {ms(statistics.median(r['a0']))} on "
-                           "containers the agent does not manage, is the floor this engine "
-                           "sets." if r.get("a0") else ""))
+                        + " Who restarts: the agent. Docker counts `docker kill` as a manual "
+                        "stop and does not apply the restart policy (control row (a0)); the "
+                        "agent sees the `die` event, finds the container should run, waits "
+                        "its initial 100 ms backoff and starts it through the Engine API "
+                        "(`container_restarted`, \"Docker stopped restarting it\"). Bounds: "
+                        "`docker kill` CLI + engine stop, the 100 ms backoff, and the engine's "
+                        "container start (network attach, overlay mount) on the loaded host — "
+                        "the (a') row, die→start, is the agent's part incl. engine start.")
     if "b" in r and r["b"]["rm_to_start"]:
         m = statistics.median(r["b"]["rm_to_start"])
         p = pct(r["b"]["rm_to_start"], 95)
@@ -722,7 +736,9 @@ def report(b, command, started_at, load_start):
                            f"**missed by {rss - 10240} kB**.")
                         + f" (VmRSS with no app: {r['rss_empty_kb']} kB; VmHWM {d['VmHWM_kb']} "
                         f"kB; RssAnon {d['RssAnon_kb']} kB, RssFile {d['RssFile_kb']} kB; "
-                        f"VmSize {d['VmSize_kb']} kB; {d['threads']} threads.)")
+                        f"VmSize {d['VmSize_kb']} kB; {d['threads']} threads; PSS "
+                        f"{d.get('Pss_kb')} kB, private clean+dirty "
+                        f"{d.get('Private_Clean_kb', 0) + d.get('Private_Dirty_kb', 0)} kB.)")
     lines += [f"- {v}" for v in verdicts]
     if "d" in r:
         lines += ["", "RSS breakdown of (d) from `/proc/<pid>/smaps` (kB resident):", "",
@@ -796,6 +812,8 @@ def main():
     ap.add_argument("--runs", type=int, default=20, help="runs of (a) and (b), max 25")
     ap.add_argument("--apply-runs", type=int, default=5, help="runs of (c) per side")
     ap.add_argument("--idle", type=float, default=20, help="idle seconds before (d)")
+    ap.add_argument("--control-wait", type=float, default=5,
+                    help="seconds to wait for Docker to restart a control container")
     ap.add_argument("--only", default="a,b,c,d", help="subset of a,b,c,d")
     ap.add_argument("--no-results", action="store_true", help="do not touch bench/RESULTS.md")
     args = ap.parse_args()
