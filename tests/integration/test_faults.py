@@ -355,9 +355,9 @@ def test_anchor_kill9_during_changes(fleet, broker):
 # --- 3. agent kill -9 while it works ---------------------------------------------------------
 
 class SlowProxy:
-    """A TCP proxy on 127.0.0.1 to the test registry that delays every chunk by 150 ms."""
+    """A TCP proxy on 127.0.0.1 to the test registry that delays every chunk by 300 ms."""
 
-    def __init__(self, target_port, delay=0.15):
+    def __init__(self, target_port, delay=0.3):
         import socket
         import threading
         self.connections = 0
