@@ -507,8 +507,11 @@ def test_install_run_backup_restore_upgrade_remove_purge(site, packages):
     agent = start_agent(state)
     assert wait_until(lambda: node_health(state).get(node) == "Ready", 60, 0.5), \
         (node_health(state), agent.tail())
-    assert wait_until(lambda: any(m.startswith("STATUS=connected to tcp://127.0.0.1:")
+    # READY=1 only together with (or after) the connection: never while still connecting.
+    assert wait_until(lambda: any("STATUS=connected to tcp://127.0.0.1:" in m
                                   for m in agent.notify.poll()), 10, 0.2), agent.notify.messages
+    first_ready = next(m for m in agent.notify.messages if "READY=1" in m)
+    assert "STATUS=connected to" in first_ready, agent.notify.messages
     assert os.path.exists("/var/lib/pharos/agent/state.json")
     assert mode_owner("/var/lib/pharos/agent/state.json")[1] == "pharos"
 
