@@ -162,7 +162,7 @@ TEST_CASE("paho link presents its client certificate to a broker that requires o
   MosquittoProcess broker("allow_anonymous true\nlistener " + std::to_string(tls_port) +
                           " 127.0.0.1\ncafile " + dir + "/ca.crt\ncertfile " + dir +
                           "/server.crt\nkeyfile " + dir +
-                          "/server.key\nrequire_certificate true\n");
+                          "/server.key\nrequire_certificate true\nlog_type all\n");
   broker.start();
   REQUIRE(waitFor([&] { return portOpen(tls_port); }));
 
@@ -175,12 +175,14 @@ TEST_CASE("paho link presents its client certificate to a broker that requires o
   auto anonymous = pharos::makePahoLink(o);
   auto status = anonymous->connect();
   CHECK_MESSAGE(status.code() == Code::kUnavailable, status.toString());
+  anonymous.reset();
 
   tls.cert_file = dir + "/client.crt";
   tls.key_file = dir + "/client.key";
   o.tls = tls;
   o.client_id = "mtls-2";
   auto with_cert = pharos::makePahoLink(o);
-  REQUIRE_OK(with_cert->connect());
+  auto connected = with_cert->connect();
+  REQUIRE_MESSAGE(connected.isOk(), connected.toString() << "\nbroker log:\n" << broker.readLog());
   REQUIRE_OK(with_cert->publish(message("t/mtls", "ok")));
 }
