@@ -14,6 +14,11 @@
 # PHAROS_DOCKERD_STORAGE_DRIVER forces a storage driver (e.g. vfs); the vfs fallback is
 # remembered in <state-dir>/storage-driver. Run one such engine per machine: every engine
 # wants the docker0 bridge and 172.17.0.0/16.
+#
+# PHAROS_DOCKERD_PRIVATE=1 starts an extra, private engine for tests that stop, restart or
+# multiply engines (a daemon restart, three "devices" with one engine each): it never uses
+# the machine's engine and runs without the default bridge (--bridge=none), so it can run
+# next to the shared one; compose apps get their own project networks as usual.
 set -eu
 
 usage() {
@@ -41,6 +46,7 @@ answers() {
 
 # existing_host: an engine not managed by this state dir that already answers.
 existing_host() {
+  [ "${PHAROS_DOCKERD_PRIVATE:-}" != 1 ] || return 1
   case "${DOCKER_HOST:-}" in
     unix://*)
       p=${DOCKER_HOST#unix://}
@@ -125,6 +131,8 @@ do_start() {
   fi
   mkdir -p "$state/data" "$state/exec"
   driver_file="$state/storage-driver"
+  private_args=""
+  [ "${PHAROS_DOCKERD_PRIVATE:-}" != 1 ] || private_args="--bridge=none"
   if [ -n "${PHAROS_DOCKERD_STORAGE_DRIVER:-}" ]; then
     set -- --storage-driver "$PHAROS_DOCKERD_STORAGE_DRIVER"
   elif [ -f "$driver_file" ]; then
@@ -132,11 +140,11 @@ do_start() {
   else
     set --
   fi
-  if ! launch "$@"; then
+  if ! launch $private_args "$@"; then
     if [ $# -eq 0 ] && grep -qiE "graphdriver|overlay|storage.driver" "$log"; then
       echo "default storage driver failed; retrying with vfs" >&2
       sleep 1
-      launch --storage-driver vfs
+      launch $private_args --storage-driver vfs
       echo vfs >"$driver_file"
     else
       return 1

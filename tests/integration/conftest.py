@@ -14,4 +14,5 @@ pytest_plugins = [
     "harness.binaries",
     "harness.broker",
     "harness.docker_engine",
+    "harness.private_engine",
 ]
