@@ -1,0 +1,439 @@
+// FakeDockerClient: the container state machine (create, start, stop, restart, kill,
+// remove, inspect, list, wait, logs, stats) with the engine's error codes and messages.
+// Engine state, events and test controls are in fake_docker.cpp; same locking.
+#include <algorithm>
+#include <ctime>
+
+#include "agent/fake_docker.h"
+#include "docker_json.h"
+#include "fake_docker_util.h"
+
+namespace pharos::agent {
+
+namespace {
+
+int signalNumber(const std::string& signal) {
+  std::string s = signal;
+  if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+  static constexpr std::pair<const char*, int> kSignals[] = {
+      {"HUP", 1}, {"INT", 2}, {"QUIT", 3}, {"KILL", 9}, {"USR1", 10}, {"USR2", 12}, {"TERM", 15}};
+  for (const auto& [name, number] : kSignals) {
+    if (s == name) return number;
+  }
+  char* end = nullptr;
+  long n = std::strtol(s.c_str(), &end, 10);
+  return (end != nullptr && *end == '\0' && n > 0 && n < 65) ? static_cast<int>(n) : -1;
+}
+
+}  // namespace
+
+// --- containers
+
+FakeDockerClient::Container* FakeDockerClient::findContainer(const std::string& id_or_name) {
+  std::string key = id_or_name;
+  if (!key.empty() && key[0] == '/') key.erase(0, 1);
+  if (auto it = containers_.find(key); it != containers_.end()) return &it->second;
+  if (auto it = names_.find(key); it != names_.end()) return &containers_.at(it->second);
+  if (key.size() >= 4) {
+    auto it = containers_.lower_bound(key);
+    if (it != containers_.end() && it->first.compare(0, key.size(), key) == 0) return &it->second;
+  }
+  return nullptr;
+}
+
+Labels FakeDockerClient::containerAttributes(const Container& c) const {
+  Labels attributes = c.labels;
+  attributes["name"] = c.name;
+  attributes["image"] = c.image_ref;
+  return attributes;
+}
+
+bool FakeDockerClient::shouldRestart(const Container& c) const {
+  const Json& policy = jsonObj(jsonObj(c.body, "HostConfig"), "RestartPolicy");
+  std::string name = jsonStr(policy, "Name");
+  if (c.stopped_by_user) return false;
+  if (name == "always" || name == "unless-stopped") return true;
+  if (name == "on-failure") {
+    int64_t max = jsonInt(policy, "MaximumRetryCount");
+    return c.exit_code != 0 && (max == 0 || c.restart_count < max);
+  }
+  return false;
+}
+
+void FakeDockerClient::startLocked(Container& c, Pending& out) {
+  c.state = "running";
+  c.exit_code = 0;
+  c.oom_killed = false;
+  c.stopped_by_user = false;
+  c.started_ms = nowMs();
+  const Json& healthcheck = jsonObj(c.body, "Healthcheck");
+  auto test = jsonStrings(jsonObj(healthcheck, "Test"));
+  c.health = (!test.empty() && test[0] != "NONE") ? "starting" : "";
+  for (auto& [name, endpoint] : c.endpoints) {
+    if (endpoint.ip.empty() && name != "host" && name != "none") {
+      endpoint.ip =
+          "172.17." + std::to_string((next_id_ >> 8) & 255) + "." + std::to_string(next_id_ & 255);
+      ++next_id_;
+    }
+  }
+  emit(out, "container", "start", c.id, containerAttributes(c));
+}
+
+void FakeDockerClient::exitLocked(Container& c, int exit_code, Pending& out) {
+  c.state = "exited";
+  c.exit_code = exit_code;
+  c.last_exit_code = exit_code;
+  ++c.exits;
+  c.finished_ms = nowMs();
+  for (auto& [name, endpoint] : c.endpoints) endpoint.ip.clear();
+  Labels attributes = containerAttributes(c);
+  attributes["exitCode"] = std::to_string(exit_code);
+  emit(out, "container", "die", c.id, std::move(attributes));
+  changed_.notify_all();
+}
+
+void FakeDockerClient::removeContainerLocked(const std::string& id, Pending& out) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return;
+  emit(out, "container", "destroy", id, containerAttributes(it->second));
+  names_.erase(it->second.name);
+  containers_.erase(it);
+  changed_.notify_all();
+}
+
+Result<std::string> FakeDockerClient::createContainer(const std::string& name, const Json& body) {
+  Pending out;
+  std::string id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kCreateContainer));
+    if (!name.empty() && !validContainerName(name)) {
+      return Status::invalidArgument("Invalid container name (" + name +
+                                     "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+    }
+    if (!name.empty() && names_.count(name) != 0) {
+      return Status::alreadyExists("Conflict. The container name \"/" + name +
+                                   "\" is already in use by container \"" + names_.at(name) +
+                                   "\". You have to remove (or rename) that container to be "
+                                   "able to reuse that name.");
+    }
+    std::string image_ref = jsonStr(body, "Image");
+    if (image_ref.empty()) return Status::invalidArgument("No command specified");
+    Image* image = findImage(image_ref);
+    if (image == nullptr) return Status::notFound("No such image: " + normalizeRef(image_ref));
+    Container c;
+    c.id = newId();
+    c.name = name.empty() ? "fake_" + c.id.substr(0, 12) : name;
+    c.body = body;
+    c.image_ref = image_ref;
+    c.image_id = image->id;
+    c.labels = image->labels;
+    for (const auto& [k, v] : jsonLabels(jsonObj(body, "Labels"))) c.labels[k] = v;
+    c.created_ms = nowMs();
+    // Network: HostConfig.NetworkMode, with its endpoint config from NetworkingConfig.
+    const Json& host = jsonObj(body, "HostConfig");
+    std::string mode = jsonStr(host, "NetworkMode");
+    if (mode.empty() || mode == "default") mode = "bridge";
+    const Json& endpoints = jsonObj(jsonObj(body, "NetworkingConfig"), "EndpointsConfig");
+    if (endpoints.is_object() && endpoints.size() > 1) {
+      return Status::invalidArgument(
+          "Container cannot be connected to network endpoints: only one network at create");
+    }
+    if (mode.rfind("container:", 0) != 0) {
+      Json endpoint =
+          endpoints.is_object() && endpoints.contains(mode) ? endpoints.at(mode) : Json::object();
+      PHAROS_RETURN_IF_ERROR(attachLocked(c, mode, endpoint, out));
+    }
+    // Named volumes (Binds "name:/path" and Mounts of type volume) are created on demand.
+    std::vector<std::string> volume_names;
+    for (const auto& bind : jsonStrings(jsonObj(host, "Binds"))) {
+      std::string source = bind.substr(0, bind.find(':'));
+      if (!source.empty() && source[0] != '/') volume_names.push_back(source);
+    }
+    const Json& mounts = jsonObj(host, "Mounts");
+    if (mounts.is_array()) {
+      for (const auto& m : mounts) {
+        if (jsonStr(m, "Type") == "volume" && !jsonStr(m, "Source").empty()) {
+          volume_names.push_back(jsonStr(m, "Source"));
+        }
+      }
+    }
+    for (const auto& v : volume_names) {
+      if (volumes_.count(v) == 0) {
+        Volume vol;
+        vol.name = v;
+        vol.driver = "local";
+        vol.created_ms = nowMs();
+        volumes_[v] = vol;
+        emit(out, "volume", "create", v, {{"driver", "local"}});
+      }
+      c.volumes.push_back(v);
+    }
+    id = c.id;
+    emit(out, "container", "create", id, containerAttributes(c));
+    names_[c.name] = id;
+    containers_[id] = std::move(c);
+  }
+  deliver(out);
+  return id;
+}
+
+Status FakeDockerClient::startContainer(const std::string& id) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kStartContainer));
+    Container* c = findContainer(id);
+    if (c == nullptr) return Status::notFound("No such container: " + id);
+    if (c->state == "running") return Status::ok();  // 304
+    for (const auto& [network, endpoint] : c->endpoints) {
+      if (findNetwork(endpoint.network_id) == nullptr) {
+        return Status::notFound("network " + network + " not found");
+      }
+    }
+    startLocked(*c, out);
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Status FakeDockerClient::stopContainer(const std::string& id, std::optional<int> /*timeout_s*/) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kStopContainer));
+    Container* c = findContainer(id);
+    if (c == nullptr) return Status::notFound("No such container: " + id);
+    if (c->state != "running") return Status::ok();  // 304
+    c->stopped_by_user = true;
+    emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "15"));
+    exitLocked(*c, 0, out);
+    emit(out, "container", "stop", c->id, containerAttributes(*c));
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Status FakeDockerClient::restartContainer(const std::string& id, std::optional<int> /*timeout*/) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRestartContainer));
+    Container* c = findContainer(id);
+    if (c == nullptr) return Status::notFound("No such container: " + id);
+    if (c->state == "running") {
+      emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "15"));
+      exitLocked(*c, 0, out);
+      emit(out, "container", "stop", c->id, containerAttributes(*c));
+    }
+    startLocked(*c, out);
+    emit(out, "container", "restart", c->id, containerAttributes(*c));
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Status FakeDockerClient::killContainer(const std::string& id, const std::string& signal) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kKillContainer));
+    int number = signalNumber(signal);
+    if (number < 0) return Status::invalidArgument("Invalid signal: " + signal);
+    Container* c = findContainer(id);
+    if (c == nullptr) return Status::notFound("No such container: " + id);
+    if (c->state != "running") {
+      return Status::conflict("Cannot kill container: " + id + ": Container " + c->id +
+                              " is not running");
+    }
+    emit(out, "container", "kill", c->id,
+         withSignal(containerAttributes(*c), std::to_string(number)));
+    // The test image traps TERM/INT and exits 0; other signals end it with 128+n. SIGKILL
+    // through the API does not trigger the restart policy (the engine's ExitOnNext).
+    int exit_code = (number == 15 || number == 2) ? 0 : 128 + number;
+    if (number == 9) c->stopped_by_user = true;
+    exitLocked(*c, exit_code, out);
+    if (number != 9 && shouldRestart(*c)) {
+      ++c->restart_count;
+      startLocked(*c, out);
+    }
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Status FakeDockerClient::removeContainer(const std::string& id, bool force, bool /*volumes*/) {
+  Pending out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveContainer));
+    Container* c = findContainer(id);
+    if (c == nullptr) return Status::notFound("No such container: " + id);
+    if (c->state == "running") {
+      if (!force) {
+        return Status::conflict("You cannot remove a running container " + c->id +
+                                ". Stop the container before attempting removal or force remove");
+      }
+      emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "9"));
+      c->stopped_by_user = true;
+      exitLocked(*c, 137, out);
+    }
+    removeContainerLocked(c->id, out);
+  }
+  deliver(out);
+  return Status::ok();
+}
+
+Result<ContainerInfo> FakeDockerClient::inspectContainer(const std::string& id_or_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectContainer));
+  Container* c = findContainer(id_or_name);
+  if (c == nullptr) return Status::notFound("No such container: " + id_or_name);
+  return containerInfoLocked(*c);
+}
+
+Result<std::vector<ContainerSummary>> FakeDockerClient::listContainers(
+    const std::vector<std::string>& label_filters, bool all) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListContainers));
+  std::vector<ContainerSummary> out;
+  for (const auto& [id, c] : containers_) {
+    if (!all && c.state != "running") continue;
+    if (!labelsMatch(c.labels, label_filters)) continue;
+    ContainerSummary s;
+    s.id = c.id;
+    s.name = c.name;
+    s.image = c.image_ref;
+    s.image_id = c.image_id;
+    s.state = c.state;
+    if (c.state == "running") {
+      s.status = "Up";
+      if (!c.health.empty()) s.status += " (" + c.health + ")";
+    } else if (c.state == "exited") {
+      s.status = "Exited (" + std::to_string(c.exit_code) + ")";
+    } else {
+      s.status = "Created";
+    }
+    s.labels = c.labels;
+    s.created = c.created_ms / 1000;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<int> FakeDockerClient::waitContainer(const std::string& id,
+                                            std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kWaitContainer));
+  Container* c = findContainer(id);
+  if (c == nullptr) return Status::notFound("No such container: " + id);
+  std::string full_id = c->id;
+  int exits = c->exits;
+  // Like condition=not-running: returns at the next exit even when a restart policy starts
+  // the container again at once.
+  bool done = changed_.wait_for(lock, timeout, [&] {
+    auto it = containers_.find(full_id);
+    return it == containers_.end() || it->second.state != "running" || it->second.exits != exits;
+  });
+  if (!done) return Status::unavailable("waiting for container " + id + " timed out");
+  auto it = containers_.find(full_id);
+  if (it == containers_.end()) return Status::notFound("No such container: " + id);
+  return it->second.last_exit_code;
+}
+
+Result<std::string> FakeDockerClient::containerLogs(const std::string& id,
+                                                    const LogOptions& options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kContainerLogs));
+  Container* c = findContainer(id);
+  if (c == nullptr) return Status::notFound("No such container: " + id);
+  std::string text = c->logs;
+  if (options.tail >= 0) {
+    size_t pos = text.size();
+    if (!text.empty() && text.back() == '\n') --pos;
+    int lines = 0;
+    while (pos > 0 && lines < options.tail) {
+      size_t nl = text.rfind('\n', pos - 1);
+      if (nl == std::string::npos) {
+        pos = 0;
+        break;
+      }
+      pos = nl;
+      ++lines;
+      if (lines == options.tail) ++pos;
+    }
+    if (options.tail == 0) pos = text.size();
+    text = text.substr(pos);
+  }
+  if (text.size() > options.max_bytes) text = text.substr(text.size() - options.max_bytes);
+  return text;
+}
+
+Result<ContainerStats> FakeDockerClient::containerStats(const std::string& id, bool /*one_shot*/) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kContainerStats));
+  Container* c = findContainer(id);
+  if (c == nullptr) return Status::notFound("No such container: " + id);
+  if (c->state != "running") return ContainerStats{};
+  return c->stats;
+}
+
+ContainerInfo FakeDockerClient::containerInfoLocked(const Container& c) const {
+  Json config = c.body.is_object() ? c.body : Json::object();
+  config.erase("HostConfig");
+  config.erase("NetworkingConfig");
+  config["Image"] = c.image_ref;
+  config["Labels"] = c.labels;
+  if (!config.contains("Hostname")) config["Hostname"] = c.id.substr(0, 12);
+  Json host = jsonObj(c.body, "HostConfig").is_object() ? c.body["HostConfig"] : Json::object();
+  if (jsonStr(host, "NetworkMode").empty()) host["NetworkMode"] = "default";
+  if (!host.contains("RestartPolicy")) {
+    host["RestartPolicy"] = {{"Name", ""}, {"MaximumRetryCount", 0}};
+  }
+  Json state = {{"Status", c.state},
+                {"Running", c.state == "running"},
+                {"Paused", false},
+                {"Restarting", false},
+                {"OOMKilled", c.oom_killed},
+                {"Dead", false},
+                {"Pid", c.state == "running" ? 1000 + static_cast<int>(c.created_ms % 30000) : 0},
+                {"ExitCode", c.exit_code},
+                {"Error", ""},
+                {"StartedAt", rfc3339(c.started_ms)},
+                {"FinishedAt", rfc3339(c.finished_ms)}};
+  if (!c.health.empty()) {
+    state["Health"] = {{"Status", c.health}, {"FailingStreak", 0}, {"Log", Json::array()}};
+  }
+  Json networks = Json::object();
+  std::string bridge_ip;
+  for (const auto& [name, endpoint] : c.endpoints) {
+    networks[name] = {
+        {"NetworkID", endpoint.network_id},
+        {"Aliases", endpoint.aliases.empty() ? Json(nullptr) : Json(endpoint.aliases)},
+        {"IPAddress", endpoint.ip},
+        {"EndpointID", endpoint.ip.empty() ? "" : fakeHexId(c.id + name)}};
+    if (name == "bridge") bridge_ip = endpoint.ip;
+  }
+  Json mounts = Json::array();
+  for (const auto& v : c.volumes) {
+    mounts.push_back({{"Type", "volume"},
+                      {"Name", v},
+                      {"Source", "/var/lib/docker/volumes/" + v + "/_data"},
+                      {"Driver", "local"},
+                      {"RW", true}});
+  }
+  Json raw = {{"Id", c.id},
+              {"Created", rfc3339(c.created_ms)},
+              {"Name", "/" + c.name},
+              {"Image", c.image_id},
+              {"RestartCount", c.restart_count},
+              {"State", std::move(state)},
+              {"Config", std::move(config)},
+              {"HostConfig", std::move(host)},
+              {"NetworkSettings", {{"Networks", std::move(networks)}, {"IPAddress", bridge_ip}}},
+              {"Mounts", std::move(mounts)}};
+  auto info = containerInfoFromJson(std::move(raw));
+  return std::move(info.value());
+}
+
+}  // namespace pharos::agent
