@@ -18,7 +18,10 @@
 # PHAROS_DOCKERD_PRIVATE=1 starts an extra, private engine for tests that stop, restart or
 # multiply engines (a daemon restart, three "devices" with one engine each): it never uses
 # the machine's engine and runs without the default bridge (--bridge=none), so it can run
-# next to the shared one; compose apps get their own project networks as usual.
+# next to the shared one; compose apps get their own project networks as usual, from
+# 10.213.0.0/16 in /24s, so they never take the shared engine's 172.17.0.0/16 (two bridges
+# with one subnet break published ports). Whoever stops a private engine removes its networks
+# first (tests/integration/harness/private_engine.py does).
 set -eu
 
 usage() {
@@ -132,7 +135,8 @@ do_start() {
   mkdir -p "$state/data" "$state/exec"
   driver_file="$state/storage-driver"
   private_args=""
-  [ "${PHAROS_DOCKERD_PRIVATE:-}" != 1 ] || private_args="--bridge=none"
+  [ "${PHAROS_DOCKERD_PRIVATE:-}" != 1 ] ||
+    private_args="--bridge=none --default-address-pool base=10.213.0.0/16,size=24"
   if [ -n "${PHAROS_DOCKERD_STORAGE_DRIVER:-}" ]; then
     set -- --storage-driver "$PHAROS_DOCKERD_STORAGE_DRIVER"
   elif [ -f "$driver_file" ]; then

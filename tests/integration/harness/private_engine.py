@@ -85,11 +85,18 @@ class PrivateEngine(DockerEngine):
 
     def destroy(self):
         """Removes every container, stops the engine and deletes its state."""
+        nets = []
         if (self.state_dir / "docker.sock").exists():
             ids = self.run("ps", "-aq", check=False, timeout=60).stdout.split()
             if ids:
                 self.run("rm", "-f", "-v", *ids, check=False, timeout=120)
+            nets = self.run("network", "ls", "-q", "--filter", "driver=bridge", check=False,
+                            timeout=60).stdout.split()
+            self.run("network", "prune", "-f", check=False, timeout=60)
         self.stop()
+        # The bridges of a killed engine outlive it; they must not shadow later networks.
+        for net in nets:
+            subprocess.run(["ip", "link", "del", f"br-{net[:12]}"], capture_output=True)
         # A killed engine leaves its containerd behind; stop it and whatever it still runs.
         subprocess.run(["pkill", "-TERM", "-f", f"containerd.*{self.state_dir}"],
                        capture_output=True)
