@@ -17,11 +17,11 @@
 #
 # PHAROS_DOCKERD_PRIVATE=1 starts an extra, private engine for tests that stop, restart or
 # multiply engines (a daemon restart, three "devices" with one engine each): it never uses
-# the machine's engine and runs without the default bridge (--bridge=none), so it can run
-# next to the shared one; compose apps get their own project networks as usual, from
-# 10.213.0.0/16 in /24s, so they never take the shared engine's 172.17.0.0/16 (two bridges
-# with one subnet break published ports). Whoever stops a private engine removes its networks
-# first (tests/integration/harness/private_engine.py does).
+# the machine's engine and runs in its own network namespace (pe-<hash of state-dir>,
+# created at start, deleted at stop), so its docker0, bridges and routes never meet the
+# shared engine's (dockerd deletes or reuses docker0 and 172.17.0.0/16 otherwise). Its
+# socket is a file, reachable from the host as usual; its published ports live in the
+# namespace (`ip netns exec pe-... curl ...`).
 set -eu
 
 usage() {
@@ -74,7 +74,9 @@ pid_alive() {
 launch() {
   rm -f "$sock" "$pidfile"
   echo "--- $(date -u +%FT%TZ) dockerd $*" >>"$log"
-  setsid dockerd \
+  prefix=$(netns_prefix)
+  # shellcheck disable=SC2086 # the prefix is several words
+  setsid $prefix dockerd \
     --iptables=false \
     --exec-opt native.cgroupdriver=cgroupfs \
     --data-root "$state/data" \
@@ -98,6 +100,21 @@ launch() {
   echo "dockerd did not answer within ${start_timeout}s (see $log); stopping it" >&2
   kill -TERM "$dpid" 2>/dev/null || true
   return 1
+}
+
+# private_ns: the network namespace of this state dir's private engine.
+private_ns() {
+  echo "pe-$(echo "$state" | md5sum | cut -c1-10)"
+}
+
+# netns_prefix: the command prefix that runs dockerd in the private namespace (made here;
+# nsenter, not `ip netns exec`, which remounts /sys and so hides the cgroup mounts).
+netns_prefix() {
+  [ "${PHAROS_DOCKERD_PRIVATE:-}" = 1 ] || return 0
+  ns=$(private_ns)
+  ip netns list | grep -q "^$ns\b" || ip netns add "$ns"
+  ip netns exec "$ns" ip link set lo up
+  echo "nsenter --net=/run/netns/$ns"
 }
 
 do_start() {
@@ -134,9 +151,6 @@ do_start() {
   fi
   mkdir -p "$state/data" "$state/exec"
   driver_file="$state/storage-driver"
-  private_args=""
-  [ "${PHAROS_DOCKERD_PRIVATE:-}" != 1 ] ||
-    private_args="--bridge=none --default-address-pool base=10.213.0.0/16,size=24"
   if [ -n "${PHAROS_DOCKERD_STORAGE_DRIVER:-}" ]; then
     set -- --storage-driver "$PHAROS_DOCKERD_STORAGE_DRIVER"
   elif [ -f "$driver_file" ]; then
@@ -144,11 +158,11 @@ do_start() {
   else
     set --
   fi
-  if ! launch $private_args "$@"; then
+  if ! launch "$@"; then
     if [ $# -eq 0 ] && grep -qiE "graphdriver|overlay|storage.driver" "$log"; then
       echo "default storage driver failed; retrying with vfs" >&2
       sleep 1
-      launch $private_args --storage-driver vfs
+      launch --storage-driver vfs
       echo vfs >"$driver_file"
     else
       return 1
@@ -178,6 +192,9 @@ do_stop() {
     fi
   fi
   rm -f "$marker" "$pidfile"
+  if [ "${PHAROS_DOCKERD_PRIVATE:-}" = 1 ]; then
+    ip netns del "$(private_ns)" 2>/dev/null || true
+  fi
   echo "dockerd stopped" >&2
 }
 

@@ -2,9 +2,9 @@
 
 The shared `docker_engine` is used by every suite, so no test may restart it. A private
 engine is a separate dockerd (tools/dockerd.sh with PHAROS_DOCKERD_PRIVATE=1: its own data
-root, exec root, socket and managed containerd, --iptables=false, no default bridge) that
-one test owns: it can be restarted or killed, and several of them stand for several devices
-(each "device" has its own engine, so two agents can run the same app without their
+root, exec root, socket and managed containerd, --iptables=false) that
+one test owns, in its own network namespace: it can be restarted or killed, and several
+of them stand for several devices (each "device" has its own engine, so two agents can run the same app without their
 containers' names clashing). The busybox test images are copied in from the shared engine
 (`docker save | docker load`), so no registry is needed.
 
@@ -85,18 +85,11 @@ class PrivateEngine(DockerEngine):
 
     def destroy(self):
         """Removes every container, stops the engine and deletes its state."""
-        nets = []
         if (self.state_dir / "docker.sock").exists():
             ids = self.run("ps", "-aq", check=False, timeout=60).stdout.split()
             if ids:
                 self.run("rm", "-f", "-v", *ids, check=False, timeout=120)
-            nets = self.run("network", "ls", "-q", "--filter", "driver=bridge", check=False,
-                            timeout=60).stdout.split()
-            self.run("network", "prune", "-f", check=False, timeout=60)
         self.stop()
-        # The bridges of a killed engine outlive it; they must not shadow later networks.
-        for net in nets:
-            subprocess.run(["ip", "link", "del", f"br-{net[:12]}"], capture_output=True)
         # A killed engine leaves its containerd behind; stop it and whatever it still runs.
         subprocess.run(["pkill", "-TERM", "-f", f"containerd.*{self.state_dir}"],
                        capture_output=True)
