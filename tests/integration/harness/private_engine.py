@@ -2,11 +2,12 @@
 
 The shared `docker_engine` is used by every suite, so no test may restart it. A private
 engine is a separate dockerd (tools/dockerd.sh with PHAROS_DOCKERD_PRIVATE=1: its own data
-root, exec root, socket and managed containerd, --iptables=false) that
-one test owns, in its own network namespace: it can be restarted or killed, and several
-of them stand for several devices (each "device" has its own engine, so two agents can run the same app without their
+root, exec root, socket and managed containerd, --iptables=false, its own network namespace)
+that one test owns: it can be restarted or killed, and several of them stand for several
+devices (each "device" has its own engine, so two agents can run the same app without their
 containers' names clashing). The busybox test images are copied in from the shared engine
-(`docker save | docker load`), so no registry is needed.
+(`docker save | docker load`), so no registry is needed. Published ports of a private
+engine's containers are reachable only inside its namespace.
 
 Fixtures:
   private_engines (function) factory: private_engines() -> PrivateEngine, started, with the
