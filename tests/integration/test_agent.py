@@ -34,13 +34,14 @@ def wait_until(predicate, timeout=60.0, interval=0.2, what="condition"):
 class AgentProc:
     """One pharos-agent process with its own state file and data folder."""
 
-    def __init__(self, binary, node, broker, engine, workdir, broker_url=None):
+    def __init__(self, binary, node, broker, engine, workdir, broker_url=None, extra_args=()):
         self.binary = binary
         self.node = node
         self.broker = broker
         self.engine = engine
         self.workdir = pathlib.Path(workdir)
         self.broker_url = broker_url or broker.url
+        self.extra_args = list(extra_args)  # more flags (--keep-alive 2, --label k=v, ...)
         self.proc = None
         self.log_path = self.workdir / "agent.log"
 
@@ -56,7 +57,7 @@ class AgentProc:
                 "--docker-host", self.engine.host,
                 "--reconcile-interval", "2", "--pull-jitter", "0",
                 "--health-timeout", "60", "--log-level", "debug",
-                "--label", "line=itest"]
+                "--label", "line=itest"] + self.extra_args
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)

@@ -348,3 +348,91 @@ def test_backup_and_restore_keep_the_registry_under_a_new_epoch(broker, pharos_b
         assert wait_until(new_epoch, 5)
     finally:
         b.stop()
+
+
+# Every operation of the API (docs/protocol.md 5.2) with its hostile bodies. Operations that
+# name an existing thing get "ghost" (not_found); names are refused when invalid.
+OPERATIONS = {
+    "node.list": {}, "node.get": {"name": "n1"}, "node.add": {"name": "n9"},
+    "node.remove": {"name": "n1"}, "node.approve": {"name": "n1"},
+    "node.label": {"name": "n1", "set": {"k": "v"}}, "group.create": {"name": "g9"},
+    "group.delete": {"name": "g"}, "group.list": {}, "group.get": {"name": "g"},
+    "group.add": {"group": "g", "nodes": ["n1"]}, "group.remove": {"group": "g", "nodes": ["n1"]},
+    "app.deploy": {"name": "web", "target": {"node": "n1"}, "compose": COMPOSE2},
+    "app.remove": {"name": "web"}, "app.start": {"name": "web"}, "app.stop": {"name": "web"},
+    "app.restart": {"name": "web"}, "app.list": {}, "app.get": {"name": "web"},
+    "app.history": {"name": "web"}, "app.rollback": {"name": "web", "revision": 1},
+    "registry.set": {"host": "127.0.0.1:5000", "username": "u", "password": "p",
+                     "target": {"node": "n1"}},
+    "events.query": {"node": "n1"},
+}
+# Every field any operation reads, each with a wrong type.
+WRONG_TYPES = {"name": 5, "group": 5, "nodes": "n1", "groups": "g", "target": "n1", "compose": 5,
+               "variables": [1], "secrets": "x", "revision": "1", "limit": "x", "cursor": 5,
+               "since": "x", "host": 5, "username": 5, "password": 5, "labels": "x", "set": "x",
+               "remove": "x", "purge": "x", "force": "x", "parent": 5, "volumes": 5, "node": 5,
+               "app": 5, "kind": 5, "label": 5, "health": 5}
+
+
+def raw_request(client, replies, op, payload: bytes, timeout=10):
+    topic = f"{TOPIC_ROOT}/replies/ops/{uuid.uuid4().hex}"
+    client.publish(f"{TOPIC_ROOT}/api/ops/{op}", payload, response_topic=topic,
+                   correlation=b"h")
+    m = replies.wait_for(lambda m: m.topic == topic, timeout)
+    assert m is not None, f"{op}: no answer to a hostile request"
+    return json.loads(m.payload)
+
+
+def test_every_operation_refuses_hostile_bodies_and_changes_nothing(broker, anchor):
+    ops = broker.client("ops")
+    agent_online(broker, "n1")
+    assert wait_health(ops, "n1", "Ready")
+    ok(ops, "group.create", {"name": "g"})
+    ok(ops, "group.add", {"group": "g", "nodes": ["n1"]})
+    ok(ops, "app.deploy", {"name": "web", "target": {"group": "g"}, "compose": COMPOSE})
+
+    def snapshot():
+        return (ok(ops, "node.list")["nodes"], ok(ops, "group.list")["groups"],
+                ok(ops, "group.get", {"name": "g"}), ok(ops, "app.list")["apps"],
+                {k: v for k, v in ok(ops, "app.get", {"name": "web"}).items()
+                 if k != "rollout"}, ok(ops, "app.history", {"name": "web"}),
+                retained(broker, f"{TOPIC_ROOT}/nodes/n1/desired"),
+                retained(broker, f"{TOPIC_ROOT}/groups/g/desired"))
+
+    before = snapshot()
+    replies = ops.subscribe_collect(f"{TOPIC_ROOT}/replies/ops/#")
+    big = json.dumps({"v": 1, "name": "web", "pad": "#" * (2 << 20)}).encode()
+    codes = {}
+    for op, good in OPERATIONS.items():
+        cases = {"malformed": b'{"v":1,"name":', "not an object": b"[1]",
+                 "wrong types": json.dumps({"v": 1, **WRONG_TYPES}).encode(), "2 MB": big}
+        for field in ("name", "group"):
+            if field in good:
+                cases[f"invalid {field}"] = json.dumps({**good, "v": 1,
+                                                        field: "Bad Name!"}).encode()
+                if op not in ("node.add", "group.create", "app.deploy"):  # new names create
+                    cases[f"unknown {field}"] = json.dumps({**good, "v": 1,
+                                                            field: "ghost"}).encode()
+        if "target" in good:
+            cases["unknown target"] = json.dumps({**good, "v": 1,
+                                                  "target": {"node": "ghost"}}).encode()
+        if op == "events.query":
+            cases["invalid node"] = json.dumps({"v": 1, "node": "Bad Name!"}).encode()
+        if op == "app.deploy":
+            cases["invalid compose"] = json.dumps(
+                {**good, "v": 1, "compose": "services:\n  web:\n    ports: [99999]\n"}).encode()
+        for case, payload in cases.items():
+            reply = raw_request(ops, replies, op, payload)
+            assert reply["ok"] is False, f"{op} with {case} accepted: {reply}"
+            codes[(op, case)] = reply["error"]["code"]
+    expected = {"malformed": "invalid_argument", "not an object": "invalid_argument",
+                "wrong types": "invalid_argument", "2 MB": "too_large",
+                "invalid name": "invalid_argument", "invalid group": "invalid_argument",
+                "invalid node": "invalid_argument", "invalid compose": "invalid_argument",
+                "unknown name": "not_found", "unknown group": "not_found",
+                "unknown target": "not_found"}
+    wrong = {k: v for k, v in codes.items() if v != expected[k[1]]}
+    assert not wrong, f"unexpected error codes: {wrong}"
+    print(f"\n{len(codes)} hostile requests over {len(OPERATIONS)} operations refused")
+    assert anchor.proc.poll() is None
+    assert snapshot() == before

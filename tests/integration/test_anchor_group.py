@@ -1,0 +1,277 @@
+"""The anchor end to end with a group of real devices (issue 4, "Checked by"): the real
+Mosquitto with the shipped dynamic-security config, the real pharos-anchor and real
+pharos-agent processes, each agent on its own private Docker Engine (group_support.py).
+
+1. A group of three converges on a two-service app (one depends_on the other) deployed with
+   one API call and one group-document publish; a fourth device added to the group gets the
+   app; a device removed from the group loses it while the others keep the very same
+   containers; an update (image :2) reaches every member, a rollback to revision 1 brings
+   image :1 back as a new revision.
+2. kill -9 of an agent: the anchor's health verdict is NotReady well within 1 s of the kill
+   and the transition is recorded; restarted, the agent is Ready and adopts its containers
+   (same ids, StartedAt, restart counts). SIGSTOP of an agent with keep-alive 2 s: NotReady
+   once the broker drops it (the anchor's share of the delay is measured apart); SIGCONT:
+   Ready again, containers untouched.
+3. Restart safety with the group: kill -9 of the anchor in the middle of a group update,
+   restart: the store holds the update whole or not at all and the rollout completes on
+   every member; the broker restarted with its retained store deleted: the anchor
+   republishes and every member keeps its containers.
+
+Run: PHAROS_BUILD_DIR=build/<dir> python3 -m pytest -q -s tests/integration/test_anchor_group.py
+"""
+import datetime
+import os
+import random
+import signal
+import time
+import uuid
+
+import pytest
+
+from group_support import ROOT, GroupFleet, wait_until
+
+IMAGE1 = "pharos-test/busybox:1"
+IMAGE2 = "pharos-test/busybox:2"
+SERVICES = ("db", "web")
+FROZEN_KEEP_ALIVE = 2
+# Mosquitto 2.0.x (Debian's 2.0.11) drops a silent client in a keep-alive scan that runs
+# every 6 s (keepalive.c: `last_keepalive_check + 5 < now`), comparing whole-second times
+# against 1.5 x keep-alive: a frozen client goes between 1.5 x K and 1.5 x K + 1 + 6 s after
+# its last packet. The 1-second scan came with Mosquitto 2.1.
+BROKER_FREEZE_BOUND = 1.5 * FROZEN_KEEP_ALIVE + 1 + 6
+LOAD_SLACK = 2.0  # ASan/UBSan builds on a machine shared by several builds
+
+
+def compose(image=IMAGE1):
+    return f"""services:
+  db:
+    image: {image}
+    stop_grace_period: 1s
+  web:
+    image: {image}
+    depends_on: [db]
+    stop_grace_period: 1s
+    environment:
+      ROLE: web
+"""
+
+
+def started_ns(inspect):
+    """StartedAt as integer nanoseconds (Docker trims trailing zeros of the fraction, so the
+    strings do not compare)."""
+    text = inspect["State"]["StartedAt"].rstrip("Z")
+    whole, _, fraction = text.partition(".")
+    seconds = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc)
+    return int(seconds.timestamp()) * 10**9 + int((fraction + "000000000")[:9])
+
+
+@pytest.fixture
+def fleet(pharos_bin, broker, private_engines, tmp_path):
+    f = GroupFleet(pharos_bin, broker, private_engines, tmp_path)
+    yield f
+    f.cleanup()
+
+
+def deploy_group(fleet, app, group, image):
+    return fleet.ok("app.deploy", {"name": app, "target": {"group": group},
+                                   "compose": compose(image)})
+
+
+def form_group(fleet, names, group="line", keep_alive=None):
+    """Starts the anchor and one device per name, waits until all are Ready, creates the
+    group with them as members."""
+    fleet.start()
+    for name in names:
+        fleet.add_device(name, keep_alive=(keep_alive or {}).get(name, 10))
+    for name in names:
+        fleet.wait_health(name, "Ready")
+    fleet.ok("group.create", {"name": group})
+    fleet.ok("group.add", {"group": group, "nodes": list(names)})
+    return [fleet.devices[n] for n in names]
+
+
+def test_group_converges_follows_membership_updates_and_rolls_back(fleet):
+    devices = form_group(fleet, ["dev1", "dev2", "dev3"])
+    for d in devices:  # membership reached each node document (and so each agent)
+        wait_until(lambda d=d: (fleet.desired(d.name) or {}).get("groups") == ["line"], 30,
+                   what=f"{d.name} document lists the group")
+    node_generations = {d.name: fleet.desired(d.name)["generation"] for d in devices}
+    group_docs_before = len(fleet.group_documents("line"))
+
+    t0 = time.monotonic()
+    r = deploy_group(fleet, "shop", "line", IMAGE1)
+    assert r["revision"] == 1
+    summary = fleet.wait_rollout("shop", 1, {"dev1", "dev2", "dev3"})
+    fleet.wait_devices("shop", IMAGE1, 1, SERVICES, devices)
+    print(f"\ngroup of 3 converged {time.monotonic() - t0:.1f} s after app.deploy")
+    assert summary == {**summary, "total": 3, "running": 3, "pending": 0, "applied": 0,
+                       "failed": 0, "notready": 0, "target_kind": "group", "target": "line"}
+    # One publish: a single new group document, no node document touched.
+    docs = fleet.group_documents("line")[group_docs_before:]
+    assert len(docs) == 1 and [a["name"] for a in docs[0]["apps"]] == ["shop"], docs
+    assert {d.name: fleet.desired(d.name)["generation"] for d in devices} == node_generations
+    # depends_on honoured on every device: db started before web.
+    for d in devices:
+        c = d.containers("shop")
+        assert started_ns(c["db"]) <= started_ns(c["web"]), d.name
+    # The retained rollout topic says the same.
+    watcher = fleet.broker.client("ops")
+    rollout = watcher.subscribe_collect(f"{ROOT}/apps/shop/rollout").wait_for(
+        lambda m: b'"running":3' in m.payload.replace(b" ", b""), 10)
+    assert rollout is not None, "apps/shop/rollout does not show 3 running"
+    watcher.close()
+
+    # A fourth device joins the group and gets the app.
+    dev4 = fleet.add_device("dev4")
+    fleet.wait_health("dev4", "Ready")
+    before = {d.name: d.identity("shop") for d in devices}
+    fleet.ok("group.add", {"group": "line", "nodes": ["dev4"]})
+    fleet.wait_rollout("shop", 1, {"dev1", "dev2", "dev3", "dev4"})
+    fleet.wait_devices("shop", IMAGE1, 1, SERVICES, [dev4])
+    # Leaving the group: dev2's containers go, the others keep theirs untouched.
+    fleet.ok("group.remove", {"group": "line", "nodes": ["dev2"]})
+    stay = [fleet.devices[n] for n in ("dev1", "dev3", "dev4")]
+    fleet.wait_rollout("shop", 1, {"dev1", "dev3", "dev4"})
+    wait_until(lambda: fleet.devices["dev2"].containers("shop") == {}, 60,
+               what="dev2's containers removed")
+    assert {d.name: d.identity("shop") for d in devices if d.name != "dev2"} == \
+        {n: c for n, c in before.items() if n != "dev2"}, "a staying member was disturbed"
+    fourth = dev4.identity("shop")
+
+    # Update: every member recreates on image :2 (revision 2); dev2 gets nothing.
+    assert deploy_group(fleet, "shop", "line", IMAGE2)["revision"] == 2
+    fleet.wait_rollout("shop", 2, {"dev1", "dev3", "dev4"})
+    fleet.wait_devices("shop", IMAGE2, 2, SERVICES, stay)
+    assert dev4.identity("shop")["db"][0] != fourth["db"][0], "db was not recreated"
+    # Rollback to revision 1: image :1 again, as revision 3.
+    assert fleet.ok("app.rollback", {"name": "shop", "revision": 1})["revision"] == 3
+    fleet.wait_rollout("shop", 3, {"dev1", "dev3", "dev4"})
+    fleet.wait_devices("shop", IMAGE1, 3, SERVICES, stay)
+    history = fleet.ok("app.history", {"name": "shop"})["revisions"]
+    assert [h["revision"] for h in history] == [3, 2, 1]
+    assert fleet.devices["dev2"].containers("shop") == {}
+    assert fleet.health("dev2") == "Ready"
+
+
+def watch_transition(fleet, node, state, since_mono, timeout):
+    """Waits for the anchor's retained health verdict `state` on `node` published after
+    `since_mono`; returns (arrival monotonic time, health document)."""
+    def check():
+        for ts, doc in fleet.health_messages(node):
+            if ts >= since_mono and doc["state"] == state:
+                return ts, doc
+        return None
+    try:
+        return wait_until(check, timeout, 0.01, what=f"{node} health {state}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{fleet.logs()}") from None
+
+
+def test_killed_and_frozen_agents_turn_notready_and_come_back(fleet):
+    devices = form_group(fleet, ["dev1", "dev2", "dev3"],
+                         keep_alive={"dev3": FROZEN_KEEP_ALIVE})
+    deploy_group(fleet, "shop", "line", IMAGE1)
+    fleet.wait_rollout("shop", 1, {"dev1", "dev2", "dev3"})
+    fleet.wait_devices("shop", IMAGE1, 1, SERVICES, devices)
+    before = {d.name: d.identity("shop") for d in devices}
+    dev1, dev2, dev3 = devices
+
+    # kill -9: the kernel closes the socket, the broker sends the will at once.
+    kill_wall_ms, kill_mono = time.time() * 1000, time.monotonic()
+    os.kill(dev1.agent.proc.pid, signal.SIGKILL)
+    arrived, verdict = watch_transition(fleet, "dev1", "NotReady", kill_mono, 10)
+    took = arrived - kill_mono
+    decided = (verdict["since"] - kill_wall_ms) / 1000
+    print(f"\nkill -9 -> NotReady published {took * 1000:.0f} ms after the kill "
+          f"(anchor's transition time {decided * 1000:.0f} ms after it)")
+    assert took < 1.0 + LOAD_SLACK, f"NotReady {took:.2f} s after kill -9"
+    dev1.agent.proc.wait(10)
+    record = fleet.ok("node.get", {"name": "dev1"})
+    assert record["health"] == "NotReady"
+    assert [h["state"] for h in record["history"]][-2:] == ["Ready", "NotReady"]
+    assert record["history"][-1]["ts"] == verdict["since"]
+    r = fleet.rollout("shop")
+    assert (r["notready"], r["running"], r["failed"]) == (1, 2, 0), r
+    assert fleet.health("dev2") == "Ready" and fleet.health("dev3") == "Ready"
+
+    # Restarted: Ready again, and its containers adopted, not restarted.
+    restart_mono = time.monotonic()
+    dev1.agent.start()
+    watch_transition(fleet, "dev1", "Ready", restart_mono, 60)
+    fleet.wait_rollout("shop", 1, {"dev1", "dev2", "dev3"})
+    time.sleep(2 * 2)  # two periodic reconciles of the restarted agent
+    assert dev1.identity("shop") == before["dev1"], "the restarted agent replaced containers"
+
+    # SIGSTOP: the broker drops the silent client after 1.5 x keep-alive (at its next scan)
+    # and sends the will; the anchor turns it into NotReady.
+    stop_mono = time.monotonic()
+    os.kill(dev3.agent.proc.pid, signal.SIGSTOP)
+    try:
+        arrived, verdict = watch_transition(fleet, "dev3", "NotReady", stop_mono,
+                                            BROKER_FREEZE_BOUND + LOAD_SLACK + 5)
+        took = arrived - stop_mono
+        will = [ts for ts, doc in fleet.status_messages("dev3")
+                if ts >= stop_mono and doc["state"] == "NotReady"]
+        assert will, "the broker published no will for the frozen agent"
+        anchor_share = arrived - will[0]
+        print(f"SIGSTOP (keep-alive {FROZEN_KEEP_ALIVE} s) -> will {will[0] - stop_mono:.2f} s, "
+              f"NotReady {took:.2f} s (anchor's share {anchor_share * 1000:.0f} ms)")
+        assert anchor_share < 0.5 + LOAD_SLACK / 2, f"anchor took {anchor_share:.2f} s"
+        assert took < BROKER_FREEZE_BOUND + LOAD_SLACK, f"NotReady {took:.2f} s after SIGSTOP"
+        assert fleet.health("dev1") == "Ready" and fleet.health("dev2") == "Ready"
+        assert dev3.containers("shop")["web"]["State"]["Running"]
+    finally:
+        os.kill(dev3.agent.proc.pid, signal.SIGCONT)
+    cont_mono = time.monotonic()
+    arrived, _ = watch_transition(fleet, "dev3", "Ready", cont_mono, 60)
+    print(f"SIGCONT -> Ready {arrived - cont_mono:.2f} s")
+    fleet.wait_rollout("shop", 1, {"dev1", "dev2", "dev3"})
+    time.sleep(2 * 2)
+    assert {d.name: d.identity("shop") for d in devices} == before
+    history = fleet.ok("node.get", {"name": "dev3"})["history"]
+    assert [h["state"] for h in history][-3:] == ["Ready", "NotReady", "Ready"]
+
+
+def test_anchor_kill9_mid_group_update_and_broker_store_loss(fleet):
+    devices = form_group(fleet, ["dev1", "dev2", "dev3"])
+    names = {d.name for d in devices}
+    deploy_group(fleet, "shop", "line", IMAGE1)
+    fleet.wait_rollout("shop", 1, names)
+
+    # kill -9 of the anchor 0-30 ms after the update request left: whole or absent.
+    replies = fleet.ops.subscribe_collect(f"{ROOT}/replies/ops/#")
+    topic = f"{ROOT}/replies/ops/{uuid.uuid4().hex}"
+    fleet.ops.publish(f"{ROOT}/api/ops/app.deploy",
+                      {"v": 1, "name": "shop", "target": {"group": "line"},
+                       "compose": compose(IMAGE2)},
+                      response_topic=topic, correlation=b"k")
+    time.sleep(random.uniform(0, 0.03))
+    fleet.anchor.proc.send_signal(signal.SIGKILL)
+    fleet.anchor.proc.wait(10)
+    acked = any(m.topic == topic for m in replies.messages)
+    fleet.anchor.start()
+    app = fleet.ok("app.get", {"name": "shop"})
+    assert app["revision"] in (1, 2) and (app["revision"] == 2 or not acked), (acked, app)
+    assert (IMAGE2 in app["compose"]) == (app["revision"] == 2), "half-written revision"
+    print(f"\nanchor killed {'after' if acked else 'before'} the reply; store at "
+          f"revision {app['revision']}")
+    fleet.wait_rollout("shop", app["revision"], names)
+    # The operator retries: the same spec is a no-op when it was stored.
+    r = deploy_group(fleet, "shop", "line", IMAGE2)
+    assert r["revision"] == 2 and r["changed"] == (app["revision"] == 1)
+    fleet.wait_rollout("shop", 2, names)
+    fleet.wait_devices("shop", IMAGE2, 2, SERVICES, devices)
+    before = {d.name: d.identity("shop") for d in devices}
+
+    # The broker restarts with its retained store deleted: the anchor republishes every
+    # document, agents reconnect and keep their containers.
+    fleet.broker.restart(wipe_store=True)
+    fleet.reconnect()
+    for name in names:
+        fleet.wait_health(name, "Ready")
+    wait_until(lambda: len(fleet.group_documents("line")) >= 1, 30,
+               what="the group document republished")
+    assert fleet.group_documents("line")[-1]["apps"][0]["revision"] == 2
+    fleet.wait_rollout("shop", 2, names)
+    time.sleep(2 * 2)  # two periodic reconciles with the republished documents
+    assert {d.name: d.identity("shop") for d in devices} == before
