@@ -47,6 +47,17 @@ def pct(values, p):
     return v[k]
 
 
+def cpu_of(pids):
+    """CPU seconds (user+system) of these processes together; gone ones count 0."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += proc_cpu_rss(pid)[0]
+        except OSError:
+            pass
+    return total
+
+
 def fan_sizes(n):
     return [s for s in (100, 1000, 10000) if s < n] + [n]
 
@@ -91,6 +102,8 @@ class Bench:
         a = self.args
         extra = ["--threads", str(a.threads), "--keep-alive", str(a.keep_alive)]
         log(f"storm: starting {self.n} hollow agents in {a.shards} process(es)")
+        cpu0 = {"anchor": cpu_of([self.env.anchor_proc.pid]),
+                "broker": cpu_of([self.env.broker_proc.pid])}
         t0 = time.monotonic()
         self.fleet = self.env.start_fleet(self.n, a.shards, extra=extra)
         ok = self.health.wait(lambda: self.health._count_unlocked("Ready", "sim") >= self.n,
@@ -106,12 +119,17 @@ class Bench:
             listed = self.count_listed_ready()
         except (TimeoutError, RuntimeError) as e:
             listed = f"no answer ({e})"
-        r = {"ready": ready, "seconds_all_ready": round(t_ready, 2) if ok else None,
+        cpu = {"anchor_cpu_seconds": round(cpu_of([self.env.anchor_proc.pid]) - cpu0["anchor"], 2),
+               "broker_cpu_seconds": round(cpu_of([self.env.broker_proc.pid]) - cpu0["broker"], 2),
+               "fleetsim_cpu_seconds": round(cpu_of([p.pid for p in self.fleet]), 2)}
+        r = {"ready": ready, "seconds_all_ready": round(t_ready, 2) if ok else None, **cpu,
              "listed_ready": listed,
              "seconds_all_connected_by_shard": [round(m / 1000, 2) for m in connected_ms]}
         self.results["storm"] = r
         log(f"storm: {ready}/{self.n} Ready after {t_ready:.2f} s "
-            f"(node.list: {listed} Ready; links connected per shard: {r['seconds_all_connected_by_shard']} s)")
+            f"(node.list: {listed} Ready; links connected per shard: {r['seconds_all_connected_by_shard']} s;"
+            f" CPU s anchor {cpu['anchor_cpu_seconds']}, broker {cpu['broker_cpu_seconds']},"
+            f" fleetsim {cpu['fleetsim_cpu_seconds']})")
         return ok
 
     def count_listed_ready(self):
@@ -200,9 +218,12 @@ class Bench:
         out = []
         self.results["fanout"] = out
         pid = self.env.anchor_proc.pid
+        others = {"broker": [self.env.broker_proc.pid],
+                  "fleetsim": [p.pid for p in self.fleet if p.poll() is None]}
         for size in fan_sizes(self.n):
             app = f"fan{size}"
             c0, _ = proc_cpu_rss(pid)
+            o0 = {k: cpu_of(v) for k, v in others.items()}
             peak = [0]
             stop = threading.Event()
 
@@ -222,12 +243,16 @@ class Bench:
             stop.set()
             th.join()
             c1, _ = proc_cpu_rss(pid)
+            o1 = {k: cpu_of(v) for k, v in others.items()}
             floor = self.floors.get(size)
             ratio = None if (elapsed is None or not floor) else round(elapsed / floor, 2)
             r = {"size": size, "seconds_all_applied": None if elapsed is None else round(elapsed, 2),
                  "deploy_reply_seconds": round(t_reply, 3),
                  "floor_seconds": None if floor is None else round(floor, 3), "ratio": ratio,
                  "anchor_cpu_seconds": round(c1 - c0, 2),
+                 # Who used the 2 cores meanwhile: what bounds the fan-out.
+                 "broker_cpu_seconds": round(o1["broker"] - o0["broker"], 2),
+                 "fleetsim_cpu_seconds": round(o1["fleetsim"] - o0["fleetsim"], 2),
                  "anchor_peak_rss_mb": round(peak[0] / 1024, 1),
                  "last_summary": {k: (doc or {}).get(k) for k in
                                   ("total", "pending", "applied", "running", "failed", "notready")}}
@@ -235,6 +260,7 @@ class Bench:
             log(f"fanout {size}: all applied after {r['seconds_all_applied']} s (reply "
                 f"{r['deploy_reply_seconds']} s); floor {r['floor_seconds']} s; ratio {ratio}; "
                 f"anchor {r['anchor_cpu_seconds']} CPU s, peak {r['anchor_peak_rss_mb']} MB; "
+                f"broker {r['broker_cpu_seconds']} CPU s, fleetsim {r['fleetsim_cpu_seconds']} CPU s; "
                 f"summary {r['last_summary']}")
         self.results["fanout"] = out
 
@@ -410,6 +436,9 @@ def main(argv=None):
     b.results["command"] = "bench/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
     t_start = time.monotonic()
     def phase(name, fn):
+        # The machine is shared: every phase records the load average it started under.
+        b.results.setdefault("loadavg", {})[name] = " ".join(
+            open("/proc/loadavg").read().split()[:3])
         try:
             return fn()
         except Exception as e:  # noqa: BLE001 - recorded, the next phase still runs

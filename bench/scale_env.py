@@ -143,7 +143,11 @@ class Env:
         pw = self.dir / "anchor.password"
         pw.write_text(self.anchor_password + "\n")
         os.chmod(pw, 0o600)
-        return [str(find_binary("pharos-anchor", self.build_dir)), "--broker-url",
+        # PHAROS_SCALE_ANCHOR_WRAPPER: a command prefix for experiments (e.g. strace
+        # injecting setsockopt failures for a before/after of TCP_NODELAY); the anchor's
+        # CPU/RSS figures then describe the wrapper's pid and are not reported as such.
+        wrapper = os.environ.get("PHAROS_SCALE_ANCHOR_WRAPPER", "").split()
+        return wrapper + [str(find_binary("pharos-anchor", self.build_dir)), "--broker-url",
                 f"tcp://127.0.0.1:{self.port}", "--username", "anchor", "--password-file",
                 str(pw), "--data-dir", str(self.dir / "anchor-store"), "--viewer", "viewer",
                 "--log-level", "warn"]

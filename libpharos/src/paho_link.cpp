@@ -20,6 +20,7 @@
 
 #include "pharos/log.h"
 #include "pharos/mqtt_link.h"
+#include "pharos/tcp_nodelay.h"
 
 namespace pharos {
 
@@ -439,6 +440,9 @@ class PahoLink final : public MqttLink {
   }
 
   void handleConnected() {
+    // Paho C never sets TCP_NODELAY and does not expose its socket: without it an API
+    // reply written right after the request's PUBACK waits ~40 ms for a delayed ACK.
+    if (auto port = mqttUrlPort(url_)) setTcpNoDelayToPort(*port);
     std::vector<std::pair<std::string, int>> subs;
     ConnectionHandler handler;
     {
