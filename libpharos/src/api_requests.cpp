@@ -144,7 +144,6 @@ Status validateRequest(std::string_view operation, const Json& body) {
 Json encode(const NameRequest& req) { return withV(Json{{"name", req.name}}); }
 Result<NameRequest> decodeNodeGet(const Json& b) { return decodeName(b, IdKind::kNode); }
 Result<NameRequest> decodeNodeApprove(const Json& b) { return decodeName(b, IdKind::kNode); }
-Result<NameRequest> decodeGroupGet(const Json& b) { return decodeName(b, IdKind::kGroup); }
 Result<NameRequest> decodeAppStart(const Json& b) { return decodeName(b, IdKind::kApp); }
 Result<NameRequest> decodeAppStop(const Json& b) { return decodeName(b, IdKind::kApp); }
 Result<NameRequest> decodeAppRestart(const Json& b) { return decodeName(b, IdKind::kApp); }
@@ -248,6 +247,20 @@ Json encode(const GroupCreateRequest& req) {
   Json out{{"name", req.name}};
   if (!req.parent.empty()) out["parent"] = req.parent;
   return withV(std::move(out));
+}
+
+Json encode(const GroupGetRequest& req) {
+  Json out{{"name", req.name}};
+  if (req.depth != kDefaultGroupTreeDepth) out["depth"] = req.depth;
+  return withV(std::move(out));
+}
+
+Result<GroupGetRequest> decodeGroupGet(const Json& body) {
+  codec::Reader r(body, "");
+  GroupGetRequest out;
+  out.name = codec::id(r, "name", IdKind::kGroup);
+  out.depth = codec::i32In(r, "depth", 1, kMaxGroupTreeDepth, kDefaultGroupTreeDepth);
+  return codec::finish(r, std::move(out));
 }
 
 Result<GroupCreateRequest> decodeGroupCreate(const Json& body) {

@@ -77,6 +77,40 @@ std::string nodeCmd(std::string_view n, std::string_view command) {
 std::string groupDesired(std::string_view group) { return join({"groups", group, "desired"}); }
 std::string appRollout(std::string_view app) { return join({"apps", app, "rollout"}); }
 std::string anchorStatus() { return join({"anchor", "status"}); }
+std::string lineControl(std::string_view line) {
+  return join({"lines", line, "control", "dynamic-security", "v1"});
+}
+std::string lineControlResponse(std::string_view line) { return lineControl(line) + "/response"; }
+std::string allLineControlResponses() { return lineControlResponse("+"); }
+std::string lineHeartbeat(std::string_view line) {
+  return join({"lines", line, "sys", "broker", "uptime"});
+}
+std::string allLineHeartbeats() { return lineHeartbeat("+"); }
+
+namespace {
+// The <line> of pharos/v1/lines/<line>/<rest...> when the rest is exactly `rest`.
+std::string lineUnder(std::string_view topic, std::initializer_list<std::string_view> rest) {
+  if (topic.size() <= kRoot.size() || topic.substr(0, kRoot.size()) != kRoot) return {};
+  std::vector<std::string_view> parts = split(topic.substr(kRoot.size()));
+  // "" lines <line> rest...
+  if (parts.size() != 3 + rest.size() || !parts[0].empty() || parts[1] != "lines" ||
+      !isValidId(IdKind::kNode, parts[2])) {
+    return {};
+  }
+  size_t i = 3;
+  for (std::string_view r : rest) {
+    if (parts[i++] != r) return {};
+  }
+  return std::string(parts[2]);
+}
+}  // namespace
+
+std::string lineOfControlResponse(std::string_view topic) {
+  return lineUnder(topic, {"control", "dynamic-security", "v1", "response"});
+}
+std::string lineOfHeartbeat(std::string_view topic) {
+  return lineUnder(topic, {"sys", "broker", "uptime"});
+}
 std::string apiRequest(std::string_view user, std::string_view operation) {
   return join({"api", user, operation});
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "pharos/api.h"
+#include "pharos/group_tree.h"
 #include "pharos/messages.h"
 
 namespace {
@@ -175,7 +176,28 @@ int main(int argc, char** argv) {
           decodeGroupCreate);
   request(dir, ops::kGroupDelete, "plain", GroupDeleteRequest{"lyon", false}, decodeGroupDelete);
   request(dir, ops::kGroupList, "page", ListRequest{10, "x"}, decodeGroupList);
-  request(dir, ops::kGroupGet, "plain", NameRequest{"lyon"}, decodeGroupGet);
+  request(dir, ops::kGroupGet, "plain", GroupGetRequest{"lyon"}, decodeGroupGet);
+  request(dir, ops::kGroupGet, "depth", GroupGetRequest{"lyon", 3}, decodeGroupGet);
+  GroupGetResult tree;
+  tree.name = "lyon";
+  tree.groups = {"line-3"};
+  tree.apps = {"historian"};
+  tree.effective_node_count = 2;
+  tree.created = 1700000000000;
+  tree.ancestors = {{"france"}};
+  tree.parents = {"france"};
+  tree.tree = {"lyon",
+               {},
+               {"historian"},
+               {{"line-3", {"press-07"}, {"vision"}, {{"cell-1", {}, {}, {}, true}}, false}},
+               false};
+  tree.depth = 2;
+  tree.truncated = true;
+  write(dir, "group-get-result--tree", encode(tree), decodeGroupGetResult(encode(tree)).status());
+  GroupGetResult top;
+  top.name = "france";
+  top.tree.name = "france";
+  write(dir, "group-get-result--empty", encode(top), decodeGroupGetResult(encode(top)).status());
   request(dir, ops::kGroupAdd, "nodes", GroupMembersRequest{"lyon", {"n1", "n2"}, {}},
           decodeGroupAdd);
   request(dir, ops::kGroupRemove, "groups", GroupMembersRequest{"lyon", {}, {"line-3"}},

@@ -74,7 +74,7 @@ struct Target {
 // "node" / "group".
 const char* targetKindName(Target::Kind kind);
 
-// node.get, node.approve, group.get, app.start, app.stop, app.restart, app.get, app.history
+// node.get, node.approve, app.start, app.stop, app.restart, app.get, app.history
 // (the identifier kind depends on the operation).
 struct NameRequest {
   std::string name;
@@ -83,7 +83,6 @@ struct NameRequest {
 Json encode(const NameRequest& req);
 Result<NameRequest> decodeNodeGet(const Json& body);
 Result<NameRequest> decodeNodeApprove(const Json& body);
-Result<NameRequest> decodeGroupGet(const Json& body);
 Result<NameRequest> decodeAppStart(const Json& body);
 Result<NameRequest> decodeAppStop(const Json& body);
 Result<NameRequest> decodeAppRestart(const Json& body);
@@ -149,6 +148,18 @@ struct GroupCreateRequest {
 };
 Json encode(const GroupCreateRequest& req);
 Result<GroupCreateRequest> decodeGroupCreate(const Json& body);
+
+// group.get {name, depth?}: the result (group_tree.h) carries the subtree below the group down
+// to `depth` levels of nested groups (1..kMaxGroupTreeDepth, default kDefaultGroupTreeDepth).
+inline constexpr int kDefaultGroupTreeDepth = 8;
+inline constexpr int kMaxGroupTreeDepth = 16;
+struct GroupGetRequest {
+  std::string name;
+  int depth = kDefaultGroupTreeDepth;
+  bool operator==(const GroupGetRequest&) const = default;
+};
+Json encode(const GroupGetRequest& req);
+Result<GroupGetRequest> decodeGroupGet(const Json& body);
 
 // group.delete {name, force?}
 struct GroupDeleteRequest {

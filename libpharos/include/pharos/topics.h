@@ -32,6 +32,24 @@ std::string allApiRequests();                   // pharos/v1/api/+/+
 std::string allReplies(std::string_view user);  // pharos/v1/replies/<user>/#
 std::string allRollouts();                      // pharos/v1/apps/+/rollout
 
+// Line brokers (docs/levels.md "Group rights on line brokers"): the site topic that line
+// <line>'s bridge imports as the line broker's own $CONTROL/dynamic-security/v1 (only the
+// anchor may publish it), and the topic the bridge exports the line's answers to.
+//   pharos/v1/lines/<line>/control/dynamic-security/v1
+//   pharos/v1/lines/<line>/control/dynamic-security/v1/response
+std::string lineControl(std::string_view line);
+std::string lineControlResponse(std::string_view line);
+std::string allLineControlResponses();  // pharos/v1/lines/+/control/dynamic-security/v1/response
+// The line of a lineControlResponse topic; "" when `topic` is not one (or the line is not a
+// valid identifier).
+std::string lineOfControlResponse(std::string_view topic);
+// A line broker's heartbeat: its own $SYS/broker/uptime, which the line's bridge exports to
+// the site (every 2 s with sys_interval 1): pharos/v1/lines/<line>/sys/broker/uptime.
+std::string lineHeartbeat(std::string_view line);
+std::string allLineHeartbeats();  // pharos/v1/lines/+/sys/broker/uptime
+// The line of a lineHeartbeat topic; "" when `topic` is not one.
+std::string lineOfHeartbeat(std::string_view topic);
+
 enum class Kind {
   kNode,          // node + node_kind
   kNodeCmd,       // node + name (command)
