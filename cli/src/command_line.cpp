@@ -123,7 +123,7 @@ Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const Pars
     inv.body = encode(GroupDeleteRequest{v.name, v.force});
   } else if (cmd == "group get") {
     inv.operation = ops::kGroupGet;
-    inv.body = encode(NameRequest{v.name});
+    inv.body = encode(GroupGetRequest{v.name, v.depth > 0 ? v.depth : kDefaultGroupTreeDepth});
   } else if (cmd == "group add" || cmd == "group remove") {
     GroupMembersRequest r;
     r.group = v.name;

@@ -203,9 +203,17 @@ void groupCommands(CLI::App& root, ParsedValues& v) {
   rm->add_option("group", v.name, "Group name")->required();
   rm->add_flag("--force", v.force, "Delete even when apps target the group");
 
-  CLI::App* get = command(group, "get", "Show a group: parents, nodes, nested groups and apps",
-                          "  pharosctl group get line1\n");
+  CLI::App* get = command(group, "get",
+                          "Show a group: its ancestors, nodes and apps, and the whole tree below "
+                          "it (nested groups with their nodes and apps), drawn like tree(1)",
+                          "  pharosctl group get site-north\n"
+                          "  pharosctl group get site-north --depth 2\n"
+                          "  pharosctl group get site-north -o json\n");
   get->add_option("group", v.name, "Group name")->required();
+  get->add_option("--depth", v.depth,
+                  "Levels of nested groups to show (1-16, default 8; the anchor also stops "
+                  "after 2000 groups and nodes and marks what it left out)")
+      ->check(CLI::Range(1, 16));
 
   CLI::App* add = command(group, "add", "Add nodes (and nested groups with --group) to a group",
                           "  pharosctl group add line1 press-01 press-02\n"

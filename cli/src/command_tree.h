@@ -24,6 +24,7 @@ struct ParsedValues {
   // Common filters and targets.
   std::string node, group, health, label_filter, kind, since, cursor;
   int limit = 0;
+  int depth = 0;  // group get --depth (0 = the anchor's default)
   bool watch = false, follow = false;
   std::vector<std::string> labels, remove_labels, member_groups, vars, secrets;
   std::string parent;

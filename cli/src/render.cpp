@@ -242,17 +242,22 @@ std::string renderGroupList(const Json& result, const Style& style) {
 }
 
 std::string renderGroup(const Json& g, const Style& style) {
+  auto decoded = decodeGroupGetResult(g);
   std::vector<std::pair<std::string, std::string>> fields = {
       {"Name", str(g, "name")},
       {"Parents", field::list(get(g, "parents"), 50)},
-      {"Nodes", fmt::format("{}  {}", count(get(g, "nodes")), field::list(get(g, "nodes"), 20))},
-      {"Groups", field::list(get(g, "groups"), 50)},
-      {"Apps", field::list(get(g, "apps"), 50)},
   };
+  if (decoded && decoded->has_tree) fields.emplace_back("Ancestors", renderAncestors(*decoded));
+  fields.emplace_back(
+      "Nodes", fmt::format("{}  {}", count(get(g, "nodes")), field::list(get(g, "nodes"), 20)));
+  fields.emplace_back("Groups", field::list(get(g, "groups"), 50));
+  fields.emplace_back("Apps", field::list(get(g, "apps"), 50));
   if (g.contains("effective_node_count")) {
     fields.emplace_back("All nodes", str(g, "effective_node_count") + " (with nested groups)");
   }
-  return renderFields(style, fields);
+  std::string out = renderFields(style, fields);
+  if (decoded) out += "\n" + renderGroupTree(*decoded, style);
+  return out;
 }
 
 std::string rolloutCounts(const Json& r) {

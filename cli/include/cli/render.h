@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cli/table.h"
+#include "pharos/group_tree.h"
 #include "pharos/json.h"
 
 namespace pharos::cli {
@@ -22,8 +23,13 @@ const Json& agentConfig(const Json& result);
 std::string renderNodeAdded(const Json& result, const Style& style);
 // group.list: NAME PARENT NODES GROUPS APPS.
 std::string renderGroupList(const Json& result, const Style& style);
-// group.get: {name, parents, nodes, groups, apps}.
+// group.get: the fields ({name, parents, nodes, groups, apps, ...}), every ancestor path, then
+// the subtree drawn like tree(1) (group_tree.h; an older anchor's answer shows one level).
 std::string renderGroup(const Json& result, const Style& style);
+// The subtree of a decoded group.get result, one line per group ("name/ [apps]") and node.
+std::string renderGroupTree(const GroupGetResult& result, const Style& style);
+// "plant > line-a > cell" per ancestor path ("; " between paths), "-" for a top-level group.
+std::string renderAncestors(const GroupGetResult& result);
 // app.list: NAME TARGET REVISION STATE ROLLOUT.
 std::string renderAppList(const Json& result, const Style& style);
 // app.get: the app, its rollout summary and per-node status.
