@@ -1,7 +1,8 @@
 """Fault injection (docs/reliability.md): the real Mosquitto, pharos-anchor, pharos-agent and
 Docker Engine, with one of them broken on purpose — broker restarts and store loss, anchor
-kill -9 in the middle of changes, agent kill -9 while it works, container runtime faults, a
-frozen agent (SIGSTOP), a corrupt state file, a full disk under the anchor's store.
+kill -9 in the middle of changes, agent kill -9 while it works, a frozen agent (SIGSTOP), an
+offline reboot and a corrupt state file. Engine faults (daemon restart, container faults) are
+in test_faults_engine.py, the anchor's full disk in test_faults_disk.py.
 
 Each case's docstring states the invariant it checks. One real agent per case, small apps,
 a 2 s keep-alive, so the whole suite stays within a few minutes.
@@ -11,216 +12,20 @@ import json
 import os
 import pathlib
 import random
-import shutil
 import signal
-import subprocess
-import tempfile
 import time
 import uuid
 
 import pytest
 
-from cli_support import AnchorProcess
-from test_agent import AgentProc, wait_until
-
-ROOT = "pharos/v1"
-KEEP_ALIVE = 2
-
-
-class FaultAgent(AgentProc):
-    """pharos-agent with a short keep-alive (AgentProc's flags plus --keep-alive)."""
-
-    def start(self):
-        user, password = self.broker.credentials(f"agent-{self.node}")
-        pw_file = self.workdir / "password"
-        pw_file.write_text(password + "\n")
-        args = [str(self.binary), "--config", "/dev/null",
-                "--node-id", self.node, "--broker-url", self.broker_url,
-                "--username", user, "--password-file", str(pw_file),
-                "--state-file", str(self.workdir / "state.json"),
-                "--data-dir", str(self.workdir / "data"),
-                "--docker-host", self.engine.host,
-                "--reconcile-interval", "2", "--pull-jitter", "0",
-                "--keep-alive", str(KEEP_ALIVE),
-                "--health-timeout", "60", "--log-level", "debug"]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        log.close()
-        return self
-
-
-class Fleet:
-    """A broker, the anchor and one real agent; `ops` talks to the anchor's API and watches
-    the node's topics. Clients are re-created after a broker restart (which closes them)."""
-
-    def __init__(self, pharos_bin, broker, engine, registry):
-        self.broker = broker
-        self.engine = engine
-        self.registry = registry
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-faults-"))
-        self.node = f"flt-{uuid.uuid4().hex[:8]}"
-        broker.add_agent(self.node)
-        self.anchor = AnchorProcess(pharos_bin("pharos-anchor"), broker, self.dir / "anchor")
-        self.agent = FaultAgent(pharos_bin("pharos-agent"), self.node, broker, engine,
-                                self.dir)
-        self.desired_generations = []  # (client epoch, generation) of every node document seen
-        self._epoch = 0
-        self.connect()
-
-    def connect(self):
-        self._epoch += 1
-        self.ops = self.broker.client("ops")
-        self.seen = self.ops.subscribe_collect(f"{ROOT}/nodes/{self.node}/#")
-
-    def topic(self, kind):
-        return f"{ROOT}/nodes/{self.node}/{kind}"
-
-    def start(self):
-        self.anchor.start()
-        self.agent.start()
-        self.wait_health("Ready", 30)
-        return self
-
-    def restart_broker(self, wipe_store=False):
-        self.record_generations()
-        self.broker.restart(wipe_store=wipe_store)
-        self.connect()
-
-    def request(self, op, body=None, timeout=15):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                left = max(1, deadline - time.monotonic())
-                reply = self.ops.request(op, body or {}, timeout=left)
-                if reply.get("ok") or reply["error"]["code"] != "unavailable" or \
-                        time.monotonic() > deadline:
-                    return reply
-            except TimeoutError:
-                if time.monotonic() > deadline:
-                    alive = self.anchor.proc is not None and self.anchor.proc.poll() is None
-                    raise TimeoutError(f"no reply to {op} (anchor alive: {alive})\nanchor log:\n"
-                                       f"{self.anchor.log()[-4000:]}")
-            time.sleep(0.3)
-
-    def ok(self, op, body=None):
-        reply = self.request(op, body)
-        assert reply.get("ok"), f"{op}: {reply}\nanchor log:\n{self.anchor.log()[-3000:]}"
-        return reply["result"]
-
-    def health(self):
-        try:
-            reply = self.ops.request("node.get", {"name": self.node}, timeout=3)
-        except TimeoutError:
-            return None
-        return reply["result"]["health"] if reply.get("ok") else None
-
-    def wait_health(self, state, timeout):
-        try:
-            return wait_until(lambda: self.health() == state, timeout, what=f"health {state}")
-        except AssertionError:
-            raise AssertionError(f"node never {state}\nagent log:\n{self.agent.log()}\n"
-                                 f"anchor log:\n{self.anchor.log()[-3000:]}")
-
-    def latest(self, kind):
-        msgs = [m for m in self.seen.messages if m.topic == self.topic(kind) and m.payload]
-        return json.loads(msgs[-1].payload) if msgs else None
-
-    def app_state(self, app):
-        for a in (self.latest("state") or {}).get("apps", []):
-            if a["name"] == app:
-                return a
-        return None
-
-    def wait_app(self, app, revision, phase="Running", timeout=90):
-        def check():
-            a = self.app_state(app)
-            return a if a and a["phase"] == phase and a["revision"] == revision else None
-        try:
-            return wait_until(check, timeout, what=f"{app} r{revision} {phase}")
-        except AssertionError:
-            raise AssertionError(f"{app} never {phase} at r{revision}: {self.app_state(app)}\n"
-                                 f"agent log:\n{self.agent.log()}")
-
-    def events(self, kind):
-        out = []
-        for m in self.seen.messages:
-            if m.topic == self.topic("events") and m.payload:
-                e = json.loads(m.payload)
-                if e.get("kind") == kind:
-                    out.append(e)
-        return out
-
-    def record_generations(self):
-        for m in self.seen.messages:
-            if m.topic == self.topic("desired") and m.payload:
-                doc = json.loads(m.payload)
-                self.desired_generations.append((doc["epoch"], doc["generation"]))
-
-    def containers(self, app):
-        """{service: [inspect, ...]} of the app's containers (all, running or not)."""
-        out = {}
-        for cid in self.engine.containers(f"io.pharos.node={self.node}"):
-            proc = self.engine.run("inspect", "--type", "container", cid, check=False)
-            if proc.returncode != 0:
-                continue
-            info = json.loads(proc.stdout)[0]
-            labels = info["Config"]["Labels"]
-            if info["Name"].endswith("_pharos_probe") or \
-                    labels.get("com.docker.compose.project") != app:
-                continue
-            out.setdefault(labels.get("com.docker.compose.service"), []).append(info)
-        return out
-
-    def identity(self, app):
-        """{service: (id, StartedAt, RestartCount)}, asserting one container per service."""
-        result = {}
-        for service, infos in self.containers(app).items():
-            assert len(infos) == 1, f"{app}/{service}: {len(infos)} containers"
-            i = infos[0]
-            result[service] = (i["Id"], i["State"]["StartedAt"], i["RestartCount"])
-        return result
-
-    def cleanup(self):
-        try:
-            self.agent.kill()
-        finally:
-            self.anchor.stop()
-            self.engine.cleanup(f"io.pharos.node={self.node}")
-            shutil.rmtree(self.dir, ignore_errors=True)
+from fault_support import (KEEP_ALIVE, ROOT, assert_generations_monotonic, compose, deploy,
+                           fleet_fixture, one_per_service)
+from test_agent import wait_until
 
 
 @pytest.fixture
 def fleet(pharos_bin, broker, docker_engine, registry):
-    f = Fleet(pharos_bin, broker, docker_engine, registry)
-    yield f
-    f.cleanup()
-
-
-def compose(registry, tag="1", marker="a"):
-    lines = ["services:", "  svc:", f"    image: {registry.image(tag)}",
-             "    command: [\"sh\", \"-c\",",
-             "              \"trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done\"]",
-             "    stop_grace_period: 1s",
-             "    environment:", f"      MARKER: \"{marker}\""]
-    return "\n".join(lines) + "\n"
-
-
-def deploy(fleet, app, body_compose, target=None, variables=None):
-    body = {"name": app, "target": target or {"node": fleet.node}, "compose": body_compose}
-    if variables is not None:
-        body["variables"] = variables
-    return fleet.ok("app.deploy", body)["revision"]
-
-
-def assert_generations_monotonic(fleet):
-    fleet.record_generations()
-    assert fleet.desired_generations, "no node document observed"
-    seen = {}
-    for epoch, generation in fleet.desired_generations:
-        assert generation >= seen.get(epoch, 0), \
-            f"desired document regressed: {fleet.desired_generations}"
-        seen[epoch] = generation
+    yield from fleet_fixture(pharos_bin, broker, docker_engine, registry)
 
 
 # --- 1. broker restart mid-rollout, broker store loss ---------------------------------------
@@ -403,11 +208,6 @@ class SlowProxy:
         self.server.close()
 
 
-def one_per_service(fleet, app):
-    for service, infos in fleet.containers(app).items():
-        assert len(infos) == 1, f"duplicate containers for {app}/{service}: " \
-            f"{[i['Name'] for i in infos]}"
-
 
 def test_agent_kill9_during_pull_create_recreate(fleet, docker_engine, registry):
     """The agent killed -9 while it pulls an image, creates containers and recreates them,
@@ -458,52 +258,6 @@ def test_agent_kill9_during_pull_create_recreate(fleet, docker_engine, registry)
                 for c in docker_engine.containers(f"io.pharos.node={fleet.node}")}
     projects.discard(None)
     assert projects <= {stable, app}, f"orphaned containers: {projects}"
-
-
-# --- 4. container runtime faults -------------------------------------------------------------
-
-def test_container_runtime_faults(fleet, docker_engine, registry):
-    """A killed container, a removed container whose image was removed too, and a container
-    killed by the kernel for memory: each is restored, and an event says why."""
-    fleet.start()
-    app = f"r{uuid.uuid4().hex[:6]}"
-    revision = deploy(fleet, app, compose(registry))
-    fleet.wait_app(app, revision)
-    first = fleet.containers(app)["svc"][0]
-
-    docker_engine.run("kill", first["Id"])
-    wait_until(lambda: any(e.get("app") == app for e in fleet.events("container_died")), 30,
-               what="container_died event")
-    wait_until(lambda: fleet.containers(app)["svc"][0]["State"]["Running"], 30,
-               what="restarted after kill")
-
-    docker_engine.run("rm", "-f", first["Id"])
-    docker_engine.run("rmi", "-f", registry.image("1"), check=False)
-    wait_until(lambda: any(e.get("app") == app for e in fleet.events("container_recreated")),
-               60, what="container_recreated event")
-    wait_until(lambda: (fleet.containers(app).get("svc") or [{}])[0].get("State", {})
-               .get("Running"), 60, what="recreated with the image pulled again")
-    assert fleet.containers(app)["svc"][0]["Id"] != first["Id"]
-
-    # OOM: a 16 MiB limit and a process that allocates far more.
-    hog = f"o{uuid.uuid4().hex[:6]}"
-    hog_compose = f"""services:
-  svc:
-    image: {registry.image("1")}
-    command: ["sh", "-c", "sleep 1; x=$$(head -c 200000000 /dev/zero | tr '\\\\0' a); sleep 3600"]
-    mem_limit: 16m
-    memswap_limit: 16m
-"""
-    deploy(fleet, hog, hog_compose)
-    died = wait_until(lambda: next((e for e in fleet.events("container_died")
-                                    if e.get("app") == hog), None), 60, what="OOM death event")
-    text = json.dumps(died)
-    assert "out of memory" in text, f"death event does not say out of memory: {died}"
-    def restarted():
-        svc = fleet.containers(hog).get("svc")
-        return svc and svc[0]["RestartCount"] >= 1 or \
-            any(e.get("app") == hog for e in fleet.events("container_restarted"))
-    wait_until(restarted, 60, what="OOM-killed container restarted")
 
 
 # --- 5. network partition (SIGSTOP) ----------------------------------------------------------
@@ -570,66 +324,3 @@ def test_state_file_corruption_and_offline_reboot(fleet, docker_engine, corrupti
     fleet.wait_app(app, revision)
     assert fleet.identity(app) == running, "recovering from the broker restarted the app"
     assert json.loads(state.read_text())  # rewritten whole
-
-
-# --- 7. disk full under the anchor's store ---------------------------------------------------
-
-def big_compose(registry, i):
-    """A valid compose file of ~200 KiB (an incompressible comment) for filling a store."""
-    return compose(registry, marker=f"big{i}") + "# " + os.urandom(100 * 1024).hex() + "\n"
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "anchor bug: on a full disk the anchor either aborts (Debian's RocksDB 7.8 assertion "
-    "`sync_without_flush_called_` in WritableFileWriter on the write after a failed WAL "
-    "append) or, when it survives, its store stays in RocksDB's background-error state and "
-    "refuses every write ('No space left on device') after space is freed, until a restart"))
-def test_anchor_disk_full(fleet):
-    """The anchor's data folder on a small tmpfs filled up: a change fails with an error
-    reply, every acknowledged change and no refused one is there after a restart (nothing
-    half-written), and changes work again once space returns."""
-    store = fleet.dir / "anchor" / "store"
-    store.mkdir(parents=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(store)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        fleet.anchor.start()
-        fleet.ok("group.create", {"name": "disk"})
-        filler = store / "filler"
-        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k", "count=48"],
-                       capture_output=True)  # 3 MiB that can be given back
-        acked, refused = [], None
-        for i in range(60):
-            name = f"d{i}"
-            try:
-                reply = fleet.ops.request("app.deploy", {
-                    "name": name, "target": {"group": "disk"},
-                    "compose": big_compose(fleet.registry, i)})
-            except TimeoutError:
-                raise AssertionError(f"no reply to deploy {i} on a full disk; anchor alive: "
-                                     f"{fleet.anchor.proc.poll() is None}\n"
-                                     f"{fleet.anchor.log()[-3000:]}")
-            if not reply.get("ok"):
-                refused = (name, reply["error"])
-                break
-            acked.append(name)
-        print(f"disk full after {len(acked)} deploys: {refused}")
-        assert refused, f"no write failed on a full disk ({len(acked)} deploys)"
-        assert refused[1]["code"] in ("unavailable", "internal"), refused
-        assert fleet.request("app.get", {"name": refused[0]})["error"]["code"] == "not_found"
-        filler.unlink()
-        wait_until(lambda: fleet.ops.request("group.create", {"name": "after"}).get("ok") or
-                   fleet.ops.request("group.get", {"name": "after"}).get("ok"), 30, 1,
-                   what="writes accepted again once space returned")
-        fleet.anchor.stop()
-        fleet.anchor.start()
-        groups = {g["name"] for g in fleet.ok("group.list")["groups"]}
-        assert {"disk", "after"} <= groups
-        apps = {a["name"] for a in fleet.ok("app.list")["apps"]}
-        assert set(acked) <= apps, f"acknowledged deploys lost: {set(acked) - apps}"
-        assert refused[0] not in apps, "the refused deploy was persisted"
-    finally:
-        fleet.anchor.stop()
-        subprocess.run(["umount", "-l", str(store)], capture_output=True)

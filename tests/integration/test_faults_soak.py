@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bench"))
 import scale_env  # noqa: E402
-from test_faults import FaultAgent  # noqa: E402
+from fault_support import FaultAgent  # noqa: E402
 
 MINUTES = float(os.environ.get("PHAROS_SOAK_MINUTES", "0"))
 HOLLOW = 50

@@ -8,6 +8,7 @@
 // thread-compatible (RocksDB itself is thread-safe, the memory store guards its map).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,6 +17,10 @@
 #include <vector>
 
 #include "pharos/status.h"
+
+namespace rocksdb {
+class FileSystem;
+}
 
 namespace pharos::anchor {
 
@@ -69,10 +74,18 @@ class Store {
 
 struct RocksDbOptions {
   bool create_if_missing = true;
+  // After a failed write (disk full), the store reopens itself before the next write or read
+  // once its directory has at least this many bytes free (docs/anchor-store.md).
+  uint64_t reopen_min_free_bytes = 1 << 20;
+  // Tests only: the file system RocksDB works through (fault injection). Null: the default.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // Opens (creating when missing) a RocksDB store in `dir`. Fails with unavailable when the
-// directory is locked by another process or unreadable.
+// directory is locked by another process or unreadable. A write that fails (e.g. disk full)
+// returns unavailable naming the reason and stores nothing of its batch; the store then
+// refuses writes until it has reopened the database, which it tries before the next call
+// once the directory has room again — no restart needed, nothing acknowledged is lost.
 Result<std::unique_ptr<Store>> openRocksDbStore(const std::string& dir,
                                                 const RocksDbOptions& options = {});
 

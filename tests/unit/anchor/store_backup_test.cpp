@@ -13,24 +13,15 @@
 #include <thread>
 
 #include "anchor/store.h"
+#include "temp_dir.h"
 
 using namespace pharos;
 using namespace pharos::anchor;
 
 namespace {
 
-struct BackupTempDir {
-  std::filesystem::path path;
-  BackupTempDir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("pharos-backup-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~BackupTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+struct BackupTempDir : testing::TempDir {
+  BackupTempDir() : TempDir("pharos-backup-test-") {}
 };
 
 std::set<std::string> listing(const std::filesystem::path& dir) {

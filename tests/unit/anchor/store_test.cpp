@@ -9,24 +9,13 @@
 #include <filesystem>
 #include <random>
 
+#include "temp_dir.h"
+
 using namespace pharos;
 using namespace pharos::anchor;
+using pharos::anchor::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("pharos-anchor-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 std::vector<std::string> scanKeys(Store& store, const std::string& prefix, bool reverse = false,
                                   const std::string& start = "") {
