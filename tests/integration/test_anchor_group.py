@@ -238,6 +238,7 @@ def test_anchor_kill9_mid_group_update_and_broker_store_loss(fleet):
     deploy_group(fleet, "shop", "line", IMAGE1)
     fleet.wait_rollout("shop", 1, names)
 
+    histories = {n: fleet.ok("node.get", {"name": n})["history"] for n in names}
     # kill -9 of the anchor 0-30 ms after the update request left: whole or absent.
     replies = fleet.ops.subscribe_collect(f"{ROOT}/replies/ops/#")
     topic = f"{ROOT}/replies/ops/{uuid.uuid4().hex}"
@@ -253,6 +254,11 @@ def test_anchor_kill9_mid_group_update_and_broker_store_loss(fleet):
     app = fleet.ok("app.get", {"name": "shop"})
     assert app["revision"] in (1, 2) and (app["revision"] == 2 or not acked), (acked, app)
     assert (IMAGE2 in app["compose"]) == (app["revision"] == 2), "half-written revision"
+    history = fleet.ok("app.history", {"name": "shop"})["revisions"]
+    assert [h["revision"] for h in history] == list(range(app["revision"], 0, -1)), history
+    for n in names:  # health transitions survived the kill
+        got = fleet.ok("node.get", {"name": n})["history"]
+        assert got[:len(histories[n])] == histories[n], (n, got, histories[n])
     print(f"\nanchor killed {'after' if acked else 'before'} the reply; store at "
           f"revision {app['revision']}")
     fleet.wait_rollout("shop", app["revision"], names)
