@@ -95,6 +95,9 @@ def test_group_converges_follows_membership_updates_and_rolls_back(fleet):
     for d in devices:  # membership reached each node document (and so each agent)
         wait_until(lambda d=d: (fleet.desired(d.name) or {}).get("groups") == ["line"], 30,
                    what=f"{d.name} document lists the group")
+    # Each agent's own labels reached the registry.
+    assert [n["name"] for n in fleet.ok("node.list", {"label": "device=dev2"})["nodes"]] == \
+        ["dev2"]
     node_generations = {d.name: fleet.desired(d.name)["generation"] for d in devices}
     group_docs_before = len(fleet.group_documents("line"))
 
