@@ -16,6 +16,9 @@ pharos-agent processes, each agent on its own private Docker Engine (group_suppo
    restart: the store holds the update whole or not at all and the rollout completes on
    every member; the broker restarted with its retained store deleted: the anchor
    republishes and every member keeps its containers.
+4. app.stop / app.start / app.restart reach every member; app.remove while one member is
+   down: the others drop the app at once, the tombstone stays until the missing member is
+   back and reports the app gone, then the app is forgotten.
 
 Run: PHAROS_BUILD_DIR=build/<dir> python3 -m pytest -q -s tests/integration/test_anchor_group.py
 """
@@ -284,3 +287,55 @@ def test_anchor_kill9_mid_group_update_and_broker_store_loss(fleet):
     fleet.wait_rollout("shop", 2, names)
     time.sleep(2 * 2)  # two periodic reconciles with the republished documents
     assert {d.name: d.identity("shop") for d in devices} == before
+
+
+def test_group_app_stop_restart_and_remove_wait_for_an_offline_member(fleet):
+    devices = form_group(fleet, ["dev1", "dev2", "dev3"])
+    names = {d.name for d in devices}
+    dev1, dev2, dev3 = devices
+    deploy_group(fleet, "shop", "line", IMAGE1)
+    fleet.wait_rollout("shop", 1, names)
+
+    def all_stopped():
+        return all(c and not any(i["State"]["Running"] for i in c.values())
+                   for c in (d.containers("shop") for d in devices))
+    fleet.ok("app.stop", {"name": "shop"})
+    wait_until(all_stopped, 60, 0.3, what="containers stopped on every member")
+    wait_until(lambda: fleet.rollout("shop")["applied"] == 3, 30, 0.3,
+               what="summary: stopped app applied on 3")
+    fleet.ok("app.start", {"name": "shop"})
+    fleet.wait_rollout("shop", 1, names)
+    fleet.wait_devices("shop", IMAGE1, 1, SERVICES, devices)
+    started = {d.name: {s: started_ns(i) for s, i in d.containers("shop").items()}
+               for d in devices}
+    assert fleet.ok("app.restart", {"name": "shop"})["restart"] == 1
+
+    def restarted():
+        for d in devices:
+            now = d.containers("shop")
+            if set(now) != set(SERVICES) or any(
+                    not i["State"]["Running"] or started_ns(i) <= started[d.name][s]
+                    for s, i in now.items()):
+                return False
+        return True
+    wait_until(restarted, 60, 0.3, what="every container restarted on every member")
+    fleet.wait_rollout("shop", 1, names)
+
+    # Removed while dev3 is down: dev1 and dev2 drop the app at once; the tombstone stays
+    # until dev3 is back and reports the app gone, then the app is forgotten.
+    dev3.agent.kill()
+    fleet.wait_health("dev3", "NotReady")
+    fleet.ok("app.remove", {"name": "shop"})
+    wait_until(lambda: dev1.containers("shop") == {} and dev2.containers("shop") == {}, 60,
+               0.3, what="the app removed from the Ready members")
+    time.sleep(3)  # three removal sweeps
+    app = fleet.ok("app.get", {"name": "shop"})
+    assert app["state"] == "removed" and app["rollout"]["notready"] == 1, app
+    assert dev3.containers("shop")["web"]["State"]["Running"], "dev3 changed while down"
+    dev3.agent.start()
+    wait_until(lambda: dev3.containers("shop") == {}, 60, 0.3, what="dev3 removed the app")
+    wait_until(lambda: fleet.request("app.get", {"name": "shop"}).get("error", {}).get("code")
+               == "not_found", 30, 0.3, what="the removed app forgotten")
+    assert fleet.ok("app.list")["apps"] == []
+    assert fleet.ok("group.get", {"name": "line"})["apps"] == []
+    assert all(a["apps"] == [] for a in fleet.group_documents("line")[-1:])
