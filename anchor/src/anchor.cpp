@@ -268,10 +268,14 @@ void Anchor::scheduleRollouts() {
   if (rollout_scheduled_ || dirty_rollouts_.empty()) return;
   rollout_scheduled_ = true;
   std::weak_ptr<bool> alive = alive_;
-  strand_->postDelayed(config_.rollout_interval, [this, alive] {
+  auto delay = rolloutDelay(rollout_cost_, config_.rollout_min_interval, config_.rollout_interval);
+  strand_->postDelayed(delay, [this, alive] {
     if (alive.expired()) return;
     rollout_scheduled_ = false;
+    auto start = std::chrono::steady_clock::now();
     publishRollouts();
+    rollout_cost_ = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
   });
 }
 
@@ -300,12 +304,13 @@ void Anchor::publishRollouts() {
     }
     RolloutSummary summary = rolloutOf(*app);
     Json json = encode(summary);
-    json.erase("ts");
+    json.erase("ts");  // a new timestamp alone is no news
     std::string hash = contentHash(dumpJson(json));
     auto& last = rollout_hashes_[name];
     if (last == hash) continue;
     last = hash;
-    publishRetained(topics::appRollout(name), dumpJson(encode(summary)));
+    json["ts"] = summary.ts;
+    publishRetained(topics::appRollout(name), dumpJson(json));
   }
 }
 

@@ -161,7 +161,7 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
   txn.eraseTomb(new_doc, next.name);
   if (secrets_given) txn.setSecrets(next.name, secrets);
   // The new target first, then the tombstone on the old one (published in touch order).
-  txn.touchTarget(next.target);
+  txn.touchAppTarget(next.target, next.name);
   if (moved) {
     bool overlap = cur->target.kind == Target::Kind::kNode &&
                    reg_.targetNodes(next.target).count(cur->target.name);
@@ -170,7 +170,7 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
       tomb.state = "removed";
       txn.putTomb(targetDocKey(cur->target), std::move(tomb));
     }
-    txn.touchTarget(cur->target);
+    txn.touchAppTarget(cur->target, next.name);
     dirty_rollouts_.insert(next.name);
   }
   if (!same_spec) stageRevision(txn, next, user, moved ? "deploy (moved)" : "deploy");
@@ -199,7 +199,7 @@ Result<Json> Anchor::appRemove(const std::string& user, const Json& body) {
   app->state = "removed";
   app->volumes = req->volumes;
   app->updated = clock_.nowMs();
-  txn.touchTarget(app->target);
+  txn.touchAppTarget(app->target, app->name);
   auditEvent(txn.extra(), user, "app.remove", "", req->name, "volumes " + req->volumes);
   PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
   dirty_rollouts_.insert(req->name);
@@ -229,7 +229,7 @@ Result<Json> Anchor::appSetState(const std::string& user, const std::string& ope
   app->state = state;
   if (restart) app->restart += 1;
   app->updated = clock_.nowMs();
-  txn.touchTarget(app->target);
+  txn.touchAppTarget(app->target, app->name);
   auditEvent(txn.extra(), user, operation, "", req->name, "");
   PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
   dirty_rollouts_.insert(req->name);
@@ -351,7 +351,7 @@ Result<Json> Anchor::appRollback(const std::string& user, const Json& body) {
   app->compose = rev->compose;
   app->variables = rev->variables;
   app->updated = clock_.nowMs();
-  txn.touchTarget(app->target);
+  txn.touchAppTarget(app->target, app->name);
   stageRevision(txn, *app, user, fmt::format("rollback to {}", req->revision));
   auditEvent(txn.extra(), user, "app.rollback", "", req->name,
              fmt::format("to revision {} as {}", req->revision, app->revision));

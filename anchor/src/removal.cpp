@@ -45,7 +45,7 @@ Status Anchor::dropApp(Txn& txn, const std::string& app) {
   const AppRecord* record = reg_.findApp(app);
   if (!record) return Status::ok();
   Target target = record->target;
-  txn.touchTarget(target);
+  txn.touchAppTarget(target, app);
   std::vector<std::string> revs;
   PHAROS_RETURN_IF_ERROR(
       store_.scan(keys::revPrefix(app), [&](std::string_view k, std::string_view) {

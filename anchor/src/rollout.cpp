@@ -1,6 +1,8 @@
 // Rollout summaries (rollout.h). Pure functions.
 #include "anchor/rollout.h"
 
+#include <algorithm>
+
 namespace pharos::anchor {
 namespace {
 
@@ -51,6 +53,13 @@ RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const Rol
     out.status = "applied";
   }
   return out;
+}
+
+std::chrono::milliseconds rolloutDelay(std::chrono::microseconds last_cost,
+                                       std::chrono::milliseconds min,
+                                       std::chrono::milliseconds max) {
+  auto scaled = std::chrono::ceil<std::chrono::milliseconds>(last_cost * 10);
+  return std::clamp(scaled, min, std::max(min, max));
 }
 
 RolloutSummary computeRollout(const AppRecord& app, const std::set<std::string>& target_nodes,

@@ -175,6 +175,11 @@ void Txn::touchTarget(const Target& target) {
   }
 }
 
+void Txn::touchAppTarget(const Target& target, const std::string& app) {
+  touch(targetDocKey(target));
+  app_targets_.emplace_back(target, app);
+}
+
 void Txn::touchMembers(const std::string& group) {
   for (const auto& n : reg_.effectiveMembers(group)) touchNode(n);
 }
@@ -183,6 +188,12 @@ Status Txn::commit(Store& store, bool sync) {
   WriteBatch batch;
   changed_.clear();
   removed_.clear();
+  for (const auto& [target, app] : app_targets_) {
+    auto orig = orig_secrets_.find(app);
+    bool had = orig != orig_secrets_.end() && orig->second && !orig->second->empty();
+    if (had || reg_.secrets_.count(app)) touchTarget(target);
+  }
+  app_targets_.clear();
   // Documents: render, compare, number.
   for (const auto& key : touched_) {
     std::optional<std::string> content = reg_.renderContent(key);

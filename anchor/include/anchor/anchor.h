@@ -36,10 +36,13 @@ struct AnchorConfig {
   std::set<std::string> viewers;
   // Operations viewers may call; empty = libpharos's isReadOperation list.
   std::set<std::string> read_only_operations;
-  size_t max_nodes = 100'000;                            // auto-registration stops beyond this
-  size_t max_events = 100'000;                           // event retention
-  int max_revisions = 50;                                // revision history kept per app
-  std::chrono::milliseconds rollout_interval{200};       // rollout publish debounce (per app)
+  size_t max_nodes = 100'000;   // auto-registration stops beyond this
+  size_t max_events = 100'000;  // event retention
+  int max_revisions = 50;       // revision history kept per app
+  // Rollout summaries are published at most this often (a debounce adapted to their cost:
+  // rolloutDelay in rollout.h), and at least this soon after a change.
+  std::chrono::milliseconds rollout_interval{200};
+  std::chrono::milliseconds rollout_min_interval{20};
   std::chrono::milliseconds flush_interval{500};         // event/health batches
   std::chrono::milliseconds sweep_interval{1000};        // tombstone and purge checks
   size_t republish_chunk = 500;                          // documents per strand task
@@ -211,6 +214,7 @@ class Anchor {
   std::map<std::string, bool> bridges_up_;  // bridge name -> last notification
   std::set<std::string> dirty_rollouts_;
   std::map<std::string, std::string> rollout_hashes_;  // last published, per app
+  std::chrono::microseconds rollout_cost_{0};          // CPU time of the last publishRollouts
   bool flush_scheduled_ = false;
   bool rollout_scheduled_ = false;
   bool sweep_scheduled_ = false;

@@ -139,6 +139,10 @@ class Txn {
   void touchNode(const std::string& node);
   // The target's document and the secrets of every node it reaches.
   void touchTarget(const Target& target);
+  // The target's document of `app`; the secrets of the nodes it reaches only when `app`
+  // has secrets before or after this change (decided at commit): an app without secrets
+  // cannot change a secrets document, and a group of 10,000 would render 10,000 of them.
+  void touchAppTarget(const Target& target, const std::string& app);
   // Every node document below `group` (their groups list or secrets change).
   void touchMembers(const std::string& group);
 
@@ -155,6 +159,8 @@ class Txn {
   // documents that no longer exist (publish an empty retained payload).
   const std::vector<std::string>& changedDocs() const { return changed_; }
   const std::vector<std::string>& removedDocs() const { return removed_; }
+  // Documents rendered at commit (tests check what a change costs).
+  const std::vector<std::string>& touchedDocs() const { return touched_; }
 
  private:
   void saveNode(const std::string& name);
@@ -175,6 +181,7 @@ class Txn {
   std::map<std::string, std::optional<DocState>> orig_docs_;
   std::vector<std::string> touched_;
   std::set<std::string> touched_set_;
+  std::vector<std::pair<Target, std::string>> app_targets_;  // touchAppTarget, expanded at commit
   WriteBatch extra_;
   std::vector<std::string> changed_;
   std::vector<std::string> removed_;

@@ -3,6 +3,7 @@
 // their health. NotReady nodes are counted apart, never as failed. Pure function.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <set>
 #include <string>
@@ -20,6 +21,14 @@ struct RolloutInputs {
 
 // The status of `app` on one node ("pending", ...) and its message.
 RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const RolloutInputs& in);
+
+// How long to wait before the next rollout publish: ten times what the last round of
+// summaries cost (so a 10,000-node rollout keeps the strand ~90 % free for agent reports),
+// but never less than `min` nor more than `max`. A small rollout is summarised within `min`
+// of its last report instead of a fixed debounce.
+std::chrono::milliseconds rolloutDelay(std::chrono::microseconds last_cost,
+                                       std::chrono::milliseconds min,
+                                       std::chrono::milliseconds max);
 
 RolloutSummary computeRollout(const AppRecord& app, const std::set<std::string>& target_nodes,
                               const RolloutInputs& in, int64_t now_ms);
