@@ -96,6 +96,8 @@ void Anchor::stop() {
 
 void Anchor::onConnected() {
   connected_ = true;
+  // Line heartbeats missed while the anchor itself was away say nothing about the lines.
+  for (auto& [line, last] : heartbeats_) last = clock_.nowMs();
   spdlog::info("connected to the broker; republishing every document");
   if (!subscribed_) {
     std::vector<std::string> filters = {
@@ -104,9 +106,11 @@ void Anchor::onConnected() {
         topics::allNodes(NodeTopic::kMetrics), topics::allApiRequests()};
     for (const auto& f : admin_.subscriptions()) filters.push_back(f);
     filters.push_back(kBridgeStateFilter);
+    filters.push_back(topics::allLineHeartbeats());
     bool all = true;
     for (const auto& f : filters) {
-      Status s = link_.subscribe(f, f == topics::allNodes(NodeTopic::kMetrics) ? 0 : 1);
+      bool qos0 = f == topics::allNodes(NodeTopic::kMetrics) || f == topics::allLineHeartbeats();
+      Status s = link_.subscribe(f, qos0 ? 0 : 1);
       if (!s.isOk()) {
         spdlog::error("subscribe {}: {}", f, s.message());
         all = false;
@@ -120,12 +124,17 @@ void Anchor::onConnected() {
 }
 
 void Anchor::handleMessage(const MqttMessage& message) {
-  if (message.topic.rfind("$CONTROL/", 0) == 0) {
-    admin_.onMessage(message);
+  if (message.topic.rfind("$CONTROL/", 0) == 0 ||
+      !topics::lineOfControlResponse(message.topic).empty()) {
+    admin_.onMessage(message);  // dynamic-security answers, the site's and the lines'
     return;
   }
   if (message.topic.rfind("$SYS/", 0) == 0) {
     onBridgeState(message.topic, message.payload);
+    return;
+  }
+  if (std::string line = topics::lineOfHeartbeat(message.topic); !line.empty()) {
+    onLineHeartbeat(line);
     return;
   }
   auto parsed = topics::parse(message.topic);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "anchor/anchor.h"
+#include "anchor/group_view.h"
 #include "pharos/api.h"
 #include "pharos/log.h"
 
@@ -53,7 +54,12 @@ void Anchor::updateAcls(const std::map<std::string, std::set<std::string>>& befo
     for (const auto& g : old_groups) {
       if (!now.count(g)) removed.insert(g);
     }
-    if (!added.empty() || !removed.empty()) admin_.updateNodeGroups(n, added, removed);
+    if (added.empty() && removed.empty()) continue;
+    if (onLine(n)) {
+      syncLineAcls(n);  // its identity lives on a line broker
+    } else {
+      admin_.updateNodeGroups(n, added, removed);
+    }
   }
 }
 
@@ -144,15 +150,8 @@ Result<Json> Anchor::groupList(const Json& body) {
 Result<Json> Anchor::groupGet(const Json& body) {
   auto req = decodeGroupGet(body);
   if (!req) return req.status();
-  const GroupRecord* g = reg_.findGroup(req->name);
-  if (!g) return groupNotFound("name", req->name);
-  return Json{{"name", g->name},
-              {"parents", setJson(reg_.parentsOf(g->name))},
-              {"nodes", setJson(g->nodes)},
-              {"groups", setJson(g->groups)},
-              {"apps", setJson(reg_.appsOn(docKey(DocKind::kGroup, g->name)))},
-              {"effective_node_count", reg_.effectiveMembers(g->name).size()},
-              {"created", g->created}};
+  if (!reg_.findGroup(req->name)) return groupNotFound("name", req->name);
+  return encode(describeGroup(reg_, req->name, req->depth));
 }
 
 Result<Json> Anchor::groupMembers(const std::string& user, const Json& body, bool add) {

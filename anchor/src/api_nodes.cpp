@@ -236,6 +236,12 @@ void Anchor::nodeRemove(const std::string& user, const Json& body, Reply reply) 
 
 void Anchor::finishNodeRemoval(const std::string& name, const std::string& user, Reply reply) {
   removing_.insert(name);
+  // An agent of a line broker keeps its identity there (made with tools/dynsec.py on the
+  // line); it loses every group read right.
+  if (std::string line = lineOfNode(name); !line.empty()) {
+    admin_.syncLineNodeGroups(line, name, {});
+    node_lines_.erase(name);
+  }
   std::weak_ptr<bool> alive = alive_;
   admin_.deleteNode(name, [this, alive, name, user, reply](Status status) {
     if (alive.expired()) return;
@@ -311,7 +317,11 @@ Result<Json> Anchor::nodeApprove(const std::string& user, const Json& body) {
   auditEvent(txn.extra(), user, "node.approve", req->name, "", "");
   PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
   auto groups = reg_.effectiveGroups(req->name);
-  if (!groups.empty()) admin_.updateNodeGroups(req->name, groups, {});
+  if (onLine(req->name)) {
+    syncLineAcls(req->name);
+  } else if (!groups.empty()) {
+    admin_.updateNodeGroups(req->name, groups, {});
+  }
   applyHealth(req->name, nullptr);
   markAppsOfNode(req->name);
   return nodeSummary(*reg_.findNode(req->name));

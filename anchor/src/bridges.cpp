@@ -4,7 +4,11 @@
 // dead line broker or a cut link is seen within 1.5 x the bridge keep-alive). While a bridge
 // is down, every node whose info.broker sits behind it is Unreachable; when it returns, the
 // node's last accepted status decides again (reports queued on the line arrive after).
-// This is the Mosquitto-specific adapter for bridge reachability. Runs on the anchor's strand.
+// This is the Mosquitto-specific adapter for bridge reachability. It also decides which line
+// broker holds a node's identity, so group read rights are granted there (syncLineAcls).
+// Runs on the anchor's strand.
+#include <fmt/format.h>
+
 #include "anchor/anchor.h"
 #include "pharos/log.h"
 
@@ -56,30 +60,137 @@ void Anchor::onBridgeState(const std::string& topic, const std::string& payload)
   scheduleFlush();
   std::vector<std::string> nodes;
   for (const auto& [name, record] : reg_.nodes()) nodes.push_back(name);
-  for (const auto& name : nodes) applyHealth(name, nullptr);
+  for (const auto& name : nodes) {
+    applyHealth(name, nullptr);
+    // A connected bridge carries control commands again: make the group rights of its
+    // agents on the line broker match the registry (reads roles, sends only differences).
+    if (up && bridgeOf(name) == bridge) syncLineAcls(name);
+  }
 }
 
-std::string Anchor::unreachableReason(const std::string& node) const {
+std::string Anchor::bridgeOf(const std::string& node) const {
   const NodeRecord* record = reg_.findNode(node);
   if (!record || !record->info.is_object()) return {};
   auto field = record->info.find("broker");
   if (field == record->info.end() || !field->is_string()) return {};
   const std::string broker = field->get<std::string>();
-  for (const auto& [bridge, up] : bridges_up_) {
-    if (up) continue;
-    bool behind = false;
-    const std::string line = lineOf(bridge);
-    auto configured = config_.bridges.find(bridge);
-    if (configured == config_.bridges.end()) configured = config_.bridges.find(line);
-    if (configured != config_.bridges.end()) {
-      for (const auto& url : configured->second) behind = behind || url == broker;
-    } else {
-      std::string host = brokerHost(broker);
-      behind = !line.empty() && (host == line || host.rfind(line + ".", 0) == 0);
+  // Configured bridges first (their URLs are exact), then every bridge the site has
+  // announced, matched by host name.
+  for (const auto& [bridge, urls] : config_.bridges) {
+    for (const auto& url : urls) {
+      if (url != broker) continue;
+      // The name as the site announces it: as configured, or with the bridge- prefix.
+      if (bridges_up_.count(bridge) || bridge.rfind("bridge-", 0) == 0) return bridge;
+      return bridges_up_.count("bridge-" + bridge) ? "bridge-" + bridge : bridge;
     }
-    if (behind) return "bridge " + bridge + " down";
+  }
+  const std::string host = brokerHost(broker);
+  for (const auto& [bridge, up] : bridges_up_) {
+    const std::string line = lineOf(bridge);
+    if (config_.bridges.count(bridge) || config_.bridges.count(line)) continue;
+    if (!line.empty() && (host == line || host.rfind(line + ".", 0) == 0)) return bridge;
   }
   return {};
+}
+
+std::string Anchor::unreachableReason(const std::string& node) const {
+  std::string bridge = bridgeOf(node);
+  if (bridge.empty()) return {};
+  auto it = bridges_up_.find(bridge);
+  if (it != bridges_up_.end() && !it->second) return "bridge " + bridge + " down";
+  if (silent_lines_.count(lineOf(bridge))) {
+    return fmt::format("bridge {} silent (no line heartbeat for {} s)", bridge,
+                       config_.line_heartbeat_timeout.count() / 1000.0);
+  }
+  return {};
+}
+
+void Anchor::applyHealthOfLine(const std::string& line) {
+  std::vector<std::string> nodes;
+  for (const auto& [name, record] : reg_.nodes()) {
+    if (lineOfNode(name) == line) nodes.push_back(name);
+  }
+  for (const auto& name : nodes) applyHealth(name, nullptr);
+}
+
+// Heartbeats (docs/levels.md "Silent bridges"): the line broker's $SYS/broker/uptime crosses
+// the bridge every 2 s, so a link that goes silent (no FIN: a pulled cable, a frozen broker)
+// is noticed after line_heartbeat_timeout instead of Mosquitto's coarse 1.5-2.5 x bridge
+// keep-alive. The bridge notification stays authoritative for "down"; this only adds
+// "silent", and only for lines that send heartbeats.
+void Anchor::onLineHeartbeat(const std::string& line) {
+  if (config_.line_heartbeat_timeout.count() <= 0) return;
+  heartbeats_[line] = clock_.nowMs();
+  if (silent_lines_.erase(line)) {
+    spdlog::info("line {}: heartbeat again", line);
+    EventRecord event;
+    event.ts = clock_.nowMs();
+    event.source = "anchor";
+    event.kind = "line_heartbeat";
+    event.message = "line " + line + " heartbeat again";
+    events_.append(std::move(event));
+    scheduleFlush();
+    applyHealthOfLine(line);
+  }
+  scheduleHeartbeatCheck();
+}
+
+void Anchor::scheduleHeartbeatCheck() {
+  if (heartbeat_check_scheduled_ || heartbeats_.empty()) return;
+  heartbeat_check_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  auto every = std::max(std::chrono::milliseconds(100), config_.line_heartbeat_timeout / 10);
+  strand_->postDelayed(every, [this, alive] {
+    if (alive.expired()) return;
+    heartbeat_check_scheduled_ = false;
+    checkHeartbeats();
+    scheduleHeartbeatCheck();
+  });
+}
+
+void Anchor::checkHeartbeats() {
+  // While the anchor itself is cut off it learns nothing; onConnected restarts the clocks.
+  if (!connected_) return;
+  const int64_t now = clock_.nowMs();
+  for (const auto& [line, last] : heartbeats_) {
+    if (now - last <= config_.line_heartbeat_timeout.count()) continue;
+    if (!silent_lines_.insert(line).second) continue;
+    spdlog::warn("line {}: no heartbeat for {} ms: its nodes are Unreachable", line, now - last);
+    EventRecord event;
+    event.ts = now;
+    event.source = "anchor";
+    event.kind = "line_silent";
+    event.message = fmt::format("line {} silent: no heartbeat for {} ms", line, now - last);
+    events_.append(std::move(event));
+    scheduleFlush();
+    applyHealthOfLine(line);
+  }
+}
+
+void Anchor::syncLineAcls(const std::string& node) {
+  const NodeRecord* record = reg_.findNode(node);
+  std::string line = record ? lineOf(bridgeOf(node)) : std::string();
+  if (line.empty()) {
+    node_lines_.erase(node);
+    return;
+  }
+  std::set<std::string> groups;
+  if (record->registration != Registration::kPending) groups = reg_.effectiveGroups(node);
+  admin_.syncLineNodeGroups(line, node, groups);
+  node_lines_[node] = line;
+}
+
+bool Anchor::onLine(const std::string& node) const { return !bridgeOf(node).empty(); }
+
+std::string Anchor::lineOfNode(const std::string& node) const { return lineOf(bridgeOf(node)); }
+
+void Anchor::checkLine(const std::string& node) {
+  std::string line = lineOfNode(node);
+  auto known = node_lines_.find(node);
+  if (line.empty() ? known != node_lines_.end()
+                   : known == node_lines_.end() || known->second != line) {
+    syncLineAcls(node);
+  }
 }
 
 }  // namespace pharos::anchor

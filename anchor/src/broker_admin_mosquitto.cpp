@@ -119,6 +119,14 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     }
   }
 
+  void syncLineNodeGroups(const std::string& line, const std::string& node,
+                          const std::set<std::string>& groups) override {
+    LineSync& l = lines_[line];
+    l.wanted[node] = groups;
+    l.pending.insert(node);
+    scheduleLineRound(line);
+  }
+
   void lookupUser(const std::string& user, UserDone done) override {
     Json commands = Json::array({Json{{"command", "getClient"}, {"username", user}}});
     auto result = std::make_shared<BrokerUser>();
@@ -147,10 +155,15 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
         });
   }
 
-  std::vector<std::string> subscriptions() const override { return {kDynsecResponseTopic}; }
+  std::vector<std::string> subscriptions() const override {
+    return {kDynsecResponseTopic, topics::allLineControlResponses()};
+  }
 
   void onMessage(const MqttMessage& message) override {
-    if (message.topic != kDynsecResponseTopic) return;
+    if (message.topic != kDynsecResponseTopic &&
+        topics::lineOfControlResponse(message.topic).empty()) {
+      return;
+    }
     auto json = parseJson(message.payload, size_t{4} << 20);
     if (!json || !json->is_object() || !json->contains("responses") ||
         !(*json)["responses"].is_array()) {
@@ -196,13 +209,14 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   };
 
   void send(Json commands, std::set<int> checked, Done done,
-            std::function<void(const Json&)> on_response = nullptr) {
+            std::function<void(const Json&)> on_response = nullptr,
+            const std::string& topic = kDynsecTopic) {
     uint64_t id = next_id_++;
     for (size_t i = 0; i < commands.size(); ++i) {
       commands[i]["correlationData"] = fmt::format("{}:{}", id, i);
     }
     MqttMessage msg;
-    msg.topic = kDynsecTopic;
+    msg.topic = topic;
     msg.payload = dumpJson(Json{{"commands", commands}});
     msg.qos = 1;
     Status status = link_.publish(msg);
@@ -223,6 +237,141 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
       if (d) d(Status::unavailable("broker did not answer the dynamic-security command"));
     });
     pending_.emplace(id, std::move(p));
+  }
+
+  // ---- line brokers: one round at a time per line (read roles, then send the difference),
+  // so a round always reads the result of the previous one. ----
+  struct LineSync {
+    std::map<std::string, std::set<std::string>> wanted;  // node -> groups
+    std::set<std::string> pending;                        // nodes to (re)check
+    bool busy = false;                                    // a round is scheduled or running
+  };
+
+  void scheduleLineRound(const std::string& line) {
+    LineSync& l = lines_[line];
+    if (l.busy || l.pending.empty()) return;
+    l.busy = true;
+    strand_.postDelayed(options_.batch_delay, [this, line] { lineRound(line); });
+  }
+
+  void finishLineRound(const std::string& line) {
+    lines_[line].busy = false;
+    scheduleLineRound(line);
+  }
+
+  void lineRound(const std::string& line) {
+    LineSync& l = lines_[line];
+    std::vector<std::string> nodes;
+    while (!l.pending.empty() && nodes.size() < options_.max_commands_per_message) {
+      nodes.push_back(*l.pending.begin());
+      l.pending.erase(l.pending.begin());
+    }
+    Json commands = Json::array();
+    for (const auto& n : nodes) {
+      commands.push_back(Json{{"command", "getRole"}, {"rolename", agentRoleName(n)}});
+    }
+    // role -> topic -> how many of its three read ACLs the role holds (absent: no such role).
+    auto current = std::make_shared<std::map<std::string, std::map<std::string, int>>>();
+    auto on_response = [current](const Json& r) {
+      const Json* role = nullptr;
+      if (r.contains("data") && r["data"].is_object() && r["data"].contains("role") &&
+          r["data"]["role"].is_object()) {
+        role = &r["data"]["role"];
+      }
+      if (!role || !role->contains("rolename") || !(*role)["rolename"].is_string()) return;
+      std::string name = (*role)["rolename"].get<std::string>();
+      std::map<std::string, int>& acls = (*current)[name];
+      if (!role->contains("acls") || !(*role)["acls"].is_array()) return;
+      for (const auto& a : (*role)["acls"]) {
+        if (!a.is_object() || !a.contains("topic") || !a["topic"].is_string()) continue;
+        std::string type = a.value("acltype", "");
+        if (type == "subscribeLiteral" || type == "publishClientReceive" ||
+            type == "unsubscribeLiteral") {
+          ++acls[a["topic"].get<std::string>()];
+        }
+      }
+    };
+    send(
+        std::move(commands), {},
+        [this, line, nodes, current](Status status) {
+          if (!status.isOk()) {
+            // Usually a cut bridge: the site queues the commands for the bridge, and the
+            // anchor syncs the line again when the bridge connects. Keep the nodes pending
+            // without retrying now, so a long cut does not pile up commands.
+            spdlog::warn("line {}: reading agent roles: {} (retried when its bridge connects)",
+                         line, status.message());
+            for (const auto& n : nodes) lines_[line].pending.insert(n);
+            lines_[line].busy = false;
+            return;
+          }
+          applyLineDiff(line, nodes, *current);
+        },
+        on_response, topics::lineControl(line));
+  }
+
+  void applyLineDiff(const std::string& line, const std::vector<std::string>& nodes,
+                     const std::map<std::string, std::map<std::string, int>>& current) {
+    LineSync& l = lines_[line];
+    std::vector<Json> commands;
+    for (const auto& n : nodes) {
+      std::string role = agentRoleName(n);
+      auto have = current.find(role);
+      if (have == current.end()) {
+        spdlog::warn(
+            "line {}: no role {} on its broker (create the agent's identity there with "
+            "tools/dynsec.py add-agent)",
+            line, role);
+        continue;
+      }
+      std::set<std::string> want;
+      for (const auto& g : l.wanted[n]) want.insert(topics::groupDesired(g));
+      // A topic with all three read ACLs is granted; a partial grant is completed (the
+      // broker refuses the duplicates, harmlessly) and a revoked one removed entirely.
+      for (const auto& topic : want) {
+        auto held = have->second.find(topic);
+        if (held != have->second.end() && held->second >= 3) continue;
+        for (const char* type :
+             {"subscribeLiteral", "publishClientReceive", "unsubscribeLiteral"}) {
+          Json c = acl(type, topic);
+          c["command"] = "addRoleACL";
+          c["rolename"] = role;
+          commands.push_back(std::move(c));
+        }
+      }
+      for (const auto& [topic, count] : have->second) {
+        // Only group documents are the anchor's to remove; the role's other ACLs stay.
+        auto parsed = topics::parse(topic);
+        if (!parsed || parsed->kind != topics::Kind::kGroupDesired || want.count(topic)) continue;
+        for (const char* type :
+             {"subscribeLiteral", "publishClientReceive", "unsubscribeLiteral"}) {
+          commands.push_back(Json{{"command", "removeRoleACL"},
+                                  {"rolename", role},
+                                  {"acltype", type},
+                                  {"topic", topic}});
+        }
+      }
+    }
+    if (commands.empty()) return finishLineRound(line);
+    spdlog::info("line {}: {} group ACL changes for {} nodes", line, commands.size() / 3,
+                 nodes.size());
+    auto left = std::make_shared<size_t>(0);
+    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) ++*left;
+    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) {
+      Json batch = Json::array();
+      for (size_t j = i; j < std::min(commands.size(), i + options_.max_commands_per_message);
+           ++j) {
+        batch.push_back(std::move(commands[j]));
+      }
+      send(
+          std::move(batch), {},
+          [this, line, left](Status status) {
+            if (!status.isOk()) {
+              spdlog::warn("line {}: group ACL changes: {}", line, status.message());
+            }
+            if (--*left == 0) finishLineRound(line);
+          },
+          nullptr, topics::lineControl(line));
+    }
   }
 
   void flushQueued() {
@@ -247,6 +396,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   std::map<uint64_t, Pending> pending_;
   std::vector<Json> queued_;
   bool flush_scheduled_ = false;
+  std::map<std::string, LineSync> lines_;  // by line name
 };
 
 }  // namespace

@@ -53,6 +53,7 @@ void Anchor::onNodeStatus(const std::string& node, const std::string& payload) {
     pending.has_status = true;
     pending.status = *status;
     maybeRegister(node);
+    checkLine(node);
     return;
   }
   applyHealth(node, &*status);
@@ -74,9 +75,11 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
     pending.has_info = true;
     pending.info = std::move(json);
     maybeRegister(node);
+    checkLine(node);
     return;
   }
   seen(node);
+  checkLine(node);
   Json before = existing->info;
   if (before.is_object()) before.erase("ts");
   Json after = json;
@@ -87,6 +90,7 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
   // Info is not part of any document; an unsynced write is enough (agents republish it).
   Status s = txn.commit(store_, false);
   if (!s.isOk()) spdlog::warn("store: node {} info: {}", node, s.message());
+  checkLine(node);
 }
 
 void Anchor::maybeRegister(const std::string& node) {

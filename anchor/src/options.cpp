@@ -96,6 +96,14 @@ Status applyAnchorConfigKey(AnchorOptions& o, const std::string& raw_key,
       if (!item.empty()) urls.push_back(item);
     }
     if (urls.empty()) return Status::invalidArgument("bridge " + name + ": no broker URL");
+  } else if (key == "line_heartbeat_timeout") {
+    char* end = nullptr;
+    double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(v == 0 || (v >= 1 && v <= 3600))) {
+      return Status::invalidArgument(
+          "line_heartbeat_timeout: seconds, 0 (off) or between 1 and 3600, got '" + value + "'");
+    }
+    o.core.line_heartbeat_timeout = std::chrono::milliseconds(static_cast<int64_t>(v * 1000));
   } else if (key == "viewers" || key == "viewer") {
     std::stringstream ss(value);
     std::string item;
@@ -151,6 +159,11 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
       "--bridge", bridges,
       "Line broker NAME=URL[,URL]: nodes with that info.broker go Unreachable while bridge "
       "NAME is down (repeatable; docs/levels.md)");
+  std::string heartbeat_timeout;
+  flags["line_heartbeat_timeout"] = app.add_option(
+      "--line-heartbeat-timeout", heartbeat_timeout,
+      "Seconds without a line broker's heartbeat before its nodes are Unreachable (default 5, "
+      "0 = off; docs/levels.md)");
   auto* backup = app.add_subcommand("backup", "Write a consistent copy of the store to DIR");
   backup->add_option("dir", o.command_dir, "Backup directory (must not exist)")->required();
   auto* restore = app.add_subcommand("restore", "Restore a backup into --data-dir (new epoch)");
@@ -168,6 +181,9 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
   o.keep_alive = std::chrono::seconds(keep_alive);
   for (const auto& v : viewers) o.core.viewers.insert(v);
   for (const auto& b : bridges) PHAROS_RETURN_IF_ERROR(applyAnchorConfigKey(o, "bridge", b));
+  if (!heartbeat_timeout.empty()) {
+    PHAROS_RETURN_IF_ERROR(applyAnchorConfigKey(o, "line_heartbeat_timeout", heartbeat_timeout));
+  }
   if (backup->parsed()) o.command = AnchorOptions::Command::kBackup;
   if (restore->parsed()) o.command = AnchorOptions::Command::kRestore;
   if (!config_file.empty()) {

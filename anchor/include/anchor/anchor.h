@@ -56,6 +56,10 @@ struct AnchorConfig {
   // bridge-line-a, or the line name line-a) -> broker URLs its agents connect to (their
   // info.broker). A bridge without an entry matches nodes whose broker host is the line name.
   std::map<std::string, std::vector<std::string>> bridges;
+  // A line whose heartbeat (its broker's $SYS/broker/uptime, exported by its bridge every
+  // 2 s) stops for this long is "silent": its nodes are Unreachable before Mosquitto's
+  // bridge keep-alive notices (docs/levels.md). 0 = off. Lines that send none are unaffected.
+  std::chrono::milliseconds line_heartbeat_timeout{5000};
 };
 
 // Mosquitto's bridge notifications, retained "1" / "0" (the bridge's will at the site).
@@ -132,6 +136,20 @@ class Anchor {
   void onBridgeState(const std::string& topic, const std::string& payload);
   // "bridge <name> down" when `node` sits behind a line broker whose bridge is down, else "".
   std::string unreachableReason(const std::string& node) const;
+  // The bridge whose line broker `node` connects to (from its info.broker), "" = the site.
+  std::string bridgeOf(const std::string& node) const;
+  bool onLine(const std::string& node) const;
+  std::string lineOfNode(const std::string& node) const;  // "line-a" for bridge-line-a
+  // Syncs the node's line rights when its line changed since the last sync (info arrived).
+  void checkLine(const std::string& node);
+  // Line heartbeats: a beat clears "silent", the periodic check sets it.
+  void onLineHeartbeat(const std::string& line);
+  void scheduleHeartbeatCheck();
+  void checkHeartbeats();
+  void applyHealthOfLine(const std::string& line);
+  // Makes the node's group read rights on its line broker match the registry (no-op for a
+  // node of the site broker): BrokerAdmin::syncLineNodeGroups.
+  void syncLineAcls(const std::string& node);
 
   // api.cpp: envelope, dispatch, replies.
   void onApiRequest(const MqttMessage& message, const std::string& user,
@@ -211,7 +229,11 @@ class Anchor {
   std::set<std::string> adding_;               // node.add in flight
   std::set<std::string> removing_;             // identity deletion in flight
   std::set<std::string> dirty_health_;
-  std::map<std::string, bool> bridges_up_;  // bridge name -> last notification
+  std::map<std::string, bool> bridges_up_;         // bridge name -> last notification
+  std::map<std::string, std::string> node_lines_;  // node -> line its rights were synced on
+  std::map<std::string, int64_t> heartbeats_;      // line -> last heartbeat (ms)
+  std::set<std::string> silent_lines_;             // lines whose heartbeat stopped
+  bool heartbeat_check_scheduled_ = false;
   std::set<std::string> dirty_rollouts_;
   std::map<std::string, std::string> rollout_hashes_;  // last published, per app
   std::chrono::microseconds rollout_cost_{0};          // CPU time of the last publishRollouts

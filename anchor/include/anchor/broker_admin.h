@@ -1,11 +1,12 @@
 // BrokerAdmin: the anchor's seam to the broker's identity store (DESIGN.md section 6: what
 // is Mosquitto-specific sits behind small named adapters). The Mosquitto implementation
 // sends dynamic-security commands on $CONTROL/dynamic-security/v1 over the anchor's own
-// MQTT link: one client (username = client id = node id) and one role agent-<node> per
-// device, whose ACLs allow exactly the device's own topics and the desired documents of
-// the groups it belongs to. Role ACL changes are queued and sent in batches (Mosquitto
-// 2.0.11 rewrites its whole JSON file per command message and kicks clients whose role
-// changed).
+// MQTT link (and, for agents of a line broker, on pharos/v1/lines/<line>/control/..., which
+// the line's bridge imports as that broker's $CONTROL topic): one client (username = client id =
+// node id) and one role agent-<node> per device, whose ACLs allow exactly the device's own topics
+// and the desired documents of the groups it belongs to. Role ACL changes are queued and sent in
+// batches (Mosquitto 2.0.11 rewrites its whole JSON file per command message and kicks clients
+// whose role changed).
 //
 // Threading: every method and every callback runs on the anchor's strand (the anchor
 // routes admin responses to onMessage on that strand).
@@ -61,6 +62,13 @@ class BrokerAdmin {
   // The groups whose desired documents a node may read changed. Queued and batched.
   virtual void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
                                 const std::set<std::string>& removed) = 0;
+  // A node whose identity lives on line broker `line` (docs/levels.md "Group rights on line
+  // brokers"): makes the group ACLs of its role agent-<node> there exactly `groups`, through
+  // the control topic that line's bridge imports (topics::lineControl). The admin reads the
+  // role first and sends only the difference, one round per line at a time, so a call is
+  // idempotent and cheap to repeat (the anchor repeats it whenever the bridge connects).
+  virtual void syncLineNodeGroups(const std::string& line, const std::string& node,
+                                  const std::set<std::string>& groups) = 0;
   // Looks up an API user's roles and groups (viewers may only call read operations).
   virtual void lookupUser(const std::string& user, UserDone done) = 0;
   // Topic filters the admin needs the anchor to subscribe to and route to onMessage.

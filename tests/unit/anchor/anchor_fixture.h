@@ -52,6 +52,11 @@ class FakeBrokerAdmin : public BrokerAdmin {
     for (const auto& g : added) acl[node].insert(g);
     for (const auto& g : removed) acl[node].erase(g);
   }
+  void syncLineNodeGroups(const std::string& line, const std::string& node,
+                          const std::set<std::string>& groups) override {
+    line_acl[line][node] = groups;
+    ++line_syncs;
+  }
   void lookupUser(const std::string& user, UserDone done) override {
     lookups.push_back(user);
     if (fail_lookup) return done(*fail_lookup);
@@ -74,6 +79,9 @@ class FakeBrokerAdmin : public BrokerAdmin {
   std::vector<std::string> created;
   std::vector<std::string> deleted;
   std::map<std::string, std::set<std::string>> acl;
+  // Line brokers: line -> node -> groups (syncLineNodeGroups), and how many syncs were asked.
+  std::map<std::string, std::map<std::string, std::set<std::string>>> line_acl;
+  int line_syncs = 0;
 };
 
 inline MqttMessage message(std::string topic, std::string payload, bool retained = false) {

@@ -99,3 +99,64 @@ TEST_CASE("--bridge NAME=URL[,URL] fills the bridge map; a malformed one is refu
   std::vector<const char*> bad = {"pharos-anchor", "--bridge", "no-url"};
   CHECK_FALSE(parseAnchorCommandLine(static_cast<int>(bad.size()), bad.data()).isOk());
 }
+
+TEST_CASE("a line whose heartbeat stops turns its nodes Unreachable before the bridge times out") {
+  AnchorConfig config;
+  config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
+  config.line_heartbeat_timeout = std::chrono::milliseconds(5000);
+  AnchorFixture f(config);
+  bridge(f, "bridge-line-a", "1");
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("b1", NodeTopic::kInfo, infoWithBroker("b1", "tcp://127.0.0.1:1885"));
+  f.publishAs("b1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  auto beat = [&](const char* uptime) {
+    f.broker().publish(message(topics::lineHeartbeat("line-a"), uptime));
+    f.pump();
+  };
+  // Beats every 2 s keep the line's nodes Ready.
+  for (int i = 0; i < 5; ++i) {
+    beat("2 seconds");
+    f.advance(std::chrono::milliseconds(2000));
+    CHECK(healthState(f, "a1") == "Ready");
+  }
+  // Silence: Unreachable once the timeout has passed (checked every timeout / 10), not before.
+  f.advance(std::chrono::milliseconds(2500));
+  CHECK(healthState(f, "a1") == "Ready");
+  f.advance(std::chrono::milliseconds(1100));
+  CHECK(healthState(f, "a1") == "Unreachable");
+  auto h = f.retainedJson(topics::node("a1", NodeTopic::kHealth));
+  CHECK((*h)["reason"].get<std::string>().find("silent") != std::string::npos);
+  CHECK(healthState(f, "b1") == "Ready");
+  // The next beat brings it back; a bridge notification "0" still wins over beats.
+  beat("20 seconds");
+  CHECK(healthState(f, "a1") == "Ready");
+  bridge(f, "bridge-line-a", "0");
+  beat("22 seconds");
+  CHECK(healthState(f, "a1") == "Unreachable");
+}
+
+TEST_CASE("without heartbeats, or with them turned off, a line is never called silent") {
+  AnchorConfig config;
+  config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
+  config.line_heartbeat_timeout = std::chrono::milliseconds(0);
+  AnchorFixture f(config);
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.broker().publish(message(topics::lineHeartbeat("line-a"), "1 seconds"));
+  f.advance(std::chrono::milliseconds(20000));
+  CHECK(healthState(f, "a1") == "Ready");
+}
+
+TEST_CASE("--line-heartbeat-timeout takes seconds, 0 turns it off") {
+  const char* argv[] = {"pharos-anchor", "--data-dir", "/tmp/x", "--line-heartbeat-timeout", "2.5"};
+  auto cl = parseAnchorCommandLine(5, argv);
+  REQUIRE(cl);
+  CHECK(cl->options.core.line_heartbeat_timeout == std::chrono::milliseconds(2500));
+  const char* off[] = {"pharos-anchor", "--data-dir", "/tmp/x", "--line-heartbeat-timeout", "0"};
+  auto cl_off = parseAnchorCommandLine(5, off);
+  REQUIRE(cl_off);
+  CHECK(cl_off->options.core.line_heartbeat_timeout.count() == 0);
+  const char* bad[] = {"pharos-anchor", "--data-dir", "/tmp/x", "--line-heartbeat-timeout", "0.5"};
+  CHECK_FALSE(parseAnchorCommandLine(5, bad));
+}
