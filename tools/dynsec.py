@@ -121,13 +121,15 @@ def anchor_role() -> dict:
 
 
 def _reader_acls(user: str) -> list:
-    """What operators and viewers read: everything but secrets, other users' replies and API
-    requests (only the anchor reads api/#: app.deploy and registry.set carry secrets)."""
+    """What operators and viewers read: everything but secrets, other users' replies, API
+    requests (only the anchor reads api/#: app.deploy and registry.set carry secrets) and the
+    line brokers' dynamic-security control topics (lines/#, docs/levels.md)."""
     return (
         read_only(f"{ROOT}/replies/{user}/#", True, 30)
         + read_only(f"{ROOT}/replies/#", False, 20)
         + read_only(f"{ROOT}/nodes/+/secrets", False, 20)
         + read_only(f"{ROOT}/api/#", False, 20)
+        + read_only(f"{ROOT}/lines/#", False, 20)
         + read_only(f"{ROOT}/#", True, 0)
     )
 
@@ -205,13 +207,21 @@ def bridge_role(line: str) -> dict:
     """The site-broker identity of line broker <line>'s bridge (mosquitto-line.conf): it
     publishes what agents report (`out` topics), answers to cmd requests and its own
     notification ($SYS/broker/connection/bridge-<line>/state, also its will), and reads what
-    agents read (`in` topics) for every node: 2.0.11 cannot limit it to the line's nodes."""
+    agents read (`in` topics) for every node: 2.0.11 cannot limit it to the line's nodes. It
+    also reads its line's dynamic-security control topic and answers on .../response."""
     check_id(line, "line name")
     acls = [acl("publishClientSend", f"{ROOT}/nodes/+/{t}") for t in AGENT_PUBLISHES]
     acls.append(acl("publishClientSend", f"{ROOT}/replies/+/#"))
     acls.append(acl("publishClientSend", f"$SYS/broker/connection/bridge-{line}/state"))
     for t in BRIDGE_IN:
         acls += read_only(f"{ROOT}/{t}")
+    # The line's own dynamic-security control topic (imported as the line broker's $CONTROL)
+    # and its answers: only this line's, so no line can read or answer another's commands.
+    control = f"{ROOT}/lines/{line}/control/dynamic-security/v1"
+    acls += read_only(control)
+    acls.append(acl("publishClientSend", f"{control}/response"))
+    # The line broker's heartbeat ($SYS/broker/uptime, exported by the bridge).
+    acls.append(acl("publishClientSend", f"{ROOT}/lines/{line}/sys/broker/uptime"))
     return {"rolename": f"bridge-{line}", "textname": f"bridge of line broker {line}",
             "acls": acls}
 

@@ -141,6 +141,34 @@ def test_groups_tables_and_json(broker, anchor, pharos_bin):
     assert got["name"] == "line1" and got["parents"] == ["site"]
 
 
+def test_group_get_draws_the_tree_and_nesting_is_edited(broker, anchor, pharos_bin):
+    node_online(broker, "n1")
+    assert wait_until(lambda: ctl(pharos_bin, "node", "get", "n1", broker=broker).returncode == 0,
+                      20, 0.3)
+    for args in (["group", "create", "plant"], ["group", "create", "line-a"],
+                 ["group", "create", "cell", "--parent", "line-a"], ["group", "add", "cell", "n1"],
+                 ["group", "add", "plant", "--group", "line-a"]):
+        r = ctl(pharos_bin, *args, broker=broker)
+        assert r.returncode == 0, (args, r.stderr)
+    r = ctl(pharos_bin, "group", "get", "plant", broker=broker)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith("plant/\n└── line-a/\n    └── cell/\n        └── n1\n"), r.stdout
+    r = ctl(pharos_bin, "group", "get", "cell", broker=broker)
+    assert "Ancestors:  plant > line-a > cell\n" in r.stdout, r.stdout
+    r = ctl(pharos_bin, "group", "get", "plant", "--depth", "1", broker=broker)
+    assert "    └── … (more below: pharosctl group get line-a [--depth N])\n" in r.stdout, r.stdout
+    # A cycle is refused (exit 1) naming the path; unnesting empties the tree.
+    r = ctl(pharos_bin, "group", "add", "cell", "--group", "plant", broker=broker)
+    assert r.returncode == 1 and "plant > line-a > cell > plant" in r.stderr, r.stderr
+    r = ctl(pharos_bin, "group", "remove", "plant", "--group", "line-a", broker=broker)
+    assert r.returncode == 0, r.stderr
+    r = ctl(pharos_bin, "group", "get", "plant", "-o", "json", broker=broker)
+    got = json.loads(r.stdout)
+    assert got["tree"] == {"name": "plant", "nodes": [], "apps": [], "groups": []}, got
+    assert ctl(pharos_bin, "group", "get", "cell", "-o", "json",
+               broker=broker).stdout.count("plant") == 0
+
+
 def test_lists_page_with_limit_and_cursor(broker, anchor, pharos_bin):
     for name in ("a1", "a2", "a3"):
         assert ctl(pharos_bin, "group", "create", name, broker=broker).returncode == 0
