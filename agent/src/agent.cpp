@@ -212,9 +212,11 @@ void Agent::onEngineState(const Status& status) {
       publishInfo();
       publishStatus(true, "");
     }
+    reconciler_->engineBack();
     reconciler_->reconcileAll("engine reconnected");
   } else {
     engine_error_ = status.message();
+    if (!first) reconciler_->engineLost();
     emit("engine_unreachable", "", "container engine unreachable", status.message());
     if (connected_) publishStatus(false, "container engine unreachable: " + engine_error_);
   }

@@ -2,6 +2,8 @@
 // pulls, events, reporting) and reconciler_pass.cpp (the per-app passes). Strand only.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -16,6 +18,19 @@ inline std::string label(const Labels& labels, const char* key) {
   auto it = labels.find(key);
   return it == labels.end() ? std::string() : it->second;
 }
+
+// Exits from this long before the engine was lost count as caused by its going down (a clean
+// daemon stop gives each container 10 s before SIGKILL, then closes the API), and until this
+// long after it was back (a restarted engine kills what still ran before its API answers).
+constexpr std::chrono::milliseconds kEngineStopWindow{15'000};
+constexpr std::chrono::milliseconds kEngineBackSlack{2'000};
+// After the engine is back, how long containers it restarts itself (restart policy always,
+// unless-stopped) are left to it before the agent starts them.
+constexpr std::chrono::milliseconds kEngineRestoreGrace{10'000};
+
+// Unix ms of an RFC 3339 UTC time as the engine writes it ("2026-11-26T02:41:09.123456789Z");
+// nullopt for anything else.
+std::optional<int64_t> parseRfc3339Ms(const std::string& text);
 
 struct Reconciler::ServiceRun {
   explicit ServiceRun(RestartBackoff backoff) : tracker(backoff) {}

@@ -1,7 +1,7 @@
 // The reconciler's passes (see reconciler.h): one app at a time, the running case in depth
-// (images, networks, volumes, depends_on, recreate, supervision of existing containers),
-// observation of what runs and the per-app phase. Stopping, removal, orphans and image
-// pruning are in reconciler_remove.cpp. Strand only.
+// (images, networks, volumes, depends_on, recreate), observation of what runs and the
+// per-app phase; the supervision of an existing container is in reconciler.cpp. Stopping, removal,
+// orphans and image pruning are in reconciler_remove.cpp. Strand only.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -242,51 +242,6 @@ Status Reconciler::createAndStart(AppRun& app, const Service& service, const std
   Status st = docker_.startContainer(*created);
   if (!st.isOk()) return Status(st.code(), "start " + service.name + ": " + st.message());
   return Status::ok();
-}
-
-void Reconciler::superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
-                                   const ContainerInfo& info) {
-  const std::string& name = app.desired.spec.name;
-  auto now = clock_.steadyNow();
-  run.container_id = info.id;
-  run.ever_seen = true;
-  if (info.running || info.restarting || info.state == "removing" || info.state == "paused") {
-    if (info.running) run.tracker.observeRunning(now);
-    return;
-  }
-  if (run.stopped_by_agent) {
-    run.stopped_by_agent = false;
-    Status st = docker_.startContainer(info.id);
-    if (!st.isOk()) {
-      app.failure = "start " + service.name + ": " + st.message();
-      return;
-    }
-    emit("container_started", name, service.name, "app state is running");
-    return;
-  }
-  RestartPolicy policy = effectiveRestartPolicy(service);
-  std::string reason;
-  if (info.state == "created") {
-    reason = "container was never started";
-  } else {
-    if (policy.name == "no") return;  // honoured: reported exited, not restarted
-    if (policy.name == "on-failure" && info.exit_code == 0) return;  // completed
-    reason = "Docker stopped restarting it (exit code " + std::to_string(info.exit_code) + ")";
-  }
-  auto delay = run.tracker.startDelay(now);
-  if (delay.count() > 0) {
-    schedule(name, delay);
-    return;
-  }
-  Status st = docker_.startContainer(info.id);
-  run.tracker.recordAgentStart(now);
-  if (!st.isOk()) {
-    app.failure = "start " + service.name + ": " + st.message();
-    reportFailure(app, service.name, "start failed", st.message());
-    schedule(name, run.tracker.currentDelay());
-    return;
-  }
-  emit("container_restarted", name, service.name, reason);
 }
 
 bool Reconciler::dependenciesMet(AppRun& app, const Service& service, std::string& waiting_for,

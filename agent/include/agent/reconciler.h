@@ -78,6 +78,15 @@ class Reconciler {
   // A Docker event for a managed container (supervisor): records deaths, reports them and
   // schedules the app's pass.
   void onContainerEvent(const DockerEvent& event);
+  // The container engine became unreachable / reachable again (the agent's engine state).
+  // A managed container that exited from shortly before the loss (kEngineStopWindow: the
+  // engine stops its containers before it closes its API) until the return was stopped by
+  // the engine going down, not by its app: the passes after the return start it again
+  // whatever its restart policy (restart: "no" included), with an event saying so — those
+  // the engine restarts itself (always, unless-stopped) after a grace period only. While
+  // the engine is lost, exited containers are left alone (it may be restoring them).
+  void engineLost();
+  void engineBack();
 
   // Reported state, in app-name order (apps fully removed are absent).
   std::vector<AppState> appStates() const;
@@ -110,6 +119,7 @@ class Reconciler {
   bool dependenciesMet(AppRun& app, const Service& service, std::string& waiting_for, bool& failed);
   void superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
                          const ContainerInfo& info);
+  bool stoppedByEngine(const ContainerInfo& info) const;
   void computePhase(AppRun& app);
   void reportFailure(AppRun& app, const std::string& service, const std::string& reason,
                      const std::string& message);
@@ -148,6 +158,11 @@ class Reconciler {
   // hand, pulled by someone else, pulled before a restart) are never pruned: they might not
   // be pullable again.
   std::set<std::string> known_images_;
+  // Wall-clock ms: when the engine was lost (0: reachable), and the window of exit times
+  // that the last engine outage explains (engineLost/engineBack).
+  int64_t engine_lost_ms_ = 0;
+  std::optional<std::pair<int64_t, int64_t>> engine_outage_;
+  std::chrono::steady_clock::time_point engine_back_at_{};
   uint64_t rng_;
 };
 

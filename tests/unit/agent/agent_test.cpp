@@ -454,7 +454,9 @@ TEST_CASE("a daemon restart is survived: NotReady while it is down, then a full 
   Rig rig;
   rig.boot();
   AppSpec a = app("web");
-  a.compose = "services:\n  main: {image: busybox, restart: always}\n  once: {image: busybox}\n";
+  a.compose =
+      "services:\n  main: {image: busybox, restart: always}\n  once: {image: busybox}\n"
+      "  off: {image: busybox, restart: \"no\"}\n";
   rig.publishNode(nodeDoc(1, {a}));
   REQUIRE(rig.running("web"));
   rig.docker.setEngineUp(false);
@@ -471,7 +473,24 @@ TEST_CASE("a daemon restart is survived: NotReady while it is down, then a full 
   auto once = rig.docker.inspectContainer("web_once_1");
   REQUIRE(once.isOk());
   CHECK(once->running);
+  // restart: "no" is about the app exiting by itself: stopped by the engine's restart, the
+  // agent starts it again and says why.
+  auto off = rig.docker.inspectContainer("web_off_1");
+  REQUIRE(off.isOk());
+  CHECK(off->running);
+  auto ev = rig.events();
+  CHECK(std::any_of(ev.begin(), ev.end(), [](const NodeEvent& e) {
+    return e.kind == "container_restarted" && e.service == "off" &&
+           e.reason.find("container engine's restart") != std::string::npos;
+  }));
   CHECK(rig.state()["apps"][0]["phase"] == "Running");
+  // Later, exiting by itself, it is left exited as its policy says.
+  rig.advance(milliseconds(10'000));
+  REQUIRE(rig.docker.crashContainer(off->id, 1).isOk());
+  rig.advance(milliseconds(5'000));
+  off = rig.docker.inspectContainer("web_off_1");
+  REQUIRE(off.isOk());
+  CHECK_FALSE(off->running);
 }
 
 }  // namespace
