@@ -173,6 +173,43 @@ test('operator_creates_group_and_adds_node', async () => {
   await page.context().close();
 });
 
+test('operator_nests_groups_and_sees_the_tree', async () => {
+  skipUnless(operator && anchor && env.PHAROS_DEPLOY_NODE, 'needs the anchor and an agent');
+  const node = env.PHAROS_DEPLOY_NODE;
+  const top = `${groupName}-top`;
+  const page = await newPage('group-tree');
+  await login(page, operator);
+  await go(page, '#/groups', '#group-name');
+  await page.fill('#group-name', top);
+  await page.click('#group-create');
+  const topCard = `.group-card[data-group="${top}"]`;
+  const childCard = `.group-card[data-group="${groupName}"]`;
+  await page.waitForSelector(topCard, { timeout: 10000 });
+  // Nest the group holding the node: the top group's tree shows it with the node inside.
+  await page.waitForFunction(([c, g]) => [...document.querySelectorAll(`${c} .nest-select option`)].some((o) => o.value === g), [topCard, groupName], { timeout: 10000 });
+  await page.selectOption(`${topCard} .nest-select`, groupName);
+  await page.click(`${topCard} .nest-add`);
+  await page.waitForSelector(`${topCard} .group-tree li.tree-group[data-group="${groupName}"] li.tree-node[data-node="${node}"]`, { timeout: 15000 });
+  await page.waitForFunction(([c, t]) => {
+    const el = document.querySelector(`${c} .group-ancestors`);
+    return el && el.textContent.includes(t);
+  }, [childCard, top], { timeout: 15000 });
+  await page.shot('nested');
+  // The reverse nesting would be a cycle: the anchor refuses it and the UI says why.
+  await page.waitForFunction(([c, g]) => [...document.querySelectorAll(`${c} .nest-select option`)].some((o) => o.value === g), [childCard, top], { timeout: 10000 });
+  await page.selectOption(`${childCard} .nest-select`, top);
+  await page.click(`${childCard} .nest-add`);
+  await page.waitForFunction(() => [...document.querySelectorAll('.toast')].some((t) => t.textContent.includes('cycle')), null, { timeout: 10000 });
+  await page.shot('cycle-refused');
+  // Take it out again: the top group's tree is empty, the child has no ancestors.
+  await page.click(`${topCard} .nested-chips [data-child="${groupName}"] .unnest`);
+  await page.waitForSelector(`${topCard} .group-tree`, { state: 'detached', timeout: 15000 });
+  await page.waitForSelector(`${childCard} .group-ancestors`, { state: 'detached', timeout: 15000 });
+  check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  await page.shot('unnested');
+  await page.context().close();
+});
+
 // Prints the deploy variable GREETING (interpolated by the compose model), then idles and
 // exits at once on SIGTERM.
 const goodCompose = (image) => `services:

@@ -185,7 +185,8 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
                                                   docker_engine, registry):
     """Against the real agents and Docker Engine (and the anchor when built): a node turns
     NotReady in the UI when its agent is killed; with the anchor: a group created and filled
-    from the fleet table, a compose file deployed to it (its image pulled from the loopback
+    from the fleet table, nested in another group (the tree shows it, a cycle is refused,
+    taken out again), a compose file deployed to it (its image pulled from the loopback
     registry) watched until the rollout runs, then updated, rolled back from its history,
     stopped, started and removed; a broken compose file refused with the error at its line."""
     if find_binary("pharos-agent") is None:
@@ -211,6 +212,7 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
                 "operator_logs_in_and_sees_fleet",
                 "node_turns_notready_when_its_agent_is_killed",
                 "operator_creates_group_and_adds_node",
+                "operator_nests_groups_and_sees_the_tree",
                 "operator_deploys_to_group_and_watches_rollout_reach_running",
                 "operator_updates_rolls_back_stops_starts_and_removes_the_app",
                 "broken_compose_error_is_shown_at_its_line",
@@ -228,5 +230,5 @@ def test_fleet_with_real_agents_anchor_and_deploy(broker, browser_env, processes
             anchor.stop()
         for node in (deploy_node, kill_node):
             docker_engine.cleanup(f"io.pharos.node={node}")
-    expected = "7 passed, 0 failed" if anchor_bin is not None else "3 passed, 0 failed"
+    expected = "8 passed, 0 failed" if anchor_bin is not None else "3 passed, 0 failed"
     assert expected in output

@@ -1,9 +1,12 @@
-// Groups view: create and delete groups, see each group's member nodes (group.get) and the
-// apps deployed to it (its retained desired document), remove a node from a group. Nodes
-// are added from the fleet table's multi-select. Main thread only.
+// Groups view: create and delete groups, see each group's ancestors, member nodes and the
+// whole tree below it (group.get), the apps deployed to it (its retained desired document),
+// remove a node from a group, nest a group in another and take it out again (group.add /
+// group.remove with `groups`; a cycle is refused by the anchor and shown). Nodes are added
+// from the fleet table's multi-select. Main thread only.
 import { h, replace, badge, chip, toast, errorText, itemsOf, confirmAction } from 'pharos/dom.js';
 import { healthOf, groupsOf } from 'pharos/store.js';
 import { isIdentifier } from 'pharos/topics.js';
+import { renderTree, ancestorsText } from 'pharos/views/group_tree.js';
 
 export function mount(ctx, host) {
   const { store, conn } = ctx;
@@ -49,6 +52,35 @@ export function mount(ctx, host) {
     }
   }
 
+  // Nest `child` in `group` (add) or take it out (remove); every tree may change.
+  async function nest(group, child, add) {
+    const op = add ? 'group.add' : 'group.remove';
+    try {
+      await conn.request(op, { group, groups: [child] });
+      toast(add ? `${child} nested in ${group}` : `${child} taken out of ${group}`, 'ok');
+      await load();
+    } catch (err) {
+      toast(`${op} failed: ${errorText(err)}`, 'error');
+    }
+  }
+
+  // Cards are rebuilt on every store change: the chosen group survives that.
+  const nestChoice = new Map();  // group -> group chosen to nest in it
+  function nestForm(group, subgroups) {
+    const candidates = store.groupNames().filter((g) => g !== group && !subgroups.includes(g));
+    const select = h('select', { class: 'nest-select', disabled: !ctx.canWrite, 'aria-label': `group to nest in ${group}`,
+      onchange: () => nestChoice.set(group, select.value) },
+    h('option', { value: '' }, 'Nest a group…'), candidates.map((g) => h('option', { value: g }, g)));
+    if (candidates.includes(nestChoice.get(group))) select.value = nestChoice.get(group);
+    return h('form', { class: 'inline-form nest-form', onsubmit: (e) => {
+      e.preventDefault();
+      if (select.value) {
+        nestChoice.delete(group);
+        nest(group, select.value, true);
+      }
+    } }, select, h('button', { type: 'submit', class: 'nest-add', disabled: !ctx.canWrite }, 'Add group'));
+  }
+
   async function deleteGroup(group) {
     const apps = appsOf(group);
     const ok = await confirmAction(`Delete group ${group}?`,
@@ -82,7 +114,8 @@ export function mount(ctx, host) {
     return h('div', { class: 'panel group-card', dataset: { group } },
       h('div', { class: 'panel-head' },
         h('h2', {}, group),
-        detail.parents && detail.parents.length ? h('span', { class: 'muted' }, `in ${detail.parents.join(', ')}`) : null,
+        ancestorsText(detail) ? h('span', { class: 'muted group-ancestors' }, `in ${ancestorsText(detail)}`)
+          : detail.parents && detail.parents.length ? h('span', { class: 'muted' }, `in ${detail.parents.join(', ')}`) : null,
         h('div', { class: 'actions' },
           h('button', { class: 'danger', disabled: !ctx.canWrite, onclick: () => deleteGroup(group) }, 'Delete'))),
       h('h3', {}, `Nodes (${nodes.length})`),
@@ -94,7 +127,11 @@ export function mount(ctx, host) {
             h('a', { href: `#/nodes/${encodeURIComponent(n)}` }, n), ' ', badge(state),
             !ctx.canWrite ? null : h('button', { title: `Remove ${n} from ${group}`, onclick: () => removeNode(group, n), 'aria-label': `remove ${n}` }, '×'));
         }), nodes.length > 60 ? chip(`+${nodes.length - 60} more`, 'chip-more') : null),
-      subgroups.length ? [h('h3', {}, 'Nested groups'), h('div', { class: 'member-chips' }, subgroups.map((g) => chip(g, 'chip-group')))] : null,
+      h('h3', {}, `Nested groups (${subgroups.length})`),
+      subgroups.length === 0 ? null : h('div', { class: 'member-chips nested-chips' }, subgroups.map((g) => h('span', { class: 'chip chip-group', dataset: { child: g } }, g,
+        !ctx.canWrite ? null : h('button', { class: 'unnest', title: `Take ${g} out of ${group}`, onclick: () => nest(group, g, false), 'aria-label': `take ${g} out` }, '×')))),
+      ctx.canWrite ? nestForm(group, subgroups) : null,
+      detail.tree && subgroups.length ? [h('h3', {}, `Tree (${detail.effective_node_count ?? nodes.length} nodes)`), renderTree(detail.tree, store)] : null,
       h('h3', {}, `Apps (${apps.length})`),
       apps.length === 0 ? h('p', { class: 'muted' }, 'Nothing deployed to this group.') :
         h('div', { class: 'member-chips' }, apps.map((a) => h('span', { class: 'chip' },
