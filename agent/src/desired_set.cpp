@@ -25,6 +25,16 @@ EffectiveDesired unionDesired(const DesiredDoc& node,
       chosen.emplace(app.name, EffectiveApp{app, source});
       return;
     }
+    // A tombstone is what an app leaves behind when it moved or was removed: it never
+    // shadows a live entry (app names are unique, so the live one is where the app is now),
+    // and the pair is no conflict.
+    bool held_tomb = it->second.spec.state == "removed";
+    bool offered_tomb = app.state == "removed";
+    if (held_tomb && !offered_tomb) {
+      it->second = EffectiveApp{app, source};
+      return;
+    }
+    if (offered_tomb) return;
     Conflict& c = conflicts[app.name];
     c.app = app.name;
     c.winner = it->second.source;

@@ -36,7 +36,9 @@ struct EffectiveDesired {
 };
 
 // The node document wins over groups; among groups the lexicographically first group name
-// wins. Only groups the node document lists are considered.
+// wins. A tombstone (state removed) never wins over a live entry of the same app (the app
+// moved to another document) and is no conflict. Only groups the node document lists are
+// considered.
 EffectiveDesired unionDesired(const DesiredDoc& node,
                               const std::map<std::string, DesiredDoc>& groups);
 

@@ -51,6 +51,33 @@ TEST_CASE("among groups the lexicographically first wins") {
   CHECK(eff.conflicts[0].losers == std::vector<std::string>{"group:zeta"});
 }
 
+TEST_CASE("a tombstone never shadows a live entry of a moved app, and is no conflict") {
+  AppSpec tomb = app("a", 2);
+  tomb.state = "removed";
+  // Moved from group alpha to group zeta: alpha's tombstone sorts first.
+  auto eff = unionDesired(doc({}, {"alpha", "zeta"}),
+                          {{"alpha", doc({tomb})}, {"zeta", doc({app("a", 3)})}});
+  REQUIRE(eff.apps.size() == 1);
+  CHECK(eff.apps[0].source == "group:zeta");
+  CHECK(eff.apps[0].spec.revision == 3);
+  CHECK(eff.conflicts.empty());
+  // Moved from a group to the node: the live node entry stays, whatever the order.
+  eff = unionDesired(doc({app("a", 3)}, {"g1"}), {{"g1", doc({tomb})}});
+  REQUIRE(eff.apps.size() == 1);
+  CHECK(eff.apps[0].source == "node");
+  CHECK(eff.conflicts.empty());
+  // Moved from the node to a group: the node's tombstone yields.
+  eff = unionDesired(doc({tomb}, {"g1"}), {{"g1", doc({app("a", 3)})}});
+  REQUIRE(eff.apps.size() == 1);
+  CHECK(eff.apps[0].source == "group:g1");
+  CHECK(eff.apps[0].spec.state == "running");
+  // Only tombstones: the first one is kept, so the app is removed.
+  eff = unionDesired(doc({}, {"alpha", "zeta"}), {{"alpha", doc({tomb})}, {"zeta", doc({tomb})}});
+  REQUIRE(eff.apps.size() == 1);
+  CHECK(eff.apps[0].spec.state == "removed");
+  CHECK(eff.conflicts.empty());
+}
+
 TEST_CASE("group documents of groups the node does not list are ignored") {
   auto eff = unionDesired(doc({}, {"g1"}), {{"g2", doc({app("b")})}});
   CHECK(eff.apps.empty());
