@@ -239,8 +239,9 @@ void Anchor::publishHealth(const std::string& node) {
   publishRetained(topics::node(node, NodeTopic::kHealth), dumpJson(encode(it->second.health)));
 }
 
-Status Anchor::commitAndPublish(Txn& txn, bool sync) {
+Status Anchor::commitAndPublish(Txn& txn, bool sync, const std::function<void()>& before_publish) {
   PHAROS_RETURN_IF_ERROR(txn.commit(store_, sync));
+  if (before_publish) before_publish();
   for (const auto& key : txn.changedDocs()) publishDoc(key);
   for (const auto& key : txn.removedDocs()) publishEmptyDoc(key);
   return Status::ok();

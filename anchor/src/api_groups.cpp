@@ -203,8 +203,11 @@ Result<Json> Anchor::groupMembers(const std::string& user, const Json& body, boo
   auditEvent(txn.extra(), user, add ? "group.add" : "group.remove", "", "",
              fmt::format("{}: {} nodes, {} groups", req->group, changed_nodes.size(),
                          changed_groups.size()));
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
-  updateAcls(before);
+  // Read rights first: an agent told of a new group subscribes to its document at once.
+  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn, true, [&] {
+    updateAcls(before);
+    admin_.flushNodeGroups();
+  }));
   for (const auto& n : affected) markAppsOfNode(n);
   for (const auto& a : reg_.appsOn(docKey(DocKind::kGroup, req->group))) {
     dirty_rollouts_.insert(a);

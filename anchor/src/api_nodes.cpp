@@ -315,13 +315,16 @@ Result<Json> Anchor::nodeApprove(const std::string& user, const Json& body) {
   txn.node(req->name)->registration = Registration::kAccepted;
   txn.touchNode(req->name);
   auditEvent(txn.extra(), user, "node.approve", req->name, "", "");
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
-  auto groups = reg_.effectiveGroups(req->name);
-  if (onLine(req->name)) {
-    syncLineAcls(req->name);
-  } else if (!groups.empty()) {
-    admin_.updateNodeGroups(req->name, groups, {});
-  }
+  // Read rights first: the node's first document lists its groups.
+  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn, true, [&] {
+    auto groups = reg_.effectiveGroups(req->name);
+    if (onLine(req->name)) {
+      syncLineAcls(req->name);
+    } else if (!groups.empty()) {
+      admin_.updateNodeGroups(req->name, groups, {});
+      admin_.flushNodeGroups();
+    }
+  }));
   applyHealth(req->name, nullptr);
   markAppsOfNode(req->name);
   return nodeSummary(*reg_.findNode(req->name));

@@ -119,6 +119,10 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     }
   }
 
+  void flushNodeGroups() override {
+    if (!queued_.empty()) flushQueued();  // a still scheduled flush then finds nothing
+  }
+
   void syncLineNodeGroups(const std::string& line, const std::string& node,
                           const std::set<std::string>& groups) override {
     LineSync& l = lines_[line];

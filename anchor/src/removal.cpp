@@ -79,7 +79,13 @@ void Anchor::sweep() {
   for (const auto& [doc, apps] : reg_.tombs()) {
     std::set<std::string> nodes = nodesOfDoc(doc);
     for (const auto& [app, spec] : apps) {
-      if (allGone(nodes, app)) tombs.emplace_back(doc, app);
+      // A tombstone left by a move does not wait for the nodes the app lives on now (a node
+      // in both the old and the new group keeps running it).
+      std::set<std::string> waiting = nodes;
+      if (const AppRecord* live = reg_.findApp(app); live && live->state != "removed") {
+        for (const auto& n : reg_.targetNodes(live->target)) waiting.erase(n);
+      }
+      if (allGone(waiting, app)) tombs.emplace_back(doc, app);
     }
   }
   for (const auto& [doc, app] : tombs) {

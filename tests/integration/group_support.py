@@ -145,6 +145,12 @@ class GroupFleet:
         docs = self._messages(node, "desired")
         return docs[-1][1] if docs else None
 
+    def applied_sources(self, node):
+        """The sources (node, group:<g>, secrets) of the documents the node's agent reports
+        applied in its latest state."""
+        states = self._messages(node, "state")
+        return {ref["source"] for ref in states[-1][1].get("applied", [])} if states else set()
+
     def group_documents(self, group):
         topic = f"{ROOT}/groups/{group}/desired"
         return [json.loads(m.payload) for m in self.groups_seen.messages

@@ -112,8 +112,10 @@ class Anchor {
   void publishRetained(const std::string& topic, const std::string& payload);
   void publishHealth(const std::string& node);
   // Commits `txn` and publishes the documents it changed (in touch order) and clears the
-  // ones it removed. `sync` for acknowledged changes.
-  Status commitAndPublish(Txn& txn, bool sync = true);
+  // ones it removed. `sync` for acknowledged changes. `before_publish` runs between the
+  // commit and the first publish (broker ACL changes the documents depend on).
+  Status commitAndPublish(Txn& txn, bool sync = true,
+                          const std::function<void()>& before_publish = {});
   void scheduleFlush();
   void flush();
   void scheduleRollouts();

@@ -62,6 +62,11 @@ class BrokerAdmin {
   // The groups whose desired documents a node may read changed. Queued and batched.
   virtual void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
                                 const std::set<std::string>& removed) = 0;
+  // Sends the queued updateNodeGroups changes now. Mosquitto applies a dynamic-security
+  // command when it reads it, so a node document published after this call on the same
+  // connection reaches the agent only once it may read the groups the document lists (its
+  // subscription is not refused, no group document is missed while it retries).
+  virtual void flushNodeGroups() {}
   // A node whose identity lives on line broker `line` (docs/levels.md "Group rights on line
   // brokers"): makes the group ACLs of its role agent-<node> there exactly `groups`, through
   // the control topic that line's bridge imports (topics::lineControl). The admin reads the

@@ -121,6 +121,30 @@ TEST_CASE("moving an app publishes the new target first, then a tombstone on the
   CHECK(f.anchor().registry().tombs().empty());
 }
 
+TEST_CASE("a tombstone left by a move does not wait for the nodes the app moved to") {
+  AnchorFixture f;
+  f.nodeOnline("n1", 1000);
+  f.nodeOnline("n2", 1000);
+  f.ok("group.create", {{"name", "a"}});
+  f.ok("group.create", {{"name", "b"}});
+  f.ok("group.add", {{"group", "a"}, {"nodes", {"n1", "n2"}}});
+  f.ok("group.add", {{"group", "b"}, {"nodes", {"n1"}}});
+  f.ok("app.deploy", deployBody("web", onGroup("a"), kCompose));
+  f.reportState("n1", {{"web", 1}});
+  f.reportState("n2", {{"web", 1}});
+  CHECK(f.ok("app.deploy", deployBody("web", onGroup("b"), kCompose))["revision"] == 2);
+  CHECK((*f.groupDoc("a"))["apps"][0]["state"] == "removed");
+  // n1 is in both groups and keeps running the app; only n2 has to drop it.
+  f.reportState("n1", {{"web", 2}});
+  f.advance(std::chrono::milliseconds(1200));
+  CHECK((*f.groupDoc("a"))["apps"].size() == 1);  // n2 still runs it
+  f.reportState("n2", {});
+  f.advance(std::chrono::milliseconds(1200));
+  CHECK((*f.groupDoc("a"))["apps"].empty());
+  CHECK(f.anchor().registry().tombs().empty());
+  CHECK((*f.groupDoc("b"))["apps"][0]["state"] == "running");
+}
+
 TEST_CASE("app.remove leaves a tombstone until every target node reported the app gone") {
   AnchorFixture f;
   f.nodeOnline("n1", 1000);

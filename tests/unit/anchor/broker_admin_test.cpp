@@ -150,6 +150,23 @@ TEST_CASE("group ACL changes are coalesced into one command message") {
   CHECK(f.received[0]["commands"][0]["rolename"] == "agent-n0");
 }
 
+TEST_CASE("flushNodeGroups sends the queued ACL changes at once, the later timer sends nothing") {
+  AdminFixture f;
+  f.strand->post([&] {
+    f.admin->updateNodeGroups("n1", {"line1"}, {});
+    f.admin->flushNodeGroups();
+  });
+  f.pump();
+  REQUIRE(f.received.size() == 1);
+  CHECK(f.received[0]["commands"].size() == 3);
+  f.executor.advance(std::chrono::milliseconds(150));
+  f.pump();
+  CHECK(f.received.size() == 1);
+  f.strand->post([&] { f.admin->flushNodeGroups(); });  // nothing queued: nothing sent
+  f.pump();
+  CHECK(f.received.size() == 1);
+}
+
 TEST_CASE("lookupUser reports a viewer's groups and roles") {
   AdminFixture f;
   std::optional<Result<BrokerUser>> got;
