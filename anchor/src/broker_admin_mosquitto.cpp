@@ -126,7 +126,19 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   void syncLineNodeGroups(const std::string& line, const std::string& node,
                           const std::set<std::string>& groups) override {
     LineSync& l = lines_[line];
+    // The change itself goes out at once: published before the node document that lists the
+    // new groups, it reaches the line first (one anchor connection, one bridge session, in
+    // order), so the agent's subscription is not refused. The round then checks the role
+    // (duplicates and missing ACLs are refused by the broker, harmlessly).
+    std::set<std::string> add = groups, remove;
+    if (auto prev = l.wanted.find(node); prev != l.wanted.end()) {
+      for (const auto& g : prev->second) {
+        if (!groups.count(g)) remove.insert(g);
+        add.erase(g);
+      }
+    }
     l.wanted[node] = groups;
+    if (!add.empty() || !remove.empty()) sendLineDelta(line, node, add, remove);
     l.pending.insert(node);
     scheduleLineRound(line);
   }
@@ -256,6 +268,29 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     if (l.busy || l.pending.empty()) return;
     l.busy = true;
     strand_.postDelayed(options_.batch_delay, [this, line] { lineRound(line); });
+  }
+
+  void sendLineDelta(const std::string& line, const std::string& node,
+                     const std::set<std::string>& add, const std::set<std::string>& remove) {
+    Json commands = Json::array();
+    for (const auto& g : add) appendReadAcls(commands, "addRoleACL", node, topics::groupDesired(g));
+    for (const auto& g : remove) {
+      appendReadAcls(commands, "removeRoleACL", node, topics::groupDesired(g));
+    }
+    send(std::move(commands), {}, nullptr, nullptr, topics::lineControl(line));
+  }
+
+  // The three read ACLs of `topic` for agent-<node>, as add or remove commands.
+  static void appendReadAcls(Json& commands, const char* command, const std::string& node,
+                             const std::string& topic) {
+    for (const char* type : {"subscribeLiteral", "publishClientReceive", "unsubscribeLiteral"}) {
+      Json c = std::string_view(command) == "addRoleACL"
+                   ? acl(type, topic)
+                   : Json{{"acltype", type}, {"topic", topic}};
+      c["command"] = command;
+      c["rolename"] = agentRoleName(node);
+      commands.push_back(std::move(c));
+    }
   }
 
   void finishLineRound(const std::string& line) {

@@ -1,8 +1,9 @@
 // BrokerAdmin::syncLineNodeGroups against a FakeBroker playing a line broker's
 // dynamic-security plugin behind its bridge (commands on topics::lineControl, answers on
-// topics::lineControlResponse): it reads each role, sends only the difference, leaves
-// the role's other ACLs alone, serialises rounds so a later request always wins, and keeps
-// nodes pending (without retrying) when the line does not answer.
+// topics::lineControlResponse): it sends the change at once, then reads each role and sends
+// only what is still missing, leaves the role's other ACLs alone, serialises rounds so a
+// later request always wins, and keeps nodes pending (without retrying) when the line does
+// not answer.
 #include <doctest/doctest.h>
 
 #include "anchor/broker_admin.h"
@@ -113,6 +114,13 @@ size_t commandsNamed(const std::vector<Json>& messages, const std::string& name)
 TEST_CASE("a line role gets exactly its groups, and its other ACLs stay") {
   LineFixture f;
   f.sync("a1", {"plant", "line-a"});
+  // The grant goes out at once, ahead of anything the anchor publishes after the call (the
+  // node document), before the checking round.
+  f.executor.runUntilIdle();
+  f.broker.deliverAll();
+  REQUIRE(f.received.size() == 1);
+  CHECK(commandsNamed(f.received, "addRoleACL") == 6);
+  CHECK(commandsNamed(f.received, "getRole") == 0);
   f.settle();
   CHECK(f.groupsOf("agent-a1") == std::set<std::string>{"line-a", "plant"});
   CHECK(f.roles["agent-a1"]["pharos/v1/nodes/a1/desired"] == kRead);
@@ -144,12 +152,12 @@ TEST_CASE("line syncs are batched per line and the latest request wins") {
   CHECK(f.groupsOf("agent-a1").empty());
 }
 
-TEST_CASE("a node without a role on the line gets no commands, only a warning") {
+TEST_CASE("a node without a role on the line gets nothing created, only a warning") {
   LineFixture f;
   f.sync("ghost", {"plant"});
   f.settle();
   CHECK(commandsNamed(f.received, "getRole") == 1);
-  CHECK(commandsNamed(f.received, "addRoleACL") == 0);
+  CHECK(commandsNamed(f.received, "addRoleACL") == 3);  // the immediate attempt, refused
   CHECK(f.roles.count("agent-ghost") == 0);
 }
 
@@ -160,7 +168,7 @@ TEST_CASE("a line that does not answer keeps its nodes pending until the next sy
   f.settle();                              // 5 s: the round is still waiting for its answer
   for (int i = 0; i < 2; ++i) f.settle();  // past the 10 s timeout
   size_t sent = f.received.size();
-  CHECK(sent == 1);
+  CHECK(sent == 2);  // the immediate grant and the round's getRole
   f.settle();
   CHECK(f.received.size() == sent);  // no retry on its own
   f.answering = true;
