@@ -120,13 +120,18 @@ mqtt::message_ptr toPaho(const MqttMessage& in) {
   return out;
 }
 
-// Logs publishes the broker refused (MQTT 5 PUBACK reason codes, e.g. an ACL denial).
+// Logs publishes the broker refused (MQTT 5 PUBACK reason codes, e.g. an ACL denial), and
+// publishes a lost connection cut short (no reason code: Paho reports "success" there).
 class PublishListener : public mqtt::iaction_listener {
  public:
   void on_failure(const mqtt::token& token) override {
+    auto reason = token.get_reason_code();
+    if (reason == mqtt::ReasonCode::SUCCESS) {
+      spdlog::warn("MQTT publish not confirmed: the connection ended before the broker's answer");
+      return;
+    }
     spdlog::warn("MQTT publish refused by the broker: {} (reason 0x{:02x})",
-                 mqtt::exception::reason_code_str(token.get_reason_code()),
-                 static_cast<int>(token.get_reason_code()));
+                 mqtt::exception::reason_code_str(reason), static_cast<int>(reason));
   }
   void on_success(const mqtt::token&) override {}
 };
@@ -442,7 +447,7 @@ class PahoLink final : public MqttLink {
   void handleConnected() {
     // Paho C never sets TCP_NODELAY and does not expose its socket: without it an API
     // reply written right after the request's PUBACK waits ~40 ms for a delayed ACK.
-    if (auto port = mqttUrlPort(url_)) setTcpNoDelayToPort(*port);
+    if (auto port = mqttUrlPort(url_); port && options_.tcp_nodelay) setTcpNoDelayToPort(*port);
     std::vector<std::pair<std::string, int>> subs;
     ConnectionHandler handler;
     {
