@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 
 #include "agent/desired_set.h"
@@ -12,6 +13,12 @@
 #include "pharos/topics.h"
 
 namespace pharos::agent {
+
+namespace {
+// How long a newly listed group's document may take to arrive before the agent applies the
+// rest without it (a group document normally arrives, retained, within milliseconds).
+constexpr std::chrono::milliseconds kGroupDocGrace{10'000};
+}  // namespace
 
 Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
              StateFile& state_file, LinkFactory make_link)
@@ -37,7 +44,7 @@ Agent::~Agent() {
   if (events_stream_) events_stream_->stop();
   events_stream_.reset();
   if (reconciler_) reconciler_->shutdown();
-  for (uint64_t id : {reconcile_timer_, metrics_timer_, state_timer_}) {
+  for (uint64_t id : {reconcile_timer_, metrics_timer_, state_timer_, awaiting_timer_}) {
     if (id) strand_->cancel(id);
   }
 }
@@ -160,7 +167,7 @@ void Agent::onStop() {
   }
   if (events_stream_) events_stream_->stop();
   reconciler_->shutdown();
-  for (uint64_t* id : {&reconcile_timer_, &metrics_timer_, &state_timer_}) {
+  for (uint64_t* id : {&reconcile_timer_, &metrics_timer_, &state_timer_, &awaiting_timer_}) {
     if (*id) strand_->cancel(*id);
     *id = 0;
   }
@@ -299,6 +306,14 @@ void Agent::handleNodeDoc(const std::string& payload, bool from_state_file) {
     }
   }
   if (!from_state_file) persist();
+  for (const std::string& g : node_doc_->groups) {
+    if (!group_docs_.count(g)) awaiting_groups_.emplace(g, clock_.steadyNow());
+  }
+  for (auto it = awaiting_groups_.begin(); it != awaiting_groups_.end();) {
+    bool listed = std::find(node_doc_->groups.begin(), node_doc_->groups.end(), it->first) !=
+                  node_doc_->groups.end();
+    it = listed ? std::next(it) : awaiting_groups_.erase(it);
+  }
   updateGroupSubscriptions();
   recompute();
 }
@@ -306,6 +321,8 @@ void Agent::handleNodeDoc(const std::string& payload, bool from_state_file) {
 void Agent::handleGroupDoc(const std::string& group, const std::string& payload,
                            bool from_state_file) {
   std::string source = "group:" + group;
+  // Whatever it holds (apps, nothing, or something refused), the group has answered.
+  if (awaiting_groups_.erase(group) > 0 && awaiting_groups_.empty()) recompute();
   if (payload.empty()) {
     if (group_docs_.erase(group) == 0) return;
     group_raw_.erase(group);
@@ -390,7 +407,14 @@ void Agent::recompute() {
     scheduleState();
     return;
   }
+  bool complete = awaitedGroupsArrived();
   EffectiveDesired eff = unionDesired(*node_doc_, group_docs_);
+  if (!complete) {
+    // A tombstone may be the old place of an app whose new place has not arrived yet.
+    std::erase_if(eff.apps, [](const EffectiveApp& e) {
+      return e.spec.state == "removed" && e.source != "node";
+    });
+  }
   std::set<std::string> conflicts_now;
   for (const Conflict& c : eff.conflicts) {
     std::string key = c.app + "|" + c.winner;
@@ -414,8 +438,34 @@ void Agent::recompute() {
     apps.push_back(std::move(d));
   }
   if (reconciler_->frozen()) reconciler_->setFrozen(false);
-  reconciler_->setDesired(std::move(apps), true);
+  reconciler_->setDesired(std::move(apps), complete);
   scheduleState();
+}
+
+bool Agent::awaitedGroupsArrived() {
+  if (awaiting_timer_) strand_->cancel(awaiting_timer_);
+  awaiting_timer_ = 0;
+  auto now = clock_.steadyNow();
+  auto next = now + kGroupDocGrace;
+  for (auto it = awaiting_groups_.begin(); it != awaiting_groups_.end();) {
+    if (now - it->second >= kGroupDocGrace) {
+      spdlog::warn("no document for group {} after {} s: applying without it", it->first,
+                   std::chrono::duration_cast<std::chrono::seconds>(kGroupDocGrace).count());
+      it = awaiting_groups_.erase(it);
+    } else {
+      next = std::min(next, it->second + kGroupDocGrace);
+      ++it;
+    }
+  }
+  if (awaiting_groups_.empty()) return true;
+  std::weak_ptr<bool> alive = alive_;
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
+  awaiting_timer_ = strand_->postDelayed(delay, [this, alive] {
+    if (auto a = alive.lock(); !a || !*a || stopping_) return;
+    awaiting_timer_ = 0;
+    recompute();
+  });
+  return false;
 }
 
 void Agent::persist() {

@@ -78,6 +78,9 @@ class Agent {
   void handleSecrets(const std::string& payload, bool from_state_file);
   void handleCommand(const std::string& command, const MqttMessage& message);
   void recompute();
+  // True when every group the node document lists has answered (or its grace passed);
+  // otherwise arms a timer that recomputes when the earliest grace ends.
+  bool awaitedGroupsArrived();
   void updateGroupSubscriptions();
   void persist();
 
@@ -113,6 +116,10 @@ class Agent {
   std::optional<SecretsDoc> secrets_;
   std::optional<std::string> secrets_raw_;
   std::set<std::string> subscribed_groups_;
+  // Groups the node document lists whose document has not arrived yet, with when they were
+  // first listed: until it arrives (or kGroupDocGrace passes) nothing is removed.
+  std::map<std::string, std::chrono::steady_clock::time_point> awaiting_groups_;
+  uint64_t awaiting_timer_ = 0;
   std::map<std::string, std::string> bad_documents_;  // source -> error
   std::set<std::string> reported_conflicts_;
   int64_t session_ = 0;

@@ -241,6 +241,46 @@ TEST_CASE("group documents: union, conflicts, subscriptions follow the node docu
   CHECK_FALSE(rig.docker.inspectContainer("only2_main_1").isOk());
 }
 
+TEST_CASE("a moved app stays while the document of its new group is on its way") {
+  Rig rig;
+  rig.boot();
+  rig.publishGroup("g1", nodeDoc(1, {app("web")}));
+  rig.publishNode(nodeDoc(1, {app("own")}, {"g1"}));
+  REQUIRE(rig.running("web"));
+  auto id_of = [&](const std::string& name) {
+    auto c = rig.docker.inspectContainer(name);
+    return c.isOk() ? c->id : std::string("(none)");
+  };
+  std::string id = id_of("web_main_1");
+
+  // Back from a partition: the node now lists g2 too, g1 holds web's tombstone (web moved to
+  // g2), and g2's document has not arrived yet. Nothing may be removed meanwhile.
+  rig.publishNode(nodeDoc(2, {}, {"g1", "g2"}));
+  AppSpec tombstone = app("web", "busybox", 2);
+  tombstone.state = "removed";
+  rig.publishGroup("g1", nodeDoc(2, {tombstone}));
+  CHECK(rig.subscribed(topics::groupDesired("g2")));
+  CHECK(id_of("web_main_1") == id);
+  CHECK(rig.running("own"));  // dropped from the node document, but not removed yet
+
+  // g2 arrives with web: the same container runs on; only now is "own" removed.
+  rig.publishGroup("g2", nodeDoc(1, {app("web")}));
+  CHECK(id_of("web_main_1") == id);
+  CHECK_FALSE(rig.docker.inspectContainer("own_main_1").isOk());
+}
+
+TEST_CASE("a listed group whose document never comes holds removals only for a grace time") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("old")}));
+  REQUIRE(rig.running("old"));
+  rig.publishNode(nodeDoc(2, {app("new")}, {"silent"}));
+  CHECK(rig.running("new"));  // what is desired is applied at once
+  CHECK(rig.running("old"));
+  rig.advance(milliseconds(10'500));
+  CHECK_FALSE(rig.docker.inspectContainer("old_main_1").isOk());
+}
+
 TEST_CASE("a deleted group document drops that group's apps") {
   Rig rig;
   rig.boot();
