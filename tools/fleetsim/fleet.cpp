@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "pharos/executor.h"
 #include "pharos/log.h"
 #include "pharos/mqtt_link.h"
+#include "pharos/tcp_nodelay.h"
 
 namespace pharos::fleetsim {
 namespace {
@@ -156,6 +158,7 @@ int runFloor(const FleetOptions& o, const std::vector<std::string>& nodes,
     m.username = o.floor_user;
     m.password = o.password;
     m.keep_alive = o.keep_alive;
+    m.tcp_nodelay = false;  // the broker writes to them; they never reply
     clients[k].link = makePahoLink(m);
     auto seen = std::make_shared<std::atomic<bool>>(false);
     clients[k].link->onMessage([&, seen](const MqttMessage& msg) {
@@ -224,6 +227,9 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
     a.mqtt.username = node;
     a.mqtt.password = o.password;
     a.mqtt.keep_alive = o.keep_alive;
+    // One scan of the process's descriptors per link connect would cost O(links^2) here:
+    // the loop below sets TCP_NODELAY on every agent's socket at once instead.
+    a.mqtt.tcp_nodelay = false;
     a.reconcile_interval = o.reconcile_interval;
     a.metrics_interval = o.metrics_interval;
     a.host_metrics = false;
@@ -245,6 +251,7 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
                        fleet.size(), o.shard, o.shards, getpid(), t0));
   bool all_reported = false;
   auto next_stats = std::chrono::steady_clock::now();
+  std::optional<uint16_t> broker_port = mqttUrlPort(o.url);
   while (!stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     int connected = 0;
@@ -254,6 +261,8 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
     }
     bool all = connected == static_cast<int>(fleet.size());
     if ((all && !all_reported) || std::chrono::steady_clock::now() >= next_stats) {
+      // Like a real agent's link (MqttOptions::tcp_nodelay), for every (re)connected agent.
+      if (broker_port) setTcpNoDelayToPort(*broker_port);
       long rss = rssKb();
       emitLine(fmt::format(
           R"({{"event":"{}","connected":{},"nodes":{},"rss_kb":{},"rss_per_agent_kb":{:.1f},"ms":{},"ts":{}}})",

@@ -1,13 +1,17 @@
 // tcp_nodelay.h: the port of an MQTT URL, and TCP_NODELAY set on exactly the TCP sockets
-// connected to a given port (a real loopback connection).
+// connected to a given port (a real loopback connection); the Paho link sets it on its
+// socket to a real Mosquitto after every connect, unless MqttOptions::tcp_nodelay is off.
 #include "pharos/tcp_nodelay.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "mosquitto_process.h"
 
 using namespace pharos;
 
@@ -46,6 +50,28 @@ bool noDelay(int fd) {
   return on != 0;
 }
 
+// TCP_NODELAY of every socket of this process connected to `port`.
+std::vector<bool> noDelayToPort(int port) {
+  std::vector<bool> out;
+  DIR* dir = opendir("/proc/self/fd");
+  REQUIRE(dir != nullptr);
+  while (dirent* entry = readdir(dir)) {
+    int fd = std::atoi(entry->d_name);
+    sockaddr_in peer{};
+    socklen_t len = sizeof(peer);
+    int on = 0;
+    socklen_t on_len = sizeof(on);
+    if (fd <= 2 || getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
+        peer.sin_family != AF_INET || ntohs(peer.sin_port) != port ||
+        getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &on_len) != 0) {
+      continue;
+    }
+    out.push_back(on != 0);
+  }
+  closedir(dir);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("the port of an MQTT url, with the scheme's default") {
@@ -75,4 +101,30 @@ TEST_CASE("TCP_NODELAY is set on the sockets connected to the port, and only on 
   CHECK_FALSE(noDelay(other.client));
   // Already set: nothing more to change.
   CHECK(setTcpNoDelayToPort(a.port) == 0);
+}
+
+TEST_CASE("the paho link sets TCP_NODELAY on its broker socket after every connect") {
+  using pharos_test::options;
+  using pharos_test::waitFor;
+  pharos_test::MosquittoProcess broker;
+  broker.start();
+  // Off: the socket keeps Nagle's algorithm.
+  MqttOptions off = options(broker, "off");
+  off.tcp_nodelay = false;
+  auto quiet = makePahoLink(off);
+  REQUIRE(quiet->connect().isOk());
+  CHECK(noDelayToPort(broker.port()) == std::vector<bool>{false});
+  quiet->disconnect();
+  quiet.reset();
+  REQUIRE(waitFor([&] { return noDelayToPort(broker.port()).empty(); }));
+
+  auto link = makePahoLink(options(broker, "on"));
+  REQUIRE(link->connect().isOk());
+  CHECK(waitFor([&] { return noDelayToPort(broker.port()) == std::vector<bool>{true}; }));
+  // A reconnect opens a new socket: it gets the option too.
+  broker.stop();
+  REQUIRE(waitFor([&] { return !link->connected(); }));
+  broker.start();
+  REQUIRE(waitFor([&] { return link->connected(); }, std::chrono::seconds(10)));
+  CHECK(waitFor([&] { return noDelayToPort(broker.port()) == std::vector<bool>{true}; }));
 }
