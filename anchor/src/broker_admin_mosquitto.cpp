@@ -334,13 +334,18 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
         std::move(commands), {},
         [this, line, nodes, current](Status status) {
           if (!status.isOk()) {
-            // Usually a cut bridge: the site queues the commands for the bridge, and the
-            // anchor syncs the line again when the bridge connects. Keep the nodes pending
-            // without retrying now, so a long cut does not pile up commands.
-            spdlog::warn("line {}: reading agent roles: {} (retried when its bridge connects)",
-                         line, status.message());
+            // A cut bridge (the site queues the commands for it, and the anchor syncs the line
+            // again when it connects) or a line broker too busy to answer in time. Retry the
+            // nodes after a pause of three timeouts: one message per pause, so a long cut does
+            // not pile up commands.
+            spdlog::warn(
+                "line {}: reading agent roles: {} (retrying in {} s)", line, status.message(),
+                std::chrono::duration_cast<std::chrono::seconds>(3 * options_.timeout).count());
             for (const auto& n : nodes) lines_[line].pending.insert(n);
-            lines_[line].busy = false;
+            strand_.postDelayed(3 * options_.timeout, [this, line] {
+              lines_[line].busy = false;
+              scheduleLineRound(line);
+            });
             return;
           }
           applyLineDiff(line, nodes, *current);
