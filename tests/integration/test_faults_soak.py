@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,6 +83,7 @@ def soak(docker_engine, private_engines):
     for node, agent in agents.items():
         agent.kill()
         engines[node].cleanup(f"io.pharos.node={node}")
+        shutil.rmtree(agent.workdir, ignore_errors=True)
     env.close()
 
 
