@@ -52,6 +52,9 @@ class Registry {
   std::map<std::string, NodeHealthRecord>& health() { return health_; }
   const std::map<std::string, NodeHealthRecord>& health() const { return health_; }
 
+  // Whether the derived indexes below are up to date (tests: what forces a rebuild).
+  bool indexesFresh() const { return !indexes_dirty_; }
+
   // ---- relations ----
   // Groups that list `node` directly.
   std::set<std::string> directGroupsOf(const std::string& node) const;

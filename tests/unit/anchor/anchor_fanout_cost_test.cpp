@@ -145,3 +145,27 @@ TEST_CASE("a small rollout's summary follows the last report within the minimum 
   f.advance(std::chrono::milliseconds(50));
   CHECK(f.broker().published(topics::appRollout("web")).empty());
 }
+
+TEST_CASE("rolling back a transaction that changed no group or app keeps the indexes") {
+  Registry reg;
+  MemoryStore store;
+  makeGroup(reg, store);
+  CHECK(reg.effectiveGroups("n1") == std::set<std::string>{"g"});
+  REQUIRE(reg.indexesFresh());
+  {
+    // What the once-a-second sweep does when nothing is due.
+    Txn txn(reg);
+    txn.node("n1")->labels["k"] = "v";
+    txn.rollback();
+  }
+  CHECK(reg.indexesFresh());
+  CHECK(reg.findNode("n1")->labels.empty());
+  {
+    Txn txn(reg);
+    txn.group("g")->nodes.erase("n1");
+    CHECK(reg.effectiveGroups("n1").empty());  // rebuilt from the changed group
+    txn.rollback();
+  }
+  CHECK_FALSE(reg.indexesFresh());
+  CHECK(reg.effectiveGroups("n1") == std::set<std::string>{"g"});
+}
