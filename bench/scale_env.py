@@ -154,8 +154,11 @@ class Env:
 
     def start_anchor(self, wait=True):
         log = open(self.dir / "anchor.log", "ab")
+        # A wrapper (strace detaches on SIGTERM) gets its own process group, signalled whole.
+        self.anchor_wrapped = bool(os.environ.get("PHAROS_SCALE_ANCHOR_WRAPPER"))
         self.anchor_proc = subprocess.Popen(self.anchor_command(), stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=self.anchor_wrapped)
         log.close()
         if wait:
             c = self.client()
@@ -167,10 +170,15 @@ class Env:
 
     def stop_anchor(self, sig=signal.SIGTERM):
         if self.anchor_proc and self.anchor_proc.poll() is None:
-            self.anchor_proc.send_signal(sig)
+            if getattr(self, "anchor_wrapped", False):
+                os.killpg(self.anchor_proc.pid, sig)
+            else:
+                self.anchor_proc.send_signal(sig)
             try:
                 self.anchor_proc.wait(30)
             except subprocess.TimeoutExpired:
+                if getattr(self, "anchor_wrapped", False):
+                    os.killpg(self.anchor_proc.pid, signal.SIGKILL)
                 self.anchor_proc.kill()
                 self.anchor_proc.wait()
         self.anchor_proc = None
