@@ -313,6 +313,10 @@ Result<std::unique_ptr<Store>> openRocksDbStore(const std::string& dir,
   db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
   db_options.max_total_wal_size = 64 << 20;
+  // The anchor's data is small (about 1 KiB per node): a 4 MiB memtable (RocksDB's default is
+  // 64 MiB) keeps its resident memory flat under steady churn instead of growing towards
+  // 2 x 64 MiB before the first flush (the 30-minute soak saw +17 MiB with the default).
+  db_options.write_buffer_size = 4 << 20;
   // Opening does not flush the replayed WAL into a table file: a store on a full disk (or one
   // reopened after a write error) opens without room for a copy of its memtable; the WALs
   // stay until the memtable is flushed in the normal course.
