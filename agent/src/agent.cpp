@@ -196,6 +196,7 @@ void Agent::onConnection(bool connected) {
     return;
   }
   spdlog::info("connected to {} (session {})", options_.mqtt.url, session_);
+  updateGroupSubscriptions();  // retries a group subscription the broker refused earlier
   publishInfo();
   publishStatus(engine_up_.value_or(false),
                 engine_up_.value_or(false) ? "" : "container engine unreachable: " + engine_error_);
