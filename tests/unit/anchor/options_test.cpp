@@ -54,6 +54,8 @@ TEST_CASE("a config file sets keys; flags win; the password file is read") {
                                    "\ndata-dir = /var/a\n"
                                    "require_approval = yes\nviewers = a, b\n");
   auto r = parse({"--config", conf, "--data-dir", "/override"});
+  std::filesystem::remove(conf);
+  std::filesystem::remove(pw);
   REQUIRE(r.isOk());
   CHECK(r->options.broker_url == "tcp://x:1");
   CHECK(r->options.password == "s3cret");
@@ -68,6 +70,7 @@ TEST_CASE("bad command lines and config files are one clear error") {
   CHECK(parse({"--config", "/does/not/exist"}).status().code() == Code::kInvalidArgument);
   std::string conf = writeFile("anchor-bad", "broker_url = x\nwhat = ever\n");
   auto r = parse({"--config", conf});
+  std::filesystem::remove(conf);
   REQUIRE_FALSE(r.isOk());
   CHECK(r.status().message().find(":2: unknown setting 'what'") != std::string::npos);
   CHECK(parse({"--password-file", "/does/not/exist"}).status().code() == Code::kInvalidArgument);
