@@ -31,23 +31,13 @@ import uuid
 import pytest
 
 from cli_support import AnchorProcess
-from harness.broker import Broker, dynsec, free_port
+from harness.broker import Broker, dynsec
+from test_agent import wait_until
 
 ROOT = "pharos/v1"
 REPO = pathlib.Path(__file__).resolve().parents[2]
 KEEPALIVE = 5  # bridge keep-alive (s; Mosquitto's minimum): a dead bridge is seen within 1.5 x this
 HEARTBEAT = 5  # the anchor's default line_heartbeat_timeout (s): a silent line is seen after it
-
-
-def wait_until(predicate, timeout=60.0, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 class Relay:
