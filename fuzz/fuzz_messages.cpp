@@ -50,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   roundTrip(json, [](const auto& in) { return decodeNodeState(in); });
   roundTrip(json, [](const auto& in) { return decodeNodeEvent(in); });
   roundTrip(json, [](const auto& in) { return decodeNodeMetrics(in); });
+  roundTrip(json, [](const auto& in) { return decodeNodeHeartbeat(in); });
   roundTrip(json, [](const auto& in) { return decodeNodeHealth(in); });
   roundTrip(json, [](const auto& in) { return decodeDesired(in); });
   roundTrip(json, [](const auto& in) { return decodeSecrets(in); });

@@ -1,5 +1,5 @@
 // Codecs of the messages an agent publishes about its node (nodes/{node}/status, info,
-// state, events, metrics) and of the anchor's health verdict (see messages.h).
+// state, events, metrics, heartbeat) and of the anchor's health verdict (see messages.h).
 #include "messages_util.h"
 #include "pharos/messages.h"
 
@@ -271,6 +271,26 @@ Result<NodeMetrics> decodeNodeMetrics(const Json& json) {
   return out;
 }
 PHAROS_DEFINE_PAYLOAD_DECODER(NodeMetrics, decodeNodeMetrics, kMaxPayloadBytes)
+
+// ---- heartbeat ---------------------------------------------------------------------------
+Json encode(const NodeHeartbeat& msg) {
+  Json out = codec::versioned();
+  out["session"] = msg.session;
+  out["keep_alive"] = msg.keep_alive;
+  out["ts"] = msg.ts;
+  return out;
+}
+
+Result<NodeHeartbeat> decodeNodeHeartbeat(const Json& json) {
+  codec::Reader r(json, "");
+  r.version();
+  NodeHeartbeat out;
+  out.session = codec::i64In(r, "session", 0, kMaxI64);
+  out.keep_alive = codec::i64In(r, "keep_alive", 1, 65535);
+  out.ts = codec::i64In(r, "ts", 0, kMaxI64);
+  return codec::finish(r, std::move(out));
+}
+PHAROS_DEFINE_PAYLOAD_DECODER(NodeHeartbeat, decodeNodeHeartbeat, kMaxPayloadBytes)
 
 // ---- health ------------------------------------------------------------------------------
 Json encode(const NodeHealth& msg) {

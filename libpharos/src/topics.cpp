@@ -9,12 +9,13 @@
 namespace pharos::topics {
 
 namespace {
-constexpr std::array<std::pair<NodeTopic, const char*>, 8> kNodeTopics = {{
+constexpr std::array<std::pair<NodeTopic, const char*>, 9> kNodeTopics = {{
     {NodeTopic::kStatus, "status"},
     {NodeTopic::kInfo, "info"},
     {NodeTopic::kState, "state"},
     {NodeTopic::kEvents, "events"},
     {NodeTopic::kMetrics, "metrics"},
+    {NodeTopic::kHeartbeat, "heartbeat"},
     {NodeTopic::kHealth, "health"},
     {NodeTopic::kDesired, "desired"},
     {NodeTopic::kSecrets, "secrets"},

@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
          str([](const std::string& t) { return decodeNodeStatus(t); }));
   sample(dir, "status--will", NodeStatus{"NotReady", 1700000000123, "will", 1},
          str([](const std::string& t) { return decodeNodeStatus(t); }));
+  sample(dir, "heartbeat--two-seconds", NodeHeartbeat{1700000000123, 2, 1700000001130},
+         str([](const std::string& t) { return decodeNodeHeartbeat(t); }));
   NodeInfo info{"0.1.0",
                 "press-07",
                 "Debian GNU/Linux 12",

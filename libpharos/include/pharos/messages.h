@@ -149,6 +149,18 @@ struct NodeMetrics {
 Json encode(const NodeMetrics& msg);
 PHAROS_DECLARE_DECODER(NodeMetrics, decodeNodeMetrics)
 
+// ---- nodes/{node}/heartbeat (agent, QoS 0, not retained) -----------------------------------
+// Sent every keep_alive / 2 (at least every 500 ms apart) while connected; the anchor turns a
+// Ready node NotReady when none arrives for 1.5 x keep_alive (docs/protocol.md "Health").
+struct NodeHeartbeat {
+  int64_t session = 0;     // the agent's current session (as in its status)
+  int64_t keep_alive = 0;  // seconds, 1..65535 (its MQTT keep-alive)
+  int64_t ts = 0;          // Unix ms (the device's clock; informative only)
+  bool operator==(const NodeHeartbeat&) const = default;
+};
+Json encode(const NodeHeartbeat& msg);
+PHAROS_DECLARE_DECODER(NodeHeartbeat, decodeNodeHeartbeat)
+
 // ---- nodes/{node}/health (anchor) ----------------------------------------------------------
 struct NodeHealth {
   std::string state;  // Ready|NotReady|Unreachable|Pending

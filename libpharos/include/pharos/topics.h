@@ -13,7 +13,19 @@ namespace pharos::topics {
 
 inline constexpr std::string_view kRoot = "pharos/v1";
 
-enum class NodeTopic { kStatus, kInfo, kState, kEvents, kMetrics, kHealth, kDesired, kSecrets };
+// kHeartbeat: the agent's application heartbeat (QoS 0, not retained), which the anchor
+// times for a frozen or cut-off agent (docs/protocol.md "Health").
+enum class NodeTopic {
+  kStatus,
+  kInfo,
+  kState,
+  kEvents,
+  kMetrics,
+  kHeartbeat,
+  kHealth,
+  kDesired,
+  kSecrets
+};
 const char* nodeTopicName(NodeTopic kind);
 
 std::string node(std::string_view node, NodeTopic kind);

@@ -54,6 +54,7 @@ std::map<std::string, Decoder> decoders() {
       {"state", plain([](const std::string& t) { return decodeNodeState(t); })},
       {"events", plain([](const std::string& t) { return decodeNodeEvent(t); })},
       {"metrics", plain([](const std::string& t) { return decodeNodeMetrics(t); })},
+      {"heartbeat", plain([](const std::string& t) { return decodeNodeHeartbeat(t); })},
       {"health", plain([](const std::string& t) { return decodeNodeHealth(t); })},
       {"desired", plain([](const std::string& t) { return decodeDesired(t); })},
       {"group-desired", plain([](const std::string& t) { return decodeGroupDesired(t); })},

@@ -75,6 +75,8 @@ TEST_CASE("every message survives an encode/decode round trip") {
             [](const std::string& t) { return decodeNodeEvent(t); });
   NodeMetrics m{12.5, 100, 200, 300, 400, 0.5, 0.25, 0.125, {{"web", "api", "c1", 3.5, 77}}, 11};
   roundTrip(m, [](const std::string& t) { return decodeNodeMetrics(t); });
+  roundTrip(NodeHeartbeat{1700000000123, 2, 1700000001130},
+            [](const std::string& t) { return decodeNodeHeartbeat(t); });
   roundTrip(NodeHealth{"Unreachable", 5, "bridge down", 7},
             [](const std::string& t) { return decodeNodeHealth(t); });
   roundTrip(sampleDesired(), [](const std::string& t) { return decodeDesired(t); });

@@ -15,12 +15,14 @@ TEST_CASE("builds every topic under pharos/v1") {
   CHECK(t::apiRequest("ops", "app.deploy") == "pharos/v1/api/ops/app.deploy");
   CHECK(t::replies("ops", "x/1") == "pharos/v1/replies/ops/x/1");
   CHECK(t::allNodes(t::NodeTopic::kHealth) == "pharos/v1/nodes/+/health");
+  CHECK(t::node("n1", t::NodeTopic::kHeartbeat) == "pharos/v1/nodes/n1/heartbeat");
+  CHECK(t::allNodes(t::NodeTopic::kHeartbeat) == "pharos/v1/nodes/+/heartbeat");
 }
 
 TEST_CASE("parses what it builds") {
   for (auto kind : {t::NodeTopic::kStatus, t::NodeTopic::kInfo, t::NodeTopic::kState,
-                    t::NodeTopic::kEvents, t::NodeTopic::kMetrics, t::NodeTopic::kHealth,
-                    t::NodeTopic::kDesired, t::NodeTopic::kSecrets}) {
+                    t::NodeTopic::kEvents, t::NodeTopic::kMetrics, t::NodeTopic::kHeartbeat,
+                    t::NodeTopic::kHealth, t::NodeTopic::kDesired, t::NodeTopic::kSecrets}) {
     auto p = t::parse(t::node("press-1", kind));
     REQUIRE(p.isOk());
     CHECK(p->kind == t::Kind::kNode);
