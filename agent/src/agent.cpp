@@ -44,7 +44,8 @@ Agent::~Agent() {
   if (events_stream_) events_stream_->stop();
   events_stream_.reset();
   if (reconciler_) reconciler_->shutdown();
-  for (uint64_t id : {reconcile_timer_, metrics_timer_, state_timer_, awaiting_timer_}) {
+  for (uint64_t id :
+       {reconcile_timer_, metrics_timer_, state_timer_, awaiting_timer_, heartbeat_timer_}) {
     if (id) strand_->cancel(id);
   }
 }
@@ -167,6 +168,7 @@ void Agent::onStop() {
   }
   if (events_stream_) events_stream_->stop();
   reconciler_->shutdown();
+  stopHeartbeats();
   for (uint64_t* id : {&reconcile_timer_, &metrics_timer_, &state_timer_, &awaiting_timer_}) {
     if (*id) strand_->cancel(*id);
     *id = 0;
@@ -192,6 +194,7 @@ void Agent::onConnection(bool connected) {
   if (stopping_) return;
   connected_ = connected;
   if (!connected) {
+    stopHeartbeats();
     spdlog::warn("broker connection lost");
     return;
   }
@@ -200,6 +203,7 @@ void Agent::onConnection(bool connected) {
   publishInfo();
   publishStatus(engine_up_.value_or(false),
                 engine_up_.value_or(false) ? "" : "container engine unreachable: " + engine_error_);
+  startHeartbeats();  // after the status: the anchor watches a session it knows
   publishState(true);
   std::vector<NodeEvent> pending;
   pending.swap(buffered_events_);

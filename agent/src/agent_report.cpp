@@ -1,7 +1,9 @@
-// Agent core, reporting side (see agent.h): status, info, debounced state, events (buffered
-// while offline), metrics (collected off the strand) and the cmd/logs, cmd/inspect commands
-// answered on the request's response topic.
+// Agent core, reporting side (see agent.h): status, info, heartbeats, debounced state, events
+// (buffered while offline), metrics (collected off the strand) and the cmd/logs, cmd/inspect
+// commands answered on the request's response topic.
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "agent/agent.h"
 #include "agent/engine_spec.h"
@@ -40,6 +42,45 @@ void Agent::publishInfo() {
   info.ts = clock_.nowMs();
   (void)link_->publish(MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kInfo),
                                    dumpJson(encode(info)), 1, true, "", ""});
+}
+
+// Heartbeats (docs/protocol.md "Health"): the anchor turns the node NotReady when none arrives
+// for 1.5 x keep-alive, so sending every keep-alive / 2 leaves one whole keep-alive for
+// delays. QoS 0, not retained: a heartbeat that cannot be sent now is worth nothing later.
+std::chrono::milliseconds Agent::heartbeatInterval() const {
+  if (options_.heartbeat_interval.count() > 0) {
+    return std::max(options_.heartbeat_interval, std::chrono::milliseconds(500));
+  }
+  auto keep_alive = std::min(options_.mqtt.keep_alive, std::chrono::seconds(3600));
+  return std::max(std::chrono::milliseconds(keep_alive) / 2, std::chrono::milliseconds(500));
+}
+
+void Agent::startHeartbeats() {
+  stopHeartbeats();
+  if (options_.mqtt.keep_alive.count() <= 0) return;  // no keep-alive: nothing to time
+  publishHeartbeat();
+  std::weak_ptr<bool> alive = alive_;
+  heartbeat_timer_ = strand_->postDelayed(heartbeatInterval(), [this, alive] {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    heartbeat_timer_ = 0;
+    if (!stopping_ && connected_) startHeartbeats();
+  });
+}
+
+void Agent::stopHeartbeats() {
+  if (heartbeat_timer_) strand_->cancel(heartbeat_timer_);
+  heartbeat_timer_ = 0;
+}
+
+void Agent::publishHeartbeat() {
+  if (!link_) return;
+  NodeHeartbeat beat{session_, std::min<int64_t>(options_.mqtt.keep_alive.count(), 65535),
+                     clock_.nowMs()};
+  Status s =
+      link_->publish(MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kHeartbeat),
+                                 dumpJson(encode(beat)), 0, false, "", ""});
+  if (!s.isOk()) spdlog::debug("publish heartbeat: {}", s.message());
 }
 
 NodeState Agent::stateSnapshot() const { return last_state_; }

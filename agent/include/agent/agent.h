@@ -1,9 +1,9 @@
 // The agent core (DESIGN.md sections 2 and 3): wires an MqttLink, a DockerClient, a Clock and
 // a StateFile around the Reconciler. It holds the node, group and secrets documents (epoch /
 // generation rule, union with conflicts, bad documents refused), publishes status (with the
-// session rule and a NotReady will), info, state (debounced), events and metrics, answers
-// cmd/logs and cmd/inspect on the request's response topic, and supervises the containers
-// through the Docker events stream plus a periodic full reconcile.
+// session rule and a NotReady will), info, state (debounced), events, metrics and heartbeats,
+// answers cmd/logs and cmd/inspect on the request's response topic, and supervises the
+// containers through the Docker events stream plus a periodic full reconcile.
 //
 // Threading: the core runs on a Strand over the Executor it is given and owns no thread
 // (the fleet simulator runs thousands of agents on a few threads). Link and Docker callbacks
@@ -39,6 +39,9 @@ struct AgentOptions {
   std::chrono::milliseconds reconcile_interval{30'000};
   std::chrono::milliseconds metrics_interval{15'000};
   std::chrono::milliseconds state_debounce{200};
+  // nodes/{node}/heartbeat period while connected; 0 = keep-alive / 2 (keep-alive capped at
+  // 3600 s), never less than 500 ms. No heartbeat with a keep-alive of 0 (docs/agent.md).
+  std::chrono::milliseconds heartbeat_interval{0};
   ReconcilerOptions reconciler;  // node_id is filled from node_id
   bool host_metrics = true;      // read /proc (false in the fleet simulator)
   size_t max_buffered_events = 256;
@@ -95,6 +98,11 @@ class Agent {
   void armReconcileTimer();
   void armMetricsTimer();
   void collectMetrics();
+  // Heartbeats (agent_report.cpp): one at once, then every heartbeatInterval() while connected.
+  std::chrono::milliseconds heartbeatInterval() const;
+  void startHeartbeats();
+  void stopHeartbeats();
+  void publishHeartbeat();
 
   AgentOptions options_;
   Executor& executor_;
@@ -139,6 +147,7 @@ class Agent {
   uint64_t reconcile_timer_ = 0;
   uint64_t metrics_timer_ = 0;
   uint64_t state_timer_ = 0;
+  uint64_t heartbeat_timer_ = 0;
   bool metrics_running_ = false;
   std::shared_ptr<HostSample> host_sample_;
   std::shared_ptr<std::map<std::string, ContainerStats>> container_samples_;
