@@ -239,6 +239,18 @@ Result<Json> Anchor::appSetState(const std::string& user, const std::string& ope
       {"name", req->name}, {"state", now->state}, {"restart", now->restart}, {"changed", true}};
 }
 
+RolloutSummary Anchor::currentRollout(const AppRecord& app) const {
+  if (!dirty_rollouts_.count(app.name)) {
+    auto it = rollouts_.find(app.name);
+    if (it != rollouts_.end() && it->second.revision == app.revision &&
+        it->second.target == app.target.name &&
+        it->second.target_kind == targetKindName(app.target.kind)) {
+      return it->second;
+    }
+  }
+  return rolloutOf(app);
+}
+
 Result<Json> Anchor::appList(const Json& body) {
   auto req = decodeAppList(body);
   if (!req) return req.status();
@@ -252,7 +264,7 @@ Result<Json> Anchor::appList(const Json& body) {
       break;
     }
     const AppRecord& app = it->second;
-    RolloutSummary r = rolloutOf(app);
+    RolloutSummary r = currentRollout(app);
     apps.push_back(Json{{"name", app.name},
                         {"target", toJson(app.target)},
                         {"revision", app.revision},
@@ -279,7 +291,7 @@ Result<Json> Anchor::appGet(const Json& body) {
   if (const auto* s = reg_.findSecrets(app->name)) {
     for (const auto& [k, v] : *s) secret_names.push_back(k);  // names only, never values
   }
-  Json rollout = encode(rolloutOf(*app));
+  Json rollout = encode(currentRollout(*app));
   rollout.erase("v");
   return Json{{"name", app->name},         {"target", toJson(app->target)},
               {"revision", app->revision}, {"state", app->state},

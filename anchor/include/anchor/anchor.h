@@ -21,6 +21,7 @@
 
 #include "anchor/broker_admin.h"
 #include "anchor/event_log.h"
+#include "anchor/inbox.h"
 #include "anchor/registry.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
@@ -49,6 +50,8 @@ struct AnchorConfig {
   std::chrono::milliseconds removed_quarantine{30'000};  // messages of removed nodes ignored
   std::chrono::milliseconds malformed_log_interval{10'000};
   size_t max_queued_messages = 200'000;  // beyond this, metrics and events are dropped
+  // Node messages handled per strand task (inbox.h): an API request waits for one batch.
+  size_t inbox_batch = 64;
   // Ask the broker (BrokerAdmin::lookupUser) whether the caller of a change is a viewer.
   bool check_broker_roles = true;
   std::chrono::milliseconds user_role_ttl{30'000};  // cached lookups
@@ -105,6 +108,8 @@ class Anchor {
   void onLinkMessage(const MqttMessage& message);
   void onConnected();
   void handleMessage(const MqttMessage& message);
+  // Handles one batch of the inbox's node messages; posts itself again while more wait.
+  void drainInbox();
   void republishAll();
   void republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from, uint64_t round);
   void publishDoc(const std::string& doc_key);
@@ -198,6 +203,9 @@ class Anchor {
   void stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
                      const std::string& note);
   RolloutSummary rolloutOf(const AppRecord& app) const;
+  // The summary publishRollouts computed last while the app is not dirty (nothing that
+  // feeds it changed since), else a fresh rolloutOf: app.get / app.list answer from it.
+  RolloutSummary currentRollout(const AppRecord& app) const;
   void auditEvent(WriteBatch& batch, const std::string& user, const std::string& operation,
                   const std::string& node, const std::string& app, const std::string& message);
 
@@ -238,6 +246,7 @@ class Anchor {
   bool heartbeat_check_scheduled_ = false;
   std::set<std::string> dirty_rollouts_;
   std::map<std::string, std::string> rollout_hashes_;  // last published, per app
+  std::map<std::string, RolloutSummary> rollouts_;     // last computed, per app
   std::chrono::microseconds rollout_cost_{0};          // CPU time of the last publishRollouts
   bool flush_scheduled_ = false;
   bool rollout_scheduled_ = false;
@@ -247,6 +256,7 @@ class Anchor {
   std::map<std::string, int64_t> malformed_dropped_;
   std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
   std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<MessageInbox> inbox_ = std::make_shared<MessageInbox>();
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
