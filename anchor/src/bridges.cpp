@@ -61,6 +61,8 @@ void Anchor::onBridgeState(const std::string& topic, const std::string& payload)
   std::vector<std::string> nodes;
   for (const auto& [name, record] : reg_.nodes()) nodes.push_back(name);
   for (const auto& name : nodes) {
+    // Heartbeats did not cross a down bridge: the nodes behind it get a whole deadline again.
+    if (up && bridgeOf(name) == bridge) restartNodeHeartbeat(name);
     applyHealth(name, nullptr);
     // A connected bridge carries control commands again: make the group rights of its
     // agents on the line broker match the registry (reads roles, sends only differences).
@@ -110,7 +112,10 @@ void Anchor::applyHealthOfLine(const std::string& line) {
   for (const auto& [name, record] : reg_.nodes()) {
     if (lineOfNode(name) == line) nodes.push_back(name);
   }
-  for (const auto& name : nodes) applyHealth(name, nullptr);
+  for (const auto& name : nodes) {
+    restartNodeHeartbeat(name);  // silent or back: heartbeats did not cross, start again
+    applyHealth(name, nullptr);
+  }
 }
 
 // Heartbeats (docs/levels.md "Silent bridges"): the line broker's $SYS/broker/uptime crosses

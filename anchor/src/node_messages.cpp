@@ -1,7 +1,7 @@
 // Messages from agents (anchor.h): status/info register a node on first sight and drive its
 // health; state feeds rollout summaries and removal bookkeeping; events go to the event log
-// (rate-limited per node); metrics mark the node as seen. Anything malformed is dropped with
-// a rate-limited log line. Runs on the anchor's strand.
+// (rate-limited per node); metrics mark the node as seen (heartbeats: node_heartbeats.cpp).
+// Anything malformed is dropped with a rate-limited log line. Runs on the anchor's strand.
 #include "anchor/anchor.h"
 #include "anchor/health.h"
 #include "pharos/log.h"
@@ -151,9 +151,11 @@ void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
       return;
     }
     health.last_seen = clock_.nowMs();
+    node_beats_.onStatus(node, status->session);
   }
   HealthChange change =
-      updateVerdict(health, record->registration, clock_.nowMs(), unreachableReason(node));
+      updateVerdict(health, record->registration, clock_.nowMs(), unreachableReason(node),
+                    node_beats_.timeoutReason(node, health));
   if (change == HealthChange::kNone && !inserted) return;
   dirty_health_.insert(node);
   scheduleFlush();

@@ -21,7 +21,7 @@
 
 #include "anchor/broker_admin.h"
 #include "anchor/event_log.h"
-#include "anchor/inbox.h"
+#include "anchor/health.h"
 #include "anchor/registry.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
@@ -50,8 +50,6 @@ struct AnchorConfig {
   std::chrono::milliseconds removed_quarantine{30'000};  // messages of removed nodes ignored
   std::chrono::milliseconds malformed_log_interval{10'000};
   size_t max_queued_messages = 200'000;  // beyond this, metrics and events are dropped
-  // Node messages handled per strand task (inbox.h): an API request waits for one batch.
-  size_t inbox_batch = 64;
   // Ask the broker (BrokerAdmin::lookupUser) whether the caller of a change is a viewer.
   bool check_broker_roles = true;
   std::chrono::milliseconds user_role_ttl{30'000};  // cached lookups
@@ -63,6 +61,11 @@ struct AnchorConfig {
   // 2 s) stops for this long is "silent": its nodes are Unreachable before Mosquitto's
   // bridge keep-alive notices (docs/levels.md). 0 = off. Lines that send none are unaffected.
   std::chrono::milliseconds line_heartbeat_timeout{5000};
+  // Agents' heartbeats (nodes/{node}/heartbeat, docs/anchor.md "Health"): how often the
+  // deadlines are checked, and how late that check may run before the anchor blames itself
+  // and pushes every deadline forward by the delay.
+  std::chrono::milliseconds node_heartbeat_check{250};
+  std::chrono::milliseconds node_heartbeat_lag_guard{500};
 };
 
 // Mosquitto's bridge notifications, retained "1" / "0" (the bridge's will at the site).
@@ -108,8 +111,6 @@ class Anchor {
   void onLinkMessage(const MqttMessage& message);
   void onConnected();
   void handleMessage(const MqttMessage& message);
-  // Handles one batch of the inbox's node messages; posts itself again while more wait.
-  void drainInbox();
   void republishAll();
   void republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from, uint64_t round);
   void publishDoc(const std::string& doc_key);
@@ -138,6 +139,13 @@ class Anchor {
   void maybeRegister(const std::string& node);
   void applyHealth(const std::string& node, const NodeStatus* status);
   void seen(const std::string& node);
+
+  // node_heartbeats.cpp: agents' heartbeats and their deadlines (HeartbeatTracker).
+  void onNodeHeartbeat(const std::string& node, const std::string& payload);
+  void scheduleNodeHeartbeatCheck();
+  void checkNodeHeartbeats();
+  // The node's heartbeat deadline starts again from now (its line is reachable again).
+  void restartNodeHeartbeat(const std::string& node);
 
   // bridges.cpp: Mosquitto bridge notifications ($SYS/broker/connection/<bridge>/state).
   void onBridgeState(const std::string& topic, const std::string& payload);
@@ -203,9 +211,6 @@ class Anchor {
   void stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
                      const std::string& note);
   RolloutSummary rolloutOf(const AppRecord& app) const;
-  // The summary publishRollouts computed last while the app is not dirty (nothing that
-  // feeds it changed since), else a fresh rolloutOf: app.get / app.list answer from it.
-  RolloutSummary currentRollout(const AppRecord& app) const;
   void auditEvent(WriteBatch& batch, const std::string& user, const std::string& operation,
                   const std::string& node, const std::string& app, const std::string& message);
 
@@ -244,9 +249,14 @@ class Anchor {
   std::map<std::string, int64_t> heartbeats_;      // line -> last heartbeat (ms)
   std::set<std::string> silent_lines_;             // lines whose heartbeat stopped
   bool heartbeat_check_scheduled_ = false;
+  HeartbeatTracker node_beats_;  // agents' heartbeat deadlines
+  bool node_beat_check_scheduled_ = false;
+  int64_t node_beat_check_armed_ = 0;  // ms when the pending check was scheduled
+  size_t node_beat_drops_seen_ = 0;    // node_beat_drops_ at the last check
+  // Heartbeats the link callback dropped under back-pressure (counted off the strand).
+  std::shared_ptr<std::atomic<size_t>> node_beat_drops_ = std::make_shared<std::atomic<size_t>>(0);
   std::set<std::string> dirty_rollouts_;
   std::map<std::string, std::string> rollout_hashes_;  // last published, per app
-  std::map<std::string, RolloutSummary> rollouts_;     // last computed, per app
   std::chrono::microseconds rollout_cost_{0};          // CPU time of the last publishRollouts
   bool flush_scheduled_ = false;
   bool rollout_scheduled_ = false;
@@ -256,7 +266,6 @@ class Anchor {
   std::map<std::string, int64_t> malformed_dropped_;
   std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
   std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
-  std::shared_ptr<MessageInbox> inbox_ = std::make_shared<MessageInbox>();
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
