@@ -161,7 +161,7 @@ def viewer_role(user: str) -> dict:
     }
 
 
-AGENT_PUBLISHES = ("status", "info", "state", "events", "metrics")
+AGENT_PUBLISHES = ("status", "info", "state", "events", "metrics", "heartbeat")
 AGENT_READS = ("desired", "secrets")
 
 

@@ -33,7 +33,7 @@ void readAccess(Json& acls, const std::string& topic, bool pattern) {
 Json agentAcls(const std::string& node) {
   Json acls = Json::array();
   for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kEvents,
-                      NodeTopic::kMetrics}) {
+                      NodeTopic::kMetrics, NodeTopic::kHeartbeat}) {
     acls.push_back(acl("publishClientSend", topics::node(node, t)));
   }
   // Answers to operators' cmd requests.
