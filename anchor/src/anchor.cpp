@@ -46,30 +46,38 @@ Status Anchor::start() {
   std::weak_ptr<bool> alive = alive_;
   std::weak_ptr<Strand> strand = strand_;
   auto queued = queued_;
+  auto inbox = inbox_;
   auto beat_drops = node_beat_drops_;
   size_t max_queued = config_.max_queued_messages;
-  link_.onMessage([this, alive, strand, queued, beat_drops,
-                   max_queued](const MqttMessage& message) {
-    auto s = strand.lock();
-    if (!s) return;
-    // Back-pressure: under a flood, drop what can be lost (metrics, events, heartbeats) first.
-    // Dropped heartbeats are counted: their deadlines then wait (checkNodeHeartbeats).
-    if (queued->load() > max_queued) {
-      auto parsed = topics::parse(message.topic);
-      if (parsed && parsed->kind == topics::Kind::kNode &&
-          (parsed->node_kind == NodeTopic::kMetrics || parsed->node_kind == NodeTopic::kEvents ||
-           parsed->node_kind == NodeTopic::kHeartbeat)) {
-        if (parsed->node_kind == NodeTopic::kHeartbeat) ++*beat_drops;
-        return;
-      }
-    }
-    ++*queued;
-    s->post([this, alive, queued, message] {
-      --*queued;
-      if (alive.expired()) return;
-      handleMessage(message);
-    });
-  });
+  link_.onMessage(
+      [this, alive, strand, queued, inbox, beat_drops, max_queued](const MqttMessage& message) {
+        auto s = strand.lock();
+        if (!s) return;
+        auto parsed = topics::parse(message.topic);
+        bool from_node = parsed && parsed->kind == topics::Kind::kNode;
+        // Back-pressure: under a flood, drop what can be lost (metrics, events, heartbeats) first.
+        // Dropped heartbeats are counted: their deadlines then wait (checkNodeHeartbeats).
+        if (queued->load() > max_queued && from_node &&
+            (parsed->node_kind == NodeTopic::kMetrics || parsed->node_kind == NodeTopic::kEvents ||
+             parsed->node_kind == NodeTopic::kHeartbeat)) {
+          if (parsed->node_kind == NodeTopic::kHeartbeat) ++*beat_drops;
+          return;
+        }
+        ++*queued;
+        if (from_node) {  // batched behind the API (inbox.h)
+          if (inbox->push(message)) {
+            s->post([this, alive] {
+              if (!alive.expired()) drainInbox();
+            });
+          }
+          return;
+        }
+        s->post([this, alive, queued, message] {
+          --*queued;
+          if (alive.expired()) return;
+          handleMessage(message);
+        });
+      });
   link_.onConnection([this, alive, strand](bool connected) {
     auto s = strand.lock();
     if (!s) return;
@@ -132,6 +140,20 @@ void Anchor::onConnected() {
   // Online only once requests can be received (clients wait for it before asking).
   publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
   republishAll();
+}
+
+void Anchor::drainInbox() {
+  std::vector<MqttMessage> batch;
+  bool more = inbox_->takeBatch(std::max<size_t>(1, config_.inbox_batch), batch);
+  for (const auto& message : batch) {
+    --*queued_;
+    handleMessage(message);
+  }
+  if (!more) return;
+  std::weak_ptr<bool> alive = alive_;
+  strand_->post([this, alive] {
+    if (!alive.expired()) drainInbox();
+  });
 }
 
 void Anchor::handleMessage(const MqttMessage& message) {
@@ -323,6 +345,7 @@ void Anchor::publishRollouts() {
   for (const auto& name : dirty) {
     const AppRecord* app = reg_.findApp(name);
     if (!app) {
+      rollouts_.erase(name);
       if (rollout_hashes_.erase(name)) publishRetained(topics::appRollout(name), "");
       continue;
     }
@@ -330,10 +353,11 @@ void Anchor::publishRollouts() {
     Json json = encode(summary);
     json.erase("ts");  // a new timestamp alone is no news
     std::string hash = contentHash(dumpJson(json));
+    json["ts"] = summary.ts;
+    rollouts_[name] = std::move(summary);  // currentRollout's answer until the app is dirty
     auto& last = rollout_hashes_[name];
     if (last == hash) continue;
     last = hash;
-    json["ts"] = summary.ts;
     publishRetained(topics::appRollout(name), dumpJson(json));
   }
 }

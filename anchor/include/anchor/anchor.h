@@ -22,6 +22,7 @@
 #include "anchor/broker_admin.h"
 #include "anchor/event_log.h"
 #include "anchor/health.h"
+#include "anchor/inbox.h"
 #include "anchor/registry.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
@@ -50,6 +51,8 @@ struct AnchorConfig {
   std::chrono::milliseconds removed_quarantine{30'000};  // messages of removed nodes ignored
   std::chrono::milliseconds malformed_log_interval{10'000};
   size_t max_queued_messages = 200'000;  // beyond this, metrics and events are dropped
+  // Node messages handled per strand task (inbox.h): an API request waits for one batch.
+  size_t inbox_batch = 64;
   // Ask the broker (BrokerAdmin::lookupUser) whether the caller of a change is a viewer.
   bool check_broker_roles = true;
   std::chrono::milliseconds user_role_ttl{30'000};  // cached lookups
@@ -64,7 +67,7 @@ struct AnchorConfig {
   // Agents' heartbeats (nodes/{node}/heartbeat, docs/anchor.md "Health"): how often the
   // deadlines are checked, and how late that check may run before the anchor blames itself
   // and pushes every deadline forward by the delay.
-  std::chrono::milliseconds node_heartbeat_check{250};
+  std::chrono::milliseconds node_heartbeat_check{100};
   std::chrono::milliseconds node_heartbeat_lag_guard{500};
 };
 
@@ -111,6 +114,8 @@ class Anchor {
   void onLinkMessage(const MqttMessage& message);
   void onConnected();
   void handleMessage(const MqttMessage& message);
+  // Handles one batch of the inbox's node messages; posts itself again while more wait.
+  void drainInbox();
   void republishAll();
   void republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from, uint64_t round);
   void publishDoc(const std::string& doc_key);
@@ -211,6 +216,9 @@ class Anchor {
   void stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
                      const std::string& note);
   RolloutSummary rolloutOf(const AppRecord& app) const;
+  // The summary publishRollouts computed last while the app is not dirty (nothing that
+  // feeds it changed since), else a fresh rolloutOf: app.get / app.list answer from it.
+  RolloutSummary currentRollout(const AppRecord& app) const;
   void auditEvent(WriteBatch& batch, const std::string& user, const std::string& operation,
                   const std::string& node, const std::string& app, const std::string& message);
 
@@ -257,6 +265,7 @@ class Anchor {
   std::shared_ptr<std::atomic<size_t>> node_beat_drops_ = std::make_shared<std::atomic<size_t>>(0);
   std::set<std::string> dirty_rollouts_;
   std::map<std::string, std::string> rollout_hashes_;  // last published, per app
+  std::map<std::string, RolloutSummary> rollouts_;     // last computed, per app
   std::chrono::microseconds rollout_cost_{0};          // CPU time of the last publishRollouts
   bool flush_scheduled_ = false;
   bool rollout_scheduled_ = false;
@@ -266,6 +275,7 @@ class Anchor {
   std::map<std::string, int64_t> malformed_dropped_;
   std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
   std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<MessageInbox> inbox_ = std::make_shared<MessageInbox>();
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
