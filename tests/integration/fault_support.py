@@ -15,8 +15,10 @@ from test_agent import AgentProc, wait_until
 
 ROOT = "pharos/v1"
 KEEP_ALIVE = 2
-# Debian's Mosquitto 2.0.11 runs its keep-alive check every 6 s (docs/anchor.md).
-MOSQUITTO_KEEPALIVE_SCAN = 6
+# A frozen agent is NotReady within 1.5 x keep-alive + 1 s (issues 4 and 8): the anchor times
+# the agents' heartbeats itself (docs/anchor.md "Health"), so Debian's Mosquitto 2.0.11, whose
+# keep-alive scan runs only every 6 s, no longer decides when.
+FREEZE_BOUND = 1.5 * KEEP_ALIVE + 1
 
 
 class FaultAgent(AgentProc):
@@ -91,6 +93,24 @@ class Fleet:
         except TimeoutError:
             return None
         return reply["result"]["health"] if reply.get("ok") else None
+
+    def wait_verdict(self, state, after_ms, timeout):
+        """The first retained health verdict `state` the anchor decided at or after `after_ms`
+        (Unix ms), as published: its `since` is the anchor's transition time, so what is
+        measured does not include how long this test took to notice."""
+        def check():
+            for m in self.seen.messages:
+                if m.topic != self.topic("health") or not m.payload:
+                    continue
+                doc = json.loads(m.payload)
+                if doc["state"] == state and doc["since"] >= after_ms:
+                    return doc
+            return None
+        try:
+            return wait_until(check, timeout, 0.02, what=f"health verdict {state}")
+        except AssertionError:
+            raise AssertionError(f"node never {state}\nagent log:\n{self.agent.log()}\n"
+                                 f"anchor log:\n{self.anchor.log()[-3000:]}")
 
     def wait_health(self, state, timeout):
         try:

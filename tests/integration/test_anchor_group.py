@@ -11,8 +11,8 @@ pharos-agent processes, each agent on its own private Docker Engine (group_suppo
 2. kill -9 of an agent: the anchor's health verdict is NotReady well within 1 s of the kill
    and the transition is recorded; restarted, the agent is Ready and adopts its containers
    (same ids, StartedAt, restart counts). SIGSTOP of an agent with keep-alive 2 s: NotReady
-   once the broker drops it (the anchor's share of the delay is measured apart); SIGCONT:
-   Ready again, containers untouched.
+   within 4 s (1.5 x keep-alive + 1 s; the anchor times the agent's heartbeats, measured to
+   the transition time it publishes); SIGCONT: Ready again, containers untouched.
 3. Restart safety with the group: kill -9 of the anchor in the middle of a group update,
    restart: the store holds the update whole or not at all and the rollout completes on
    every member; the broker restarted with its retained store deleted: the anchor
@@ -38,11 +38,11 @@ IMAGE1 = "pharos-test/busybox:1"
 IMAGE2 = "pharos-test/busybox:2"
 SERVICES = ("db", "web")
 FROZEN_KEEP_ALIVE = 2
-# Mosquitto 2.0.x (Debian's 2.0.11) drops a silent client in a keep-alive scan that runs
-# every 6 s (keepalive.c: `last_keepalive_check + 5 < now`), comparing whole-second times
-# against 1.5 x keep-alive: a frozen client goes between 1.5 x K and 1.5 x K + 1 + 6 s after
-# its last packet. The 1-second scan came with Mosquitto 2.1.
-BROKER_FREEZE_BOUND = 1.5 * FROZEN_KEEP_ALIVE + 1 + 6
+# Issue 4: a frozen agent with keep-alive 2 s is NotReady within 4 s. The anchor times the
+# agent's heartbeats (every K / 2, deadline 1.5 x K after the last): Mosquitto 2.0.x (Debian's
+# 2.0.11) alone drops a silent client only in a keep-alive scan every 6 s (keepalive.c:
+# `last_keepalive_check + 5 < now`), 2.8-9 s after a freeze; its will still follows.
+FREEZE_BOUND = 1.5 * FROZEN_KEEP_ALIVE + 1
 LOAD_SLACK = 2.0  # ASan/UBSan builds on a machine shared by several builds
 
 
@@ -236,22 +236,19 @@ def test_killed_and_frozen_agents_turn_notready_and_come_back(fleet):
     time.sleep(2 * 2)  # two periodic reconciles of the restarted agent
     assert dev1.identity("shop") == before["dev1"], "the restarted agent replaced containers"
 
-    # SIGSTOP: the broker drops the silent client after 1.5 x keep-alive (at its next scan)
-    # and sends the will; the anchor turns it into NotReady.
-    stop_mono = time.monotonic()
+    # SIGSTOP: the agent's heartbeats stop; the anchor turns it NotReady 1.5 x keep-alive after
+    # the last one. Measured from the SIGSTOP to the transition time the anchor publishes
+    # (`since`), so a slow test process does not count; waited for with room to spare so that
+    # a miss shows the number.
+    stop_wall_ms, stop_mono = time.time() * 1000, time.monotonic()
     os.kill(dev3.agent.proc.pid, signal.SIGSTOP)
     try:
         arrived, verdict = watch_transition(fleet, "dev3", "NotReady", stop_mono,
-                                            BROKER_FREEZE_BOUND + LOAD_SLACK + 5)
-        took = arrived - stop_mono
-        will = [ts for ts, doc in fleet.status_messages("dev3")
-                if ts >= stop_mono and doc["state"] == "NotReady"]
-        assert will, "the broker published no will for the frozen agent"
-        anchor_share = arrived - will[0]
-        print(f"SIGSTOP (keep-alive {FROZEN_KEEP_ALIVE} s) -> will {will[0] - stop_mono:.2f} s, "
-              f"NotReady {took:.2f} s (anchor's share {anchor_share * 1000:.0f} ms)")
-        assert anchor_share < 0.5 + LOAD_SLACK / 2, f"anchor took {anchor_share:.2f} s"
-        assert took < BROKER_FREEZE_BOUND + LOAD_SLACK, f"NotReady {took:.2f} s after SIGSTOP"
+                                            FREEZE_BOUND + LOAD_SLACK + 10)
+        decided = (verdict["since"] - stop_wall_ms) / 1000
+        print(f"SIGSTOP (keep-alive {FROZEN_KEEP_ALIVE} s) -> NotReady decided {decided:.2f} s, "
+              f"published {arrived - stop_mono:.2f} s after it: {verdict['reason']}")
+        assert decided <= FREEZE_BOUND, f"NotReady {decided:.2f} s after SIGSTOP"
         assert fleet.health("dev1") == "Ready" and fleet.health("dev2") == "Ready"
         assert dev3.containers("shop")["web"]["State"]["Running"]
     finally:
