@@ -9,7 +9,8 @@ and its agent keep running; healing lets the bridge reconnect.
 Checks: one deploy to the site-level group reaches agents on both lines; a deploy to a nested
 group reaches only its subtree; a group cycle is refused with the path; a cut bridge turns its
 nodes Unreachable at the anchor within the bridge keep-alive, their containers keep running,
-and a change published while cut is applied after the bridge returns; a SILENT link (bytes
+and a change published while cut is applied after the bridge returns; the agents' heartbeats
+reach the anchor across the bridge; a SILENT link (bytes
 stop, nothing is closed) is noticed through the line broker's heartbeat, before the bridge
 keep-alive; group.get returns the
 whole tree; the agents' group read rights on their line broker are granted and revoked by the
@@ -322,6 +323,23 @@ def test_group_cycle_is_refused_with_its_path(levels):
     assert not reply["ok"] and err and err["code"] == "conflict", reply
     assert plant in err["message"] and la in err["message"] and cell in err["message"], err
     assert levels.ok("group.get", {"name": cell}).get("groups", []) == []
+
+
+def test_agents_heartbeats_cross_the_bridge_to_the_anchor(levels):
+    """mosquitto-line.conf forwards nodes/+/heartbeat (QoS 0) to the site, so the anchor times
+    agents behind a line as it times its own (a frozen one is NotReady after 1.5 x keep-alive).
+    The agents use the default 10 s keep-alive: a heartbeat every 5 s."""
+    beats = levels.ops.subscribe_collect(f"{ROOT}/nodes/+/heartbeat", qos=0)
+    assert beats.granted
+    for x in "ab":
+        node = levels.nodes[x]
+        topic = f"{ROOT}/nodes/{node}/heartbeat"
+        wait_until(lambda: [m for m in beats.messages if m.topic == topic], 15,
+                   what=f"a heartbeat of {node} at the site")
+        beat = json.loads([m for m in beats.messages if m.topic == topic][-1].payload)
+        assert beat["v"] == 1 and beat["keep_alive"] == 10, beat
+        assert beat["session"] == levels.health_of(node)["session"], beat
+        assert levels.health_of(node)["state"] == "Ready"
 
 
 def test_cut_bridge_marks_nodes_unreachable_and_heals(levels, registry):
