@@ -88,8 +88,15 @@ NodeState Agent::stateSnapshot() const { return last_state_; }
 void Agent::scheduleState() {
   if (state_timer_armed_ || stopping_) return;
   state_timer_armed_ = true;
+  // Quiet since the last publish: report soon. Else wait out the rest of the debounce window.
+  auto delay = std::min(options_.state_settle, options_.state_debounce);
+  if (last_state_publish_) {
+    auto since = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steadyNow() -
+                                                                       *last_state_publish_);
+    if (since < options_.state_debounce) delay = std::max(delay, options_.state_debounce - since);
+  }
   std::weak_ptr<bool> alive = alive_;
-  state_timer_ = strand_->postDelayed(options_.state_debounce, [this, alive] {
+  state_timer_ = strand_->postDelayed(delay, [this, alive] {
     auto a = alive.lock();
     if (!a || !*a) return;
     state_timer_armed_ = false;
@@ -125,6 +132,7 @@ void Agent::publishState(bool force) {
   Status s = link_->publish(MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kState),
                                         dumpJson(body), 1, true, "", ""});
   if (s.isOk()) last_state_json_ = compare;
+  last_state_publish_ = clock_.steadyNow();
 }
 
 void Agent::emit(const std::string& kind, const std::string& app, const std::string& reason,

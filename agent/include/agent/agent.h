@@ -38,7 +38,11 @@ struct AgentOptions {
   MqttOptions mqtt;                           // url, credentials, TLS, keep-alive
   std::chrono::milliseconds reconcile_interval{30'000};
   std::chrono::milliseconds metrics_interval{15'000};
+  // State reports: the first change after a quiet period is published `state_settle` after
+  // it (changes of the same reconcile step coalesce); later ones at most once per
+  // `state_debounce` (a 10-service app does not publish 10 states).
   std::chrono::milliseconds state_debounce{200};
+  std::chrono::milliseconds state_settle{20};
   // nodes/{node}/heartbeat period while connected; 0 = keep-alive / 2 (keep-alive capped at
   // 3600 s), never less than 500 ms. No heartbeat with a keep-alive of 0 (docs/agent.md).
   std::chrono::milliseconds heartbeat_interval{0};
@@ -142,6 +146,7 @@ class Agent {
 
   // Reporting (strand).
   bool state_timer_armed_ = false;
+  std::optional<std::chrono::steady_clock::time_point> last_state_publish_;
   std::string last_state_json_;
   NodeState last_state_;
   uint64_t reconcile_timer_ = 0;
