@@ -251,6 +251,8 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
                        fleet.size(), o.shard, o.shards, getpid(), t0));
   bool all_reported = false;
   auto next_stats = std::chrono::steady_clock::now();
+  auto next_scan = next_stats;
+  int scanned_connected = -1;
   std::optional<uint16_t> broker_port = mqttUrlPort(o.url);
   while (!stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -260,9 +262,15 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
       connected += link != nullptr && link->connected() ? 1 : 0;
     }
     bool all = connected == static_cast<int>(fleet.size());
-    if ((all && !all_reported) || std::chrono::steady_clock::now() >= next_stats) {
-      // Like a real agent's link (MqttOptions::tcp_nodelay), for every (re)connected agent.
-      if (broker_port) setTcpNoDelayToPort(*broker_port);
+    auto now = std::chrono::steady_clock::now();
+    if ((all && !all_reported) || now >= next_stats) {
+      // Like a real agent's link (MqttOptions::tcp_nodelay), for every (re)connected agent:
+      // one scan of the descriptors when the connected count moved, else every 10 s.
+      if (broker_port && (connected != scanned_connected || now >= next_scan)) {
+        setTcpNoDelayToPort(*broker_port);
+        scanned_connected = connected;
+        next_scan = now + std::chrono::seconds(10);
+      }
       long rss = rssKb();
       emitLine(fmt::format(
           R"({{"event":"{}","connected":{},"nodes":{},"rss_kb":{},"rss_per_agent_kb":{:.1f},"ms":{},"ts":{}}})",
@@ -270,7 +278,7 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
           fleet.empty() ? 0.0 : static_cast<double>(rss - rss_before) / fleet.size(), wallMs() - t0,
           wallMs()));
       all_reported = all_reported || all;
-      next_stats = std::chrono::steady_clock::now() + o.stats_interval;
+      next_stats = now + o.stats_interval;
     }
   }
   // Clean stop: every agent publishes NotReady ("agent stopped") and disconnects. Agents stop
