@@ -44,8 +44,8 @@ Agent::~Agent() {
   if (events_stream_) events_stream_->stop();
   events_stream_.reset();
   if (reconciler_) reconciler_->shutdown();
-  for (uint64_t id :
-       {reconcile_timer_, metrics_timer_, state_timer_, awaiting_timer_, heartbeat_timer_}) {
+  stopHeartbeats();  // waits for a heartbeat being sent: none touches `this` afterwards
+  for (uint64_t id : {reconcile_timer_, metrics_timer_, state_timer_, awaiting_timer_}) {
     if (id) strand_->cancel(id);
   }
 }

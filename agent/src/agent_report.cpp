@@ -58,19 +58,32 @@ std::chrono::milliseconds Agent::heartbeatInterval() const {
 void Agent::startHeartbeats() {
   stopHeartbeats();
   if (options_.mqtt.keep_alive.count() <= 0) return;  // no keep-alive: nothing to time
-  publishHeartbeat();
-  std::weak_ptr<bool> alive = alive_;
-  heartbeat_timer_ = strand_->postDelayed(heartbeatInterval(), [this, alive] {
-    auto a = alive.lock();
-    if (!a || !*a) return;
-    heartbeat_timer_ = 0;
-    if (!stopping_ && connected_) startHeartbeats();
-  });
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(heartbeat_->mu);
+    heartbeat_->running = true;
+    generation = ++heartbeat_->generation;
+  }
+  heartbeatTick(this, heartbeat_, generation);
 }
 
 void Agent::stopHeartbeats() {
-  if (heartbeat_timer_) strand_->cancel(heartbeat_timer_);
-  heartbeat_timer_ = 0;
+  std::lock_guard lock(heartbeat_->mu);
+  heartbeat_->running = false;
+  ++heartbeat_->generation;
+  if (heartbeat_->timer) executor_.cancel(heartbeat_->timer);
+  heartbeat_->timer = 0;
+}
+
+void Agent::heartbeatTick(Agent* self, const std::shared_ptr<HeartbeatChain>& chain,
+                          uint64_t generation) {
+  std::lock_guard lock(chain->mu);
+  // Checked before `self` is used: a stopped chain may outlive its agent.
+  if (!chain->running || chain->generation != generation) return;
+  self->publishHeartbeat();
+  chain->timer = self->executor_.postDelayed(self->heartbeatInterval(), [self, chain, generation] {
+    heartbeatTick(self, chain, generation);
+  });
 }
 
 void Agent::publishHeartbeat() {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -102,11 +103,25 @@ class Agent {
   void armReconcileTimer();
   void armMetricsTimer();
   void collectMetrics();
-  // Heartbeats (agent_report.cpp): one at once, then every heartbeatInterval() while connected.
+  // Heartbeats (agent_report.cpp): one at once, then every heartbeatInterval() while
+  // connected. The timer runs on the base executor, not the strand: the reconciler's Docker
+  // calls may hold the strand for a container's whole stop grace period, and a heartbeat
+  // says what the MQTT keep-alive says (the process and its link are alive). start/stop on
+  // the strand (stop also from the destructor).
+  // One chain of executor timers per connection; stopHeartbeats() ends it under the mutex,
+  // so a tick has either finished or sees that it must not run.
+  struct HeartbeatChain {
+    std::mutex mu;
+    bool running = false;
+    uint64_t generation = 0;  // of the running chain: a tick of an older one stops
+    uint64_t timer = 0;       // the pending executor timer
+  };
   std::chrono::milliseconds heartbeatInterval() const;
   void startHeartbeats();
   void stopHeartbeats();
-  void publishHeartbeat();
+  void publishHeartbeat();  // thread-safe: link_, session_ and options_ are set before
+  static void heartbeatTick(Agent* self, const std::shared_ptr<HeartbeatChain>& chain,
+                            uint64_t generation);
 
   AgentOptions options_;
   Executor& executor_;
@@ -152,7 +167,7 @@ class Agent {
   uint64_t reconcile_timer_ = 0;
   uint64_t metrics_timer_ = 0;
   uint64_t state_timer_ = 0;
-  uint64_t heartbeat_timer_ = 0;
+  std::shared_ptr<HeartbeatChain> heartbeat_ = std::make_shared<HeartbeatChain>();
   bool metrics_running_ = false;
   std::shared_ptr<HostSample> host_sample_;
   std::shared_ptr<std::map<std::string, ContainerStats>> container_samples_;
