@@ -125,15 +125,20 @@ void Anchor::onConnected() {
     for (const auto& f : admin_.subscriptions()) filters.push_back(f);
     filters.push_back(kBridgeStateFilter);
     filters.push_back(topics::allLineHeartbeats());
-    bool all = true;
+    std::vector<std::pair<std::string, int>> subs;
     for (const auto& f : filters) {
       bool qos0 = f == topics::allNodes(NodeTopic::kMetrics) ||
                   f == topics::allNodes(NodeTopic::kHeartbeat) || f == topics::allLineHeartbeats();
-      Status s = link_.subscribe(f, qos0 ? 0 : 1);
-      if (!s.isOk()) {
-        spdlog::error("subscribe {}: {}", f, s.message());
-        all = false;
-      }
+      subs.emplace_back(f, qos0 ? 0 : 1);
+    }
+    // One request: the strand does not wait while the broker sends the retained status, info
+    // and state of every node (they queue in the inbox; requests are served meanwhile).
+    std::vector<Status> results = link_.subscribeMany(subs);
+    bool all = true;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].isOk()) continue;
+      spdlog::error("subscribe {}: {}", subs[i].first, results[i].message());
+      all = false;
     }
     subscribed_ = all;
   }
@@ -205,11 +210,16 @@ void Anchor::handleMessage(const MqttMessage& message) {
   }
 }
 
+namespace {
+// republishAll's list holds document keys, then "health\n<node>" for each node's verdict.
+constexpr std::string_view kHealthItem = "health\n";
+}  // namespace
+
 void Anchor::republishAll() {
   auto keys = std::make_shared<std::vector<std::string>>(reg_.allDocKeys());
   uint64_t round = ++republish_round_;
   for (const auto& [name, node] : reg_.nodes()) {
-    if (reg_.health().count(name)) publishHealth(name);
+    if (reg_.health().count(name)) keys->push_back(std::string(kHealthItem) + name);
   }
   for (const auto& [name, app] : reg_.apps()) dirty_rollouts_.insert(name);
   scheduleRollouts();
@@ -221,7 +231,12 @@ void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size
   if (round != republish_round_ || !connected_) return;  // a newer round took over
   size_t end = std::min(keys->size(), from + config_.republish_chunk);
   for (size_t i = from; i < end; ++i) {
-    if (reg_.docStates().count((*keys)[i])) publishDoc((*keys)[i]);
+    const std::string& key = (*keys)[i];
+    if (key.rfind(kHealthItem, 0) == 0) {
+      publishHealth(key.substr(kHealthItem.size()));
+    } else if (reg_.docStates().count(key)) {
+      publishDoc(key);
+    }
   }
   if (end < keys->size()) {
     // Let API requests and node messages interleave with a large republish.
@@ -230,7 +245,7 @@ void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size
       if (!alive.expired()) republishChunk(keys, end, round);
     });
   } else {
-    spdlog::info("republished {} documents", keys->size());
+    spdlog::info("republished {} documents and health verdicts", keys->size());
   }
 }
 

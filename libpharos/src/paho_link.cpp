@@ -235,13 +235,7 @@ class PahoLink final : public MqttLink {
     bool now = false;
     {
       std::lock_guard lock(mu_);
-      auto it = std::find_if(subscriptions_.begin(), subscriptions_.end(),
-                             [&](const auto& sub) { return sub.first == filter; });
-      if (it == subscriptions_.end()) {
-        subscriptions_.emplace_back(filter, qos);
-      } else {
-        it->second = qos;
-      }
+      rememberLocked(filter, qos);
       now = connected_ && client_;
     }
     if (!now) return Status::ok();  // made on the next connect
@@ -267,6 +261,53 @@ class PahoLink final : public MqttLink {
     return status;
   }
 
+  std::vector<Status> subscribeMany(
+      const std::vector<std::pair<std::string, int>>& filters) override {
+    std::vector<Status> out(filters.size());
+    std::vector<std::string> names;
+    mqtt::iasync_client::qos_collection qos;
+    std::vector<size_t> index;  // position in `filters` of each name
+    bool now = false;
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < filters.size(); ++i) {
+        if (filters[i].first.empty()) {
+          out[i] = Status::invalidArgument("empty subscription filter");
+          continue;
+        }
+        rememberLocked(filters[i].first, filters[i].second);
+        names.push_back(filters[i].first);
+        qos.push_back(filters[i].second);
+        index.push_back(i);
+      }
+      now = connected_ && client_;
+    }
+    if (!now || index.empty()) return out;  // made on the next connect
+    try {
+      auto token = client_->subscribe(mqtt::string_collection::create(names), qos);
+      if (t_in_callback) return out;
+      if (!token->wait_for(kSubscribeWait)) {
+        for (size_t k = 0; k < index.size(); ++k) {
+          out[index[k]] = Status::unavailable(
+              "the MQTT broker did not answer the subscription to '" + names[k] + "'");
+        }
+        return out;
+      }
+      auto codes = token->get_subscribe_response().get_reason_codes();
+      bool refused = false;
+      for (size_t k = 0; k < index.size() && k < codes.size(); ++k) {
+        refused = refused || codes[k] >= 0x80;
+      }
+      if (!refused) return out;
+    } catch (const std::exception& e) {
+      // Paho fails the whole request when the broker refused a filter: ask one by one
+      // below, for each filter's own answer (the rare path).
+      spdlog::debug("MQTT subscription of {} filters: {}", names.size(), e.what());
+    }
+    for (size_t k = 0; k < index.size(); ++k) out[index[k]] = subscribe(names[k], qos[k]);
+    return out;
+  }
+
   Status unsubscribe(const std::string& filter) override {
     bool now = false;
     {
@@ -288,6 +329,17 @@ class PahoLink final : public MqttLink {
 
  private:
   std::string displayUrl() const { return url_.empty() ? options_.url : url_; }
+
+  // Remembers a subscription for every reconnect (mu_ held).
+  void rememberLocked(const std::string& filter, int qos) {
+    auto it = std::find_if(subscriptions_.begin(), subscriptions_.end(),
+                           [&](const auto& sub) { return sub.first == filter; });
+    if (it == subscriptions_.end()) {
+      subscriptions_.emplace_back(filter, qos);
+    } else {
+      it->second = qos;
+    }
+  }
 
   Status subscribeRefused(const std::string& filter, int code) {
     {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pharos/status.h"
@@ -90,6 +91,15 @@ class MqttLink {
   // filter is only remembered (ok). While connected the call waits for the broker's answer
   // (permission_denied when the ACL refuses it), except from inside a link callback.
   virtual Status subscribe(const std::string& filter, int qos = 1) = 0;
+  // Several subscriptions in one request (one SUBSCRIBE, one answer), by the same rules:
+  // unlike one subscribe() after another, no answer waits behind the retained messages the
+  // previous filter brought (the anchor's 30,000 at 10,000 nodes). One status per filter.
+  virtual std::vector<Status> subscribeMany(
+      const std::vector<std::pair<std::string, int>>& filters) {
+    std::vector<Status> out;
+    for (const auto& [filter, qos] : filters) out.push_back(subscribe(filter, qos));
+    return out;
+  }
   virtual Status unsubscribe(const std::string& filter) = 0;
 };
 

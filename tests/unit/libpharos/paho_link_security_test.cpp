@@ -131,6 +131,16 @@ TEST_CASE("paho link reports a subscription the dynamic-security ACL refuses") {
   REQUIRE_OK(agent->subscribe("pharos/v1/nodes/n1/desired", 1));
   auto denied = agent->subscribe("pharos/v1/nodes/n2/desired", 1);
   CHECK_MESSAGE(denied.code() == Code::kPermissionDenied, denied.toString());
+  // Several in one request: one answer, one status per filter.
+  auto many = agent->subscribeMany({{"pharos/v1/nodes/n2/secrets", 1},
+                                    {"pharos/v1/nodes/n1/secrets", 1},
+                                    {"", 1},
+                                    {"pharos/v1/nodes/n2/state", 0}});
+  REQUIRE(many.size() == 4);
+  CHECK_MESSAGE(many[0].code() == Code::kPermissionDenied, many[0].toString());
+  CHECK_MESSAGE(many[1].isOk(), many[1].toString());
+  CHECK(many[2].code() == Code::kInvalidArgument);
+  CHECK_MESSAGE(many[3].code() == Code::kPermissionDenied, many[3].toString());
   // The refused filter is forgotten; the granted one is still made after a reconnect.
   broker.stop();
   REQUIRE(waitFor([&] { return !agent->connected(); }));
@@ -143,7 +153,9 @@ TEST_CASE("paho link reports a subscription the dynamic-security ACL refuses") {
   REQUIRE_OK(anchor->connect());
   REQUIRE_OK(anchor->publish(message("pharos/v1/nodes/n2/desired", "for-n2", true)));
   REQUIRE_OK(anchor->publish(message("pharos/v1/nodes/n1/desired", "for-n1", true)));
+  REQUIRE_OK(anchor->publish(message("pharos/v1/nodes/n1/secrets", "secrets-n1", true)));
   CHECK(rec.waitMessage("pharos/v1/nodes/n1/desired", "for-n1"));
+  CHECK(rec.waitMessage("pharos/v1/nodes/n1/secrets", "secrets-n1"));  // restored too
   CHECK_FALSE(rec.find("pharos/v1/nodes/n2/desired").has_value());
 
   // An agent logging in with another node's client id is refused.

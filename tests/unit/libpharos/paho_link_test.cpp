@@ -40,6 +40,22 @@ TEST_CASE("paho link publishes and receives retained messages through mosquitto"
   REQUIRE(late_rec.waitMessage("pharos/v1/nodes/n3/status", "marker"));
   CHECK_FALSE(late_rec.find("pharos/v1/nodes/n1/status").has_value());
 
+  // Several subscriptions in one request: every filter's retained messages arrive (topics
+  // outside the "late" link's filter: its recorder goes before it).
+  REQUIRE_OK(pub->publish(message("pharos/v1/groups/g1/desired", "g1", true)));
+  REQUIRE_OK(pub->publish(message("pharos/v1/apps/a1/rollout", "a1", true)));
+  Recorder many_rec;
+  auto many = pharos::makePahoLink(options(broker, "many"));
+  many_rec.attach(*many);
+  REQUIRE_OK(many->connect());
+  auto statuses =
+      many->subscribeMany({{"pharos/v1/groups/+/desired", 1}, {"pharos/v1/apps/+/rollout", 0}});
+  REQUIRE(statuses.size() == 2);
+  CHECK(statuses[0].isOk());
+  CHECK(statuses[1].isOk());
+  CHECK(many_rec.waitMessage("pharos/v1/groups/g1/desired", "g1"));
+  CHECK(many_rec.waitMessage("pharos/v1/apps/a1/rollout", "a1"));
+
   CHECK(pub->publish(message("bad/+/topic", "x")).code() == Code::kInvalidArgument);
   pub->disconnect();
   CHECK_FALSE(pub->connected());
