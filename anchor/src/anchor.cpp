@@ -64,7 +64,10 @@ Status Anchor::start() {
           return;
         }
         ++*queued;
-        if (from_node) {  // batched behind the API (inbox.h)
+        // Node messages are batched behind the API (inbox.h), except heartbeats: their
+        // deadlines are checked on the strand, so they must reach it in arrival order, not
+        // behind a backlog of state reports (node_heartbeats.cpp).
+        if (from_node && parsed->node_kind != NodeTopic::kHeartbeat) {
           if (inbox->push(message)) {
             s->post([this, alive] {
               if (!alive.expired()) drainInbox();
