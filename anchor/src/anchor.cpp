@@ -130,8 +130,14 @@ void Anchor::onConnected() {
     filters.push_back(topics::allLineHeartbeats());
     std::vector<std::pair<std::string, int>> subs;
     for (const auto& f : filters) {
+      // Status, info and state are retained last values: one lost with a connection is sent
+      // again by the re-subscription after the reconnect, so QoS 0 loses nothing and spares
+      // the broker and the anchor an acknowledgement per message (30,000 at a restart).
       bool qos0 = f == topics::allNodes(NodeTopic::kMetrics) ||
-                  f == topics::allNodes(NodeTopic::kHeartbeat) || f == topics::allLineHeartbeats();
+                  f == topics::allNodes(NodeTopic::kHeartbeat) ||
+                  f == topics::allLineHeartbeats() || f == topics::allNodes(NodeTopic::kStatus) ||
+                  f == topics::allNodes(NodeTopic::kInfo) ||
+                  f == topics::allNodes(NodeTopic::kState);
       subs.emplace_back(f, qos0 ? 0 : 1);
     }
     // One request: the strand does not wait while the broker sends the retained status, info
