@@ -13,10 +13,15 @@ export function simNodeName(prefix, i) {
   return `${prefix}-${String(i).padStart(4, '0')}`;
 }
 
+// Whether simulated node i is Ready (every tenth node is NotReady).
+export function simReady(i) {
+  return i % 10 !== 7;
+}
+
 function documents(prefix, i, now) {
   const name = simNodeName(prefix, i);
   const line = `line-${(i % 8) + 1}`;
-  const ready = i % 10 !== 7;  // every tenth node NotReady
+  const ready = simReady(i);
   const session = now - 3600_000 + i;
   const since = now - (i % 50) * 60_000;
   const memTotal = 4 * 1024 ** 3;

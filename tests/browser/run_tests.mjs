@@ -24,7 +24,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, publishFleet, publishHealth, publishMetrics, simNodeName } from './fleet_publisher.mjs';
+import { connect, publishFleet, publishHealth, publishMetrics, simNodeName, simReady } from './fleet_publisher.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -426,6 +426,13 @@ test('fleet_view_handles_2000_nodes_and_shows_health_change_within_1s', async ()
     const target = simNodeName(prefix, 1);  // Ready in the simulated fleet
     await page.fill('#fleet-search', target);
     await page.waitForSelector(`${healthSelector(target)}[data-state="Ready"]`, { timeout: 5000 });
+    // Nodes are counted from their first document; their health may still be on its way
+    // (a loaded machine): read the NotReady count only once every simulated node has one.
+    const expectedNotReady = Array.from({ length: count }, (_, i) => i).filter((i) => !simReady(i)).length;
+    await page.waitForFunction(([ready, notReady]) =>
+      Number(document.getElementById('count-ready').textContent) >= ready &&
+      Number(document.getElementById('count-notready').textContent) >= notReady,
+    [count - expectedNotReady, expectedNotReady], { timeout: 30000 });
     const notReadyBefore = Number(await page.textContent('#count-notready'));
     await page.evaluate((sel) => {
       window.__healthSeenAt = null;
