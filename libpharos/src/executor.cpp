@@ -47,6 +47,34 @@ uint64_t Strand::postDelayed(std::chrono::milliseconds delay, Task task) {
 
 void Strand::cancel(uint64_t id) { base_.cancel(id); }
 
+bool TimerQueue::add(TimePoint at, uint64_t id, Task task) {
+  bool earliest = by_time_.empty() || at < by_time_.begin()->first.first;
+  by_time_.emplace(std::make_pair(at, id), std::move(task));
+  deadline_.emplace(id, at);
+  return earliest;
+}
+
+void TimerQueue::cancel(uint64_t id) {
+  auto it = deadline_.find(id);
+  if (it == deadline_.end()) return;
+  by_time_.erase(std::make_pair(it->second, id));
+  deadline_.erase(it);
+}
+
+void TimerQueue::popDue(TimePoint now, std::deque<Task>& out) {
+  while (!by_time_.empty() && by_time_.begin()->first.first <= now) {
+    auto first = by_time_.begin();
+    deadline_.erase(first->first.second);
+    out.push_back(std::move(first->second));
+    by_time_.erase(first);
+  }
+}
+
+void TimerQueue::clear() {
+  by_time_.clear();
+  deadline_.clear();
+}
+
 ThreadPoolExecutor::ThreadPoolExecutor(std::string name, int threads) {
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this] { run(); });
@@ -67,24 +95,22 @@ void ThreadPoolExecutor::post(Task task) {
 
 uint64_t ThreadPoolExecutor::postDelayed(std::chrono::milliseconds delay, Task task) {
   uint64_t id;
+  bool earliest;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return 0;
     id = next_id_++;
-    timers_.emplace(std::chrono::steady_clock::now() + delay, std::make_pair(id, std::move(task)));
+    earliest = timers_.add(std::chrono::steady_clock::now() + delay, id, std::move(task));
   }
-  cv_.notify_all();
+  // Only a new earliest deadline changes what an idle thread waits for; one thread is enough
+  // to take it (the others keep waiting for the old, later deadline or for work).
+  if (earliest) cv_.notify_one();
   return id;
 }
 
 void ThreadPoolExecutor::cancel(uint64_t id) {
   std::lock_guard lock(mu_);
-  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-    if (it->second.first == id) {
-      timers_.erase(it);
-      return;
-    }
-  }
+  timers_.cancel(id);
 }
 
 void ThreadPoolExecutor::shutdown() {
@@ -104,11 +130,7 @@ void ThreadPoolExecutor::shutdown() {
 void ThreadPoolExecutor::run() {
   std::unique_lock lock(mu_);
   while (true) {
-    auto now = std::chrono::steady_clock::now();
-    while (!timers_.empty() && timers_.begin()->first <= now) {
-      ready_.push_back(std::move(timers_.begin()->second.second));
-      timers_.erase(timers_.begin());
-    }
+    timers_.popDue(std::chrono::steady_clock::now(), ready_);
     if (!ready_.empty()) {
       Task task = std::move(ready_.front());
       ready_.pop_front();
@@ -123,7 +145,7 @@ void ThreadPoolExecutor::run() {
     } else {
       // A copy: wait_until reads the deadline again after waking, when another thread may
       // have run or cancelled (erased) that timer.
-      const auto deadline = timers_.begin()->first;
+      const auto deadline = timers_.earliest();
       cv_.wait_until(lock, deadline);
     }
   }
@@ -137,18 +159,13 @@ void ManualExecutor::post(Task task) {
 uint64_t ManualExecutor::postDelayed(std::chrono::milliseconds delay, Task task) {
   std::lock_guard lock(mu_);
   uint64_t id = next_id_++;
-  timers_.emplace(clock_.steadyNow() + delay, std::make_pair(id, std::move(task)));
+  timers_.add(clock_.steadyNow() + delay, id, std::move(task));
   return id;
 }
 
 void ManualExecutor::cancel(uint64_t id) {
   std::lock_guard lock(mu_);
-  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-    if (it->second.first == id) {
-      timers_.erase(it);
-      return;
-    }
-  }
+  timers_.cancel(id);
 }
 
 int ManualExecutor::runUntilIdle() {
@@ -157,11 +174,7 @@ int ManualExecutor::runUntilIdle() {
     Task task;
     {
       std::lock_guard lock(mu_);
-      auto now = clock_.steadyNow();
-      while (!timers_.empty() && timers_.begin()->first <= now) {
-        ready_.push_back(std::move(timers_.begin()->second.second));
-        timers_.erase(timers_.begin());
-      }
+      timers_.popDue(clock_.steadyNow(), ready_);
       if (ready_.empty()) return count;
       task = std::move(ready_.front());
       ready_.pop_front();

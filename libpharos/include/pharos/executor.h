@@ -16,6 +16,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "pharos/clock.h"
@@ -51,6 +53,27 @@ class Strand : public Executor, public std::enable_shared_from_this<Strand> {
   bool running_ = false;
 };
 
+// Delayed tasks by deadline (ties in posting order), with cancel by id in O(log n): an agent
+// re-arms and cancels its timers constantly, and 500 hollow agents share one executor.
+// Not thread-safe: its executor's mutex guards it.
+class TimerQueue {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // True when the new timer is now the earliest (a waiting thread must look again).
+  bool add(TimePoint at, uint64_t id, Task task);
+  void cancel(uint64_t id);
+  // Appends every task due at `now`, earliest first.
+  void popDue(TimePoint now, std::deque<Task>& out);
+  bool empty() const { return by_time_.empty(); }
+  TimePoint earliest() const { return by_time_.begin()->first.first; }
+  size_t size() const { return by_time_.size(); }
+  void clear();
+
+ private:
+  std::map<std::pair<TimePoint, uint64_t>, Task> by_time_;
+  std::unordered_map<uint64_t, TimePoint> deadline_;
+};
+
 class ThreadPoolExecutor final : public Executor {
  public:
   ThreadPoolExecutor(std::string name, int threads);
@@ -67,7 +90,7 @@ class ThreadPoolExecutor final : public Executor {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> ready_;
-  std::multimap<std::chrono::steady_clock::time_point, std::pair<uint64_t, Task>> timers_;
+  TimerQueue timers_;
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
@@ -90,7 +113,7 @@ class ManualExecutor final : public Executor {
   ManualClock& clock_;
   mutable std::mutex mu_;
   std::deque<Task> ready_;
-  std::multimap<std::chrono::steady_clock::time_point, std::pair<uint64_t, Task>> timers_;
+  TimerQueue timers_;
   uint64_t next_id_ = 1;
 };
 

@@ -61,5 +61,46 @@ TEST_CASE("A timer cancelled while every pool thread waits on it never runs") {
   pool.shutdown();
 }
 
+TEST_CASE("A new earliest timer wakes a thread that waits for a later one") {
+  ThreadPoolExecutor pool("test-pool", 2);
+  std::atomic<int> late{0};
+  std::atomic<int> early{0};
+  pool.postDelayed(milliseconds(5'000), [&late] { late++; });
+  std::this_thread::sleep_for(milliseconds(20));  // both threads now wait 5 s
+  auto start = std::chrono::steady_clock::now();
+  pool.postDelayed(milliseconds(10), [&early] { early++; });
+  CHECK(waitFor(early, 1, milliseconds(2'000)));
+  CHECK(std::chrono::steady_clock::now() - start < milliseconds(2'000));
+  CHECK(late.load() == 0);
+  pool.shutdown();
+}
+
+TEST_CASE("TimerQueue: deadline order, posting order on ties, cancel by id") {
+  using TP = TimerQueue::TimePoint;
+  TimerQueue q;
+  TP t0{};
+  std::vector<int> order;
+  CHECK(q.add(t0 + milliseconds(30), 1, [&order] { order.push_back(1); }));
+  CHECK(q.add(t0 + milliseconds(10), 2, [&order] { order.push_back(2); }));
+  CHECK_FALSE(q.add(t0 + milliseconds(10), 3, [&order] { order.push_back(3); }));
+  CHECK_FALSE(q.add(t0 + milliseconds(20), 4, [&order] { order.push_back(4); }));
+  q.cancel(4);
+  q.cancel(4);   // twice: no effect
+  q.cancel(99);  // unknown: no effect
+  CHECK(q.size() == 3);
+  CHECK(q.earliest() == t0 + milliseconds(10));
+  std::deque<Task> due;
+  q.popDue(t0 + milliseconds(9), due);
+  CHECK(due.empty());
+  q.popDue(t0 + milliseconds(30), due);
+  CHECK(q.empty());
+  for (auto& task : due) task();
+  CHECK(order == std::vector<int>{2, 3, 1});
+  q.cancel(1);  // already popped: no effect
+  CHECK(q.add(t0, 5, [] {}));
+  q.clear();
+  CHECK(q.empty());
+}
+
 }  // namespace
 }  // namespace pharos
