@@ -99,8 +99,13 @@ void Agent::publishHeartbeat() {
 NodeState Agent::stateSnapshot() const { return last_state_; }
 
 void Agent::scheduleState() {
-  if (state_timer_armed_ || stopping_) return;
-  state_timer_armed_ = true;
+  if (stopping_) return;
+  if (state_timer_armed_) {
+    if (!state_held_since_) return;
+    // A change while a report waits for the reconciler (every pass ends with one): look
+    // again after the settle time instead of at the end of the hold.
+    strand_->cancel(state_timer_);
+  }
   // Quiet since the last publish: report soon. Else wait out the rest of the debounce window.
   auto delay = std::min(options_.state_settle, options_.state_debounce);
   if (last_state_publish_) {
@@ -108,14 +113,36 @@ void Agent::scheduleState() {
                                                                        *last_state_publish_);
     if (since < options_.state_debounce) delay = std::max(delay, options_.state_debounce - since);
   }
+  armStateTimer(delay);
+}
+
+void Agent::armStateTimer(std::chrono::milliseconds delay) {
   std::weak_ptr<bool> alive = alive_;
+  state_timer_armed_ = true;
   state_timer_ = strand_->postDelayed(delay, [this, alive] {
     auto a = alive.lock();
     if (!a || !*a) return;
     state_timer_armed_ = false;
     state_timer_ = 0;
-    publishState(false);
+    if (!holdState()) publishState(false);
   });
+}
+
+bool Agent::holdState() {
+  auto now = clock_.steadyNow();
+  if (!reconciler_->working()) {
+    state_held_since_.reset();
+    return false;
+  }
+  if (!state_held_since_) state_held_since_ = now;
+  auto held = std::chrono::duration_cast<std::chrono::milliseconds>(now - *state_held_since_);
+  if (held >= options_.state_hold) {
+    state_held_since_.reset();
+    return false;
+  }
+  // Until the hold runs out; the reconciler's next change notification comes sooner.
+  armStateTimer(options_.state_hold - held);
+  return true;
 }
 
 void Agent::publishState(bool force) {

@@ -248,6 +248,18 @@ void Reconciler::schedule(const std::string& app, std::chrono::milliseconds dela
   timer_due_[app] = due;
 }
 
+bool Reconciler::working() const {
+  if (pulls_running_ > 0) return true;
+  for (const auto& [image, job] : pulls_) {
+    if (job->state == PullJob::State::kQueued) return true;
+  }
+  auto now = clock_.steadyNow();
+  for (const auto& [app, due] : timer_due_) {
+    if (!app.empty() && due <= now) return true;
+  }
+  return false;
+}
+
 // ---- pulls -------------------------------------------------------------------------------
 
 std::optional<RegistryAuth> Reconciler::authFor(const std::string& image) const {
@@ -405,6 +417,35 @@ void Reconciler::emit(const std::string& kind, const std::string& app, const std
   e.ts = clock_.nowMs();
   spdlog::info("event {} app={} service={}: {} {}", kind, app, service, reason, message);
   if (events_) events_(std::move(e));
+}
+
+// During a rollout (the app's desired revision not yet reported applied) what a pass creates
+// is listed in the one app_applied event that ends it: a group deploy to 10,000 devices sends
+// 10,000 events through the broker instead of 30,000 (docs/agent.md "Events"). Outside a
+// rollout a creation is a repair (a network or container deleted behind the agent's back) and
+// gets its own event at once.
+void Reconciler::noteCreated(AppRun& app, const std::string& kind, const std::string& service,
+                             const std::string& what, const std::string& reason) {
+  constexpr size_t kMaxListed = 16;
+  if (app.applied_revision != app.desired.spec.revision) {
+    if (app.created.size() < kMaxListed) {
+      app.created.push_back(what);
+    } else {
+      ++app.created_more;
+    }
+    return;
+  }
+  emit(kind, app.desired.spec.name, service, reason);
+}
+
+std::string Reconciler::takeCreated(AppRun& app) {
+  if (app.created.empty()) return "";
+  std::string out = "created ";
+  for (size_t i = 0; i < app.created.size(); ++i) out += (i ? ", " : "") + app.created[i];
+  if (app.created_more > 0) out += " and " + std::to_string(app.created_more) + " more";
+  app.created.clear();
+  app.created_more = 0;
+  return out;
 }
 
 void Reconciler::changed() {

@@ -60,6 +60,10 @@ struct Reconciler::AppRun {
   std::set<std::string> current_images;
   std::set<std::string> previous_images;
   int64_t applied_revision = 0;  // revision last reported with app_applied
+  // What a rollout created (networks, volumes, first containers), reported in its app_applied
+  // event instead of one event each (see Reconciler::noteCreated).
+  std::vector<std::string> created;
+  size_t created_more = 0;
   std::string reported_failure;  // last failure reported as an app_failed event
 
   ServiceRun& service(const std::string& name, RestartBackoff backoff) {

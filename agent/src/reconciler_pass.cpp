@@ -209,7 +209,8 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     if (!reason.empty()) {
       emit("container_recreated", name, service->name, reason);
     } else {
-      emit("container_created", name, service->name, "service created");
+      noteCreated(app, "container_created", service->name, "service " + service->name,
+                  "service created");
     }
   }
 }
@@ -344,7 +345,7 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
       app.failure = "create network " + net_name + ": " + created.status().message();
       return false;
     }
-    emit("network_created", name, "", "created network " + net_name);
+    noteCreated(app, "network_created", "", "network " + net_name, "created network " + net_name);
   }
   for (const auto& [key, vol] : file.volumes) {
     std::string vol_name = volumeName(name, key, vol);
@@ -363,7 +364,7 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
       app.failure = "create volume " + vol_name + ": " + created.status().message();
       return false;
     }
-    emit("volume_created", name, "", "created volume " + vol_name);
+    noteCreated(app, "volume_created", "", "volume " + vol_name, "created volume " + vol_name);
   }
   return true;
 }
@@ -460,7 +461,7 @@ void Reconciler::computePhase(AppRun& app) {
   if (phase == "Running" && app.applied_revision != app.desired.spec.revision) {
     app.applied_revision = app.desired.spec.revision;
     emit("app_applied", name, "",
-         "revision " + std::to_string(app.desired.spec.revision) + " running");
+         "revision " + std::to_string(app.desired.spec.revision) + " running", takeCreated(app));
   }
   if (phase == "Running") app.reported_failure.clear();
   app.phase = phase;

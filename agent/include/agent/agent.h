@@ -44,6 +44,10 @@ struct AgentOptions {
   // `state_debounce` (a 10-service app does not publish 10 states).
   std::chrono::milliseconds state_debounce{200};
   std::chrono::milliseconds state_settle{20};
+  // While the reconciler is at work on a change (a pass due, a pull queued or running) a
+  // report waits for it, at most `state_hold`: a quick rollout is reported once (applied and
+  // running together), a slow one (a long pull) still shows its progress within the hold.
+  std::chrono::milliseconds state_hold{1000};
   // nodes/{node}/heartbeat period while connected; 0 = keep-alive / 2 (keep-alive capped at
   // 3600 s), never less than 500 ms. No heartbeat with a keep-alive of 0 (docs/agent.md).
   std::chrono::milliseconds heartbeat_interval{0};
@@ -95,6 +99,8 @@ class Agent {
   void publishStatus(bool ready, const std::string& reason);
   void publishInfo();
   void scheduleState();
+  void armStateTimer(std::chrono::milliseconds delay);
+  bool holdState();
   void publishState(bool force);
   void publishEvent(NodeEvent event);
   void emit(const std::string& kind, const std::string& app, const std::string& reason,
@@ -161,6 +167,8 @@ class Agent {
 
   // Reporting (strand).
   bool state_timer_armed_ = false;
+  // Set while a report waits for the reconciler (holdState): when that wait began.
+  std::optional<std::chrono::steady_clock::time_point> state_held_since_;
   std::optional<std::chrono::steady_clock::time_point> last_state_publish_;
   std::string last_state_json_;
   NodeState last_state_;

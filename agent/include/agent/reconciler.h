@@ -88,6 +88,10 @@ class Reconciler {
   void engineLost();
   void engineBack();
 
+  // At work on a change: an app's pass is due (queued on the strand) or a pull is queued or
+  // running. Passes scheduled for later (dependency polls, crash-loop re-checks) do not count.
+  bool working() const;
+
   // Reported state, in app-name order (apps fully removed are absent).
   std::vector<AppState> appStates() const;
   // Containers of an app as last observed (for cmd/inspect and metrics).
@@ -129,6 +133,9 @@ class Reconciler {
   std::optional<RegistryAuth> authFor(const std::string& image) const;
   void emit(const std::string& kind, const std::string& app, const std::string& service,
             const std::string& reason, const std::string& message = "");
+  void noteCreated(AppRun& app, const std::string& kind, const std::string& service,
+                   const std::string& what, const std::string& reason);
+  static std::string takeCreated(AppRun& app);
   void changed();
   std::string appDir(const std::string& app) const;
   void pruneImages();

@@ -134,13 +134,20 @@ TEST_CASE("a three-service app comes up in depends_on order, waiting for a healt
   CHECK(rig.app("shop").phase == "Running");
   CHECK(rig.hasEvent("app_applied"));
 
-  // Order of creation: db before web and worker.
-  std::vector<std::string> created;
+  // One event for the rollout: what it created, in order (db before web and worker), is
+  // listed in app_applied, not sent as an event each.
+  std::vector<std::string> applied;
   for (const NodeEvent& e : rig.events) {
-    if (e.kind == "container_created") created.push_back(e.service);
+    CHECK(e.kind != "container_created");
+    CHECK(e.kind != "network_created");
+    CHECK(e.kind != "volume_created");
+    if (e.kind == "app_applied") applied.push_back(e.message);
   }
-  REQUIRE(created.size() == 3);
-  CHECK(created[0] == "db");
+  REQUIRE(applied.size() == 1);
+  CHECK(applied[0].find("network shop_default") != std::string::npos);
+  CHECK(applied[0].find("volume shop_data") != std::string::npos);
+  CHECK(applied[0].find("service db") < applied[0].find("service web"));
+  CHECK(applied[0].find("service db") < applied[0].find("service worker"));
   // The named volume exists with the project prefix, the port is bound as compose does.
   CHECK(rig.docker.inspectVolume("shop_data").isOk());
   CHECK(rig.docker.inspectNetwork("shop_default").isOk());
@@ -148,6 +155,25 @@ TEST_CASE("a three-service app comes up in depends_on order, waiting for a healt
   REQUIRE(web.isOk());
   CHECK(web->labels.at("io.pharos.node") == "edge-1");
   CHECK(web->labels.at("com.docker.compose.project") == "shop");
+}
+
+TEST_CASE("outside a rollout, a re-created volume is reported with its own event") {
+  Rig rig;
+  // A declared volume no container mounts, so it can be deleted behind the agent's back.
+  rig.apply({desired("services:\n  main:\n    image: busybox\nvolumes:\n  spare: {}\n")});
+  rig.settle();
+  REQUIRE(rig.app("shop").phase == "Running");
+  REQUIRE(rig.docker.removeVolume("shop_spare", true).isOk());
+  rig.events.clear();
+  rig.rec->reconcileAll("test");
+  rig.settle();
+  CHECK(rig.docker.inspectVolume("shop_spare").isOk());
+  bool reported = false;
+  for (const NodeEvent& e : rig.events) {
+    if (e.kind == "volume_created" && e.reason == "created volume shop_spare") reported = true;
+    CHECK(e.kind != "app_applied");
+  }
+  CHECK(reported);
 }
 
 TEST_CASE("applying the same document twice performs no engine mutation") {
