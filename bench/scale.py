@@ -79,6 +79,7 @@ class Bench:
         self.rollout = None
         self.fleet = []
         self.floors = {}
+        self.round_trips = {}
 
     # ---- phases ------------------------------------------------------------------------
     def setup(self):
@@ -93,10 +94,14 @@ class Bench:
         subscribers next to N connected agents would exceed this machine's 20,000 file
         descriptors."""
         self.floors = {}
+        self.round_trips = {}
         for size in fan_sizes(self.n):
             self.floors[size] = self.floor(size)
             log(f"floor {size}: one retained message to {size} subscribers in "
                 f"{self.floors[size]} s")
+            self.round_trips[size] = self.floor(size, echo=True)
+            log(f"round-trip floor {size}: ... and one QoS 1 answer from each of them to one "
+                f"collector in {self.round_trips[size]} s")
 
     def storm(self):
         a = self.args
@@ -182,36 +187,48 @@ class Bench:
         log(f"idle ({seconds} s): anchor {r['anchor_rss_mb']} MB RSS, {r['anchor_cpu_percent']} % CPU;"
             f" broker {r['broker_rss_mb']} MB; hollow agent {r['hollow_agent_rss_kb']} KiB each")
 
-    def floor(self, size):
-        topic = f"{TOPIC_ROOT}/bench/floor-{size}-{int(time.time())}"
+    def floor(self, size, echo=False):
+        """One retained message to `size` plain subscribers (fleetsim --floor); with `echo`,
+        until each has answered with one QoS 1 message that one collector subscriber has
+        received: the broker-only round trip any acknowledgment (an agent's report) needs."""
+        topic = f"{TOPIC_ROOT}/bench/floor-{size}-{'rt-' if echo else ''}{int(time.time())}"
         shards = max(1, min(self.args.shards, size // 500))
+        collector = []
+        if echo:
+            collector = self.env.start_fleet(size, 1, prefix="fc",
+                                             extra=["--floor", "--floor-collect", "--floor-user",
+                                                    "floor", "--floor-topic", topic])
         procs = self.env.start_fleet(size, shards, prefix="fl",
                                      extra=["--floor", "--floor-user", "floor", "--floor-topic",
-                                            topic, "--threads", str(self.args.threads)])
+                                            topic, "--threads", str(self.args.threads)]
+                                     + (["--floor-echo"] if echo else []))
         deadline = time.monotonic() + self.args.timeout
 
-        def lines(ev):
-            return [ln for p in procs for ln in p.lines if ln.get("event") == ev]
-        while len(lines("floor-connected")) < shards and time.monotonic() < deadline:
+        def lines(ev, ps):
+            return [ln for p in ps for ln in p.lines if ln.get("event") == ev]
+        while len(lines("floor-connected", procs)) < shards and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while echo and not lines("collect-connected", collector) and time.monotonic() < deadline:
             time.sleep(0.05)
         publisher = self.env.client("floor")
         time.sleep(0.5)  # the subscriptions follow the connects
         t_pub = time.time() * 1000
         publisher.publish(topic, {"v": 1, "floor": size}, retain=True)
         got = None
+        event, watched = ("echo", collector) if echo else ("floor", procs)
         while time.monotonic() < deadline:
             last = {}
-            for p in procs:
+            for p in watched:
                 for ln in p.lines:
-                    if ln.get("event") == "floor":
+                    if ln.get("event") == event:
                         last[p.pid] = ln
-            if len(last) == shards and sum(ln["received"] for ln in last.values()) >= size:
+            if len(last) == len(watched) and sum(ln["received"] for ln in last.values()) >= size:
                 got = max(ln["last_ms"] for ln in last.values()) - t_pub
                 break
             time.sleep(0.05)
         publisher.publish(topic, b"", retain=True)
         publisher.close()
-        self.env.stop_fleet(procs, timeout=60)
+        self.env.stop_fleet(procs + collector, timeout=60)
         return None if got is None else got / 1000
 
     def fanout(self):
@@ -246,9 +263,16 @@ class Bench:
             o1 = {k: cpu_of(v) for k, v in others.items()}
             floor = self.floors.get(size)
             ratio = None if (elapsed is None or not floor) else round(elapsed / floor, 2)
+            rt = self.round_trips.get(size)
             r = {"size": size, "seconds_all_applied": None if elapsed is None else round(elapsed, 2),
                  "deploy_reply_seconds": round(t_reply, 3),
                  "floor_seconds": None if floor is None else round(floor, 3), "ratio": ratio,
+                 # The broker-only round trip (floor + one answer per subscriber to one
+                 # collector): what any design whose devices acknowledge through the broker
+                 # needs at least. Reported next to the floor, not instead of it.
+                 "round_trip_floor_seconds": None if rt is None else round(rt, 3),
+                 "round_trip_over_floor": None if (rt is None or not floor) else round(rt / floor, 2),
+                 "ratio_to_round_trip": None if (elapsed is None or not rt) else round(elapsed / rt, 2),
                  "anchor_cpu_seconds": round(c1 - c0, 2),
                  # Who used the 2 cores meanwhile: what bounds the fan-out.
                  "broker_cpu_seconds": round(o1["broker"] - o0["broker"], 2),
@@ -259,6 +283,8 @@ class Bench:
             out.append(r)
             log(f"fanout {size}: all applied after {r['seconds_all_applied']} s (reply "
                 f"{r['deploy_reply_seconds']} s); floor {r['floor_seconds']} s; ratio {ratio}; "
+                f"round-trip floor {r['round_trip_floor_seconds']} s "
+                f"({r['round_trip_over_floor']} x the floor; fan-out {r['ratio_to_round_trip']} x it); "
                 f"anchor {r['anchor_cpu_seconds']} CPU s, peak {r['anchor_peak_rss_mb']} MB; "
                 f"broker {r['broker_cpu_seconds']} CPU s, fleetsim {r['fleetsim_cpu_seconds']} CPU s; "
                 f"summary {r['last_summary']}")

@@ -68,7 +68,10 @@ def render(runs, notes):
             ok = None if not big else (t is not None and t < 10 and ratio is not None and ratio <= 3)
             out.append(f"| group fan-out to {f['size']} | all applied after {fmt(t, ' s')}; "
                        f"broker-only floor {fmt(f.get('floor_seconds'), ' s')}; ratio "
-                       f"{fmt(ratio, ' x')}; app.deploy answered after "
+                       f"{fmt(ratio, ' x')}; broker-only round trip "
+                       f"{fmt(f.get('round_trip_floor_seconds'), ' s')} "
+                       f"({fmt(f.get('round_trip_over_floor'), ' x')} the floor; fan-out "
+                       f"{fmt(f.get('ratio_to_round_trip'), ' x')} it); app.deploy answered after "
                        f"{fmt(f.get('deploy_reply_seconds'), ' s')}{cpu(f)}; anchor peak "
                        f"{f.get('anchor_peak_rss_mb')} MB | "
                        f"{'< 10 s and < 3x floor' if big else '—'} | {verdict(ok)} |" + la("fanout"))

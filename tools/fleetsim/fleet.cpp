@@ -94,6 +94,10 @@ Result<FleetOptions> parseFleetOptions(int argc, char** argv, std::string& help)
   app.add_flag("--floor", o.floor, "run plain subscribers of --floor-topic instead of agents");
   app.add_option("--floor-user", o.floor_user, "broker user of the floor subscribers");
   app.add_option("--floor-topic", o.floor_topic, "topic the floor subscribers subscribe to");
+  app.add_flag("--floor-echo", o.floor_echo,
+               "floor subscribers answer on <floor-topic>/echo/<node> (QoS 1)");
+  app.add_flag("--floor-collect", o.floor_collect,
+               "run one subscriber of <floor-topic>/echo/# counting --nodes answers");
   app.add_option("--threads", o.threads, "executor threads shared by the agents")
       ->check(CLI::Range(1, 256));
   app.add_option("--keep-alive", keep_alive_s, "MQTT keep-alive, seconds")
@@ -123,6 +127,9 @@ Result<FleetOptions> parseFleetOptions(int argc, char** argv, std::string& help)
   if (o.floor && (o.floor_user.empty() || o.floor_topic.empty())) {
     return Status::invalidArgument("--floor needs --floor-user and --floor-topic");
   }
+  if ((o.floor_echo || o.floor_collect) && !o.floor) {
+    return Status::invalidArgument("--floor-echo and --floor-collect need --floor");
+  }
   auto pw = readFirstLine(password_file);
   if (!pw.isOk()) return pw.status();
   o.password = *pw;
@@ -146,30 +153,80 @@ std::vector<std::string> shardNodes(const FleetOptions& o) {
 
 namespace {
 
-int runFloor(const FleetOptions& o, const std::vector<std::string>& nodes,
-             const std::atomic<bool>& stop) {
+// Arrivals seen by floor subscribers or the collector: count, first and last wall ms.
+struct Arrivals {
   std::atomic<int> received{0};
   std::atomic<int64_t> first_ms{0}, last_ms{0};
+  void note() {
+    int64_t now = wallMs();
+    int64_t expected = 0;
+    first_ms.compare_exchange_strong(expected, now);
+    int64_t last = last_ms.load();
+    while (now > last && !last_ms.compare_exchange_weak(last, now)) {
+    }
+    received.fetch_add(1);
+  }
+};
+
+std::unique_ptr<MqttLink> floorLink(const FleetOptions& o, const std::string& client_id,
+                                    bool nodelay) {
+  MqttOptions m;
+  m.url = o.url;
+  m.client_id = client_id;
+  m.username = o.floor_user;
+  m.password = o.password;
+  m.keep_alive = o.keep_alive;
+  m.tcp_nodelay = nodelay;
+  return makePahoLink(m);
+}
+
+// Prints `event` lines (received, first_ms, last_ms) until `stop`: on every change that
+// completes the count, at the start, and about once a second.
+void reportArrivals(const char* event, const Arrivals& a, size_t expected,
+                    const std::atomic<bool>& stop) {
+  int reported = -1;
+  while (!stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    int r = a.received.load();
+    if (r != reported && (r == static_cast<int>(expected) || r == 0 || wallMs() % 1000 < 20)) {
+      emitLine(fmt::format(
+          R"({{"event":"{}","received":{},"nodes":{},"first_ms":{},"last_ms":{},"ts":{}}})",
+          event, r, expected, a.first_ms.load(), a.last_ms.load(), wallMs()));
+      reported = r;
+    }
+  }
+}
+
+int runCollector(const FleetOptions& o, const std::atomic<bool>& stop) {
+  Arrivals arrivals;
+  auto link = floorLink(o, fmt::format("floor-collect-{}", o.shard), true);
+  link->onMessage([&](const MqttMessage& msg) {
+    if (!msg.payload.empty()) arrivals.note();
+  });
+  (void)link->subscribe(o.floor_topic + "/echo/#", 1);
+  Status st = link->connect();
+  emitLine(fmt::format(R"({{"event":"collect-connected","connected":{},"ts":{}}})",
+                       link->connected() ? 1 : 0, wallMs()));
+  if (!st.isOk()) spdlog::error("collector: {}", st.message());
+  reportArrivals("echo", arrivals, static_cast<size_t>(o.nodes), stop);
+  link->disconnect();
+  return 0;
+}
+
+int runFloor(const FleetOptions& o, const std::vector<std::string>& nodes,
+             const std::atomic<bool>& stop) {
+  Arrivals arrivals;
   std::vector<FloorClient> clients(nodes.size());
   for (size_t k = 0; k < nodes.size(); ++k) {
-    MqttOptions m;
-    m.url = o.url;
-    m.client_id = "floor-" + nodes[k];
-    m.username = o.floor_user;
-    m.password = o.password;
-    m.keep_alive = o.keep_alive;
-    m.tcp_nodelay = false;  // the broker writes to them; they never reply
-    clients[k].link = makePahoLink(m);
+    // TCP_NODELAY for the answering ones: one descriptor scan after the connects, below.
+    clients[k].link = floorLink(o, "floor-" + nodes[k], false);
     auto seen = std::make_shared<std::atomic<bool>>(false);
-    clients[k].link->onMessage([&, seen](const MqttMessage& msg) {
+    MqttLink* link = clients[k].link.get();
+    std::string echo_topic = o.floor_topic + "/echo/" + nodes[k];
+    clients[k].link->onMessage([&, seen, link, echo_topic](const MqttMessage& msg) {
       if (msg.payload.empty() || seen->exchange(true)) return;
-      int64_t now = wallMs();
-      int64_t expected = 0;
-      first_ms.compare_exchange_strong(expected, now);
-      int64_t last = last_ms.load();
-      while (now > last && !last_ms.compare_exchange_weak(last, now)) {
-      }
-      received.fetch_add(1);
+      arrivals.note();
+      if (o.floor_echo) (void)link->publish(MqttMessage{echo_topic, R"({"v":1})", 1, false, "", ""});
     });
     (void)clients[k].link->subscribe(o.floor_topic, 1);
   }
@@ -184,19 +241,12 @@ int runFloor(const FleetOptions& o, const std::vector<std::string>& nodes,
   for (auto& t : connectors) t.join();
   int connected = 0;
   for (auto& c : clients) connected += c.link->connected() ? 1 : 0;
+  // The echo follows the PUBACK of the floor message at once: without TCP_NODELAY it would
+  // wait for the broker's delayed ACK (40 ms), as an agent's report would.
+  if (auto port = mqttUrlPort(o.url); o.floor_echo && port) setTcpNoDelayToPort(*port);
   emitLine(fmt::format(R"({{"event":"floor-connected","connected":{},"nodes":{},"ms":{},"ts":{}}})",
                        connected, nodes.size(), wallMs() - t0, wallMs()));
-  int reported = -1;
-  while (!stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    int r = received.load();
-    if (r != reported && (r == static_cast<int>(nodes.size()) || r == 0 || wallMs() % 1000 < 20)) {
-      emitLine(fmt::format(
-          R"({{"event":"floor","received":{},"nodes":{},"first_ms":{},"last_ms":{},"ts":{}}})", r,
-          nodes.size(), first_ms.load(), last_ms.load(), wallMs()));
-      reported = r;
-    }
-  }
+  reportArrivals("floor", arrivals, nodes.size(), stop);
   for (auto& c : clients) c.link->disconnect();
   return 0;
 }
@@ -206,6 +256,7 @@ int runFloor(const FleetOptions& o, const std::vector<std::string>& nodes,
 int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
   setupLogging("fleetsim", o.log_level);
   std::vector<std::string> nodes = shardNodes(o);
+  if (o.floor && o.floor_collect) return runCollector(o, stop);
   if (o.floor) return runFloor(o, nodes, stop);
 
   SystemClock clock;

@@ -4,7 +4,8 @@
 // FakeDockerClient, like Kubernetes' kubemark hollow nodes. Several processes (--shard i/n)
 // split a large fleet, because one Paho process with thousands of clients slows down
 // superlinearly (DESIGN.md section 1). In --floor mode it runs plain MQTT subscribers instead
-// (the broker-only floor of the fan-out benchmark).
+// (the broker-only floor of the fan-out benchmark), optionally answering through the broker
+// (--floor-echo) to one collector (--floor-collect): the broker-only round trip.
 //
 // Threading: one ThreadPoolExecutor shared by every agent of the process (the agents own no
 // threads); Paho's own threads deliver link callbacks. Fleet methods are called from the main
@@ -33,6 +34,11 @@ struct FleetOptions {
   std::string floor_user;   // --floor: the broker user of the floor subscribers
   std::string floor_topic;  // --floor: the topic they subscribe to
   bool floor = false;
+  // --floor-echo: each floor subscriber answers with one QoS 1 message on
+  // <floor_topic>/echo/<node> (the round trip any acknowledgment needs). --floor-collect: run
+  // one subscriber of <floor_topic>/echo/# instead, counting the answers of --nodes nodes.
+  bool floor_echo = false;
+  bool floor_collect = false;
   int threads = 4;
   std::chrono::seconds keep_alive{10};
   std::chrono::milliseconds reconcile_interval{30'000};
