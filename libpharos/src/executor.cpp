@@ -134,7 +134,11 @@ void ThreadPoolExecutor::run() {
     if (!ready_.empty()) {
       Task task = std::move(ready_.front());
       ready_.pop_front();
+      // Several timers fell due at once (or tasks were posted while every thread was busy):
+      // hand the rest to another thread instead of leaving them until this task ends.
+      bool more = !ready_.empty();
       lock.unlock();
+      if (more) cv_.notify_one();
       task();
       lock.lock();
       continue;

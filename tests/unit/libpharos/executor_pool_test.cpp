@@ -75,6 +75,23 @@ TEST_CASE("A new earliest timer wakes a thread that waits for a later one") {
   pool.shutdown();
 }
 
+TEST_CASE("Timers that fall due together run on idle threads at once, not one after another") {
+  ThreadPoolExecutor pool("test-pool", 2);
+  std::this_thread::sleep_for(milliseconds(20));  // both threads idle, no timer
+  std::atomic<int> second_started{0};
+  std::atomic<bool> overlapped{false};
+  // Only the first timer is a new earliest deadline; the second, due at the same moment,
+  // wakes nobody. The first waits for the second to start on the other thread.
+  pool.postDelayed(milliseconds(30), [&] {
+    overlapped = waitFor(second_started, 1, milliseconds(2'000));
+  });
+  pool.postDelayed(milliseconds(30), [&] { second_started++; });
+  CHECK(waitFor(second_started, 1, milliseconds(5'000)));
+  std::this_thread::sleep_for(milliseconds(10));
+  pool.shutdown();
+  CHECK(overlapped.load());
+}
+
 TEST_CASE("TimerQueue: deadline order, posting order on ties, cancel by id") {
   using TP = TimerQueue::TimePoint;
   TimerQueue q;
