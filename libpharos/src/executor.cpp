@@ -101,9 +101,10 @@ uint64_t ThreadPoolExecutor::postDelayed(std::chrono::milliseconds delay, Task t
     if (stopping_) return 0;
     id = next_id_++;
     earliest = timers_.add(std::chrono::steady_clock::now() + delay, id, std::move(task));
+    // Only a new earliest deadline changes what a waiting thread waits for, and only when
+    // some thread waits for a deadline at all; one thread is enough to take it.
+    earliest = earliest || deadline_waiters_ == 0;
   }
-  // Only a new earliest deadline changes what an idle thread waits for; one thread is enough
-  // to take it (the others keep waiting for the old, later deadline or for work).
   if (earliest) cv_.notify_one();
   return id;
 }
@@ -134,11 +135,11 @@ void ThreadPoolExecutor::run() {
     if (!ready_.empty()) {
       Task task = std::move(ready_.front());
       ready_.pop_front();
-      // Several timers fell due at once (or tasks were posted while every thread was busy):
-      // hand the rest to another thread instead of leaving them until this task ends.
-      bool more = !ready_.empty();
+      // Hand what is left to an idle thread instead of leaving it until this task ends:
+      // ready tasks (several timers fell due at once), or timers nobody waits for now.
+      bool wake = !ready_.empty() || (!timers_.empty() && deadline_waiters_ == 0);
       lock.unlock();
-      if (more) cv_.notify_one();
+      if (wake) cv_.notify_one();
       task();
       lock.lock();
       continue;
@@ -150,7 +151,9 @@ void ThreadPoolExecutor::run() {
       // A copy: wait_until reads the deadline again after waking, when another thread may
       // have run or cancelled (erased) that timer.
       const auto deadline = timers_.earliest();
+      ++deadline_waiters_;
       cv_.wait_until(lock, deadline);
+      --deadline_waiters_;
     }
   }
 }

@@ -91,6 +91,7 @@ class ThreadPoolExecutor final : public Executor {
   std::condition_variable cv_;
   std::deque<Task> ready_;
   TimerQueue timers_;
+  int deadline_waiters_ = 0;  // threads waiting for the earliest timer
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
