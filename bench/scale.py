@@ -32,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from scale_env import (TOPIC_ROOT, Env, HealthWatch, RolloutWatch, add_members,  # noqa: E402
+from scale_env import (FLEET_NICE, TOPIC_ROOT, Env, HealthWatch, RolloutWatch, add_members,  # noqa: E402
                        deploy_compose, node_name, proc_cpu_rss, request)
 
 def log(*args):
@@ -471,6 +471,7 @@ def main(argv=None):
     log(f"machine: {info}")
     b = Bench(args)
     b.results["machine"] = info
+    b.results["fleet_nice"] = FLEET_NICE
     b.results["command"] = "bench/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
     t_start = time.monotonic()
     def phase(name, fn):

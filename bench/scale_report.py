@@ -33,7 +33,9 @@ def render(runs, notes):
         m = r.get("machine", {})
         out.append(f"### N = {r['nodes']} ({r['shards']} fleetsim processes)")
         out.append("")
-        out.append(f"Command: `{r.get('command')}`  ")
+        nice = r.get("fleet_nice")
+        env = "" if nice is None else f"PHAROS_SCALE_FLEET_NICE={nice} "
+        out.append(f"Command: `{env}{r.get('command')}`  ")
         out.append(f"Machine: `nproc` = {m.get('nproc')}, CPU {m.get('cpu')}, kernel "
                    f"{m.get('kernel')}, {m.get('date')}, load average at start "
                    f"{m.get('loadavg_at_start')} (the 2 cores are shared with other builds and "
