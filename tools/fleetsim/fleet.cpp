@@ -190,8 +190,8 @@ void reportArrivals(const char* event, const Arrivals& a, size_t expected,
     int r = a.received.load();
     if (r != reported && (r == static_cast<int>(expected) || r == 0 || wallMs() % 1000 < 20)) {
       emitLine(fmt::format(
-          R"({{"event":"{}","received":{},"nodes":{},"first_ms":{},"last_ms":{},"ts":{}}})",
-          event, r, expected, a.first_ms.load(), a.last_ms.load(), wallMs()));
+          R"({{"event":"{}","received":{},"nodes":{},"first_ms":{},"last_ms":{},"ts":{}}})", event,
+          r, expected, a.first_ms.load(), a.last_ms.load(), wallMs()));
       reported = r;
     }
   }
@@ -226,7 +226,8 @@ int runFloor(const FleetOptions& o, const std::vector<std::string>& nodes,
     clients[k].link->onMessage([&, seen, link, echo_topic](const MqttMessage& msg) {
       if (msg.payload.empty() || seen->exchange(true)) return;
       arrivals.note();
-      if (o.floor_echo) (void)link->publish(MqttMessage{echo_topic, R"({"v":1})", 1, false, "", ""});
+      if (o.floor_echo)
+        (void)link->publish(MqttMessage{echo_topic, R"({"v":1})", 1, false, "", ""});
     });
     (void)clients[k].link->subscribe(o.floor_topic, 1);
   }

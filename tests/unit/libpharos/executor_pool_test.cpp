@@ -82,9 +82,8 @@ TEST_CASE("Timers that fall due together run on idle threads at once, not one af
   std::atomic<bool> overlapped{false};
   // Only the first timer is a new earliest deadline; the second, due at the same moment,
   // wakes nobody. The first waits for the second to start on the other thread.
-  pool.postDelayed(milliseconds(30), [&] {
-    overlapped = waitFor(second_started, 1, milliseconds(2'000));
-  });
+  pool.postDelayed(milliseconds(30),
+                   [&] { overlapped = waitFor(second_started, 1, milliseconds(2'000)); });
   pool.postDelayed(milliseconds(30), [&] { second_started++; });
   CHECK(waitFor(second_started, 1, milliseconds(5'000)));
   std::this_thread::sleep_for(milliseconds(10));
