@@ -23,6 +23,7 @@ constexpr std::chrono::milliseconds kGroupDocGrace{10'000};
 Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
              StateFile& state_file, LinkFactory make_link)
     : options_(std::move(options)),
+      jitter_(options_.seed ? options_.seed : entropySeed(options_.node_id)),
       executor_(executor),
       docker_(docker),
       clock_(clock),
@@ -179,7 +180,8 @@ void Agent::onStop() {
 
 void Agent::armReconcileTimer() {
   std::weak_ptr<bool> alive = alive_;
-  reconcile_timer_ = strand_->postDelayed(options_.reconcile_interval, [this, alive] {
+  auto period = jitter_.around(options_.reconcile_interval, options_.timer_jitter);
+  reconcile_timer_ = strand_->postDelayed(period, [this, alive] {
     auto a = alive.lock();
     if (!a || !*a || stopping_) return;
     updateGroupSubscriptions();

@@ -205,7 +205,8 @@ void Agent::publishEvent(NodeEvent event) {
 
 void Agent::armMetricsTimer() {
   std::weak_ptr<bool> alive = alive_;
-  metrics_timer_ = strand_->postDelayed(options_.metrics_interval, [this, alive] {
+  auto period = jitter_.around(options_.metrics_interval, options_.timer_jitter);
+  metrics_timer_ = strand_->postDelayed(period, [this, alive] {
     auto a = alive.lock();
     if (!a || !*a || stopping_) return;
     collectMetrics();

@@ -25,7 +25,7 @@ Reconciler::Reconciler(DockerClient& docker, Executor& strand, Executor& blockin
       events_(std::move(events)),
       on_change_(std::move(on_change)),
       alive_(std::make_shared<bool>(true)),
-      rng_(options_.seed ? options_.seed : static_cast<uint64_t>(clock.nowMs()) | 1) {}
+      jitter_(options_.seed ? options_.seed : entropySeed(options_.node_id)) {}
 
 Reconciler::~Reconciler() { shutdown(); }
 
@@ -293,14 +293,7 @@ void Reconciler::pumpPulls() {
     if (!next) return;
     next->state = PullJob::State::kRunning;
     ++pulls_running_;
-    auto jitter = std::chrono::milliseconds(0);
-    if (options_.pull_jitter.count() > 0) {
-      rng_ ^= rng_ << 13;
-      rng_ ^= rng_ >> 7;
-      rng_ ^= rng_ << 17;
-      jitter =
-          std::chrono::milliseconds(rng_ % static_cast<uint64_t>(options_.pull_jitter.count()));
-    }
+    auto jitter = jitter_.below(options_.pull_jitter);
     std::weak_ptr<bool> alive = alive_;
     auto auth = authFor(next_image);
     DockerClient* docker = &docker_;

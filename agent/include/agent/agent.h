@@ -28,6 +28,7 @@
 #include "agent/state_file.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
+#include "pharos/jitter.h"
 #include "pharos/messages.h"
 #include "pharos/mqtt_link.h"
 
@@ -39,6 +40,11 @@ struct AgentOptions {
   MqttOptions mqtt;                           // url, credentials, TLS, keep-alive
   std::chrono::milliseconds reconcile_interval{30'000};
   std::chrono::milliseconds metrics_interval{15'000};
+  // The periodic timers (full reconcile, metrics) fire every interval +/- this fraction,
+  // drawn anew each time, so agents that start together (a site powering up, the fleet
+  // simulator) drift apart instead of reconciling and reporting in the same second.
+  double timer_jitter = 0.2;
+  uint64_t seed = 0;  // that jitter's PRNG seed (0 = entropySeed(node_id))
   // State reports: the first change after a quiet period is published `state_settle` after
   // it (changes of the same reconcile step coalesce); later ones at most once per
   // `state_debounce` (a 10-service app does not publish 10 states).
@@ -130,6 +136,7 @@ class Agent {
                             uint64_t generation);
 
   AgentOptions options_;
+  Jitter jitter_;  // periodic timers (strand only)
   Executor& executor_;
   DockerClient& docker_;
   const Clock& clock_;

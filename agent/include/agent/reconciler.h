@@ -31,6 +31,7 @@
 #include "pharos/clock.h"
 #include "pharos/compose.h"
 #include "pharos/executor.h"
+#include "pharos/jitter.h"
 #include "pharos/messages.h"
 
 namespace pharos::agent {
@@ -51,7 +52,7 @@ struct ReconcilerOptions {
   std::chrono::milliseconds dependency_poll{1000};    // re-check of an unmet dependency
   std::chrono::milliseconds pull_retry{10'000};       // first retry of a failed pull
   RestartBackoff backoff;
-  uint64_t seed = 0;  // jitter PRNG seed (0 = from the clock)
+  uint64_t seed = 0;  // jitter PRNG seed (0 = entropySeed(node_id))
   bool create_app_dirs = true;
 };
 
@@ -170,7 +171,7 @@ class Reconciler {
   int64_t engine_lost_ms_ = 0;
   std::optional<std::pair<int64_t, int64_t>> engine_outage_;
   std::chrono::steady_clock::time_point engine_back_at_{};
-  uint64_t rng_;
+  Jitter jitter_;
 };
 
 }  // namespace pharos::agent

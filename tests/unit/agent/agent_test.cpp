@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "agent_rig.h"
 
@@ -311,6 +312,7 @@ namespace {
 TEST_CASE("metrics are published every interval with per-container numbers") {
   Rig rig;
   rig.options.metrics_interval = milliseconds(15'000);
+  rig.options.timer_jitter = 0;  // exactly every 15 s (the next case covers the jitter)
   rig.boot();
   rig.publishNode(nodeDoc(1, {app("web")}));
   ContainerStats stats;
@@ -331,6 +333,41 @@ TEST_CASE("metrics are published every interval with per-container numbers") {
   CHECK(m->containers[0].cpu_percent == doctest::Approx(12.5));
   rig.advance(milliseconds(15'000));
   CHECK(rig.broker.published(topics::node(kNode, topics::NodeTopic::kMetrics)).size() == 2);
+}
+
+TEST_CASE("the periodic timers are jittered: agents started together drift apart") {
+  // Two agents booted in the same instant with the same 10 s metrics interval: each period
+  // is drawn within 10 s +/- 20 %, so their publishes do not stay in step.
+  std::vector<std::vector<int64_t>> at(2);
+  for (int k = 0; k < 2; ++k) {
+    Rig rig;
+    rig.options.metrics_interval = milliseconds(10'000);
+    rig.options.seed = 100 + k;
+    rig.boot();
+    rig.publishNode(nodeDoc(1, {app("web")}));
+    auto topic = topics::node(kNode, topics::NodeTopic::kMetrics);
+    size_t seen = rig.broker.published(topic).size();
+    for (int step = 0; step < 1200; ++step) {  // 120 s in 100 ms steps
+      rig.advance(milliseconds(100));
+      size_t now = rig.broker.published(topic).size();
+      if (now > seen) at[k].push_back(rig.clock.nowMs());
+      seen = now;
+    }
+  }
+  for (const auto& times : at) {
+    REQUIRE(times.size() >= 9);   // 120 s / 12 s at the longest
+    REQUIRE(times.size() <= 16);  // 120 s / 8 s at the shortest, plus the step
+    std::set<int64_t> gaps;
+    for (size_t i = 1; i < times.size(); ++i) {
+      int64_t gap = times[i] - times[i - 1];
+      CHECK(gap >= 7'900);
+      CHECK(gap <= 12'100);
+      gaps.insert(gap / 100);
+    }
+    CHECK(gaps.size() >= 3);  // not one fixed period
+  }
+  // The two agents' last publishes are apart (same instant without the jitter).
+  CHECK(at[0] != at[1]);
 }
 
 TEST_CASE("cmd/inspect redacts secret values from the environment") {
