@@ -80,6 +80,8 @@ class Bench:
         self.fleet = []
         self.floors = {}
         self.round_trips = {}
+        self.contract_trips = {}
+        self.floor_broker_cpu = {}
 
     # ---- phases ------------------------------------------------------------------------
     def setup(self):
@@ -95,6 +97,8 @@ class Bench:
         descriptors."""
         self.floors = {}
         self.round_trips = {}
+        self.contract_trips = {}
+        self.floor_broker_cpu = {}
         for size in fan_sizes(self.n):
             self.floors[size] = self.floor(size)
             log(f"floor {size}: one retained message to {size} subscribers in "
@@ -102,6 +106,9 @@ class Bench:
             self.round_trips[size] = self.floor(size, echo=True)
             log(f"round-trip floor {size}: ... and one QoS 1 answer from each of them to one "
                 f"collector in {self.round_trips[size]} s")
+            self.contract_trips[size] = self.floor(size, echo="contract")
+            log(f"contract round trip {size}: ... answering instead with what an agent reports "
+                f"for a rollout (app_applied event, then state) in {self.contract_trips[size]} s")
         self.wait_broker_quiet()
 
     def wait_broker_quiet(self, limit=15.0):
@@ -202,18 +209,23 @@ class Bench:
     def floor(self, size, echo=False):
         """One retained message to `size` plain subscribers (fleetsim --floor); with `echo`,
         until each has answered with one QoS 1 message that one collector subscriber has
-        received: the broker-only round trip any acknowledgment (an agent's report) needs."""
-        topic = f"{TOPIC_ROOT}/bench/floor-{size}-{'rt-' if echo else ''}{int(time.time())}"
+        received: the broker-only round trip any acknowledgment (an agent's report) needs.
+        With echo="contract" each answers with a rollout's reports instead (an app_applied
+        event, then a state: Pharos' wire contract with no agent logic behind it)."""
+        kind = {False: "", True: "rt-", "contract": "ct-"}[echo]
+        flag = {False: [], True: ["--floor-echo"], "contract": ["--floor-echo-contract"]}[echo]
+        topic = f"{TOPIC_ROOT}/bench/floor-{size}-{kind}{int(time.time())}"
         shards = max(1, min(self.args.shards, size // 500))
         collector = []
         if echo:
             collector = self.env.start_fleet(size, 1, prefix="fc",
                                              extra=["--floor", "--floor-collect", "--floor-user",
-                                                    "floor", "--floor-topic", topic])
+                                                    "floor", "--floor-topic", topic]
+                                             + (flag if echo == "contract" else []))
         procs = self.env.start_fleet(size, shards, prefix="fl",
                                      extra=["--floor", "--floor-user", "floor", "--floor-topic",
                                             topic, "--threads", str(self.args.threads)]
-                                     + (["--floor-echo"] if echo else []))
+                                     + flag)
         deadline = time.monotonic() + self.args.timeout
 
         def lines(ev, ps):
@@ -224,6 +236,8 @@ class Bench:
             time.sleep(0.05)
         publisher = self.env.client("floor")
         time.sleep(0.5)  # the subscriptions follow the connects
+        broker = [self.env.broker_proc.pid]
+        cpu0 = cpu_of(broker)
         t_pub = time.time() * 1000
         publisher.publish(topic, {"v": 1, "floor": size}, retain=True)
         got = None
@@ -236,6 +250,10 @@ class Bench:
                         last[p.pid] = ln
             if len(last) == len(watched) and sum(ln["received"] for ln in last.values()) >= size:
                 got = max(ln["last_ms"] for ln in last.values()) - t_pub
+                # The broker's CPU over the measured window (to the end of this poll).
+                self.floor_broker_cpu.setdefault(
+                    {"": "floor", "rt-": "round_trip", "ct-": "contract"}[kind], {})[size] = round(
+                    cpu_of(broker) - cpu0, 3)
                 break
             time.sleep(0.05)
         publisher.publish(topic, b"", retain=True)
@@ -276,6 +294,7 @@ class Bench:
             floor = self.floors.get(size)
             ratio = None if (elapsed is None or not floor) else round(elapsed / floor, 2)
             rt = self.round_trips.get(size)
+            ct = self.contract_trips.get(size)
             r = {"size": size, "seconds_all_applied": None if elapsed is None else round(elapsed, 2),
                  "deploy_reply_seconds": round(t_reply, 3),
                  "floor_seconds": None if floor is None else round(floor, 3), "ratio": ratio,
@@ -285,6 +304,14 @@ class Bench:
                  "round_trip_floor_seconds": None if rt is None else round(rt, 3),
                  "round_trip_over_floor": None if (rt is None or not floor) else round(rt / floor, 2),
                  "ratio_to_round_trip": None if (elapsed is None or not rt) else round(elapsed / rt, 2),
+                 # The same with each subscriber answering what an agent reports for a
+                 # rollout (event + state): the contract's traffic with no agent logic.
+                 "contract_trip_seconds": None if ct is None else round(ct, 3),
+                 "contract_trip_over_floor": None if (ct is None or not floor) else round(ct / floor, 2),
+                 "ratio_to_contract_trip": None if (elapsed is None or not ct) else round(elapsed / ct, 2),
+                 # Broker CPU s in each broker-only window (floor, round_trip, contract).
+                 "floors_broker_cpu_seconds": {k: v.get(size) for k, v in
+                                               self.floor_broker_cpu.items()},
                  "anchor_cpu_seconds": round(c1 - c0, 2),
                  # Who used the 2 cores meanwhile: what bounds the fan-out.
                  "broker_cpu_seconds": round(o1["broker"] - o0["broker"], 2),
@@ -297,6 +324,9 @@ class Bench:
                 f"{r['deploy_reply_seconds']} s); floor {r['floor_seconds']} s; ratio {ratio}; "
                 f"round-trip floor {r['round_trip_floor_seconds']} s "
                 f"({r['round_trip_over_floor']} x the floor; fan-out {r['ratio_to_round_trip']} x it); "
+                f"contract round trip {r['contract_trip_seconds']} s ({r['contract_trip_over_floor']} "
+                f"x the floor; fan-out {r['ratio_to_contract_trip']} x it); broker CPU s in the "
+                f"floors {r['floors_broker_cpu_seconds']}; "
                 f"anchor {r['anchor_cpu_seconds']} CPU s, peak {r['anchor_peak_rss_mb']} MB; "
                 f"broker {r['broker_cpu_seconds']} CPU s, fleetsim {r['fleetsim_cpu_seconds']} CPU s; "
                 f"summary {r['last_summary']}")

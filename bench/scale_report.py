@@ -53,6 +53,15 @@ def render(runs, notes):
                 return ""
             return (f"; CPU s: anchor {d.get('anchor_cpu_seconds')}, broker "
                     f"{d.get('broker_cpu_seconds')}, fleetsim {d.get('fleetsim_cpu_seconds')}")
+        def contract(d):
+            if d.get("contract_trip_seconds") is None:
+                return ""
+            bc = d.get("floors_broker_cpu_seconds") or {}
+            return (f"; contract round trip {fmt(d.get('contract_trip_seconds'), ' s')} "
+                    f"({fmt(d.get('contract_trip_over_floor'), ' x')} the floor; fan-out "
+                    f"{fmt(d.get('ratio_to_contract_trip'), ' x')} it); broker CPU s in the floor / "
+                    f"round trip / contract round trip {fmt(bc.get('floor'))} / "
+                    f"{fmt(bc.get('round_trip'))} / {fmt(bc.get('contract'))}")
         s = r.get("storm")
         if s:
             t = s.get("seconds_all_ready")
@@ -73,7 +82,7 @@ def render(runs, notes):
                        f"{fmt(ratio, ' x')}; broker-only round trip "
                        f"{fmt(f.get('round_trip_floor_seconds'), ' s')} "
                        f"({fmt(f.get('round_trip_over_floor'), ' x')} the floor; fan-out "
-                       f"{fmt(f.get('ratio_to_round_trip'), ' x')} it); app.deploy answered after "
+                       f"{fmt(f.get('ratio_to_round_trip'), ' x')} it){contract(f)}; app.deploy answered after "
                        f"{fmt(f.get('deploy_reply_seconds'), ' s')}{cpu(f)}; anchor peak "
                        f"{f.get('anchor_peak_rss_mb')} MB | "
                        f"{'< 10 s and < 3x floor' if big else '—'} | {verdict(ok)} |" + la("fanout"))

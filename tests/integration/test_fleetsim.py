@@ -2,6 +2,7 @@
 the real Mosquitto and the real pharos-anchor: 50 hollow agents register, join a group, and
 one app.deploy to the group is applied by all 50 (the rollout summary says so). Bounded well
 under 60 s. Uses bench/scale_env.py, the same environment as bench/scale.py."""
+import json
 import pathlib
 import sys
 import time
@@ -59,3 +60,59 @@ def test_fifty_hollow_agents_register_and_apply_a_group_deployment(env):
                            max(2, deadline - time.monotonic()))
     finally:
         ops.close()
+
+
+@pytest.mark.parametrize("mode", ["echo", "contract"])
+def test_floor_subscribers_answer_and_the_collector_counts_them(env, mode):
+    """The broker-only floors of bench/scale.py: every --floor subscriber gets the retained
+    message once and answers (one small message, or an agent's rollout reports: event then
+    state, decoded here against the contract); the collector counts one answer per node."""
+    env.start_broker()
+    topic = f"{scale_env.TOPIC_ROOT}/bench/floor-test-{mode}"
+    flag = ["--floor-echo"] if mode == "echo" else ["--floor-echo-contract"]
+    collector = env.start_fleet(NODES, 1, prefix="fc", extra=[
+        "--floor", "--floor-collect", "--floor-user", "floor", "--floor-topic", topic]
+        + (flag if mode == "contract" else []))
+    subs = env.start_fleet(NODES, 2, prefix="fl", extra=[
+        "--floor", "--floor-user", "floor", "--floor-topic", topic, "--threads", "2"] + flag)
+    watcher = env.client("floor")
+    try:
+        seen = watcher.subscribe_collect(f"{topic}/echo/#")
+        assert seen.granted
+
+        def events(name, procs):
+            return [ln for p in procs for ln in p.lines if ln.get("event") == name]
+        deadline = time.monotonic() + 30
+        while (len(events("floor-connected", subs)) < 2 or not events("collect-connected", collector)) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [ln["connected"] for ln in events("floor-connected", subs)] == [NODES // 2] * 2
+        time.sleep(0.5)  # the subscriptions follow the connects
+        watcher.publish(topic, json.dumps({"v": 1, "floor": NODES}), retain=True)
+
+        def done():
+            return any(ln["received"] == NODES for ln in events("echo", collector))
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert done(), events("echo", collector)[-3:]
+        got = {p.pid: max((ln["received"] for ln in p.lines if ln.get("event") == "floor"),
+                          default=0) for p in subs}
+        assert sum(got.values()) == NODES  # each subscriber noted the message once
+        per_answer = 2 if mode == "contract" else 1
+        assert seen.wait_for(lambda m: False, 0.5) is None  # let the last answers arrive
+        msgs = seen.messages
+        assert len(msgs) == NODES * per_answer
+        if mode == "contract":
+            states = [m for m in msgs if m.topic.endswith("/state")]
+            evs = [m for m in msgs if m.topic.endswith("/events")]
+            assert len(states) == NODES and len(evs) == NODES
+            s = json.loads(states[0].payload)
+            e = json.loads(evs[0].payload)
+            assert s["v"] == 1 and s["apps"][0]["phase"] == "Running"
+            assert s["apps"][0]["services"][0]["state"] == "running"
+            assert e["kind"] == "app_applied" and "created network" in e["message"]
+            # the collector counted states only: NODES, not 2 x NODES
+            assert max(ln["received"] for ln in events("echo", collector)) == NODES
+        watcher.publish(topic, b"", retain=True)
+    finally:
+        watcher.close()

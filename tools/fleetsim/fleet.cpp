@@ -1,6 +1,6 @@
 // pharos-fleetsim's fleet: builds one hollow agent (Agent + FakeDockerClient + in-memory
-// StateFile) per node of the shard, or one plain subscriber per node in --floor mode, and
-// prints progress as JSON lines. See fleet.h for the contract.
+// StateFile) per node of the shard and prints progress as JSON lines (--floor mode is in
+// floor.cpp). See fleet.h for the contract.
 #include "fleet.h"
 
 #include <fmt/format.h>
@@ -10,7 +10,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -18,6 +17,7 @@
 #include "agent/agent.h"
 #include "agent/fake_docker.h"
 #include "agent/state_file.h"
+#include "fleet_util.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/log.h"
@@ -27,12 +27,6 @@
 namespace pharos::fleetsim {
 namespace {
 
-int64_t wallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 long rssKb() {
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -40,15 +34,6 @@ long rssKb() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   }
   return 0;
-}
-
-// One JSON line on stdout, flushed (the bench reads it through a pipe).
-void emitLine(const std::string& line) {
-  static std::mutex mu;  // NOLINT: guards stdout only
-  std::lock_guard lock(mu);
-  std::fputs(line.c_str(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
 }
 
 Result<std::string> readFirstLine(const std::string& path) {
@@ -67,10 +52,6 @@ struct Hollow {
   std::unique_ptr<agent::StateFile> state_file;
   std::atomic<MqttLink*> link{nullptr};
   std::unique_ptr<agent::Agent> agent;
-};
-
-struct FloorClient {
-  std::unique_ptr<MqttLink> link;
 };
 
 }  // namespace
@@ -96,6 +77,9 @@ Result<FleetOptions> parseFleetOptions(int argc, char** argv, std::string& help)
   app.add_option("--floor-topic", o.floor_topic, "topic the floor subscribers subscribe to");
   app.add_flag("--floor-echo", o.floor_echo,
                "floor subscribers answer on <floor-topic>/echo/<node> (QoS 1)");
+  app.add_flag("--floor-echo-contract", o.floor_echo_contract,
+               "floor subscribers answer like an agent reporting a rollout: an app_applied "
+               "event, then its state (QoS 1); with --floor-collect, count the states");
   app.add_flag("--floor-collect", o.floor_collect,
                "run one subscriber of <floor-topic>/echo/# counting --nodes answers");
   app.add_option("--threads", o.threads, "executor threads shared by the agents")
@@ -127,8 +111,9 @@ Result<FleetOptions> parseFleetOptions(int argc, char** argv, std::string& help)
   if (o.floor && (o.floor_user.empty() || o.floor_topic.empty())) {
     return Status::invalidArgument("--floor needs --floor-user and --floor-topic");
   }
-  if ((o.floor_echo || o.floor_collect) && !o.floor) {
-    return Status::invalidArgument("--floor-echo and --floor-collect need --floor");
+  if ((o.floor_echo || o.floor_collect || o.floor_echo_contract) && !o.floor) {
+    return Status::invalidArgument(
+        "--floor-echo, --floor-echo-contract and --floor-collect need --floor");
   }
   auto pw = readFirstLine(password_file);
   if (!pw.isOk()) return pw.status();
@@ -151,113 +136,9 @@ std::vector<std::string> shardNodes(const FleetOptions& o) {
   return out;
 }
 
-namespace {
-
-// Arrivals seen by floor subscribers or the collector: count, first and last wall ms.
-struct Arrivals {
-  std::atomic<int> received{0};
-  std::atomic<int64_t> first_ms{0}, last_ms{0};
-  void note() {
-    int64_t now = wallMs();
-    int64_t expected = 0;
-    first_ms.compare_exchange_strong(expected, now);
-    int64_t last = last_ms.load();
-    while (now > last && !last_ms.compare_exchange_weak(last, now)) {
-    }
-    received.fetch_add(1);
-  }
-};
-
-std::unique_ptr<MqttLink> floorLink(const FleetOptions& o, const std::string& client_id,
-                                    bool nodelay) {
-  MqttOptions m;
-  m.url = o.url;
-  m.client_id = client_id;
-  m.username = o.floor_user;
-  m.password = o.password;
-  m.keep_alive = o.keep_alive;
-  m.tcp_nodelay = nodelay;
-  return makePahoLink(m);
-}
-
-// Prints `event` lines (received, first_ms, last_ms) until `stop`: on every change that
-// completes the count, at the start, and about once a second.
-void reportArrivals(const char* event, const Arrivals& a, size_t expected,
-                    const std::atomic<bool>& stop) {
-  int reported = -1;
-  while (!stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    int r = a.received.load();
-    if (r != reported && (r == static_cast<int>(expected) || r == 0 || wallMs() % 1000 < 20)) {
-      emitLine(fmt::format(
-          R"({{"event":"{}","received":{},"nodes":{},"first_ms":{},"last_ms":{},"ts":{}}})", event,
-          r, expected, a.first_ms.load(), a.last_ms.load(), wallMs()));
-      reported = r;
-    }
-  }
-}
-
-int runCollector(const FleetOptions& o, const std::atomic<bool>& stop) {
-  Arrivals arrivals;
-  auto link = floorLink(o, fmt::format("floor-collect-{}", o.shard), true);
-  link->onMessage([&](const MqttMessage& msg) {
-    if (!msg.payload.empty()) arrivals.note();
-  });
-  (void)link->subscribe(o.floor_topic + "/echo/#", 1);
-  Status st = link->connect();
-  emitLine(fmt::format(R"({{"event":"collect-connected","connected":{},"ts":{}}})",
-                       link->connected() ? 1 : 0, wallMs()));
-  if (!st.isOk()) spdlog::error("collector: {}", st.message());
-  reportArrivals("echo", arrivals, static_cast<size_t>(o.nodes), stop);
-  link->disconnect();
-  return 0;
-}
-
-int runFloor(const FleetOptions& o, const std::vector<std::string>& nodes,
-             const std::atomic<bool>& stop) {
-  Arrivals arrivals;
-  std::vector<FloorClient> clients(nodes.size());
-  for (size_t k = 0; k < nodes.size(); ++k) {
-    // TCP_NODELAY for the answering ones: one descriptor scan after the connects, below.
-    clients[k].link = floorLink(o, "floor-" + nodes[k], false);
-    auto seen = std::make_shared<std::atomic<bool>>(false);
-    MqttLink* link = clients[k].link.get();
-    std::string echo_topic = o.floor_topic + "/echo/" + nodes[k];
-    clients[k].link->onMessage([&, seen, link, echo_topic](const MqttMessage& msg) {
-      if (msg.payload.empty() || seen->exchange(true)) return;
-      arrivals.note();
-      if (o.floor_echo)
-        (void)link->publish(MqttMessage{echo_topic, R"({"v":1})", 1, false, "", ""});
-    });
-    (void)clients[k].link->subscribe(o.floor_topic, 1);
-  }
-  int64_t t0 = wallMs();
-  std::vector<std::thread> connectors;
-  std::atomic<size_t> next{0};
-  for (int t = 0; t < o.threads; ++t) {
-    connectors.emplace_back([&] {
-      for (size_t k = next++; k < clients.size(); k = next++) (void)clients[k].link->connect();
-    });
-  }
-  for (auto& t : connectors) t.join();
-  int connected = 0;
-  for (auto& c : clients) connected += c.link->connected() ? 1 : 0;
-  // The echo follows the PUBACK of the floor message at once: without TCP_NODELAY it would
-  // wait for the broker's delayed ACK (40 ms), as an agent's report would.
-  if (auto port = mqttUrlPort(o.url); o.floor_echo && port) setTcpNoDelayToPort(*port);
-  emitLine(fmt::format(R"({{"event":"floor-connected","connected":{},"nodes":{},"ms":{},"ts":{}}})",
-                       connected, nodes.size(), wallMs() - t0, wallMs()));
-  reportArrivals("floor", arrivals, nodes.size(), stop);
-  for (auto& c : clients) c.link->disconnect();
-  return 0;
-}
-
-}  // namespace
-
 int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
   setupLogging("fleetsim", o.log_level);
   std::vector<std::string> nodes = shardNodes(o);
-  if (o.floor && o.floor_collect) return runCollector(o, stop);
   if (o.floor) return runFloor(o, nodes, stop);
 
   SystemClock clock;

@@ -5,7 +5,8 @@
 // split a large fleet, because one Paho process with thousands of clients slows down
 // superlinearly (DESIGN.md section 1). In --floor mode it runs plain MQTT subscribers instead
 // (the broker-only floor of the fan-out benchmark), optionally answering through the broker
-// (--floor-echo) to one collector (--floor-collect): the broker-only round trip.
+// (--floor-echo) to one collector (--floor-collect): the broker-only round trip, with one
+// small answer or with a rollout's reports (--floor-echo-contract).
 //
 // Threading: one ThreadPoolExecutor shared by every agent of the process (the agents own no
 // threads); Paho's own threads deliver link callbacks. Fleet methods are called from the main
@@ -39,6 +40,9 @@ struct FleetOptions {
   // one subscriber of <floor_topic>/echo/# instead, counting the answers of --nodes nodes.
   bool floor_echo = false;
   bool floor_collect = false;
+  // --floor-echo-contract: answer like a hollow agent reporting a rollout instead (an
+  // app_applied event, then a one-app state, both QoS 1), and the collector counts states.
+  bool floor_echo_contract = false;
   int threads = 4;
   std::chrono::seconds keep_alive{10};
   std::chrono::milliseconds reconcile_interval{30'000};
@@ -57,5 +61,9 @@ std::vector<std::string> shardNodes(const FleetOptions& options);
 
 // Runs the shard until `stop` becomes true, printing progress; returns the exit code.
 int runFleet(const FleetOptions& options, const std::atomic<bool>& stop);
+
+// --floor mode (floor.cpp): the shard's plain subscribers, or the collector.
+int runFloor(const FleetOptions& options, const std::vector<std::string>& nodes,
+             const std::atomic<bool>& stop);
 
 }  // namespace pharos::fleetsim
