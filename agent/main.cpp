@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     spdlog::info("pharos-agent {} starting as node {} (broker {})", PHAROS_VERSION, config.node_id,
                  config.broker_url);
     agent.start();
-    // READY=1 only once connected to the broker (issue 11: "ready only when connected and
+    // READY=1 only once connected to the broker ("ready only when connected and
     // serving"). Until then the unit is "activating" with a STATUS= line; the agent already
     // runs its apps from the state file (offline autonomy), and the unit's
     // TimeoutStartSec=infinity keeps systemd from killing an agent that boots offline.

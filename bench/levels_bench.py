@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Bridge-level benchmark (issue 10): the extra latency one line-broker level adds to a group
+"""Bridge-level benchmark: the extra latency one line-broker level adds to a group
 fan-out, measured in ONE run on one site: N hollow agents (pharos-fleetsim, a LOAD
 GENERATOR) connected DIRECTLY to the site broker, and N more connected to a line broker
 rendered from broker-config/mosquitto-line.conf and bridged to the same site broker. Both

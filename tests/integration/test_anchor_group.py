@@ -1,4 +1,4 @@
-"""The anchor end to end with a group of real devices (issue 4, "Checked by"): the real
+"""The anchor end to end with a group of real devices: the real
 Mosquitto with the shipped dynamic-security config, the real pharos-anchor and real
 pharos-agent processes, each agent on its own private Docker Engine (group_support.py).
 
@@ -38,7 +38,7 @@ IMAGE1 = "pharos-test/busybox:1"
 IMAGE2 = "pharos-test/busybox:2"
 SERVICES = ("db", "web")
 FROZEN_KEEP_ALIVE = 2
-# Issue 4: a frozen agent with keep-alive 2 s is NotReady within 4 s. The anchor times the
+# A frozen agent with keep-alive 2 s is NotReady within 4 s. The anchor times the
 # agent's heartbeats (every K / 2, deadline 1.5 x K after the last): Mosquitto 2.0.x (Debian's
 # 2.0.11) alone drops a silent client only in a keep-alive scan every 6 s (keepalive.c:
 # `last_keepalive_check + 5 < now`), 2.8-9 s after a freeze; its will still follows.

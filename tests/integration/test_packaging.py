@@ -1,4 +1,4 @@
-"""The Debian packages, end to end on this machine (issue 11, docs/install.md):
+"""The Debian packages, end to end on this machine (docs/install.md):
 
   build    configure build/packaging (PHAROS_PACKAGE_BUILD_DIR) with tests and benchmarks off,
            build pharos-agent, pharos-anchor, pharosctl, then `cpack -G DEB` twice: revision 1

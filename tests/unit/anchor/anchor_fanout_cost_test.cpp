@@ -1,4 +1,4 @@
-// The cost of a group change (issue 8, fan-out): an app without secrets renders only its
+// The cost of a group change (fan-out): an app without secrets renders only its
 // target document, never the secrets documents of the group's members; an app with secrets
 // (before or after the change) still updates every member's secrets document.
 #include "anchor/rollout.h"
