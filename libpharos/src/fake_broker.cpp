@@ -358,7 +358,7 @@ void FakeBroker::dropLocked(const std::shared_ptr<FakeLinkState>& link, bool pub
   queue_.push_back(Callback{link, false, {}, false});
   if (publish_will && link->options.will) {
     MqttMessage will = *link->options.will;
-    will.retained = true;  // wills are always retained (mqtt_link.h)
+    will.retained = link->options.will_retained;  // mqtt_link.h
     routeLocked(link->client_id, will, true);
   }
 }

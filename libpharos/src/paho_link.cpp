@@ -339,7 +339,7 @@ class PahoLink final : public MqttLink {
     if (!options_.password.empty()) opts.set_password(options_.password);
     if (options_.will) {
       const MqttMessage& will = *options_.will;
-      opts.set_will(mqtt::will_options(will.topic, will.payload, will.qos, true));
+      opts.set_will(mqtt::will_options(will.topic, will.payload, will.qos, options_.will_retained));
     }
     if (options_.tls || isTlsUrl(url_)) {
       mqtt::ssl_options ssl;

@@ -44,8 +44,10 @@ struct MqttOptions {
   std::string password;
   std::chrono::seconds keep_alive{10};
   bool clean_start = true;
-  // Last will, if any; always published retained (topic, payload and qos are used).
+  // Last will, if any (topic, payload and qos are used), published retained unless
+  // will_retained is false (a Sparkplug NDEATH is not retained).
   std::optional<MqttMessage> will;
+  bool will_retained = true;
   std::optional<TlsOptions> tls;
   // Reconnect backoff: doubles from min to max.
   std::chrono::milliseconds reconnect_min{100};
