@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Pharos needs to build, run and test on Debian 12, as root:
-# the Debian packages in tools/deps.txt and the web UI's pinned npm packages.
+# the Debian packages in tools/deps.txt and the pinned npm packages (web UI, Sparkplug tests).
 # Idempotent: packages already installed are skipped, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,16 @@ if [ -f web-ui/package.json ]; then
     command -v npm >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq npm >/dev/null; }
     (cd web-ui && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
     touch web-ui/node_modules
+  fi
+fi
+# The Sparkplug B codec of others the integration tests check pharos-sparkplug against,
+# pinned in tests/sparkplug-host/package.json (never committed).
+if [ -f tests/sparkplug-host/package.json ]; then
+  if [ ! -d tests/sparkplug-host/node_modules ] ||
+     [ tests/sparkplug-host/package.json -nt tests/sparkplug-host/node_modules ]; then
+    command -v npm >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq npm >/dev/null; }
+    (cd tests/sparkplug-host && npm ci --no-audit --no-fund --silent)
+    touch tests/sparkplug-host/node_modules
   fi
 fi
 echo "setup: dependencies present"
