@@ -26,6 +26,9 @@ Usable as a library (tests import it) and as a CLI:
   dynsec.py add-agent <data-dir> NODE... [--group G]...  (edits the file: broker stopped)
   dynsec.py add-operator|add-viewer <data-dir> NAME...
   dynsec.py add-bridge <data-dir> LINE...               (site broker: bridge-<LINE> identity)
+  dynsec.py add-sparkplug <data-dir> [--user U] [--group-id G] [--edge-node-id E]
+            [--command-user C]                        (pharos-sparkplug; docs/scada.md)
+  dynsec.py add-scada <data-dir> NAME... [--commands]  (Sparkplug host applications)
 """
 import argparse
 import base64
@@ -433,6 +436,113 @@ def add(data_dir, kind: str, names, groups=()) -> dict:
     return creds
 
 
+# ---- Sparkplug B (pharos-sparkplug and SCADA hosts; docs/scada.md) --------------------------
+# Kept apart from the identities above: these roles only add to the tree, never change them.
+SPARKPLUG_NS = "spBv1.0"
+SPARKPLUG_READS = ("nodes/+/health", "nodes/+/info", "nodes/+/state", "nodes/+/metrics",
+                   "anchor/status", "apps/+/rollout")
+SPARKPLUG_COMMANDS = ("app.restart", "app.stop", "app.start")
+
+
+def sparkplug_role(user: str, group: str = "pharos", edge: str = "site") -> dict:
+    """pharos-sparkplug's edge node: reads the Pharos topics it turns into metrics (nothing
+    else of pharos/v1), publishes its own edge node's and devices' births, deaths and data,
+    and reads its commands and every host's STATE."""
+    check_id(user, "sparkplug user")
+    node = f"{SPARKPLUG_NS}/{group}"
+    acls = []
+    for t in SPARKPLUG_READS:
+        acls += read_only(f"{ROOT}/{t}")
+    acls += [acl("publishClientSend", f"{node}/{kind}/{edge}") for kind in ("NBIRTH", "NDEATH", "NDATA")]
+    acls += [acl("publishClientSend", f"{node}/{kind}/{edge}/+")
+             for kind in ("DBIRTH", "DDEATH", "DDATA")]
+    acls += read_only(f"{node}/NCMD/{edge}") + read_only(f"{node}/DCMD/{edge}/+")
+    acls += read_only(f"{SPARKPLUG_NS}/STATE/+")
+    return {"rolename": f"sparkplug-{user}",
+            "textname": f"Sparkplug edge node {group}/{edge}: reads Pharos topics", "acls": acls}
+
+
+def sparkplug_command_role(user: str) -> dict:
+    """The identity pharos-sparkplug sends DCMD app control to the management API as: only
+    app.restart, app.stop and app.start requests, and its own replies."""
+    check_id(user, "sparkplug command user")
+    acls = [acl("publishClientSend", f"{ROOT}/api/{user}/{op}") for op in SPARKPLUG_COMMANDS]
+    acls += read_only(f"{ROOT}/replies/{user}/#")
+    return {"rolename": f"sparkplug-command-{user}",
+            "textname": f"Sparkplug DCMD as {user}: app.restart|stop|start", "acls": acls}
+
+
+def scada_role(user: str, commands: bool = False) -> dict:
+    """A Sparkplug host application (SCADA): reads spBv1.0/#, publishes its STATE and NCMD
+    (Rebirth); with commands also DCMD (app control through pharos-sparkplug)."""
+    check_id(user, "scada user")
+    acls = read_only(f"{SPARKPLUG_NS}/#")
+    acls.append(acl("publishClientSend", f"{SPARKPLUG_NS}/STATE/#"))
+    acls.append(acl("publishClientSend", f"{SPARKPLUG_NS}/+/NCMD/#"))
+    if commands:
+        acls.append(acl("publishClientSend", f"{SPARKPLUG_NS}/+/DCMD/#"))
+    what = "reads, STATE, NCMD" + (", DCMD" if commands else "")
+    return {"rolename": f"scada-{user}", "textname": f"Sparkplug host {user}: {what}",
+            "acls": acls}
+
+
+def add_sparkplug(data_dir, user="sparkplug", group="pharos", edge="site",
+                  command_user=None) -> dict:
+    """Adds the edge node identity (credentials/sparkplug-<user>.env) and, with command_user,
+    the DCMD identity (credentials/sparkplug-command-<user>.env). Broker stopped."""
+    path = pathlib.Path(data_dir) / FILE_NAME
+    dyn = Dynsec.load(path)
+    creds = {}
+    wanted = [(f"sparkplug-{user}", user, sparkplug_role(user, group, edge))]
+    if command_user:
+        wanted.append((f"sparkplug-command-{command_user}", command_user,
+                       sparkplug_command_role(command_user)))
+    for name, username, role in wanted:
+        password = new_password()
+        dyn._put_role(role)
+        dyn._put_client(username, password, role["textname"], [role["rolename"]])
+        write_env(data_dir, name, username, password)
+        creds[name] = (username, password)
+    _save(data_dir, dyn)
+    return creds
+
+
+def add_scada(data_dir, users, commands=False) -> dict:
+    """Adds Sparkplug host identities (credentials/scada-<user>.env). Broker stopped."""
+    path = pathlib.Path(data_dir) / FILE_NAME
+    dyn = Dynsec.load(path)
+    creds = {}
+    for user in users:
+        role = scada_role(user, commands)
+        password = new_password()
+        dyn._put_role(role)
+        dyn._put_client(user, password, role["textname"], [role["rolename"]])
+        write_env(data_dir, f"scada-{user}", user, password)
+        creds[f"scada-{user}"] = (user, password)
+    _save(data_dir, dyn)
+    return creds
+
+
+def _sparkplug_main(args) -> dict:
+    if args.cmd == "add-sparkplug":
+        return add_sparkplug(args.data_dir, args.user, args.group_id, args.edge_node_id,
+                             args.command_user)
+    return add_scada(args.data_dir, args.names, args.commands)
+
+
+def _sparkplug_parsers(sub):
+    p = sub.add_parser("add-sparkplug", help="add pharos-sparkplug identities (broker stopped)")
+    p.add_argument("data_dir")
+    p.add_argument("--user", default="sparkplug", help="edge node identity (default sparkplug)")
+    p.add_argument("--group-id", default="pharos", help="Sparkplug group id (default pharos)")
+    p.add_argument("--edge-node-id", default="site", help="Sparkplug edge node id (default site)")
+    p.add_argument("--command-user", help="also add this DCMD identity (app control)")
+    p = sub.add_parser("add-scada", help="add Sparkplug host identities (broker stopped)")
+    p.add_argument("data_dir")
+    p.add_argument("names", nargs="+")
+    p.add_argument("--commands", action="store_true", help="may also publish DCMD")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -449,9 +559,12 @@ def main(argv=None) -> int:
         if kind == "agent":
             p.add_argument("--group", action="append", default=[],
                            help="a group whose desired document the agents may read")
+    _sparkplug_parsers(sub)
     args = parser.parse_args(argv)
     try:
-        if args.cmd == "init":
+        if args.cmd in ("add-sparkplug", "add-scada"):
+            creds = _sparkplug_main(args)
+        elif args.cmd == "init":
             creds = init(args.data_dir, args.operator or ["ops"], args.viewer or ["viewer"],
                          args.agent, args.force)
         else:
