@@ -146,6 +146,31 @@ fi
 PHAROS_BROKER_USER=$broker_user tools/render-broker-config.sh "$broker_dir" "$mqtt_port" "$ws_port" \
   "$root/web-ui" >/dev/null
 
+# ---- Sparkplug B edge node (pharos-sparkplug; docs/scada.md) ----------------------------------
+# Its broker identity is created once while the broker is stopped; it retries until the
+# broker answers, so it starts here. SCADA hosts log in as `scada` (scada.password).
+if [ ! -f "$broker_dir/credentials/sparkplug-sparkplug.env" ] && ! alive broker; then
+  python3 tools/dynsec.py add-sparkplug "$broker_dir" >/dev/null
+  python3 tools/dynsec.py add-scada "$broker_dir" scada >/dev/null
+fi
+for pair in "sparkplug-sparkplug:sparkplug" "scada-scada:scada"; do
+  env_file=$broker_dir/credentials/${pair%%:*}.env
+  [ -f "$env_file" ] || continue
+  (umask 077; sed -n 's/^PHAROS_MQTT_PASSWORD=//p' "$env_file" >"$run_dir/credentials/${pair##*:}.password")
+done
+if ! alive sparkplug && [ -x "$build_dir/sparkplug/pharos-sparkplug" ] &&
+   [ -f "$run_dir/credentials/sparkplug.password" ]; then
+  log "starting pharos-sparkplug (Sparkplug B group pharos, edge node site)"
+  mkdir -p "$run_dir/sparkplug"
+  printf '%s\n' "# pharos-sparkplug settings for the local quick start (written by tools/run.sh)" \
+    "broker_url = tcp://127.0.0.1:$mqtt_port" "username = sparkplug" \
+    "password_file = $run_dir/credentials/sparkplug.password" "data_dir = $run_dir/sparkplug" \
+    "group_id = pharos" "edge_node_id = site" >"$run_dir/sparkplug.conf"
+  nohup "$build_dir/sparkplug/pharos-sparkplug" --config "$run_dir/sparkplug.conf" \
+    >>"$run_dir/logs/sparkplug.log" 2>&1 &
+  echo $! >"$run_dir/pids/sparkplug"
+fi
+
 if ! alive broker; then
   port_open "$mqtt_port" && die "port $mqtt_port is taken by another program (set PHAROS_MQTT_PORT)"
   log "starting mosquitto on 127.0.0.1:$mqtt_port (WebSocket and web UI on $ws_port)"

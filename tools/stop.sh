@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops what tools/run.sh started, in order: the agent (SIGTERM: it publishes NotReady and
-# disconnects cleanly; its apps' containers keep running, as on a real device), the anchor,
+# disconnects cleanly; its apps' containers keep running, as on a real device),
+# pharos-sparkplug (its NDEATH), the anchor,
 # the broker, and the Docker Engine only if run.sh started it (tools/dockerd.sh knows).
 # Each process gets up to 20 s after SIGTERM, then SIGKILL.
 #
@@ -37,6 +38,7 @@ stop_one() { # stop_one <name>
 }
 
 stop_one agent
+stop_one sparkplug
 stop_one anchor
 stop_one broker
 if [ -d "$run_dir/dockerd" ]; then
