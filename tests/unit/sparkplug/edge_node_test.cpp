@@ -14,6 +14,15 @@ using topics::NodeTopic;
 
 namespace {
 
+MqttMessage message(std::string topic, std::string payload, int qos, bool retained) {
+  MqttMessage m;
+  m.topic = std::move(topic);
+  m.payload = std::move(payload);
+  m.qos = qos;
+  m.retained = retained;
+  return m;
+}
+
 struct RecordingSink : CommandSink {
   std::vector<AppCommand> commands;
   void submit(const AppCommand& c) override { commands.push_back(c); }
@@ -44,8 +53,8 @@ struct Fixture {
   }
 
   void health(const std::string& node, const std::string& state) {
-    broker.publish(MqttMessage{topics::node(node, NodeTopic::kHealth),
-                               dumpJson(encode(NodeHealth{state, 1, "test", 1})), 1, true});
+    broker.publish(message(topics::node(node, NodeTopic::kHealth),
+                               dumpJson(encode(NodeHealth{state, 1, "test", 1})), 1, true));
   }
   void state(const std::string& node, const std::string& app, const std::string& phase) {
     NodeState s;
@@ -55,8 +64,8 @@ struct Fixture {
     a.phase = phase;
     a.services.push_back(ServiceState{"web", "c1", "running", "", 2, 0, "img", "sha"});
     s.apps.push_back(a);
-    broker.publish(MqttMessage{topics::node(node, NodeTopic::kState), dumpJson(encode(s)), 1,
-                               true});
+    broker.publish(message(topics::node(node, NodeTopic::kState), dumpJson(encode(s)), 1,
+                               true));
   }
   void settle() {
     clock.advance(std::chrono::milliseconds(400));
@@ -75,7 +84,7 @@ struct Fixture {
     return out;
   }
   void command(const std::string& topic, Payload p) {
-    broker.publish(MqttMessage{topic, encodePayload(p), 1, false});
+    broker.publish(message(topic, encodePayload(p), 1, false));
   }
 };
 
@@ -153,8 +162,8 @@ TEST_CASE("seq wraps from 255 to 0") {
   for (int i = 0; i < 300; ++i) {
     NodeMetrics m;
     m.cpu_percent = i;
-    f.broker.publish(MqttMessage{topics::node("n1", NodeTopic::kMetrics), dumpJson(encode(m)),
-                                 0, false});
+    f.broker.publish(message(topics::node("n1", NodeTopic::kMetrics), dumpJson(encode(m)),
+                                 0, false));
     f.edge->tick();
   }
   auto out = f.sent();
@@ -171,16 +180,16 @@ TEST_CASE("births wait for the primary host's STATE online; offline ends the ses
   f.health("n1", "Ready");
   f.settle();
   CHECK(f.sent().empty());
-  f.broker.publish(MqttMessage{"spBv1.0/STATE/scada", R"({"online":true,"timestamp":10})", 1,
-                               true});
+  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":true,"timestamp":10})", 1,
+                               true));
   f.settle();
   CHECK(f.sent().size() == 2);
   // An older STATE is ignored; a newer offline one asks for a new session.
-  f.broker.publish(MqttMessage{"spBv1.0/STATE/scada", R"({"online":false,"timestamp":5})", 1,
-                               true});
+  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":false,"timestamp":5})", 1,
+                               true));
   CHECK_FALSE(f.edge->reconnectRequested());
-  f.broker.publish(MqttMessage{"spBv1.0/STATE/scada", R"({"online":false,"timestamp":11})", 1,
-                               true});
+  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":false,"timestamp":11})", 1,
+                               true));
   CHECK(f.edge->reconnectRequested());
 }
 
@@ -208,7 +217,7 @@ TEST_CASE("bad host input is refused and changes nothing") {
   f.sent();
   const std::string ncmd = "spBv1.0/pharos/NCMD/site";
   const std::string dcmd = "spBv1.0/pharos/DCMD/site/n1";
-  f.broker.publish(MqttMessage{ncmd, std::string("\xff\xff\xff", 3), 1, false});
+  f.broker.publish(message(ncmd, std::string("\xff\xff\xff", 3), 1, false));
   f.command(ncmd, boolCommand("Node Control/Reboot", true, DataType::kBoolean, 11));
   f.command(ncmd, boolCommand("Node Control/Rebirth", int64_t{1}, DataType::kInt32, 12));
   f.command(ncmd, boolCommand("Node Control/Rebirth", false, DataType::kBoolean, 13));
@@ -217,7 +226,7 @@ TEST_CASE("bad host input is refused and changes nothing") {
   f.command(dcmd, boolCommand("Apps/other/Control/Restart", true, DataType::kBoolean, 3));
   f.command(dcmd, boolCommand("Apps/web/Control/Reboot", true, DataType::kBoolean, 4));
   f.command("spBv1.0/pharos/DCMD/site/n9", boolCommand("Apps/web/Control/Restart", true));
-  f.broker.publish(MqttMessage{"spBv1.0/STATE/whoever", "junk", 1, false});
+  f.broker.publish(message("spBv1.0/STATE/whoever", "junk", 1, false));
   CHECK(f.sent().empty());
   CHECK(f.sink.commands.empty());
   CHECK(f.edge->stats().refused == 8);
