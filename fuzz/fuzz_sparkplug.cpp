@@ -1,7 +1,8 @@
 // libFuzzer target for the Sparkplug B payload decoder (sparkplug/payload.h) and topic parser:
 // whatever decodes must encode and decode back to the same payload (compared from the second
-// round trip on: a value that does not fit its datatype is normalised by the first). Crashes, sanitizer reports
-// and round-trip mismatches are bugs. Seeds: fuzz/corpus/sparkplug. Single-threaded.
+// round trip on: a value that does not fit its datatype is normalised by the first). Crashes,
+// sanitizer reports and round-trip mismatches are bugs. Seeds: fuzz/corpus/sparkplug.
+// Single-threaded.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

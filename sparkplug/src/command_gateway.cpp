@@ -21,8 +21,8 @@ std::string randomToken() {
   return out;
 }
 
-CommandGateway::CommandGateway(std::unique_ptr<MqttLink> link, std::string user,
-                               const Clock& clock, std::chrono::milliseconds timeout)
+CommandGateway::CommandGateway(std::unique_ptr<MqttLink> link, std::string user, const Clock& clock,
+                               std::chrono::milliseconds timeout)
     : link_(std::move(link)),
       user_(std::move(user)),
       clock_(clock),
@@ -63,8 +63,8 @@ void CommandGateway::submit(const AppCommand& command) {
     ++stats_.sent;
   }
   if (Status s = link_->publish(m); !s.isOk()) {
-    spdlog::warn("DCMD {} {} on {}: cannot send the request: {}", command.operation,
-                 command.app, command.device, s.message());
+    spdlog::warn("DCMD {} {} on {}: cannot send the request: {}", command.operation, command.app,
+                 command.device, s.message());
     std::lock_guard lock(mu_);
     pending_.erase(m.correlation_data);
     ++stats_.unanswered;

@@ -13,8 +13,7 @@ std::vector<std::pair<std::string, int>> EdgeNode::subscriptions() const {
   std::vector<std::pair<std::string, int>> out;
   for (auto& filter : Fleet::subscriptions()) out.emplace_back(filter, 1);
   out.emplace_back(nodeTopic(config_.group_id, MessageType::kNCmd, config_.edge_node_id), 1);
-  out.emplace_back(deviceTopic(config_.group_id, MessageType::kDCmd, config_.edge_node_id, "+"),
-                   1);
+  out.emplace_back(deviceTopic(config_.group_id, MessageType::kDCmd, config_.edge_node_id, "+"), 1);
   if (!config_.primary_host_id.empty()) out.emplace_back(stateTopic(config_.primary_host_id), 1);
   return out;
 }
@@ -203,8 +202,7 @@ void EdgeNode::flushNode() {
   data.metrics = changedMetrics(node_published_, tree, static_cast<uint64_t>(clock_.nowMs()));
   if (data.metrics.empty()) return;
   stats_.metrics_out += data.metrics.size();
-  publish(nodeTopic(config_.group_id, MessageType::kNData, config_.edge_node_id),
-          std::move(data));
+  publish(nodeTopic(config_.group_id, MessageType::kNData, config_.edge_node_id), std::move(data));
   ++stats_.ndata;
   node_published_ = std::move(tree);
 }

@@ -50,12 +50,12 @@ void EdgeNode::handleState(const std::string& host, const std::string& payload) 
     return;
   }
   auto json = parseJson(payload);
-  if (!json || !json->is_object() || !json->contains("online") ||
-      !(*json)["online"].is_boolean() ||
+  if (!json || !json->is_object() || !json->contains("online") || !(*json)["online"].is_boolean() ||
       (json->contains("timestamp") && !(*json)["timestamp"].is_number_integer())) {
-    refuse(fmt::format("STATE of host '{}' refused: expected {{\"online\": bool, "
-                       "\"timestamp\": ms}}",
-                       host));
+    refuse(
+        fmt::format("STATE of host '{}' refused: expected {{\"online\": bool, "
+                    "\"timestamp\": ms}}",
+                    host));
     return;
   }
   const bool online = (*json)["online"].get<bool>();
@@ -83,8 +83,7 @@ bool EdgeNode::replayed(const std::string& topic, const Payload& payload) {
   if (payload.timestamp == 0) return false;
   std::string key = fmt::format("{}|{}|{}", topic, payload.timestamp,
                                 payload.seq ? static_cast<int64_t>(*payload.seq) : -1);
-  if (std::find(recent_commands_.begin(), recent_commands_.end(), key) !=
-      recent_commands_.end()) {
+  if (std::find(recent_commands_.begin(), recent_commands_.end(), key) != recent_commands_.end()) {
     return true;
   }
   recent_commands_.push_back(std::move(key));
@@ -98,8 +97,7 @@ void EdgeNode::handleNodeCommand(const std::string& bytes) {
     refuse(fmt::format("NCMD refused: {}", payload.status().message()));
     return;
   }
-  if (replayed(nodeTopic(config_.group_id, MessageType::kNCmd, config_.edge_node_id),
-               *payload)) {
+  if (replayed(nodeTopic(config_.group_id, MessageType::kNCmd, config_.edge_node_id), *payload)) {
     refuse("NCMD refused: replayed (same timestamp and seq as an earlier command)");
     return;
   }
@@ -135,9 +133,10 @@ void EdgeNode::handleDeviceCommand(const std::string& device, const MqttMessage&
     return;
   }
   if (replayed(message.topic, *payload)) {
-    refuse(fmt::format("DCMD for {} refused: replayed (same timestamp and seq as an earlier "
-                       "command)",
-                       device));
+    refuse(
+        fmt::format("DCMD for {} refused: replayed (same timestamp and seq as an earlier "
+                    "command)",
+                    device));
     return;
   }
   if (!config_.commands) {

@@ -7,9 +7,12 @@ namespace pharos::sparkplug {
 
 std::vector<std::string> Fleet::subscriptions() {
   using topics::NodeTopic;
-  return {topics::allNodes(NodeTopic::kHealth), topics::allNodes(NodeTopic::kInfo),
-          topics::allNodes(NodeTopic::kState),  topics::allNodes(NodeTopic::kMetrics),
-          topics::anchorStatus(),               topics::allRollouts()};
+  return {topics::allNodes(NodeTopic::kHealth),
+          topics::allNodes(NodeTopic::kInfo),
+          topics::allNodes(NodeTopic::kState),
+          topics::allNodes(NodeTopic::kMetrics),
+          topics::anchorStatus(),
+          topics::allRollouts()};
 }
 
 const DeviceFacts* Fleet::device(const std::string& node) const {
@@ -55,8 +58,8 @@ Result<FleetChange> Fleet::apply(const MqttMessage& message) {
   change.kind = FleetChange::Kind::kDevice;
   if (parsed->node_kind == topics::NodeTopic::kHealth) {
     auto it = devices_.find(node);
-    std::string before = (it != devices_.end() && it->second.health) ? it->second.health->state
-                                                                     : std::string();
+    std::string before =
+        (it != devices_.end() && it->second.health) ? it->second.health->state : std::string();
     if (deleted) {
       // The node left management (node.remove): forget it entirely.
       if (it == devices_.end()) return FleetChange{};

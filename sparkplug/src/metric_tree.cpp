@@ -80,11 +80,11 @@ MetricTree deviceTree(const DeviceFacts& f, bool commands) {
   put(t, "Properties/OS", DataType::kString, optional(i, [](auto& x) -> S { return x.os; }));
   put(t, "Properties/Architecture", DataType::kString,
       optional(i, [](auto& x) -> S { return x.arch; }));
-  put(t, "Properties/Kernel", DataType::kString, optional(i, [](auto& x) -> S { return x.kernel; }));
+  put(t, "Properties/Kernel", DataType::kString,
+      optional(i, [](auto& x) -> S { return x.kernel; }));
   put(t, "Properties/Docker Version", DataType::kString,
       optional(i, [](auto& x) -> S { return x.docker_version; }));
-  put(t, "Properties/CPUs", DataType::kInt32,
-      optional(i, [](auto& x) { return int64_t{x.cpus}; }));
+  put(t, "Properties/CPUs", DataType::kInt32, optional(i, [](auto& x) { return int64_t{x.cpus}; }));
   const auto& m = f.metrics;
   put(t, "Metrics/CPU Percent", DataType::kDouble,
       optional(m, [](auto& x) { return round(x.cpu_percent, 0.1); }));

@@ -9,7 +9,8 @@
 namespace pharos::sparkplug {
 namespace {
 
-constexpr const char* kHelp = R"(pharos-sparkplug: the Pharos site as an Eclipse Sparkplug B 3.0 edge node
+constexpr const char* kHelp =
+    R"(pharos-sparkplug: the Pharos site as an Eclipse Sparkplug B 3.0 edge node
 
 Usage: pharos-sparkplug [--config FILE] [--KEY VALUE]...
 
@@ -88,7 +89,8 @@ Status readConfigFile(SparkplugOptions& o, const std::string& path,
     std::string key = normal(trim(line.substr(0, eq)));
     if (from_flags.count(key) > 0) continue;  // the flag wins
     Status s = applySparkplugKey(o, key, trim(line.substr(eq + 1)));
-    if (!s.isOk()) return Status::invalidArgument(fmt::format("{}:{}: {}", path, number, s.message()));
+    if (!s.isOk())
+      return Status::invalidArgument(fmt::format("{}:{}: {}", path, number, s.message()));
   }
   return Status::ok();
 }
@@ -130,8 +132,8 @@ MqttOptions baseOptions(const SparkplugOptions& o) {
   m.keep_alive = std::chrono::seconds(o.keep_alive);
   m.clean_start = true;
   const auto& url = o.broker_url;
-  if (!o.ca_file.empty() || !o.cert_file.empty() || o.tls_insecure ||
-      url.rfind("ssl://", 0) == 0 || url.rfind("mqtts://", 0) == 0 || url.rfind("wss://", 0) == 0) {
+  if (!o.ca_file.empty() || !o.cert_file.empty() || o.tls_insecure || url.rfind("ssl://", 0) == 0 ||
+      url.rfind("mqtts://", 0) == 0 || url.rfind("wss://", 0) == 0) {
     m.tls = TlsOptions{o.ca_file, o.cert_file, o.key_file, o.tls_insecure};
   }
   return m;
@@ -198,7 +200,8 @@ Result<SparkplugCommandLine> parseSparkplugCommandLine(int argc, const char* con
       out.version = true;
       return out;
     }
-    if (arg.rfind("--", 0) != 0) return Status::invalidArgument("unexpected argument '" + arg + "'");
+    if (arg.rfind("--", 0) != 0)
+      return Status::invalidArgument("unexpected argument '" + arg + "'");
     std::string key = arg.substr(2);
     std::string value;
     if (auto eq = key.find('='); eq != std::string::npos) {

@@ -151,10 +151,10 @@ Metric decodeMetric(const PbMetric& in) {
 }  // namespace
 
 const char* dataTypeName(DataType type) {
-  static constexpr const char* kNames[] = {
-      "Unknown", "Int8",   "Int16",    "Int32", "Int64", "UInt8",   "UInt16",
-      "UInt32",  "UInt64", "Float",    "Double", "Boolean", "String", "DateTime",
-      "Text",    "UUID",   "DataSet",  "Bytes", "File",  "Template"};
+  static constexpr const char* kNames[] = {"Unknown", "Int8",    "Int16",  "Int32",    "Int64",
+                                           "UInt8",   "UInt16",  "UInt32", "UInt64",   "Float",
+                                           "Double",  "Boolean", "String", "DateTime", "Text",
+                                           "UUID",    "DataSet", "Bytes",  "File",     "Template"};
   auto index = static_cast<uint32_t>(type);
   return index < std::size(kNames) ? kNames[index] : "Unknown";
 }
@@ -169,8 +169,8 @@ std::string encodePayload(const Payload& payload) {
 
 Result<Payload> decodePayload(std::string_view bytes, size_t max_bytes, size_t max_metrics) {
   if (bytes.size() > max_bytes) {
-    return Status::tooLarge(fmt::format("payload of {} bytes exceeds the limit of {} bytes",
-                                        bytes.size(), max_bytes));
+    return Status::tooLarge(
+        fmt::format("payload of {} bytes exceeds the limit of {} bytes", bytes.size(), max_bytes));
   }
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return Status::tooLarge("payload too large");
@@ -180,8 +180,8 @@ Result<Payload> decodePayload(std::string_view bytes, size_t max_bytes, size_t m
     return Status::invalidArgument("not a Sparkplug B payload (protobuf parse failed)");
   }
   if (static_cast<size_t>(in.metrics_size()) > max_metrics) {
-    return Status::tooLarge(fmt::format("{} metrics exceed the limit of {}", in.metrics_size(),
-                                        max_metrics));
+    return Status::tooLarge(
+        fmt::format("{} metrics exceed the limit of {}", in.metrics_size(), max_metrics));
   }
   Payload out;
   out.timestamp = in.timestamp();

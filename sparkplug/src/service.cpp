@@ -73,8 +73,8 @@ int runSparkplug(const SparkplugOptions& options, const volatile std::sig_atomic
                       s.message());
         return 1;
       }
-      spdlog::warn("command identity {}: {}; retrying in the background",
-                   options.command_username, s.message());
+      spdlog::warn("command identity {}: {}; retrying in the background", options.command_username,
+                   s.message());
     }
     spdlog::info("DCMD app control on, as broker user {}", options.command_username);
   }
@@ -111,16 +111,16 @@ int runSparkplug(const SparkplugOptions& options, const volatile std::sig_atomic
       continue;
     }
     backoff = std::chrono::milliseconds(100);
-    spdlog::info("connected to {} as {} (bdSeq {})", options.broker_url, options.username,
-                 *bdseq);
+    spdlog::info("connected to {} as {} (bdSeq {})", options.broker_url, options.username, *bdseq);
     edge.sessionStarted(link.get(), *bdseq);
     auto subscriptions = edge.subscriptions();
     auto results = link->subscribeMany(subscriptions);
     for (size_t i = 0; i < results.size(); ++i) {
       if (!results[i].isOk()) {
-        spdlog::error("subscribing to {}: {} (does the broker identity {} have the sparkplug "
-                      "role? docs/scada.md)",
-                      subscriptions[i].first, results[i].message(), options.username);
+        spdlog::error(
+            "subscribing to {}: {} (does the broker identity {} have the sparkplug "
+            "role? docs/scada.md)",
+            subscriptions[i].first, results[i].message(), options.username);
       }
     }
     edge.subscribed();

@@ -26,7 +26,7 @@ namespace pharos::sparkplug {
 struct CommandStats {
   uint64_t sent = 0;
   uint64_t accepted = 0;
-  uint64_t refused = 0;   // the anchor answered with an error
+  uint64_t refused = 0;  // the anchor answered with an error
   uint64_t unanswered = 0;
 };
 

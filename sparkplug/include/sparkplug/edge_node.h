@@ -49,7 +49,7 @@ struct EdgeConfig {
 
 // One app command from a host, validated, for the management API.
 struct AppCommand {
-  std::string device;     // the Pharos node
+  std::string device;  // the Pharos node
   std::string app;
   std::string operation;  // app.restart | app.stop | app.start
 };

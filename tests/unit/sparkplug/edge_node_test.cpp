@@ -1,12 +1,13 @@
 // The edge node against the fake broker: births after settling (and after the primary host),
 // seq numbering, DDEATH/DBIRTH on health verdicts, DDATA with only what changed, Rebirth,
 // and the host input it must refuse without changing anything.
+#include "sparkplug/edge_node.h"
+
 #include <doctest/doctest.h>
 
 #include "pharos/fake_broker.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
-#include "sparkplug/edge_node.h"
 
 using namespace pharos;
 using namespace pharos::sparkplug;
@@ -54,7 +55,7 @@ struct Fixture {
 
   void health(const std::string& node, const std::string& state) {
     broker.publish(message(topics::node(node, NodeTopic::kHealth),
-                               dumpJson(encode(NodeHealth{state, 1, "test", 1})), 1, true));
+                           dumpJson(encode(NodeHealth{state, 1, "test", 1})), 1, true));
   }
   void state(const std::string& node, const std::string& app, const std::string& phase) {
     NodeState s;
@@ -64,8 +65,7 @@ struct Fixture {
     a.phase = phase;
     a.services.push_back(ServiceState{"web", "c1", "running", "", 2, 0, "img", "sha"});
     s.apps.push_back(a);
-    broker.publish(message(topics::node(node, NodeTopic::kState), dumpJson(encode(s)), 1,
-                               true));
+    broker.publish(message(topics::node(node, NodeTopic::kState), dumpJson(encode(s)), 1, true));
   }
   void settle() {
     clock.advance(std::chrono::milliseconds(400));
@@ -162,8 +162,8 @@ TEST_CASE("seq wraps from 255 to 0") {
   for (int i = 0; i < 300; ++i) {
     NodeMetrics m;
     m.cpu_percent = i;
-    f.broker.publish(message(topics::node("n1", NodeTopic::kMetrics), dumpJson(encode(m)),
-                                 0, false));
+    f.broker.publish(
+        message(topics::node("n1", NodeTopic::kMetrics), dumpJson(encode(m)), 0, false));
     f.edge->tick();
   }
   auto out = f.sent();
@@ -180,16 +180,13 @@ TEST_CASE("births wait for the primary host's STATE online; offline ends the ses
   f.health("n1", "Ready");
   f.settle();
   CHECK(f.sent().empty());
-  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":true,"timestamp":10})", 1,
-                               true));
+  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":true,"timestamp":10})", 1, true));
   f.settle();
   CHECK(f.sent().size() == 2);
   // An older STATE is ignored; a newer offline one asks for a new session.
-  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":false,"timestamp":5})", 1,
-                               true));
+  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":false,"timestamp":5})", 1, true));
   CHECK_FALSE(f.edge->reconnectRequested());
-  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":false,"timestamp":11})", 1,
-                               true));
+  f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":false,"timestamp":11})", 1, true));
   CHECK(f.edge->reconnectRequested());
 }
 
@@ -221,8 +218,8 @@ TEST_CASE("bad host input is refused and changes nothing") {
   f.command(ncmd, boolCommand("Node Control/Reboot", true, DataType::kBoolean, 11));
   f.command(ncmd, boolCommand("Node Control/Rebirth", int64_t{1}, DataType::kInt32, 12));
   f.command(ncmd, boolCommand("Node Control/Rebirth", false, DataType::kBoolean, 13));
-  f.command(dcmd, boolCommand("Apps/web/Control/Restart", std::string("yes"),
-                              DataType::kString, 2));
+  f.command(dcmd,
+            boolCommand("Apps/web/Control/Restart", std::string("yes"), DataType::kString, 2));
   f.command(dcmd, boolCommand("Apps/other/Control/Restart", true, DataType::kBoolean, 3));
   f.command(dcmd, boolCommand("Apps/web/Control/Reboot", true, DataType::kBoolean, 4));
   f.command("spBv1.0/pharos/DCMD/site/n9", boolCommand("Apps/web/Control/Restart", true));

@@ -1,8 +1,8 @@
 // The Sparkplug B payload codec: round trips of every datatype Pharos writes, bytes fixed by
 // the specification's field numbers, and the inputs that must be refused.
-#include <doctest/doctest.h>
-
 #include "sparkplug/payload.h"
+
+#include <doctest/doctest.h>
 
 using namespace pharos::sparkplug;
 

@@ -1,7 +1,7 @@
 // Sparkplug topics: builders, the parser, and the topics it must refuse.
-#include <doctest/doctest.h>
-
 #include "sparkplug/topics.h"
+
+#include <doctest/doctest.h>
 
 using namespace pharos::sparkplug;
 
@@ -29,10 +29,10 @@ TEST_CASE("parses node, device and STATE topics") {
 }
 
 TEST_CASE("refuses topics that are not Sparkplug B") {
-  for (const char* bad : {"", "spBv1.0", "spBv1.0/plant", "spAv1.0/plant/NCMD/site",
-                          "spBv1.0/plant/NCMD/site/dev", "spBv1.0/plant/DCMD/site",
-                          "spBv1.0/plant/XCMD/site", "spBv1.0/plant/NCMD/", "spBv1.0/STATE",
-                          "spBv1.0/STATE/a/b", "spBv1.0//NCMD/site"}) {
+  for (const char* bad :
+       {"", "spBv1.0", "spBv1.0/plant", "spAv1.0/plant/NCMD/site", "spBv1.0/plant/NCMD/site/dev",
+        "spBv1.0/plant/DCMD/site", "spBv1.0/plant/XCMD/site", "spBv1.0/plant/NCMD/",
+        "spBv1.0/STATE", "spBv1.0/STATE/a/b", "spBv1.0//NCMD/site"}) {
     CAPTURE(bad);
     CHECK_FALSE(parseTopic(bad));
   }
