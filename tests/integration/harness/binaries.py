@@ -19,7 +19,7 @@ def build_dir() -> pathlib.Path:
 
 
 def binary(name: str) -> pathlib.Path:
-    for sub in ("agent", "anchor", "cli", "tools", "."):
+    for sub in ("agent", "anchor", "cli", "sparkplug", "tools", "."):
         path = build_dir() / sub / name
         if path.exists():
             return path
