@@ -153,11 +153,12 @@ void EdgeNode::publishBirths() {
   phase_ = Phase::kOnline;
   for (auto& [node, device] : devices_) device.born = false;
   dirty_.clear();
+  const uint64_t before = stats_.dbirths;
   for (const auto& [node, facts] : fleet_.devices()) {
     if (facts.ready()) flushDevice(node);
   }
   spdlog::info("online as {}/{} (bdSeq {}): {} devices born", config_.group_id,
-               config_.edge_node_id, bdseq_, stats_.dbirths);
+               config_.edge_node_id, bdseq_, stats_.dbirths - before);
 }
 
 void EdgeNode::flushDevice(const std::string& node) {
