@@ -122,9 +122,16 @@ def main(argv=None):
         env.start_anchor()
         ops = env.client()
         health = HealthWatch(ops)
+        inputs = {"metrics": 0, "state": 0}
+
+        def count_input(_c, _u, msg):
+            inputs[msg.topic.rsplit("/", 1)[1]] += 1
+        for kind in inputs:
+            ops._mqtt.message_callback_add(f"{TOPIC_ROOT}/nodes/+/{kind}", count_input)
+            ops.subscribe(f"{TOPIC_ROOT}/nodes/+/{kind}")
         env.start_fleet(args.nodes, args.shards,
                         extra=("--metrics-interval-ms", str(args.metrics_interval_ms)))
-        if not health.wait(lambda: health.count("Ready", "sp") >= args.nodes, args.timeout):
+        if not health.wait(lambda: health._count_unlocked("Ready", "sp") >= args.nodes, args.timeout):
             raise RuntimeError(f"only {health.count('Ready', 'sp')} of {args.nodes} Ready")
         log(f"{args.nodes} nodes Ready")
         host = Counter(env.port, "scada", creds["scada-scada"][1])
@@ -150,6 +157,7 @@ def main(argv=None):
 
         time.sleep(2)  # let the births' aftermath (first metrics) pass
         before = host.snapshot()
+        inputs_before = dict(inputs)
         cpu_a, _ = proc_cpu_rss(edge.pid)
         t0 = time.monotonic()
         time.sleep(args.steady)
@@ -163,6 +171,10 @@ def main(argv=None):
         steady = {"seconds": round(span, 1), "ddata_per_s": rate("DDATA"),
                   "ndata_per_s": rate("NDATA"), "dbirth_per_s": rate("DBIRTH"),
                   "ddeath_per_s": rate("DDEATH"),
+                  "pharos_metrics_in_per_s": round((inputs["metrics"] -
+                                                    inputs_before["metrics"]) / span, 1),
+                  "pharos_state_in_per_s": round((inputs["state"] - inputs_before["state"]) /
+                                                 span, 1),
                   "cpu_percent": round(100 * (cpu_b - cpu_a) / span, 1),
                   "rss_mib": round(rss / 1024, 1)}
         log("steady:", steady)
