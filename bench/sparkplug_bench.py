@@ -31,7 +31,8 @@ import time
 import paho.mqtt.client as mqtt
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from scale_env import TOPIC_ROOT, Env, HealthWatch, find_binary, proc_cpu_rss  # noqa: E402
+from scale_env import (TOPIC_ROOT, Client, Env, HealthWatch, find_binary,  # noqa: E402
+                       node_name, proc_cpu_rss)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -87,6 +88,27 @@ class Counter:
         return False
 
 
+def churn(env, nodes, rate, seconds):
+    """Publishes `rate` metrics documents per second for `seconds`, each with a new CPU
+    figure, to nodes/<sp-k>/metrics round robin (QoS 0). Returns how many were sent."""
+    c = Client("127.0.0.1", env.port, "anchor", env.anchor_password, keepalive=60)
+    sent = 0
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        due = int((time.monotonic() - start) * rate)
+        while sent < due:
+            node = node_name("sp", sent % nodes)
+            doc = {"v": 1, "cpu_percent": float(sent % 997) / 10, "mem_used": 1 << 30,
+                   "mem_total": 4 << 30, "disk_used": 1 << 33, "disk_total": 1 << 35,
+                   "load1": 0.5, "load5": 0.5, "load15": 0.5, "containers": [],
+                   "ts": int(time.time() * 1000)}
+            c._mqtt.publish(f"{TOPIC_ROOT}/nodes/{node}/metrics", json.dumps(doc), qos=0)
+            sent += 1
+        time.sleep(0.01)
+    c.close()
+    return sent
+
+
 def machine():
     cpu = "?"
     try:
@@ -105,6 +127,10 @@ def main(argv=None):
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--steady", type=float, default=60)
     ap.add_argument("--metrics-interval-ms", type=int, default=15000)
+    ap.add_argument("--churn", type=float, default=0,
+                    help="also publish this many changing metrics documents per second "
+                         "(as the anchor identity, round robin over the nodes) in the steady "
+                         "window: hollow agents report constant figures")
     ap.add_argument("--build-dir", default=None)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--json", default=None)
@@ -160,7 +186,8 @@ def main(argv=None):
         inputs_before = dict(inputs)
         cpu_a, _ = proc_cpu_rss(edge.pid)
         t0 = time.monotonic()
-        time.sleep(args.steady)
+        churned = churn(env, args.nodes, args.churn, args.steady) if args.churn else 0
+        time.sleep(max(0.0, args.steady - (time.monotonic() - t0)))
         t1 = time.monotonic()
         cpu_b, rss = proc_cpu_rss(edge.pid)
         after = host.snapshot()
@@ -168,7 +195,7 @@ def main(argv=None):
 
         def rate(kind):
             return round((after.get(kind, 0) - before.get(kind, 0)) / span, 1)
-        steady = {"seconds": round(span, 1), "ddata_per_s": rate("DDATA"),
+        steady = {"seconds": round(span, 1), "churn_in_per_s": round(churned / span, 1), "ddata_per_s": rate("DDATA"),
                   "ndata_per_s": rate("NDATA"), "dbirth_per_s": rate("DBIRTH"),
                   "ddeath_per_s": rate("DDEATH"),
                   "pharos_metrics_in_per_s": round((inputs["metrics"] -

@@ -88,7 +88,9 @@ void EdgeNode::onMessage(const MqttMessage& message) {
     refuse(fmt::format("ignored {}: {}", message.topic, change.status().message()));
     return;
   }
-  last_input_ = clock_.steadyNow();
+  // Settling waits for the retained documents a subscription brings, not for the periodic
+  // metrics that never stop.
+  if (message.retained) last_input_ = clock_.steadyNow();
   if (change->kind != FleetChange::Kind::kDevice) return;
   if (change->removed) {
     flushDevice(change->node);
