@@ -3,8 +3,8 @@
 // session (sessionStarted .. sessionEnded) with its own bdSeq, whose NDEATH the caller set
 // as the connection's will (deathPayload). Within a session:
 //   - births wait until the subscriptions answered, the retained Pharos documents settled
-//     (no new retained one for `settle`, at most `settle_max`), and, with a primary host configured,
-//     that host's STATE said online;
+//     (no new retained one for `settle`, at most `settle_max`), and, with a primary host
+//     configured, that host's STATE said online;
 //   - NBIRTH (seq 0, bdSeq, Node Control/Rebirth, fleet counts) then one DBIRTH per Ready
 //     device; DDEATH when the anchor's verdict leaves Ready, DBIRTH when it returns (or when
 //     a device's metric set changes, e.g. a new app); DDATA/NDATA carry only what changed,
