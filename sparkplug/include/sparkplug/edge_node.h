@@ -1,7 +1,7 @@
 // The Pharos site as one Sparkplug B edge node (Eclipse Sparkplug 3.0): every managed node a
 // Sparkplug device. One EdgeNode lives for the whole process; each MQTT connection is a
 // session (sessionStarted .. sessionEnded) with its own bdSeq, whose NDEATH the caller set
-// as the connection's will (deathPayload). Within a session:
+// as the connection's will (deathMessage). Within a session:
 //   - births wait until the subscriptions answered, the retained Pharos documents settled
 //     (no new retained one for `settle`, at most `settle_max`), and, with a primary host
 //     configured, that host's STATE said online;
