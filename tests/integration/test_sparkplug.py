@@ -152,6 +152,10 @@ def test_bdseq_pairs_across_kill9_rebirth_and_clean_stop(site_factory):
     site.edge.kill()
     site.host.wait(lambda: site.host.of("NDEATH"), 10, "NDEATH will")
     assert bdseq(site.host.of("NDEATH")[-1]) == first
+    # Sparkplug: the NDEATH is not retained, so a host that subscribes later sees none.
+    late = site.broker.client("scada").subscribe_collect(NODE_TOPIC.format("NDEATH"))
+    time.sleep(1)
+    assert late.messages == []
     site.edge.start()
     wait_births(site, site.nodes, mark)
     second = bdseq(site.host.of("NBIRTH")[-1])
