@@ -255,7 +255,20 @@ def test_dcmd_restart_goes_through_the_api_and_restarts_the_containers(
     def controllable():
         return any(metric(p, control) for p in site.host.of("DBIRTH", node))
     site.host.wait(controllable, 90, "the app's control metrics in a DBIRTH")
-    wait_until(lambda: started_at(docker_engine, app)[0], 60, what="container running")
+
+    def running():
+        for p in site.host.of("DBIRTH", node) + site.host.of("DDATA", node):
+            m = metric(p, f"Apps/{app}/Phase")
+            if m and m["value"] == "Running":
+                return True
+        return False
+    site.host.wait(running, 90, "the app Running")
+
+    def settled():  # the same container start seen twice, 1 s apart
+        first = started_at(docker_engine, app)[0]
+        time.sleep(1)
+        return first is not None and started_at(docker_engine, app)[0] == first
+    wait_until(settled, 60, what="container running")
     before, _ = started_at(docker_engine, app)
 
     # A host whose broker identity has no DCMD right: the broker drops it, nothing happens.
