@@ -74,15 +74,17 @@ Pharos is running (state, pids and logs in $run_dir).
 Log in (web UI and pharosctl) as operator 'ops'; the password is in
   $run_dir/credentials/ops.password   (read-only user: 'viewer', viewer.password)
 
-Use pharosctl:
+Use pharosctl and docker (in this shell):
   export PATH=$build_dir/cli:\$PATH
   export PHAROS_CONFIG=$conf    # or PHAROS_BROKER/PHAROS_USER/PHAROS_PASSWORD_FILE
+  export DOCKER_HOST=$(cat "$run_dir/docker_host" 2>/dev/null || echo "?")    # the engine the agent uses
 
   pharosctl group create line1
   pharosctl group add line1 $node_id
   pharosctl deploy -f examples/hello/compose.yml --group line1 --wait
 
 then: curl http://127.0.0.1:8080/   pharosctl apps ls   pharosctl nodes ls --watch
+      docker ps --filter label=com.docker.compose.project=hello
 Stop everything: tools/stop.sh
 EOF
 }
