@@ -63,12 +63,10 @@ def test_levels_example_runs_as_printed_after_the_quick_start(pharos_bin, privat
         printed = r.stdout.splitlines()
         tries = [line.strip() for line in printed[printed.index("Try:") + 1:]
                  if line.startswith("  ")]
-        ctl_nodes = next(t for t in tries if t.endswith(" nodes"))
+        ctl_nodes = next(t for t in tries if " nodes" in t).split(";")[0]
         deploy = next(t for t in tries if "deploy -f" in t)
         assert deploy.endswith("deploy -f " + str(ROOT / "examples/hello/compose.yml") +
                                " --group plant --wait"), deploy
-        ps = next(t for t in tries if "docker ps" in t)
-        curl = next(t for t in tries if " curl " in t)
 
         nodes = sh(ctl_nodes, env, shell=True, timeout=60)
         assert nodes.returncode == 0 and "press-a1" in nodes.stdout and \
@@ -80,6 +78,8 @@ def test_levels_example_runs_as_printed_after_the_quick_start(pharos_bin, privat
         assert rolled.returncode == 0, f"{rolled.stdout}\n{rolled.stderr}\n{agent_logs}"
         assert "is running on 2 of 2 targets" in rolled.stdout, rolled.stdout
 
+        ps = next(t for t in tries if "docker ps" in t)
+        curl = next(t for t in tries if " curl " in t)
         listed = sh(ps, env, shell=True, timeout=60)
         assert listed.returncode == 0 and "hello_web_1" in listed.stdout, \
             listed.stdout + listed.stderr
