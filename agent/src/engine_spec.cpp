@@ -74,10 +74,11 @@ Json endpointConfig(const std::string& service_name, const ServiceNetwork& net) 
   aliases.insert(service_name);
   Json endpoint = Json::object();
   endpoint["Aliases"] = Json(std::vector<std::string>(aliases.begin(), aliases.end()));
+  // docker-py's create_endpoint_config writes IPAMConfig only with an address in it.
   Json ipam = Json::object();
   if (!net.ipv4_address.empty()) ipam["IPv4Address"] = net.ipv4_address;
   if (!net.ipv6_address.empty()) ipam["IPv6Address"] = net.ipv6_address;
-  endpoint["IPAMConfig"] = ipam;
+  if (!ipam.empty()) endpoint["IPAMConfig"] = ipam;
   return endpoint;
 }
 

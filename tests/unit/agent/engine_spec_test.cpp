@@ -161,6 +161,10 @@ const Case kCases[] = {
      R"("abc123")"},
     {"user labels kept", "services: {web: {image: a, labels: {team: ops}}}", "/Labels/team",
      R"("ops")"},
+    {"a fixed address goes to IPAMConfig",
+     "services: {web: {image: a, networks: {n: {ipv4_address: 10.5.0.9}}}}\n"
+     "networks: {n: {ipam: {config: [{subnet: 10.5.0.0/24}]}}}",
+     "/NetworkingConfig/EndpointsConfig/shop_n/IPAMConfig", R"({"IPv4Address":"10.5.0.9"})"},
 };
 
 TEST_CASE("maps every compose key like docker-compose 1.29") {
@@ -185,6 +189,7 @@ const std::pair<const char*, const char*> kAbsent[] = {
     {"services: {web: {image: a}}", "/HostConfig/Privileged"},
     {"services: {web: {image: a}}", "/ExposedPorts"},
     {"services: {web: {image: a, network_mode: host}}", "/NetworkingConfig"},
+    {"services: {web: {image: a}}", "/NetworkingConfig/EndpointsConfig/shop_default/IPAMConfig"},
 };
 
 TEST_CASE("leaves out keys the file does not set") {
