@@ -177,8 +177,10 @@ void mapVolumes(const ComposeFile& file, const Service& service, const EngineCon
     }
   }
   if (!volumes.empty()) config["Volumes"] = volumes;
-  // compose 1.29 always passes binds (possibly empty) to docker-py, which writes Binds.
+  // compose 1.29 always passes binds and volumes_from (possibly empty) to docker-py, which
+  // writes Binds and VolumesFrom (volumes_from itself is refused by the compose model).
   host["Binds"] = binds;
+  host["VolumesFrom"] = Json::array();
   if (!mounts.empty()) host["Mounts"] = mounts;
   if (!service.tmpfs.empty()) {
     Json tmpfs = Json::object();

@@ -161,6 +161,8 @@ const Case kCases[] = {
      R"("abc123")"},
     {"user labels kept", "services: {web: {image: a, labels: {team: ops}}}", "/Labels/team",
      R"("ops")"},
+    {"volumes_from is always sent, empty", "services: {web: {image: a}}", "/HostConfig/VolumesFrom",
+     "[]"},
     {"a fixed address goes to IPAMConfig",
      "services: {web: {image: a, networks: {n: {ipv4_address: 10.5.0.9}}}}\n"
      "networks: {n: {ipam: {config: [{subnet: 10.5.0.0/24}]}}}",
