@@ -346,9 +346,13 @@ Json volumeCreateBody(const EngineContext& ctx, const std::string& key, const Vo
   Json body = Json::object();
   body["Name"] = volumeName(ctx.project, key, volume);
   body["Driver"] = volume.driver.empty() ? std::string("local") : volume.driver;
-  Json options = Json::object();
-  for (const auto& [k, v] : volume.driver_opts) options[k] = v;
-  body["DriverOpts"] = options;
+  // docker-py sends DriverOpts only when the file sets driver_opts (the engine then shows
+  // Options: null, as for a volume docker-compose 1.29 made).
+  if (!volume.driver_opts.empty()) {
+    Json options = Json::object();
+    for (const auto& [k, v] : volume.driver_opts) options[k] = v;
+    body["DriverOpts"] = options;
+  }
   Json labels = labelsWithPharos(volume.labels, ctx);
   labels[kLabelComposeVolume] = key;
   body["Labels"] = labels;

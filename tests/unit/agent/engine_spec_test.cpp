@@ -253,6 +253,13 @@ TEST_CASE("network and volume create bodies carry compose and pharos labels") {
   CHECK(vb["Labels"]["io.pharos.app"] == "shop");
 }
 
+TEST_CASE("a volume's DriverOpts are sent only when the file sets driver_opts") {
+  Volume vol;
+  CHECK_FALSE(volumeCreateBody(ctx(), "data", vol).contains("DriverOpts"));
+  vol.driver_opts["type"] = "tmpfs";
+  CHECK(volumeCreateBody(ctx(), "data", vol)["DriverOpts"] == Json::parse(R"({"type":"tmpfs"})"));
+}
+
 TEST_CASE("the effective restart policy defaults to unless-stopped") {
   Service s;
   CHECK(effectiveRestartPolicy(s).name == "unless-stopped");
