@@ -15,6 +15,7 @@ build=${1:-$root/build/ci}
   echo "parity: $build/agent/pharos-agent is not built (tools/build.sh ci)" >&2
   exit 2
 }
+build=$(cd "$build" && pwd)
 cd "$root/tests/integration"
-PHAROS_PARITY=all PHAROS_BUILD_DIR=$(cd "$build" && pwd) exec /usr/bin/python3 -m pytest -q \
+PHAROS_PARITY=all PHAROS_BUILD_DIR=$build exec /usr/bin/python3 -m pytest -q \
   -p no:cacheprovider "$@" test_agent_compose_parity.py
