@@ -51,8 +51,9 @@ from parity_support import (AgentSide, ComposeSide, anonymous_mounts, diff, fixt
 from test_agent import Node, wait_until
 
 # The test command's share (about two minutes): a healthy-gated app with a named and an
-# anonymous volume, profiles, and both refusals, through all four phases.
-CI_SUBSET = {"db-gated", "profiles", "refused-env-bool", "refused-missing-bind"}
+# anonymous volume, Telegraf/InfluxDB/Grafana on two networks with aliases, profiles, and
+# both refusals, through all four phases.
+CI_SUBSET = {"db-gated", "tig", "profiles", "refused-env-bool", "refused-missing-bind"}
 ALL = fixtures()
 SELECTED = ALL if os.environ.get("PHAROS_PARITY") == "all" else \
     [f for f in ALL if f.name in CI_SUBSET]
