@@ -4,6 +4,7 @@
 #   tools/dockerd.sh start  <state-dir>   prints DOCKER_HOST=unix://... on stdout
 #   tools/dockerd.sh stop   <state-dir>   stops the engine only if this script started it
 #   tools/dockerd.sh status <state-dir>   prints DOCKER_HOST=... and exits 0 when one answers
+#   tools/dockerd.sh netns  <state-dir>   prints the network namespace of a private engine
 #
 # An engine already answering on $DOCKER_HOST (unix://) or /var/run/docker.sock is used as
 # is. Otherwise dockerd runs with its own data root, exec root and socket under <state-dir>
@@ -21,11 +22,11 @@
 # created at start, deleted at stop), so its docker0, bridges and routes never meet the
 # shared engine's (dockerd deletes or reuses docker0 and 172.17.0.0/16 otherwise). Its
 # socket is a file, reachable from the host as usual; its published ports live in the
-# namespace (`ip netns exec pe-... curl ...`).
+# namespace (`ip netns exec pe-... curl ...`; `netns` prints the name).
 set -eu
 
 usage() {
-  echo "usage: $0 start|stop|status <state-dir>" >&2
+  echo "usage: $0 start|stop|status|netns <state-dir>" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
@@ -218,5 +219,6 @@ case "$cmd" in
     "do_$cmd"
     ;;
   status) do_status ;;
+  netns) private_ns ;;
   *) usage ;;
 esac

@@ -18,9 +18,9 @@
 #   PHAROS_NODE_ID      the local agent's node id (default local)
 #   PHAROS_BUILD_DIR    use binaries from this build directory (default build/release)
 #   PHAROS_SKIP_SETUP=1 skip tools/setup.sh; PHAROS_SKIP_BUILD=1 skip the build
-# tools/run.sh --levels: after steps 1-2, starts the three-level example instead
-# (examples/levels/start.sh: site broker + anchor, two bridged line brokers, one agent each;
-# docs/levels.md); stop it with examples/levels/stop.sh.
+# tools/run.sh --levels: after step 1, starts the three-level example instead
+# (examples/levels/start.sh: site broker + anchor, two bridged line brokers, one agent each
+# with its own private Docker Engine; docs/levels.md); stop it with examples/levels/stop.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -74,15 +74,17 @@ Pharos is running (state, pids and logs in $run_dir).
 Log in (web UI and pharosctl) as operator 'ops'; the password is in
   $run_dir/credentials/ops.password   (read-only user: 'viewer', viewer.password)
 
-Use pharosctl:
+Use pharosctl and docker (in this shell):
   export PATH=$build_dir/cli:\$PATH
   export PHAROS_CONFIG=$conf    # or PHAROS_BROKER/PHAROS_USER/PHAROS_PASSWORD_FILE
+  export DOCKER_HOST=$(cat "$run_dir/docker_host" 2>/dev/null || echo "?")    # the engine the agent uses
 
   pharosctl group create line1
   pharosctl group add line1 $node_id
   pharosctl deploy -f examples/hello/compose.yml --group line1 --wait
 
 then: curl http://127.0.0.1:8080/   pharosctl apps ls   pharosctl nodes ls --watch
+      docker ps --filter label=com.docker.compose.project=hello
 Stop everything: tools/stop.sh
 EOF
 }
@@ -109,6 +111,9 @@ for bin in anchor/pharos-anchor agent/pharos-agent cli/pharosctl; do
   [ -x "$build_dir/$bin" ] || die "$build_dir/$bin is missing (build first, or set PHAROS_BUILD_DIR)"
 done
 
+# The three-level example runs its own engines, one per line (each agent is a device).
+[ $levels = 1 ] && exec examples/levels/start.sh "$build_dir"
+
 # ---- 2. Docker Engine ------------------------------------------------------------------------
 log "Docker Engine (tools/dockerd.sh)"
 docker_host=$(tools/dockerd.sh start "$run_dir/dockerd" 2>>"$run_dir/logs/dockerd-start.log" |
@@ -116,7 +121,6 @@ docker_host=$(tools/dockerd.sh start "$run_dir/dockerd" 2>>"$run_dir/logs/docker
 [ -n "$docker_host" ] || die "no Docker Engine (see $run_dir/logs/dockerd-start.log)"
 echo "$docker_host" >"$run_dir/docker_host"
 export DOCKER_HOST=$docker_host
-[ $levels = 1 ] && exec examples/levels/start.sh "$build_dir"
 
 # ---- 3. broker -------------------------------------------------------------------------------
 broker_dir=$run_dir/broker

@@ -74,10 +74,11 @@ Json endpointConfig(const std::string& service_name, const ServiceNetwork& net) 
   aliases.insert(service_name);
   Json endpoint = Json::object();
   endpoint["Aliases"] = Json(std::vector<std::string>(aliases.begin(), aliases.end()));
+  // docker-py's create_endpoint_config writes IPAMConfig only with an address in it.
   Json ipam = Json::object();
   if (!net.ipv4_address.empty()) ipam["IPv4Address"] = net.ipv4_address;
   if (!net.ipv6_address.empty()) ipam["IPv6Address"] = net.ipv6_address;
-  endpoint["IPAMConfig"] = ipam;
+  if (!ipam.empty()) endpoint["IPAMConfig"] = ipam;
   return endpoint;
 }
 
@@ -176,8 +177,10 @@ void mapVolumes(const ComposeFile& file, const Service& service, const EngineCon
     }
   }
   if (!volumes.empty()) config["Volumes"] = volumes;
-  // compose 1.29 always passes binds (possibly empty) to docker-py, which writes Binds.
+  // compose 1.29 always passes binds and volumes_from (possibly empty) to docker-py, which
+  // writes Binds and VolumesFrom (volumes_from itself is refused by the compose model).
   host["Binds"] = binds;
+  host["VolumesFrom"] = Json::array();
   if (!mounts.empty()) host["Mounts"] = mounts;
   if (!service.tmpfs.empty()) {
     Json tmpfs = Json::object();
@@ -343,9 +346,13 @@ Json volumeCreateBody(const EngineContext& ctx, const std::string& key, const Vo
   Json body = Json::object();
   body["Name"] = volumeName(ctx.project, key, volume);
   body["Driver"] = volume.driver.empty() ? std::string("local") : volume.driver;
-  Json options = Json::object();
-  for (const auto& [k, v] : volume.driver_opts) options[k] = v;
-  body["DriverOpts"] = options;
+  // docker-py sends DriverOpts only when the file sets driver_opts (the engine then shows
+  // Options: null, as for a volume docker-compose 1.29 made).
+  if (!volume.driver_opts.empty()) {
+    Json options = Json::object();
+    for (const auto& [k, v] : volume.driver_opts) options[k] = v;
+    body["DriverOpts"] = options;
+  }
   Json labels = labelsWithPharos(volume.labels, ctx);
   labels[kLabelComposeVolume] = key;
   body["Labels"] = labels;

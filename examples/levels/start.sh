@@ -4,12 +4,18 @@
 #   line-a broker 127.0.0.1:${LINE_A_PORT:-1884}, bridged to the site, agent `press-a1`
 #   line-b broker 127.0.0.1:${LINE_B_PORT:-1885}, bridged to the site, agent `press-b1`
 # Groups: `plant` (the site) > `line-a` (press-a1), `line-b` (press-b1); created once.
+# Each agent is a device with its own Docker Engine: a private dockerd per line
+# (tools/dockerd.sh with PHAROS_DOCKERD_PRIVATE=1: own data root, socket and network
+# namespace) into which the example images are built (tools/example-images.sh), so the two
+# lines run the same app under the same container names and ports, as two devices do, and
+# nothing on this machine's own engine (a quick start's `hello` app) is in the way.
 #
 #   examples/levels/start.sh [build-dir]     (default build/release; binaries must exist)
 #   examples/levels/stop.sh
 #
-# State, pids and logs in ${PHAROS_LEVELS_DIR:-<repo>/.run-levels}. Needs a Docker Engine
-# (DOCKER_HOST or /var/run/docker.sock). The line brokers use broker-config/mosquitto-line.conf
+# State, pids, logs and the engines in ${PHAROS_LEVELS_DIR:-<repo>/.run-levels}. Runs as root
+# (the engines' network namespaces); needs dockerd (Debian docker.io) and busybox-static, not
+# a running engine. The line brokers use broker-config/mosquitto-line.conf
 # rendered by tools/render-broker-config.sh; the bridge identities come from
 # `tools/dynsec.py add-bridge`.
 set -euo pipefail
@@ -20,7 +26,6 @@ site_port=${SITE_PORT:-1883}
 site_ws=${SITE_WS_PORT:-9001}
 declare -A line_port=([a]=${LINE_A_PORT:-1884} [b]=${LINE_B_PORT:-1885})
 declare -A line_ws=([a]=${LINE_A_WS_PORT:-9002} [b]=${LINE_B_WS_PORT:-9003})
-docker_host=${DOCKER_HOST:-unix:///var/run/docker.sock}
 keepalive=${PHAROS_BRIDGE_KEEPALIVE:-10}
 
 log() { echo "levels: $*"; }
@@ -82,6 +87,19 @@ bridge = bridge-line-b=tcp://127.0.0.1:${line_port[b]}
 CONF
 start anchor "$build/anchor/pharos-anchor" --config "$dir/anchor.conf"
 
+# ---- one private Docker Engine per line (the line's device), with the example images ------
+declare -A engine_host engine_ns
+for x in a b; do
+  edir=$dir/engine-$x
+  engine_host[$x]=$(PHAROS_DOCKERD_PRIVATE=1 "$root/tools/dockerd.sh" start "$edir" \
+    2>>"$dir/logs/engine-$x.log" | sed -n 's/^DOCKER_HOST=//p' | tail -1)
+  [ -n "${engine_host[$x]}" ] ||
+    die "the Docker Engine of line-$x did not start (logs/engine-$x.log, $edir/dockerd.log)"
+  engine_ns[$x]=$("$root/tools/dockerd.sh" netns "$edir")
+  DOCKER_HOST=${engine_host[$x]} "$root/tools/example-images.sh" >>"$dir/logs/engine-$x.log" 2>&1 ||
+    die "building the example images into line-$x's engine failed (logs/engine-$x.log)"
+done
+
 for x in a b; do
   node=press-${x}1 ldir=$dir/line-$x
   mkdir -p "$dir/agent-$x"
@@ -94,7 +112,7 @@ username = $node
 password_file = $dir/agent-$x.password
 state_file = $dir/agent-$x/state.json
 data_dir = $dir/agent-$x
-docker_host = $docker_host
+docker_host = ${engine_host[$x]}
 label = line=line-$x
 CONF
   start "agent-$x" "$build/agent/pharos-agent" --config "$dir/agent-$x.conf"
@@ -121,14 +139,16 @@ if [ ! -f "$dir/groups.done" ]; then
 fi
 cat <<EOF
 
-Three levels are running (state, pids and logs in $dir):
+Three levels are running (state, pids, logs and engines in $dir):
   site broker  tcp://127.0.0.1:$site_port   web UI http://127.0.0.1:$site_ws/   anchor
-  line-a       tcp://127.0.0.1:${line_port[a]}   agent press-a1
-  line-b       tcp://127.0.0.1:${line_port[b]}   agent press-b1
+  line-a       tcp://127.0.0.1:${line_port[a]}   agent press-a1   engine ${engine_host[a]}
+  line-b       tcp://127.0.0.1:${line_port[b]}   agent press-b1   engine ${engine_host[b]}
 Try:
-  $build/cli/pharosctl --config $dir/pharosctl.conf nodes; ... group get plant
+  $build/cli/pharosctl --config $dir/pharosctl.conf nodes
   $build/cli/pharosctl --config $dir/pharosctl.conf deploy -f $root/examples/hello/compose.yml --group plant --wait
+  DOCKER_HOST=${engine_host[a]} docker ps    # press-a1's containers (its own engine)
+  ip netns exec ${engine_ns[a]} curl -s http://127.0.0.1:8080/hello.txt    # press-a1's web server
   kill -STOP \$(cat $dir/pids/line-a-broker)   # press-a1 turns Unreachable in 5-7 s (line heartbeat)
   kill -CONT \$(cat $dir/pids/line-a-broker)
-Stop: examples/levels/stop.sh
+Stop: examples/levels/stop.sh   (agents, anchor, brokers, then both engines)
 EOF

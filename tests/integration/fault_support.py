@@ -157,14 +157,9 @@ class Fleet:
     def containers(self, app):
         """{service: [inspect, ...]} of the app's containers (all, running or not)."""
         out = {}
-        for cid in self.engine.containers(f"io.pharos.node={self.node}"):
-            proc = self.engine.run("inspect", "--type", "container", cid, check=False)
-            if proc.returncode != 0:
-                continue
-            info = json.loads(proc.stdout)[0]
+        for info in self.engine.inspect_all(f"io.pharos.node={self.node}"):
             labels = info["Config"]["Labels"]
-            if info["Name"].endswith("_pharos_probe") or \
-                    labels.get("com.docker.compose.project") != app:
+            if labels.get("com.docker.compose.project") != app:
                 continue
             out.setdefault(labels.get("com.docker.compose.service"), []).append(info)
         return out

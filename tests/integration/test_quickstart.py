@@ -5,8 +5,8 @@ Mosquitto, pharos-anchor, pharos-agent and Docker Engine:
   pharosctl group create line1
   pharosctl group add line1 <node>
   pharosctl deploy -f examples/hello/compose.yml --group line1 --wait
-  docker ps                                      (the app's containers run)
-  docker kill <web container>                    (it comes back)
+  export DOCKER_HOST=...; docker ps              (as printed: the app's containers run)
+  docker kill <web container>                    (the agent starts it again: Docker does not)
   stop the agent                                 (nodes ls reports NotReady)
   tools/stop.sh
 
@@ -95,6 +95,10 @@ def test_quickstart(quickstart):
     assert f"http://127.0.0.1:{env['PHAROS_WS_PORT']}/" in r.stdout
     assert "ops.password" in r.stdout
     assert "pharosctl deploy -f examples/hello/compose.yml --group line1 --wait" in r.stdout
+    # The summary says which engine to point `docker` at (run.sh may have started its own).
+    exports = [line.split("#")[0].strip() for line in r.stdout.splitlines()
+               if line.strip().startswith("export DOCKER_HOST=")]
+    assert exports == [f"export DOCKER_HOST={quickstart['host']}"], r.stdout
     for name in ("broker", "anchor", "agent"):
         assert (run_dir / "pids" / name).exists()
     assert (run_dir / "credentials" / "ops.password").stat().st_mode & 0o077 == 0
@@ -119,6 +123,10 @@ def test_quickstart(quickstart):
     assert "rolled out: app hello revision 1 is running on 1 of 1 targets" in r.stdout
 
     # docker ps shows both services running, and the web server greets with the node id.
+    shell = f"{exports[0]}; docker ps --filter label=com.docker.compose.project=hello"
+    ps = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60,
+                        env={k: v for k, v in env.items() if k != "DOCKER_HOST"})
+    assert ps.returncode == 0 and "hello_web_1" in ps.stdout, ps.stdout + ps.stderr
     running = containers(quickstart)
     assert set(running) == {"web", "worker"}, running
     assert all(st == "running" for _, st in running.values()), running
@@ -139,11 +147,19 @@ def test_quickstart(quickstart):
     assert f"  {node}: " in r.stdout
     assert ctl(quickstart, "app", "rm", "broken").returncode == 0
 
-    # A killed container comes back (Docker's restart policy, the agent watching).
+    # A killed container comes back: `docker kill` counts as a manual stop, so Docker does not
+    # restart it (restart: unless-stopped); the agent starts the same container again.
     web_id, _ = running["web"]
     sh("docker", "-H", quickstart["host"], "kill", web_id, check=True)
     assert wait_until(lambda: containers(quickstart).get("web", ("", ""))[1] == "running", 60), \
         containers(quickstart)
+    assert containers(quickstart)["web"][0] == web_id
+
+    def restarted_by_agent():
+        out = ctl(quickstart, "events", "--app", "hello", "--kind", "container_restarted",
+                  "-o", "json").stdout
+        return "Docker stopped restarting it" in out and '"web"' in out
+    assert wait_until(restarted_by_agent, 20), ctl(quickstart, "events", "--app", "hello").stdout
     with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/hello.txt", timeout=10) as page:
         assert page.status == 200
 

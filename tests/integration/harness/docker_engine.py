@@ -13,6 +13,7 @@ Fixtures:
                  run(*args, check=True, timeout=120) -> CompletedProcess of the `docker` CLI,
                  json(*args) -> parsed JSON output, inspect(id_or_name) -> dict,
                  containers(label=None, all=True) -> [ids], image_id(ref),
+                 inspect_all(label) -> [inspect] (the agent's probe containers left out),
                  cleanup(label) removes containers, networks and volumes carrying `label`
                  ("key" or "key=value"), started (True when this session started dockerd)
   registry       (session) Registry on a free loopback port with the test images pushed:
@@ -74,6 +75,19 @@ class DockerEngine:
 
     def inspect(self, id_or_name: str) -> dict:
         return self.json("inspect", "--type", "container", id_or_name)[0]
+
+    def inspect_all(self, label: str) -> list:
+        """Inspect documents of the containers carrying `label`, without the agent's probe
+        containers (`*_pharos_probe`) and those removed meanwhile."""
+        out = []
+        for cid in self.containers(label):
+            proc = self.run("inspect", "--type", "container", cid, check=False)
+            if proc.returncode != 0:
+                continue
+            info = json.loads(proc.stdout)[0]
+            if not info["Name"].endswith("_pharos_probe"):
+                out.append(info)
+        return out
 
     def image_id(self, ref: str) -> str:
         return self.run("image", "inspect", "-f", "{{.Id}}", ref).stdout.strip()

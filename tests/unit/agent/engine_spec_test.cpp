@@ -161,6 +161,12 @@ const Case kCases[] = {
      R"("abc123")"},
     {"user labels kept", "services: {web: {image: a, labels: {team: ops}}}", "/Labels/team",
      R"("ops")"},
+    {"volumes_from is always sent, empty", "services: {web: {image: a}}", "/HostConfig/VolumesFrom",
+     "[]"},
+    {"a fixed address goes to IPAMConfig",
+     "services: {web: {image: a, networks: {n: {ipv4_address: 10.5.0.9}}}}\n"
+     "networks: {n: {ipam: {config: [{subnet: 10.5.0.0/24}]}}}",
+     "/NetworkingConfig/EndpointsConfig/shop_n/IPAMConfig", R"({"IPv4Address":"10.5.0.9"})"},
 };
 
 TEST_CASE("maps every compose key like docker-compose 1.29") {
@@ -185,6 +191,7 @@ const std::pair<const char*, const char*> kAbsent[] = {
     {"services: {web: {image: a}}", "/HostConfig/Privileged"},
     {"services: {web: {image: a}}", "/ExposedPorts"},
     {"services: {web: {image: a, network_mode: host}}", "/NetworkingConfig"},
+    {"services: {web: {image: a}}", "/NetworkingConfig/EndpointsConfig/shop_default/IPAMConfig"},
 };
 
 TEST_CASE("leaves out keys the file does not set") {
@@ -244,6 +251,13 @@ TEST_CASE("network and volume create bodies carry compose and pharos labels") {
   CHECK(vb["Driver"] == "local");
   CHECK(vb["Labels"]["com.docker.compose.volume"] == "data");
   CHECK(vb["Labels"]["io.pharos.app"] == "shop");
+}
+
+TEST_CASE("a volume's DriverOpts are sent only when the file sets driver_opts") {
+  Volume vol;
+  CHECK_FALSE(volumeCreateBody(ctx(), "data", vol).contains("DriverOpts"));
+  vol.driver_opts["type"] = "tmpfs";
+  CHECK(volumeCreateBody(ctx(), "data", vol)["DriverOpts"] == Json::parse(R"({"type":"tmpfs"})"));
 }
 
 TEST_CASE("the effective restart policy defaults to unless-stopped") {
