@@ -15,9 +15,9 @@ the engine's own events stream (`docker events`, timeNano), read by one thread.
 (b) `docker rm -f` -> `start` event of a new container of the same app/service
 (c) publish of a 5-service app -> 5th `start` event, vs `docker-compose -p X up -d`
 (d) VmRSS of the agent, idle, with 5 apps (25 containers) running; smaps breakdown
-(e) `docker kill` -> `start` of one-service apps on an idle agent, then of others while an
-    app whose container ignores SIGTERM (stop_grace_period 60 s) is being removed: no app
-    waits for another (its own section of RESULTS.md)
+(e) `docker kill` -> `start` of the services of an app on an idle agent, then of another
+    app's while an app whose container ignores SIGTERM (stop_grace_period 60 s) is being
+    removed: no app waits for another (its own section of RESULTS.md)
 Everything it creates carries its node id / project prefix and is removed at the end.
 Single-threaded except the paho network threads and the events reader.
 """
@@ -519,10 +519,10 @@ class Bench:
             f"Docker within {self.args.control_wait:.0f} s")
 
     # ------------------------------------------------------------------ (e)
-    def kill_to_start(self, app):
-        cid = self.container_of(app, "svc")
+    def kill_to_start(self, app, svc):
+        cid = self.container_of(app, svc)
         if cid is None:
-            self.notes.append(f"(e) {app}: no running container, skipped")
+            self.notes.append(f"(e) {app}/{svc}: no running container, skipped")
             return None
         mark = self.events.mark()
         t0 = time.time()
@@ -530,31 +530,34 @@ class Bench:
         started = self.events.wait(mark, lambda e: e["id"] == cid and e["action"] == "start",
                                    timeout=SLOW_GRACE_S)
         if not started:
-            self.notes.append(f"(e) {app}: not running again within {SLOW_GRACE_S} s")
+            self.notes.append(f"(e) {app}/{svc}: not running again within {SLOW_GRACE_S} s")
             return None
         return started[0]["t"] - t0
 
     def failover_during_stop(self):
-        """(e): kill -> start on an idle agent, then while another app stops for 60 s."""
+        """(e): kill -> start on an idle agent, then while another app stops for 60 s. Each
+        kill hits another service (its own restart backoff, at 100 ms); the services of a
+        side share one app, so the run needs three networks of the shared engine."""
         n = self.args.stop_runs
         tag = uuid.uuid4().hex[:6]
-        idle = [f"bei{i}{tag}" for i in range(n)]
-        busy = [f"bes{i}{tag}" for i in range(n)]
-        slow = f"beslow{tag}"
-        for name in idle + busy:
-            self.apps[name] = spec(name, ONE_SERVICE_APP)
+        idle, busy, slow = f"bei{tag}", f"bes{tag}", f"beslow{tag}"
+        services = [f"s{i}" for i in range(n)]
+        many = "services:\n" + "".join(f"  {s}:\n    image: {IMAGE}\n" for s in services)
+        self.apps[idle] = spec(idle, many)
+        self.apps[busy] = spec(busy, many)
         self.apps[slow] = spec(slow, SLOW_APP)
         self.publish()
-        for name in idle + busy + [slow]:
-            if not self.wait_running(name, 1, timeout=300):
-                raise RuntimeError(f"(e) app {name} never ran")
+        for name, count in ((idle, n), (busy, n), (slow, 1)):
+            if not self.wait_running(name, count, timeout=300):
+                tail = (self.dir / "agent.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"(e) app {name} never ran; agent log:\n{tail}")
         time.sleep(2)
         result = {"idle": [], "during": [], "late": 0}
-        for app in idle:
-            t = self.kill_to_start(app)
+        for svc in services:
+            t = self.kill_to_start(idle, svc)
             if t is not None:
                 result["idle"].append(t)
-                log(f"(e) idle {app}: kill->start {t * 1000:.0f} ms")
+                log(f"(e) idle {idle}/{svc}: kill->start {t * 1000:.0f} ms")
             time.sleep(0.5)
         self.loads["e-idle"] = loadavg()
         # The slow app is removed: the engine's stop waits out its grace period.
@@ -562,24 +565,24 @@ class Bench:
         self.publish()
         time.sleep(2)
         began = time.monotonic()
-        for app in busy:
+        for svc in services:
             if time.monotonic() - began > SLOW_GRACE_S - 15:
                 self.notes.append("(e) the slow stop's window ran out before every kill")
                 break
-            t = self.kill_to_start(app)
+            t = self.kill_to_start(busy, svc)
             if t is None:
                 continue
             if not self.containers_of(slow):  # its stop already ended: not "during"
                 result["late"] += 1
                 continue
             result["during"].append(t)
-            log(f"(e) while {slow} stops {app}: kill->start {t * 1000:.0f} ms")
+            log(f"(e) while {slow} stops {busy}/{svc}: kill->start {t * 1000:.0f} ms")
             time.sleep(0.5)
         self.loads["e-during"] = loadavg()
         self.results["e"] = result
         log(f"(e) idle: {summary(result['idle'])}")
         log(f"(e) while another app stops: {summary(result['during'])}")
-        self.remove_apps(idle + busy + [slow], timeout=SLOW_GRACE_S + 120)
+        self.remove_apps([idle, busy, slow], timeout=SLOW_GRACE_S + 120)
 
     def failover_rm(self):
         total, engine_side = [], []
@@ -845,11 +848,13 @@ def stop_report(b, command, started_at, load_start):
              "What: `bench/agent_bench.py --only e` — one `pharos-agent` "
              f"({build_type(b.binary)} build, `{os.path.relpath(b.binary, ROOT)}`, commit "
              f"{commit}) on the real Docker Engine (`{b.engine.host}`) and a real Mosquitto. "
-             f"{b.args.stop_runs} one-service apps are `docker kill`ed one after the other on "
-             f"an idle agent, then {b.args.stop_runs} others while an app whose container "
+             f"The {b.args.stop_runs} containers of an app are `docker kill`ed one after the "
+             f"other on an idle agent, then the {b.args.stop_runs} of another app while an app "
+             "whose container "
              f"ignores SIGTERM (`stop_grace_period: {SLOW_GRACE_S}s`) is being removed, so the "
              "engine's stop of it lasts the whole minute. `docker kill` is a manual stop for "
-             "Docker: the agent restarts each container (100 ms backoff). Time: the host "
+             "Docker: the agent restarts each container (each its own service, so each waits "
+             "the initial 100 ms backoff). Time: the host "
              "clock just before `docker kill` to the engine's `start` event (`timeNano`); a "
              "run counts as \"while stopping\" only if the slow container still ran after it.",
              "", "Command:", "", "```", command, "```", "",
