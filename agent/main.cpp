@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
 
   SystemClock clock;
   ThreadPoolExecutor executor("agent", config.threads);
+  ThreadPoolExecutor stops("agent-stop", config.stop_threads);  // container stops only
   auto docker = makeCurlDockerClient(config.docker_host);
   StateFile state_file(config.state_file);
 
@@ -60,11 +61,14 @@ int main(int argc, char** argv) {
   {
     // systemd (Type=notify): READY=1 once connected, STATUS= on every connection change.
     std::atomic<MqttLink*> link{nullptr};
-    Agent agent(options, executor, *docker, clock, state_file, [&link](MqttOptions o) {
-      auto made = makePahoLink(std::move(o));
-      link = made.get();
-      return made;
-    });
+    Agent agent(
+        options, executor, *docker, clock, state_file,
+        [&link](MqttOptions o) {
+          auto made = makePahoLink(std::move(o));
+          link = made.get();
+          return made;
+        },
+        &stops);
     spdlog::info("pharos-agent {} starting as node {} (broker {})", PHAROS_VERSION, config.node_id,
                  config.broker_url);
     agent.start();
@@ -96,6 +100,7 @@ int main(int argc, char** argv) {
     spdlog::info("stopping");
     agent.stop();
     executor.shutdown();  // no task of the agent runs past this point
+    stops.shutdown();     // waits for a stop in progress (as the engine's stop would)
   }
   return 0;
 }

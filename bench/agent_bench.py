@@ -9,12 +9,15 @@ desired documents are published retained as the `anchor` user. Container timings
 the engine's own events stream (`docker events`, timeNano), read by one thread.
 
   /usr/bin/python3 bench/agent_bench.py [--agent PATH] [--runs 20] [--apply-runs 5]
-                                        [--only a,b,c,d] [--no-results]
+                                        [--stop-runs 15] [--only a,b,c,d,e] [--no-results]
 
 (a) `docker kill` of a managed container -> `start` event of the same container
 (b) `docker rm -f` -> `start` event of a new container of the same app/service
 (c) publish of a 5-service app -> 5th `start` event, vs `docker-compose -p X up -d`
 (d) VmRSS of the agent, idle, with 5 apps (25 containers) running; smaps breakdown
+(e) `docker kill` -> `start` of the services of an app on an idle agent, then of another
+    app's while an app whose container ignores SIGTERM (stop_grace_period 60 s) is being
+    removed: no app waits for another (its own section of RESULTS.md)
 Everything it creates carries its node id / project prefix and is removed at the end.
 Single-threaded except the paho network threads and the events reader.
 """
@@ -54,6 +57,15 @@ TOPIC_ROOT = "pharos/v1"
 IMAGE = "pharos-test/busybox:1"
 DEFAULT_ENGINE = "unix:///tmp/pharos-dockerd/docker.sock"
 SECTION = "## Agent (issue 3)"
+STOP_SECTION = "## Agent: failover while another app stops"
+SLOW_GRACE_S = 60
+ONE_SERVICE_APP = f"services:\n  svc:\n    image: {IMAGE}\n"
+SLOW_APP = f"""services:
+  svc:
+    image: {IMAGE}
+    command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"]
+    stop_grace_period: {SLOW_GRACE_S}s
+"""
 
 FIVE_SERVICE_APP = f"""services:
   s1:
@@ -506,6 +518,72 @@ class Bench:
         log(f"(a0) control, unmanaged containers: {len(restarted)} of {total} restarted by "
             f"Docker within {self.args.control_wait:.0f} s")
 
+    # ------------------------------------------------------------------ (e)
+    def kill_to_start(self, app, svc):
+        cid = self.container_of(app, svc)
+        if cid is None:
+            self.notes.append(f"(e) {app}/{svc}: no running container, skipped")
+            return None
+        mark = self.events.mark()
+        t0 = time.time()
+        self.engine.run("kill", cid)
+        started = self.events.wait(mark, lambda e: e["id"] == cid and e["action"] == "start",
+                                   timeout=SLOW_GRACE_S)
+        if not started:
+            self.notes.append(f"(e) {app}/{svc}: not running again within {SLOW_GRACE_S} s")
+            return None
+        return started[0]["t"] - t0
+
+    def failover_during_stop(self):
+        """(e): kill -> start on an idle agent, then while another app stops for 60 s. Each
+        kill hits another service (its own restart backoff, at 100 ms); the services of a
+        side share one app, so the run needs three networks of the shared engine."""
+        n = self.args.stop_runs
+        tag = uuid.uuid4().hex[:6]
+        idle, busy, slow = f"bei{tag}", f"bes{tag}", f"beslow{tag}"
+        services = [f"s{i}" for i in range(n)]
+        many = "services:\n" + "".join(f"  {s}:\n    image: {IMAGE}\n" for s in services)
+        self.apps[idle] = spec(idle, many)
+        self.apps[busy] = spec(busy, many)
+        self.apps[slow] = spec(slow, SLOW_APP)
+        self.publish()
+        for name, count in ((idle, n), (busy, n), (slow, 1)):
+            if not self.wait_running(name, count, timeout=300):
+                tail = (self.dir / "agent.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"(e) app {name} never ran; agent log:\n{tail}")
+        time.sleep(2)
+        result = {"idle": [], "during": [], "late": 0}
+        for svc in services:
+            t = self.kill_to_start(idle, svc)
+            if t is not None:
+                result["idle"].append(t)
+                log(f"(e) idle {idle}/{svc}: kill->start {t * 1000:.0f} ms")
+            time.sleep(0.5)
+        self.loads["e-idle"] = loadavg()
+        # The slow app is removed: the engine's stop waits out its grace period.
+        self.apps[slow] = spec(slow, SLOW_APP, state="removed")
+        self.publish()
+        time.sleep(2)
+        began = time.monotonic()
+        for svc in services:
+            if time.monotonic() - began > SLOW_GRACE_S - 15:
+                self.notes.append("(e) the slow stop's window ran out before every kill")
+                break
+            t = self.kill_to_start(busy, svc)
+            if t is None:
+                continue
+            if not self.containers_of(slow):  # its stop already ended: not "during"
+                result["late"] += 1
+                continue
+            result["during"].append(t)
+            log(f"(e) while {slow} stops {busy}/{svc}: kill->start {t * 1000:.0f} ms")
+            time.sleep(0.5)
+        self.loads["e-during"] = loadavg()
+        self.results["e"] = result
+        log(f"(e) idle: {summary(result['idle'])}")
+        log(f"(e) while another app stops: {summary(result['during'])}")
+        self.remove_apps([idle, busy, slow], timeout=SLOW_GRACE_S + 120)
+
     def failover_rm(self):
         total, engine_side = [], []
         for app, svc in self.targets():
@@ -761,6 +839,44 @@ def report(b, command, started_at, load_start):
     return "\n".join(lines) + "\n"
 
 
+def stop_report(b, command, started_at, load_start):
+    nproc, cpu = machine()
+    e = b.results["e"]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    lines = [STOP_SECTION, "",
+             "What: `bench/agent_bench.py --only e` — one `pharos-agent` "
+             f"({build_type(b.binary)} build, `{os.path.relpath(b.binary, ROOT)}`, commit "
+             f"{commit}) on the real Docker Engine (`{b.engine.host}`) and a real Mosquitto. "
+             f"The {b.args.stop_runs} containers of an app are `docker kill`ed one after the "
+             f"other on an idle agent, then the {b.args.stop_runs} of another app while an app "
+             "whose container "
+             f"ignores SIGTERM (`stop_grace_period: {SLOW_GRACE_S}s`) is being removed, so the "
+             "engine's stop of it lasts the whole minute. `docker kill` is a manual stop for "
+             "Docker: the agent restarts each container (each its own service, so each waits "
+             "the initial 100 ms backoff). Time: the host "
+             "clock just before `docker kill` to the engine's `start` event (`timeNano`); a "
+             "run counts as \"while stopping\" only if the slow container still ran after it.",
+             "", "Command:", "", "```", command, "```", "",
+             f"Machine: `nproc` = {nproc}, CPU = {cpu}. Date: {started_at} UTC. Load average "
+             f"(1/5/15 min) {load_start} at start; "
+             + ", ".join(f"{k}: {v}" for k, v in sorted(b.loads.items()) if k.startswith("e"))
+             + " after each half (the machine is shared with other engineers' builds).", "",
+             "| kill → running | runs | median | p95 | min | max | target |",
+             "|---|---|---|---|---|---|---|",
+             row("idle agent", e["idle"], "-"),
+             row(f"while another app stops ({SLOW_GRACE_S} s grace)", e["during"],
+                 "same median as idle"), ""]
+    if e["idle"] and e["during"]:
+        ratio = statistics.median(e["during"]) / statistics.median(e["idle"])
+        lines.append(f"- Ratio of medians (while stopping / idle): **{ratio:.2f}**.")
+    if e["late"]:
+        lines.append(f"- {e['late']} run(s) ended after the slow stop and were left out.")
+    if b.notes:
+        lines += [f"- {n}" for n in b.notes if n.startswith("(e)")]
+    return "\n".join(lines) + "\n"
+
+
 def memory_explanation(self):
     d = self.results["d"]
     br = d["breakdown"]
@@ -782,13 +898,13 @@ def memory_explanation(self):
 Bench.memory_explanation = memory_explanation
 
 
-def write_results(text):
+def write_results(text, section=SECTION):
     path = ROOT / "bench" / "RESULTS.md"
     old = path.read_text() if path.exists() else ""
     lines = old.splitlines(keepends=True)
     out, i, replaced = [], 0, False
     while i < len(lines):
-        if lines[i].rstrip("\n") == SECTION:
+        if lines[i].rstrip("\n") == section:
             i += 1
             while i < len(lines) and not lines[i].startswith("## "):
                 i += 1
@@ -814,11 +930,13 @@ def main():
     ap.add_argument("--idle", type=float, default=20, help="idle seconds before (d)")
     ap.add_argument("--control-wait", type=float, default=5,
                     help="seconds to wait for Docker to restart a control container")
-    ap.add_argument("--only", default="a,b,c,d", help="subset of a,b,c,d")
+    ap.add_argument("--stop-runs", type=int, default=15, help="runs of (e) per side, max 20")
+    ap.add_argument("--only", default="a,b,c,d", help="subset of a,b,c,d,e")
     ap.add_argument("--no-results", action="store_true", help="do not touch bench/RESULTS.md")
     args = ap.parse_args()
     args.runs = max(1, min(args.runs, 25))
     args.apply_runs = max(1, min(args.apply_runs, 20))
+    args.stop_runs = max(1, min(args.stop_runs, 20))
     parts = set(args.only.split(","))
     command = "/usr/bin/python3 bench/agent_bench.py " + " ".join(sys.argv[1:])
     started_at = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")
@@ -839,12 +957,20 @@ def main():
             b.remove_apps(list(b.fleet_names))
         if "c" in parts:
             b.apply_vs_compose()
+        if "e" in parts:
+            b.failover_during_stop()
     finally:
         b.teardown()
-    text = report(b, command.strip(), started_at, load_start)
-    print("\n" + text)
-    if not args.no_results:
-        write_results(text)
+    if parts & {"a", "b", "c", "d"}:
+        text = report(b, command.strip(), started_at, load_start)
+        print("\n" + text)
+        if not args.no_results:
+            write_results(text)
+    if "e" in b.results:
+        text = stop_report(b, command.strip(), started_at, load_start)
+        print("\n" + text)
+        if not args.no_results:
+            write_results(text, STOP_SECTION)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ constexpr std::chrono::milliseconds kGroupDocGrace{10'000};
 }  // namespace
 
 Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
-             StateFile& state_file, LinkFactory make_link)
+             StateFile& state_file, LinkFactory make_link, Executor* stops)
     : options_(std::move(options)),
       jitter_(options_.seed ? options_.seed : entropySeed(options_.node_id)),
       executor_(executor),
@@ -36,7 +36,7 @@ Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, con
   options_.reconciler.node_id = options_.node_id;
   reconciler_ = std::make_unique<Reconciler>(
       docker_, *strand_, executor_, clock_, options_.reconciler,
-      [this](NodeEvent e) { publishEvent(std::move(e)); }, [this] { scheduleState(); });
+      [this](NodeEvent e) { publishEvent(std::move(e)); }, [this] { scheduleState(); }, stops);
   reconciler_->setFrozen(true);  // until a node document is held
 }
 
@@ -331,10 +331,18 @@ void Agent::handleGroupDoc(const std::string& group, const std::string& payload,
   // Whatever it holds (apps, nothing, or something refused), the group has answered.
   if (awaiting_groups_.erase(group) > 0 && awaiting_groups_.empty()) recompute();
   if (payload.empty()) {
-    if (group_docs_.erase(group) == 0) return;
+    auto held = group_docs_.find(group);
+    if (held == group_docs_.end()) return;
+    // Named after each app it held, so that an app's events say why it went.
+    std::vector<std::string> apps;
+    for (const AppSpec& a : held->second.apps) apps.push_back(a.name);
+    if (apps.empty()) apps.push_back("");
+    group_docs_.erase(held);
     group_raw_.erase(group);
     bad_documents_.erase(source);
-    emit("group_document_deleted", "", "group " + group + " deleted: its apps are dropped");
+    for (const std::string& a : apps) {
+      emit("group_document_deleted", a, "group " + group + " deleted: its apps are dropped");
+    }
     persist();
     recompute();
     return;

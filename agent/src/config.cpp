@@ -66,11 +66,11 @@ Status readFirstLine(const std::string& path, std::string& out, const char* what
 }
 
 // Flags: every config key, as --key-with-dashes.
-constexpr std::array<const char*, 19> kConfigKeys = {
+constexpr std::array<const char*, 20> kConfigKeys = {
     "node_id",     "broker_url",     "username",    "password",         "password_file",
     "tls_ca",      "tls_cert",       "tls_key",     "tls_insecure",     "keep_alive",
     "state_file",  "data_dir",       "docker_host", "metrics_interval", "reconcile_interval",
-    "pull_jitter", "health_timeout", "log_level",   "threads"};
+    "pull_jitter", "health_timeout", "log_level",   "threads",          "stop_threads"};
 
 std::string flagName(const std::string& key) {
   std::string f = "--" + key;
@@ -154,12 +154,12 @@ Status applyConfigKey(AgentConfig& c, std::string_view raw_key, std::string_view
                                      "' is not one of trace, debug, info, warn, error");
     }
     c.log_level = value;
-  } else if (key == "threads") {
+  } else if (key == "threads" || key == "stop_threads") {
     if (value.empty() || value.size() > 3 || !std::all_of(value.begin(), value.end(), ::isdigit) ||
         std::stoi(value) < 1) {
-      return Status::invalidArgument("threads: must be a number from 1 to 999");
+      return Status::invalidArgument(std::string(key) + ": must be a number from 1 to 999");
     }
-    c.threads = std::stoi(value);
+    (key == "threads" ? c.threads : c.stop_threads) = std::stoi(value);
   } else {
     return Status::invalidArgument("unknown key '" + key + "'");
   }

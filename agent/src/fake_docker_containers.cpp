@@ -200,11 +200,22 @@ Status FakeDockerClient::startContainer(const std::string& id) {
 Status FakeDockerClient::stopContainer(const std::string& id, std::optional<int> /*timeout_s*/) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     PHAROS_RETURN_IF_ERROR(enter(DockerOp::kStopContainer));
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state != "running") return Status::ok();  // 304
+    if (hold_stops_) {
+      std::string name = c->name;
+      uint64_t release = stop_release_;
+      held_stops_.push_back(name);
+      stops_cv_.notify_all();
+      stops_cv_.wait(lock, [&] { return stop_release_ != release; });
+      held_stops_.erase(std::find(held_stops_.begin(), held_stops_.end(), name));
+      c = findContainer(id);
+      if (c == nullptr) return Status::notFound("No such container: " + id);
+      if (c->state != "running") return Status::ok();
+    }
     c->stopped_by_user = true;
     emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "15"));
     exitLocked(*c, 0, out);
@@ -212,6 +223,29 @@ Status FakeDockerClient::stopContainer(const std::string& id, std::optional<int>
   }
   deliver(out);
   return Status::ok();
+}
+
+void FakeDockerClient::holdStops(bool hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  hold_stops_ = hold;
+  if (!hold) ++stop_release_;
+  stops_cv_.notify_all();
+}
+
+void FakeDockerClient::releaseStops() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stop_release_;
+  stops_cv_.notify_all();
+}
+
+std::vector<std::string> FakeDockerClient::heldStops() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return held_stops_;
+}
+
+bool FakeDockerClient::waitForHeldStops(size_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return stops_cv_.wait_for(lock, timeout, [&] { return held_stops_.size() >= count; });
 }
 
 Status FakeDockerClient::restartContainer(const std::string& id, std::optional<int> /*timeout*/) {

@@ -1,13 +1,10 @@
-// Reconciler: desired-set bookkeeping, pass scheduling, image pulls, Docker events, the
-// supervision of existing containers (restart policy, engine restarts) and the reported state
-// (see reconciler.h). The passes themselves are in reconciler_pass.cpp.
-// Strand only, except the pull bodies, which run on the blocking executor and post back.
+// Reconciler: desired-set bookkeeping, image pulls, Docker events and the reported state (see
+// reconciler.h). Lanes, timers and stops are in reconciler_lanes.cpp, the passes in
+// reconciler_pass.cpp and reconciler_remove.cpp, supervision in reconciler_supervise.cpp, the
+// phase in reconciler_phase.cpp. Everything here takes or holds mu_.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstdio>
-#include <ctime>
 
 #include "agent/engine_spec.h"
 #include "reconciler_internal.h"
@@ -16,80 +13,72 @@ namespace pharos::agent {
 
 Reconciler::Reconciler(DockerClient& docker, Executor& strand, Executor& blocking,
                        const Clock& clock, ReconcilerOptions options, EventSink events,
-                       std::function<void()> on_change)
+                       std::function<void()> on_change, Executor* stops)
     : docker_(docker),
       strand_(strand),
       blocking_(blocking),
+      stops_(stops ? *stops : blocking),
       clock_(clock),
       options_(std::move(options)),
       events_(std::move(events)),
       on_change_(std::move(on_change)),
-      alive_(std::make_shared<bool>(true)),
+      life_(std::make_shared<Life>()),
       jitter_(options_.seed ? options_.seed : entropySeed(options_.node_id)) {}
 
 Reconciler::~Reconciler() { shutdown(); }
 
-void Reconciler::shutdown() {
-  *alive_ = false;
-  for (auto& [app, id] : timers_) strand_.cancel(id);
-  timers_.clear();
-  timer_due_.clear();
-}
-
 void Reconciler::setDesired(std::vector<DesiredApp> apps, bool authoritative) {
+  Lock lock(mu_);
   authoritative_ = authoritative;
   std::set<std::string> names;
   for (DesiredApp& d : apps) {
     names.insert(d.spec.name);
     auto it = apps_.find(d.spec.name);
-    if (it != apps_.end() && it->second->desired.spec == d.spec &&
-        it->second->desired.variables == d.variables) {
-      it->second->desired.source = d.source;
-      continue;
+    if (it != apps_.end()) {
+      const AppRun& held = *it->second;
+      const DesiredApp& latest = held.next ? held.next->desired : held.desired;
+      if (latest.spec == d.spec && latest.variables == d.variables) continue;
     }
-    if (it == apps_.end()) it = apps_.emplace(d.spec.name, std::make_unique<AppRun>()).first;
+    if (it == apps_.end()) it = apps_.emplace(d.spec.name, std::make_shared<AppRun>()).first;
     AppRun& app = *it->second;
-    bool compose_changed = !app.file && app.parse_error.empty();
-    compose_changed = compose_changed || app.desired.spec.compose != d.spec.compose ||
-                      app.desired.variables != d.variables;
-    int64_t old_revision = app.desired.spec.revision;
-    app.desired = std::move(d);
-    app.failure.clear();
-    app.gone = false;
-    if (app.desired.spec.state != "removed") app.removal_reported = false;
-    if (compose_changed) {
-      auto parsed = parseCompose(app.desired.spec.compose, app.desired.variables);
+    const DesiredApp& latest = app.next ? app.next->desired : app.desired;
+    bool ever_parsed = app.file || !app.parse_error.empty() ||
+                       (app.next && (app.next->file || !app.next->parse_error.empty()));
+    AppRun::Next next;
+    next.compose_changed =
+        !ever_parsed || latest.spec.compose != d.spec.compose || latest.variables != d.variables;
+    if (app.next && !next.compose_changed) {  // keep what the pending entry parsed
+      next.file = app.next->file;
+      next.parse_error = app.next->parse_error;
+      next.compose_changed = app.next->compose_changed;
+    } else if (next.compose_changed) {
+      auto parsed = parseCompose(d.spec.compose, d.variables);
       if (parsed.isOk()) {
-        app.file = std::move(parsed).value();
-        app.parse_error.clear();
+        next.file = std::make_shared<const ComposeFile>(std::move(parsed).value());
       } else {
         // Keep what runs (the previous file stays for reporting); nothing changes.
-        app.parse_error = "invalid compose: " + parsed.status().message();
+        next.parse_error = "invalid compose: " + parsed.status().message();
         if (parsed.status().line() > 0) {
-          app.parse_error += " (line " + std::to_string(parsed.status().line()) + ", column " +
-                             std::to_string(parsed.status().column()) + ")";
+          next.parse_error += " (line " + std::to_string(parsed.status().line()) + ", column " +
+                              std::to_string(parsed.status().column()) + ")";
         }
-        emit("bad_document", app.desired.spec.name, "", app.parse_error);
+        emit("bad_document", d.spec.name, "", next.parse_error);
       }
     }
-    if (app.file && app.parse_error.empty() && old_revision != app.desired.spec.revision) {
-      std::set<std::string> images;
-      for (const Service& s : app.file->services) images.insert(s.image);
-      if (old_revision != 0) app.previous_images = app.current_images;
-      app.current_images = std::move(images);
-    }
-    // Pulls that failed for the old document get a fresh chance with the new one.
-    for (const Service& s : app.file ? app.file->services : std::vector<Service>{}) {
-      auto job = pulls_.find(s.image);
-      if (job != pulls_.end() && job->second->state == PullJob::State::kFailed) {
-        job->second->retry_at = clock_.steadyNow();
-      }
-    }
-    schedule(app.desired.spec.name, std::chrono::milliseconds(0));
+    next.desired = std::move(d);
+    app.next = std::move(next);
+    schedule(app.next->desired.spec.name, std::chrono::milliseconds(0));
   }
   bool dropped = false;
   for (auto it = apps_.begin(); it != apps_.end();) {
     if (names.count(it->first) == 0) {
+      it->second->detached = true;
+      if (it->second->file) dropped_files_[it->first] = it->second->file;
+      if (auto t = timers_.find(it->first); t != timers_.end()) {
+        lane(it->first)->cancel(t->second);
+        timers_.erase(t);
+        timer_due_.erase(it->first);
+      }
       it = apps_.erase(it);
       dropped = true;
     } else {
@@ -100,156 +89,75 @@ void Reconciler::setDesired(std::vector<DesiredApp> apps, bool authoritative) {
   changed();
 }
 
+// At the start of the app's pass: takes the entry setDesired() left (see AppRun).
+void Reconciler::adopt(AppRun& app) {
+  if (!app.next) return;
+  AppRun::Next next = std::move(*app.next);
+  app.next.reset();
+  int64_t old_revision = app.desired.spec.revision;
+  app.desired = std::move(next.desired);
+  app.failure.clear();
+  app.gone = false;
+  app.failing = false;  // a new entry: a new failure episode
+  app.failing_message.clear();
+  if (app.desired.spec.state != "removed") app.removal_reported = false;
+  if (next.compose_changed) {
+    if (next.file) {
+      app.file = std::move(next.file);
+      app.parse_error.clear();
+    } else {
+      app.parse_error = next.parse_error;
+    }
+  }
+  if (app.file && app.parse_error.empty() && old_revision != app.desired.spec.revision) {
+    std::set<std::string> images;
+    for (const Service& s : app.file->services) images.insert(s.image);
+    if (old_revision != 0) app.previous_images = app.current_images;
+    app.current_images = std::move(images);
+  }
+  // Pulls that failed for the old document get a fresh chance with the new one.
+  for (const Service& s : app.file ? app.file->services : std::vector<Service>{}) {
+    auto job = pulls_.find(s.image);
+    if (job != pulls_.end() && job->second->state == PullJob::State::kFailed) {
+      job->second->retry_at = clock_.steadyNow();
+    }
+  }
+}
+
+bool Reconciler::frozen() const {
+  Lock lock(mu_);
+  return frozen_;
+}
+
 void Reconciler::setFrozen(bool frozen) {
-  frozen_ = frozen;
-  if (!frozen_) reconcileAll("unfrozen");
+  {
+    Lock lock(mu_);
+    frozen_ = frozen;
+  }
+  if (!frozen) reconcileAll("unfrozen");
 }
 
 void Reconciler::setRegistries(std::vector<pharos::RegistryAuth> registries) {
+  Lock lock(mu_);
   registries_ = std::move(registries);
 }
 
 void Reconciler::reconcileAll(const std::string& reason) {
   spdlog::debug("reconcile all: {}", reason);
+  Lock lock(mu_);
   for (auto& [name, app] : apps_) schedule(name, std::chrono::milliseconds(0));
   schedule("", std::chrono::milliseconds(0));
 }
 
-std::optional<int64_t> parseRfc3339Ms(const std::string& text) {
-  std::tm tm{};
-  int frac_pos = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac_pos) != 6 ||
-      tm.tm_year < 1970) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-  size_t i = static_cast<size_t>(frac_pos);
-  if (i < text.size() && text[i] == '.') {
-    int64_t scale = 100;
-    for (++i; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
-      ms += (text[i] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  if (i >= text.size() || text[i] != 'Z') return std::nullopt;
-  return ms;
-}
-
-void Reconciler::engineLost() {
-  if (engine_lost_ms_ == 0) engine_lost_ms_ = clock_.nowMs();
-}
-
-void Reconciler::engineBack() {
-  if (engine_lost_ms_ == 0) return;
-  engine_outage_ = std::make_pair(engine_lost_ms_ - kEngineStopWindow.count(),
-                                  clock_.nowMs() + kEngineBackSlack.count());
-  engine_back_at_ = clock_.steadyNow();
-  engine_lost_ms_ = 0;
-}
-
-bool Reconciler::stoppedByEngine(const ContainerInfo& info) const {
-  if (!engine_outage_) return false;
-  std::optional<int64_t> finished = parseRfc3339Ms(info.finished_at);
-  return finished && *finished >= engine_outage_->first && *finished <= engine_outage_->second;
-}
-
-void Reconciler::superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
-                                   const ContainerInfo& info) {
-  const std::string& name = app.desired.spec.name;
-  auto now = clock_.steadyNow();
-  run.container_id = info.id;
-  run.ever_seen = true;
-  if (info.running || info.restarting || info.state == "removing" || info.state == "paused") {
-    if (info.running) run.tracker.observeRunning(now);
-    return;
-  }
-  if (run.stopped_by_agent) {
-    run.stopped_by_agent = false;
-    Status st = docker_.startContainer(info.id);
-    if (!st.isOk()) {
-      app.failure = "start " + service.name + ": " + st.message();
-      return;
-    }
-    emit("container_started", name, service.name, "app state is running");
-    return;
-  }
-  RestartPolicy policy = effectiveRestartPolicy(service);
-  // While the engine is lost (its events stream not back yet) it may be restoring its
-  // containers: leave them to it; engineBack() runs a pass over everything.
-  if (engine_lost_ms_ != 0) return;
-  std::string reason;
-  if (info.state == "created") {
-    reason = "container was never started";
-  } else if (stoppedByEngine(info)) {  // whatever the policy: the app did not exit by itself
-    if (policy.name == "always" || policy.name == "unless-stopped") {
-      // The engine restarts these itself after its restart: give it time to.
-      auto grace = engine_back_at_ + kEngineRestoreGrace;
-      if (now < grace) {
-        schedule(name, std::chrono::duration_cast<std::chrono::milliseconds>(grace - now));
-        return;
-      }
-    }
-    reason = "stopped by the container engine's restart (exit code " +
-             std::to_string(info.exit_code) + ")";
-  } else {
-    if (policy.name == "no") return;  // honoured: reported exited, not restarted
-    if (policy.name == "on-failure" && info.exit_code == 0) return;  // completed
-    reason = "Docker stopped restarting it (exit code " + std::to_string(info.exit_code) + ")";
-  }
-  auto delay = run.tracker.startDelay(now);
-  if (delay.count() > 0) {
-    schedule(name, delay);
-    return;
-  }
-  Status st = docker_.startContainer(info.id);
-  run.tracker.recordAgentStart(now);
-  if (!st.isOk()) {
-    app.failure = "start " + service.name + ": " + st.message();
-    reportFailure(app, service.name, "start failed", st.message());
-    schedule(name, run.tracker.currentDelay());
-    return;
-  }
-  emit("container_restarted", name, service.name, reason);
-}
-
 void Reconciler::reconcileApp(const std::string& app, const std::string& reason) {
   spdlog::debug("reconcile {}: {}", app, reason);
-  if (apps_.count(app)) {
-    schedule(app, std::chrono::milliseconds(0));
-  } else {
-    schedule("", std::chrono::milliseconds(0));
-  }
-}
-
-void Reconciler::schedule(const std::string& app, std::chrono::milliseconds delay) {
-  if (!*alive_) return;
-  auto due = clock_.steadyNow() + delay;
-  auto existing = timer_due_.find(app);
-  if (existing != timer_due_.end()) {
-    if (existing->second <= due) return;
-    strand_.cancel(timers_[app]);
-  }
-  std::weak_ptr<bool> alive = alive_;
-  uint64_t id = strand_.postDelayed(delay, [this, alive, app] {
-    auto a = alive.lock();
-    if (!a || !*a) return;
-    timers_.erase(app);
-    timer_due_.erase(app);
-    if (app.empty()) {
-      runOrphanPass();
-    } else {
-      runPass(app);
-    }
-  });
-  timers_[app] = id;
-  timer_due_[app] = due;
+  Lock lock(mu_);
+  schedule(apps_.count(app) ? app : std::string(), std::chrono::milliseconds(0));
 }
 
 bool Reconciler::working() const {
-  if (pulls_running_ > 0) return true;
+  Lock lock(mu_);
+  if (pulls_running_ > 0 || passes_running_ > 0) return true;
   for (const auto& [image, job] : pulls_) {
     if (job->state == PullJob::State::kQueued) return true;
   }
@@ -294,32 +202,41 @@ void Reconciler::pumpPulls() {
     next->state = PullJob::State::kRunning;
     ++pulls_running_;
     auto jitter = jitter_.below(options_.pull_jitter);
-    std::weak_ptr<bool> alive = alive_;
     auto auth = authFor(next_image);
-    DockerClient* docker = &docker_;
-    Executor* strand = &strand_;
-    blocking_.postDelayed(jitter, [this, alive, docker, strand, image = next_image, auth] {
-      {
-        auto a = alive.lock();
-        if (!a || !*a) return;
-      }
-      Status status = docker->pullImage(image, auth);
-      strand->post([this, alive, image, status] {
-        auto a = alive.lock();
-        if (!a || !*a) return;
-        onPullDone(image, status);
-      });
-    });
+    // The pull blocks a thread of the blocking executor for its whole download; its result
+    // is bookkept on that thread under mu_.
+    blocking_.postDelayed(jitter, guarded([this, image = next_image, auth] {
+                            Status status = docker_.pullImage(image, auth);
+                            Lock lock(mu_);
+                            onPullDone(image, status);
+                          }));
   }
+}
+
+std::set<std::string> Reconciler::appsUsing(const std::string& image) const {
+  std::set<std::string> out;
+  for (const auto& [name, app] : apps_) {
+    for (const ComposeFile* file : {app->file.get(), app->next ? app->next->file.get() : nullptr}) {
+      if (file == nullptr) continue;
+      for (const Service& s : file->services) {
+        if (s.image == image) out.insert(name);
+      }
+    }
+  }
+  return out;
 }
 
 void Reconciler::onPullDone(const std::string& image, Status status) {
   --pulls_running_;
   auto it = pulls_.find(image);
+  std::set<std::string> apps = appsUsing(image);
+  // Image events name every app that needs the image (one event each), so that the events
+  // of an app (pharosctl events --app) show why it waits or failed.
+  std::set<std::string> named = apps.empty() ? std::set<std::string>{""} : apps;
   if (status.isOk()) {
     if (it != pulls_.end()) pulls_.erase(it);
-    known_images_.insert(image);
-    emit("image_pulled", "", "", "pulled " + image);
+    known_images_[image].insert(apps.begin(), apps.end());
+    for (const std::string& app : named) emit("image_pulled", app, "", "pulled " + image);
   } else if (it != pulls_.end()) {
     PullJob& job = *it->second;
     job.state = PullJob::State::kFailed;
@@ -328,20 +245,16 @@ void Reconciler::onPullDone(const std::string& image, Status status) {
                           ? options_.pull_retry
                           : std::min(job.retry_delay * 2, std::chrono::milliseconds(300'000));
     job.retry_at = clock_.steadyNow() + job.retry_delay;
-    emit("image_pull_failed", "", "", "pull of " + image + " failed", status.message());
+    for (const std::string& app : named) {
+      emit("image_pull_failed", app, "", "pull of " + image + " failed", status.message());
+    }
   }
-  for (auto& [name, app] : apps_) {
-    if (!app->file) continue;
-    for (const Service& s : app->file->services) {
-      if (s.image == image) {
-        schedule(name, std::chrono::milliseconds(0));
-        if (!status.isOk()) {
-          // Retry the pull (and the app) when the backoff expires.
-          schedule(name,
-                   pulls_.count(image) ? pulls_[image]->retry_delay : std::chrono::milliseconds(0));
-        }
-        break;
-      }
+  for (const std::string& name : apps) {
+    schedule(name, std::chrono::milliseconds(0));
+    if (!status.isOk()) {
+      // Retry the pull (and the app) when the backoff expires.
+      schedule(name,
+               pulls_.count(image) ? pulls_[image]->retry_delay : std::chrono::milliseconds(0));
     }
   }
   pumpPulls();
@@ -360,6 +273,11 @@ void Reconciler::onContainerEvent(const DockerEvent& event) {
   if (app_name.empty()) app_name = attr(kLabelProject);
   std::string service = attr(kLabelService);
   const std::string& action = event.action;
+  Lock lock(mu_);
+  auto reconcileApp = [&](const std::string& app, const std::string& reason) {
+    spdlog::debug("reconcile {}: {}", app, reason);
+    schedule(apps_.count(app) ? app : std::string(), std::chrono::milliseconds(0));
+  };
   bool expected = expected_exits_.count(event.id) > 0 || expected_stops_.count(event.id) > 0;
 
   auto app_it = apps_.find(app_name);
@@ -409,7 +327,8 @@ void Reconciler::emit(const std::string& kind, const std::string& app, const std
   e.message = message;
   e.ts = clock_.nowMs();
   spdlog::info("event {} app={} service={}: {} {}", kind, app, service, reason, message);
-  if (events_) events_(std::move(e));
+  // Delivered on the core strand, in the order emitted.
+  if (events_) strand_.post(guarded([this, e = std::move(e)]() mutable { events_(std::move(e)); }));
 }
 
 // During a rollout (the app's desired revision not yet reported applied) what a pass creates
@@ -442,10 +361,19 @@ std::string Reconciler::takeCreated(AppRun& app) {
 }
 
 void Reconciler::changed() {
-  if (on_change_) on_change_();
+  if (!on_change_ || change_posted_) return;
+  change_posted_ = true;
+  strand_.post(guarded([this] {
+    {
+      Lock lock(mu_);
+      change_posted_ = false;
+    }
+    on_change_();
+  }));
 }
 
 std::vector<AppState> Reconciler::appStates() const {
+  Lock lock(mu_);
   std::vector<AppState> out;
   for (const auto& [name, app] : apps_) {
     if (app->gone) continue;
@@ -488,6 +416,7 @@ std::vector<AppState> Reconciler::appStates() const {
 }
 
 std::vector<Reconciler::Observed> Reconciler::observedContainers() const {
+  Lock lock(mu_);
   std::vector<Observed> out;
   for (const auto& [name, app] : apps_) {
     for (const auto& [svc, run] : app->services) {

@@ -1,9 +1,12 @@
-// Private state of the Reconciler (reconciler.h), shared by reconciler.cpp (scheduling,
-// pulls, events, reporting) and reconciler_pass.cpp (the per-app passes). Strand only.
+// Private state of the Reconciler (reconciler.h), shared by reconciler.cpp (desired set,
+// pulls, events, supervision, reporting), reconciler_lanes.cpp (lanes, timers, stops),
+// reconciler_pass.cpp and reconciler_remove.cpp (the passes). Guarded by Reconciler::mu_.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,22 +41,39 @@ struct Reconciler::ServiceRun {
   std::string container_id;           // last container seen for this service
   std::optional<ContainerInfo> info;  // last inspect
   bool ever_seen = false;
-  bool oom_pending = false;
-  bool stopped_by_agent = false;  // stopped for state: stopped; started again at once  // an oom
-                                  // event precedes the die event
+  bool oom_pending = false;       // an oom event precedes the die event
+  bool stopped_by_agent = false;  // stopped for state: stopped; started again at once
   std::optional<std::chrono::steady_clock::time_point> waiting_since;
+  std::string probed_hash;  // the config hash whose create the engine accepted (probe)
 };
 
 struct Reconciler::AppRun {
+  // The desired entry and its parsed compose. Written only by the app's own pass (adopt(), at
+  // its start), so a pass reads them without mu_ while an engine call runs; setDesired()
+  // leaves a new entry in `next`.
   DesiredApp desired;
-  std::optional<ComposeFile> file;
+  std::shared_ptr<const ComposeFile> file;
   std::string parse_error;
+  struct Next {
+    DesiredApp desired;
+    std::shared_ptr<const ComposeFile> file;  // null: unchanged compose, or a parse error
+    std::string parse_error;
+    bool compose_changed = false;
+  };
+  std::optional<Next> next;
+  bool detached = false;  // dropped from the desired set while its pass ran
+
   std::string phase = "Pending";
   std::string message;
   std::string failure;  // this pass's pull/create/start failure ("" = none)
   bool pulling = false;
   bool waiting = false;
   std::string waiting_message;
+  // Stops in flight (container ids), and whether this pass waits for stops (with what).
+  std::set<std::string> stopping;
+  bool stops_pending = false;
+  std::string stops_message;
+  std::set<std::string> refused;  // services whose new body the engine refused this pass
   bool gone = false;
   bool removal_reported = false;
   std::map<std::string, ServiceRun> services;
@@ -64,7 +84,12 @@ struct Reconciler::AppRun {
   // event instead of one event each (see Reconciler::noteCreated).
   std::vector<std::string> created;
   size_t created_more = 0;
-  std::string reported_failure;  // last failure reported as an app_failed event
+  // A failure episode (docs/agent.md "Phases"): from the first failure after the app was
+  // last Running or Stopped, or after its desired entry changed, until it is Running or
+  // Stopped again or its entry changes. One app_failed event per episode; while it lasts the
+  // phase stays Failed with the last failure's message, also while the agent retries.
+  bool failing = false;
+  std::string failing_message;
 
   ServiceRun& service(const std::string& name, RestartBackoff backoff) {
     auto it = services.find(name);
@@ -72,6 +97,27 @@ struct Reconciler::AppRun {
     return it->second;
   }
 };
+
+// Keeps tasks from running after shutdown() and lets shutdown() wait for running ones.
+struct Reconciler::Life {
+  std::mutex mu;
+  std::condition_variable idle;
+  bool open = true;
+  int running = 0;
+};
+
+template <class F>
+auto Reconciler::engine(F&& call) -> decltype(call()) {
+  mu_.unlock();
+  struct Relock {
+    std::mutex& mu;
+    ~Relock() { mu.lock(); }
+  } relock{mu_};
+  return call();
+}
+
+// service -> the services it depends on (depends_on keys), from a compose file (null: none).
+std::map<std::string, std::set<std::string>> dependencyGraph(const ComposeFile* file);
 
 struct Reconciler::PullJob {
   enum class State { kQueued, kRunning, kFailed };

@@ -1,7 +1,8 @@
-// The reconciler's passes (see reconciler.h): one app at a time, the running case in depth
-// (images, networks, volumes, depends_on, recreate), observation of what runs and the
-// per-app phase; the supervision of an existing container is in reconciler.cpp. Stopping, removal,
-// orphans and image pruning are in reconciler_remove.cpp. Strand only.
+// The reconciler's passes (see reconciler.h): one app per lane, the running case in depth
+// (images, networks, volumes, depends_on, replacing what changed) and the observation of what
+// runs. Supervision of an existing container is in reconciler_supervise.cpp, the phase in
+// reconciler_phase.cpp; stopping, removal, orphans and image pruning in reconciler_remove.cpp.
+// Run with mu_ held, released around every engine call (engine()).
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -25,23 +26,33 @@ void makeDirs(const std::string& path) {
   }
 }
 
-bool isOneShot(const Service& s) {
-  RestartPolicy p = effectiveRestartPolicy(s);
-  return p.name == "no" || p.name == "on-failure";
-}
-
 }  // namespace
 
 void Reconciler::runPass(const std::string& name) {
+  Lock lock(mu_);
   auto it = apps_.find(name);
   if (it == apps_.end()) return;
-  AppRun& app = *it->second;
+  std::shared_ptr<AppRun> keep = it->second;  // lives on if setDesired drops it meanwhile
+  AppRun& app = *keep;
+  ++passes_running_;
+  struct Done {
+    Reconciler* self;
+    AppRun& app;
+    ~Done() {
+      --self->passes_running_;
+      if (app.detached) self->schedule("", std::chrono::milliseconds(0));  // leftovers
+    }
+  } done{this, app};
+  adopt(app);
   app.failure.clear();
   app.waiting = false;
   app.waiting_message.clear();
-  auto listed = docker_.listContainers(
-      {std::string(kLabelNode) + "=" + options_.node_id, std::string(kLabelApp) + "=" + name},
-      true);
+  app.stops_pending = false;
+  app.stops_message.clear();
+  app.refused.clear();
+  const std::vector<std::string> filters = {std::string(kLabelNode) + "=" + options_.node_id,
+                                            std::string(kLabelApp) + "=" + name};
+  auto listed = engine([&] { return docker_.listContainers(filters, true); });
   if (!listed.isOk()) {
     app.failure = "container engine: " + listed.status().message();
     computePhase(app);
@@ -49,7 +60,7 @@ void Reconciler::runPass(const std::string& name) {
     return;
   }
   std::vector<ContainerSummary> containers = std::move(listed).value();
-  if (!frozen_) {
+  if (!frozen_ && !app.detached) {
     const std::string& state = app.desired.spec.state;
     if (state == "removed") {
       reconcileRemoved(app, containers);
@@ -60,15 +71,13 @@ void Reconciler::runPass(const std::string& name) {
     }
   }
   // Observe what is there now.
-  auto now_listed = docker_.listContainers(
-      {std::string(kLabelNode) + "=" + options_.node_id, std::string(kLabelApp) + "=" + name},
-      true);
+  auto now_listed = engine([&] { return docker_.listContainers(filters, true); });
   if (now_listed.isOk()) {
     std::set<std::string> seen;
     for (const ContainerSummary& c : *now_listed) {
       std::string svc = label(c.labels, kLabelService);
       if (svc.empty() || seen.count(svc)) continue;
-      auto info = docker_.inspectContainer(c.id);
+      auto info = engine([&] { return docker_.inspectContainer(c.id); });
       if (!info.isOk()) continue;
       seen.insert(svc);
       ServiceRun& run = app.service(svc, options_.backoff);
@@ -80,8 +89,7 @@ void Reconciler::runPass(const std::string& name) {
       if (!seen.count(svc)) run.info.reset();
     }
     if (app.desired.spec.state == "removed" && now_listed->empty() && !frozen_) {
-      auto nets = docker_.listNetworks(
-          {std::string(kLabelNode) + "=" + options_.node_id, std::string(kLabelApp) + "=" + name});
+      auto nets = engine([&] { return docker_.listNetworks(filters); });
       if (nets.isOk() && nets->empty()) {
         app.gone = true;
         if (!app.removal_reported && !app.services.empty()) {
@@ -99,25 +107,43 @@ void Reconciler::runPass(const std::string& name) {
 
 // ---- running ------------------------------------------------------------------------------
 
+namespace {
+
+const ContainerSummary* primaryOf(const std::vector<ContainerSummary>& list,
+                                  const std::string& want_name) {
+  for (const ContainerSummary& c : list) {
+    if (c.name == want_name) return &c;
+  }
+  return list.empty() ? nullptr : &list.front();
+}
+
+bool isUp(const ContainerSummary& c) { return c.state == "running" || c.state == "restarting"; }
+
+}  // namespace
+
 void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& containers) {
   if (!app.file) return;                 // never parsed: nothing to do
   if (!app.parse_error.empty()) return;  // invalid compose: what runs stays as it is
   const ComposeFile& file = *app.file;
   const std::string& name = app.desired.spec.name;
   if (!ensureImages(app)) return;
-  if (options_.create_app_dirs) makeDirs(appDir(name));
+  if (options_.create_app_dirs) {
+    std::string dir = appDir(name);
+    engine([&] { makeDirs(dir); });
+  }
   if (!ensureNetworksAndVolumes(app)) return;
 
+  // Containers of changed services, and of services no longer in the file, stop first.
+  bool stops_pending = replaceChanged(app, containers);
   std::map<std::string, std::vector<ContainerSummary>> by_service;
   for (const ContainerSummary& c : containers) {
     by_service[label(c.labels, kLabelService)].push_back(c);
   }
-  // Services no longer in the file.
   for (auto& [svc, list] : by_service) {
-    if (file.findService(svc)) continue;
+    if (file.findService(svc) || stops_pending) continue;
     for (const ContainerSummary& c : list) {
       expected_exits_.insert(c.id);
-      Status st = docker_.removeContainer(c.id, true);
+      Status st = engine([&] { return docker_.removeContainer(c.id, true); });
       if (st.isOk()) {
         emit("container_removed", name, svc, "service no longer in the compose file");
       } else {
@@ -131,18 +157,13 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
   for (const Service* service : file.startOrder()) {
     ServiceRun& run = app.service(service->name, options_.backoff);
     std::string hash = serviceConfigHash(file, *service);
-    std::string want_name = containerName(name, *service);
     auto& list = by_service[service->name];
     // The primary container: the one with the expected name, else the first listed.
-    const ContainerSummary* primary = nullptr;
-    for (const ContainerSummary& c : list) {
-      if (c.name == want_name) primary = &c;
-    }
-    if (!primary && !list.empty()) primary = &list.front();
+    const ContainerSummary* primary = primaryOf(list, containerName(name, *service));
     for (const ContainerSummary& c : list) {  // duplicates and leftover probes
       if (&c == primary) continue;
       expected_exits_.insert(c.id);
-      if (docker_.removeContainer(c.id, true).isOk()) {
+      if (engine([&] { return docker_.removeContainer(c.id, true); }).isOk()) {
         emit("container_removed", name, service->name, "duplicate container " + c.name);
       }
     }
@@ -150,10 +171,12 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
                       label(primary->labels, kLabelRestartCounter) == restart_counter;
     if (up_to_date) {
       run.waiting_since.reset();
-      auto info = docker_.inspectContainer(primary->id);
+      std::string id = primary->id;
+      auto info = engine([&] { return docker_.inspectContainer(id); });
       if (info.isOk()) superviseExisting(app, *service, run, *info);
       continue;
     }
+    if (stops_pending) continue;  // replacements and creations wait for the stops
     std::string waiting_for;
     bool dep_failed = false;
     if (!dependenciesMet(app, *service, waiting_for, dep_failed)) {
@@ -175,32 +198,32 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
       reason = "container removed outside Pharos";
     }
     if (primary) {
+      if (app.refused.count(service->name)) continue;  // refused above, this pass
       // Refuse early (before touching the old one) when the engine rejects the new body.
-      ContainerSpec spec =
-          containerSpec(file, *service,
-                        EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
-                                      app.desired.spec.restart, appDir(name)});
-      auto probe = docker_.createContainer(spec.name + "_pharos_probe", spec.body);
+      Status probe = probeCreate(app, *service, hash);
       if (!probe.isOk()) {
-        app.failure = "create " + service->name + ": " + probe.status().message();
-        reportFailure(app, service->name, "create refused", probe.status().message());
+        app.failure = "create " + service->name + ": " + probe.message();
+        reportFailure(app, service->name, "create refused", probe.message());
         continue;
       }
-      expected_exits_.insert(*probe);
-      (void)docker_.removeContainer(*probe, true);
-      expected_exits_.insert(primary->id);
-      if (primary->state == "running" || primary->state == "restarting") {
-        Status st = docker_.stopContainer(primary->id);
-        if (!st.isOk()) spdlog::warn("stop {}: {}", primary->name, st.message());
+      if (isUp(*primary)) {
+        // Not stopped with the others (its dependencies were not ready then): stop it now;
+        // what comes after it in start order waits for the next pass.
+        stopInOrder(name, app.stopping, {*primary}, {}, false);
+        app.stops_pending = stops_pending = true;
+        app.stops_message = "stopping " + service->name + " to replace it";
+        continue;
       }
-      Status st = docker_.removeContainer(primary->id, true);
+      expected_exits_.insert(primary->id);
+      std::string id = primary->id;
+      Status st = engine([&] { return docker_.removeContainer(id, true); });
       if (!st.isOk() && st.code() != Code::kNotFound) {
         app.failure = "remove " + primary->name + ": " + st.message();
         continue;
       }
       run.tracker.reset();
     }
-    Status st = createAndStart(app, *service, hash, false);
+    Status st = createAndStart(app, *service, hash);
     if (!st.isOk()) {
       app.failure = st.message();
       reportFailure(app, service->name, "create/start failed", st.message());
@@ -215,14 +238,81 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
   }
 }
 
-Status Reconciler::createAndStart(AppRun& app, const Service& service, const std::string& hash,
-                                  bool /*probe_first*/) {
+// Services to replace (config hash or restart counter changed; the engine accepts the new
+// body; dependencies ready or replaced with them) and services no longer in the file: their
+// running containers are stopped, dependents first, all of a level at once. True while any
+// still runs.
+bool Reconciler::replaceChanged(AppRun& app, std::vector<ContainerSummary>& containers) {
+  const ComposeFile& file = *app.file;
+  const std::string& name = app.desired.spec.name;
+  std::string restart_counter = std::to_string(app.desired.spec.restart);
+  std::map<std::string, std::vector<ContainerSummary>> by_service;
+  for (const ContainerSummary& c : containers) {
+    by_service[label(c.labels, kLabelService)].push_back(c);
+  }
+  std::vector<ContainerSummary> to_stop;
+  std::set<std::string> replacing;
+  for (const Service* service : file.startOrder()) {
+    const ContainerSummary* primary =
+        primaryOf(by_service[service->name], containerName(name, *service));
+    if (!primary) continue;
+    std::string hash = serviceConfigHash(file, *service);
+    if (label(primary->labels, kLabelConfigHash) == hash &&
+        label(primary->labels, kLabelRestartCounter) == restart_counter) {
+      continue;
+    }
+    bool with_dependency = std::any_of(service->depends_on.begin(), service->depends_on.end(),
+                                       [&](const auto& d) { return replacing.count(d.first) > 0; });
+    std::string waiting_for;
+    bool failed = false;
+    if (!with_dependency && !dependenciesMet(app, *service, waiting_for, failed)) continue;
+    Status probe = probeCreate(app, *service, hash);
+    if (!probe.isOk()) {  // the old one keeps running
+      app.refused.insert(service->name);
+      app.failure = "create " + service->name + ": " + probe.message();
+      reportFailure(app, service->name, "create refused", probe.message());
+      continue;
+    }
+    replacing.insert(service->name);
+    if (isUp(*primary)) to_stop.push_back(*primary);
+  }
+  for (const ContainerSummary& c : containers) {
+    if (!file.findService(label(c.labels, kLabelService)) && isUp(c)) to_stop.push_back(c);
+  }
+  if (!stopInOrder(name, app.stopping, to_stop, dependencyGraph(&file), false)) return false;
+  std::string names;
+  for (const ContainerSummary& c : to_stop) {
+    names += (names.empty() ? "" : ", ") + label(c.labels, kLabelService);
+  }
+  app.stops_pending = true;
+  app.stops_message = "stopping " + names + " to replace or remove them";
+  return true;
+}
+
+Status Reconciler::probeCreate(AppRun& app, const Service& service, const std::string& hash) {
+  ServiceRun& run = app.service(service.name, options_.backoff);
+  if (run.probed_hash == hash) return Status::ok();
   const std::string& name = app.desired.spec.name;
   ContainerSpec spec =
       containerSpec(*app.file, service,
                     EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
                                   app.desired.spec.restart, appDir(name)});
-  auto created = docker_.createContainer(spec.name, spec.body);
+  auto probe =
+      engine([&] { return docker_.createContainer(spec.name + "_pharos_probe", spec.body); });
+  if (!probe.isOk()) return probe.status();
+  expected_exits_.insert(*probe);
+  (void)engine([&] { return docker_.removeContainer(*probe, true); });
+  run.probed_hash = hash;
+  return Status::ok();
+}
+
+Status Reconciler::createAndStart(AppRun& app, const Service& service, const std::string& hash) {
+  const std::string& name = app.desired.spec.name;
+  ContainerSpec spec =
+      containerSpec(*app.file, service,
+                    EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
+                                  app.desired.spec.restart, appDir(name)});
+  auto created = engine([&] { return docker_.createContainer(spec.name, spec.body); });
   if (!created.isOk()) {
     if (created.status().code() == Code::kAlreadyExists) {
       return Status::conflict("create " + service.name + ": the name " + spec.name +
@@ -235,12 +325,12 @@ Status Reconciler::createAndStart(AppRun& app, const Service& service, const std
   run.container_id = *created;
   run.ever_seen = true;
   for (const auto& [network, endpoint] : spec.extra_networks) {
-    Status st = docker_.connectNetwork(network, *created, endpoint);
+    Status st = engine([&] { return docker_.connectNetwork(network, *created, endpoint); });
     if (!st.isOk()) {
       return Status(st.code(), "connect " + service.name + " to " + network + ": " + st.message());
     }
   }
-  Status st = docker_.startContainer(*created);
+  Status st = engine([&] { return docker_.startContainer(*created); });
   if (!st.isOk()) return Status(st.code(), "start " + service.name + ": " + st.message());
   return Status::ok();
 }
@@ -252,7 +342,8 @@ bool Reconciler::dependenciesMet(AppRun& app, const Service& service, std::strin
   for (const auto& [dep_name, dep] : service.depends_on) {
     const Service* dep_service = app.file->findService(dep_name);
     if (!dep_service) continue;
-    auto info = docker_.inspectContainer(containerName(app.desired.spec.name, *dep_service));
+    std::string dep_container = containerName(app.desired.spec.name, *dep_service);
+    auto info = engine([&] { return docker_.inspectContainer(dep_container); });
     std::string problem;
     if (!info.isOk()) {
       problem = "waiting for " + dep_name + " to be created";
@@ -292,7 +383,7 @@ bool Reconciler::ensureImages(AppRun& app) {
   bool missing = false;
   std::string failed;
   for (const Service& s : app.file->services) {
-    auto info = docker_.inspectImage(s.image);
+    auto info = engine([&] { return docker_.inspectImage(s.image); });
     if (info.isOk()) continue;
     if (info.status().code() != Code::kNotFound) {
       failed = "inspect image " + s.image + ": " + info.status().message();
@@ -330,7 +421,7 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
     for (const Service& s : file.services) used = used || s.networks.count(key) > 0;
     if (!used) continue;
     std::string net_name = networkName(name, key, net);
-    auto found = docker_.inspectNetwork(net_name);
+    auto found = engine([&] { return docker_.inspectNetwork(net_name); });
     if (found.isOk()) continue;
     if (found.status().code() != Code::kNotFound) {
       app.failure = "network " + net_name + ": " + found.status().message();
@@ -340,7 +431,8 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
       app.failure = "external network " + net_name + " does not exist";
       return false;
     }
-    auto created = docker_.createNetwork(networkCreateBody(ctx, key, net));
+    Json body = networkCreateBody(ctx, key, net);
+    auto created = engine([&] { return docker_.createNetwork(body); });
     if (!created.isOk() && created.status().code() != Code::kAlreadyExists) {
       app.failure = "create network " + net_name + ": " + created.status().message();
       return false;
@@ -349,7 +441,7 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
   }
   for (const auto& [key, vol] : file.volumes) {
     std::string vol_name = volumeName(name, key, vol);
-    auto found = docker_.inspectVolume(vol_name);
+    auto found = engine([&] { return docker_.inspectVolume(vol_name); });
     if (found.isOk()) continue;
     if (found.status().code() != Code::kNotFound) {
       app.failure = "volume " + vol_name + ": " + found.status().message();
@@ -359,7 +451,8 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
       app.failure = "external volume " + vol_name + " does not exist";
       return false;
     }
-    auto created = docker_.createVolume(volumeCreateBody(ctx, key, vol));
+    Json body = volumeCreateBody(ctx, key, vol);
+    auto created = engine([&] { return docker_.createVolume(body); });
     if (!created.isOk()) {
       app.failure = "create volume " + vol_name + ": " + created.status().message();
       return false;
@@ -367,105 +460,6 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
     noteCreated(app, "volume_created", "", "volume " + vol_name, "created volume " + vol_name);
   }
   return true;
-}
-
-// An engine failure is an event once, not on every retry of the periodic reconcile.
-void Reconciler::reportFailure(AppRun& app, const std::string& service, const std::string& reason,
-                               const std::string& message) {
-  std::string key = service + ": " + message;
-  if (app.reported_failure == key) return;
-  app.reported_failure = key;
-  emit("app_failed", app.desired.spec.name, service, reason, message);
-}
-
-// ---- phase ------------------------------------------------------------------------------
-
-void Reconciler::computePhase(AppRun& app) {
-  const std::string& name = app.desired.spec.name;
-  const std::string& state = app.desired.spec.state;
-  auto now = clock_.steadyNow();
-  std::string phase;
-  std::string message;
-  if (state == "removed") {
-    phase = "Removing";
-    message = app.failure;
-  } else if (!app.parse_error.empty()) {
-    phase = "Failed";
-    message = app.parse_error;
-  } else if (state == "stopped") {
-    phase = "Stopped";
-    message = app.failure;
-  } else if (!app.failure.empty()) {
-    phase = "Failed";
-    message = app.failure;
-  } else if (app.pulling) {
-    phase = "Pulling";
-    message = "pulling images";
-  } else if (!app.file) {
-    phase = "Pending";
-  } else {
-    bool degraded = false;
-    bool starting = app.waiting;
-    std::string crash;
-    for (const Service& s : app.file->services) {
-      auto it = app.services.find(s.name);
-      if (it == app.services.end() || !it->second.info) {
-        starting = true;
-        continue;
-      }
-      const ServiceRun& run = it->second;
-      const ContainerInfo& info = *run.info;
-      if (run.tracker.crashLooping(now)) {
-        crash = s.name + " died " + std::to_string(run.tracker.deathsInWindow(now)) +
-                " times within a minute";
-        continue;
-      }
-      if (info.running) {
-        if (info.health == "starting") starting = true;
-        if (info.health == "unhealthy") {
-          degraded = true;
-          message = s.name + " is unhealthy";
-        }
-      } else if (info.restarting) {
-        degraded = true;
-        message = s.name + " is restarting";
-      } else if (info.state == "created") {
-        starting = true;
-      } else if (!(isOneShot(s) && info.exit_code == 0)) {
-        degraded = true;
-        message = s.name + " exited with code " + std::to_string(info.exit_code);
-      }
-    }
-    if (!crash.empty()) {
-      phase = "CrashLoop";
-      message = crash;
-      // Re-evaluate when the window may have passed.
-      schedule(name, std::chrono::seconds(15));
-    } else if (degraded) {
-      phase = "Degraded";
-    } else if (starting) {
-      phase = "Starting";
-      if (app.waiting && message.empty()) message = app.waiting_message;
-    } else {
-      phase = "Running";
-    }
-  }
-  if (phase != app.phase) {
-    if (phase == "Failed" && app.reported_failure.empty()) {
-      app.reported_failure = message;
-      emit("app_failed", name, "", message);
-    }
-    if (phase == "CrashLoop") emit("crash_loop", name, "", message);
-    if (phase == "Stopped") emit("app_stopped", name, "", "app state is stopped");
-  }
-  if (phase == "Running" && app.applied_revision != app.desired.spec.revision) {
-    app.applied_revision = app.desired.spec.revision;
-    emit("app_applied", name, "",
-         "revision " + std::to_string(app.desired.spec.revision) + " running", takeCreated(app));
-  }
-  if (phase == "Running") app.reported_failure.clear();
-  app.phase = phase;
-  app.message = phase == "Running" ? std::string() : message;
 }
 
 }  // namespace pharos::agent

@@ -1,34 +1,54 @@
 // The reconciler's removing side (see reconciler.h): apps in state stopped and removed, the
-// orphan pass (managed containers of apps no longer desired) and image pruning. Strand only.
+// orphan pass (managed containers of apps no longer desired) and image pruning. Stops go in
+// reverse depends_on order on the stop executor (stopInOrder); the pass that finds them
+// still running returns, and the stop's end runs it again. Run with mu_ held, released
+// around every engine call.
 #include "agent/engine_spec.h"
 #include "reconciler_internal.h"
 
 namespace pharos::agent {
 
+namespace {
+
+std::string servicesOf(const std::vector<ContainerSummary>& list) {
+  std::string out;
+  for (const ContainerSummary& c : list) {
+    out += (out.empty() ? "" : ", ") + label(c.labels, kLabelService);
+  }
+  return out;
+}
+
+}  // namespace
+
 // ---- stopped and removed ----------------------------------------------------------------
 
 void Reconciler::reconcileStopped(AppRun& app, std::vector<ContainerSummary>& containers) {
-  const std::string& name = app.desired.spec.name;
+  std::vector<ContainerSummary> running;
   for (const ContainerSummary& c : containers) {
-    if (c.state != "running" && c.state != "restarting" && c.state != "paused") continue;
-    expected_stops_.insert(c.id);
-    Status st = docker_.stopContainer(c.id);
-    std::string svc = label(c.labels, kLabelService);
-    if (st.isOk()) {
-      app.service(svc, options_.backoff).stopped_by_agent = true;
-      emit("container_stopped", name, svc, "app state is stopped");
-    } else {
-      app.failure = "stop " + c.name + ": " + st.message();
-    }
+    if (c.state == "running" || c.state == "restarting" || c.state == "paused")
+      running.push_back(c);
+  }
+  if (stopInOrder(app.desired.spec.name, app.stopping, running, dependencyGraph(app.file.get()),
+                  true)) {
+    app.stops_pending = true;
+    app.stops_message = "stopping " + servicesOf(running);
   }
 }
 
 void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& containers) {
   const std::string& name = app.desired.spec.name;
+  std::vector<ContainerSummary> running;
+  for (const ContainerSummary& c : containers) {
+    if (c.state == "running" || c.state == "restarting") running.push_back(c);
+  }
+  if (stopInOrder(name, app.stopping, running, dependencyGraph(app.file.get()), false)) {
+    app.stops_pending = true;
+    app.stops_message = "stopping " + servicesOf(running);
+    return;
+  }
   for (const ContainerSummary& c : containers) {
     expected_exits_.insert(c.id);
-    if (c.state == "running" || c.state == "restarting") (void)docker_.stopContainer(c.id);
-    Status st = docker_.removeContainer(c.id, true);
+    Status st = engine([&] { return docker_.removeContainer(c.id, true); });
     if (st.isOk() || st.code() == Code::kNotFound) {
       emit("container_removed", name, label(c.labels, kLabelService), "app removed");
     } else {
@@ -37,18 +57,18 @@ void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& co
   }
   std::vector<std::string> filters = {std::string(kLabelNode) + "=" + options_.node_id,
                                       std::string(kLabelApp) + "=" + name};
-  if (auto nets = docker_.listNetworks(filters); nets.isOk()) {
+  if (auto nets = engine([&] { return docker_.listNetworks(filters); }); nets.isOk()) {
     for (const NetworkInfo& n : *nets) {
-      Status st = docker_.removeNetwork(n.id.empty() ? n.name : n.id);
+      Status st = engine([&] { return docker_.removeNetwork(n.id.empty() ? n.name : n.id); });
       if (!st.isOk() && st.code() != Code::kNotFound) {
         app.failure = "remove network " + n.name + ": " + st.message();
       }
     }
   }
   if (app.desired.spec.volumes == "delete") {
-    if (auto vols = docker_.listVolumes(filters); vols.isOk()) {
+    if (auto vols = engine([&] { return docker_.listVolumes(filters); }); vols.isOk()) {
       for (const VolumeInfo& v : *vols) {
-        Status st = docker_.removeVolume(v.name);
+        Status st = engine([&] { return docker_.removeVolume(v.name); });
         if (st.isOk()) {
           emit("volume_removed", name, "", "removed volume " + v.name);
         } else if (st.code() != Code::kNotFound) {
@@ -62,7 +82,9 @@ void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& co
 // ---- orphans ------------------------------------------------------------------------------
 
 void Reconciler::runOrphanPass() {
-  auto listed = docker_.listContainers({std::string(kLabelNode) + "=" + options_.node_id}, true);
+  Lock lock(mu_);
+  const std::string node_filter = std::string(kLabelNode) + "=" + options_.node_id;
+  auto listed = engine([&] { return docker_.listContainers({node_filter}, true); });
   if (!listed.isOk()) return;
   std::map<std::string, std::vector<ContainerSummary>> orphans;
   for (const ContainerSummary& c : *listed) {
@@ -71,23 +93,38 @@ void Reconciler::runOrphanPass() {
     if (!apps_.count(app)) orphans[app].push_back(c);
   }
   if (frozen_ || !authoritative_) return;
+  bool stops_pending = false;
   for (auto& [app, list] : orphans) {
+    if (apps_.count(app)) continue;  // desired again meanwhile
+    std::vector<ContainerSummary> running;
+    for (const ContainerSummary& c : list) {
+      if (c.state == "running" || c.state == "restarting") running.push_back(c);
+    }
+    // Apps dropped from the desired set stop in their file's order; unknown ones at once.
+    auto file = dropped_files_.find(app);
+    if (stopInOrder("", orphan_stopping_, running,
+                    dependencyGraph(file == dropped_files_.end() ? nullptr : file->second.get()),
+                    false)) {
+      stops_pending = true;
+      continue;
+    }
     for (const ContainerSummary& c : list) {
       expected_exits_.insert(c.id);
-      if (c.state == "running" || c.state == "restarting") (void)docker_.stopContainer(c.id);
-      Status st = docker_.removeContainer(c.id, true);
+      Status st = engine([&] { return docker_.removeContainer(c.id, true); });
       if (st.isOk()) {
         emit("container_removed", app, label(c.labels, kLabelService), "app no longer desired");
       }
     }
-    if (auto nets = docker_.listNetworks(
-            {std::string(kLabelNode) + "=" + options_.node_id, std::string(kLabelApp) + "=" + app});
-        nets.isOk()) {
-      for (const NetworkInfo& n : *nets) (void)docker_.removeNetwork(n.id.empty() ? n.name : n.id);
+    const std::vector<std::string> filters = {node_filter, std::string(kLabelApp) + "=" + app};
+    if (auto nets = engine([&] { return docker_.listNetworks(filters); }); nets.isOk()) {
+      for (const NetworkInfo& n : *nets) {
+        (void)engine([&] { return docker_.removeNetwork(n.id.empty() ? n.name : n.id); });
+      }
     }
+    dropped_files_.erase(app);
     emit("app_removed", app, "", "app no longer desired");
   }
-  pruneImages();
+  if (!stops_pending) pruneImages();
 }
 
 void Reconciler::pruneImages() {
@@ -102,16 +139,28 @@ void Reconciler::pruneImages() {
     if (app->file) {
       for (const Service& s : app->file->services) keep.insert(s.image);
     }
-  }
-  for (auto it = known_images_.begin(); it != known_images_.end();) {
-    if (keep.count(*it)) {
-      ++it;
-      continue;
+    if (app->next && app->next->file) {
+      for (const Service& s : app->next->file->services) keep.insert(s.image);
     }
-    Status st = docker_.removeImage(*it, false);
-    if (st.isOk()) emit("image_pruned", "", "", "image " + *it + " no longer used");
+  }
+  std::vector<std::string> unused;
+  for (const auto& [image, apps] : known_images_) {
+    if (!keep.count(image)) unused.push_back(image);
+  }
+  for (const std::string& image : unused) {
+    if (!appsUsing(image).empty()) continue;  // desired again while mu_ was released
+    Status st = engine([&] { return docker_.removeImage(image, false); });
+    auto it = known_images_.find(image);
+    if (it == known_images_.end()) continue;
+    if (st.isOk()) {
+      // Named after the apps that needed it, so each app's events show it went.
+      std::set<std::string> named = it->second.empty() ? std::set<std::string>{""} : it->second;
+      for (const std::string& app : named) {
+        emit("image_pruned", app, "", "image " + image + " no longer used");
+      }
+    }
     // In use by another container (conflict) or gone: either way, stop tracking it.
-    it = known_images_.erase(it);
+    known_images_.erase(it);
   }
 }
 

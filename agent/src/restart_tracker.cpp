@@ -41,6 +41,13 @@ void RestartTracker::observeRunning(TimePoint now) {
   }
 }
 
+void RestartTracker::observeRunTime(std::chrono::milliseconds ran) {
+  if (ran < config_.stable_after) return;
+  delay_ = config_.initial;
+  last_start_.reset();
+  agent_starts_ = 0;
+}
+
 void RestartTracker::reset() {
   deaths_.clear();
   delay_ = config_.initial;

@@ -5,11 +5,13 @@
 // answers cmd/logs and cmd/inspect on the request's response topic, and supervises the
 // containers through the Docker events stream plus a periodic full reconcile.
 //
-// Threading: the core runs on a Strand over the Executor it is given and owns no thread
-// (the fleet simulator runs thousands of agents on a few threads). Link and Docker callbacks
-// hop onto the strand. Blocking work (connect, pulls, logs, stats) is posted to the base
-// executor. start() and stop() may be called from any thread that is not one of the
-// executor's; stop() blocks until the final status is published.
+// Threading (docs/agent.md "Threads"): the core runs on a Strand over the Executor it is
+// given and owns no thread (the fleet simulator runs thousands of agents on a few threads).
+// Link and Docker callbacks hop onto the strand. Each app's reconcile work runs on a strand
+// of its own over the same executor, container stops on the stop executor (the base one when
+// none is given), so no app waits for another. Blocking work (connect, pulls, logs, stats) is
+// posted to the base executor. start() and stop() may be called from any thread that is not
+// one of the executors'; stop() blocks until the final status is published.
 #pragma once
 
 #include <chrono>
@@ -66,8 +68,9 @@ using LinkFactory = std::function<std::unique_ptr<MqttLink>(MqttOptions)>;
 
 class Agent {
  public:
+  // `stops` runs container stops, each for up to its stop timeout (null: `executor`).
   Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
-        StateFile& state_file, LinkFactory make_link);
+        StateFile& state_file, LinkFactory make_link, Executor* stops = nullptr);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -116,12 +119,11 @@ class Agent {
   void armMetricsTimer();
   void collectMetrics();
   // Heartbeats (agent_report.cpp): one at once, then every heartbeatInterval() while
-  // connected. The timer runs on the base executor, not the strand: the reconciler's Docker
-  // calls may hold the strand for a container's whole stop grace period, and a heartbeat
-  // says what the MQTT keep-alive says (the process and its link are alive). start/stop on
-  // the strand (stop also from the destructor).
-  // One chain of executor timers per connection; stopHeartbeats() ends it under the mutex,
-  // so a tick has either finished or sees that it must not run.
+  // connected. The timer runs on the base executor, not the strand: a heartbeat says what
+  // the MQTT keep-alive says (the process and its link are alive), whatever the core does.
+  // start/stop on the strand (stop also from the destructor). One chain of executor timers per
+  // connection; stopHeartbeats() ends it under the mutex, so a tick has either finished or sees
+  // that it must not run.
   struct HeartbeatChain {
     std::mutex mu;
     bool running = false;

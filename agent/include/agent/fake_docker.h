@@ -107,6 +107,14 @@ class FakeDockerClient final : public DockerClient {
   // since), and the numbers containerStats returns.
   void appendLogs(const std::string& id, const std::string& text);
   void setStats(const std::string& id, const ContainerStats& stats);
+  // Slow stops (a long stop_grace_period): while held, stopContainer() of a running container
+  // blocks, before it changes anything, until releaseStops() (or holdStops(false)).
+  // heldStops() names the containers whose stop waits now; waitForHeldStops() waits (real
+  // time, at most `timeout`) until at least `count` do. Tests run the stops on a thread pool.
+  void holdStops(bool hold);
+  void releaseStops();
+  std::vector<std::string> heldStops() const;
+  bool waitForHeldStops(size_t count, std::chrono::milliseconds timeout) const;
 
   // --- counters
   int calls(DockerOp op) const;
@@ -238,6 +246,10 @@ class FakeDockerClient final : public DockerClient {
   const Clock* clock_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
+  mutable std::condition_variable stops_cv_;  // held stops: released / newly held
+  bool hold_stops_ = false;
+  uint64_t stop_release_ = 0;  // bumped by releaseStops()
+  std::vector<std::string> held_stops_;
   bool up_ = true;
   uint64_t next_id_ = 1;
   std::array<int, static_cast<size_t>(DockerOp::kCount)> calls_{};

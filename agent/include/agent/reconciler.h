@@ -7,13 +7,19 @@
 // after a small random delay, on the blocking executor) and nothing of an app is stopped
 // before every image it needs is present. Services whose config hash (or restart counter)
 // changed are recreated, in depends_on order; a new container is created under a probe name
-// first so a refused create leaves the running one untouched. Waits for dependencies
-// (service_healthy, service_completed_successfully) re-run the pass later instead of
-// blocking.
+// first so a refused create leaves the running one untouched. Stops (app stopped, removed,
+// services replaced or dropped) go in reverse depends_on order, every container whose
+// dependents have stopped at once. Waits for dependencies (service_healthy,
+// service_completed_successfully) and for stops re-run the pass later instead of blocking.
 //
-// Threading: every public method runs on the strand given at construction (the agent core's
-// strand); pulls run on the blocking executor and report back through the strand. Docker
-// calls other than pulls are made from the strand (they are short).
+// Threading (docs/agent.md "Threads"): the public methods run on the core strand given at
+// construction. Each app's passes run on a strand of its own ("lane") over the blocking
+// executor, so a slow engine call of one app never delays another app; the orphan pass has
+// a lane too. Stops, which last up to the container's stop timeout, run on the stop executor
+// and report back to the app's lane: a lane never waits for a stop. Pulls run on the
+// blocking executor. All bookkeeping is guarded by one mutex (mu_), which a pass releases
+// around every engine call (as leveldb's DBImpl does around I/O). Events and change
+// notifications are delivered on the core strand.
 #pragma once
 
 #include <chrono>
@@ -21,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,9 +67,11 @@ using EventSink = std::function<void(NodeEvent)>;
 
 class Reconciler {
  public:
-  // `strand` runs the reconciler; `blocking` runs pulls (may be the strand's base executor).
+  // `strand` is the core strand (public methods, events); `blocking` runs the apps' lanes and
+  // pulls (the strand's base executor will do); `stops` runs container stops (null: blocking).
   Reconciler(DockerClient& docker, Executor& strand, Executor& blocking, const Clock& clock,
-             ReconcilerOptions options, EventSink events, std::function<void()> on_change);
+             ReconcilerOptions options, EventSink events, std::function<void()> on_change,
+             Executor* stops = nullptr);
   ~Reconciler();
 
   // Replaces the desired set and reconciles what changed. `authoritative` = a node document
@@ -70,7 +79,7 @@ class Reconciler {
   void setDesired(std::vector<DesiredApp> apps, bool authoritative);
   // Frozen: no engine mutation at all (node document deleted); state is still observed.
   void setFrozen(bool frozen);
-  bool frozen() const { return frozen_; }
+  bool frozen() const;
   void setRegistries(std::vector<pharos::RegistryAuth> registries);
 
   // Schedules a pass over every app (coalesced) / one app.
@@ -89,8 +98,9 @@ class Reconciler {
   void engineLost();
   void engineBack();
 
-  // At work on a change: an app's pass is due (queued on the strand) or a pull is queued or
-  // running. Passes scheduled for later (dependency polls, crash-loop re-checks) do not count.
+  // At work on a change: an app's pass is due or running, or a pull is queued or running.
+  // Passes scheduled for later (dependency polls, crash-loop re-checks) and stops in flight
+  // do not count.
   bool working() const;
 
   // Reported state, in app-name order (apps fully removed are absent).
@@ -103,24 +113,48 @@ class Reconciler {
   };
   std::vector<Observed> observedContainers() const;
 
-  // Stops timers; later callbacks do nothing.
+  // Stops timers and waits for the passes running on lanes; later callbacks do nothing (a stop
+  // in flight finishes in the engine, unobserved).
   void shutdown();
 
  private:
   struct ServiceRun;
   struct AppRun;
   struct PullJob;
+  struct Life;
+  using Lock = std::unique_lock<std::mutex>;
 
+  // Infrastructure (reconciler_lanes.cpp). Callers hold mu_ unless said.
+  Task guarded(Task task) const;  // runs only while alive; shutdown() waits for it
+  std::shared_ptr<Strand> lane(const std::string& app);
   void schedule(const std::string& app, std::chrono::milliseconds delay);
+  void runScheduled(const std::string& app);  // on the lane, mu_ not held
+  // Runs an engine call with mu_ released; re-locks before returning.
+  template <class F>
+  auto engine(F&& call) -> decltype(call());
+  // Stops `candidates` (running containers of `app`; "" = orphans of `orphan_app`) in reverse
+  // depends_on order of `deps` (service -> its dependencies): every candidate no other
+  // candidate depends on is stopped now, on the stop executor, unless already in flight.
+  // Returns true while any candidate still runs (the pass must wait; a finished stop
+  // schedules the next pass).
+  bool stopInOrder(const std::string& lane_key, std::set<std::string>& in_flight,
+                   const std::vector<ContainerSummary>& candidates,
+                   const std::map<std::string, std::set<std::string>>& deps, bool app_stopped);
+  void onStopDone(const std::string& lane_key, const std::string& app_name, ContainerSummary c,
+                  bool app_stopped, Status status);
+
+  // Passes (reconciler_pass.cpp, reconciler_remove.cpp). mu_ held, released around engine calls.
   void runPass(const std::string& app);
   void runOrphanPass();
+  void adopt(AppRun& app);
   void reconcileRunning(AppRun& app, std::vector<ContainerSummary>& containers);
+  bool replaceChanged(AppRun& app, std::vector<ContainerSummary>& containers);
   void reconcileStopped(AppRun& app, std::vector<ContainerSummary>& containers);
   void reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& containers);
   bool ensureImages(AppRun& app);
   bool ensureNetworksAndVolumes(AppRun& app);
-  Status createAndStart(AppRun& app, const Service& service, const std::string& hash,
-                        bool probe_first);
+  Status createAndStart(AppRun& app, const Service& service, const std::string& hash);
+  Status probeCreate(AppRun& app, const Service& service, const std::string& hash);
   bool dependenciesMet(AppRun& app, const Service& service, std::string& waiting_for, bool& failed);
   void superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
                          const ContainerInfo& info);
@@ -132,6 +166,7 @@ class Reconciler {
   void pumpPulls();
   void onPullDone(const std::string& image, Status status);
   std::optional<RegistryAuth> authFor(const std::string& image) const;
+  std::set<std::string> appsUsing(const std::string& image) const;
   void emit(const std::string& kind, const std::string& app, const std::string& service,
             const std::string& reason, const std::string& message = "");
   void noteCreated(AppRun& app, const std::string& kind, const std::string& service,
@@ -144,15 +179,25 @@ class Reconciler {
   DockerClient& docker_;
   Executor& strand_;
   Executor& blocking_;
+  Executor& stops_;
   const Clock& clock_;
-  ReconcilerOptions options_;
+  const ReconcilerOptions options_;
   EventSink events_;
   std::function<void()> on_change_;
-  std::shared_ptr<bool> alive_;
+  std::shared_ptr<Life> life_;
+
+  // Everything below is guarded by mu_ (the pass of each app holds it except during engine
+  // calls; the core strand's methods take it).
+  mutable std::mutex mu_;
   bool frozen_ = false;
   bool authoritative_ = false;
+  bool change_posted_ = false;  // an on_change_ call is queued on the core strand
+  int passes_running_ = 0;
   std::vector<pharos::RegistryAuth> registries_;
-  std::map<std::string, std::unique_ptr<AppRun>> apps_;
+  std::map<std::string, std::shared_ptr<AppRun>> apps_;
+  // app ("" = orphan pass) -> lane; kept when an app is dropped, so that a pass still running
+  // for it and one for the same name desired again never run at once.
+  std::map<std::string, std::shared_ptr<Strand>> lanes_;
   std::map<std::string, uint64_t> timers_;  // app ("" = orphan pass) -> timer id
   std::map<std::string, std::chrono::steady_clock::time_point> timer_due_;
   std::map<std::string, std::unique_ptr<PullJob>> pulls_;
@@ -162,10 +207,14 @@ class Reconciler {
   // destroy event): their events are not reported as failures.
   std::set<std::string> expected_stops_;
   std::set<std::string> expected_exits_;
-  // Images this agent pulled (prune candidates). Images it found already present (loaded by
-  // hand, pulled by someone else, pulled before a restart) are never pruned: they might not
-  // be pullable again.
-  std::set<std::string> known_images_;
+  // Orphan containers whose stop is in flight, and the compose files of apps dropped from the
+  // desired set (their stop order).
+  std::set<std::string> orphan_stopping_;
+  std::map<std::string, std::shared_ptr<const ComposeFile>> dropped_files_;
+  // Images this agent pulled (prune candidates), with the apps that needed them. Images it
+  // found already present (loaded by hand, pulled by someone else, pulled before a restart)
+  // are never pruned: they might not be pullable again.
+  std::map<std::string, std::set<std::string>> known_images_;
   // Wall-clock ms: when the engine was lost (0: reachable), and the window of exit times
   // that the last engine outage explains (engineLost/engineBack).
   int64_t engine_lost_ms_ = 0;

@@ -17,7 +17,7 @@ struct RestartBackoff {
   // CrashLoop when at least `crash_threshold` deaths fall within `crash_window`.
   std::chrono::milliseconds crash_window{60'000};
   int crash_threshold = 3;
-  // A container observed running this long after the agent's last start resets the backoff.
+  // A container that ran this long since its own start resets the backoff.
   std::chrono::milliseconds stable_after{60'000};
 };
 
@@ -40,6 +40,10 @@ class RestartTracker {
   // The container is running; after `stable_after` since the agent's last start the
   // backoff returns to its initial value.
   void observeRunning(TimePoint now);
+  // The container ran for `ran` since its own start (Docker's StartedAt; up to its exit when
+  // it has exited): `stable_after` or more returns the backoff to its initial value, however
+  // late the agent looks (a death 62 s after a start does not double the backoff).
+  void observeRunTime(std::chrono::milliseconds ran);
   std::chrono::milliseconds currentDelay() const { return delay_; }
   int agentStarts() const { return agent_starts_; }
   void reset();

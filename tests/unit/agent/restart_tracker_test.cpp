@@ -52,5 +52,20 @@ TEST_CASE("a container running for a minute after the agent's start resets the b
   CHECK(t.currentDelay() == milliseconds(100));
 }
 
+TEST_CASE("a container that ran a minute since its own start resets the backoff at once") {
+  RestartTracker t;
+  TP now{};
+  for (int i = 0; i < 3; ++i) {
+    now += t.startDelay(now);
+    t.recordAgentStart(now);
+  }
+  REQUIRE(t.currentDelay() == milliseconds(800));
+  t.observeRunTime(milliseconds(59'999));  // died just short of a minute: still backing off
+  CHECK(t.currentDelay() == milliseconds(800));
+  t.observeRunTime(milliseconds(62'000));  // looked at only after its death, 62 s in
+  CHECK(t.currentDelay() == milliseconds(100));
+  CHECK(t.agentStarts() == 0);
+}
+
 }  // namespace
 }  // namespace pharos::agent

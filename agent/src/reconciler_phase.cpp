@@ -1,0 +1,137 @@
+// The reconciler's verdicts (see reconciler.h, docs/agent.md "Phases"): an app's phase and
+// message from what its pass saw, failure episodes (one app_failed each, Failed kept while
+// the agent retries), and the app_applied / crash_loop / app_stopped events. mu_ held.
+#include "agent/engine_spec.h"
+#include "reconciler_internal.h"
+
+namespace pharos::agent {
+
+namespace {
+
+bool isOneShot(const Service& s) {
+  RestartPolicy p = effectiveRestartPolicy(s);
+  return p.name == "no" || p.name == "on-failure";
+}
+
+}  // namespace
+
+// One app_failed event per failure episode (AppRun::failing), whatever the engine's message
+// says this time (it often names a random endpoint or container id).
+void Reconciler::reportFailure(AppRun& app, const std::string& service, const std::string& reason,
+                               const std::string& message) {
+  app.failing_message = service.empty() ? message : service + ": " + message;
+  if (app.failing) return;
+  app.failing = true;
+  emit("app_failed", app.desired.spec.name, service, reason, message);
+}
+
+// ---- phase ------------------------------------------------------------------------------
+
+void Reconciler::computePhase(AppRun& app) {
+  const std::string& name = app.desired.spec.name;
+  const std::string& state = app.desired.spec.state;
+  auto now = clock_.steadyNow();
+  std::string phase;
+  std::string message;
+  if (state == "removed") {
+    phase = "Removing";
+    message = app.failure;
+  } else if (!app.parse_error.empty()) {
+    phase = "Failed";
+    message = app.parse_error;
+  } else if (state == "stopped") {
+    phase = "Stopped";
+    message = app.failure;
+  } else if (!app.failure.empty()) {
+    phase = "Failed";
+    message = app.failure;
+  } else if (app.pulling) {
+    phase = "Pulling";
+    message = "pulling images";
+  } else if (!app.file) {
+    phase = "Pending";
+  } else {
+    bool degraded = false;
+    bool starting = app.waiting;
+    std::string crash;
+    for (const Service& s : app.file->services) {
+      auto it = app.services.find(s.name);
+      if (it == app.services.end() || !it->second.info) {
+        starting = true;
+        continue;
+      }
+      const ServiceRun& run = it->second;
+      const ContainerInfo& info = *run.info;
+      if (run.tracker.crashLooping(now)) {
+        crash = s.name + " died " + std::to_string(run.tracker.deathsInWindow(now)) +
+                " times within a minute";
+        continue;
+      }
+      if (info.running) {
+        if (info.health == "starting") starting = true;
+        if (info.health == "unhealthy") {
+          degraded = true;
+          message = s.name + " is unhealthy";
+        }
+      } else if (info.restarting) {
+        degraded = true;
+        message = s.name + " is restarting";
+      } else if (info.state == "created") {
+        starting = true;
+      } else if (!(isOneShot(s) && info.exit_code == 0)) {
+        degraded = true;
+        message = s.name + " exited with code " + std::to_string(info.exit_code);
+      }
+    }
+    if (!crash.empty()) {
+      phase = "CrashLoop";
+      message = crash;
+      // Re-evaluate when the window may have passed.
+      schedule(name, std::chrono::seconds(15));
+    } else if (degraded) {
+      phase = "Degraded";
+    } else if (starting) {
+      phase = "Starting";
+      if (app.waiting && message.empty()) message = app.waiting_message;
+    } else {
+      phase = "Running";
+    }
+  }
+  if (app.stops_pending && state == "running" && (phase == "Running" || phase == "Degraded")) {
+    // Replacing services: not Running (nor applied) until the new containers run.
+    phase = "Starting";
+    message = app.stops_message;
+  }
+  if (app.stops_pending && state == "stopped") {
+    // Stopped once nothing runs; until then the phase it had, saying what it waits for.
+    phase = app.phase == "Failed" ? "Pending" : app.phase;
+    message = app.stops_message;
+  } else if (phase == "Failed") {
+    if (!app.failing) {
+      app.failing = true;
+      emit("app_failed", name, "", message);
+    }
+    app.failing_message = message;
+  } else if (app.failing && (phase == "Pending" || phase == "Pulling" || phase == "Starting")) {
+    // The agent retries (a backoff, a pull again, a start again): the failure stands until
+    // the app runs.
+    phase = "Failed";
+    message = app.failing_message;
+  } else if (phase == "Running" || phase == "Stopped") {
+    app.failing = false;  // the episode is over
+    app.failing_message.clear();
+  }
+  if (phase != app.phase) {
+    if (phase == "CrashLoop") emit("crash_loop", name, "", message);
+    if (phase == "Stopped") emit("app_stopped", name, "", "app state is stopped");
+  }
+  if (phase == "Running" && app.applied_revision != app.desired.spec.revision) {
+    app.applied_revision = app.desired.spec.revision;
+    emit("app_applied", name, "",
+         "revision " + std::to_string(app.desired.spec.revision) + " running", takeCreated(app));
+  }
+  app.phase = phase;
+  app.message = phase == "Running" && !app.stops_pending ? std::string() : message;
+}
+
+}  // namespace pharos::agent
