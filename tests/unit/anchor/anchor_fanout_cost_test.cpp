@@ -19,6 +19,7 @@ void makeGroup(Registry& reg, MemoryStore& store) {
   for (const char* n : {"n1", "n2", "n3"}) {
     NodeRecord node;
     node.name = n;
+    node.public_key = sealed::toBase64(sealed::generateKeyPair().public_key);  // sealed to it
     txn.putNode(node);
     txn.touchNode(n);
     g.nodes.insert(n);
