@@ -104,7 +104,8 @@ TEST_CASE("a changed key in info is held as pending until node.rekey accepts its
   Json got = f.ok("node.get", {{"name", "n1"}});
   CHECK(got["pending_key_id"] == fresh_id);
   bool changed_event = false;
-  for (const auto& e : f.ok("events.query", {{"node", "n1"}})["events"]) {
+  Json events = f.ok("events.query", {{"node", "n1"}})["events"];
+  for (const auto& e : events) {
     changed_event = changed_event || e["kind"] == "node_key_changed";
   }
   CHECK(changed_event);
