@@ -1,6 +1,9 @@
 // pharos-agent: builds the object graph (config, thread pool, Paho link, libcurl Docker
 // client, state file, Agent) and waits for SIGTERM/SIGINT, whose handler only sets a flag.
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +17,7 @@
 #include "pharos/executor.h"
 #include "pharos/log.h"
 #include "pharos/sd_notify.h"
+#include "pharos/sealed.h"
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: the one flag a signal handler may set
@@ -37,7 +41,35 @@ int main(int argc, char** argv) {
     return 0;
   }
   const AgentConfig& config = cmdline->config;
+  // The device key pair for sealed secrets: created on first start, never leaves the device.
+  if (cmdline->rekey && ::unlink(config.key_file.c_str()) != 0 && errno != ENOENT) {
+    std::fprintf(stderr, "pharos-agent: key_file: cannot remove %s: %s\n", config.key_file.c_str(),
+                 std::strerror(errno));
+    return 2;
+  }
+  bool key_created = false;
+  auto secret_key = sealed::loadOrCreateKeyFile(
+      config.key_file, sealed::kSecretKeyBytes, [] { return sealed::generateKeyPair().secret_key; },
+      &key_created);
+  auto keys = secret_key ? sealed::keyPairFromSecret(*secret_key)
+                         : Result<sealed::KeyPair>(secret_key.status());
+  if (!keys) {
+    std::fprintf(stderr, "pharos-agent: key_file: %s\n", keys.status().message().c_str());
+    return 2;
+  }
+  if (cmdline->print_public_key || cmdline->rekey) {
+    std::printf("%s\n", sealed::toBase64(keys->public_key).c_str());
+    if (cmdline->rekey) {
+      std::fprintf(stderr, "new key id %s; accept it with: pharosctl node rekey %s --key-id %s\n",
+                   sealed::keyId(keys->public_key).c_str(), config.node_id.c_str(),
+                   sealed::keyId(keys->public_key).c_str());
+    }
+    return 0;
+  }
   setupLogging("agent", config.log_level);
+  if (key_created) spdlog::info("created the device key pair in {}", config.key_file);
+  spdlog::info("sealed secrets: public key id {} ({})", sealed::keyId(keys->public_key),
+               config.key_file);
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   std::signal(SIGPIPE, SIG_IGN);
@@ -51,6 +83,7 @@ int main(int argc, char** argv) {
   AgentOptions options;
   options.node_id = config.node_id;
   options.labels = config.labels;
+  options.keys = *keys;
   options.mqtt = mqttOptions(config);
   options.reconcile_interval = config.reconcile_interval;
   options.metrics_interval = config.metrics_interval;

@@ -53,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   roundTrip(json, [](const auto& in) { return decodeNodeHeartbeat(in); });
   roundTrip(json, [](const auto& in) { return decodeNodeHealth(in); });
   roundTrip(json, [](const auto& in) { return decodeDesired(in); });
-  roundTrip(json, [](const auto& in) { return decodeSecrets(in); });
+  roundTrip(json, [](const auto& in) { return decodeSealedSecrets(in); });
+  roundTrip(json, [](const auto& in) { return decodeSecretsContent(in); });
   roundTrip(json, [](const auto& in) { return decodeRolloutSummary(in); });
   roundTrip(json, [](const auto& in) { return decodeAnchorStatus(in); });
   if (auto group = decodeGroupDesired(json)) {

@@ -367,7 +367,11 @@ void Agent::handleGroupDoc(const std::string& group, const std::string& payload,
 
 void Agent::handleSecrets(const std::string& payload, bool from_state_file) {
   if (payload.empty()) {
-    if (!secrets_) return;
+    bool was_blocked = bad_documents_.erase("secrets") > 0;
+    if (!secrets_) {
+      if (was_blocked) recompute();
+      return;
+    }
     secrets_.reset();
     secrets_raw_.reset();
     persist();
@@ -375,10 +379,19 @@ void Agent::handleSecrets(const std::string& payload, bool from_state_file) {
     recompute();
     return;
   }
-  auto doc = decodeSecrets(payload);
+  auto doc = openSecretsDoc(payload);
   if (!doc.isOk()) {
+    // What is held stays in force: a document that cannot be opened never empties secrets.
+    // With nothing held (a new device key the anchor has not accepted yet, a state file
+    // sealed to a discarded key) the apps wait as they are rather than lose their secrets.
     bad_documents_["secrets"] = doc.status().message();
     emit("bad_document", "", "secrets document refused", doc.status().message());
+    if (!secrets_) {
+      spdlog::warn("secrets document refused ({}): apps left as they are until one opens",
+                   doc.status().message());
+      recompute();
+      return;
+    }
     scheduleState();
     return;
   }
@@ -389,6 +402,16 @@ void Agent::handleSecrets(const std::string& payload, bool from_state_file) {
   reconciler_->setRegistries(secrets_->registries);
   if (!from_state_file) persist();
   recompute();
+}
+
+Result<SecretsDoc> Agent::openSecretsDoc(const std::string& payload) const {
+  auto envelope = decodeSealedSecrets(payload);
+  if (!envelope) return envelope.status();
+  if (options_.keys.public_key.empty()) {
+    return Status::permissionDenied("this agent has no key pair to open sealed secrets");
+  }
+  return openSecrets(*envelope, options_.node_id, options_.keys.public_key,
+                     options_.keys.secret_key);
 }
 
 void Agent::updateGroupSubscriptions() {
@@ -417,7 +440,8 @@ void Agent::updateGroupSubscriptions() {
 }
 
 void Agent::recompute() {
-  if (!node_doc_) {
+  bool secrets_blocked = !secrets_ && bad_documents_.count("secrets") > 0;
+  if (!node_doc_ || secrets_blocked) {
     reconciler_->setFrozen(true);
     scheduleState();
     return;

@@ -39,6 +39,8 @@ void Agent::publishInfo() {
   if (info.kernel.empty()) info.kernel = docker_version_.kernel_version;
   info.broker = options_.mqtt.url;
   info.labels = options_.labels;
+  if (!options_.keys.public_key.empty())
+    info.public_key = sealed::toBase64(options_.keys.public_key);
   info.ts = clock_.nowMs();
   (void)link_->publish(MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kInfo),
                                    dumpJson(encode(info)), 1, true, "", ""});

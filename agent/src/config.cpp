@@ -66,11 +66,13 @@ Status readFirstLine(const std::string& path, std::string& out, const char* what
 }
 
 // Flags: every config key, as --key-with-dashes.
-constexpr std::array<const char*, 20> kConfigKeys = {
-    "node_id",     "broker_url",     "username",    "password",         "password_file",
-    "tls_ca",      "tls_cert",       "tls_key",     "tls_insecure",     "keep_alive",
-    "state_file",  "data_dir",       "docker_host", "metrics_interval", "reconcile_interval",
-    "pull_jitter", "health_timeout", "log_level",   "threads",          "stop_threads"};
+constexpr std::array<const char*, 21> kConfigKeys = {
+    "node_id",       "broker_url",     "username",         "password",
+    "password_file", "tls_ca",         "tls_cert",         "tls_key",
+    "tls_insecure",  "keep_alive",     "state_file",       "key_file",
+    "data_dir",      "docker_host",    "metrics_interval", "reconcile_interval",
+    "pull_jitter",   "health_timeout", "log_level",        "threads",
+    "stop_threads"};
 
 std::string flagName(const std::string& key) {
   std::string f = "--" + key;
@@ -132,6 +134,8 @@ Status applyConfigKey(AgentConfig& c, std::string_view raw_key, std::string_view
     return secondsOf(c.keep_alive);
   } else if (key == "state_file") {
     c.state_file = value;
+  } else if (key == "key_file") {
+    c.key_file = value;
   } else if (key == "data_dir") {
     c.data_dir = value;
   } else if (key == "docker_host") {
@@ -207,6 +211,11 @@ Status finalizeConfig(AgentConfig& c, const std::string& machine_id_path) {
                                    "' needs a scheme (tcp://, ssl://, ws://, wss://)");
   }
   if (c.state_file.empty()) return Status::invalidArgument("state_file: must not be empty");
+  if (c.key_file.empty()) {
+    auto slash = c.state_file.rfind('/');
+    c.key_file = (slash == std::string::npos ? std::string() : c.state_file.substr(0, slash + 1)) +
+                 "node.key";
+  }
   if (c.data_dir.empty() || c.data_dir[0] != '/') {
     return Status::invalidArgument("data_dir: must be an absolute path");
   }
@@ -228,6 +237,14 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
   }
   std::vector<std::string> labels;
   app.add_option("-l,--label", labels, "node label key=value (repeatable)");
+  bool print_public_key = false;
+  bool rekey = false;
+  app.add_flag("--rekey", rekey,
+               "discard this device's key pair and make a new one (stop the agent first), "
+               "print the new public key and exit; then `pharosctl node rekey`");
+  app.add_flag("--print-public-key", print_public_key,
+               "print this device's public key for sealed secrets (creating key_file if "
+               "needed), for `pharosctl node add --public-key`, and exit");
 
   CommandLine out;
   try {
@@ -261,6 +278,8 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
   }
   PHAROS_RETURN_IF_ERROR(finalizeConfig(config, machine_id_path));
   out.config = std::move(config);
+  out.print_public_key = print_public_key;
+  out.rekey = rekey;
   return out;
 }
 

@@ -33,6 +33,10 @@ MqttMessage Anchor::willMessage(const Clock& clock) {
 }
 
 Status Anchor::start() {
+  if (config_.secrets_key.size() != sealed::kStoreKeyBytes) {
+    return Status::invalidArgument("no secrets key (the anchor's at-rest key file) configured");
+  }
+  reg_.setSecretsKey(config_.secrets_key);
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
   // Documents whose rendering changed since they were stored (an upgrade, a crash between
@@ -286,6 +290,12 @@ static std::string docTopic(const std::string& doc_key) {
 void Anchor::publishDoc(const std::string& doc_key) {
   auto state = reg_.docStates().find(doc_key);
   if (state == reg_.docStates().end()) return;
+  DocKind kind;
+  std::string name;
+  if (parseDocKey(doc_key, kind, name) && kind == DocKind::kSecrets) {
+    publishSealedSecrets(name, state->second.generation);
+    return;
+  }
   auto doc = reg_.renderDoc(doc_key, state->second.generation);
   if (!doc) return;
   publishRetained(docTopic(doc_key), dumpJson(*doc));

@@ -131,6 +131,8 @@ void Anchor::dispatch(const std::string& user, const std::string& operation, con
     result = nodeApprove(user, body);
   } else if (op == ops::kNodeLabel) {
     result = nodeLabel(user, body);
+  } else if (op == ops::kNodeRekey) {
+    result = nodeRekey(user, body);
   } else if (op == ops::kGroupCreate) {
     result = groupCreate(user, body);
   } else if (op == ops::kGroupDelete) {

@@ -58,6 +58,7 @@ Json Anchor::nodeSummary(const NodeRecord& node) const {
            {"groups", setJson(reg_.directGroupsOf(node.name))},
            {"hostname", infoString(node.info, "hostname")},
            {"agent_version", infoString(node.info, "agent_version")}};
+  addKeyIds(node, out);  // node_keys.cpp
   auto h = reg_.health().find(node.name);
   if (h != reg_.health().end()) {
     out["health"] = h->second.health.state;

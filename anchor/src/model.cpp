@@ -96,7 +96,9 @@ Json toJson(const NodeRecord& r) {
               {"info", r.info},
               {"created", r.created},
               {"enrolled", r.enrolled},
-              {"added_by", r.added_by}};
+              {"added_by", r.added_by},
+              {"public_key", r.public_key},
+              {"pending_key", r.pending_key}};
 }
 
 Result<NodeRecord> nodeRecordFromJson(const Json& j) {
@@ -112,6 +114,8 @@ Result<NodeRecord> nodeRecordFromJson(const Json& j) {
   out.created = r.i64("created", 0);
   out.enrolled = r.boolean("enrolled", false);
   out.added_by = r.str("added_by", "");
+  out.public_key = r.str("public_key", "");
+  out.pending_key = r.str("pending_key", "");
   return finish(r, std::move(out));
 }
 

@@ -84,11 +84,15 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
   if (before.is_object()) before.erase("ts");
   Json after = json;
   after.erase("ts");
-  if (before == after) return;
+  bool key_news = !info->public_key.empty() && info->public_key != existing->public_key &&
+                  info->public_key != existing->pending_key;
+  if (before == after && !key_news) return;
   Txn txn(reg_);
   txn.node(node)->info = std::move(json);
-  // Info is not part of any document; an unsynced write is enough (agents republish it).
-  Status s = txn.commit(store_, false);
+  if (key_news) checkNodeKey(node, info->public_key, txn);
+  // Info is not part of any document; an unsynced write is enough (agents republish it). A
+  // key trusted on first sight changes the secrets document (published sealed to it).
+  Status s = key_news ? commitAndPublish(txn, true) : txn.commit(store_, false);
   if (!s.isOk()) spdlog::warn("store: node {} info: {}", node, s.message());
   checkLine(node);
 }
@@ -114,6 +118,11 @@ void Anchor::maybeRegister(const std::string& node) {
   NodeRecord record;
   record.name = node;
   record.registration = config_.require_approval ? Registration::kPending : Registration::kAccepted;
+  // Trust on first sight: the key the node's info announces (docs/security.md).
+  if (pending.info.is_object() && pending.info.contains("public_key") &&
+      pending.info["public_key"].is_string()) {
+    record.public_key = pending.info["public_key"].get<std::string>();
+  }
   record.info = std::move(pending.info);
   record.created = clock_.nowMs();
   record.added_by = "auto";

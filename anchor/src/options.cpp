@@ -81,6 +81,8 @@ Status applyAnchorConfigKey(AnchorOptions& o, const std::string& raw_key,
     o.agent_ca_file = value;
   } else if (key == "dynsec_file") {
     o.dynsec_file = value;
+  } else if (key == "secrets_key_file") {
+    o.secrets_key_file = value;
   } else if (key == "bridge" || key == "bridges") {
     // NAME=URL[,URL...]: the agents whose info.broker is URL sit behind bridge NAME.
     auto eq = value.find('=');
@@ -153,6 +155,10 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
                      "Site CA path on devices, written as tls_ca into node.add agent configs");
   flags["dynsec_file"] = app.add_option("--dynsec-file", o.dynsec_file,
                                         "Broker dynamic-security.json (included in backups)");
+  flags["secrets_key_file"] = app.add_option(
+      "--secrets-key-file", o.secrets_key_file,
+      "Key that encrypts secrets in the store, created mode 0600 at first start (default "
+      "<data-dir>/secrets.key; keep it apart from backups: docs/security.md)");
   flags["viewers"] =
       app.add_option("--viewer", viewers, "User limited to read operations (repeatable)");
   flags["bridge"] = app.add_option(
@@ -166,6 +172,9 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
       "0 = off; docs/levels.md)");
   auto* backup = app.add_subcommand("backup", "Write a consistent copy of the store to DIR");
   backup->add_option("dir", o.command_dir, "Backup directory (must not exist)")->required();
+  backup->add_flag("--include-secrets-key", o.include_secrets_key,
+                   "Also copy the secrets key file into the backup (without it, the backup's "
+                   "secrets can only be read with the key kept elsewhere)");
   auto* restore = app.add_subcommand("restore", "Restore a backup into --data-dir (new epoch)");
   restore->add_option("dir", o.command_dir, "Backup directory")->required();
   backup->fallthrough();  // --data-dir etc. after the subcommand
@@ -249,6 +258,11 @@ MqttOptions anchorMqttOptions(const AnchorOptions& o, const Clock& clock) {
     m.tls = tls;
   }
   return m;
+}
+
+std::string secretsKeyPath(const AnchorOptions& options) {
+  if (!options.secrets_key_file.empty()) return options.secrets_key_file;
+  return options.data_dir + "/secrets.key";
 }
 
 }  // namespace pharos::anchor

@@ -134,9 +134,16 @@ Status Registry::load(Store& store) {
     return true;
   }));
   PHAROS_RETURN_IF_ERROR(error);
+  WriteBatch legacy_batch;  // records stored in the clear, rewritten sealed
+  auto openSealed = [&](std::string_view k, std::string_view v) -> Result<Json> {
+    bool legacy = false;
+    auto j = at_rest_.openRecord(k, v, &legacy);
+    if (j && legacy) legacy_batch.put(std::string(k), at_rest_.sealRecord(dumpJson(*j)));
+    return j;
+  };
   PHAROS_RETURN_IF_ERROR(
       store.scan(keys::kSecretPrefix, [&](std::string_view k, std::string_view v) {
-        auto j = parseRecord(k, v);
+        auto j = openSealed(k, v);
         if (!j) return fail(k, j.status());
         std::map<std::string, std::string> m;
         if (j->is_object()) {
@@ -150,7 +157,7 @@ Status Registry::load(Store& store) {
   PHAROS_RETURN_IF_ERROR(error);
   PHAROS_RETURN_IF_ERROR(
       store.scan(keys::kRegistryPrefix, [&](std::string_view k, std::string_view v) {
-        auto j = parseRecord(k, v);
+        auto j = openSealed(k, v);
         if (!j) return fail(k, j.status());
         auto r = registryRecordFromJson(*j);
         if (!r) return fail(k, r.status());
@@ -158,6 +165,7 @@ Status Registry::load(Store& store) {
         return true;
       }));
   PHAROS_RETURN_IF_ERROR(error);
+  if (!legacy_batch.empty()) PHAROS_RETURN_IF_ERROR(store.write(legacy_batch, true));
   PHAROS_RETURN_IF_ERROR(store.scan(keys::kTombPrefix, [&](std::string_view k, std::string_view v) {
     std::string_view rest = after(k, keys::kTombPrefix);  // <kind>/<name>/<app>
     auto last = rest.rfind('/');
@@ -341,10 +349,23 @@ std::optional<Json> Registry::renderDoc(const std::string& doc_key, int64_t gene
     for (auto& [a, spec] : apps) doc.apps.push_back(std::move(spec));
     return encode(doc);
   }
+  auto secrets = renderSecrets(name, generation);
+  if (!secrets) return std::nullopt;
+  return encode(*secrets);
+}
+
+std::optional<SecretsDoc> Registry::renderSecrets(const std::string& name,
+                                                  int64_t generation) const {
+  auto node = nodes_.find(name);
+  if (node == nodes_.end() || node->second.registration == Registration::kPending) {
+    return std::nullopt;
+  }
+  std::set<std::string> groups = effectiveGroups(name);
   // Secrets: of every live app that reaches the node (node apps first, then groups in
   // name order; the first definition of a name wins), and the registry credentials of the
   // node and its groups (node credentials win over group ones for the same host).
   SecretsDoc doc;
+  doc.node = name;
   doc.epoch = epoch_;
   doc.generation = generation;
   std::vector<std::string> sources{docKey(DocKind::kNode, name)};
@@ -364,13 +385,21 @@ std::optional<Json> Registry::renderDoc(const std::string& doc_key, int64_t gene
     }
   }
   for (auto& [host, auth] : registries) doc.registries.push_back(std::move(auth));
-  return encode(doc);
+  return doc;
 }
 
 std::optional<std::string> Registry::renderContent(const std::string& doc_key) const {
   auto doc = renderDoc(doc_key, 0);
   if (!doc) return std::nullopt;
   doc->erase("epoch");
+  DocKind kind;
+  std::string name;
+  if (parseDocKey(doc_key, kind, name) && kind == DocKind::kSecrets) {
+    // The stored hash of a secrets document reveals nothing without the at-rest key, and a
+    // new public key is a new document (sealed again, next generation).
+    const std::string& key = nodes_.at(name).public_key;
+    return key.empty() ? std::string("withheld") : at_rest_.digest(dumpJson(*doc)) + "/" + key;
+  }
   return dumpJson(*doc);
 }
 

@@ -12,6 +12,7 @@
 #include "anchor/store_backup.h"
 #include "pharos/log.h"
 #include "pharos/sd_notify.h"
+#include "pharos/sealed.h"
 
 namespace pharos::anchor {
 
@@ -34,6 +35,18 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
     spdlog::error("cannot open the store in {}: {}", options.data_dir, store.status().message());
     return 1;
   }
+  // The at-rest key of secrets: created beside the store on first start, never in it.
+  std::string key_path = secretsKeyPath(options);
+  bool key_created = false;
+  auto secrets_key = sealed::loadOrCreateKeyFile(key_path, sealed::kStoreKeyBytes,
+                                                 sealed::generateStoreKey, &key_created);
+  if (!secrets_key) {
+    spdlog::error("secrets key file: {}", secrets_key.status().message());
+    return 1;
+  }
+  if (key_created) spdlog::info("created the secrets key file {}", key_path);
+  AnchorConfig core = options.core;
+  core.secrets_key = *secrets_key;
   SystemClock clock;
   ThreadPoolExecutor pool("anchor-core", 2);
   auto strand = Strand::create(pool);
@@ -42,7 +55,7 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
   admin_options.agent_broker_url = options.agent_broker_url;
   admin_options.agent_ca_file = options.agent_ca_file;
   auto admin = makeMosquittoBrokerAdmin(*link, *strand, admin_options);
-  auto anchor = std::make_unique<Anchor>(options.core, **store, *link, *admin, strand, clock);
+  auto anchor = std::make_unique<Anchor>(core, **store, *link, *admin, strand, clock);
   if (Status s = anchor->start(); !s.isOk()) {
     spdlog::error("cannot start: {}", s.message());
     return 1;
@@ -108,6 +121,27 @@ int backupAnchor(const AnchorOptions& options) {
       return 1;
     }
   }
+  // Secrets in the store are ciphertext under the secrets key; the key goes along only when
+  // asked, so a backup left on a share does not hand the secrets out with it.
+  std::string key_path = secretsKeyPath(options);
+  if (options.include_secrets_key) {
+    auto key = sealed::loadKeyFile(key_path, sealed::kStoreKeyBytes);
+    Status copied_key =
+        key ? sealed::createKeyFile((dir / "secrets.key").string(), *key) : key.status();
+    if (!copied_key.isOk()) {
+      spdlog::error("backup: secrets key: {}", copied_key.message());
+      return 1;
+    }
+    spdlog::info(
+        "backup includes the secrets key ({}): whoever holds this backup can read "
+        "its secrets",
+        key_path);
+  } else {
+    spdlog::info(
+        "backup does not include the secrets key: its secrets are readable only with "
+        "{} (keep a copy apart, or back up with --include-secrets-key)",
+        key_path);
+  }
   spdlog::info("backup written to {}", dir.string());
   return 0;
 }
@@ -139,6 +173,21 @@ int restoreAnchor(const AnchorOptions& options) {
       return 1;
     }
     spdlog::info("restored {} (restart the broker to load it)", options.dynsec_file);
+  }
+  std::string key_path = secretsKeyPath(options);
+  if (fs::exists(dir / "secrets.key", ec) && !fs::exists(key_path, ec)) {
+    auto key = sealed::loadKeyFile((dir / "secrets.key").string(), sealed::kStoreKeyBytes);
+    Status s = key ? sealed::createKeyFile(key_path, *key) : key.status();
+    if (!s.isOk()) {
+      spdlog::error("restore: secrets key: {}", s.message());
+      return 1;
+    }
+    spdlog::info("restored the secrets key into {}", key_path);
+  } else if (!fs::exists(key_path, ec)) {
+    spdlog::warn(
+        "restore: no secrets key in the backup and none at {}: put the key this "
+        "store was written with there before starting the anchor",
+        key_path);
   }
   spdlog::info("store restored into {} with the new epoch {}", options.data_dir, epoch);
   return 0;

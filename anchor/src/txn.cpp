@@ -264,7 +264,7 @@ Status Txn::commit(Store& store, bool sync) {
     if (it == reg_.secrets_.end()) {
       if (orig) batch.del(keys::secret(name));
     } else if (!orig || *orig != it->second) {
-      batch.put(keys::secret(name), dumpJson(secretsJson(it->second)));
+      batch.put(keys::secret(name), reg_.at_rest_.sealRecord(dumpJson(secretsJson(it->second))));
     }
   }
   for (const auto& [key, orig] : orig_registries_) {
@@ -278,7 +278,7 @@ Status Txn::commit(Store& store, bool sync) {
     }
     if (it == reg_.registries_.end()) continue;
     for (const auto& [host, rec] : it->second) {
-      batch.put(keys::registry(rec.target, host), dumpJson(toJson(rec)));
+      batch.put(keys::registry(rec.target, host), reg_.at_rest_.sealRecord(dumpJson(toJson(rec))));
     }
   }
   for (const auto& [key, orig] : orig_tombs_) {

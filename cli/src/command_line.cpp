@@ -89,6 +89,9 @@ Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const Pars
     } else if (v.add_output == "json") {
       inv.output = OutputFormat::kJson;
     }
+  } else if (cmd == "node rekey") {
+    inv.operation = ops::kNodeRekey;
+    inv.body = encode(NodeRekeyRequest{v.name, v.key_id, v.public_key});
   } else if (cmd == "node rm") {
     inv.operation = ops::kNodeRemove;
     inv.body = encode(NodeRemoveRequest{v.name, v.purge});

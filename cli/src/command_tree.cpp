@@ -166,6 +166,18 @@ void nodeCommands(CLI::App& root, ParsedValues& v) {
               "  pharosctl node approve press-07\n");
   approve->add_option("node", v.name, "Node name")->required();
 
+  CLI::App* rekey =
+      command(node, "rekey",
+              "Set the public key the node's secrets are sealed to: accept the new key its agent "
+              "announced (--key-id, as the agent logs it), or give one (--public-key, from "
+              "`pharos-agent --print-public-key` on the device)",
+              "  pharosctl node rekey press-07 --key-id 3f9a0c1d2e4b5a68\n"
+              "  pharosctl node rekey press-07 --public-key \"$(cat press-07.pub)\"\n");
+  rekey->add_option("node", v.name, "Node name")->required();
+  auto* key_id = rekey->add_option("--key-id", v.key_id, "Id of the key the node announced");
+  auto* public_key = rekey->add_option("--public-key", v.public_key, "Public key (base64)");
+  key_id->excludes(public_key);
+
   CLI::App* label =
       command(node, "label", "Set or remove labels of a node. Apps see them as PHAROS_LABEL_<KEY>.",
               "  pharosctl node label press-01 site=north line=1\n"

@@ -34,6 +34,7 @@ struct ParsedValues {
   std::string timeout;
   int64_t revision = 0;
   std::string registry_user, registry_password;
+  std::string key_id, public_key;  // node rekey
   bool password_stdin = false;
   int tail = 0;
   // Global.

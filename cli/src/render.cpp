@@ -436,6 +436,10 @@ std::string renderDone(std::string_view op, const Json& req, const Json& result,
   std::string ok = paint(style, Color::kGreen, "ok");
   if (op == "node.remove") return fmt::format("{}: node {} removed\n", ok, name);
   if (op == "node.approve") return fmt::format("{}: node {} approved\n", ok, name);
+  if (op == "node.rekey") {
+    return fmt::format("{}: secrets of node {} now sealed to key {}\n", ok, name,
+                       str(result, "key_id", ""));
+  }
   if (op == "node.label") return fmt::format("{}: labels of node {} updated\n", ok, name);
   if (op == "group.create") return fmt::format("{}: group {} created\n", ok, name);
   if (op == "group.delete") return fmt::format("{}: group {} deleted\n", ok, name);

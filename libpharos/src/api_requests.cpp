@@ -82,6 +82,7 @@ const std::vector<OpEntry>& opTable() {
       {ops::kNodeRemove, false, check(decodeNodeRemove)},
       {ops::kNodeApprove, false, check(decodeNodeApprove)},
       {ops::kNodeLabel, false, check(decodeNodeLabel)},
+      {ops::kNodeRekey, false, check(decodeNodeRekey)},
       {ops::kGroupCreate, false, check(decodeGroupCreate)},
       {ops::kGroupDelete, false, check(decodeGroupDelete)},
       {ops::kGroupList, true, check(decodeGroupList)},
@@ -205,6 +206,35 @@ Result<NodeAddRequest> decodeNodeAdd(const Json& body) {
   out.name = codec::id(r, "name", IdKind::kNode);
   out.labels = codec::stringMap(r, "labels", codec::MapKeys::kLabel, 1024);
   return codec::finish(r, std::move(out));
+}
+
+Json encode(const NodeRekeyRequest& req) {
+  Json out{{"name", req.name}};
+  if (!req.key_id.empty()) out["key_id"] = req.key_id;
+  if (!req.public_key.empty()) out["public_key"] = req.public_key;
+  return withV(std::move(out));
+}
+
+Result<NodeRekeyRequest> decodeNodeRekey(const Json& body) {
+  codec::Reader r(body, "");
+  NodeRekeyRequest out;
+  out.name = codec::id(r, "name", IdKind::kNode);
+  out.key_id = codec::boundedStr(r, "key_id", 16, "");
+  out.public_key = codec::boundedStr(r, "public_key", 64, "");
+  if (!r.ok()) return r.status();
+  if (out.key_id.empty() == out.public_key.empty()) {
+    return Status::invalidArgument("key_id: give exactly one of key_id and public_key");
+  }
+  if (!out.key_id.empty() &&
+      (out.key_id.size() != 16 ||
+       out.key_id.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return Status::invalidArgument("key_id: must be 16 lowercase hex digits").withPath("key_id");
+  }
+  if (!out.public_key.empty() && !isPublicKeyText(out.public_key)) {
+    return Status::invalidArgument("public_key: must be the base64 of a 32-byte public key")
+        .withPath("public_key");
+  }
+  return out;
 }
 
 Json encode(const NodeRemoveRequest& req) {

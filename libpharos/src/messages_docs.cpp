@@ -1,5 +1,5 @@
-// Codecs of the documents the anchor publishes: node and group desired documents, node
-// secrets, app rollout summaries and the anchor's own status (see messages.h).
+// Codecs of the documents the anchor publishes: node and group desired documents, app
+// rollout summaries and the anchor's own status (see messages.h; secrets: messages_secrets.cpp).
 #include <set>
 
 #include "messages_util.h"
@@ -99,46 +99,6 @@ Result<DesiredDoc> decodeDesired(const Json& json) { return decodeDoc(json, true
 Result<DesiredDoc> decodeGroupDesired(const Json& json) { return decodeDoc(json, false); }
 PHAROS_DEFINE_PAYLOAD_DECODER(DesiredDoc, decodeDesired, kMaxDocumentBytes)
 PHAROS_DEFINE_PAYLOAD_DECODER(DesiredDoc, decodeGroupDesired, kMaxDocumentBytes)
-
-// ---- secrets -----------------------------------------------------------------------------
-Json encode(const SecretsDoc& msg) {
-  Json out = codec::versioned();
-  out["epoch"] = msg.epoch;
-  out["generation"] = msg.generation;
-  out["variables"] = codec::mapToJson(msg.variables);
-  Json registries = Json::array();
-  for (const auto& reg : msg.registries) {
-    registries.push_back(
-        Json{{"host", reg.host}, {"username", reg.username}, {"password", reg.password}});
-  }
-  out["registries"] = std::move(registries);
-  return out;
-}
-
-Result<SecretsDoc> decodeSecrets(const Json& json) {
-  codec::Reader r(json, "");
-  r.version();
-  SecretsDoc out;
-  out.epoch = codec::epoch(r, "epoch");
-  out.generation = codec::i64In(r, "generation", 0, kMaxI64);
-  out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
-  const Json& registries = r.arrayOr("registries");
-  if (!r.ok()) return r.status();
-  for (size_t i = 0; i < registries.size(); ++i) {
-    codec::Reader g(registries[i], codec::indexPath(r, "registries", i));
-    RegistryAuth reg;
-    reg.host = g.str("host");
-    if (g.ok() && !isValidRegistryHost(reg.host)) {
-      g.fail(Status::invalidArgument(g.path("host") + ": must be host[:port]"));
-    }
-    reg.username = codec::boundedStr(g, "username", 1024);
-    reg.password = codec::boundedStr(g, "password", kValueBytes);
-    if (!g.ok()) return g.status();
-    out.registries.push_back(std::move(reg));
-  }
-  return out;
-}
-PHAROS_DEFINE_PAYLOAD_DECODER(SecretsDoc, decodeSecrets, kMaxDocumentBytes)
 
 // ---- rollout -----------------------------------------------------------------------------
 Json encode(const RolloutSummary& msg) {

@@ -2,6 +2,7 @@
 // state, events, metrics, heartbeat) and of the anchor's health verdict (see messages.h).
 #include "messages_util.h"
 #include "pharos/messages.h"
+#include "pharos/sealed.h"
 
 namespace pharos {
 
@@ -58,6 +59,7 @@ Json encode(const NodeInfo& msg) {
   out["addresses"] = msg.addresses;
   out["broker"] = msg.broker;
   out["labels"] = codec::mapToJson(msg.labels);
+  if (!msg.public_key.empty()) out["public_key"] = msg.public_key;
   out["ts"] = msg.ts;
   return out;
 }
@@ -79,6 +81,10 @@ Result<NodeInfo> decodeNodeInfo(const Json& json) {
   out.addresses = codec::strArray(r, "addresses", kShort, false);
   out.broker = codec::boundedStr(r, "broker", kShort * 4, "");
   out.labels = codec::stringMap(r, "labels", codec::MapKeys::kLabel, 1024);
+  out.public_key = codec::boundedStr(r, "public_key", 64, "");
+  if (r.ok() && !out.public_key.empty() && !isPublicKeyText(out.public_key)) {
+    r.fail(Status::invalidArgument("public_key: must be the base64 of a 32-byte public key"));
+  }
   out.ts = codec::i64In(r, "ts", 0, kMaxI64);
   return codec::finish(r, std::move(out));
 }

@@ -10,6 +10,7 @@
 #include "pharos/api.h"
 #include "pharos/group_tree.h"
 #include "pharos/messages.h"
+#include "pharos/sealed.h"
 
 namespace {
 
@@ -77,9 +78,10 @@ int main(int argc, char** argv) {
                 {"10.1.3.7"},
                 "tcp://127.0.0.1:1883",
                 {{"site", "lyon"}},
+                sealed::toBase64(sealed::generateKeyPair().public_key),
                 1700000000000};
   sample(dir, "info--full", info, [](const std::string& t) { return decodeNodeInfo(t); });
-  sample(dir, "info--empty", NodeInfo{"0.1.0", "h", "", "", "", "", "", 0, 0, 0, {}, "", {}, 0},
+  sample(dir, "info--empty", NodeInfo{"0.1.0", "h", "", "", "", "", "", 0, 0, 0, {}, "", {}, "", 0},
          [](const std::string& t) { return decodeNodeInfo(t); });
 
   NodeState state;
@@ -134,8 +136,18 @@ int main(int argc, char** argv) {
   write(dir, "group-desired--empty", encodeGroupDesired(DesiredDoc{"e", 0, {}, {}, {}}),
         decodeGroupDesired(encodeGroupDesired(DesiredDoc{"e", 0, {}, {}, {}})).status());
 
-  SecretsDoc secrets{"7f3c2a", 2, {{"DB_PASSWORD", "x"}}, {{"registry.local:5000", "u", "p"}}};
-  sample(dir, "secrets--full", secrets, [](const std::string& t) { return decodeSecrets(t); });
+  SecretsDoc secrets{
+      "press-07", "7f3c2a", 2, {{"DB_PASSWORD", "x"}}, {{"registry.local:5000", "u", "p"}}};
+  sample(dir, "secrets-content--full", secrets,
+         [](const std::string& t) { return decodeSecretsContent(t); });
+  auto sealed_secrets = sealSecrets(secrets, sealed::generateKeyPair().public_key);
+  if (!sealed_secrets) {
+    std::fprintf(stderr, "sealSecrets: %s\n", sealed_secrets.status().toString().c_str());
+    ++g_failures;
+  } else {
+    sample(dir, "secrets--sealed", *sealed_secrets,
+           [](const std::string& t) { return decodeSealedSecrets(t); });
+  }
 
   RolloutSummary rollout{"vision",
                          "group",
@@ -169,6 +181,8 @@ int main(int argc, char** argv) {
           decodeNodeList);
   request(dir, ops::kNodeList, "default", NodeListRequest{}, decodeNodeList);
   request(dir, ops::kNodeGet, "plain", NameRequest{"press-07"}, decodeNodeGet);
+  request(dir, ops::kNodeRekey, "key-id", NodeRekeyRequest{"press-07", "3f9a0c1d2e4b5a68", ""},
+          decodeNodeRekey);
   request(dir, ops::kNodeAdd, "labels", NodeAddRequest{"n1", {{"site", "a"}}}, decodeNodeAdd);
   request(dir, ops::kNodeRemove, "purge", NodeRemoveRequest{"n1", true}, decodeNodeRemove);
   request(dir, ops::kNodeApprove, "plain", NameRequest{"n1"}, decodeNodeApprove);

@@ -166,6 +166,7 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
     a.reconcile_interval = o.reconcile_interval;
     a.metrics_interval = o.metrics_interval;
     a.host_metrics = false;
+    a.keys = sealed::generateKeyPair();  // as a real agent: secrets are sealed to it
     a.reconciler.data_dir = "/nonexistent/pharos-fleetsim";
     a.reconciler.create_app_dirs = false;
     a.reconciler.pull_jitter = o.pull_jitter;

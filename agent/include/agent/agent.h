@@ -33,13 +33,18 @@
 #include "pharos/jitter.h"
 #include "pharos/messages.h"
 #include "pharos/mqtt_link.h"
+#include "pharos/sealed.h"
 
 namespace pharos::agent {
 
 struct AgentOptions {
   std::string node_id;
   std::map<std::string, std::string> labels;  // from the config
-  MqttOptions mqtt;                           // url, credentials, TLS, keep-alive
+  // The device's key pair for sealed secrets (main loads it from key_file). Its public key
+  // goes out in info; secrets documents sealed to it are opened in memory only. Empty: no
+  // key, so no secrets document can be opened (each one is reported as a bad document).
+  sealed::KeyPair keys;
+  MqttOptions mqtt;  // url, credentials, TLS, keep-alive
   std::chrono::milliseconds reconcile_interval{30'000};
   std::chrono::milliseconds metrics_interval{15'000};
   // The periodic timers (full reconcile, metrics) fire every interval +/- this fraction,
@@ -97,6 +102,8 @@ class Agent {
   void handleNodeDoc(const std::string& payload, bool from_state_file);
   void handleGroupDoc(const std::string& group, const std::string& payload, bool from_state_file);
   void handleSecrets(const std::string& payload, bool from_state_file);
+  // Decodes the sealed envelope and opens it with this device's key pair.
+  Result<SecretsDoc> openSecretsDoc(const std::string& payload) const;
   void handleCommand(const std::string& command, const MqttMessage& message);
   void recompute();
   // True when every group the node document lists has answered (or its grace passed);
@@ -155,8 +162,8 @@ class Agent {
   std::optional<std::string> node_raw_;
   std::map<std::string, DesiredDoc> group_docs_;
   std::map<std::string, std::string> group_raw_;
-  std::optional<SecretsDoc> secrets_;
-  std::optional<std::string> secrets_raw_;
+  std::optional<SecretsDoc> secrets_;       // opened, in memory only
+  std::optional<std::string> secrets_raw_;  // the sealed document, as persisted
   std::set<std::string> subscribed_groups_;
   // Groups the node document lists whose document has not arrived yet, with when they were
   // first listed: until it arrives (or kGroupDocGrace passes) nothing is removed.

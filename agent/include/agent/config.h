@@ -27,6 +27,9 @@ struct AgentConfig {
   std::map<std::string, std::string> labels;
   std::chrono::seconds keep_alive{10};
   std::string state_file = "/var/lib/pharos-agent/state.json";
+  // The device's private key for sealed secrets (created mode 0600 at first start; never
+  // leaves the device). Empty: node.key beside the state file.
+  std::string key_file;
   // Folder for app working directories (relative bind mounts resolve under <data_dir>/apps/<app>).
   std::string data_dir = "/var/lib/pharos-agent";
   std::string docker_host;  // unix:///var/run/docker.sock when empty (or $DOCKER_HOST)
@@ -54,6 +57,8 @@ Status finalizeConfig(AgentConfig& config, const std::string& machine_id_path = 
 struct CommandLine {
   AgentConfig config;
   std::string help_text;
+  bool print_public_key = false;  // --print-public-key: print it (creating the key) and exit
+  bool rekey = false;  // --rekey: replace key_file with a new key pair, print it and exit
 };
 Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
                                      const std::string& machine_id_path = "/etc/machine-id");

@@ -69,6 +69,9 @@ struct AnchorConfig {
   // and pushes every deadline forward by the delay.
   std::chrono::milliseconds node_heartbeat_check{100};
   std::chrono::milliseconds node_heartbeat_lag_guard{500};
+  // The at-rest key of secret and registry records (sealed::kStoreKeyBytes raw bytes, from
+  // the secrets key file: docs/security.md "Sealed secrets"). Required.
+  std::string secrets_key;
 };
 
 // Mosquitto's bridge notifications, retained "1" / "0" (the bridge's will at the site).
@@ -119,6 +122,11 @@ class Anchor {
   void republishAll();
   void republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from, uint64_t round);
   void publishDoc(const std::string& doc_key);
+  // node_keys.cpp: the node's secrets document sealed to its public key, or withheld.
+  void publishSealedSecrets(const std::string& node, int64_t generation);
+  // A public key announced in the node's info: trusted on first sight, held as pending when
+  // it differs from the trusted one (docs/security.md "Sealed secrets").
+  void checkNodeKey(const std::string& node, const std::string& announced, Txn& txn);
   void publishEmptyDoc(const std::string& doc_key);
   void publishRetained(const std::string& topic, const std::string& payload);
   void publishHealth(const std::string& node);
@@ -185,6 +193,9 @@ class Anchor {
   void nodeRemove(const std::string& user, const Json& body, Reply reply);
   Result<Json> nodeApprove(const std::string& user, const Json& body);
   Result<Json> nodeLabel(const std::string& user, const Json& body);
+  Result<Json> nodeRekey(const std::string& user, const Json& body);  // node_keys.cpp
+  // Adds key_id ("" = none: secrets withheld) and pending_key_id (when one waits) to a summary.
+  static void addKeyIds(const NodeRecord& node, Json& out);
   Json nodeSummary(const NodeRecord& node) const;
   // Deletes the identity, then the node's records and retained topics.
   void finishNodeRemoval(const std::string& node, const std::string& user, Reply reply);

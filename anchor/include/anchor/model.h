@@ -28,6 +28,11 @@ struct NodeRecord {
   int64_t created = 0;
   bool enrolled = false;  // the anchor created its broker identity (node.add)
   std::string added_by;   // "auto" or the API user
+  // Sealed secrets (docs/security.md): the public key (base64) the node's secrets document
+  // is sealed to, trusted on first sight or set by node.rekey; and a different key the
+  // node's info announced later, held until an operator accepts it with node.rekey.
+  std::string public_key;
+  std::string pending_key;
   bool operator==(const NodeRecord&) const = default;
 };
 

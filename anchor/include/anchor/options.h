@@ -34,6 +34,10 @@ struct AnchorOptions {
   std::string agent_broker_url;  // written into node.add configs (default: broker_url)
   std::string agent_ca_file;     // tls_ca written into node.add configs ("" = none)
   std::string dynsec_file;       // the broker's dynamic-security.json (backup / restore)
+  // The at-rest key of secrets in the store (created mode 0600 at first start; "" =
+  // <data_dir>/secrets.key). Backups include it only with include_secrets_key.
+  std::string secrets_key_file;
+  bool include_secrets_key = false;  // backup: copy the key file into the backup too
   AnchorConfig core;
 };
 
@@ -50,5 +54,8 @@ Status applyAnchorConfigKey(AnchorOptions& options, const std::string& key,
 
 // The anchor's MQTT options: client id, credentials, keep-alive, TLS and the offline will.
 MqttOptions anchorMqttOptions(const AnchorOptions& options, const Clock& clock);
+
+// The secrets key file in effect: secrets_key_file, or <data_dir>/secrets.key.
+std::string secretsKeyPath(const AnchorOptions& options);
 
 }  // namespace pharos::anchor

@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "anchor/model.h"
+#include "anchor/secrets_at_rest.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
+#include "pharos/sealed.h"
 
 namespace pharos::anchor {
 
@@ -28,7 +30,13 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // Loads every record. A new store gets a random epoch (written at once).
+  // The key that seals secret and registry records at rest (SecretsAtRest). Set it before
+  // load(); until then a random key of this process is used (tests that never reload).
+  void setSecretsKey(std::string key) { at_rest_ = SecretsAtRest(std::move(key)); }
+  const SecretsAtRest& atRest() const { return at_rest_; }
+
+  // Loads every record. A new store gets a random epoch (written at once). Secret and
+  // registry records stored in the clear (before sealing at rest) are rewritten sealed.
   Status load(Store& store);
   const std::string& epoch() const { return epoch_; }
 
@@ -75,7 +83,10 @@ class Registry {
   // ---- documents ----
   // The document's content for `generation` (epoch included), or nullopt when the document
   // should not exist (unknown or pending node, unknown group).
+  // A secrets document is published sealed to the node's public key (Anchor::publishDoc), or
+  // withheld while the anchor knows none, so this plaintext never leaves the process.
   std::optional<Json> renderDoc(const std::string& doc_key, int64_t generation) const;
+  std::optional<SecretsDoc> renderSecrets(const std::string& node, int64_t generation) const;
   // Every document that should exist now.
   std::vector<std::string> allDocKeys() const;
   // Renders every document, bumps generations of those whose content no longer matches
@@ -90,6 +101,7 @@ class Registry {
   std::optional<std::string> renderContent(const std::string& doc_key) const;
 
   std::string epoch_;
+  SecretsAtRest at_rest_{sealed::generateStoreKey()};
   std::map<std::string, NodeRecord> nodes_;
   std::map<std::string, GroupRecord> groups_;
   std::map<std::string, AppRecord> apps_;

@@ -36,6 +36,7 @@ inline constexpr std::string_view kNodeAdd = "node.add";
 inline constexpr std::string_view kNodeRemove = "node.remove";
 inline constexpr std::string_view kNodeApprove = "node.approve";
 inline constexpr std::string_view kNodeLabel = "node.label";
+inline constexpr std::string_view kNodeRekey = "node.rekey";
 inline constexpr std::string_view kGroupCreate = "group.create";
 inline constexpr std::string_view kGroupDelete = "group.delete";
 inline constexpr std::string_view kGroupList = "group.list";
@@ -120,6 +121,19 @@ struct NodeAddRequest {
 };
 Json encode(const NodeAddRequest& req);
 Result<NodeAddRequest> decodeNodeAdd(const Json& body);
+
+// node.rekey {name, key_id | public_key}: the public key the node's secrets are sealed to.
+// `key_id` accepts the key the node announced in its info (held as pending: a changed key
+// is never trusted from info alone); `public_key` (base64) sets one given out of band
+// (`pharos-agent --print-public-key` on the device). Exactly one of the two.
+struct NodeRekeyRequest {
+  std::string name;
+  std::string key_id;
+  std::string public_key;
+  bool operator==(const NodeRekeyRequest&) const = default;
+};
+Json encode(const NodeRekeyRequest& req);
+Result<NodeRekeyRequest> decodeNodeRekey(const Json& body);
 
 // node.remove {name, purge?}
 struct NodeRemoveRequest {

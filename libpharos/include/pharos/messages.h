@@ -62,9 +62,14 @@ struct NodeInfo {
   std::vector<std::string> addresses;
   std::string broker;  // the broker this agent connects to (URI or host:port)
   std::map<std::string, std::string> labels;
+  // The device's public key for sealed secrets, base64 of 32 bytes ("" = none: an agent that
+  // predates sealing). Its private key never leaves the device (docs/security.md).
+  std::string public_key;
   int64_t ts = 0;
   bool operator==(const NodeInfo&) const = default;
 };
+// True when `text` is the base64 of a 32-byte public key (NodeInfo::public_key, node.add).
+bool isPublicKeyText(std::string_view text);
 Json encode(const NodeInfo& msg);
 PHAROS_DECLARE_DECODER(NodeInfo, decodeNodeInfo)
 
@@ -209,7 +214,13 @@ struct RegistryAuth {
   bool operator==(const RegistryAuth&) const = default;
 };
 
+// What a node's secrets are, in the clear: never published as such. It travels sealed to the
+// node's public key (SealedSecretsDoc) and lives only in the memory of the anchor and of
+// that node's agent. Its JSON form, {v:1, node, epoch, generation, variables, registries},
+// is the plaintext inside the sealed box (secrets-content.schema.json); `node`, `epoch` and
+// `generation` repeat the envelope's so a box cannot be replayed under another header.
 struct SecretsDoc {
+  std::string node;
   std::string epoch;
   int64_t generation = 0;
   std::map<std::string, std::string> variables;
@@ -217,7 +228,32 @@ struct SecretsDoc {
   bool operator==(const SecretsDoc&) const = default;
 };
 Json encode(const SecretsDoc& msg);
-PHAROS_DECLARE_DECODER(SecretsDoc, decodeSecrets)
+PHAROS_DECLARE_DECODER(SecretsDoc, decodeSecretsContent)
+
+// The retained nodes/{node}/secrets document: {v:2, epoch, generation, key_id, sealed}, or
+// {v:2, epoch, generation, withheld} while the anchor knows no public key of the node (the
+// reason; nothing secret is published then).
+// `v` is 2 so that an agent that predates sealing refuses it (a bad_document) instead of
+// reading it as a document without secrets. `sealed` is the base64 of
+// crypto_box_seal(JSON of the SecretsDoc) to the key named by `key_id` (sealed::keyId).
+inline constexpr int kSealedSecretsVersion = 2;
+struct SealedSecretsDoc {
+  std::string epoch;
+  int64_t generation = 0;
+  std::string key_id;
+  std::string sealed;    // base64
+  std::string withheld;  // non-empty: no secrets, and why (key_id and sealed are empty)
+  bool operator==(const SealedSecretsDoc&) const = default;
+};
+Json encode(const SealedSecretsDoc& msg);
+PHAROS_DECLARE_DECODER(SealedSecretsDoc, decodeSealedSecrets)
+
+// Seals `doc` (its node, epoch and generation included) to `public_key` (raw bytes).
+Result<SealedSecretsDoc> sealSecrets(const SecretsDoc& doc, std::string_view public_key);
+// Opens a sealed document for `node` with its key pair: refuses another key id, a box that
+// does not open, and content whose node, epoch or generation differ from the envelope's.
+Result<SecretsDoc> openSecrets(const SealedSecretsDoc& doc, const std::string& node,
+                               std::string_view public_key, std::string_view secret_key);
 
 // ---- apps/{app}/rollout (anchor) -----------------------------------------------------------
 struct RolloutNode {

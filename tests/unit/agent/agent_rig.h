@@ -70,6 +70,7 @@ struct Rig {
     options.reconciler.create_app_dirs = false;
     options.reconciler.data_dir = dir.path;
     options.host_metrics = false;
+    options.keys = sealed::generateKeyPair();
   }
 
   void boot() {
@@ -102,6 +103,13 @@ struct Rig {
   }
   void publishNode(const DesiredDoc& d) {
     publish(topics::node(kNode, topics::NodeTopic::kDesired), dumpJson(encode(d)));
+  }
+  // Seals `s` to the agent's public key (or `to`), as the anchor does, and publishes it.
+  void publishSecrets(SecretsDoc s, const std::string& to = {}) {
+    s.node = kNode;
+    auto sealed_doc = sealSecrets(s, to.empty() ? options.keys.public_key : to);
+    REQUIRE(sealed_doc.isOk());
+    publish(topics::node(kNode, topics::NodeTopic::kSecrets), dumpJson(encode(*sealed_doc)));
   }
   void publishGroup(const std::string& g, const DesiredDoc& d) {
     publish(topics::groupDesired(g), dumpJson(encodeGroupDesired(d)));

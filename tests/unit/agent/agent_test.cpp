@@ -257,7 +257,7 @@ TEST_CASE("secrets are interpolated into compose files") {
   s.epoch = "ep1";
   s.generation = 1;
   s.variables = {{"DB_PASSWORD", "hunter2"}};
-  rig.publish(topics::node(kNode, topics::NodeTopic::kSecrets), dumpJson(encode(s)));
+  rig.publishSecrets(s);
   AppSpec a = app("web");
   a.compose =
       "services:\n  main:\n    image: busybox\n    environment:\n"
@@ -377,7 +377,7 @@ TEST_CASE("cmd/inspect redacts secret values from the environment") {
   s.epoch = "ep1";
   s.generation = 1;
   s.variables = {{"TOKEN", "t0ps3cret"}};
-  rig.publish(topics::node(kNode, topics::NodeTopic::kSecrets), dumpJson(encode(s)));
+  rig.publishSecrets(s);
   AppSpec a = app("web");
   a.compose =
       "services:\n  main:\n    image: busybox\n    environment: {T: '${TOKEN}', X: plain}\n";

@@ -219,9 +219,9 @@ TEST_CASE("secrets reach only the secrets documents of the nodes that need them"
   Json body = deployBody("db", onGroup("g"), compose);
   body["secrets"] = {{"DB_PASSWORD", "hunter2"}};
   f.ok("app.deploy", body);
-  auto secrets = f.retainedJson(topics::node("n1", NodeTopic::kSecrets));
+  auto secrets = f.secretsOf("n1");
   CHECK((*secrets)["variables"]["DB_PASSWORD"] == "hunter2");
-  CHECK((*f.retainedJson(topics::node("n2", NodeTopic::kSecrets)))["variables"].empty());
+  CHECK((*f.secretsOf("n2"))["variables"].empty());
   // Never in app.get, group documents, node documents, events.
   auto got = f.ok("app.get", {{"name", "db"}});
   CHECK(got.dump().find("hunter2") == std::string::npos);
@@ -233,7 +233,7 @@ TEST_CASE("secrets reach only the secrets documents of the nodes that need them"
   CHECK(f.ok("app.deploy", deployBody("db", onGroup("g"), compose))["changed"] == false);
   // Removing n1 from the group takes the secret away from it.
   f.ok("group.remove", {{"group", "g"}, {"nodes", {"n1"}}});
-  CHECK((*f.retainedJson(topics::node("n1", NodeTopic::kSecrets)))["variables"].empty());
+  CHECK((*f.secretsOf("n1"))["variables"].empty());
 }
 
 TEST_CASE("registry.set puts credentials in the target nodes' secrets only") {
@@ -245,10 +245,10 @@ TEST_CASE("registry.set puts credentials in the target nodes' secrets only") {
                                  {"password", "s3cret"},
                                  {"target", onNode("n1")}});
   CHECK(r.dump().find("s3cret") == std::string::npos);
-  auto secrets = f.retainedJson(topics::node("n1", NodeTopic::kSecrets));
+  auto secrets = f.secretsOf("n1");
   REQUIRE((*secrets)["registries"].size() == 1);
   CHECK((*secrets)["registries"][0]["password"] == "s3cret");
-  CHECK((*f.retainedJson(topics::node("n2", NodeTopic::kSecrets)))["registries"].empty());
+  CHECK((*f.secretsOf("n2"))["registries"].empty());
   CHECK(f.errorCode(
             "registry.set",
             {{"host", "r"}, {"username", "u"}, {"password", "p"}, {"target", onGroup("nope")}}) ==

@@ -19,6 +19,7 @@ void makeGroup(Registry& reg, MemoryStore& store) {
   for (const char* n : {"n1", "n2", "n3"}) {
     NodeRecord node;
     node.name = n;
+    node.public_key = sealed::toBase64(sealed::generateKeyPair().public_key);  // sealed to it
     txn.putNode(node);
     txn.touchNode(n);
     g.nodes.insert(n);
@@ -101,13 +102,12 @@ TEST_CASE("a group deploy without secrets publishes no secrets document; with se
   body["secrets"] = {{"DB_PASSWORD", "hunter2"}};
   f.ok("app.deploy", body);
   for (const char* n : {"n1", "n2"}) {
-    CHECK((*f.retainedJson(topics::node(n, NodeTopic::kSecrets)))["variables"]["DB_PASSWORD"] ==
-          "hunter2");
+    CHECK((*f.secretsOf(n))["variables"]["DB_PASSWORD"] == "hunter2");
   }
   // Removing the app takes the secret out of every member's document.
   f.ok("app.remove", {{"name", "db"}});
   for (const char* n : {"n1", "n2"}) {
-    CHECK((*f.retainedJson(topics::node(n, NodeTopic::kSecrets)))["variables"].empty());
+    CHECK((*f.secretsOf(n))["variables"].empty());
   }
 }
 

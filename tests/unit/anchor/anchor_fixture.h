@@ -22,6 +22,7 @@
 #include "pharos/json.h"
 #include "pharos/log.h"
 #include "pharos/messages.h"
+#include "pharos/sealed.h"
 #include "pharos/topics.h"
 
 namespace pharos::anchor::testing {
@@ -97,14 +98,26 @@ inline std::string statusPayload(const std::string& state, int64_t session,
   return dumpJson(encode(NodeStatus{state, session, reason, session}));
 }
 
+// A node's key pair in these tests: derived from its name, so every test knows it.
+inline sealed::KeyPair testNodeKeys(const std::string& node) {
+  std::string secret(sealed::kSecretKeyBytes, '\x5a');
+  for (size_t i = 0; i < node.size(); ++i) secret[i % secret.size()] ^= node[i];
+  return *sealed::keyPairFromSecret(secret);
+}
+
+// The info of a node whose hostname is its name, announcing testNodeKeys(hostname).
 inline std::string infoPayload(const std::string& hostname) {
   NodeInfo info;
   info.agent_version = "0.1.0";
   info.hostname = hostname;
   info.os = "linux";
   info.arch = "x86_64";
+  info.public_key = sealed::toBase64(testNodeKeys(hostname).public_key);
   return dumpJson(encode(info));
 }
+
+// The at-rest key of the fixture's anchor (the same across restarts of one store).
+inline const std::string kTestSecretsKey(sealed::kStoreKeyBytes, '\x07');
 
 inline const char* kCompose = "services:\n  web:\n    image: nginx:1.25\n";
 inline const char* kCompose2 = "services:\n  web:\n    image: nginx:1.26\n";
@@ -113,6 +126,7 @@ class AnchorFixture {
  public:
   explicit AnchorFixture(AnchorConfig config = {}) : config_(std::move(config)) {
     spdlog::set_level(spdlog::level::err);
+    if (config_.secrets_key.empty()) config_.secrets_key = kTestSecretsKey;
     store_ = std::make_shared<MemoryStore>();
     ops_ = makeFakeLink(broker_, "ops");
     ops_->onMessage([this](const MqttMessage& m) { replies_.push_back(m); });
@@ -266,6 +280,21 @@ class AnchorFixture {
     auto j = parseJson(m->payload, size_t{64} << 20);
     REQUIRE(j.isOk());
     return *j;
+  }
+
+  // The node's retained secrets document opened with testNodeKeys(node): its content
+  // (variables, registries, ...), or nullopt when there is none. Fails the test when it
+  // cannot be opened.
+  std::optional<Json> secretsOf(const std::string& node) {
+    auto m = broker_.retained(topics::node(node, topics::NodeTopic::kSecrets));
+    if (!m || m->payload.empty()) return std::nullopt;
+    auto envelope = decodeSealedSecrets(m->payload);
+    REQUIRE(envelope.isOk());
+    sealed::KeyPair keys = testNodeKeys(node);
+    auto doc = openSecrets(*envelope, node, keys.public_key, keys.secret_key);
+    INFO(node << ": " << doc.status().toString());
+    REQUIRE(doc.isOk());
+    return encode(*doc);
   }
 
   std::optional<Json> nodeDoc(const std::string& node) {

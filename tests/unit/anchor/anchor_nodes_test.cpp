@@ -38,7 +38,7 @@ TEST_CASE("a node registers on first info and status and gets desired, secrets a
   CHECK((*desired)["generation"] == 1);
   CHECK((*desired)["epoch"] == f.anchor().registry().epoch());
   CHECK((*desired)["apps"].empty());
-  auto secrets = f.retainedJson(topics::node("n1", NodeTopic::kSecrets));
+  auto secrets = f.secretsOf("n1");
   REQUIRE(secrets);
   CHECK((*secrets)["generation"] == 1);
   auto health = f.retainedJson(topics::node("n1", NodeTopic::kHealth));

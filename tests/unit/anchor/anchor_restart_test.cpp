@@ -11,11 +11,23 @@ using topics::NodeTopic;
 
 namespace {
 
+// Every document by topic; a secrets document as its opened content (each publish seals
+// anew, so the same document is different ciphertext every time).
 std::map<std::string, std::string> documents(FakeBroker& broker) {
   std::map<std::string, std::string> out;
   for (const char* filter :
        {"pharos/v1/nodes/+/desired", "pharos/v1/nodes/+/secrets", "pharos/v1/groups/+/desired"}) {
     for (const auto& m : broker.retainedMatching(filter)) out[m.topic] = m.payload;
+  }
+  for (const auto& m : broker.retainedMatching("pharos/v1/nodes/+/secrets")) {
+    auto parsed = topics::parse(m.topic);
+    REQUIRE(parsed.isOk());
+    auto envelope = decodeSealedSecrets(m.payload);
+    REQUIRE(envelope.isOk());
+    sealed::KeyPair keys = testNodeKeys(parsed->node);
+    auto content = openSecrets(*envelope, parsed->node, keys.public_key, keys.secret_key);
+    REQUIRE(content.isOk());
+    out[m.topic] = dumpJson(encode(*content));
   }
   return out;
 }

@@ -63,10 +63,21 @@ void refused(Decode decode, const std::string& text, const std::string& field,
 TEST_CASE("every message survives an encode/decode round trip") {
   roundTrip(NodeStatus{"Ready", 1700000000123, "", 1700000000124},
             [](const std::string& t) { return decodeNodeStatus(t); });
-  NodeInfo info{"0.1.0",         "edge-1",   "Debian 12",  "x86_64",
-                "6.1",           "24.0",     "1.43",       4,
-                8LL << 30,       64LL << 30, {"10.0.0.5"}, "tcp://127.0.0.1:1883",
-                {{"site", "a"}}, 5};
+  NodeInfo info{"0.1.0",
+                "edge-1",
+                "Debian 12",
+                "x86_64",
+                "6.1",
+                "24.0",
+                "1.43",
+                4,
+                8LL << 30,
+                64LL << 30,
+                {"10.0.0.5"},
+                "tcp://127.0.0.1:1883",
+                {{"site", "a"}},
+                std::string(43, 'A') + "=",
+                5};
   roundTrip(info, [](const std::string& t) { return decodeNodeInfo(t); });
   roundTrip(sampleState(), [](const std::string& t) { return decodeNodeState(t); });
   roundTrip(NodeEvent{"container_died", "web", "api", "oom", "exit 137", 9},
@@ -80,8 +91,10 @@ TEST_CASE("every message survives an encode/decode round trip") {
   roundTrip(NodeHealth{"Unreachable", 5, "bridge down", 7},
             [](const std::string& t) { return decodeNodeHealth(t); });
   roundTrip(sampleDesired(), [](const std::string& t) { return decodeDesired(t); });
-  SecretsDoc sec{"e1", 3, {{"DB_PASSWORD", "hunter2"}}, {{"registry.local:5000", "u", "p"}}};
-  roundTrip(sec, [](const std::string& t) { return decodeSecrets(t); });
+  SecretsDoc sec{"n1", "e1", 3, {{"DB_PASSWORD", "hunter2"}}, {{"registry.local:5000", "u", "p"}}};
+  roundTrip(sec, [](const std::string& t) { return decodeSecretsContent(t); });
+  roundTrip(SealedSecretsDoc{"e1", 3, "0123456789abcdef", std::string(64, 'A'), ""},
+            [](const std::string& t) { return decodeSealedSecrets(t); });
   RolloutSummary ro{"web",
                     "group",
                     "line-1",
@@ -217,8 +230,8 @@ TEST_CASE("errors name the field path") {
     CHECK(r.status().message() == "containers[0].cpu_percent: must be a number");
   }
   SUBCASE("secrets registry host") {
-    Json j = encode(SecretsDoc{"e", 1, {}, {{"bad host/x", "u", "p"}}});
-    auto r = decodeSecrets(j);
+    Json j = encode(SecretsDoc{"n1", "e", 1, {}, {{"bad host/x", "u", "p"}}});
+    auto r = decodeSecretsContent(j);
     REQUIRE_FALSE(r.isOk());
     CHECK(r.status().message().rfind("registries[0].host:", 0) == 0);
   }
