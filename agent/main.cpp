@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/docker_client.h"
+#include "agent/malloc_arenas.h"
 #include "agent/state_file.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
@@ -23,6 +24,7 @@ void onSignal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
   using namespace pharos;
   using namespace pharos::agent;
+  const int arena_cap = limitMallocArenas();  // before any thread allocates
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("pharos-agent %s\n", PHAROS_VERSION);
     return 0;
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   }
   const AgentConfig& config = cmdline->config;
   setupLogging("agent", config.log_level);
+  if (arena_cap > 0) spdlog::debug("glibc malloc arenas capped at {}", arena_cap);
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   std::signal(SIGPIPE, SIG_IGN);
