@@ -17,7 +17,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${PHAROS_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_PATH} "")
 
-# ctest runs the target's test binaries under qemu-user (binfmt_misc need not be registered):
-# -L points qemu at the cross C library; the other libraries come from /usr/lib/<triplet>.
+# ctest runs the target's test binaries under qemu-user (binfmt_misc need not be registered).
+# No -L /usr/<triplet>: the loader and C library come from Debian's multiarch libc6:<arch>
+# (/lib/ld-linux-*.so, /usr/lib/<triplet>), like every other library. With -L, qemu takes
+# the loader from the cross toolchain's copy but libc.so.6 from ld.so.cache's multiarch path,
+# two different builds of glibc, and the first thread the program starts never runs.
 find_program(PHAROS_QEMU_PATH ${PHAROS_QEMU} REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${PHAROS_QEMU_PATH} -L /usr/${PHAROS_CROSS_TRIPLET})
+set(CMAKE_CROSSCOMPILING_EMULATOR ${PHAROS_QEMU_PATH})

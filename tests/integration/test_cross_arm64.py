@@ -29,7 +29,8 @@ from harness.broker import TOPIC_ROOT, wait_until
 CROSS_DIR = pathlib.Path(os.environ.get("PHAROS_CROSS_BUILD_DIR", ROOT / "build" / "cross-arm64"))
 AGENT = CROSS_DIR / "agent" / "pharos-agent"
 CTL = CROSS_DIR / "cli" / "pharosctl"
-QEMU = ["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"]
+# No -L: libc6:arm64 (multiarch) provides the loader and C library (cmake/toolchains/).
+QEMU = ["qemu-aarch64-static"]
 
 if not AGENT.exists() and os.environ.get("PHAROS_CROSS_REQUIRED"):
     raise RuntimeError(f"PHAROS_CROSS_REQUIRED is set but {AGENT} is not built")
