@@ -12,6 +12,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/docker_client.h"
+#include "agent/malloc_arenas.h"
 #include "agent/state_file.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
@@ -27,6 +28,7 @@ void onSignal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
   using namespace pharos;
   using namespace pharos::agent;
+  const int arena_cap = limitMallocArenas();  // before any thread allocates
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("pharos-agent %s\n", PHAROS_VERSION);
     return 0;
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   if (key_created) spdlog::info("created the device key pair in {}", config.key_file);
   spdlog::info("sealed secrets: public key id {} ({})", sealed::keyId(keys->public_key),
                config.key_file);
+  if (arena_cap > 0) spdlog::debug("glibc malloc arenas capped at {}", arena_cap);
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   std::signal(SIGPIPE, SIG_IGN);

@@ -7,19 +7,25 @@
 #   5. starts a Docker Engine if none runs (stopped again at the end)
 #   6. runs every ctest suite: unit tests, schema contract, integration tests against a real
 #      Mosquitto and the real Docker Engine (each suite prints its time)
-# Options: --no-fuzz, --unit (unit tests only), -R REGEX (passed to ctest).
+#   7. with --cross-smoke, first: the arm64 cross build of the agent and its unit tests under
+#      qemu-user (tools/cross.sh --smoke; not by default: it takes longer than the ~5 minutes a
+#      default step may take on the 2-core machine, docs/install.md). The whole cross check,
+#      both architectures, packages and the emulated integration test: tools/cross.sh.
+# Options: --no-fuzz, --unit (unit tests only), -R REGEX (passed to ctest), --cross-smoke.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 fuzz=1
+cross_smoke=0
 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-fuzz) fuzz=0 ;;
     --unit) ctest_args+=(-L unit) ;;
     -R) ctest_args+=(-R "$2"); shift ;;
-    *) echo "usage: tools/test.sh [--no-fuzz] [--unit] [-R REGEX]" >&2; exit 2 ;;
+    --cross-smoke) cross_smoke=1 ;;
+    *) echo "usage: tools/test.sh [--no-fuzz] [--unit] [-R REGEX] [--cross-smoke]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -36,6 +42,11 @@ tools/format-check.sh
 if [ $fuzz = 1 ]; then
   stage "fuzz targets (${FUZZ_SECONDS:-10} s each)"
   tools/fuzz.sh
+fi
+
+if [ $cross_smoke = 1 ]; then
+  stage "cross smoke: arm64 agent built and unit-tested under qemu-user"
+  tools/cross.sh --smoke
 fi
 
 stage "build (preset ci: -Werror, ASan+UBSan)"

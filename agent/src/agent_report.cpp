@@ -35,6 +35,7 @@ void Agent::publishInfo() {
   info.docker_version = docker_version_.version;
   info.docker_api = docker_version_.api_version;
   if (info.os.empty()) info.os = docker_version_.os;
+  if (info.arch.empty()) info.arch = buildArch();  // without host facts (fleet simulator) too
   if (info.arch.empty()) info.arch = docker_version_.arch;
   if (info.kernel.empty()) info.kernel = docker_version_.kernel_version;
   info.broker = options_.mqtt.url;

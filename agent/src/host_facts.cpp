@@ -61,8 +61,9 @@ void fillHostInfo(NodeInfo& info, const std::string& disk_path) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) info.hostname = host;
   struct utsname u {};
+  info.arch = buildArch();
   if (::uname(&u) == 0) {
-    info.arch = u.machine;
+    if (info.arch.empty()) info.arch = u.machine;
     info.kernel = u.release;
   }
   info.os = osName();
@@ -89,6 +90,28 @@ void fillHostInfo(NodeInfo& info, const std::string& disk_path) {
     }
     ::freeifaddrs(addrs);
   }
+}
+
+std::string_view buildArch() {
+#if defined(__x86_64__)
+  return "amd64";
+#elif defined(__aarch64__)
+  return "arm64";
+#elif defined(__arm__) && defined(__ARM_PCS_VFP)
+  return "armhf";
+#elif defined(__arm__)
+  return "armel";
+#elif defined(__i386__)
+  return "i386";
+#elif defined(__riscv) && __riscv_xlen == 64
+  return "riscv64";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return "ppc64el";
+#elif defined(__s390x__)
+  return "s390x";
+#else
+  return "";
+#endif
 }
 
 HostSample readHostSample() {
