@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "agent/engine_spec.h"
+#include "agent/volume_carry.h"
 #include "reconciler_internal.h"
 
 namespace pharos::agent {
@@ -23,6 +24,21 @@ void makeDirs(const std::string& path) {
       return;
     }
   }
+}
+
+// The VOLUME paths of the images of a service's old and new container (compose 1.29 reads
+// the old container's image; the new one's counts too).
+std::set<std::string> imagePaths(DockerClient& docker, const Service& service,
+                                 const ContainerInfo& old) {
+  std::set<std::string> paths;
+  for (const std::string& image : {service.image, old.image_id}) {
+    if (image.empty()) continue;
+    if (auto info = docker.inspectImage(image); info.isOk()) {
+      std::set<std::string> more = imageVolumePaths(info->raw);
+      paths.insert(more.begin(), more.end());
+    }
+  }
+  return paths;
 }
 
 bool isOneShot(const Service& s) {
@@ -117,7 +133,7 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     if (file.findService(svc)) continue;
     for (const ContainerSummary& c : list) {
       expected_exits_.insert(c.id);
-      Status st = docker_.removeContainer(c.id, true);
+      Status st = removeWithAnonymousVolumes(docker_, c.id);
       if (st.isOk()) {
         emit("container_removed", name, svc, "service no longer in the compose file");
       } else {
@@ -142,7 +158,7 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     for (const ContainerSummary& c : list) {  // duplicates and leftover probes
       if (&c == primary) continue;
       expected_exits_.insert(c.id);
-      if (docker_.removeContainer(c.id, true).isOk()) {
+      if (removeWithAnonymousVolumes(docker_, c.id).isOk()) {
         emit("container_removed", name, service->name, "duplicate container " + c.name);
       }
     }
@@ -174,12 +190,19 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     } else if (run.ever_seen) {
       reason = "container removed outside Pharos";
     }
+    std::map<std::string, std::string> carried;  // the old container's volumes to reuse
     if (primary) {
+      std::vector<std::string> old_anonymous;
+      if (auto old = docker_.inspectContainer(primary->id); old.isOk()) {
+        carried =
+            carriedVolumes(*service, volumeMounts(old->raw), imagePaths(docker_, *service, *old));
+        old_anonymous = anonymousVolumeNames(old->raw);
+      }
       // Refuse early (before touching the old one) when the engine rejects the new body.
-      ContainerSpec spec =
-          containerSpec(file, *service,
-                        EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
-                                      app.desired.spec.restart, appDir(name)});
+      EngineContext ctx{name,   options_.node_id,         app.desired.spec.revision,
+                        hash,   app.desired.spec.restart, appDir(name),
+                        carried};
+      ContainerSpec spec = containerSpec(file, *service, ctx);
       auto probe = docker_.createContainer(spec.name + "_pharos_probe", spec.body);
       if (!probe.isOk()) {
         app.failure = "create " + service->name + ": " + probe.status().message();
@@ -187,20 +210,26 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
         continue;
       }
       expected_exits_.insert(*probe);
-      (void)docker_.removeContainer(*probe, true);
+      (void)docker_.removeContainer(*probe, true, true);  // its own anonymous volumes too
       expected_exits_.insert(primary->id);
       if (primary->state == "running" || primary->state == "restarting") {
         Status st = docker_.stopContainer(primary->id);
         if (!st.isOk()) spdlog::warn("stop {}: {}", primary->name, st.message());
       }
+      // Without -v: the carried volumes must outlive it; the others are removed below.
       Status st = docker_.removeContainer(primary->id, true);
       if (!st.isOk() && st.code() != Code::kNotFound) {
         app.failure = "remove " + primary->name + ": " + st.message();
         continue;
       }
+      for (const std::string& volume : old_anonymous) {
+        bool kept = false;
+        for (const auto& [path, carried_name] : carried) kept = kept || carried_name == volume;
+        if (!kept) (void)docker_.removeVolume(volume);  // in use elsewhere: the engine keeps it
+      }
       run.tracker.reset();
     }
-    Status st = createAndStart(app, *service, hash, false);
+    Status st = createAndStart(app, *service, hash, carried);
     if (!st.isOk()) {
       app.failure = st.message();
       reportFailure(app, service->name, "create/start failed", st.message());
@@ -216,12 +245,12 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
 }
 
 Status Reconciler::createAndStart(AppRun& app, const Service& service, const std::string& hash,
-                                  bool /*probe_first*/) {
+                                  const std::map<std::string, std::string>& carried_volumes) {
   const std::string& name = app.desired.spec.name;
-  ContainerSpec spec =
-      containerSpec(*app.file, service,
-                    EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
-                                  app.desired.spec.restart, appDir(name)});
+  EngineContext ctx{name,           options_.node_id,         app.desired.spec.revision,
+                    hash,           app.desired.spec.restart, appDir(name),
+                    carried_volumes};
+  ContainerSpec spec = containerSpec(*app.file, service, ctx);
   auto created = docker_.createContainer(spec.name, spec.body);
   if (!created.isOk()) {
     if (created.status().code() == Code::kAlreadyExists) {
@@ -324,7 +353,8 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
   const ComposeFile& file = *app.file;
   const std::string& name = app.desired.spec.name;
   EngineContext ctx{name, options_.node_id,         app.desired.spec.revision,
-                    "",   app.desired.spec.restart, appDir(name)};
+                    "",   app.desired.spec.restart, appDir(name),
+                    {}};
   for (const auto& [key, net] : file.networks) {
     bool used = false;
     for (const Service& s : file.services) used = used || s.networks.count(key) > 0;

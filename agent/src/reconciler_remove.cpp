@@ -1,9 +1,28 @@
 // The reconciler's removing side (see reconciler.h): apps in state stopped and removed, the
 // orphan pass (managed containers of apps no longer desired) and image pruning. Strand only.
+#include <spdlog/spdlog.h>
+
 #include "agent/engine_spec.h"
+#include "agent/volume_carry.h"
 #include "reconciler_internal.h"
 
 namespace pharos::agent {
+
+Status removeWithAnonymousVolumes(DockerClient& docker, const std::string& id) {
+  std::vector<std::string> anonymous;
+  if (auto info = docker.inspectContainer(id); info.isOk()) {
+    anonymous = anonymousVolumeNames(info->raw);
+  }
+  Status st = docker.removeContainer(id, true, true);
+  if (!st.isOk()) return st;
+  for (const std::string& volume : anonymous) {
+    Status removed = docker.removeVolume(volume);  // in use elsewhere (conflict) or gone: kept
+    if (!removed.isOk() && removed.code() != Code::kNotFound && removed.code() != Code::kConflict) {
+      spdlog::warn("remove volume {}: {}", volume, removed.message());
+    }
+  }
+  return st;
+}
 
 // ---- stopped and removed ----------------------------------------------------------------
 
@@ -28,7 +47,9 @@ void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& co
   for (const ContainerSummary& c : containers) {
     expected_exits_.insert(c.id);
     if (c.state == "running" || c.state == "restarting") (void)docker_.stopContainer(c.id);
-    Status st = docker_.removeContainer(c.id, true);
+    // Anonymous volumes go with `volumes: delete`; kept otherwise, as by `docker-compose down`.
+    Status st = app.desired.spec.volumes == "delete" ? removeWithAnonymousVolumes(docker_, c.id)
+                                                     : docker_.removeContainer(c.id, true);
     if (st.isOk() || st.code() == Code::kNotFound) {
       emit("container_removed", name, label(c.labels, kLabelService), "app removed");
     } else {

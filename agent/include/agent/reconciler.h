@@ -120,7 +120,7 @@ class Reconciler {
   bool ensureImages(AppRun& app);
   bool ensureNetworksAndVolumes(AppRun& app);
   Status createAndStart(AppRun& app, const Service& service, const std::string& hash,
-                        bool probe_first);
+                        const std::map<std::string, std::string>& carried_volumes);
   bool dependenciesMet(AppRun& app, const Service& service, std::string& waiting_for, bool& failed);
   void superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
                          const ContainerInfo& info);
