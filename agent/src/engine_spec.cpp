@@ -362,9 +362,11 @@ Json volumeCreateBody(const EngineContext& ctx, const std::string& key, const Vo
   Json body = Json::object();
   body["Name"] = volumeName(ctx.project, key, volume);
   body["Driver"] = volume.driver.empty() ? std::string("local") : volume.driver;
-  Json options = Json::object();
-  for (const auto& [k, v] : volume.driver_opts) options[k] = v;
-  body["DriverOpts"] = options;
+  if (!volume.driver_opts.empty()) {  // compose 1.29 sends none: the engine keeps null
+    Json options = Json::object();
+    for (const auto& [k, v] : volume.driver_opts) options[k] = v;
+    body["DriverOpts"] = options;
+  }
   Json labels = labelsWithPharos(volume.labels, ctx);
   labels[kLabelComposeVolume] = volume.name.empty() ? key : volume.name;  // as compose 1.29
   body["Labels"] = labels;

@@ -5,7 +5,8 @@ by pharos-agent (app `p<hex>`) and by `docker-compose -p c<hex> up -d`. The engi
 inspect documents of both are compared field by field, with the project names normalised.
 Only differences Pharos makes on purpose are excluded: its own labels, compose's
 config-hash/config_files/working_dir labels, and the restart policy when the file sets none
-(Pharos: unless-stopped; a file here always sets one).
+(Pharos: unless-stopped; a file here always sets one). The project's networks and named
+volume are compared too (driver, attachable, IPAM, options, labels).
 """
 import json
 import re
@@ -93,6 +94,9 @@ HOST_KEYS = ["Binds", "PortBindings", "RestartPolicy", "Memory", "MemoryReservat
              "SecurityOpt", "CapAdd", "CapDrop", "Devices", "LogConfig", "NetworkMode", "Tmpfs",
              "Privileged", "Mounts", "PidMode", "IpcMode", "OomScoreAdj", "GroupAdd",
              "CpusetCpus"]
+NETWORK_KEYS = ["Driver", "Attachable", "Internal", "EnableIPv6", "IPAM", "Options", "Scope",
+                "Ingress", "ConfigOnly"]
+VOLUME_KEYS = ["Driver", "Options", "Scope"]
 IGNORED_LABELS = {"com.docker.compose.config-hash", "com.docker.compose.project.config_files",
                   "com.docker.compose.project.working_dir", "com.docker.compose.project",
                   "io.pharos.node", "io.pharos.app", "io.pharos.revision",
@@ -171,6 +175,21 @@ def test_containers_match_docker_compose_1_29(node, registry, docker_engine):
                 assert ours[section] == theirs[section], (
                     f"{service}.{section} differs:\nagent:   {json.dumps(ours[section], sort_keys=True)}"
                     f"\ncompose: {json.dumps(theirs[section], sort_keys=True)}")
+        # The networks and the named volume: the fields compose 1.29 sets on create.
+        for kind, key, fields in (("network", "default", NETWORK_KEYS),
+                                  ("network", "back", NETWORK_KEYS),
+                                  ("volume", "data", VOLUME_KEYS)):
+            docs = []
+            for project in (agent_project, compose_project):
+                info = docker_engine.json(kind, "inspect", f"{project}_{key}")[0]
+                doc = {k: info.get(k) for k in fields}
+                if "IPAM" in doc:  # the pools the engine picked differ between two networks
+                    doc["IPAM"] = {k: (doc["IPAM"] or {}).get(k) for k in ("Driver", "Options")}
+                doc["Labels"] = {k: v for k, v in (info.get("Labels") or {}).items()
+                                 if k not in IGNORED_LABELS}
+                docs.append(json.loads(json.dumps(doc).replace(project, "PROJECT")))
+            assert docs[0] == docs[1], (
+                f"{kind} {key} differs:\nagent:   {docs[0]}\ncompose: {docs[1]}")
     finally:
         subprocess.run(["docker-compose", "-p", compose_project, "down", "-v"], cwd=workdir,
                        env=docker_engine.env, capture_output=True, text=True, timeout=180)

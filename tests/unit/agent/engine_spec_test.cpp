@@ -256,7 +256,7 @@ TEST_CASE("network and volume create bodies carry compose and pharos labels") {
   CHECK(vb["Labels"]["io.pharos.app"] == "shop");
 }
 
-TEST_CASE("networks are created attachable, as compose 1.29 creates them") {
+TEST_CASE("network and volume bodies carry what compose 1.29 sends: attachable, names") {
   Network plain;
   CHECK(networkCreateBody(ctx(), "default", plain)["Attachable"] == true);
   Network named;
@@ -268,8 +268,11 @@ TEST_CASE("networks are created attachable, as compose 1.29 creates them") {
   CHECK(body["Labels"]["com.docker.compose.network"] == "plant-net");
   Volume volume;
   volume.name = "plant-data";
-  CHECK(volumeCreateBody(ctx(), "data", volume)["Labels"]["com.docker.compose.volume"] ==
-        "plant-data");
+  Json volume_body = volumeCreateBody(ctx(), "data", volume);
+  CHECK(volume_body["Labels"]["com.docker.compose.volume"] == "plant-data");
+  CHECK_FALSE(volume_body.contains("DriverOpts"));  // as compose 1.29: the engine keeps null
+  volume.driver_opts["type"] = "tmpfs";
+  CHECK(volumeCreateBody(ctx(), "data", volume)["DriverOpts"]["type"] == "tmpfs");
 }
 
 TEST_CASE("a recreate binds the old container's volumes by name, as compose 1.29 does") {
