@@ -130,8 +130,19 @@ void mapVolumes(const ComposeFile& file, const Service& service, const EngineCon
     if (!m.selinux.empty()) mode += "," + m.selinux;
     switch (m.type) {
       case MountType::kVolume: {
-        if (m.source.empty()) {  // anonymous volume
+        if (m.source.empty()) {  // anonymous volume, or the old container's on a recreate
+          auto carried = ctx.carried_volumes.find(m.target);
+          if (m.read_only || m.nocopy) {
+            Json mount = {{"Type", "volume"}, {"Target", m.target}, {"ReadOnly", m.read_only}};
+            if (carried != ctx.carried_volumes.end()) mount["Source"] = carried->second;
+            if (m.nocopy) mount["VolumeOptions"] = {{"NoCopy", true}};
+            mounts.push_back(std::move(mount));
+            break;
+          }
           volumes[m.target] = Json::object();
+          if (carried != ctx.carried_volumes.end()) {
+            binds.push_back(carried->second + ":" + m.target + ":" + mode);
+          }
           break;
         }
         std::string name = volumeEngineName(file, ctx.project, m.source);
@@ -175,6 +186,14 @@ void mapVolumes(const ComposeFile& file, const Service& service, const EngineCon
         break;
       }
     }
+  }
+  // The image's own VOLUME paths carried from the old container (compose 1.29 binds them
+  // without adding them to Volumes: the engine merges the image's in).
+  for (const auto& [target, name] : ctx.carried_volumes) {
+    const bool declared = service.tmpfs.count(target) != 0 ||
+                          std::any_of(service.volumes.begin(), service.volumes.end(),
+                                      [&](const VolumeMount& m) { return m.target == target; });
+    if (!declared) binds.push_back(name + ":" + target + ":rw");
   }
   if (!volumes.empty()) config["Volumes"] = volumes;
   // compose 1.29 always passes binds and volumes_from (possibly empty) to docker-py, which
@@ -334,10 +353,10 @@ Json networkCreateBody(const EngineContext& ctx, const std::string& key, const N
     body["IPAM"] = ipam;
   }
   if (network.internal) body["Internal"] = true;
-  if (network.attachable) body["Attachable"] = true;
+  body["Attachable"] = true;  // compose 1.29: every network, whatever `attachable:` says
   if (network.enable_ipv6) body["EnableIPv6"] = true;
   Json labels = labelsWithPharos(network.labels, ctx);
-  labels[kLabelComposeNetwork] = key;
+  labels[kLabelComposeNetwork] = network.name.empty() ? key : network.name;  // as compose 1.29
   body["Labels"] = labels;
   return body;
 }
@@ -354,7 +373,7 @@ Json volumeCreateBody(const EngineContext& ctx, const std::string& key, const Vo
     body["DriverOpts"] = options;
   }
   Json labels = labelsWithPharos(volume.labels, ctx);
-  labels[kLabelComposeVolume] = key;
+  labels[kLabelComposeVolume] = volume.name.empty() ? key : volume.name;  // as compose 1.29
   body["Labels"] = labels;
   return body;
 }

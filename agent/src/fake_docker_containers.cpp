@@ -1,8 +1,11 @@
 // FakeDockerClient: the container state machine (create, start, stop, restart, kill,
 // remove, inspect, list, wait, logs, stats) with the engine's error codes and messages.
 // Engine state, events and test controls are in fake_docker.cpp; same locking.
+#include <unistd.h>
+
 #include <algorithm>
 #include <ctime>
+#include <set>
 
 #include "agent/fake_docker.h"
 #include "docker_json.h"
@@ -144,31 +147,7 @@ Result<std::string> FakeDockerClient::createContainer(const std::string& name, c
           endpoints.is_object() && endpoints.contains(mode) ? endpoints.at(mode) : Json::object();
       PHAROS_RETURN_IF_ERROR(attachLocked(c, mode, endpoint, out));
     }
-    // Named volumes (Binds "name:/path" and Mounts of type volume) are created on demand.
-    std::vector<std::string> volume_names;
-    for (const auto& bind : jsonStrings(jsonObj(host, "Binds"))) {
-      std::string source = bind.substr(0, bind.find(':'));
-      if (!source.empty() && source[0] != '/') volume_names.push_back(source);
-    }
-    const Json& mounts = jsonObj(host, "Mounts");
-    if (mounts.is_array()) {
-      for (const auto& m : mounts) {
-        if (jsonStr(m, "Type") == "volume" && !jsonStr(m, "Source").empty()) {
-          volume_names.push_back(jsonStr(m, "Source"));
-        }
-      }
-    }
-    for (const auto& v : volume_names) {
-      if (volumes_.count(v) == 0) {
-        Volume vol;
-        vol.name = v;
-        vol.driver = "local";
-        vol.created_ms = nowMs();
-        volumes_[v] = vol;
-        emit(out, "volume", "create", v, {{"driver", "local"}});
-      }
-      c.volumes.push_back(v);
-    }
+    PHAROS_RETURN_IF_ERROR(mountVolumesLocked(c, body, *image, out));
     id = c.id;
     emit(out, "container", "create", id, containerAttributes(c));
     names_[c.name] = id;
@@ -296,7 +275,7 @@ Status FakeDockerClient::killContainer(const std::string& id, const std::string&
   return Status::ok();
 }
 
-Status FakeDockerClient::removeContainer(const std::string& id, bool force, bool /*volumes*/) {
+Status FakeDockerClient::removeContainer(const std::string& id, bool force, bool volumes) {
   Pending out;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -312,9 +291,91 @@ Status FakeDockerClient::removeContainer(const std::string& id, bool force, bool
       c->stopped_by_user = true;
       exitLocked(*c, 137, out);
     }
+    std::vector<MountedVolume> mounted = c->volumes;
     removeContainerLocked(c->id, out);
+    for (const MountedVolume& v : mounted) {  // rm -v: what was made for it, when unused
+      if (!volumes || !v.anonymous || volumeInUseLocked(v.name)) continue;
+      auto it = volumes_.find(v.name);
+      if (it == volumes_.end()) continue;
+      emit(out, "volume", "destroy", v.name, {{"driver", it->second.driver}});
+      volumes_.erase(it);
+    }
   }
   deliver(out);
+  return Status::ok();
+}
+
+bool FakeDockerClient::volumeInUseLocked(const std::string& name) const {
+  for (const auto& [id, c] : containers_) {
+    for (const MountedVolume& v : c.volumes) {
+      if (v.name == name) return true;
+    }
+  }
+  return false;
+}
+
+Status FakeDockerClient::mountVolumesLocked(Container& c, const Json& body, const Image& image,
+                                            Pending& out) {
+  const Json& host = jsonObj(body, "HostConfig");
+  std::set<std::string> taken;  // container paths with a bind, volume or tmpfs
+  auto use = [&](const std::string& name, const std::string& path, bool anonymous) {
+    if (volumes_.count(name) == 0) {
+      Volume vol;
+      vol.name = name;
+      vol.driver = "local";
+      vol.created_ms = nowMs();
+      volumes_[name] = vol;
+      emit(out, "volume", "create", name, {{"driver", "local"}});
+    }
+    c.volumes.push_back({name, path, anonymous});
+    taken.insert(path);
+  };
+  std::vector<std::pair<std::string, std::string>> named;  // name, path
+  for (const auto& bind : jsonStrings(jsonObj(host, "Binds"))) {
+    const size_t colon = bind.find(':');
+    const std::string source = bind.substr(0, colon);
+    const std::string rest = colon == std::string::npos ? "" : bind.substr(colon + 1);
+    const std::string path = rest.substr(0, rest.find(':'));
+    if (!source.empty() && source[0] != '/') {
+      named.emplace_back(source, path);
+    } else {
+      taken.insert(path);
+    }
+  }
+  const Json& mounts = jsonObj(host, "Mounts");
+  std::vector<std::string> anonymous_mounts;
+  if (mounts.is_array()) {
+    for (const auto& m : mounts) {
+      const std::string type = jsonStr(m, "Type");
+      const std::string source = jsonStr(m, "Source");
+      const std::string target = jsonStr(m, "Target");
+      if (type == "bind" && ::access(source.c_str(), F_OK) != 0) {
+        return Status::invalidArgument(
+            "invalid mount config for type \"bind\": bind source path "
+            "does not exist: " +
+            source);
+      }
+      if (type == "volume" && source.empty()) {
+        anonymous_mounts.push_back(target);
+      } else if (type == "volume") {
+        named.emplace_back(source, target);
+      } else {
+        taken.insert(target);
+      }
+    }
+  }
+  if (const Json& tmpfs = jsonObj(host, "Tmpfs"); tmpfs.is_object()) {
+    for (auto it = tmpfs.begin(); it != tmpfs.end(); ++it) taken.insert(it.key());
+  }
+  for (const auto& [name, path] : named) use(name, path, false);
+  for (const auto& path : anonymous_mounts) use(fakeHexId(c.id + path), path, true);
+  std::vector<std::string> declared = image.volume_paths;
+  if (const Json& volumes = jsonObj(body, "Volumes"); volumes.is_object()) {
+    for (auto it = volumes.begin(); it != volumes.end(); ++it) declared.push_back(it.key());
+  }
+  for (const auto& path : declared) {
+    if (taken.count(path) == 0) use(fakeHexId(c.id + path), path, true);
+  }
   return Status::ok();
 }
 
@@ -451,8 +512,9 @@ ContainerInfo FakeDockerClient::containerInfoLocked(const Container& c) const {
   Json mounts = Json::array();
   for (const auto& v : c.volumes) {
     mounts.push_back({{"Type", "volume"},
-                      {"Name", v},
-                      {"Source", "/var/lib/docker/volumes/" + v + "/_data"},
+                      {"Name", v.name},
+                      {"Source", "/var/lib/docker/volumes/" + v.name + "/_data"},
+                      {"Destination", v.path},
                       {"Driver", "local"},
                       {"RW", true}});
   }

@@ -66,14 +66,17 @@ void FakeDockerClient::untagLocked(const std::string& ref, Pending& out) {
   }
 }
 
-void FakeDockerClient::addRegistryImage(const std::string& reference, const Labels& labels) {
+void FakeDockerClient::addRegistryImage(const std::string& reference, const Labels& labels,
+                                        const std::vector<std::string>& volumes) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string ref = normalizeRef(reference);
   Image image;
   std::string seed = "image/" + ref;
   for (const auto& [k, v] : labels) seed += "\n" + k + "=" + v;
+  for (const auto& path : volumes) seed += "\nVOLUME " + path;
   image.id = "sha256:" + fakeHexId(seed);
   image.labels = labels;
+  image.volume_paths = volumes;
   image.created_ms = nowMs();
   registry_[ref] = std::move(image);
 }
@@ -143,15 +146,17 @@ Status FakeDockerClient::pullImage(const std::string& reference,
 
 namespace {
 Json imageJson(const std::string& id, const std::vector<std::string>& tags, const Labels& labels,
-               const std::string& created) {
-  return Json{{"Id", id},
-              {"RepoTags", tags},
-              {"RepoDigests", Json::array()},
-              {"Created", created},
-              {"Size", 2'000'000},
-              {"Config",
-               {{"Labels", labels},
-                {"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}}}};
+               const std::string& created, const std::vector<std::string>& volume_paths = {}) {
+  Json out{{"Id", id},
+           {"RepoTags", tags},
+           {"RepoDigests", Json::array()},
+           {"Created", created},
+           {"Size", 2'000'000},
+           {"Config",
+            {{"Labels", labels},
+             {"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}}}};
+  for (const auto& path : volume_paths) out["Config"]["Volumes"][path] = Json::object();
+  return out;
 }
 }  // namespace
 
@@ -160,8 +165,8 @@ Result<ImageInfo> FakeDockerClient::inspectImage(const std::string& reference_or
   PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectImage));
   Image* image = findImage(reference_or_id);
   if (image == nullptr) return Status::notFound("No such image: " + reference_or_id);
-  return imageInfoFromJson(
-      imageJson(image->id, image->tags, image->labels, rfc3339(image->created_ms)));
+  return imageInfoFromJson(imageJson(image->id, image->tags, image->labels,
+                                     rfc3339(image->created_ms), image->volume_paths));
 }
 
 Status FakeDockerClient::removeImage(const std::string& reference_or_id, bool force) {
@@ -454,8 +459,8 @@ Status FakeDockerClient::removeVolume(const std::string& name, bool force) {
     }
     std::vector<std::string> users;
     for (const auto& [cid, c] : containers_) {
-      if (std::find(c.volumes.begin(), c.volumes.end(), name) != c.volumes.end()) {
-        users.push_back(cid);
+      for (const MountedVolume& v : c.volumes) {
+        if (v.name == name) users.push_back(cid);
       }
     }
     if (!users.empty()) {

@@ -22,6 +22,11 @@ inline std::string label(const Labels& labels, const char* key) {
   return it == labels.end() ? std::string() : it->second;
 }
 
+// Removes a container (force) and then the anonymous volumes it used, where no other
+// container uses them: those the engine made for it (rm -v) and those it had reused from an
+// older container by name (which rm -v leaves). Returns the container removal's status.
+Status removeWithAnonymousVolumes(DockerClient& docker, const std::string& id);
+
 // Exits from this long before the engine was lost count as caused by its going down (a clean
 // daemon stop gives each container 10 s before SIGKILL, then closes the API), and until this
 // long after it was back (a restarted engine kills what still ran before its API answers).

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "agent/engine_spec.h"
+#include "agent/volume_carry.h"
 #include "reconciler_internal.h"
 
 namespace pharos::agent {
@@ -24,6 +25,21 @@ void makeDirs(const std::string& path) {
       return;
     }
   }
+}
+
+// The VOLUME paths of the images of a service's old and new container (compose 1.29 reads
+// the old container's image; the new one's counts too).
+std::set<std::string> imagePaths(DockerClient& docker, const Service& service,
+                                 const ContainerInfo& old) {
+  std::set<std::string> paths;
+  for (const std::string& image : {service.image, old.image_id}) {
+    if (image.empty()) continue;
+    if (auto info = docker.inspectImage(image); info.isOk()) {
+      std::set<std::string> more = imageVolumePaths(info->raw);
+      paths.insert(more.begin(), more.end());
+    }
+  }
+  return paths;
 }
 
 }  // namespace
@@ -143,7 +159,7 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     if (file.findService(svc) || stops_pending) continue;
     for (const ContainerSummary& c : list) {
       expected_exits_.insert(c.id);
-      Status st = engine([&] { return docker_.removeContainer(c.id, true); });
+      Status st = engine([&] { return removeWithAnonymousVolumes(docker_, c.id); });
       if (st.isOk()) {
         emit("container_removed", name, svc, "service no longer in the compose file");
       } else {
@@ -163,7 +179,7 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     for (const ContainerSummary& c : list) {  // duplicates and leftover probes
       if (&c == primary) continue;
       expected_exits_.insert(c.id);
-      if (engine([&] { return docker_.removeContainer(c.id, true); }).isOk()) {
+      if (engine([&] { return removeWithAnonymousVolumes(docker_, c.id); }).isOk()) {
         emit("container_removed", name, service->name, "duplicate container " + c.name);
       }
     }
@@ -197,6 +213,7 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
     } else if (run.ever_seen) {
       reason = "container removed outside Pharos";
     }
+    std::map<std::string, std::string> carried;  // the old container's volumes to reuse
     if (primary) {
       if (app.refused.count(service->name)) continue;  // refused above, this pass
       // Refuse early (before touching the old one) when the engine rejects the new body.
@@ -214,16 +231,31 @@ void Reconciler::reconcileRunning(AppRun& app, std::vector<ContainerSummary>& co
         app.stops_message = "stopping " + service->name + " to replace it";
         continue;
       }
+      std::vector<std::string> old_anonymous;
+      (void)engine([&] {
+        if (auto old = docker_.inspectContainer(primary->id); old.isOk()) {
+          carried =
+              carriedVolumes(*service, volumeMounts(old->raw), imagePaths(docker_, *service, *old));
+          old_anonymous = anonymousVolumeNames(old->raw);
+        }
+        return Status::ok();
+      });
       expected_exits_.insert(primary->id);
       std::string id = primary->id;
+      // Without -v: the carried volumes must outlive it; the others are removed below.
       Status st = engine([&] { return docker_.removeContainer(id, true); });
       if (!st.isOk() && st.code() != Code::kNotFound) {
         app.failure = "remove " + primary->name + ": " + st.message();
         continue;
       }
+      for (const std::string& volume : old_anonymous) {
+        bool kept = false;
+        for (const auto& [path, carried_name] : carried) kept = kept || carried_name == volume;
+        if (!kept) (void)engine([&] { return docker_.removeVolume(volume); });  // in use: kept
+      }
       run.tracker.reset();
     }
-    Status st = createAndStart(app, *service, hash);
+    Status st = createAndStart(app, *service, hash, carried);
     if (!st.isOk()) {
       app.failure = st.message();
       reportFailure(app, service->name, "create/start failed", st.message());
@@ -293,25 +325,30 @@ Status Reconciler::probeCreate(AppRun& app, const Service& service, const std::s
   ServiceRun& run = app.service(service.name, options_.backoff);
   if (run.probed_hash == hash) return Status::ok();
   const std::string& name = app.desired.spec.name;
-  ContainerSpec spec =
-      containerSpec(*app.file, service,
-                    EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
-                                  app.desired.spec.restart, appDir(name)});
+  ContainerSpec spec = containerSpec(*app.file, service,
+                                     EngineContext{name,
+                                                   options_.node_id,
+                                                   app.desired.spec.revision,
+                                                   hash,
+                                                   app.desired.spec.restart,
+                                                   appDir(name),
+                                                   {}});
   auto probe =
       engine([&] { return docker_.createContainer(spec.name + "_pharos_probe", spec.body); });
   if (!probe.isOk()) return probe.status();
   expected_exits_.insert(*probe);
-  (void)engine([&] { return docker_.removeContainer(*probe, true); });
+  (void)engine([&] { return docker_.removeContainer(*probe, true, true); });  // and its volumes
   run.probed_hash = hash;
   return Status::ok();
 }
 
-Status Reconciler::createAndStart(AppRun& app, const Service& service, const std::string& hash) {
+Status Reconciler::createAndStart(AppRun& app, const Service& service, const std::string& hash,
+                                  const std::map<std::string, std::string>& carried_volumes) {
   const std::string& name = app.desired.spec.name;
   ContainerSpec spec =
       containerSpec(*app.file, service,
                     EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
-                                  app.desired.spec.restart, appDir(name)});
+                                  app.desired.spec.restart, appDir(name), carried_volumes});
   auto created = engine([&] { return docker_.createContainer(spec.name, spec.body); });
   if (!created.isOk()) {
     if (created.status().code() == Code::kAlreadyExists) {
@@ -415,7 +452,8 @@ bool Reconciler::ensureNetworksAndVolumes(AppRun& app) {
   const ComposeFile& file = *app.file;
   const std::string& name = app.desired.spec.name;
   EngineContext ctx{name, options_.node_id,         app.desired.spec.revision,
-                    "",   app.desired.spec.restart, appDir(name)};
+                    "",   app.desired.spec.restart, appDir(name),
+                    {}};
   for (const auto& [key, net] : file.networks) {
     bool used = false;
     for (const Service& s : file.services) used = used || s.networks.count(key) > 0;

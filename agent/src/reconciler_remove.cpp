@@ -3,7 +3,10 @@
 // reverse depends_on order on the stop executor (stopInOrder); the pass that finds them
 // still running returns, and the stop's end runs it again. Run with mu_ held, released
 // around every engine call.
+#include <spdlog/spdlog.h>
+
 #include "agent/engine_spec.h"
+#include "agent/volume_carry.h"
 #include "reconciler_internal.h"
 
 namespace pharos::agent {
@@ -19,6 +22,22 @@ std::string servicesOf(const std::vector<ContainerSummary>& list) {
 }
 
 }  // namespace
+
+Status removeWithAnonymousVolumes(DockerClient& docker, const std::string& id) {
+  std::vector<std::string> anonymous;
+  if (auto info = docker.inspectContainer(id); info.isOk()) {
+    anonymous = anonymousVolumeNames(info->raw);
+  }
+  Status st = docker.removeContainer(id, true, true);
+  if (!st.isOk()) return st;
+  for (const std::string& volume : anonymous) {
+    Status removed = docker.removeVolume(volume);  // in use elsewhere (conflict) or gone: kept
+    if (!removed.isOk() && removed.code() != Code::kNotFound && removed.code() != Code::kConflict) {
+      spdlog::warn("remove volume {}: {}", volume, removed.message());
+    }
+  }
+  return st;
+}
 
 // ---- stopped and removed ----------------------------------------------------------------
 
@@ -48,7 +67,11 @@ void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& co
   }
   for (const ContainerSummary& c : containers) {
     expected_exits_.insert(c.id);
-    Status st = engine([&] { return docker_.removeContainer(c.id, true); });
+    // Anonymous volumes go with `volumes: delete`; kept otherwise, as by `docker-compose down`.
+    Status st = engine([&] {
+      return app.desired.spec.volumes == "delete" ? removeWithAnonymousVolumes(docker_, c.id)
+                                                  : docker_.removeContainer(c.id, true);
+    });
     if (st.isOk() || st.code() == Code::kNotFound) {
       emit("container_removed", name, label(c.labels, kLabelService), "app removed");
     } else {

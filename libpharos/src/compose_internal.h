@@ -72,11 +72,27 @@ Result<std::vector<std::string>> readStringList(const YamlNode& node, const std:
                                                 bool allow_single);
 // A string (shell-split) or a list of strings.
 Result<std::vector<std::string>> readCommand(const YamlNode& node, const std::string& path);
+// How docker-compose 1.29's loader (PyYAML, YAML 1.1) types a plain (unquoted, untagged,
+// not interpolated) scalar: `yes`/`on`/`true` are booleans, `0x10`, `1_000` integers, ...
+enum class PlainType { kString, kBool, kInt, kFloat };
+PlainType plainType(const YamlNode& node);
+// What a map of scalars accepts as values, after compose 1.29's schema ("list_or_dict" and
+// the driver_opts/options maps): strings and numbers everywhere; a boolean is refused
+// ("contains true, which is an invalid type, ..."), except in labels, where compose 1.29
+// writes Python's "True"/"False".
+enum class MapValues { kNoBool, kBoolAsPython };
 // A map of scalars (null values become `null_value`) or a list of "key<sep>value" items
-// (an item without the separator gets `null_value`). Duplicate keys are refused.
+// (an item without the separator gets `null_value`). Duplicate keys are refused. List items
+// must be strings (compose 1.29: an unquoted number or boolean item is refused).
 Result<std::map<std::string, std::string>> readKeyValues(const YamlNode& node,
                                                          const std::string& path, char separator,
-                                                         const std::string& null_value = "");
+                                                         const std::string& null_value = "",
+                                                         MapValues values = MapValues::kNoBool);
+// Ok unless `node` is a plain boolean, which compose 1.29 refuses where a string, number or
+// null is expected; the error names the path and says to quote the value.
+Status refuseBool(const YamlNode& node, const std::string& path);
+// Ok unless `node` is a plain number or boolean (compose 1.29: list items must be strings).
+Status requireStringItem(const YamlNode& node, const std::string& path);
 // Ok when `node` is a map; error when another kind.
 Status requireMap(const YamlNode& node, const std::string& path);
 // Ok when every key of the map is in `allowed` (or starts with "x-").

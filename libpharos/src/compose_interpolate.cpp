@@ -165,6 +165,7 @@ Status interpolateNode(YamlNode& node, const std::string& path, int depth, const
       }
       budget = budget + before - value->size();
       node.text = std::move(*value);
+      node.quoted = true;  // an interpolated value is a string, as in compose 1.29
       for (const std::string& name : missing) {
         if (missing_seen.insert(name).second) {
           warnings.push_back("variable " + name + " is not set; substituting an empty string (" +

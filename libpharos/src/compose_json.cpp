@@ -260,6 +260,7 @@ Json toJson(const ComposeFile& file) {
   putIf(out, "name", file.name);
   Json& services = out["services"] = Json::object();
   for (const Service& service : file.services) services[service.name] = toJson(service);
+  putIf(out, "inactive_services", file.inactive_services);
   Json& networks = out["networks"] = Json::object();
   for (const auto& [name, network] : file.networks) networks[name] = toJson(network);
   Json& volumes = out["volumes"] = Json::object();

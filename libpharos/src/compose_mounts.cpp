@@ -133,6 +133,10 @@ Status readLongMount(const YamlNode& node, const std::string& path, const ParseC
     if (mount.type != MountType::kBind) {
       return errorAt(node, joinPath(path, "source"), "a bind source must be a host path");
     }
+    // The long syntax creates no missing host path unless bind.create_host_path says so
+    // (Compose Specification; compose 1.29 sends a bind Mount, which the engine refuses with
+    // "bind source path does not exist"). The short syntax creates it, as docker does.
+    mount.create_host_path = false;
   } else if (*type_name == "tmpfs") {
     if (!source.empty()) return errorAt(node, joinPath(path, "source"), "tmpfs takes no source");
     mount.type = MountType::kTmpfs;

@@ -175,7 +175,8 @@ Status checkAcrossServices(const YamlNode& services, const ComposeFile& file) {
         return errorAt(nodeOr(*services.find(service.name), "depends_on"),
                        joinPath(path, "depends_on"), "dependency cycle: " + cycle);
       }
-      if (colour[dependency] == 0) PHAROS_RETURN_IF_ERROR(visit(*file.findService(dependency)));
+      const Service* next = file.findService(dependency);  // null: inactive, not required
+      if (next != nullptr && colour[dependency] == 0) PHAROS_RETURN_IF_ERROR(visit(*next));
     }
     stack.pop_back();
     colour[service.name] = 2;
@@ -184,6 +185,72 @@ Status checkAcrossServices(const YamlNode& services, const ComposeFile& file) {
   for (const Service& service : file.services) {
     if (colour[service.name] == 0) PHAROS_RETURN_IF_ERROR(visit(service));
   }
+  return Status::ok();
+}
+
+// The profiles enabled by COMPOSE_PROFILES ("a,b"; blanks around names ignored).
+std::set<std::string> enabledProfiles(const Variables& vars) {
+  std::set<std::string> out;
+  auto it = vars.find("COMPOSE_PROFILES");
+  if (it == vars.end()) return out;
+  std::string_view text = it->second;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view name = text.substr(0, comma);
+    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.front()))) {
+      name.remove_prefix(1);
+    }
+    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) {
+      name.remove_suffix(1);
+    }
+    if (!name.empty()) out.emplace(name);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+// Moves services none of whose profiles is enabled to file.inactive_services, after
+// refusing an active service's required dependency on one of them (compose: "Service "x" was
+// pulled in as a dependency of service "y" but is not enabled by the active profiles").
+Status applyProfiles(const YamlNode& services, const Variables& vars, ComposeFile& file) {
+  const std::set<std::string> enabled = enabledProfiles(vars);
+  auto active = [&](const Service& service) {
+    return service.profiles.empty() ||
+           std::any_of(service.profiles.begin(), service.profiles.end(),
+                       [&](const std::string& profile) { return enabled.count(profile) != 0; });
+  };
+  for (const Service& service : file.services) {
+    if (!active(service)) continue;
+    for (const auto& [name, dependency] : service.depends_on) {
+      const Service* target = file.findService(name);
+      if (target == nullptr || active(*target) || !dependency.required) continue;
+      const std::string path = joinPath("services", service.name);
+      const YamlNode& node = *services.find(service.name);
+      const bool by_network = service.network_mode == "service:" + name;
+      return errorAt(
+          nodeOr(node, by_network ? "network_mode" : "depends_on"),
+          joinPath(path, by_network ? "network_mode" : "depends_on"),
+          "service '" + name + "' is not enabled by the active profiles (it has " +
+              "profiles: " + joined(target->profiles) + "; COMPOSE_PROFILES: " +
+              (enabled.empty() ? std::string("none") : joined({enabled.begin(), enabled.end()})) +
+              "); enable one of its profiles or give both services a common profile");
+    }
+  }
+  std::vector<Service> kept;
+  for (Service& service : file.services) {
+    if (active(service)) {
+      kept.push_back(std::move(service));
+    } else {
+      file.inactive_services.push_back(service.name);
+    }
+  }
+  file.services = std::move(kept);
   return Status::ok();
 }
 
@@ -263,6 +330,7 @@ Status readTopLevel(const YamlNode& root, const Variables& vars, const ComposeLi
         finishService(entry.value, joinPath("services", entry.key), file, service));
     file.services.push_back(std::move(service));
   }
+  PHAROS_RETURN_IF_ERROR(applyProfiles(*services, vars, file));
   return checkAcrossServices(*services, file);
 }
 

@@ -18,8 +18,8 @@ YamlNode keyNode(const YamlEntry& entry) {
 }
 
 Status readStringMap(const YamlNode& node, const std::string& path,
-                     std::map<std::string, std::string>& out) {
-  Result<std::map<std::string, std::string>> values = readKeyValues(node, path, '=');
+                     std::map<std::string, std::string>& out, MapValues rule = MapValues::kNoBool) {
+  Result<std::map<std::string, std::string>> values = readKeyValues(node, path, '=', "", rule);
   if (!values) return values.status();
   out = std::move(*values);
   return Status::ok();
@@ -126,7 +126,7 @@ Status readNetworks(const YamlNode& node, std::map<std::string, Network>& out) {
         } else if (field.key == "driver_opts") {
           status = readStringMap(v, fp, network.driver_opts);
         } else if (field.key == "labels") {
-          status = readStringMap(v, fp, network.labels);
+          status = readStringMap(v, fp, network.labels, MapValues::kBoolAsPython);
         } else if (field.key == "external") {
           status = readExternal(v, fp, network.external, network.name);
         } else if (field.key == "ipam") {
@@ -180,7 +180,7 @@ Status readVolumes(const YamlNode& node, std::map<std::string, Volume>& out) {
         } else if (field.key == "driver_opts") {
           PHAROS_RETURN_IF_ERROR(readStringMap(v, fp, volume.driver_opts));
         } else if (field.key == "labels") {
-          PHAROS_RETURN_IF_ERROR(readStringMap(v, fp, volume.labels));
+          PHAROS_RETURN_IF_ERROR(readStringMap(v, fp, volume.labels, MapValues::kBoolAsPython));
         } else {
           PHAROS_RETURN_IF_ERROR(readExternal(v, fp, volume.external, volume.name));
         }

@@ -136,6 +136,7 @@ Status readEnvironment(const YamlNode& node, const std::string& path, const Pars
         from_vars(entry.key);
         continue;
       }
+      PHAROS_RETURN_IF_ERROR(refuseBool(entry.value, joinPath(path, entry.key)));
       Result<std::string> value = readString(entry.value, joinPath(path, entry.key));
       if (!value) return value.status();
       out[entry.key] = std::move(*value);
@@ -145,6 +146,7 @@ Status readEnvironment(const YamlNode& node, const std::string& path, const Pars
   if (!node.isSequence()) return errorAt(node, path, "must be a mapping or a list of NAME=value");
   for (size_t i = 0; i < node.items.size(); ++i) {
     const std::string item_path = indexPath(path, i);
+    PHAROS_RETURN_IF_ERROR(requireStringItem(node.items[i], item_path));
     Result<std::string> item = readString(node.items[i], item_path);
     if (!item) return item.status();
     const size_t eq = item->find('=');
@@ -161,7 +163,8 @@ Status readEnvironment(const YamlNode& node, const std::string& path, const Pars
 
 Status readLabels(const YamlNode& node, const std::string& path,
                   std::map<std::string, std::string>& out) {
-  Result<std::map<std::string, std::string>> labels = readKeyValues(node, path, '=');
+  Result<std::map<std::string, std::string>> labels =
+      readKeyValues(node, path, '=', "", MapValues::kBoolAsPython);
   if (!labels) return labels.status();
   for (auto& [key, value] : *labels) {
     if (key.rfind("com.docker.compose.", 0) == 0 || key.rfind("io.pharos.", 0) == 0) {

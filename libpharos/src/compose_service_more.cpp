@@ -353,6 +353,7 @@ Status readExtraHosts(const YamlNode& node, const std::string& path, std::vector
   if (node.isMap()) {
     for (const YamlEntry& entry : node.entries) {
       const std::string p = joinPath(path, entry.key);
+      PHAROS_RETURN_IF_ERROR(refuseBool(entry.value, p));
       Result<std::string> ip = readString(entry.value, p);
       if (!ip) return ip.status();
       PHAROS_RETURN_IF_ERROR(add(entry.value, p, entry.key, *ip));
@@ -362,6 +363,7 @@ Status readExtraHosts(const YamlNode& node, const std::string& path, std::vector
   if (!node.isSequence()) return errorAt(node, path, "must be a list of host:ip or a mapping");
   for (size_t i = 0; i < node.items.size(); ++i) {
     const std::string p = indexPath(path, i);
+    PHAROS_RETURN_IF_ERROR(requireStringItem(node.items[i], p));
     Result<std::string> text = readString(node.items[i], p);
     if (!text) return text.status();
     size_t at = text->find('=');

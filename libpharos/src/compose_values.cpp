@@ -221,9 +221,93 @@ Result<std::vector<std::string>> readCommand(const YamlNode& node, const std::st
   return readStringList(node, path, false);
 }
 
+namespace {
+
+bool matchesYaml11Int(std::string_view t) {
+  if (!t.empty() && (t.front() == '-' || t.front() == '+')) t.remove_prefix(1);
+  if (t.empty()) return false;
+  auto all = [](std::string_view digits, std::string_view allowed) {
+    return !digits.empty() && digits.find_first_not_of(allowed) == std::string_view::npos;
+  };
+  if (t.rfind("0b", 0) == 0) return all(t.substr(2), "01_");
+  if (t.rfind("0x", 0) == 0) return all(t.substr(2), "0123456789abcdefABCDEF_");
+  if (t == "0") return true;
+  if (t.front() == '0') return all(t.substr(1), "01234567_");
+  if (!std::isdigit(static_cast<unsigned char>(t.front()))) return false;
+  // Decimal, or base 60 ("1:30").
+  return all(t, "0123456789_:") && t.back() != ':';
+}
+
+bool matchesYaml11Float(std::string_view t) {
+  if (t == ".nan" || t == ".NaN" || t == ".NAN") return true;
+  if (!t.empty() && (t.front() == '-' || t.front() == '+')) t.remove_prefix(1);
+  if (t == ".inf" || t == ".Inf" || t == ".INF") return true;
+  const size_t dot = t.find('.');
+  if (dot == std::string_view::npos) return false;
+  std::string_view whole = t.substr(0, dot);
+  std::string_view rest = t.substr(dot + 1);
+  if (!whole.empty() && (!std::isdigit(static_cast<unsigned char>(whole.front())) ||
+                         whole.find_first_not_of("0123456789_:") != std::string_view::npos)) {
+    return false;
+  }
+  const size_t exp = rest.find_first_of("eE");
+  std::string_view fraction = rest.substr(0, exp);
+  if (fraction.find_first_not_of("0123456789_") != std::string_view::npos) return false;
+  if (whole.empty() && fraction.empty()) return false;
+  if (exp == std::string_view::npos) return true;
+  std::string_view exponent = rest.substr(exp + 1);
+  if (exponent.empty() || (exponent.front() != '-' && exponent.front() != '+')) return false;
+  exponent.remove_prefix(1);
+  return !exponent.empty() && exponent.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+const char* pythonBool(const YamlNode& node) {
+  const char c = node.text.empty() ? 'x' : static_cast<char>(std::tolower(node.text[0]));
+  return c == 't' || c == 'y' || node.text == "on" || node.text == "On" || node.text == "ON"
+             ? "true"
+             : "false";
+}
+
+}  // namespace
+
+PlainType plainType(const YamlNode& node) {
+  if (!node.isScalar() || node.quoted) return PlainType::kString;
+  static constexpr std::string_view kBools[] = {"yes",  "Yes",  "YES",  "no",    "No",    "NO",
+                                                "true", "True", "TRUE", "false", "False", "FALSE",
+                                                "on",   "On",   "ON",   "off",   "Off",   "OFF"};
+  const std::string& t = node.text;
+  if (std::find(std::begin(kBools), std::end(kBools), t) != std::end(kBools)) {
+    return PlainType::kBool;
+  }
+  if (matchesYaml11Int(t)) return PlainType::kInt;
+  if (matchesYaml11Float(t)) return PlainType::kFloat;
+  return PlainType::kString;
+}
+
+Status refuseBool(const YamlNode& node, const std::string& path) {
+  if (plainType(node) != PlainType::kBool) return Status::ok();
+  return errorAt(node, path,
+                 std::string("contains ") + pythonBool(node) +
+                     ", which is an invalid type, it should be a string, number, or a null "
+                     "(quote it: \"" +
+                     node.text + "\")");
+}
+
+Status requireStringItem(const YamlNode& node, const std::string& path) {
+  const PlainType type = plainType(node);
+  if (type == PlainType::kString) return Status::ok();
+  const std::string shown = type == PlainType::kBool ? pythonBool(node) : node.text;
+  return errorAt(node, path,
+                 "contains " + shown +
+                     ", which is an invalid type, it should be a string (quote "
+                     "it: \"" +
+                     node.text + "\")");
+}
+
 Result<std::map<std::string, std::string>> readKeyValues(const YamlNode& node,
                                                          const std::string& path, char separator,
-                                                         const std::string& null_value) {
+                                                         const std::string& null_value,
+                                                         MapValues values) {
   std::map<std::string, std::string> out;
   if (node.isMap()) {
     for (const YamlEntry& entry : node.entries) {
@@ -232,8 +316,13 @@ Result<std::map<std::string, std::string>> readKeyValues(const YamlNode& node,
         out[entry.key] = null_value;
         continue;
       }
-      Result<std::string> value = readString(entry.value, joinPath(path, entry.key));
+      const std::string entry_path = joinPath(path, entry.key);
+      if (values == MapValues::kNoBool) PHAROS_RETURN_IF_ERROR(refuseBool(entry.value, entry_path));
+      Result<std::string> value = readString(entry.value, entry_path);
       if (!value) return value.status();
+      if (values == MapValues::kBoolAsPython && plainType(entry.value) == PlainType::kBool) {
+        *value = std::string(pythonBool(entry.value)) == "true" ? "True" : "False";
+      }
       out[entry.key] = std::move(*value);
     }
     return out;
@@ -241,6 +330,7 @@ Result<std::map<std::string, std::string>> readKeyValues(const YamlNode& node,
   if (!node.isSequence()) return errorAt(node, path, "must be a mapping or a list");
   for (size_t i = 0; i < node.items.size(); ++i) {
     const std::string item_path = indexPath(path, i);
+    PHAROS_RETURN_IF_ERROR(requireStringItem(node.items[i], item_path));
     Result<std::string> item = readString(node.items[i], item_path);
     if (!item) return item.status();
     const size_t at = item->find(separator);

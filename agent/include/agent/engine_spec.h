@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +47,9 @@ struct EngineContext {
   // The app's directory on the device: relative bind sources ("./data") resolve against it
   // and it is the compose working_dir label. Must be absolute.
   std::string working_dir;
+  // On a recreate, the old container's volumes to reuse, by container path (carriedVolumes,
+  // volume_carry.h): each is bound by name instead of getting a new anonymous volume.
+  std::map<std::string, std::string> carried_volumes;
 };
 
 struct ContainerSpec {
@@ -64,7 +68,8 @@ std::string volumeName(std::string_view project, const std::string& key, const V
 // The default container name "<project>_<service>_1", or container_name.
 std::string containerName(std::string_view project, const Service& service);
 
-// POST /networks/create body for a non-external project network.
+// POST /networks/create body for a non-external project network. Attachable, as compose
+// 1.29 creates every network (so `docker run --network <app>_default` works).
 Json networkCreateBody(const EngineContext& ctx, const std::string& key, const Network& network);
 // POST /volumes/create body for a non-external named volume.
 Json volumeCreateBody(const EngineContext& ctx, const std::string& key, const Volume& volume);

@@ -76,7 +76,10 @@ class FakeDockerClient final : public DockerClient {
   // --- simulated registry and local images
   // Makes `reference` pullable. Calling it again with other labels publishes a new image
   // (new id) under the same tag, as a registry push would.
-  void addRegistryImage(const std::string& reference, const Labels& labels = {});
+  // `volumes` are the image's VOLUME paths (Config.Volumes): each container made from it
+  // gets an anonymous volume there unless its body mounts something at that path.
+  void addRegistryImage(const std::string& reference, const Labels& labels = {},
+                        const std::vector<std::string>& volumes = {});
   // Makes pulls of `reference` fail with `status` until cleared (Status::ok() clears).
   void setPullFailure(const std::string& reference, Status status);
   // Puts an image in the local store directly (as `docker build`/`load` would).
@@ -169,7 +172,13 @@ class FakeDockerClient final : public DockerClient {
     std::string id;
     Labels labels;
     std::vector<std::string> tags;
+    std::vector<std::string> volume_paths;
     int64_t created_ms = 0;
+  };
+  struct MountedVolume {
+    std::string name;
+    std::string path;
+    bool anonymous = false;  // made for this container (rm -v removes it when unused)
   };
   struct Endpoint {
     std::string network_id;
@@ -195,7 +204,7 @@ class FakeDockerClient final : public DockerClient {
     int64_t started_ms = 0;
     int64_t finished_ms = 0;
     std::map<std::string, Endpoint> endpoints;  // network name -> endpoint
-    std::vector<std::string> volumes;           // named volumes it mounts
+    std::vector<MountedVolume> volumes;         // volumes it mounts
     std::string logs;
     ContainerStats stats;
   };
@@ -238,6 +247,11 @@ class FakeDockerClient final : public DockerClient {
   void exitLocked(Container& c, int exit_code, Pending& out);
   bool shouldRestart(const Container& c) const;
   void removeContainerLocked(const std::string& id, Pending& out);
+  // The volumes of a new container, as the engine mounts them: Binds "name:/path" and Mounts
+  // of type volume (created on demand), anonymous volumes for the Volumes of the body and of
+  // the image that nothing else mounts; a bind Mount whose source is missing is refused.
+  Status mountVolumesLocked(Container& c, const Json& body, const Image& image, Pending& out);
+  bool volumeInUseLocked(const std::string& name) const;
   Status attachLocked(Container& c, const std::string& network, const Json& endpoint_config,
                       Pending& out);
   void tagLocked(const std::string& ref, Image image);

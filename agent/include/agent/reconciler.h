@@ -153,7 +153,8 @@ class Reconciler {
   void reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& containers);
   bool ensureImages(AppRun& app);
   bool ensureNetworksAndVolumes(AppRun& app);
-  Status createAndStart(AppRun& app, const Service& service, const std::string& hash);
+  Status createAndStart(AppRun& app, const Service& service, const std::string& hash,
+                        const std::map<std::string, std::string>& carried_volumes);
   Status probeCreate(AppRun& app, const Service& service, const std::string& hash);
   bool dependenciesMet(AppRun& app, const Service& service, std::string& waiting_for, bool& failed);
   void superviseExisting(AppRun& app, const Service& service, ServiceRun& run,

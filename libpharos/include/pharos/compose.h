@@ -59,8 +59,10 @@ struct VolumeMount {
   std::optional<uint32_t> tmpfs_mode;  // octal mode (kTmpfs)
   std::string bind_propagation;  // "" | rprivate | private | rshared | shared | rslave | slave
   std::string selinux;           // "" | "z" | "Z"
-  bool create_host_path = true;  // kBind: create a missing host directory
-  bool nocopy = false;           // kVolume
+  // kBind: create a missing host directory (short syntax; long syntax only with
+  // bind.create_host_path: true).
+  bool create_host_path = true;
+  bool nocopy = false;  // kVolume
   bool operator==(const VolumeMount&) const = default;
 };
 
@@ -184,8 +186,10 @@ struct Service {
   std::string pid;
   std::vector<std::string> group_add;
   std::string platform;
-  std::vector<std::string> profiles;  // recorded; Pharos starts every service
-  std::string pull_policy;            // "" | always | never | missing | if_not_present
+  // A service with profiles is active only when one of them is enabled (COMPOSE_PROFILES);
+  // parseCompose leaves inactive services out of ComposeFile::services.
+  std::vector<std::string> profiles;
+  std::string pull_policy;  // "" | always | never | missing | if_not_present
 };
 
 struct IpamConfig {
@@ -221,7 +225,9 @@ struct Volume {
 
 struct ComposeFile {
   std::string name;               // top-level `name:` as written (the app name is used)
-  std::vector<Service> services;  // in file order
+  std::vector<Service> services;  // the active services, in file order
+  // Services left out because none of their `profiles` is enabled, in file order.
+  std::vector<std::string> inactive_services;
   // Declared networks, plus "default" (a plain bridge) when a service uses it.
   std::map<std::string, Network> networks;
   std::map<std::string, Volume> volumes;
@@ -236,6 +242,11 @@ struct ComposeFile {
 
 // Parses, interpolates (docker-compose syntax: ${VAR}, $VAR, ${VAR:-default}, ${VAR-default},
 // ${VAR:?message}, ${VAR?message}, $$), validates and normalises a compose file.
+// Profiles: `vars` may hold COMPOSE_PROFILES, the enabled profiles separated by commas (as
+// docker-compose reads it from its environment). A service with `profiles` none of which is
+// enabled is inactive: left out of `services`. An active service that depends on an inactive
+// one (depends_on, network_mode service:x) is an error naming both, unless the dependency
+// says `required: false`.
 // Error codes: too_large (size/services/nodes/expansion limits), invalid_argument otherwise.
 Result<ComposeFile> parseCompose(std::string_view yaml_text, const Variables& vars,
                                  const ComposeLimits& limits = {});
@@ -246,7 +257,8 @@ Result<ComposeFile> parseCompose(std::string_view yaml_text, const Variables& va
 Json toJson(const Service& service);
 Json toJson(const Network& network);
 Json toJson(const Volume& volume);
-// {"services": {name: ...}, "networks": ..., "volumes": ..., "warnings": [...]}
+// {"services": {name: ...}, "inactive_services"?: [...], "networks": ..., "volumes": ...,
+//  "warnings": [...]}
 Json toJson(const ComposeFile& file);
 
 // SHA-256 (hex) over the canonical JSON of the service (without depends_on, profiles and

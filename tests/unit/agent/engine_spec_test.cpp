@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/volume_carry.h"
+
 namespace pharos::agent {
 namespace {
 
@@ -17,7 +19,7 @@ ComposeFile parse(const std::string& yaml, const Variables& vars = {}) {
 }
 
 EngineContext ctx() {
-  return EngineContext{"shop", "edge-1", 7, "abc123", 0, "/var/lib/pharos-agent/apps/shop"};
+  return EngineContext{"shop", "edge-1", 7, "abc123", 0, "/var/lib/pharos-agent/apps/shop", {}};
 }
 
 ContainerSpec specOf(const std::string& yaml, const std::string& service = "web") {
@@ -64,6 +66,14 @@ const Case kCases[] = {
      R"(["/var/lib/pharos-agent/apps/shop/conf:/etc/x:ro"])"},
     {"absolute bind", "services: {web: {image: a, volumes: ['/srv:/srv']}}", "/HostConfig/Binds",
      R"(["/srv:/srv:rw"])"},
+    {"anonymous volume: Volumes only", "services: {web: {image: a, volumes: [/data]}}", "/Volumes",
+     R"({"/data":{}})"},
+    {"long-syntax bind: a Mount, which the engine refuses without its source",
+     "services: {web: {image: a, volumes: [{type: bind, source: /srv, target: /s}]}}",
+     "/HostConfig/Mounts", R"([{"Type":"bind","Source":"/srv","Target":"/s","ReadOnly":false}])"},
+    {"read-only anonymous volume: a Mount",
+     "services: {web: {image: a, volumes: [{type: volume, target: /d, read_only: true}]}}",
+     "/HostConfig/Mounts", R"([{"Type":"volume","Target":"/d","ReadOnly":true}])"},
     {"tmpfs key", "services: {web: {image: a, tmpfs: [/run]}}", "/HostConfig/Tmpfs",
      R"({"/run":""})"},
     {"default network with service alias", "services: {web: {image: a}}",
@@ -253,11 +263,76 @@ TEST_CASE("network and volume create bodies carry compose and pharos labels") {
   CHECK(vb["Labels"]["io.pharos.app"] == "shop");
 }
 
-TEST_CASE("a volume's DriverOpts are sent only when the file sets driver_opts") {
-  Volume vol;
-  CHECK_FALSE(volumeCreateBody(ctx(), "data", vol).contains("DriverOpts"));
-  vol.driver_opts["type"] = "tmpfs";
-  CHECK(volumeCreateBody(ctx(), "data", vol)["DriverOpts"] == Json::parse(R"({"type":"tmpfs"})"));
+TEST_CASE("network and volume bodies carry what compose 1.29 sends: attachable, names") {
+  Network plain;
+  CHECK(networkCreateBody(ctx(), "default", plain)["Attachable"] == true);
+  Network named;
+  named.name = "plant-net";
+  named.attachable = false;  // compose 1.29 ignores the key
+  Json body = networkCreateBody(ctx(), "back", named);
+  CHECK(body["Attachable"] == true);
+  CHECK(body["Name"] == "plant-net");
+  CHECK(body["Labels"]["com.docker.compose.network"] == "plant-net");
+  Volume volume;
+  volume.name = "plant-data";
+  Json volume_body = volumeCreateBody(ctx(), "data", volume);
+  CHECK(volume_body["Labels"]["com.docker.compose.volume"] == "plant-data");
+  CHECK_FALSE(volume_body.contains("DriverOpts"));  // as compose 1.29: the engine keeps null
+  volume.driver_opts["type"] = "tmpfs";
+  CHECK(volumeCreateBody(ctx(), "data", volume)["DriverOpts"]["type"] == "tmpfs");
+}
+
+TEST_CASE("a recreate binds the old container's volumes by name, as compose 1.29 does") {
+  ComposeFile file = parse(R"(
+services:
+  web:
+    image: a
+    volumes:
+      - /data
+      - {type: volume, target: /ro, read_only: true}
+      - "/srv:/image"
+    tmpfs: [/run]
+)");
+  EngineContext context = ctx();
+  context.carried_volumes = {{"/data", "old1"}, {"/ro", "old2"}, {"/cache", "old3"}};
+  ContainerSpec spec = containerSpec(file, *file.findService("web"), context);
+  CHECK(spec.body["HostConfig"]["Binds"] ==
+        Json::parse(R"(["old1:/data:rw","/srv:/image:rw","old3:/cache:rw"])"));
+  CHECK(spec.body["Volumes"] == Json::parse(R"({"/data":{},"/image":{}})"));
+  CHECK(spec.body["HostConfig"]["Mounts"] ==
+        Json::parse(R"([{"Type":"volume","Source":"old2","Target":"/ro","ReadOnly":true}])"));
+}
+
+TEST_CASE("which old volumes a recreate carries over") {
+  ComposeFile file = parse(R"(
+services:
+  web:
+    image: a
+    volumes: [/anon, "named:/named", "/srv:/bind"]
+    tmpfs: [/run]
+volumes:
+  named: {}
+)");
+  const Service& web = *file.findService("web");
+  const std::map<std::string, std::string> old = {{"/anon", "a"}, {"/named", "b"}, {"/bind", "c"},
+                                                  {"/run", "d"},  {"/image", "e"}, {"/gone", "f"}};
+  // Anonymous in the file, or the image's VOLUME not mounted otherwise; never over a named
+  // volume, a bind or a tmpfs; not what neither the file nor the image declares any more.
+  CHECK(carriedVolumes(web, old, {"/image", "/bind", "/run"}) ==
+        std::map<std::string, std::string>{{"/anon", "a"}, {"/image", "e"}});
+  const Json container = Json::parse(R"({"Mounts": [
+      {"Type": "volume", "Name": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+       "Destination": "/anon"},
+      {"Type": "volume", "Name": "shop_named", "Destination": "/named"},
+      {"Type": "bind", "Source": "/srv", "Destination": "/bind"}]})");
+  CHECK(volumeMounts(container).size() == 2);
+  CHECK(
+      anonymousVolumeNames(container) ==
+      std::vector<std::string>{"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"});
+  CHECK(
+      imageVolumePaths(Json::parse(
+          R"({"Config": {"Volumes": {"/a": {}}}, "ContainerConfig": {"Volumes": {"/b": {}}}})")) ==
+      std::set<std::string>{"/a", "/b"});
 }
 
 TEST_CASE("the effective restart policy defaults to unless-stopped") {

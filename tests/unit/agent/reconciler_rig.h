@@ -10,12 +10,30 @@
 #include <string>
 #include <vector>
 
+#include "agent/engine_spec.h"
 #include "agent/fake_docker.h"
 #include "agent/reconciler.h"
 
 namespace pharos::agent::reconciler_testing {
 
 using std::chrono::milliseconds;
+
+inline constexpr const char* kShop = R"(
+services:
+  web:
+    image: 127.0.0.1:5000/web:1
+    ports: ["8080:80"]
+    depends_on: [db]
+  db:
+    image: 127.0.0.1:5000/db:1
+    volumes: ["data:/var/lib/db"]
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+  worker:
+    image: 127.0.0.1:5000/worker:1
+    depends_on: {db: {condition: service_healthy}}
+volumes:
+  data: {}
+)";
 
 struct Rig {
   ManualClock clock;

@@ -17,23 +17,6 @@ namespace {
 
 using namespace reconciler_testing;
 
-const char* kShop = R"(
-services:
-  web:
-    image: 127.0.0.1:5000/web:1
-    ports: ["8080:80"]
-    depends_on: [db]
-  db:
-    image: 127.0.0.1:5000/db:1
-    volumes: ["data:/var/lib/db"]
-    healthcheck: {test: ["CMD", "true"], interval: 1s}
-  worker:
-    image: 127.0.0.1:5000/worker:1
-    depends_on: {db: {condition: service_healthy}}
-volumes:
-  data: {}
-)";
-
 TEST_CASE("a three-service app comes up in depends_on order, waiting for a healthy db") {
   Rig rig;
   rig.apply({desired(kShop)});

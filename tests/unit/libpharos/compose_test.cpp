@@ -59,8 +59,11 @@ services:
     image: nginx
     volumes:
       - {type: volume, source: data, target: /data, read_only: true}
-      - {type: bind, source: /srv/conf, target: /conf}
-      - {type: bind, source: ./html, target: /html, bind: {propagation: rshared}}
+      - {type: bind, source: /srv/conf, target: /conf, bind: {create_host_path: true}}
+      - type: bind
+        source: ./html
+        target: /html
+        bind: {propagation: rshared, create_host_path: true}
 volumes:
   data:
 )");
@@ -419,7 +422,8 @@ services:
     platform: linux/arm/v7
     profiles: [edge]
     expose: [9000]
-)"));
+)",
+                                       {{"COMPOSE_PROFILES", "edge"}}));
   CHECK(s.container_name == "app-1");
   CHECK(s.hostname == "app");
   CHECK(s.domainname == "example.local");
