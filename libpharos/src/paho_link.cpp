@@ -178,7 +178,7 @@ class PahoLink final : public MqttLink {
     if (!now) return Status::ok();  // made on the next connect
     Status status;
     try {
-      auto token = client_->subscribe(filter, qos);
+      auto token = client_->subscribe(filter, qos, subscribeOptions());
       if (t_in_callback) return Status::ok();
       if (!token->wait_for(kSubscribeWait)) {
         return Status::unavailable("the MQTT broker did not answer the subscription to '" + filter +
@@ -221,7 +221,9 @@ class PahoLink final : public MqttLink {
     }
     if (!now || index.empty()) return out;  // made on the next connect
     try {
-      auto token = client_->subscribe(mqtt::string_collection::create(names), qos);
+      auto token = client_->subscribe(
+          mqtt::string_collection::create(names), qos,
+          std::vector<mqtt::subscribe_options>(names.size(), subscribeOptions()));
       if (t_in_callback) return out;
       if (!token->wait_for(kSubscribeWait)) {
         for (size_t k = 0; k < index.size(); ++k) {
@@ -265,6 +267,12 @@ class PahoLink final : public MqttLink {
   }
 
  private:
+  // Retain As Published (MqttOptions::retain_as_published): a live message keeps the retain
+  // flag its publisher set.
+  mqtt::subscribe_options subscribeOptions() const {
+    return mqtt::subscribe_options(false, options_.retain_as_published);
+  }
+
   std::string displayUrl() const { return url_.empty() ? options_.url : url_; }
 
   // Remembers a subscription for every reconnect (mu_ held).
@@ -447,7 +455,7 @@ class PahoLink final : public MqttLink {
     }
     for (const auto& [filter, qos] : subs) {
       try {
-        client_->subscribe(filter, qos);
+        client_->subscribe(filter, qos, subscribeOptions());
       } catch (const std::exception& e) {
         spdlog::warn("MQTT re-subscribe to '{}' failed: {}", filter, e.what());
       }

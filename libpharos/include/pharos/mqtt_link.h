@@ -61,6 +61,10 @@ struct MqttOptions {
   // the process's descriptors, which is cheap with a few; a process with hundreds of links
   // (pharos-fleetsim) turns this off and calls setTcpNoDelayToPort once for all of them.
   bool tcp_nodelay = true;
+  // Subscribe with MQTT 5 Retain As Published: a message delivered live keeps the retain
+  // flag its publisher set (MqttMessage::retained), so a receiver can refuse a request that
+  // was left retained the moment it is published, not only when the broker replays it.
+  bool retain_as_published = false;
 };
 
 class MqttLink {
