@@ -35,6 +35,7 @@ MqttMessage Anchor::willMessage(const Clock& clock) {
 Status Anchor::start() {
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
+  healSessions();
   // Documents whose rendering changed since they were stored (an upgrade, a crash between
   // a record write and... nothing: records and generations share one batch) get numbered.
   std::vector<std::string> changed;
@@ -118,13 +119,13 @@ void Anchor::onConnected() {
   node_beats_.restartAll(clock_.nowMs());
   spdlog::info("connected to the broker; republishing every document");
   if (!subscribed_) {
-    std::vector<std::string> filters = {topics::allNodes(NodeTopic::kStatus),
-                                        topics::allNodes(NodeTopic::kInfo),
-                                        topics::allNodes(NodeTopic::kState),
-                                        topics::allNodes(NodeTopic::kEvents),
-                                        topics::allNodes(NodeTopic::kMetrics),
-                                        topics::allNodes(NodeTopic::kHeartbeat),
-                                        topics::allApiRequests()};
+    std::vector<std::string> filters = {
+        topics::allNodes(NodeTopic::kStatus), topics::allNodes(NodeTopic::kInfo),
+        topics::allNodes(NodeTopic::kState), topics::allNodes(NodeTopic::kEvents),
+        topics::allNodes(NodeTopic::kMetrics), topics::allNodes(NodeTopic::kHeartbeat),
+        topics::allApiRequests(),
+        // Only to clear retained commands (guards.cpp).
+        topics::nodeCmd("+", "#")};
     for (const auto& f : admin_.subscriptions()) filters.push_back(f);
     filters.push_back(kBridgeStateFilter);
     filters.push_back(topics::allLineHeartbeats());
@@ -151,6 +152,7 @@ void Anchor::onConnected() {
     }
     subscribed_ = all;
   }
+  reconcileIdentities();  // once per process, after the subscriptions (its answers)
   // Online only once requests can be received (clients wait for it before asking).
   publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
   republishAll();
@@ -186,11 +188,24 @@ void Anchor::handleMessage(const MqttMessage& message) {
   }
   auto parsed = topics::parse(message.topic);
   if (!parsed) {
+    // api/{user}/{bad operation}: answered invalid_argument when the request names a reply
+    // topic of that user's (the operation name never reaches a topic or a log unbounded).
+    if (std::string user = topics::apiUserOfMalformed(message.topic); !user.empty()) {
+      if (dropRetainedRequest(message)) return;
+      onApiRequest(message, user, std::string());
+      return;
+    }
     logMalformed("topic", message.topic, parsed.status());
     return;
   }
   if (parsed->kind == topics::Kind::kApi) {
+    if (dropRetainedRequest(message)) return;
+    if (message.payload.empty() && message.response_topic.empty()) return;  // a clearing
     onApiRequest(message, parsed->user, parsed->name);
+    return;
+  }
+  if (parsed->kind == topics::Kind::kNodeCmd) {
+    (void)dropRetainedRequest(message);  // agents answer the live ones
     return;
   }
   if (parsed->kind != topics::Kind::kNode) return;
