@@ -118,6 +118,23 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     readClients(sync, 0);
   }
 
+  void removeLineNode(const std::string& line, const std::string& node) override {
+    LineSync& l = lines_[line];
+    l.wanted.erase(node);
+    l.pending.erase(node);
+    Json commands = Json::array();
+    commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
+    commands.push_back(Json{{"command", "deleteRole"}, {"rolename", agentRoleName(node)}});
+    spdlog::info("line {}: removing the identity of node {} (it connects elsewhere now)", line,
+                 node);
+    send(
+        std::move(commands), {0},
+        [line, node](Status s) {
+          if (!s.isOk()) spdlog::warn("line {}: removing node {}: {}", line, node, s.message());
+        },
+        nullptr, topics::lineControl(line));
+  }
+
   void lookupUser(const std::string& user, UserDone done) override {
     Json commands = Json::array({Json{{"command", "getClient"}, {"username", user}}});
     auto result = std::make_shared<BrokerUser>();

@@ -103,7 +103,8 @@ class Anchor {
   static MqttMessage willMessage(const Clock& clock);
 
   // How often a guard refused untrusted input (guards.cpp), by kind: session_ahead,
-  // session_healed, retained_request; and identity_changes (identities.cpp).
+  // session_healed, retained_request; identity_changes (identities.cpp) and
+  // line_identity_removed (bridges.cpp).
   uint64_t securityCount(const std::string& what) const;
 
   // Runs one API operation (also used by tests without MQTT). `user` is the caller.

@@ -103,6 +103,13 @@ class BrokerAdmin {
     (void)plan;
     done(IdentityReport{});
   }
+  // A node that connected through line broker `line` now connects elsewhere: its identity
+  // there (client and role agent-<node>) is deleted through that line's control topic, so a
+  // node's identity lives only on the broker it connects through.
+  virtual void removeLineNode(const std::string& line, const std::string& node) {
+    (void)line;
+    (void)node;
+  }
   // Looks up an API user's roles and groups (viewers may only call read operations).
   virtual void lookupUser(const std::string& user, UserDone done) = 0;
   // Topic filters the admin needs the anchor to subscribe to and route to onMessage.
