@@ -115,7 +115,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     auto sync = std::make_shared<IdentitySync>();
     sync->plan = std::move(plan);
     sync->done = std::move(done);
-    readClients(sync, 0);
+    readIdentities(sync);
   }
 
   void removeLineNode(const std::string& line, const std::string& node) override {
@@ -225,55 +225,45 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   };
   static constexpr int kListPage = 100;
 
-  void readClients(std::shared_ptr<IdentitySync> sync, int offset) {
+  // Reads every entry of a dynamic-security list (listClients, listRoles), kListPage at a
+  // time: `item` sees each entry of data.<key>, then `next` runs (or `sync->done` fails).
+  void readList(std::shared_ptr<IdentitySync> sync, const char* command, const char* key,
+                std::function<void(const Json&)> item, std::function<void()> next, int offset = 0) {
     auto got = std::make_shared<int>(0);
-    Json commands = Json::array({Json{
-        {"command", "listClients"}, {"verbose", true}, {"count", kListPage}, {"offset", offset}}});
+    Json commands = Json::array(
+        {Json{{"command", command}, {"verbose", true}, {"count", kListPage}, {"offset", offset}}});
     send(
         std::move(commands), {0},
-        [this, sync, offset, got](Status status) {
+        [this, sync, command, key, item, next, offset, got](Status status) {
           if (!status.isOk()) return sync->done(status);
-          if (*got < kListPage) return readRoles(sync, 0);
-          readClients(sync, offset + kListPage);
+          if (*got < kListPage) return next();
+          readList(sync, command, key, item, next, offset + kListPage);
         },
-        [sync, got](const Json& r) {
-          const Json* list = dataList(r, "clients");
+        [key, item, got](const Json& r) {
+          const Json* list = dataList(r, key);
           if (!list) return;
-          for (const auto& c : *list) {
+          for (const auto& entry : *list) {
             ++*got;
-            if (!c.is_object() || !c.contains("username") || !c["username"].is_string()) continue;
-            DynsecClient client;
-            client.username = c["username"].get<std::string>();
-            client.roles = names(c, "roles", "rolename");
-            client.groups = names(c, "groups", "groupname");
-            sync->clients.push_back(std::move(client));
+            if (entry.is_object()) item(entry);
           }
         });
   }
 
-  void readRoles(std::shared_ptr<IdentitySync> sync, int offset) {
-    auto got = std::make_shared<int>(0);
-    Json commands = Json::array({Json{
-        {"command", "listRoles"}, {"verbose", true}, {"count", kListPage}, {"offset", offset}}});
-    send(
-        std::move(commands), {0},
-        [this, sync, offset, got](Status status) {
-          if (!status.isOk()) return sync->done(status);
-          if (*got < kListPage) return applyIdentities(sync);
-          readRoles(sync, offset + kListPage);
-        },
-        [sync, got](const Json& r) {
-          const Json* list = dataList(r, "roles");
-          if (!list) return;
-          for (const auto& role : *list) {
-            ++*got;
-            if (!role.is_object() || !role.contains("rolename") || !role["rolename"].is_string()) {
-              continue;
-            }
-            sync->roles[role["rolename"].get<std::string>()] =
-                role.contains("acls") ? role["acls"] : Json::array();
-          }
-        });
+  void readIdentities(std::shared_ptr<IdentitySync> sync) {
+    auto client = [sync](const Json& c) {
+      if (!c.contains("username") || !c["username"].is_string()) return;
+      sync->clients.push_back(DynsecClient{c["username"].get<std::string>(),
+                                           names(c, "roles", "rolename"),
+                                           names(c, "groups", "groupname")});
+    };
+    auto role = [sync](const Json& r) {
+      if (!r.contains("rolename") || !r["rolename"].is_string()) return;
+      sync->roles[r["rolename"].get<std::string>()] =
+          r.contains("acls") ? r["acls"] : Json::array();
+    };
+    readList(sync, "listClients", "clients", client, [this, sync, role] {
+      readList(sync, "listRoles", "roles", role, [this, sync] { applyIdentities(sync); });
+    });
   }
 
   void applyIdentities(std::shared_ptr<IdentitySync> sync) {
