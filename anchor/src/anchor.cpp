@@ -120,15 +120,22 @@ void Anchor::onConnected() {
   spdlog::info("connected to the broker; republishing every document");
   if (!subscribed_) {
     std::vector<std::string> filters = {
-        topics::allNodes(NodeTopic::kStatus), topics::allNodes(NodeTopic::kInfo),
-        topics::allNodes(NodeTopic::kState), topics::allNodes(NodeTopic::kEvents),
-        topics::allNodes(NodeTopic::kMetrics), topics::allNodes(NodeTopic::kHeartbeat),
-        topics::allApiRequests(),
-        // Only to clear retained commands (guards.cpp).
-        topics::nodeCmd("+", "#")};
+        topics::allNodes(NodeTopic::kStatus),  topics::allNodes(NodeTopic::kInfo),
+        topics::allNodes(NodeTopic::kState),   topics::allNodes(NodeTopic::kEvents),
+        topics::allNodes(NodeTopic::kMetrics), topics::allNodes(NodeTopic::kHeartbeat)};
     for (const auto& f : admin_.subscriptions()) filters.push_back(f);
     filters.push_back(kBridgeStateFilter);
     filters.push_back(topics::allLineHeartbeats());
+    // Requests first, one by one (with Retain As Published, so a request left retained is
+    // seen as such and cleared, guards.cpp; hardly any is retained, so the answers come at
+    // once), and commands only to clear retained ones.
+    bool all = true;
+    for (const auto& f : {topics::allApiRequests(), topics::nodeCmd("+", "#")}) {
+      Status s = link_.subscribe(f, 1);
+      if (s.isOk()) continue;
+      spdlog::error("subscribe {}: {}", f, s.message());
+      all = false;
+    }
     std::vector<std::pair<std::string, int>> subs;
     for (const auto& f : filters) {
       // Status, info and state are retained last values: one lost with a connection is sent
@@ -144,7 +151,6 @@ void Anchor::onConnected() {
     // One request: the strand does not wait while the broker sends the retained status, info
     // and state of every node (they queue in the inbox; requests are served meanwhile).
     std::vector<Status> results = link_.subscribeMany(subs);
-    bool all = true;
     for (size_t i = 0; i < results.size(); ++i) {
       if (results[i].isOk()) continue;
       spdlog::error("subscribe {}: {}", subs[i].first, results[i].message());

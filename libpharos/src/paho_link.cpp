@@ -221,9 +221,10 @@ class PahoLink final : public MqttLink {
     }
     if (!now || index.empty()) return out;  // made on the next connect
     try {
-      auto token = client_->subscribe(
-          mqtt::string_collection::create(names), qos,
-          std::vector<mqtt::subscribe_options>(names.size(), subscribeOptions()));
+      // No per-topic options here: Paho C++ 1.2 crashes in MQTTAsync_subscribeMany with a
+      // subscribe_options list, so retain_as_published applies to subscribe() and to the
+      // re-subscriptions after a reconnect (mqtt_link.h).
+      auto token = client_->subscribe(mqtt::string_collection::create(names), qos);
       if (t_in_callback) return out;
       if (!token->wait_for(kSubscribeWait)) {
         for (size_t k = 0; k < index.size(); ++k) {

@@ -64,6 +64,8 @@ struct MqttOptions {
   // Subscribe with MQTT 5 Retain As Published: a message delivered live keeps the retain
   // flag its publisher set (MqttMessage::retained), so a receiver can refuse a request that
   // was left retained the moment it is published, not only when the broker replays it.
+  // Applies to subscribe() and to every re-subscription after a reconnect, not to the first
+  // subscribeMany() (Paho C++ 1.2 cannot send per-topic options there).
   bool retain_as_published = false;
 };
 
