@@ -71,7 +71,8 @@ def test_node_add_never_replaces_another_kind_of_account(broker, anchor):
         assert error.get("path") == "name", (name, error)
         # Nothing changed: the account still logs in with its own password.
         user, password = broker.credentials(cred)
-        assert broker.connect_error(user, password) == 0, f"{name} lost its login"
+        client_id = user if kind == "bridge" else None  # a bridge's client id is forced
+        assert broker.connect_error(user, password, client_id) == 0, f"{name} lost its login"
         assert request(ops, "node.get", {"name": name})["error"]["code"] == "not_found"
     # A bridge name of a line that does not exist yet is reserved as well.
     reply = request(ops, "node.add", {"name": "bridge-l9"})
@@ -83,9 +84,10 @@ def test_node_add_never_replaces_another_kind_of_account(broker, anchor):
     assert again["error"]["code"] == "already_exists", again
     assert broker.connect_error("press-1", first["result"]["password"], "press-1") == 0
     # node.remove never deletes another kind of account either (none is a registered node).
-    for name, _, cred in COLLISIONS:
+    for name, kind, cred in COLLISIONS:
         assert request(ops, "node.remove", {"name": name})["error"]["code"] == "not_found"
-        assert broker.connect_error(*broker.credentials(cred)) == 0
+        user, password = broker.credentials(cred)
+        assert broker.connect_error(user, password, user if kind == "bridge" else None) == 0
     # The anchor kept its own identity: it answers, and a restarted anchor starts.
     assert request(ops, "node.list", {})["ok"] is True
     anchor.stop()
@@ -162,9 +164,10 @@ def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_fa
         path.write_text(json.dumps(doc, indent="\t"))
 
         b.start()
+        first = len(anchor.log())  # the log file is appended to by every start
         anchor.start()
-        assert wait_until(lambda: "broker identities:" in anchor.log() and
-                          "roles checked" in anchor.log(), 20), anchor.log()[-3000:]
+        assert wait_until(lambda: "roles checked" in anchor.log()[first:], 20), \
+            anchor.log()[-3000:]
         held = dynsec_roles(b)
         old1 = dynsec.agent_role("old-1")
         old1["acls"] += dynsec.group_desired_acls("hall")
@@ -175,10 +178,11 @@ def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_fa
             "viewer-viewer": acl_set(dynsec.viewer_role("viewer")["acls"]),
         }
         for role, acls in want.items():
-            assert held.get(role) == acls, (role, held.get(role, set()) ^ acls)
+            assert held.get(role) == acls, (role, held.get(role, set()) ^ acls,
+                                            anchor.log()[-3000:])
         assert "agent-gone" not in held
         # Every change was logged, one line per identity.
-        log = anchor.log()
+        log = anchor.log()[first:]
         for role in ("agent-old-1", "agent-old-2", "operator-ops", "viewer-viewer"):
             assert f"role {role} corrected" in log, log[-3000:]
         assert "role agent-gone: removed" in log

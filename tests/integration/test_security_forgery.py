@@ -61,6 +61,17 @@ def status(state, session, reason="connected"):
                        "ts": int(time.time() * 1000)})
 
 
+def retained_payloads(broker, user, topic_filter):
+    """What a new subscriber logged in as `user` gets at once on `topic_filter`."""
+    client = broker.client(user, client_id=user if user.startswith("n") else None)
+    try:
+        got = client.subscribe_collect(topic_filter)
+        time.sleep(0.3)
+        return [m.payload for m in got.messages if m.payload]
+    finally:
+        client.close()
+
+
 def health_state(ops, node):
     reply = ops.request("node.get", {"name": node})
     return reply["result"]["health"] if reply.get("ok") else None
@@ -109,9 +120,8 @@ def test_a_retained_api_request_is_not_executed_nor_replayed(broker, anchor):
     assert wait_until(lambda: "retained request" in anchor.log(), 10), anchor.log()[-2000:]
     assert ops.request("group.get", {"name": group})["error"]["code"] == "not_found"
     # The anchor cleared it: nothing is retained on api/# any more (only the anchor reads it).
-    watcher = broker.client("anchor").subscribe_collect(f"{TOPIC_ROOT}/api/#")
-    time.sleep(0.5)
-    assert [m.topic for m in watcher.messages if m.payload] == []
+    assert wait_until(lambda: retained_payloads(broker, "anchor", f"{TOPIC_ROOT}/api/#") == [],
+                      10)
     # A restarted anchor has nothing to replay.
     anchor.stop()
     anchor.start()
@@ -126,11 +136,10 @@ def test_a_retained_command_is_cleared(broker, anchor):
     ops.publish(topic, {"v": 1, "app": "web"}, retain=True,
                 response_topic=node_topic("n1", "cmd-replies/ops/planted"))
     assert wait_until(lambda: "retained request" in anchor.log(), 10), anchor.log()[-2000:]
-    # n1's agent would get it again on every (re)subscription: it is gone.
-    n1 = broker.client("n1", client_id="n1")
-    cmds = n1.subscribe_collect(node_topic("n1", "cmd/#"))
-    time.sleep(0.5)
-    assert [m.payload for m in cmds.messages if m.payload] == []
+    # n1's agent would get it again on every (re)subscription: it is gone (the anchor's
+    # clearing publish follows its log line).
+    assert wait_until(lambda: retained_payloads(broker, "n1", node_topic("n1", "cmd/#")) == [],
+                      10)
 
 
 # ---- sessions ------------------------------------------------------------------------------------
