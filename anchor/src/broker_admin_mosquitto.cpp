@@ -271,15 +271,10 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     std::vector<Json> commands =
         identityCommands(sync->clients, sync->roles, sync->plan(), &report);
     if (commands.empty()) return sync->done(report);
-    auto left = std::make_shared<size_t>(0);
+    std::vector<Json> parts = batches(std::move(commands));
+    auto left = std::make_shared<size_t>(parts.size());
     auto failed = std::make_shared<Status>();
-    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) ++*left;
-    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) {
-      Json batch = Json::array();
-      for (size_t j = i; j < std::min(commands.size(), i + options_.max_commands_per_message);
-           ++j) {
-        batch.push_back(std::move(commands[j]));
-      }
+    for (Json& batch : parts) {
       std::set<int> checked;
       for (size_t j = 0; j < batch.size(); ++j) {
         // A duplicate or missing ACL is harmless; a role or membership that fails is not.
@@ -293,6 +288,20 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
         sync->done(report);
       });
     }
+  }
+
+  // `commands` as command messages of at most max_commands_per_message each.
+  std::vector<Json> batches(std::vector<Json> commands) const {
+    std::vector<Json> out;
+    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) {
+      Json batch = Json::array();
+      for (size_t j = i; j < std::min(commands.size(), i + options_.max_commands_per_message);
+           ++j) {
+        batch.push_back(std::move(commands[j]));
+      }
+      out.push_back(std::move(batch));
+    }
+    return out;
   }
 
   // data.<key> of a list response (an array), or nullptr.
@@ -523,14 +532,9 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     if (commands.empty()) return finishLineRound(line);
     spdlog::info("line {}: {} group ACL changes for {} nodes", line, commands.size() / 3,
                  nodes.size());
-    auto left = std::make_shared<size_t>(0);
-    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) ++*left;
-    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) {
-      Json batch = Json::array();
-      for (size_t j = i; j < std::min(commands.size(), i + options_.max_commands_per_message);
-           ++j) {
-        batch.push_back(std::move(commands[j]));
-      }
+    std::vector<Json> parts = batches(std::move(commands));
+    auto left = std::make_shared<size_t>(parts.size());
+    for (Json& batch : parts) {
       send(
           std::move(batch), {},
           [this, line, left](Status status) {
