@@ -31,6 +31,8 @@ std::string rebuild(const topics::Parsed& p) {
       return topics::apiRequest(p.user, p.name);
     case topics::Kind::kReplies:
       return topics::replies(p.user, p.name);
+    case topics::Kind::kNodeCmdReplies:
+      return topics::nodeCmdReplies(p.node, p.user, p.name);
   }
   return {};
 }
@@ -48,6 +50,10 @@ void check(std::string_view topic) {
     __builtin_trap();
   }
   if (p.kind == topics::Kind::kReplies && !topics::matches(topics::allReplies(p.user), topic)) {
+    __builtin_trap();
+  }
+  if (p.kind == topics::Kind::kNodeCmdReplies &&
+      !topics::matches(topics::allNodeCmdReplies(p.node, p.user), topic)) {
     __builtin_trap();
   }
   if (p.kind == topics::Kind::kApi && !topics::matches(topics::allApiRequests(), topic)) {

@@ -47,6 +47,14 @@ FILE_NAME = "dynamic-security.json"
 CREDENTIALS_DIR = "credentials"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 RESERVED_USERS = {"admin", "anchor"}
+BRIDGE_PREFIX = "bridge-"  # bridge-<line> is a line bridge's name, never a user's or a node's
+
+
+def check_reserved(name: str, what: str):
+    """Broker accounts share one namespace: admin/anchor are system accounts, bridge-<line>
+    names are the bridges' (the anchor refuses the same names at run time)."""
+    if name in RESERVED_USERS or name.startswith(BRIDGE_PREFIX):
+        raise ValueError(f"{what} '{name}' is reserved")
 
 
 def check_id(name: str, what: str) -> str:
@@ -124,12 +132,15 @@ def anchor_role() -> dict:
 
 
 def _reader_acls(user: str) -> list:
-    """What operators and viewers read: everything but secrets, other users' replies, API
+    """What operators and viewers read: everything but secrets, other users' replies (the
+    anchor's on replies/<u>/#, agents' on nodes/+/cmd-replies/<u>/#), API
     requests (only the anchor reads api/#: app.deploy and registry.set carry secrets) and the
     line brokers' dynamic-security control topics (lines/#, docs/levels.md)."""
     return (
         read_only(f"{ROOT}/replies/{user}/#", True, 30)
+        + read_only(f"{ROOT}/nodes/+/cmd-replies/{user}/#", True, 30)
         + read_only(f"{ROOT}/replies/#", False, 20)
+        + read_only(f"{ROOT}/nodes/+/cmd-replies/#", False, 20)
         + read_only(f"{ROOT}/nodes/+/secrets", False, 20)
         + read_only(f"{ROOT}/api/#", False, 20)
         + read_only(f"{ROOT}/lines/#", False, 20)
@@ -169,13 +180,13 @@ AGENT_READS = ("desired", "secrets")
 
 
 def agent_role(node: str) -> dict:
-    """An agent writes only its own reports and reads only its own documents and commands.
-    It may also publish to replies/+/# to answer cmd requests (the response topic a
-    caller chose). The anchor adds groups/<g>/desired for each group of the node."""
+    """An agent writes only inside its own subtree: its reports and its answers to cmd
+    requests (nodes/<node>/cmd-replies/<user>/..., readable by <user> only). It reads only its
+    own documents and commands. The anchor adds groups/<g>/desired for each group of the node."""
     check_id(node, "node id")
     base = f"{ROOT}/nodes/{node}"
     acls = [acl("publishClientSend", f"{base}/{t}") for t in AGENT_PUBLISHES]
-    acls.append(acl("publishClientSend", f"{ROOT}/replies/+/#"))
+    acls.append(acl("publishClientSend", f"{base}/cmd-replies/#"))
     for t in AGENT_READS:
         acls += [
             acl("subscribeLiteral", f"{base}/{t}"),
@@ -211,10 +222,11 @@ def bridge_role(line: str) -> dict:
     publishes what agents report (`out` topics), answers to cmd requests and its own
     notification ($SYS/broker/connection/bridge-<line>/state, also its will), and reads what
     agents read (`in` topics) for every node: 2.0.11 cannot limit it to the line's nodes. It
-    also reads its line's dynamic-security control topic and answers on .../response."""
+    never publishes the anchor's answers (replies/#) nor API requests. It also reads its
+    line's dynamic-security control topic and answers on .../response."""
     check_id(line, "line name")
     acls = [acl("publishClientSend", f"{ROOT}/nodes/+/{t}") for t in AGENT_PUBLISHES]
-    acls.append(acl("publishClientSend", f"{ROOT}/replies/+/#"))
+    acls.append(acl("publishClientSend", f"{ROOT}/nodes/+/cmd-replies/#"))
     acls.append(acl("publishClientSend", f"$SYS/broker/connection/bridge-{line}/state"))
     for t in BRIDGE_IN:
         acls += read_only(f"{ROOT}/{t}")
@@ -284,22 +296,19 @@ class Dynsec:
         self._put_client(username, password, "Pharos anchor", ["anchor"])
 
     def add_operator(self, user: str, password: str):
-        if user in RESERVED_USERS:
-            raise ValueError(f"'{user}' is reserved")
+        check_reserved(user, "operator name")
         role = operator_role(user)
         self._put_role(role)
         self._put_client(user, password, f"operator {user}", [role["rolename"]], ["operators"])
 
     def add_viewer(self, user: str, password: str):
-        if user in RESERVED_USERS:
-            raise ValueError(f"'{user}' is reserved")
+        check_reserved(user, "viewer name")
         role = viewer_role(user)
         self._put_role(role)
         self._put_client(user, password, f"viewer {user}", [role["rolename"]], ["viewers"])
 
     def add_agent(self, node: str, password: str, groups: tuple = ()):
-        if node in RESERVED_USERS:
-            raise ValueError(f"'{node}' is reserved")
+        check_reserved(node, "node id")
         role = agent_role(node)
         for g in groups:
             role["acls"] += group_desired_acls(g)
@@ -380,8 +389,7 @@ def init(data_dir, operators=("ops",), viewers=("viewer",), agents=(), force=Fal
     names += [(n, "node id") for n in agents]
     for name, what in names:
         check_id(name, what)
-        if name in RESERVED_USERS:
-            raise ValueError(f"{what} '{name}' is reserved")
+        check_reserved(name, what)
     users = [n for n, _ in names]
     if len(set(users)) != len(users):
         raise ValueError("user names and node ids must be distinct")

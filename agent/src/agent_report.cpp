@@ -284,9 +284,20 @@ void Agent::handleCommand(const std::string& command, const MqttMessage& message
   auto req = decodeApiRequest(message.payload);
   std::string reply_to = message.response_topic;
   if (reply_to.empty() && req.isOk()) reply_to = req->reply_to;
+  // A retained request is an old one replayed by the broker on every (re)subscription: never
+  // run it again.
+  if (message.retained) {
+    spdlog::warn("cmd/{}: retained request ignored (requests are never retained)", command);
+    return;
+  }
+  // Answers go only inside this node's own subtree (nodes/{node}/cmd-replies/{user}/...),
+  // where the broker lets this agent publish and only {user} read.
   auto where = topics::parse(reply_to);
-  if (reply_to.empty() || !where.isOk() || where->kind != topics::Kind::kReplies) {
-    spdlog::warn("cmd/{}: no usable response topic ('{}'); dropped", command, reply_to);
+  if (reply_to.empty() || !where.isOk() || where->kind != topics::Kind::kNodeCmdReplies ||
+      where->node != options_.node_id) {
+    spdlog::warn("cmd/{}: no usable response topic ('{}', must be under {}); dropped", command,
+                 reply_to.substr(0, 200),
+                 topics::allNodeCmdReplies(options_.node_id, "<user>").substr(0, 200));
     return;
   }
   Json correlation = req.isOk() ? req->correlation : Json();

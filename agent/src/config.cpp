@@ -292,6 +292,8 @@ MqttOptions mqttOptions(const AgentConfig& c) {
   o.keep_alive = c.keep_alive;
   o.clean_start = true;
   o.auto_reconnect = true;
+  // A cmd request left retained is refused the moment it arrives (agent_report.cpp).
+  o.retain_as_published = true;
   if (!c.tls_ca.empty() || !c.tls_cert.empty() || c.broker_url.rfind("ssl://", 0) == 0 ||
       c.broker_url.rfind("mqtts://", 0) == 0 || c.broker_url.rfind("wss://", 0) == 0) {
     TlsOptions tls;

@@ -39,6 +39,7 @@ Status Anchor::start() {
   reg_.setSecretsKey(config_.secrets_key);
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
+  healSessions();
   // Documents whose rendering changed since they were stored (an upgrade, a crash between
   // a record write and... nothing: records and generations share one batch) get numbered.
   std::vector<std::string> changed;
@@ -122,16 +123,23 @@ void Anchor::onConnected() {
   node_beats_.restartAll(clock_.nowMs());
   spdlog::info("connected to the broker; republishing every document");
   if (!subscribed_) {
-    std::vector<std::string> filters = {topics::allNodes(NodeTopic::kStatus),
-                                        topics::allNodes(NodeTopic::kInfo),
-                                        topics::allNodes(NodeTopic::kState),
-                                        topics::allNodes(NodeTopic::kEvents),
-                                        topics::allNodes(NodeTopic::kMetrics),
-                                        topics::allNodes(NodeTopic::kHeartbeat),
-                                        topics::allApiRequests()};
+    std::vector<std::string> filters = {
+        topics::allNodes(NodeTopic::kStatus),  topics::allNodes(NodeTopic::kInfo),
+        topics::allNodes(NodeTopic::kState),   topics::allNodes(NodeTopic::kEvents),
+        topics::allNodes(NodeTopic::kMetrics), topics::allNodes(NodeTopic::kHeartbeat)};
     for (const auto& f : admin_.subscriptions()) filters.push_back(f);
     filters.push_back(kBridgeStateFilter);
     filters.push_back(topics::allLineHeartbeats());
+    // Requests first, one by one (with Retain As Published, so a request left retained is
+    // seen as such and cleared, guards.cpp; hardly any is retained, so the answers come at
+    // once), and commands only to clear retained ones.
+    bool all = true;
+    for (const auto& f : {topics::allApiRequests(), topics::nodeCmd("+", "#")}) {
+      Status s = link_.subscribe(f, 1);
+      if (s.isOk()) continue;
+      spdlog::error("subscribe {}: {}", f, s.message());
+      all = false;
+    }
     std::vector<std::pair<std::string, int>> subs;
     for (const auto& f : filters) {
       // Status, info and state are retained last values: one lost with a connection is sent
@@ -147,7 +155,6 @@ void Anchor::onConnected() {
     // One request: the strand does not wait while the broker sends the retained status, info
     // and state of every node (they queue in the inbox; requests are served meanwhile).
     std::vector<Status> results = link_.subscribeMany(subs);
-    bool all = true;
     for (size_t i = 0; i < results.size(); ++i) {
       if (results[i].isOk()) continue;
       spdlog::error("subscribe {}: {}", subs[i].first, results[i].message());
@@ -155,6 +162,7 @@ void Anchor::onConnected() {
     }
     subscribed_ = all;
   }
+  reconcileIdentities();  // once per process, after the subscriptions (its answers)
   // Online only once requests can be received (clients wait for it before asking).
   publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
   republishAll();
@@ -190,11 +198,24 @@ void Anchor::handleMessage(const MqttMessage& message) {
   }
   auto parsed = topics::parse(message.topic);
   if (!parsed) {
+    // api/{user}/{bad operation}: answered invalid_argument when the request names a reply
+    // topic of that user's (the operation name never reaches a topic or a log unbounded).
+    if (std::string user = topics::apiUserOfMalformed(message.topic); !user.empty()) {
+      if (dropRetainedRequest(message)) return;
+      onApiRequest(message, user, std::string());
+      return;
+    }
     logMalformed("topic", message.topic, parsed.status());
     return;
   }
   if (parsed->kind == topics::Kind::kApi) {
+    if (dropRetainedRequest(message)) return;
+    if (message.payload.empty() && message.response_topic.empty()) return;  // a clearing
     onApiRequest(message, parsed->user, parsed->name);
+    return;
+  }
+  if (parsed->kind == topics::Kind::kNodeCmd) {
+    (void)dropRetainedRequest(message);  // agents answer the live ones
     return;
   }
   if (parsed->kind != topics::Kind::kNode) return;

@@ -1,8 +1,10 @@
 // The management API envelope (DESIGN.md section 4): requests on api/{user}/{operation},
 // answers on the MQTT 5 response topic with correlation data, or on the MQTT 3.1.1
 // fallback `replyTo` with `correlation` echoed in the body. The reply topic must be under
-// replies/{user}/ or the request is dropped (logged): the anchor never answers anywhere
-// else. Oversized requests get too_large. Runs on the anchor's strand.
+// replies/{user}/ or the request is dropped (logged), not executed: the anchor never answers
+// anywhere else (one under another user's replies gets permission_denied on the caller's own
+// replies/{user}/ with the same suffix). Oversized requests get too_large; a malformed
+// operation name invalid_argument. Runs on the anchor's strand.
 #include "pharos/api.h"
 
 #include "anchor/anchor.h"
@@ -49,6 +51,18 @@ void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
   }
   if (Status s = checkReplyTo(reply_to, user); !s.isOk()) {
     logMalformed("request reply topic", message.topic, s);
+    // A reply topic under another user's replies: refused, and the caller is told so on the
+    // same suffix under its own replies/{user}/ (never on the topic it named). Anything else
+    // has no topic of the caller's to answer on.
+    auto named = topics::parse(reply_to);
+    if (s.code() != Code::kPermissionDenied || !named) return;
+    MqttMessage out;
+    out.topic = topics::replies(user, named->name);
+    out.qos = 1;
+    out.correlation_data = message.correlation_data;
+    out.payload = dumpJson(errorResponse(s, correlation));
+    Status sent = link_.publish(out);
+    if (!sent.isOk()) spdlog::warn("api reply to {}: {}", out.topic, sent.message());
     return;
   }
   std::string corr_data = message.correlation_data;
@@ -78,6 +92,12 @@ void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
 
 void Anchor::execute(const std::string& user, const std::string& operation, const Json& body,
                      Reply reply) {
+  if (operation.empty()) {
+    reply(Status::invalidArgument(
+        "operation: the topic's last level must be <noun>.<verb> in lowercase ASCII letters, "
+        "at most 64 characters (e.g. node.list)"));
+    return;
+  }
   if (!isKnownOperation(operation)) {
     reply(Status::invalidArgument("operation '" + operation + "': unknown"));
     return;

@@ -157,6 +157,9 @@ void Anchor::nodeAdd(const std::string& user, const Json& body, Reply reply) {
   auto req = decodeNodeAdd(body);
   if (!req) return reply(req.status());
   std::string name = req->name;
+  // Reserved names are refused here already; the broker admin also refuses a name another
+  // kind of account holds (one namespace, docs/security.md).
+  if (Status s = checkNodeName(name, AccountKind::kNone); !s.isOk()) return reply(s);
   if (reg_.findNode(name)) {
     return reply(Status::alreadyExists("name: node '" + name + "' exists").withPath("name"));
   }

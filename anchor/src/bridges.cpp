@@ -175,6 +175,13 @@ void Anchor::checkHeartbeats() {
 void Anchor::syncLineAcls(const std::string& node) {
   const NodeRecord* record = reg_.findNode(node);
   std::string line = record ? lineOf(bridgeOf(node)) : std::string();
+  // A node that moved away from a line loses its identity there (it lives only on the broker
+  // it connects through); a move while the anchor was down is not seen here.
+  if (auto known = node_lines_.find(node);
+      record && known != node_lines_.end() && known->second != line) {
+    admin_.removeLineNode(known->second, node);
+    ++security_counts_["line_identity_removed"];
+  }
   if (line.empty()) {
     node_lines_.erase(node);
     return;

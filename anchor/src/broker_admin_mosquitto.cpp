@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "anchor/broker_acls.h"
 #include "anchor/broker_admin.h"
 #include "pharos/json.h"
 #include "pharos/log.h"
@@ -16,34 +17,8 @@
 namespace pharos::anchor {
 namespace {
 
-using topics::NodeTopic;
-
 Json acl(const char* type, const std::string& topic, bool allow = true) {
   return Json{{"acltype", type}, {"topic", topic}, {"priority", 0}, {"allow", allow}};
-}
-
-// Read access to one topic (or pattern): subscribe, receive, unsubscribe.
-void readAccess(Json& acls, const std::string& topic, bool pattern) {
-  acls.push_back(acl(pattern ? "subscribePattern" : "subscribeLiteral", topic));
-  acls.push_back(acl("publishClientReceive", topic));
-  acls.push_back(acl(pattern ? "unsubscribePattern" : "unsubscribeLiteral", topic));
-}
-
-// ACLs of a device's role, group access excluded (the same as tools/dynsec.py agent_role).
-Json agentAcls(const std::string& node) {
-  Json acls = Json::array();
-  for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kEvents,
-                      NodeTopic::kMetrics, NodeTopic::kHeartbeat}) {
-    acls.push_back(acl("publishClientSend", topics::node(node, t)));
-  }
-  // Answers to operators' cmd requests.
-  acls.push_back(acl("publishClientSend", topics::allReplies("+")));
-  for (NodeTopic t : {NodeTopic::kDesired, NodeTopic::kSecrets}) {
-    readAccess(acls, topics::node(node, t), false);
-  }
-  readAccess(acls, topics::nodeCmd(node, "#"), true);
-  readAccess(acls, topics::anchorStatus(), false);
-  return acls;
 }
 
 class MosquittoBrokerAdmin final : public BrokerAdmin {
@@ -53,45 +28,38 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
 
   void createNode(const std::string& node, const std::set<std::string>& groups,
                   CreateDone done) override {
-    AgentCredentials creds;
-    creds.node = node;
-    creds.username = node;
-    creds.password = generatePassword();
-    creds.broker_url = options_.agent_broker_url;
-    creds.ca_file = options_.agent_ca_file;
-    creds.config_text = agentConfigText(creds);
-    std::string role = agentRoleName(node);
-    Json acls = agentAcls(node);
-    for (const auto& g : groups) readAccess(acls, topics::groupDesired(g), false);
-    Json commands = Json::array();
-    // Stale identities (a store restored from an older backup) are replaced: their delete
-    // errors are ignored.
-    commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
-    commands.push_back(Json{{"command", "deleteRole"}, {"rolename", role}});
-    commands.push_back(Json{{"command", "createRole"},
-                            {"rolename", role},
-                            {"textname", "agent of node " + node},
-                            {"acls", acls}});
-    commands.push_back(Json{{"command", "createClient"},
-                            {"username", node},
-                            {"password", creds.password},
-                            {"clientid", node},
-                            {"roles", Json::array({Json{{"rolename", role}, {"priority", 0}}})}});
-    send(std::move(commands), {2, 3}, [creds, done](Status status) mutable {
-      if (!status.isOk()) {
-        done(status);
-        return;
+    if (Status s = checkNodeName(node, AccountKind::kNone); !s.isOk()) return done(s);
+    // The name's current holder decides (one namespace for every kind of account).
+    lookupUser(node, [this, node, groups, done](Result<BrokerUser> user) {
+      if (!user) return done(user.status());
+      AccountKind kind = accountKindOf(node, *user);
+      if (Status s = checkNodeName(node, kind); !s.isOk()) {
+        spdlog::warn("node.add {}: refused: {}", node, s.message());
+        return done(s);
       }
-      done(std::move(creds));
+      createNodeNow(node, groups, kind == AccountKind::kNode, done);
     });
   }
 
   void deleteNode(const std::string& node, Done done) override {
-    Json commands = Json::array();
-    commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
-    commands.push_back(Json{{"command", "deleteRole"}, {"rolename", agentRoleName(node)}});
-    // A missing client is fine (the identity may have been made outside the anchor).
-    send(std::move(commands), {}, std::move(done));
+    lookupUser(node, [this, node, done](Result<BrokerUser> user) {
+      if (!user) return done(user.status());
+      AccountKind kind = accountKindOf(node, *user);
+      if (kind != AccountKind::kNone && kind != AccountKind::kNode) {
+        spdlog::warn("node {}: the broker account of that name is a {}, left alone", node,
+                     accountKindName(kind));
+        return done(Status::conflict(
+            fmt::format("name: '{}' is a broker account of kind {}, not a node; left alone", node,
+                        accountKindName(kind))));
+      }
+      Json commands = Json::array();
+      if (kind == AccountKind::kNode) {
+        commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
+      }
+      commands.push_back(Json{{"command", "deleteRole"}, {"rolename", agentRoleName(node)}});
+      // A missing client or role is fine (the identity may have been made outside the anchor).
+      send(std::move(commands), {}, done);
+    });
   }
 
   void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
@@ -141,6 +109,30 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     if (!add.empty() || !remove.empty()) sendLineDelta(line, node, add, remove);
     l.pending.insert(node);
     scheduleLineRound(line);
+  }
+
+  void reconcileIdentities(std::function<IdentityPlan()> plan, IdentityDone done) override {
+    auto sync = std::make_shared<IdentitySync>();
+    sync->plan = std::move(plan);
+    sync->done = std::move(done);
+    readIdentities(sync);
+  }
+
+  void removeLineNode(const std::string& line, const std::string& node) override {
+    LineSync& l = lines_[line];
+    l.wanted.erase(node);
+    l.pending.erase(node);
+    Json commands = Json::array();
+    commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
+    commands.push_back(Json{{"command", "deleteRole"}, {"rolename", agentRoleName(node)}});
+    spdlog::info("line {}: removing the identity of node {} (it connects elsewhere now)", line,
+                 node);
+    send(
+        std::move(commands), {0},
+        [line, node](Status s) {
+          if (!s.isOk()) spdlog::warn("line {}: removing node {}: {}", line, node, s.message());
+        },
+        nullptr, topics::lineControl(line));
   }
 
   void lookupUser(const std::string& user, UserDone done) override {
@@ -223,6 +215,148 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     std::function<void(const Json&)> on_response;
     uint64_t timer = 0;
   };
+
+  // ---- reconcileIdentities: list clients, then roles (paged), then send the difference. ----
+  struct IdentitySync {
+    std::function<IdentityPlan()> plan;
+    IdentityDone done;
+    std::vector<DynsecClient> clients;
+    std::map<std::string, Json> roles;
+  };
+  static constexpr int kListPage = 100;
+
+  // Reads every entry of a dynamic-security list (listClients, listRoles), kListPage at a
+  // time: `item` sees each entry of data.<key>, then `next` runs (or `sync->done` fails).
+  void readList(std::shared_ptr<IdentitySync> sync, const char* command, const char* key,
+                std::function<void(const Json&)> item, std::function<void()> next, int offset = 0) {
+    auto got = std::make_shared<int>(0);
+    Json commands = Json::array(
+        {Json{{"command", command}, {"verbose", true}, {"count", kListPage}, {"offset", offset}}});
+    send(
+        std::move(commands), {0},
+        [this, sync, command, key, item, next, offset, got](Status status) {
+          if (!status.isOk()) return sync->done(status);
+          if (*got < kListPage) return next();
+          readList(sync, command, key, item, next, offset + kListPage);
+        },
+        [key, item, got](const Json& r) {
+          const Json* list = dataList(r, key);
+          if (!list) return;
+          for (const auto& entry : *list) {
+            ++*got;
+            if (entry.is_object()) item(entry);
+          }
+        });
+  }
+
+  void readIdentities(std::shared_ptr<IdentitySync> sync) {
+    auto client = [sync](const Json& c) {
+      if (!c.contains("username") || !c["username"].is_string()) return;
+      sync->clients.push_back(DynsecClient{c["username"].get<std::string>(),
+                                           names(c, "roles", "rolename"),
+                                           names(c, "groups", "groupname")});
+    };
+    auto role = [sync](const Json& r) {
+      if (!r.contains("rolename") || !r["rolename"].is_string()) return;
+      sync->roles[r["rolename"].get<std::string>()] =
+          r.contains("acls") ? r["acls"] : Json::array();
+    };
+    readList(sync, "listClients", "clients", client, [this, sync, role] {
+      readList(sync, "listRoles", "roles", role, [this, sync] { applyIdentities(sync); });
+    });
+  }
+
+  void applyIdentities(std::shared_ptr<IdentitySync> sync) {
+    IdentityReport report;
+    std::vector<Json> commands =
+        identityCommands(sync->clients, sync->roles, sync->plan(), &report);
+    if (commands.empty()) return sync->done(report);
+    std::vector<Json> parts = batches(std::move(commands));
+    auto left = std::make_shared<size_t>(parts.size());
+    auto failed = std::make_shared<Status>();
+    for (Json& batch : parts) {
+      std::set<int> checked;
+      for (size_t j = 0; j < batch.size(); ++j) {
+        // A duplicate or missing ACL is harmless; a role or membership that fails is not.
+        std::string c = batch[j]["command"];
+        if (c == "createRole" || c == "addClientRole") checked.insert(static_cast<int>(j));
+      }
+      send(std::move(batch), std::move(checked), [sync, left, failed, report](Status status) {
+        if (!status.isOk() && failed->isOk()) *failed = status;
+        if (--*left > 0) return;
+        if (!failed->isOk()) return sync->done(*failed);
+        sync->done(report);
+      });
+    }
+  }
+
+  // `commands` as command messages of at most max_commands_per_message each.
+  std::vector<Json> batches(std::vector<Json> commands) const {
+    std::vector<Json> out;
+    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) {
+      Json batch = Json::array();
+      for (size_t j = i; j < std::min(commands.size(), i + options_.max_commands_per_message);
+           ++j) {
+        batch.push_back(std::move(commands[j]));
+      }
+      out.push_back(std::move(batch));
+    }
+    return out;
+  }
+
+  // data.<key> of a list response (an array), or nullptr.
+  static const Json* dataList(const Json& response, const char* key) {
+    if (!response.contains("data") || !response["data"].is_object()) return nullptr;
+    const Json& data = response["data"];
+    if (!data.contains(key) || !data[key].is_array()) return nullptr;
+    return &data[key];
+  }
+
+  // The `field` of each object in object[list] ({"roles": [{"rolename": ...}]}).
+  static std::set<std::string> names(const Json& object, const char* list, const char* field) {
+    std::set<std::string> out;
+    if (!object.contains(list) || !object[list].is_array()) return out;
+    for (const auto& item : object[list]) {
+      if (item.is_object() && item.contains(field) && item[field].is_string()) {
+        out.insert(item[field].get<std::string>());
+      }
+    }
+    return out;
+  }
+
+  // Makes the identity; `replace`: the broker holds an older identity of this node (a store
+  // restored from an older backup, or one made by tools/dynsec.py), deleted first.
+  void createNodeNow(const std::string& node, const std::set<std::string>& groups, bool replace,
+                     const CreateDone& done) {
+    AgentCredentials creds;
+    creds.node = node;
+    creds.username = node;
+    creds.password = generatePassword();
+    creds.broker_url = options_.agent_broker_url;
+    creds.ca_file = options_.agent_ca_file;
+    creds.config_text = agentConfigText(creds);
+    std::string role = agentRoleName(node);
+    Json acls = agentRoleAcls(node, groups);
+    Json commands = Json::array();
+    if (replace) commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
+    // An orphan role of that name is replaced (its delete error is ignored).
+    commands.push_back(Json{{"command", "deleteRole"}, {"rolename", role}});
+    commands.push_back(Json{{"command", "createRole"},
+                            {"rolename", role},
+                            {"textname", "agent of node " + node},
+                            {"acls", acls}});
+    commands.push_back(Json{{"command", "createClient"},
+                            {"username", node},
+                            {"password", creds.password},
+                            {"clientid", node},
+                            {"roles", Json::array({Json{{"rolename", role}, {"priority", 0}}})}});
+    int first_checked = replace ? 2 : 1;
+    send(std::move(commands), {first_checked, first_checked + 1},
+         [creds, done](Status status) mutable {
+           if (!status.isOk()) return done(status);
+           done(std::move(creds));
+         });
+  }
 
   void send(Json commands, std::set<int> checked, Done done,
             std::function<void(const Json&)> on_response = nullptr,
@@ -398,14 +532,9 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     if (commands.empty()) return finishLineRound(line);
     spdlog::info("line {}: {} group ACL changes for {} nodes", line, commands.size() / 3,
                  nodes.size());
-    auto left = std::make_shared<size_t>(0);
-    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) ++*left;
-    for (size_t i = 0; i < commands.size(); i += options_.max_commands_per_message) {
-      Json batch = Json::array();
-      for (size_t j = i; j < std::min(commands.size(), i + options_.max_commands_per_message);
-           ++j) {
-        batch.push_back(std::move(commands[j]));
-      }
+    std::vector<Json> parts = batches(std::move(commands));
+    auto left = std::make_shared<size_t>(parts.size());
+    for (Json& batch : parts) {
       send(
           std::move(batch), {},
           [this, line, left](Status status) {
@@ -448,39 +577,6 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
 std::unique_ptr<BrokerAdmin> makeMosquittoBrokerAdmin(MqttLink& link, Executor& strand,
                                                       MosquittoAdminOptions options) {
   return std::make_unique<MosquittoBrokerAdmin>(link, strand, std::move(options));
-}
-
-std::string generatePassword() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  std::random_device rd;
-  std::uniform_int_distribution<int> pick(0, sizeof(kAlphabet) - 2);
-  std::string out;
-  for (int i = 0; i < 32; ++i) out.push_back(kAlphabet[pick(rd)]);
-  return out;
-}
-
-std::string agentConfigText(const AgentCredentials& creds) {
-  std::string text = fmt::format(
-      "# pharos-agent configuration for node {0} (generated by the anchor's node.add)\n"
-      "node_id = {0}\n"
-      "broker_url = {1}\n"
-      "username = {2}\n"
-      "password = {3}\n",
-      creds.node, creds.broker_url, creds.username, creds.password);
-  // TLS sites: the device verifies the broker with the site CA (copy ca.crt to this path).
-  if (!creds.ca_file.empty()) text += "tls_ca = " + creds.ca_file + "\n";
-  return text;
-}
-
-std::string agentRoleName(const std::string& node) { return "agent-" + node; }
-
-bool BrokerUser::isViewer() const {
-  if (groups.count("viewers")) return true;
-  for (const auto& r : roles) {
-    if (r.rfind("viewer-", 0) == 0) return true;
-  }
-  return false;
 }
 
 }  // namespace pharos::anchor

@@ -27,6 +27,7 @@ void Anchor::onNodeHeartbeat(const std::string& node, const std::string& payload
     return;
   }
   if (record->registration == Registration::kPending) return;  // watched once approved
+  if (!sessionBelievable(node, beat->session, "heartbeat")) return;
   auto health = reg_.health().find(node);
   if (health == reg_.health().end()) return;
   seen(node);

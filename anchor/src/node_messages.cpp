@@ -3,6 +3,7 @@
 // (rate-limited per node); metrics mark the node as seen (heartbeats: node_heartbeats.cpp).
 // Anything malformed is dropped with a rate-limited log line. Runs on the anchor's strand.
 #include "anchor/anchor.h"
+#include "anchor/broker_admin.h"
 #include "anchor/health.h"
 #include "pharos/log.h"
 #include "pharos/messages.h"
@@ -48,6 +49,7 @@ void Anchor::onNodeStatus(const std::string& node, const std::string& payload) {
     return;
   }
   if (quarantined(node)) return;
+  if (!sessionBelievable(node, status->session, "status")) return;
   if (!reg_.findNode(node)) {
     auto& pending = pending_registrations_[node];
     pending.has_status = true;
@@ -110,6 +112,12 @@ void Anchor::maybeRegister(const std::string& node) {
   }
   PendingRegistration pending = std::move(it->second);
   pending_registrations_.erase(it);
+  // Reports under a name reserved for another kind of broker account (forged by a line
+  // broker, which may publish any node's reports) never register a node.
+  if (Status s = checkNodeName(node, AccountKind::kNone); !s.isOk()) {
+    logMalformed("registration", topics::node(node, NodeTopic::kInfo), s);
+    return;
+  }
   if (reg_.nodes().size() >= config_.max_nodes) {
     logMalformed("registration", topics::node(node, NodeTopic::kInfo),
                  Status::unavailable("node limit reached"));

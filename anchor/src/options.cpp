@@ -247,6 +247,8 @@ MqttOptions anchorMqttOptions(const AnchorOptions& o, const Clock& clock) {
   m.clean_start = true;
   m.will = Anchor::willMessage(clock);
   m.auto_reconnect = true;
+  // A request left retained is refused and cleared the moment it arrives (guards.cpp).
+  m.retain_as_published = true;
   if (!o.ca_file.empty() || !o.cert_file.empty() || o.tls_insecure ||
       o.broker_url.rfind("ssl://", 0) == 0 || o.broker_url.rfind("mqtts://", 0) == 0 ||
       o.broker_url.rfind("wss://", 0) == 0) {

@@ -14,7 +14,8 @@ constexpr const char* kRootHelp =
     "pharosctl manages a Pharos fleet from a shell: edge nodes, groups of nodes, and the\n"
     "docker-compose apps deployed to them. Every command is one request to pharos-anchor\n"
     "over the MQTT broker (topic pharos/v1/api/{user}/{operation}); the answer comes back\n"
-    "on pharos/v1/replies/{user}/pharosctl-<random>.";
+    "on pharos/v1/replies/{user}/pharosctl-<random> (logs and inspect: an agent's answer on\n"
+    "pharos/v1/nodes/{node}/cmd-replies/{user}/pharosctl-<random>).";
 
 constexpr const char* kRootFooter =
     "\nConnection (flags > environment > config file > defaults):\n"

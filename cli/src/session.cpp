@@ -48,12 +48,15 @@ Session::Session(std::unique_ptr<MqttLink> link, std::string broker_url, std::st
       broker_url_(std::move(broker_url)),
       user_(std::move(user)),
       request_timeout_(request_timeout),
-      reply_topic_(topics::replies(user_, reply_suffix)) {
+      reply_suffix_(std::move(reply_suffix)),
+      reply_topic_(topics::replies(user_, reply_suffix_)) {
+  reply_topics_.insert(reply_topic_);
   link_->onMessage([this](const MqttMessage& m) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (m.topic == reply_topic_) {
-        replies_.push_back(m);
+      if (reply_topics_.count(m.topic)) {
+        // Answers are never retained: a retained one was planted, not sent for this request.
+        if (!m.retained) replies_.push_back(m);
       } else {
         stream_.push_back(m);
       }
@@ -112,22 +115,38 @@ void Session::close() {
 Result<Json> Session::call(std::string_view operation, const Json& body) {
   return request(topics::apiRequest(user_, operation), body,
                  fmt::format("the anchor did not answer within {} (is pharos-anchor running?)",
-                             formatDuration(request_timeout_)));
+                             formatDuration(request_timeout_)),
+                 reply_topic_);
 }
 
 Result<Json> Session::command(std::string_view node, std::string_view command, const Json& body) {
+  // Agents answer inside their own subtree only.
+  std::string reply_topic = topics::nodeCmdReplies(node, user_, reply_suffix_);
+  bool subscribed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    subscribed = !reply_topics_.insert(reply_topic).second;
+  }
+  if (!subscribed) {
+    Status sub = link_->subscribe(reply_topic, 1);
+    if (!sub.isOk()) {
+      return Status(sub.code(), fmt::format("cannot subscribe to the reply topic {}: {}",
+                                            reply_topic, sub.message()));
+    }
+  }
   return request(topics::nodeCmd(node, command), body,
                  fmt::format("node {} did not answer '{}' within {} (is its agent connected?)",
-                             node, command, formatDuration(request_timeout_)));
+                             node, command, formatDuration(request_timeout_)),
+                 reply_topic);
 }
 
 Result<Json> Session::request(const std::string& topic, const Json& body,
-                              const std::string& timeout_message) {
+                              const std::string& timeout_message, const std::string& reply_topic) {
   MqttMessage m;
   m.topic = topic;
   m.payload = dumpJson(body);
   m.qos = 1;
-  m.response_topic = reply_topic_;
+  m.response_topic = reply_topic;
   m.correlation_data = randomHex(16);
   Status s = link_->publish(m);
   if (!s.isOk()) {

@@ -87,8 +87,30 @@ const Json* JsonReader::find(const char* key) const {
 
 bool JsonReader::has(const char* key) const { return find(key) != nullptr; }
 
+namespace {
+// "apps[2].compose: must be a string" -> "apps[2].compose"; "" when the message does not start
+// with a field path.
+std::string leadingPath(const std::string& message) {
+  size_t colon = message.find(": ");
+  if (colon == 0 || colon == std::string::npos) return {};
+  for (size_t i = 0; i < colon; ++i) {
+    char c = message[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '[' || c == ']' || c == '-';
+    if (!ok) return {};
+  }
+  return message.substr(0, colon);
+}
+}  // namespace
+
 void JsonReader::fail(Status status) {
-  if (status_.isOk()) status_ = std::move(status);
+  if (!status_.isOk()) return;
+  // Every request-field error names its field in the error's `path` too (docs/protocol.md
+  // "Responses").
+  if (status.path().empty()) {
+    if (std::string p = leadingPath(status.message()); !p.empty()) status.withPath(p);
+  }
+  status_ = std::move(status);
 }
 
 void JsonReader::typeError(const char* key, const char* want) {

@@ -178,7 +178,7 @@ class PahoLink final : public MqttLink {
     if (!now) return Status::ok();  // made on the next connect
     Status status;
     try {
-      auto token = client_->subscribe(filter, qos);
+      auto token = client_->subscribe(filter, qos, subscribeOptions());
       if (t_in_callback) return Status::ok();
       if (!token->wait_for(kSubscribeWait)) {
         return Status::unavailable("the MQTT broker did not answer the subscription to '" + filter +
@@ -221,6 +221,9 @@ class PahoLink final : public MqttLink {
     }
     if (!now || index.empty()) return out;  // made on the next connect
     try {
+      // No per-topic options here: Paho C++ 1.2 crashes in MQTTAsync_subscribeMany with a
+      // subscribe_options list, so retain_as_published applies to subscribe() and to the
+      // re-subscriptions after a reconnect (mqtt_link.h).
       auto token = client_->subscribe(mqtt::string_collection::create(names), qos);
       if (t_in_callback) return out;
       if (!token->wait_for(kSubscribeWait)) {
@@ -265,6 +268,12 @@ class PahoLink final : public MqttLink {
   }
 
  private:
+  // Retain As Published (MqttOptions::retain_as_published): a live message keeps the retain
+  // flag its publisher set.
+  mqtt::subscribe_options subscribeOptions() const {
+    return mqtt::subscribe_options(false, options_.retain_as_published);
+  }
+
   std::string displayUrl() const { return url_.empty() ? options_.url : url_; }
 
   // Remembers a subscription for every reconnect (mu_ held).
@@ -447,7 +456,7 @@ class PahoLink final : public MqttLink {
     }
     for (const auto& [filter, qos] : subs) {
       try {
-        client_->subscribe(filter, qos);
+        client_->subscribe(filter, qos, subscribeOptions());
       } catch (const std::exception& e) {
         spdlog::warn("MQTT re-subscribe to '{}' failed: {}", filter, e.what());
       }

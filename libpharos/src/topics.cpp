@@ -122,6 +122,12 @@ std::string allNodes(NodeTopic kind) { return join({"nodes", "+", nodeTopicName(
 std::string allGroupsDesired() { return join({"groups", "+", "desired"}); }
 std::string allApiRequests() { return join({"api", "+", "+"}); }
 std::string allReplies(std::string_view user) { return join({"replies", user, "#"}); }
+std::string nodeCmdReplies(std::string_view n, std::string_view user, std::string_view suffix) {
+  return join({"nodes", n, "cmd-replies", user, suffix});
+}
+std::string allNodeCmdReplies(std::string_view n, std::string_view user) {
+  return join({"nodes", n, "cmd-replies", user, "#"});
+}
 std::string allRollouts() { return join({"apps", "+", "rollout"}); }
 
 Result<Parsed> parse(std::string_view topic) {
@@ -138,6 +144,16 @@ Result<Parsed> parse(std::string_view topic) {
       if (!isValidId(IdKind::kService, parts[3])) return bad(topic, "invalid command name");
       out.kind = Kind::kNodeCmd;
       out.name = std::string(parts[3]);
+      return out;
+    }
+    if (parts.size() >= 5 && parts[2] == "cmd-replies") {
+      if (!isValidId(IdKind::kUser, parts[3])) return bad(topic, "invalid user name");
+      out.kind = Kind::kNodeCmdReplies;
+      out.user = std::string(parts[3]);
+      size_t skip = prefix.size() + head.size() + 1 + parts[1].size() + 1 + parts[2].size() + 1 +
+                    parts[3].size() + 1;
+      out.name = std::string(topic.substr(skip));
+      if (out.name.empty()) return bad(topic, "empty reply suffix");
       return out;
     }
     if (parts.size() != 3) return bad(topic, "unknown node topic");
@@ -184,6 +200,19 @@ Result<Parsed> parse(std::string_view topic) {
     return out;
   }
   return bad(topic, "unknown topic");
+}
+
+std::string apiUserOfMalformed(std::string_view topic) {
+  std::string prefix = std::string(kRoot) + "/api/";
+  if (topic.size() > 65536 || topic.substr(0, prefix.size()) != prefix) return {};
+  std::string_view rest = topic.substr(prefix.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash + 1 == rest.size()) return {};
+  std::string_view user = rest.substr(0, slash);
+  std::string_view op = rest.substr(slash + 1);
+  if (!isValidId(IdKind::kUser, user)) return {};
+  if (op.find('/') == std::string_view::npos && isOperation(op)) return {};
+  return std::string(user);
 }
 
 bool matches(std::string_view filter, std::string_view topic) {

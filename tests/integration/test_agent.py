@@ -384,8 +384,9 @@ services:
 """
     node.publish_desired([spec(app, compose)])
     node.wait_phase(app, "Running")
-    replies = node.ops.subscribe_collect(f"{ROOT}/replies/ops/#")
-    reply_topic = f"{ROOT}/replies/ops/logs-{uuid.uuid4().hex[:6]}"
+    # The agent answers inside its own subtree, on the requesting user's cmd-replies.
+    replies = node.ops.subscribe_collect(f"{ROOT}/nodes/{node.id}/cmd-replies/ops/#")
+    reply_topic = f"{ROOT}/nodes/{node.id}/cmd-replies/ops/logs-{uuid.uuid4().hex[:6]}"
     node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/logs",
                      {"v": 1, "app": app, "service": "svc", "tail": 20},
                      response_topic=reply_topic, correlation=b"c-1")
@@ -399,7 +400,7 @@ services:
             else None
     wait_until(logs_reply, 30, what="logs reply")
 
-    inspect_topic = f"{ROOT}/replies/ops/inspect-{uuid.uuid4().hex[:6]}"
+    inspect_topic = f"{ROOT}/nodes/{node.id}/cmd-replies/ops/inspect-{uuid.uuid4().hex[:6]}"
     node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/inspect", {"v": 1, "app": app},
                      response_topic=inspect_topic)
     m = replies.wait_for(lambda m: m.topic == inspect_topic, timeout=30)

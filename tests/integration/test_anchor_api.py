@@ -217,12 +217,17 @@ def test_mqtt311_fallback_reply_to_and_correlation(broker, anchor):
         reply = json.loads(got[0].payload)
         assert got[0].topic == f"{TOPIC_ROOT}/replies/{user}/sh"
         assert reply["ok"] is True and reply["correlation"] == {"id": 42}
-        # A replyTo outside replies/{user}/ gets no answer at all.
+        # A replyTo under another user's replies is not executed: permission_denied comes
+        # on the same suffix under the caller's own replies (never on the topic it named).
         got.clear()
-        body = {"v": 1, "name": "g312", "replyTo": f"{TOPIC_ROOT}/replies/viewer/x"}
+        body = {"v": 1, "name": "g312", "replyTo": f"{TOPIC_ROOT}/replies/viewer/x",
+                "correlation": "c312"}
         client.publish(f"{TOPIC_ROOT}/api/{user}/group.create", json.dumps(body), qos=1)
-        time.sleep(1)
-        assert got == []
+        assert wait_until(lambda: got, 5)
+        assert [m.topic for m in got] == [f"{TOPIC_ROOT}/replies/{user}/x"]
+        denied = json.loads(got[0].payload)
+        assert denied["ok"] is False and denied["error"]["code"] == "permission_denied", denied
+        assert denied["correlation"] == "c312"
     finally:
         client.loop_stop()
         client.disconnect()

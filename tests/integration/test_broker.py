@@ -19,6 +19,7 @@ import urllib.request
 import pytest
 
 from harness.broker import Client, ConnectRefused, TOPIC_ROOT, wait_until
+import dynsec  # noqa: E402,I100  (tools/dynsec.py: harness.broker puts tools/ on the path)
 
 NOT_AUTHORIZED = 0x87
 BAD_CREDENTIALS = 0x86
@@ -92,16 +93,24 @@ def test_operator_reads_the_tree_but_not_secrets_nor_other_users_replies(broker)
     assert everything.granted
     assert ops.subscribe(node_topic("+", "secrets"))[0] >= 0x80
     assert ops.subscribe(f"{TOPIC_ROOT}/replies/viewer/#")[0] >= 0x80
+    assert ops.subscribe(node_topic("+", "cmd-replies/viewer/#"))[0] >= 0x80
+    assert ops.subscribe(node_topic("n1", "cmd-replies/ops/#"))[0] < 0x80
     anchor = broker.client("anchor")
     anchor.publish(node_topic("n1", "secrets"), {"v": 1, "variables": {"DB_PASSWORD": "x"}})
     anchor.publish(f"{TOPIC_ROOT}/replies/viewer/1", {"v": 1, "ok": True})
     anchor.publish(f"{TOPIC_ROOT}/replies/ops/1", {"v": 1, "ok": True})
+    # Agents' answers to cmd requests: each user reads only its own.
+    n1 = broker.client("n1", client_id="n1")
+    n1.publish(node_topic("n1", "cmd-replies/viewer/1"), {"v": 1, "ok": True})
+    n1.publish(node_topic("n1", "cmd-replies/ops/1"), {"v": 1, "ok": True})
     anchor.publish(node_topic("n1", "desired"), {"v": 1, "marker": True})
     assert everything.wait_for(lambda m: m.topic == node_topic("n1", "desired"))
+    assert everything.wait_for(lambda m: m.topic == node_topic("n1", "cmd-replies/ops/1"))
     topics = [m.topic for m in everything.messages]
     assert f"{TOPIC_ROOT}/replies/ops/1" in topics
     assert node_topic("n1", "secrets") not in topics
     assert f"{TOPIC_ROOT}/replies/viewer/1" not in topics
+    assert node_topic("n1", "cmd-replies/viewer/1") not in topics
 
 
 def test_viewer_may_send_read_only_commands_only(broker):
@@ -127,6 +136,10 @@ def test_agent_cannot_publish_as_another_node_nor_any_desired_document(broker):
         f"{TOPIC_ROOT}/groups/line-1/desired",
         f"{TOPIC_ROOT}/anchor/status",
         f"{TOPIC_ROOT}/api/n1/app.deploy",
+        # Answers only inside its own subtree: never the anchor's replies, never another
+        # node's cmd-replies.
+        f"{TOPIC_ROOT}/replies/ops/1",
+        node_topic("n2", "cmd-replies/ops/1"),
     ]
     for topic in forbidden:
         agent.publish(topic, {"v": 1, "state": "Ready"}, retain=True)
@@ -137,6 +150,26 @@ def test_agent_cannot_publish_as_another_node_nor_any_desired_document(broker):
     late = broker.client("anchor").subscribe_collect(f"{TOPIC_ROOT}/#")
     assert late.wait_for(lambda m: m.topic == node_topic("n1", "status"))
     assert [m.topic for m in late.messages] == [node_topic("n1", "status")]
+
+
+def test_bridge_publishes_only_what_agents_report(broker_factory):
+    b = broker_factory(start=False)
+    creds = dynsec.add(b.data_dir, "bridge", ["l1"])
+    b._creds.update(creds)
+    b.start()
+    anchor = b.client("anchor")
+    seen = anchor.subscribe_collect(f"{TOPIC_ROOT}/#")
+    bridge = b.client("bridge-l1", client_id="bridge-l1")
+    for topic in (f"{TOPIC_ROOT}/replies/ops/1", f"{TOPIC_ROOT}/api/ops/app.deploy",
+                  node_topic("n1", "desired"), node_topic("n1", "secrets"),
+                  node_topic("n1", "health"), f"{TOPIC_ROOT}/anchor/status",
+                  f"{TOPIC_ROOT}/lines/l2/control/dynamic-security/v1/response"):
+        bridge.publish(topic, {"v": 1, "forged": True}, retain=True)
+    bridge.publish(node_topic("n1", "cmd-replies/ops/1"), {"v": 1, "ok": True})
+    bridge.publish(node_topic("n1", "status"), {"v": 1, "state": "Ready"})
+    assert seen.wait_for(lambda m: m.topic == node_topic("n1", "status"))
+    assert sorted(m.topic for m in seen.messages) == sorted(
+        [node_topic("n1", "cmd-replies/ops/1"), node_topic("n1", "status")])
 
 
 def test_agent_cannot_subscribe_to_another_nodes_documents(broker):

@@ -254,8 +254,8 @@ def test_enrolled_agent_registers_ready_and_secrets_reach_only_its_secrets_topic
         request_ok(ops, "events.query", {"limit": 1000})
         request_ok(ops, "app.history", {"name": app})
         # The agent's inspect answer (the UI's container view) redacts the secret's value.
-        replies = ops.subscribe_collect(f"{TOPIC_ROOT}/replies/ops/#")
-        inspect_topic = f"{TOPIC_ROOT}/replies/ops/inspect-{uuid.uuid4().hex[:6]}"
+        replies = ops.subscribe_collect(f"{TOPIC_ROOT}/nodes/{node}/cmd-replies/ops/#")
+        inspect_topic = f"{TOPIC_ROOT}/nodes/{node}/cmd-replies/ops/inspect-{uuid.uuid4().hex[:6]}"
         ops.publish(node_topic(node, "cmd/inspect"), {"v": 1, "app": app},
                     response_topic=inspect_topic, correlation=b"inspect-1")
         answer = replies.wait_for(lambda m: m.topic == inspect_topic, 20)

@@ -6,6 +6,10 @@
 // a Response Topic under pharos/v1/replies/{user}/ and random Correlation Data, and resolves
 // with the anchor's `result` or rejects with an ApiError carrying {code, message, path,
 // line, column}. A publish the broker refuses (ACL) rejects at once with permission_denied.
+// command(node, cmd, body) does the same with the agent, whose answer comes on
+// pharos/v1/nodes/{node}/cmd-replies/{user}/{inbox} (subscribed before the first request to
+// that node). An answer delivered with the retain flag was planted, never sent for a request:
+// it is dropped.
 // Runs on the page's main thread; callbacks fire from the mqtt library's event handlers.
 import mqtt from 'mqtt';
 import { topics, stateSubscriptions } from 'pharos/topics.js';
@@ -47,7 +51,9 @@ export class Connection {
     this.username = username;
     this.password_ = password;
     this.client_ = null;
-    this.inbox_ = topics.replies(username, 'web-' + randomId(6));
+    this.inboxName_ = 'web-' + randomId(6);
+    this.inbox_ = topics.replies(username, this.inboxName_);
+    this.commandInboxes_ = new Set();  // agents' answer topics subscribed to
     this.pending_ = new Map();  // correlation -> {resolve, reject, timer}
     this.messageHandler_ = () => {};
     this.statusHandler_ = () => {};
@@ -83,6 +89,7 @@ export class Connection {
         // QoS 0 keeps a burst of thousands of them out of the broker's per-client queue
         // limit (max_queued_messages) and saves the browser a PUBACK per message.
         const subscriptions = { [this.inbox_]: { qos: 1 } };
+        for (const inbox of this.commandInboxes_) subscriptions[inbox] = { qos: 1 };
         for (const topic of stateSubscriptions()) subscriptions[topic] = { qos: 0 };
         client.subscribe(subscriptions, (err) => {
           if (err && !settled) {
@@ -141,8 +148,8 @@ export class Connection {
   }
 
   dispatch_(topic, payload, packet) {
-    if (topic === this.inbox_) {
-      this.settleReply_(payload, packet);
+    if (topic === this.inbox_ || this.commandInboxes_.has(topic)) {
+      if (packet.retain !== true) this.settleReply_(payload, packet);
       return;
     }
     this.messageHandler_(topic, payload, packet.retain === true);
@@ -175,11 +182,25 @@ export class Connection {
   }
 
   // A command answered by the agent itself (nodes/{node}/cmd/{command}: logs, inspect).
-  command(node, command, body = {}, options = {}) {
-    return this.send_(topics.command(node, command), `${command} on ${node}`, body, options);
+  async command(node, command, body = {}, options = {}) {
+    const inbox = topics.commandReplies(node, this.username, this.inboxName_);
+    if (!this.commandInboxes_.has(inbox) && this.client_ && this.client_.connected) {
+      await new Promise((resolve, reject) => {
+        this.client_.subscribe({ [inbox]: { qos: 1 } }, (err, granted) => {
+          const refused = err || (granted && granted.some((g) => g.qos >= 128));
+          if (refused) {
+            reject(new ApiError({ code: 'permission_denied', message: `the broker refused the answers of ${node} for ${this.username}` }));
+            return;
+          }
+          this.commandInboxes_.add(inbox);
+          resolve();
+        });
+      });
+    }
+    return this.send_(topics.command(node, command), `${command} on ${node}`, body, options, inbox);
   }
 
-  send_(topic, op, body, { timeoutMs = kRequestTimeoutMs } = {}) {
+  send_(topic, op, body, { timeoutMs = kRequestTimeoutMs } = {}, inbox = this.inbox_) {
     return new Promise((resolve, reject) => {
       if (!this.client_ || !this.client_.connected) {
         reject(new ApiError({ code: 'unavailable', message: 'not connected to the broker' }));
@@ -198,7 +219,7 @@ export class Connection {
         {
           qos: 1,
           properties: {
-            responseTopic: this.inbox_,
+            responseTopic: inbox,
             correlationData: new TextEncoder().encode(key),
             contentType: 'application/json',
           },

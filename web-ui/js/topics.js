@@ -26,6 +26,8 @@ export const topics = {
   api: (user, op) => `${kRoot}/api/${user}/${op}`,
   replies: (user, inbox) => `${kRoot}/replies/${user}/${inbox}`,
   command: (node, command) => `${kRoot}/nodes/${node}/cmd/${command}`,
+  // Agents answer inside their own subtree: only {user} may read these.
+  commandReplies: (node, user, inbox) => `${kRoot}/nodes/${node}/cmd-replies/${user}/${inbox}`,
 };
 
 // Subscriptions that build the UI's picture of the fleet.

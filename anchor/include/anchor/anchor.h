@@ -72,6 +72,10 @@ struct AnchorConfig {
   // The at-rest key of secret and registry records (sealed::kStoreKeyBytes raw bytes, from
   // the secrets key file: docs/security.md "Sealed secrets"). Required.
   std::string secrets_key;
+  // A status or heartbeat whose session (Unix ms when its agent started, docs/protocol.md)
+  // is further ahead of the anchor's clock than this is ignored (guards.cpp): a forged
+  // session must not pin a node's health and hide its will. A store holding one is healed.
+  std::chrono::milliseconds max_session_ahead{3'600'000};
 };
 
 // Mosquitto's bridge notifications, retained "1" / "0" (the bridge's will at the site).
@@ -101,6 +105,11 @@ class Anchor {
   // anchor/status {state: offline}: the link's will.
   static MqttMessage willMessage(const Clock& clock);
 
+  // How often a guard refused untrusted input (guards.cpp), by kind: session_ahead,
+  // session_healed, retained_request; identity_changes (identities.cpp) and
+  // line_identity_removed (bridges.cpp).
+  uint64_t securityCount(const std::string& what) const;
+
   // Runs one API operation (also used by tests without MQTT). `user` is the caller.
   void execute(const std::string& user, const std::string& operation, const Json& body,
                Reply reply);
@@ -112,6 +121,19 @@ class Anchor {
     Json info;
     NodeStatus status;
   };
+
+  // identities.cpp: the broker's identities against the registry, once per process.
+  enum class IdentitySync { kNotYet, kRunning, kDone };
+  IdentityPlan identityPlan() const;
+  void reconcileIdentities();
+  void onIdentitiesReconciled(const Result<IdentityReport>& report);
+
+  // guards.cpp: untrusted input the broker lets through.
+  bool tooFarAhead(int64_t session) const;
+  bool sessionBelievable(const std::string& node, int64_t session, const char* what);
+  void healSessions();
+  // True when `message` is a retained request (not to be executed); clears it.
+  bool dropRetainedRequest(const MqttMessage& message);
 
   // anchor.cpp: wiring, connection, publishing, timers.
   void onLinkMessage(const MqttMessage& message);
@@ -284,6 +306,8 @@ class Anchor {
   std::map<std::string, std::pair<bool, int64_t>> user_roles_;  // user -> (viewer, until)
   std::map<std::string, int64_t> malformed_logged_;             // what -> last log (ms)
   std::map<std::string, int64_t> malformed_dropped_;
+  std::map<std::string, uint64_t> security_counts_;  // guards.cpp, identities.cpp
+  IdentitySync identities_ = IdentitySync::kNotYet;
   std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
   std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
   std::shared_ptr<MessageInbox> inbox_ = std::make_shared<MessageInbox>();

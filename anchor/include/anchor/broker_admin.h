@@ -17,8 +17,10 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "anchor/broker_acls.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/mqtt_link.h"
@@ -45,6 +47,20 @@ struct BrokerUser {
   bool isViewer() const;
 };
 
+// Broker accounts share one namespace (docs/security.md "One namespace for broker
+// accounts"): a name is a node, an operator, a viewer, a line bridge or a system account
+// (the anchor, mosquitto_ctrl's admin), never two of them, and no kind replaces another.
+enum class AccountKind { kNone, kNode, kOperator, kViewer, kBridge, kSystem, kUnknown };
+const char* accountKindName(AccountKind kind);
+// The kind a name is reserved for whatever the broker holds: `anchor` and `admin` are system
+// accounts, `bridge-<line>` the bridge of line <line>; kNone for any other name.
+AccountKind reservedAccountKind(std::string_view name);
+// The kind of an existing account from its roles and groups (kNone when !user.found).
+AccountKind accountKindOf(std::string_view name, const BrokerUser& user);
+// already_exists naming the kind when `name` cannot be a node (reserved, or the broker holds
+// it as another kind of account); ok otherwise.
+Status checkNodeName(std::string_view name, AccountKind existing);
+
 class BrokerAdmin {
  public:
   using CreateDone = std::function<void(Result<AgentCredentials>)>;
@@ -53,11 +69,14 @@ class BrokerAdmin {
 
   virtual ~BrokerAdmin() = default;
 
-  // Creates the device's identity with a new password (replacing any previous one) and
-  // read access to the desired documents of `groups`.
+  // Creates the device's identity with a new password (replacing a previous identity of the
+  // same node) and read access to the desired documents of `groups`. A name that is reserved
+  // or held by another kind of account is refused (already_exists, checkNodeName) and nothing
+  // changes.
   virtual void createNode(const std::string& node, const std::set<std::string>& groups,
                           CreateDone done) = 0;
-  // Deletes the device's client and role (the broker disconnects it).
+  // Deletes the device's client and role (the broker disconnects it). An account of another
+  // kind under that name is left alone (already_exists).
   virtual void deleteNode(const std::string& node, Done done) = 0;
   // The groups whose desired documents a node may read changed. Queued and batched.
   virtual void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
@@ -74,6 +93,23 @@ class BrokerAdmin {
   // idempotent and cheap to repeat (the anchor repeats it whenever the bridge connects).
   virtual void syncLineNodeGroups(const std::string& line, const std::string& node,
                                   const std::set<std::string>& groups) = 0;
+  // Gives every node, operator, viewer and bridge identity of the site broker exactly the role
+  // and ACLs of this release (identityCommands in broker_acls.h): reads the identities
+  // (paged), asks `plan` for the registry's view at that moment, and sends the difference in
+  // batches. Run at start only (Mosquitto rewrites its file per command message and kicks the
+  // clients whose role changed); a broker already in line costs two reads and no write.
+  using IdentityDone = std::function<void(Result<IdentityReport>)>;
+  virtual void reconcileIdentities(std::function<IdentityPlan()> plan, IdentityDone done) {
+    (void)plan;
+    done(IdentityReport{});
+  }
+  // A node that connected through line broker `line` now connects elsewhere: its identity
+  // there (client and role agent-<node>) is deleted through that line's control topic, so a
+  // node's identity lives only on the broker it connects through.
+  virtual void removeLineNode(const std::string& line, const std::string& node) {
+    (void)line;
+    (void)node;
+  }
   // Looks up an API user's roles and groups (viewers may only call read operations).
   virtual void lookupUser(const std::string& user, UserDone done) = 0;
   // Topic filters the admin needs the anchor to subscribe to and route to onMessage.

@@ -1,9 +1,11 @@
 // One pharosctl connection to the broker: connects (with user-facing messages for an
 // unreachable broker or a refused login), sends API requests to
 // pharos/v1/api/{user}/{operation} and agent commands to pharos/v1/nodes/{node}/cmd/{cmd}
-// with the MQTT 5 Response Topic pharos/v1/replies/{user}/pharosctl-<random> and random
-// Correlation Data, and waits for the matching answer. Messages of other subscriptions
-// (rollout, health, events) queue up for next().
+// with the MQTT 5 Response Topic pharos/v1/replies/{user}/pharosctl-<random> (agents:
+// pharos/v1/nodes/{node}/cmd-replies/{user}/pharosctl-<random>, inside the node's subtree)
+// and random Correlation Data, and waits for the matching answer. An answer delivered with
+// the retain flag is not an answer to this request (planted) and is dropped. Messages of
+// other subscriptions (rollout, health, events) queue up for next().
 //
 // Threading: the link's callbacks run on its I/O thread and only push into a queue under
 // mutex_; every other method is called from one thread (the command's).
@@ -15,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -51,19 +54,22 @@ class Session {
   const std::string& replyTopic() const { return reply_topic_; }
 
  private:
-  Result<Json> request(const std::string& topic, const Json& body, const std::string& who);
+  Result<Json> request(const std::string& topic, const Json& body, const std::string& who,
+                       const std::string& reply_topic);
 
   std::unique_ptr<MqttLink> link_;
   std::string broker_url_;
   std::string user_;
   std::chrono::milliseconds request_timeout_;
+  std::string reply_suffix_;
   std::string reply_topic_;
   bool connected_ = false;
 
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<MqttMessage> replies_;  // guarded by mutex_
-  std::deque<MqttMessage> stream_;   // guarded by mutex_
+  std::set<std::string> reply_topics_;  // guarded by mutex_: the anchor's and agents' topics
+  std::deque<MqttMessage> replies_;     // guarded by mutex_
+  std::deque<MqttMessage> stream_;      // guarded by mutex_
 };
 
 // 16 random hex digits (reply topic suffixes, correlation data).

@@ -63,6 +63,12 @@ struct MqttOptions {
   // the process's descriptors, which is cheap with a few; a process with hundreds of links
   // (pharos-fleetsim) turns this off and calls setTcpNoDelayToPort once for all of them.
   bool tcp_nodelay = true;
+  // Subscribe with MQTT 5 Retain As Published: a message delivered live keeps the retain
+  // flag its publisher set (MqttMessage::retained), so a receiver can refuse a request that
+  // was left retained the moment it is published, not only when the broker replays it.
+  // Applies to subscribe() and to every re-subscription after a reconnect, not to the first
+  // subscribeMany() (Paho C++ 1.2 cannot send per-topic options there).
+  bool retain_as_published = false;
 };
 
 class MqttLink {

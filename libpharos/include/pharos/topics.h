@@ -36,13 +36,19 @@ std::string anchorStatus();
 std::string apiRequest(std::string_view user, std::string_view operation);
 // replies/{user}/{suffix}; suffix may contain '/'.
 std::string replies(std::string_view user, std::string_view suffix);
+// Answers of node {node}'s agent to user {user}'s cmd requests (the agent publishes only
+// inside its own nodes/{node}/ subtree): nodes/{node}/cmd-replies/{user}/{suffix}; suffix
+// may contain '/'.
+std::string nodeCmdReplies(std::string_view node, std::string_view user, std::string_view suffix);
 
 // Subscription filters.
 std::string allNodes(NodeTopic kind);           // pharos/v1/nodes/+/<kind>
 std::string allGroupsDesired();                 // pharos/v1/groups/+/desired
 std::string allApiRequests();                   // pharos/v1/api/+/+
 std::string allReplies(std::string_view user);  // pharos/v1/replies/<user>/#
-std::string allRollouts();                      // pharos/v1/apps/+/rollout
+// pharos/v1/nodes/<node>/cmd-replies/<user>/# (node may be "+")
+std::string allNodeCmdReplies(std::string_view node, std::string_view user);
+std::string allRollouts();  // pharos/v1/apps/+/rollout
 
 // Line brokers (docs/levels.md "Group rights on line brokers"): the site topic that line
 // <line>'s bridge imports as the line broker's own $CONTROL/dynamic-security/v1 (only the
@@ -68,8 +74,9 @@ enum class Kind {
   kGroupDesired,  // group
   kAppRollout,    // app
   kAnchorStatus,
-  kApi,      // user + name (operation)
-  kReplies,  // user + name (rest of the topic after replies/{user}/)
+  kApi,             // user + name (operation)
+  kReplies,         // user + name (rest of the topic after replies/{user}/)
+  kNodeCmdReplies,  // node + user + name (rest of the topic after cmd-replies/{user}/)
 };
 
 struct Parsed {
@@ -85,6 +92,11 @@ struct Parsed {
 // Parses a concrete topic (no wildcards). Unknown shapes, invalid identifiers and
 // operations that are not [a-z]+.[a-z]+ are invalid_argument.
 Result<Parsed> parse(std::string_view topic);
+
+// The {user} of pharos/v1/api/{user}/{rest} when {user} is valid, {rest} is not empty and is
+// not a valid operation name (NODE.LIST, a 200-character name, unicode, a/b): such a request
+// is answered invalid_argument. "" for any other topic.
+std::string apiUserOfMalformed(std::string_view topic);
 
 // MQTT topic filter match ('+' and '#'), used by fakes and by the agent's router.
 bool matches(std::string_view filter, std::string_view topic);

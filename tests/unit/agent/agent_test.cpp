@@ -270,7 +270,7 @@ TEST_CASE("secrets are interpolated into compose files") {
   CHECK(env.find("NODE=edge-1") != std::string::npos);
 }
 
-TEST_CASE("cmd/logs is answered on the response topic") {
+TEST_CASE("cmd/logs is answered on the response topic inside the node's own subtree") {
   Rig rig;
   rig.boot();
   rig.publishNode(nodeDoc(1, {app("web")}));
@@ -279,11 +279,11 @@ TEST_CASE("cmd/logs is answered on the response topic") {
                   R"({"v":1,"app":"web","service":"main","tail":10})",
                   1,
                   false,
-                  topics::replies("alice", "r1"),
+                  topics::nodeCmdReplies(kNode, "alice", "r1"),
                   "corr-1"};
   rig.broker.publish(req);
   rig.pump();
-  auto replies = rig.broker.published(topics::replies("alice", "r1"));
+  auto replies = rig.broker.published(topics::nodeCmdReplies(kNode, "alice", "r1"));
   REQUIRE(replies.size() == 1);
   CHECK(replies[0].message.correlation_data == "corr-1");
   Json body = Json::parse(replies[0].message.payload);
@@ -294,13 +294,38 @@ TEST_CASE("cmd/logs is answered on the response topic") {
                   R"({"v":1,"app":"nope"})",
                   1,
                   false,
-                  topics::replies("alice", "r2"),
+                  topics::nodeCmdReplies(kNode, "alice", "r2"),
                   ""};
   rig.broker.publish(bad);
   rig.pump();
-  auto r2 = rig.broker.published(topics::replies("alice", "r2"));
+  auto r2 = rig.broker.published(topics::nodeCmdReplies(kNode, "alice", "r2"));
   REQUIRE(r2.size() == 1);
   CHECK(Json::parse(r2[0].message.payload)["ok"] == false);
+}
+
+TEST_CASE("cmd answers never leave the node's subtree; retained requests are not run") {
+  Rig rig;
+  // Planted before the agent subscribes: the broker hands it over as retained.
+  MqttMessage planted{topics::nodeCmd(kNode, "inspect"),
+                      R"({"v":1,"app":"web"})",
+                      1,
+                      true,
+                      topics::nodeCmdReplies(kNode, "alice", "planted"),
+                      ""};
+  rig.broker.publish(planted);
+  rig.boot();
+  rig.pump();
+  CHECK(rig.broker.published(topics::nodeCmdReplies(kNode, "alice", "planted")).empty());
+  for (const std::string& reply_to :
+       {topics::replies("alice", "r1"), topics::nodeCmdReplies("other-node", "alice", "r1"),
+        topics::nodeCmd(kNode, "logs")}) {
+    CAPTURE(reply_to);
+    MqttMessage req{
+        topics::nodeCmd(kNode, "inspect"), R"({"v":1,"app":"web"})", 1, false, reply_to, ""};
+    rig.broker.publish(req);
+    rig.pump();
+    CHECK(rig.broker.published(reply_to).empty());
+  }
 }
 
 }  // namespace

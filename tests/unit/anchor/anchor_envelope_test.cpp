@@ -42,9 +42,9 @@ TEST_CASE("an MQTT 3.1.1 request gets replyTo and its correlation echoed in the 
 
 TEST_CASE("a reply topic outside replies/{user}/ gets no answer and the request is not run") {
   AnchorFixture f;
-  for (std::string reply_to :
-       {topics::replies("viewer", "x"), std::string("pharos/v1/nodes/n1/desired"),
-        std::string("elsewhere"), topics::replies("ops", "#")}) {
+  for (std::string reply_to : {std::string("pharos/v1/nodes/n1/desired"),
+                               std::string("pharos/v1/nodes/n1/cmd-replies/ops/x"),
+                               std::string("elsewhere"), topics::replies("ops", "#")}) {
     f.replies().clear();
     MqttMessage m = message(topics::apiRequest("ops", "group.create"),
                             dumpJson(Json{{"v", 1}, {"name", "g1"}}));
@@ -61,6 +61,44 @@ TEST_CASE("a reply topic outside replies/{user}/ gets no answer and the request 
   CHECK(f.replies().empty());
   CHECK_FALSE(f.anchor().registry().findGroup("g1"));
   CHECK_FALSE(f.broker().retained("pharos/v1/nodes/n1/desired"));
+}
+
+TEST_CASE("a reply topic under another user's replies is refused on the caller's own") {
+  AnchorFixture f;
+  MqttMessage m =
+      message(topics::apiRequest("ops", "group.create"), dumpJson(Json{{"v", 1}, {"name", "g1"}}));
+  m.response_topic = topics::replies("viewer", "x");
+  m.correlation_data = "c-other";
+  REQUIRE(f.ops().publish(m).isOk());
+  f.pump();
+  REQUIRE(f.replies().size() == 1);
+  CHECK(f.replies()[0].topic == topics::replies("ops", "x"));
+  CHECK(f.replies()[0].correlation_data == "c-other");
+  Json body = Json::parse(f.replies()[0].payload);
+  CHECK(body["error"]["code"] == "permission_denied");
+  CHECK_FALSE(f.anchor().registry().findGroup("g1"));
+}
+
+TEST_CASE("a malformed operation name is answered invalid_argument") {
+  AnchorFixture f;
+  for (std::string op : {std::string("NODE.LIST"), std::string(200, 'n') + ".list",
+                         std::string("n\xc3\xb6") + "de.list"}) {
+    CAPTURE(op);
+    f.replies().clear();
+    MqttMessage m = message(std::string(topics::kRoot) + "/api/ops/" + op, R"({"v":1})");
+    m.response_topic = topics::replies("ops", "bad");
+    REQUIRE(f.ops().publish(m).isOk());
+    f.pump();
+    REQUIRE(f.replies().size() == 1);
+    CHECK(Json::parse(f.replies()[0].payload)["error"]["code"] == "invalid_argument");
+  }
+}
+
+TEST_CASE("request-field errors name their path") {
+  AnchorFixture f;
+  Json r = f.request("node.get", Json{{"name", 3}});
+  CHECK(r["error"]["code"] == "invalid_argument");
+  CHECK(r["error"]["path"] == "name");
 }
 
 TEST_CASE("malformed requests get invalid_argument and change nothing") {

@@ -58,6 +58,10 @@ class FakeBrokerAdmin : public BrokerAdmin {
     line_acl[line][node] = groups;
     ++line_syncs;
   }
+  void removeLineNode(const std::string& line, const std::string& node) override {
+    line_removed.emplace_back(line, node);
+    line_acl[line].erase(node);
+  }
   void lookupUser(const std::string& user, UserDone done) override {
     lookups.push_back(user);
     if (fail_lookup) return done(*fail_lookup);
@@ -83,6 +87,7 @@ class FakeBrokerAdmin : public BrokerAdmin {
   // Line brokers: line -> node -> groups (syncLineNodeGroups), and how many syncs were asked.
   std::map<std::string, std::map<std::string, std::set<std::string>>> line_acl;
   int line_syncs = 0;
+  std::vector<std::pair<std::string, std::string>> line_removed;  // (line, node)
 };
 
 inline MqttMessage message(std::string topic, std::string payload, bool retained = false) {

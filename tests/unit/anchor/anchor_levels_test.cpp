@@ -60,6 +60,25 @@ TEST_CASE("a down bridge makes the nodes behind it Unreachable until it returns"
   CHECK(healthState(f, "a1") == "NotReady");
 }
 
+TEST_CASE("a node that moves to another line loses its identity on the old one") {
+  AnchorConfig config;
+  config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
+  config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
+  AnchorFixture f(config);
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  CHECK(f.admin().line_removed.empty());
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1885"));
+  REQUIRE(f.admin().line_removed.size() == 1);
+  CHECK(f.admin().line_removed[0] == std::make_pair(std::string("line-a"), std::string("a1")));
+  CHECK(f.admin().line_acl["line-b"].count("a1"));
+  CHECK(f.anchor().securityCount("line_identity_removed") == 1);
+  // Back on the site broker: its identity on line-b goes too.
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1883"));
+  REQUIRE(f.admin().line_removed.size() == 2);
+  CHECK(f.admin().line_removed[1].first == "line-b");
+}
+
 TEST_CASE("without a bridge option the line name matches the broker host") {
   AnchorFixture f;
   f.publishAs("c1", NodeTopic::kInfo, infoWithBroker("c1", "ssl://line-c.plant.local:8883"));

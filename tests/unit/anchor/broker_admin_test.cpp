@@ -23,6 +23,9 @@ struct AdminFixture {
   std::unique_ptr<BrokerAdmin> admin;
   std::vector<Json> received;                 // command messages seen by the "plugin"
   std::map<std::string, std::string> errors;  // command -> error to answer
+  // getClient's answers: username -> {roles, groups}; others are "Client not found".
+  std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> clients{
+      {"viewer", {{"viewer-viewer"}, {"viewers"}}}};
 
   AdminFixture() {
     REQUIRE(link->connect().isOk());
@@ -48,13 +51,24 @@ struct AdminFixture {
       if (errors.count(c["command"])) r["error"] = errors[c["command"]];
       if (c["command"] == "getClient" && !errors.count("getClient")) {
         std::string user = c["username"];
-        Json client = Json::object();
-        client["username"] = user;
-        client["roles"] = Json::array({Json{{"rolename", "viewer-" + user}}});
-        client["groups"] = Json::array({Json{{"groupname", "viewers"}}});
-        Json data = Json::object();
-        data["client"] = client;
-        r["data"] = data;
+        auto known = clients.find(user);
+        if (known == clients.end()) {
+          r["error"] = "Client not found";
+        } else {
+          Json client = Json::object();
+          client["username"] = user;
+          client["roles"] = Json::array();
+          client["groups"] = Json::array();
+          for (const auto& role : known->second.first) {
+            client["roles"].push_back(Json{{"rolename", role}});
+          }
+          for (const auto& group : known->second.second) {
+            client["groups"].push_back(Json{{"groupname", group}});
+          }
+          Json data = Json::object();
+          data["client"] = client;
+          r["data"] = data;
+        }
       }
       responses.push_back(r);
     }
@@ -85,21 +99,77 @@ TEST_CASE("createNode sends a role and a client and returns the agent config") {
   CHECK((*got)->username == "edge1");
   CHECK((*got)->password.size() == 32);
   CHECK((*got)->config_text.find("broker_url = tcp://10.0.0.1:1883") != std::string::npos);
-  REQUIRE(f.received.size() == 1);
-  const Json& commands = f.received[0]["commands"];
+  REQUIRE(f.received.size() == 2);  // getClient (who holds the name), then the identity
+  CHECK(f.received[0]["commands"][0]["command"] == "getClient");
+  const Json& commands = f.received[1]["commands"];
   std::vector<std::string> names;
   for (const auto& c : commands) names.push_back(c["command"]);
-  CHECK(names ==
-        std::vector<std::string>{"deleteClient", "deleteRole", "createRole", "createClient"});
-  CHECK(commands[3]["clientid"] == "edge1");
-  CHECK(commands[3]["roles"][0]["rolename"] == "agent-edge1");
+  CHECK(names == std::vector<std::string>{"deleteRole", "createRole", "createClient"});
+  CHECK(commands[2]["clientid"] == "edge1");
+  CHECK(commands[2]["roles"][0]["rolename"] == "agent-edge1");
   std::set<std::string> topics;
-  for (const auto& a : commands[2]["acls"])
+  for (const auto& a : commands[1]["acls"])
     topics.insert(a["topic"].get<std::string>() + " " + a["acltype"].get<std::string>());
   CHECK(topics.count("pharos/v1/nodes/edge1/status publishClientSend"));
   CHECK(topics.count("pharos/v1/nodes/edge1/secrets subscribeLiteral"));
   CHECK(topics.count("pharos/v1/groups/line1/desired subscribeLiteral"));
   CHECK_FALSE(topics.count("pharos/v1/nodes/edge1/desired publishClientSend"));
+  // Jailed in its own subtree: no right to publish anywhere else.
+  for (const auto& a : commands[1]["acls"]) {
+    if (a["acltype"] != "publishClientSend") continue;
+    CHECK(a["topic"].get<std::string>().rfind("pharos/v1/nodes/edge1/", 0) == 0);
+  }
+}
+
+TEST_CASE("createNode replaces an older identity of the same node") {
+  AdminFixture f;
+  f.clients["edge1"] = {{"agent-edge1"}, {"agents"}};
+  std::optional<Result<AgentCredentials>> got;
+  f.strand->post([&] { f.admin->createNode("edge1", {}, [&](auto r) { got = r; }); });
+  f.pump();
+  REQUIRE(got);
+  REQUIRE(got->isOk());
+  REQUIRE(f.received.size() == 2);
+  CHECK(f.received[1]["commands"][0]["command"] == "deleteClient");
+}
+
+TEST_CASE("createNode never replaces another kind of account") {
+  struct Case {
+    std::string name;
+    std::vector<std::string> roles, groups;
+    const char* kind;
+  };
+  const std::vector<Case> cases = {
+      {"anchor", {}, {}, "system"},  // reserved even where the broker does not list it
+      {"admin", {"admin"}, {}, "system"},
+      {"bridge-l1", {"bridge-l1"}, {}, "bridge"},
+      {"ops", {"operator-ops"}, {"operators"}, "operator"},
+      {"viewer", {"viewer-viewer"}, {"viewers"}, "viewer"},
+      {"sparkplug", {"sparkplug"}, {}, "unknown"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    AdminFixture f;
+    if (!c.roles.empty() || !c.groups.empty()) f.clients[c.name] = {c.roles, c.groups};
+    std::optional<Result<AgentCredentials>> got;
+    f.strand->post([&] { f.admin->createNode(c.name, {}, [&](auto r) { got = r; }); });
+    f.pump();
+    REQUIRE(got);
+    CHECK(got->status().code() == Code::kAlreadyExists);
+    CHECK(got->status().message().find(std::string("kind ") + c.kind) != std::string::npos);
+    CHECK(got->status().path() == "name");
+    for (const auto& m : f.received) {
+      for (const auto& cmd : m["commands"]) CHECK(cmd["command"] == "getClient");
+    }
+    std::optional<Status> deleted;
+    f.strand->post([&] { f.admin->deleteNode(c.name, [&](Status s) { deleted = s; }); });
+    f.pump();
+    REQUIRE(deleted);
+    CHECK(deleted->code() == Code::kConflict);
+    for (const auto& m : f.received) {
+      for (const auto& cmd : m["commands"]) CHECK(cmd["command"] == "getClient");
+    }
+  }
 }
 
 TEST_CASE("a refused createClient is an error; deleteClient of an unknown client is not") {
@@ -176,7 +246,6 @@ TEST_CASE("lookupUser reports a viewer's groups and roles") {
   REQUIRE(got->isOk());
   CHECK((*got)->found);
   CHECK((*got)->isViewer());
-  f.errors["getClient"] = "Client not found";
   got.reset();
   f.strand->post([&] { f.admin->lookupUser("ghost", [&](auto r) { got = r; }); });
   f.pump();

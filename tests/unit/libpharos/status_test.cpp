@@ -40,9 +40,11 @@ TEST_CASE("JsonReader names the field path of the first error") {
   (void)r.str("name");
   (void)r.i64("n");
   CHECK(r.status().message() == "request.name: must be a string");
+  CHECK(r.status().path() == "request.name");
   JsonReader missing(*json, "");
   (void)missing.str("other");
   CHECK(missing.status().message() == "other: is required");
+  CHECK(missing.status().path() == "other");
   const Json v2 = Json{{"v", 2}};  // JsonReader keeps a reference: the object must outlive it
   JsonReader wrong_version(v2, "");
   wrong_version.version();

@@ -40,18 +40,54 @@ TEST_CASE("parses what it builds") {
   CHECK(t::parse(t::appRollout("web"))->app == "web");
   CHECK(t::parse(t::anchorStatus())->kind == t::Kind::kAnchorStatus);
   CHECK(t::parse(t::nodeCmd("n", "logs"))->name == "logs");
+  auto cmd_reply = t::parse(t::nodeCmdReplies("press-1", "ops", "cli/42"));
+  REQUIRE(cmd_reply.isOk());
+  CHECK(cmd_reply->kind == t::Kind::kNodeCmdReplies);
+  CHECK(cmd_reply->node == "press-1");
+  CHECK(cmd_reply->user == "ops");
+  CHECK(cmd_reply->name == "cli/42");
+  CHECK(t::matches(t::allNodeCmdReplies("+", "ops"), t::nodeCmdReplies("n", "ops", "x")));
 }
 
 TEST_CASE("refuses topics outside the contract") {
-  for (const char* topic :
-       {"", "pharos/v1", "pharos/v1/", "pharos/v2/nodes/a/status", "/pharos/v1/nodes/a/status",
-        "pharos/v1/nodes/A/status", "pharos/v1/nodes/+/status", "pharos/v1/nodes/#",
-        "pharos/v1/nodes/a/unknown", "pharos/v1/nodes/a/status/x", "pharos/v1/nodes//status",
-        "pharos/v1/groups/g/state", "pharos/v1/api/ops/deploy", "pharos/v1/api/ops/App.deploy",
-        "pharos/v1/api/ops/app.deploy/x", "pharos/v1/replies/ops", "pharos/v1/replies/ops/",
-        "pharos/v1/apps/web.v2/rollout", "$SYS/broker/uptime"}) {
+  for (const char* topic : {"",
+                            "pharos/v1",
+                            "pharos/v1/",
+                            "pharos/v2/nodes/a/status",
+                            "/pharos/v1/nodes/a/status",
+                            "pharos/v1/nodes/A/status",
+                            "pharos/v1/nodes/+/status",
+                            "pharos/v1/nodes/#",
+                            "pharos/v1/nodes/a/unknown",
+                            "pharos/v1/nodes/a/status/x",
+                            "pharos/v1/nodes//status",
+                            "pharos/v1/groups/g/state",
+                            "pharos/v1/api/ops/deploy",
+                            "pharos/v1/api/ops/App.deploy",
+                            "pharos/v1/api/ops/app.deploy/x",
+                            "pharos/v1/replies/ops",
+                            "pharos/v1/replies/ops/",
+                            "pharos/v1/nodes/a/cmd-replies/ops",
+                            "pharos/v1/nodes/a/cmd-replies/ops/",
+                            "pharos/v1/nodes/a/cmd-replies/Ops/x",
+                            "pharos/v1/apps/web.v2/rollout",
+                            "$SYS/broker/uptime"}) {
     CAPTURE(topic);
     CHECK_FALSE(t::parse(topic).isOk());
+  }
+}
+
+TEST_CASE("names the user of an API request whose operation name is malformed") {
+  CHECK(t::apiUserOfMalformed("pharos/v1/api/ops/NODE.LIST") == "ops");
+  CHECK(t::apiUserOfMalformed("pharos/v1/api/ops/" + std::string(200, 'a') + ".list") == "ops");
+  CHECK(t::apiUserOfMalformed("pharos/v1/api/ops/n\xc3\xb6"
+                              "de.list") == "ops");
+  CHECK(t::apiUserOfMalformed("pharos/v1/api/ops/node.list/x") == "ops");
+  for (const char* topic :
+       {"pharos/v1/api/ops/node.list", "pharos/v1/api/ops/", "pharos/v1/api/ops",
+        "pharos/v1/api/OPS/NODE.LIST", "pharos/v1/replies/ops/x"}) {
+    CAPTURE(topic);
+    CHECK(t::apiUserOfMalformed(topic).empty());
   }
 }
 

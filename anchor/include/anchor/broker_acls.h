@@ -1,0 +1,68 @@
+// The ACLs this release gives each kind of broker identity (broker-config/README.md "Identities
+// and ACLs"), as Mosquitto dynamic-security ACL objects {acltype, topic, priority, allow}: the
+// same sets as tools/dynsec.py writes offline (tests/integration/test_security_accounts.py
+// compares them), and the pure reconciliation of a broker's identities with the registry
+// (identityCommands). No I/O; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pharos/json.h"
+
+namespace pharos::anchor {
+
+// An agent's role agent-<node>: writes only inside nodes/<node>/ (its reports and its answers
+// to cmd requests), reads its own documents and commands, anchor/status, and the desired
+// documents of `groups`.
+Json agentRoleAcls(const std::string& node, const std::set<std::string>& groups);
+// The three read ACLs of groups/<group>/desired that agentRoleAcls adds per group.
+Json groupReadAcls(const std::string& group);
+Json operatorRoleAcls(const std::string& user);
+Json viewerRoleAcls(const std::string& user);
+// The site-broker identity bridge-<line> of line broker <line>'s bridge.
+Json bridgeRoleAcls(const std::string& line);
+
+// What the broker holds, as listClients/listRoles (verbose) describe it.
+struct DynsecClient {
+  std::string username;
+  std::set<std::string> roles;
+  std::set<std::string> groups;
+};
+
+// What the registry wants of the site broker's identities.
+struct IdentityPlan {
+  // Registered nodes whose identity lives on the site broker: node -> the groups whose
+  // documents it may read (none while it awaits approval).
+  std::map<std::string, std::set<std::string>> site_nodes;
+  // Registered nodes that connect through a line broker: no identity at the site.
+  std::set<std::string> line_nodes;
+};
+
+struct IdentityReport {
+  size_t roles_checked = 0;
+  size_t roles_changed = 0;  // roles whose ACLs were corrected
+  size_t acls_added = 0;
+  size_t acls_removed = 0;
+  size_t roles_created = 0;      // a role an identity lacked
+  size_t memberships_added = 0;  // an identity that did not hold its own role
+  size_t orphan_roles_removed = 0;
+  size_t identities_removed = 0;     // site identities of nodes that live on a line broker
+  std::vector<std::string> changes;  // one line per identity changed (logged)
+  bool changed() const;
+};
+
+// The dynamic-security commands that give every node, operator, viewer and bridge identity of
+// `clients` exactly its release's role and ACLs (`roles`: rolename -> its ACL array), remove
+// roles no identity holds (agent-*, operator-*, viewer-*, bridge-*) and the site identities of
+// `plan.line_nodes`. A node identity the registry does not know (made by tools/dynsec.py,
+// not yet registered) keeps its identity with no group rights. The anchor and admin system
+// accounts are left as they are. Removals of a role come before its additions.
+std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
+                                   const std::map<std::string, Json>& roles,
+                                   const IdentityPlan& plan, IdentityReport* report);
+
+}  // namespace pharos::anchor

@@ -1,0 +1,148 @@
+// The release ACLs of each identity kind and identityCommands: an identity whose role drifted
+// from this release gets exactly the difference, orphan roles go, system accounts and
+// unknown kinds are left alone, a node that lives on a line loses its site identity.
+#include "anchor/broker_acls.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "anchor/broker_admin.h"
+
+using namespace pharos;
+using namespace pharos::anchor;
+
+namespace {
+
+std::vector<std::string> summary(const std::vector<Json>& commands) {
+  std::vector<std::string> out;
+  for (const auto& c : commands) {
+    std::string line = c["command"].get<std::string>();
+    for (const char* key : {"rolename", "username", "acltype", "topic"}) {
+      if (c.contains(key)) line += " " + c[key].get<std::string>();
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+bool has(const std::vector<std::string>& lines, const std::string& line) {
+  return std::find(lines.begin(), lines.end(), line) != lines.end();
+}
+
+DynsecClient client(std::string name, std::set<std::string> roles, std::set<std::string> groups) {
+  return DynsecClient{std::move(name), std::move(roles), std::move(groups)};
+}
+
+}  // namespace
+
+TEST_CASE("an agent publishes only inside its own subtree") {
+  for (const auto& a : agentRoleAcls("press-1", {"hall"})) {
+    if (a["acltype"] != "publishClientSend") continue;
+    CHECK(a["topic"].get<std::string>().rfind("pharos/v1/nodes/press-1/", 0) == 0);
+  }
+}
+
+TEST_CASE("identities already in line need no command") {
+  std::vector<DynsecClient> clients = {
+      client("anchor", {"anchor"}, {}),
+      client("ops", {"operator-ops"}, {"operators"}),
+      client("viewer", {"viewer-viewer"}, {"viewers"}),
+      client("bridge-l1", {"bridge-l1"}, {}),
+      client("n1", {"agent-n1"}, {"agents"}),
+  };
+  std::map<std::string, Json> roles = {{"anchor", Json::array()},
+                                       {"operator-ops", operatorRoleAcls("ops")},
+                                       {"viewer-viewer", viewerRoleAcls("viewer")},
+                                       {"bridge-l1", bridgeRoleAcls("l1")},
+                                       {"agent-n1", agentRoleAcls("n1", {"hall"})}};
+  IdentityPlan plan;
+  plan.site_nodes["n1"] = {"hall"};
+  IdentityReport report;
+  CHECK(identityCommands(clients, roles, plan, &report).empty());
+  CHECK(report.roles_checked == 4);
+  CHECK_FALSE(report.changed());
+}
+
+TEST_CASE("a drifted role gets exactly the difference, removals first") {
+  Json old = agentRoleAcls("n1", {"old-group"});
+  old.push_back(Json{{"acltype", "publishClientSend"},
+                     {"topic", "pharos/v1/replies/+/#"},
+                     {"priority", 0},
+                     {"allow", true}});
+  std::vector<DynsecClient> clients = {client("n1", {"agent-n1"}, {"agents"})};
+  IdentityPlan plan;
+  plan.site_nodes["n1"] = {"hall"};
+  IdentityReport report;
+  auto lines = summary(identityCommands(clients, {{"agent-n1", old}}, plan, &report));
+  CHECK(has(lines, "removeRoleACL agent-n1 publishClientSend pharos/v1/replies/+/#"));
+  CHECK(has(lines, "removeRoleACL agent-n1 subscribeLiteral pharos/v1/groups/old-group/desired"));
+  CHECK(has(lines, "addRoleACL agent-n1 subscribeLiteral pharos/v1/groups/hall/desired"));
+  CHECK(lines.size() == 7);  // removed: replies/+/# and old-group's 3; added: hall's 3
+  CHECK(report.roles_changed == 1);
+  CHECK(report.acls_removed == 4);
+  CHECK(report.acls_added == 3);
+  CHECK(lines.front().rfind("removeRoleACL", 0) == 0);
+  CHECK(report.changes.size() == 1);
+}
+
+TEST_CASE("orphan roles go, a node on a line loses its site identity, system is untouched") {
+  std::vector<DynsecClient> clients = {
+      client("admin", {"admin"}, {}), client("moved", {"agent-moved"}, {"agents"}),
+      client("odd", {"custom"}, {}), client("ops", {}, {"operators"}),  // lost its role membership
+  };
+  std::map<std::string, Json> roles = {{"admin", Json::array({Json{{"acltype", "x"}}})},
+                                       {"custom", Json::array()},
+                                       {"agent-moved", agentRoleAcls("moved", {})},
+                                       {"agent-gone", agentRoleAcls("gone", {})},
+                                       {"operator-ops", operatorRoleAcls("ops")}};
+  IdentityPlan plan;
+  plan.line_nodes.insert("moved");
+  IdentityReport report;
+  auto lines = summary(identityCommands(clients, roles, plan, &report));
+  CHECK(has(lines, "deleteClient moved"));
+  CHECK(has(lines, "deleteRole agent-moved"));
+  CHECK(has(lines, "deleteRole agent-gone"));
+  CHECK(has(lines, "addClientRole operator-ops ops"));
+  for (const auto& l : lines) {
+    CHECK(l.find("admin") == std::string::npos);
+    CHECK(l.find("custom") == std::string::npos);
+  }
+  CHECK(report.identities_removed == 1);
+  CHECK(report.orphan_roles_removed == 1);
+  CHECK(report.memberships_added == 1);
+}
+
+TEST_CASE("a node the registry does not know keeps its identity without group rights") {
+  std::vector<DynsecClient> clients = {client("new", {"agent-new"}, {"agents"})};
+  IdentityReport report;
+  auto lines = summary(identityCommands(clients, {{"agent-new", agentRoleAcls("new", {"g"})}},
+                                        IdentityPlan{}, &report));
+  CHECK(lines.size() == 3);
+  for (const auto& l : lines) CHECK(l.rfind("removeRoleACL agent-new", 0) == 0);
+}
+
+TEST_CASE("every kind of account is recognised from its roles and groups") {
+  auto kind = [](const std::string& name, std::set<std::string> roles,
+                 std::set<std::string> groups) {
+    BrokerUser u;
+    u.found = true;
+    u.roles = std::move(roles);
+    u.groups = std::move(groups);
+    return accountKindOf(name, u);
+  };
+  CHECK(kind("anchor", {}, {}) == AccountKind::kSystem);
+  CHECK(kind("root", {"admin"}, {}) == AccountKind::kSystem);
+  CHECK(kind("bridge-l1", {}, {}) == AccountKind::kBridge);
+  CHECK(kind("ops", {"operator-ops"}, {}) == AccountKind::kOperator);
+  CHECK(kind("v", {}, {"viewers"}) == AccountKind::kViewer);
+  CHECK(kind("n1", {"agent-n1"}, {}) == AccountKind::kNode);
+  CHECK(kind("n1", {}, {"agents"}) == AccountKind::kNode);
+  CHECK(kind("odd", {"custom"}, {}) == AccountKind::kUnknown);
+  CHECK(accountKindOf("free", BrokerUser{}) == AccountKind::kNone);
+  CHECK(checkNodeName("free", AccountKind::kNone).isOk());
+  CHECK(checkNodeName("n1", AccountKind::kNode).isOk());
+  CHECK(checkNodeName("bridge-x", AccountKind::kNone).code() == Code::kAlreadyExists);
+  CHECK(checkNodeName("ops", AccountKind::kOperator).message().find("kind operator") !=
+        std::string::npos);
+}
