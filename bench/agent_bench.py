@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Agent benchmarks of issue 3: failover latency, apply time vs docker-compose, memory.
+"""Agent benchmarks: failover latency, apply time vs docker-compose, memory.
 
 Runs one pharos-agent (a Release/RelWithDebInfo build) against a real Mosquitto started on a
 free loopback port (tests/integration/harness/broker.py: rendered broker-config + dynsec
@@ -56,7 +56,7 @@ from harness.broker import Broker  # noqa: E402
 TOPIC_ROOT = "pharos/v1"
 IMAGE = "pharos-test/busybox:1"
 DEFAULT_ENGINE = "unix:///tmp/pharos-dockerd/docker.sock"
-SECTION = "## Agent (issue 3)"
+SECTION = "## Agent"
 STOP_SECTION = "## Agent: failover while another app stops"
 SLOW_GRACE_S = 60
 ONE_SERVICE_APP = f"services:\n  svc:\n    image: {IMAGE}\n"
