@@ -407,15 +407,16 @@ TEST_CASE("cmd/inspect redacts secret values from the environment") {
   a.compose =
       "services:\n  main:\n    image: busybox\n    environment: {T: '${TOKEN}', X: plain}\n";
   rig.publishNode(nodeDoc(1, {a}));
-  MqttMessage req{topics::nodeCmd(kNode, "inspect"),
-                  R"({"v":1,"app":"web","replyTo":"pharos/v1/replies/bob/x","correlation":7})",
-                  1,
-                  false,
-                  "",
-                  ""};
+  MqttMessage req{
+      topics::nodeCmd(kNode, "inspect"),
+      R"({"v":1,"app":"web","replyTo":"pharos/v1/nodes/edge-1/cmd-replies/bob/x","correlation":7})",
+      1,
+      false,
+      "",
+      ""};
   rig.broker.publish(req);
   rig.pump();
-  auto replies = rig.broker.published("pharos/v1/replies/bob/x");
+  auto replies = rig.broker.published("pharos/v1/nodes/edge-1/cmd-replies/bob/x");
   REQUIRE(replies.size() == 1);
   std::string payload = replies[0].message.payload;
   CHECK(payload.find("t0ps3cret") == std::string::npos);
