@@ -188,7 +188,8 @@ def test_packages_hold_their_files_owned_by_root(packages):
 
 def test_configs_are_conffiles_and_maintainer_scripts_are_valid_shell(packages, tmp_path):
     expected = {"pharos-agent": ["/etc/pharos/agent.conf"],
-                "pharos-anchor": ["/etc/pharos/anchor.conf", "/etc/pharos/mosquitto.conf"]}
+                "pharos-anchor": ["/etc/pharos/anchor.conf", "/etc/pharos/mosquitto.conf",
+                                  "/etc/pharos/sparkplug.conf"]}
     for name, deb in packages["1"].items():
         control = tmp_path / name
         run("dpkg-deb", "-e", deb, control)
