@@ -1,8 +1,24 @@
-// Renders a list of node events (newest first): time, node, kind, app/service, reason.
-// Shared by the node view and the events view. Main thread only.
+// Renders a list of events (newest first): time, severity, node (or the user of an audit
+// entry), kind, app/service, reason. Shared by the node view and the events view.
+// Main thread only.
 import { h, replace, formatTime } from 'pharos/dom.js';
 
-const kBadKinds = /died|failed|crash|conflict|bad_document|error|oom/;
+const kBadKinds = /died|failed|crash|conflict|bad_document|error|oom|silent/;
+const kWarnKinds = /restarted|recreated|removed|pruned|key_changed|pending|rekey|remove/;
+const kDownStates = new Set(['NotReady', 'Unreachable']);
+
+// 'error' | 'warning' | 'info' for an event: failures and a node going down are errors;
+// restarts, repairs and removals warnings; the rest (audit entries, pulls, applies) info.
+export function severityOf(e) {
+  const kind = e.kind || '';
+  if (kind === 'health_changed') {
+    if (kDownStates.has(e.reason)) return 'error';
+    return e.reason === 'Pending' ? 'warning' : 'info';
+  }
+  if (kBadKinds.test(kind)) return 'error';
+  if (kWarnKinds.test(kind)) return 'warning';
+  return 'info';
+}
 
 // A key that identifies one event whether it came live or from events.query.
 export function eventKey(e) {
@@ -49,12 +65,13 @@ export function renderEvents(host, events, { showNode = true, limit = 200, fresh
   }
   replace(host, sorted.map((e) => h('div', {
     class: 'event-row' + (fresh.has(eventKey(e)) ? ' new' : ''),
-    dataset: { node: e.node || '', kind: e.kind || '', app: e.app || '' },
+    dataset: { node: e.node || '', kind: e.kind || '', app: e.app || '', severity: severityOf(e), reason: e.reason || '' },
   },
   h('span', { class: 'muted mono' }, formatTime(e.ts)),
+  h('span', { class: `sev sev-${severityOf(e)}` }, severityOf(e)),
   showNode ? (e.node ? h('a', { href: `#/nodes/${encodeURIComponent(e.node)}` }, e.node) : h('span', { class: 'muted' }, e.user ? `by ${e.user}` : '–'))
     : h('span', {}, e.service || ''),
-  h('span', { class: 'kind' + (kBadKinds.test(e.kind || '') ? ' bad-text' : '') }, e.kind || 'event'),
+  h('span', { class: 'kind' + (severityOf(e) === 'error' ? ' bad-text' : '') }, e.kind || 'event'),
   h('span', {}, e.app ? h('strong', {}, `${e.app}${showNode && e.service ? '/' + e.service : ''} `) : null,
     h('span', { class: 'muted' }, [e.reason, e.message].filter(Boolean).join(' — '))))));
 }
