@@ -133,7 +133,7 @@ export class Store {
   ingestNode_(name, sub, doc) {
     if (sub === 'events') {
       if (!doc) return;
-      const event = { ...doc, node: name, ts: doc.ts || Date.now() };
+      const event = { ...doc, node: name, ts: doc.ts || Date.now(), live: true };
       this.events.push(event);
       if (this.events.length > kEventsKept) this.events.splice(0, this.events.length - kEventsKept);
       this.dirty_.events.push(event);
@@ -180,7 +180,7 @@ export class Store {
     if (!before || !after || before.state === after.state) return;
     const event = {
       source: 'anchor', kind: 'health_changed', node: name, reason: after.state,
-      message: after.reason || '', ts: after.since || Date.now(),
+      message: after.reason || '', ts: after.since || Date.now(), live: true,
     };
     this.events.push(event);
     if (this.events.length > kEventsKept) this.events.splice(0, this.events.length - kEventsKept);

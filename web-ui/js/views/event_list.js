@@ -30,16 +30,23 @@ function signature(e) {
   return [e.node || '', e.kind, e.app || '', e.service || '', e.reason || '', e.message || ''].join('|');
 }
 
+// Where an event came from: the live feed (the store marks those `live`; an agent's live
+// event also has no `source`) or the anchor's log (events.query, which sets `source`).
+function originOf(e) {
+  return e.live || !e.source ? 'live' : 'log';
+}
+
 // Adds `list` to `events` (a Map keyed by eventKey) unless the same event is there already:
 // the anchor's log stamps an agent's event with its own clock, so the copy that
-// events.query returns differs from the live one only by a few milliseconds. Returns the
-// keys added.
+// events.query returns differs from the live one only by a few milliseconds. Only a live
+// event and a log entry are matched that way: two log entries alike (the same audit call
+// made twice in a second) are two events. Returns the keys added.
 export function mergeEvents(events, list) {
   const bySignature = new Map();
   for (const e of events.values()) {
     const sig = signature(e);
     if (!bySignature.has(sig)) bySignature.set(sig, []);
-    bySignature.get(sig).push(e.ts || 0);
+    bySignature.get(sig).push({ ts: e.ts || 0, origin: originOf(e) });
   }
   const added = [];
   for (const e of list) {
@@ -47,10 +54,11 @@ export function mergeEvents(events, list) {
     const key = eventKey(e);
     if (events.has(key)) continue;
     const sig = signature(e);
+    const origin = originOf(e);
     const seen = bySignature.get(sig) || [];
-    if (seen.some((ts) => Math.abs(ts - (e.ts || 0)) < kSameEventMs)) continue;
+    if (seen.some((s) => s.origin !== origin && Math.abs(s.ts - (e.ts || 0)) < kSameEventMs)) continue;
     events.set(key, e);
-    seen.push(e.ts || 0);
+    seen.push({ ts: e.ts || 0, origin });
     bySignature.set(sig, seen);
     added.push(key);
   }
