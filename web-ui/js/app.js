@@ -171,7 +171,10 @@ function startShell(root, conn, store, initialRole) {
       }
     }
     setRole(ctx.role);
-    if (ctx.canWrite !== couldWrite) route();
+    if (ctx.canWrite === couldWrite) return;
+    // A view that can toggle its controls in place keeps what was typed; others re-render.
+    if (current && current.setWritable) current.setWritable(ctx.canWrite);
+    else route();
   });
 
   let current = null;

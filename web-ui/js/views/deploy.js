@@ -4,7 +4,8 @@
 // live rollout view. #/deploy/{app} loads an existing app for an update.
 // Secrets are entered as name + password fields, sent once in app.deploy and never shown
 // again (app.get returns their names only). The target picker has a search field, so a
-// fleet of thousands of nodes is not one long list. Main thread only.
+// fleet of thousands of nodes is not one long list. setWritable() disables and re-enables the
+// form in place while the anchor is offline. Main thread only.
 import { h, replace, errorText, toast } from 'pharos/dom.js';
 import { isAppName } from 'pharos/topics.js';
 import { LineEditor } from 'pharos/line_editor.js';
@@ -157,7 +158,7 @@ export function mount(ctx, host, [existing]) {
       // The anchor's message already names the path; the line goes in front.
       showError(err.line ? err.message : errorText(err), err.line, err.column);
     } finally {
-      submit.disabled = readOnly;
+      submit.disabled = !ctx.canWrite;
       submit.textContent = existing ? 'Deploy update' : 'Deploy';
     }
   }
@@ -186,5 +187,12 @@ export function mount(ctx, host, [existing]) {
   fillTargets();
   const unsubscribe = store.subscribe((changes) => { if (changes.nodeList || changes.groups) fillTargets(); });
   if (existing) loadExisting();
-  return { dispose: unsubscribe };
+  // The anchor going offline (or coming back) toggles the controls without a re-render, so
+  // what the operator typed survives.
+  function setWritable(writable) {
+    for (const el of form.querySelectorAll('input, select, textarea, button')) el.disabled = !writable;
+    if (existing) name.disabled = true;
+    editor.disabled = !writable;
+  }
+  return { dispose: unsubscribe, setWritable };
 }
