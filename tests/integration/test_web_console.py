@@ -6,7 +6,7 @@ offline banner, against the broker alone; then, with the anchor started with
 added (its configuration shown once) and removed, a deploy with a secret never shown back,
 the node killed while its page is open (apps "last reported" within 1 s, the rollout still
 complete, the health change live in the Events view), audit entries live in the Events view,
-and the banner within 1 s of the anchor stopping. Screenshots go to build/artifacts/web-ui/.
+paging past 500 events from a start time, and the banner within 1 s of the anchor stopping. Screenshots go to build/artifacts/web-ui/.
 """
 import uuid
 
@@ -29,6 +29,7 @@ WITH_ANCHOR = [
     "deploy_with_a_secret_that_is_never_shown_back",
     "node_killed_shows_last_reported_apps_within_1s_and_its_rollout_stays_complete",
     "events_view_shows_audit_entries_live_with_filters",
+    "events_view_pages_past_500_from_a_start_time",
     "offline_banner_within_1s_of_the_anchor_stopping",
 ]
 

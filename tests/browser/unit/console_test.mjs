@@ -77,7 +77,7 @@ test('a change of health seen live is an event; the first verdict is not', async
   assert.equal(changes.events.length, 0);
   store.ingest('pharos/v1/nodes/n1/health', enc({ v: 1, state: 'NotReady', since: 2000, reason: 'connection lost' }));
   changes = await flushed(store);
-  assert.deepEqual(changes.events, [{ source: 'anchor', kind: 'health_changed', node: 'n1', reason: 'NotReady', message: 'connection lost', ts: 2000 }]);
+  assert.deepEqual(changes.events, [{ source: 'anchor', kind: 'health_changed', node: 'n1', reason: 'NotReady', message: 'connection lost', ts: 2000, live: true }]);
   assert.equal(severityOf(changes.events[0]), 'error');
 });
 
@@ -93,4 +93,14 @@ test('severity: failures are errors, restarts warnings, audit entries info', () 
 test('labels parse as key=value pairs and refuse anything else', () => {
   assert.deepEqual(parseLabels('line=a, zone=2\nrole='), { line: 'a', zone: '2', role: '' });
   for (const bad of ['novalue', '=x', 'a b=c']) assert.throws(() => parseLabels(bad), /expected key=value/, bad);
+});
+
+test('two alike entries of the anchor\'s log are two events; a live copy of one is not', async () => {
+  const { mergeEvents } = await import('pharos/views/event_list.js');
+  const events = new Map();
+  const audit = (ts) => ({ source: 'api', kind: 'node.label', node: 'n1', user: 'ops', ts });
+  assert.equal(mergeEvents(events, [audit(1000), audit(1001), audit(1002)]).length, 3);
+  const health = { kind: 'health_changed', node: 'n1', reason: 'NotReady', message: 'connection lost' };
+  assert.equal(mergeEvents(events, [{ ...health, source: 'anchor', ts: 5000, live: true }]).length, 1);
+  assert.equal(mergeEvents(events, [{ ...health, source: 'anchor', ts: 5001 }]).length, 0);
 });
