@@ -53,7 +53,8 @@ function anchorStatus(store, ms) {
   });
 }
 
-async function signIn(root, credentials) {
+async function signIn(root, credentials, ready) {
+  await ready;  // the MQTT library (a separate script in the bundled page)
   const conn = new Connection(credentials);
   const store = new Store();
   conn.onMessage((topic, payload) => store.ingest(topic, payload));
@@ -64,19 +65,20 @@ async function signIn(root, credentials) {
   startShell(root, conn, store, role);
 }
 
-export async function main(root) {
+// `ready`: a promise signing in waits for (the bundled page's MQTT library script).
+export async function main(root, { ready = Promise.resolve() } = {}) {
   const brokerUrl = defaultBrokerUrl(window.location);
   const saved = await loadSession();
   if (saved) {
     try {
-      await signIn(root, saved);
+      await signIn(root, saved, ready);
       return;
     } catch (err) {
       await clearSession();
     }
   }
   renderLogin(root, brokerUrl, async (credentials) => {
-    await signIn(root, credentials);
+    await signIn(root, credentials, ready);
     saveSession(credentials);
   });
 }

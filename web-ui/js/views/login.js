@@ -1,12 +1,19 @@
 // The login screen: broker username and password (an operator or a viewer account), and
-// the broker's WebSocket URL (defaults to the listener that served the page).
-// Main thread only.
+// the broker's WebSocket URL (defaults to the listener that served the page). It replaces
+// the static copy of the form in index.html, keeping what was typed there. Main thread only.
 import { h, replace } from 'pharos/dom.js';
 
+// What was typed into the static form of index.html (shown before the script loaded).
+function typed(root, id) {
+  const el = root.querySelector(`#${id}`);
+  return el ? el.value : '';
+}
+
 export function renderLogin(root, brokerUrl, onSubmit) {
-  const username = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true, autofocus: true });
-  const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const url = h('input', { id: 'login-broker', name: 'broker', value: brokerUrl, spellcheck: 'false' });
+  const focused = document.activeElement && root.contains(document.activeElement) ? document.activeElement.id : 'login-user';
+  const username = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true, value: typed(root, 'login-user') });
+  const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, value: typed(root, 'login-password') });
+  const url = h('input', { id: 'login-broker', name: 'broker', value: typed(root, 'login-broker') || brokerUrl, spellcheck: 'false' });
   const error = h('div', { class: 'form-error', id: 'login-error', hidden: true });
   const button = h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, 'Sign in');
   const form = h('form', {
@@ -34,4 +41,6 @@ export function renderLogin(root, brokerUrl, onSubmit) {
   error,
   button);
   replace(root, h('div', { class: 'login' }, form));
+  const focus = root.querySelector(`#${focused}`) || username;
+  focus.focus();
 }
