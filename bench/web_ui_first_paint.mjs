@@ -4,8 +4,9 @@
 // free loopback port; no MQTT is used) and loads the page `--runs` times in a fresh headless
 // Chromium context (empty cache), alternating between the directories, and reports per
 // directory the median and worst of:
-//   fcp    first contentful paint (the static "Loading Pharos…" text)
-//   ui     the sign-in form on screen (the UI's first paint: every script loaded and run)
+//   fcp    first contentful paint: the sign-in form where index.html holds it as HTML,
+//          else the static "Loading Pharos…" text
+//   ui     the sign-in form on screen and working (its button enabled: the UI's script run)
 //   net    when the last file needed had arrived (the rest of `ui` is the browser's CPU work)
 //   reqs   HTTP requests made until then
 //
@@ -68,7 +69,7 @@ async function load(browser, url) {
   let requests = 0;
   page.on('request', () => { requests += 1; });
   await page.goto(url, { waitUntil: 'commit' });
-  await page.waitForSelector('#login-user', { state: 'visible', timeout: 30000 });
+  await page.waitForSelector('#login-submit:not([disabled])', { state: 'visible', timeout: 30000 });
   const timing = await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => {
     const fcp = performance.getEntriesByName('first-contentful-paint')[0];
     const net = Math.max(0, ...performance.getEntriesByType('resource').map((r) => r.responseEnd));
@@ -79,8 +80,9 @@ async function load(browser, url) {
   return { ...timing, reqs };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const max = (xs) => Math.max(...xs);
+const finite = (xs) => xs.filter(Number.isFinite);
+const median = (xs) => [...finite(xs)].sort((a, b) => a - b)[Math.floor(finite(xs).length / 2)];
+const max = (xs) => Math.max(...finite(xs));
 
 const brokers = [];
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
