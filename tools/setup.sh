@@ -31,7 +31,8 @@ if [ -f web-ui/package.json ]; then
   fi
   # One bundled script and stylesheet (web-ui/dist/, esbuild pinned in package.json): the
   # page then costs the broker's HTTP server four requests (docs/web-ui.md).
-  (cd web-ui && npm run --silent build >/dev/null)
+  (cd web-ui && npm run --silent build >/dev/null) ||
+    echo "setup: web UI bundle not built (npm run build in web-ui/): the page loads unbundled" >&2
 fi
 # The Sparkplug B codec of others the integration tests check pharos-sparkplug against,
 # pinned in tests/sparkplug-host/package.json (never committed).
