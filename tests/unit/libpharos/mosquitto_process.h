@@ -139,6 +139,11 @@ class MosquittoProcess {
     pid_ = -1;
   }
 
+  // Sends `sig` to the broker (SIGSTOP/SIGCONT: a broker that stops answering for a while).
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   std::string readLog() const {
     std::ifstream in(dir_ / "mosquitto.log");
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -203,6 +208,32 @@ class Recorder {
   mutable std::mutex mu_;
   std::vector<MqttMessage> messages_;
   std::vector<bool> connections_;
+};
+
+// A listening loopback socket nobody accepts: a TCP connect succeeds (the kernel's backlog
+// takes it), the CONNACK never comes.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(::listen(fd_, 64) == 0);
+    socklen_t len = sizeof(addr);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+
+  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
 };
 
 inline MqttOptions options(const MosquittoProcess& broker, std::string client_id) {
