@@ -1,10 +1,14 @@
 // The Paho link when a connect attempt is given up before Paho itself has finished it: the
-// broker's listener takes the TCP connection and never answers (SilentListener), and the
-// link stops waiting — because disconnect() cancels the attempt, or because a loaded
-// machine runs Paho's own connect timeout late. Paho C keeps one connect context per client,
-// so a second connect issued while the first is still pending completes the wrong token and
-// later touches a freed one (seen as heap corruption in pharos-fleetsim while the broker
-// did not answer). Under AddressSanitizer these tests fail on such a use after free.
+// broker takes the TCP connection and does not answer (SilentListener, a stopped broker), and
+// the link stops waiting — because disconnect() cancels the attempt, or because Paho's own
+// connect timeout runs late (it is checked every few seconds, later still on a loaded
+// machine). Paho C keeps one connect context per client, so a second connect started while
+// the first is in flight made Paho complete tokens the C++ client had already freed: heap
+// corruption in pharos-fleetsim while the broker did not answer. Those writes happen inside
+// libpaho-mqttpp3, which AddressSanitizer does not instrument; valgrind on a build without
+// sanitizers reports them (timing-dependent: not every run of the unfixed link shows them):
+//   valgrind build/release/tests/libpharos_unit_tests -tc='*silent broker*,*stops answering*'
+// These tests drive those paths and check that the link still ends up connected.
 #include "mosquitto_process.h"
 
 using namespace pharos_test;  // NOLINT(google-build-using-namespace): test helpers
@@ -65,7 +69,7 @@ TEST_CASE("paho link retrying against a silent broker outlasts Paho's late conne
   o.reconnect_max = 100ms;
   auto link = pharos::makePahoLink(o);
   CHECK(link->connect().code() == Code::kUnavailable);
-  std::this_thread::sleep_for(9s);
+  std::this_thread::sleep_for(7s);
   CHECK_FALSE(link->connected());
   link.reset();
 }
@@ -96,7 +100,7 @@ TEST_CASE("paho links reconnect through a broker that stops answering for longer
     for (auto& t : connecting) t.join();
   }
   REQUIRE(waitFor(all_connected, 20s));
-  for (int cycle = 0; cycle < 3; ++cycle) {
+  for (int cycle = 0; cycle < 2; ++cycle) {
     broker.signal(SIGSTOP);
     std::this_thread::sleep_for(4s);
     broker.signal(SIGCONT);
