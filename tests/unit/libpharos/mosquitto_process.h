@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -165,26 +166,28 @@ class MosquittoProcess {
   pid_t pid_ = -1;
 };
 
-// Thread-safe record of what a link's callbacks saw.
+// Thread-safe record of what a link's callbacks saw. The record is shared with the link's
+// handlers, so a Recorder declared after its link (destroyed first) is safe: messages still
+// arriving while the test unwinds land in the shared record, not in freed memory.
 class Recorder {
  public:
   void attach(MqttLink& link) {
-    link.onMessage([this](const MqttMessage& m) {
-      std::lock_guard lock(mu_);
-      messages_.push_back(m);
+    link.onMessage([state = state_](const MqttMessage& m) {
+      std::lock_guard lock(state->mu);
+      state->messages.push_back(m);
     });
-    link.onConnection([this](bool up) {
-      std::lock_guard lock(mu_);
-      connections_.push_back(up);
+    link.onConnection([state = state_](bool up) {
+      std::lock_guard lock(state->mu);
+      state->connections.push_back(up);
     });
   }
   std::vector<MqttMessage> messages() const {
-    std::lock_guard lock(mu_);
-    return messages_;
+    std::lock_guard lock(state_->mu);
+    return state_->messages;
   }
   std::vector<bool> connections() const {
-    std::lock_guard lock(mu_);
-    return connections_;
+    std::lock_guard lock(state_->mu);
+    return state_->connections;
   }
   bool waitMessage(const std::string& topic, const std::string& payload,
                    std::chrono::milliseconds timeout = 5s) const {
@@ -205,9 +208,12 @@ class Recorder {
   }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<MqttMessage> messages_;
-  std::vector<bool> connections_;
+  struct State {
+    std::mutex mu;
+    std::vector<MqttMessage> messages;
+    std::vector<bool> connections;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 // A listening loopback socket nobody accepts: a TCP connect succeeds (the kernel's backlog
