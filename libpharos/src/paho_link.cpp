@@ -80,6 +80,15 @@ class PublishListener : public mqtt::iaction_listener {
   void on_success(const mqtt::token&) override {}
 };
 
+// True once Paho has completed `token`, read under the token's lock (unlike is_complete()).
+bool completed(const mqtt::token_ptr& token) {
+  try {
+    return token->wait_for(std::chrono::milliseconds(0));
+  } catch (const std::exception&) {
+    return true;  // completed with a failure
+  }
+}
+
 class PahoLink final : public MqttLink {
  public:
   explicit PahoLink(MqttOptions options) : options_(std::move(options)) {}
@@ -381,7 +390,7 @@ class PahoLink final : public MqttLink {
     if (connected_) return Status::ok();
     try {
       mqtt::token_ptr token = pending_connect_;
-      if (!token || token->is_complete()) {
+      if (!token || completed(token)) {
         // The previous token stays alive one more attempt: nothing Paho still holds is freed.
         retired_connect_ = std::move(pending_connect_);
         token = client_->connect(buildConnectOptions());
