@@ -19,7 +19,9 @@ Anchor::Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& a
       admin_(admin),
       clock_(clock),
       strand_(std::move(strand)),
-      events_(store, config_.max_events) {}
+      events_(store, config_.max_events),
+      publisher_(reg_, store, [this](const MqttMessage& m) { return link_.publish(m); }),
+      guards_(config_, clock) {}
 
 Anchor::~Anchor() { *alive_ = false; }
 
@@ -39,7 +41,8 @@ Status Anchor::start() {
   reg_.setSecretsKey(config_.secrets_key);
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
-  healSessions();
+  for (const auto& node : guards_.healSessions(reg_)) dirty_health_.insert(node);
+  if (!dirty_health_.empty()) scheduleFlush();
   // Documents whose rendering changed since they were stored (an upgrade, a crash between
   // a record write and... nothing: records and generations share one batch) get numbered.
   std::vector<std::string> changed;
@@ -94,7 +97,7 @@ Status Anchor::start() {
       if (connected) {
         onConnected();
       } else {
-        connected_ = false;
+        publisher_.setConnected(false);
         spdlog::warn("broker connection lost; documents are republished on reconnect");
       }
     });
@@ -116,7 +119,7 @@ void Anchor::stop() {
 }
 
 void Anchor::onConnected() {
-  connected_ = true;
+  publisher_.setConnected(true);
   // Line heartbeats missed while the anchor itself was away say nothing about the lines.
   for (auto& [line, last] : heartbeats_) last = clock_.nowMs();
   // So are agents' heartbeats: every deadline gets a whole 1.5 x keep-alive from now.
@@ -164,7 +167,8 @@ void Anchor::onConnected() {
   }
   reconcileIdentities();  // once per process, after the subscriptions (its answers)
   // Online only once requests can be received (clients wait for it before asking).
-  publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
+  publisher_.retained(topics::anchorStatus(),
+                      dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
   republishAll();
 }
 
@@ -201,21 +205,21 @@ void Anchor::handleMessage(const MqttMessage& message) {
     // api/{user}/{bad operation}: answered invalid_argument when the request names a reply
     // topic of that user's (the operation name never reaches a topic or a log unbounded).
     if (std::string user = topics::apiUserOfMalformed(message.topic); !user.empty()) {
-      if (dropRetainedRequest(message)) return;
+      if (guards_.dropRetainedRequest(message, publisher_)) return;
       onApiRequest(message, user, std::string());
       return;
     }
-    logMalformed("topic", message.topic, parsed.status());
+    guards_.logMalformed("topic", message.topic, parsed.status());
     return;
   }
   if (parsed->kind == topics::Kind::kApi) {
-    if (dropRetainedRequest(message)) return;
+    if (guards_.dropRetainedRequest(message, publisher_)) return;
     if (message.payload.empty() && message.response_topic.empty()) return;  // a clearing
     onApiRequest(message, parsed->user, parsed->name);
     return;
   }
   if (parsed->kind == topics::Kind::kNodeCmd) {
-    (void)dropRetainedRequest(message);  // agents answer the live ones
+    (void)guards_.dropRetainedRequest(message, publisher_);  // agents answer the live ones
     return;
   }
   if (parsed->kind != topics::Kind::kNode) return;
@@ -262,14 +266,14 @@ void Anchor::republishAll() {
 
 void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from,
                             uint64_t round) {
-  if (round != republish_round_ || !connected_) return;  // a newer round took over
+  if (round != republish_round_ || !publisher_.connected()) return;  // a newer round took over
   size_t end = std::min(keys->size(), from + config_.republish_chunk);
   for (size_t i = from; i < end; ++i) {
     const std::string& key = (*keys)[i];
     if (key.rfind(kHealthItem, 0) == 0) {
-      publishHealth(key.substr(kHealthItem.size()));
+      publisher_.health(key.substr(kHealthItem.size()));
     } else if (reg_.docStates().count(key)) {
-      publishDoc(key);
+      publisher_.doc(key);
     }
   }
   if (end < keys->size()) {
@@ -281,61 +285,6 @@ void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size
   } else {
     spdlog::info("republished {} documents and health verdicts", keys->size());
   }
-}
-
-void Anchor::publishRetained(const std::string& topic, const std::string& payload) {
-  MqttMessage msg;
-  msg.topic = topic;
-  msg.payload = payload;
-  msg.retained = true;
-  msg.qos = 1;
-  Status s = link_.publish(msg);
-  if (!s.isOk()) spdlog::debug("publish {}: {}", topic, s.message());
-}
-
-static std::string docTopic(const std::string& doc_key) {
-  DocKind kind;
-  std::string name;
-  if (!parseDocKey(doc_key, kind, name)) return {};
-  switch (kind) {
-    case DocKind::kNode:
-      return topics::node(name, NodeTopic::kDesired);
-    case DocKind::kSecrets:
-      return topics::node(name, NodeTopic::kSecrets);
-    case DocKind::kGroup:
-      return topics::groupDesired(name);
-  }
-  return {};
-}
-
-void Anchor::publishDoc(const std::string& doc_key) {
-  auto state = reg_.docStates().find(doc_key);
-  if (state == reg_.docStates().end()) return;
-  DocKind kind;
-  std::string name;
-  if (parseDocKey(doc_key, kind, name) && kind == DocKind::kSecrets) {
-    publishSealedSecrets(name, state->second.generation);
-    return;
-  }
-  auto doc = reg_.renderDoc(doc_key, state->second.generation);
-  if (!doc) return;
-  publishRetained(docTopic(doc_key), dumpJson(*doc));
-}
-
-void Anchor::publishEmptyDoc(const std::string& doc_key) { publishRetained(docTopic(doc_key), ""); }
-
-void Anchor::publishHealth(const std::string& node) {
-  auto it = reg_.health().find(node);
-  if (it == reg_.health().end()) return;
-  publishRetained(topics::node(node, NodeTopic::kHealth), dumpJson(encode(it->second.health)));
-}
-
-Status Anchor::commitAndPublish(Txn& txn, bool sync, const std::function<void()>& before_publish) {
-  PHAROS_RETURN_IF_ERROR(txn.commit(store_, sync));
-  if (before_publish) before_publish();
-  for (const auto& key : txn.changedDocs()) publishDoc(key);
-  for (const auto& key : txn.removedDocs()) publishEmptyDoc(key);
-  return Status::ok();
 }
 
 void Anchor::scheduleFlush() {
@@ -394,14 +343,14 @@ RolloutSummary Anchor::rolloutOf(const AppRecord& app) const {
 }
 
 void Anchor::publishRollouts() {
-  if (!connected_) return;  // republished on reconnect
+  if (!publisher_.connected()) return;  // republished on reconnect
   std::set<std::string> dirty;
   dirty.swap(dirty_rollouts_);
   for (const auto& name : dirty) {
     const AppRecord* app = reg_.findApp(name);
     if (!app) {
       rollouts_.erase(name);
-      if (rollout_hashes_.erase(name)) publishRetained(topics::appRollout(name), "");
+      if (rollout_hashes_.erase(name)) publisher_.retained(topics::appRollout(name), "");
       continue;
     }
     RolloutSummary summary = rolloutOf(*app);
@@ -413,7 +362,7 @@ void Anchor::publishRollouts() {
     auto& last = rollout_hashes_[name];
     if (last == hash) continue;
     last = hash;
-    publishRetained(topics::appRollout(name), dumpJson(json));
+    publisher_.retained(topics::appRollout(name), dumpJson(json));
   }
 }
 
@@ -423,25 +372,6 @@ void Anchor::markAppsOfNode(const std::string& node) {
     for (const auto& a : reg_.appsOn(docKey(DocKind::kGroup, g))) dirty_rollouts_.insert(a);
   }
   scheduleRollouts();
-}
-
-void Anchor::logMalformed(const std::string& what, const std::string& topic, const Status& status) {
-  int64_t now = clock_.nowMs();
-  int64_t& last = malformed_logged_[what];
-  int64_t& dropped = malformed_dropped_[what];
-  if (last != 0 && now - last < config_.malformed_log_interval.count()) {
-    ++dropped;
-    return;
-  }
-  last = now;
-  std::string shown = topic.substr(0, 200);
-  if (dropped > 0) {
-    spdlog::warn("dropped malformed {} on '{}': {} ({} more since the last report)", what, shown,
-                 status.message().substr(0, 300), dropped);
-  } else {
-    spdlog::warn("dropped malformed {} on '{}': {}", what, shown, status.message().substr(0, 300));
-  }
-  dropped = 0;
 }
 
 }  // namespace pharos::anchor

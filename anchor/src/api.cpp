@@ -44,13 +44,13 @@ void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
     }
   }
   if (reply_to.empty()) {
-    logMalformed(
+    guards_.logMalformed(
         "request without reply topic", message.topic,
         request ? Status::invalidArgument("no response topic and no replyTo") : request.status());
     return;
   }
   if (Status s = checkReplyTo(reply_to, user); !s.isOk()) {
-    logMalformed("request reply topic", message.topic, s);
+    guards_.logMalformed("request reply topic", message.topic, s);
     // A reply topic under another user's replies: refused, and the caller is told so on the
     // same suffix under its own replies/{user}/ (never on the topic it named). Anything else
     // has no topic of the caller's to answer on.

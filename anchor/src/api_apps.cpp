@@ -177,7 +177,7 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
   auditEvent(txn.extra(), user, "app.deploy", "", next.name,
              fmt::format("revision {} to {} {}", next.revision, targetKindName(next.target.kind),
                          next.target.name));
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   dirty_rollouts_.insert(next.name);
   scheduleRollouts();
   return Json{{"name", next.name},
@@ -201,7 +201,7 @@ Result<Json> Anchor::appRemove(const std::string& user, const Json& body) {
   app->updated = clock_.nowMs();
   txn.touchAppTarget(app->target, app->name);
   auditEvent(txn.extra(), user, "app.remove", "", req->name, "volumes " + req->volumes);
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   dirty_rollouts_.insert(req->name);
   scheduleRollouts();
   return Json{
@@ -231,7 +231,7 @@ Result<Json> Anchor::appSetState(const std::string& user, const std::string& ope
   app->updated = clock_.nowMs();
   txn.touchAppTarget(app->target, app->name);
   auditEvent(txn.extra(), user, operation, "", req->name, "");
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   dirty_rollouts_.insert(req->name);
   scheduleRollouts();
   const AppRecord* now = reg_.findApp(req->name);
@@ -367,7 +367,7 @@ Result<Json> Anchor::appRollback(const std::string& user, const Json& body) {
   stageRevision(txn, *app, user, fmt::format("rollback to {}", req->revision));
   auditEvent(txn.extra(), user, "app.rollback", "", req->name,
              fmt::format("to revision {} as {}", req->revision, app->revision));
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   dirty_rollouts_.insert(req->name);
   scheduleRollouts();
   const AppRecord* now = reg_.findApp(req->name);
@@ -387,7 +387,7 @@ Result<Json> Anchor::registrySet(const std::string& user, const Json& body) {
   txn.putRegistry(std::move(rec));
   txn.touchTarget(req->target);
   auditEvent(txn.extra(), user, "registry.set", "", "", req->host);  // never the password
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   return Json{{"host", req->host}, {"username", req->username}, {"target", toJson(req->target)}};
 }
 

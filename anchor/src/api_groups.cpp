@@ -80,7 +80,7 @@ Result<Json> Anchor::groupCreate(const std::string& user, const Json& body) {
   if (!req->parent.empty()) txn.group(req->parent)->groups.insert(req->name);
   txn.touch(docKey(DocKind::kGroup, req->name));
   auditEvent(txn.extra(), user, "group.create", "", "", req->name);
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   Json out{{"name", req->name}, {"parents", Json::array()}};
   if (!req->parent.empty()) out["parents"].push_back(req->parent);
   return out;
@@ -117,7 +117,7 @@ Result<Json> Anchor::groupDelete(const std::string& user, const Json& body) {
   txn.eraseGroup(name);
   txn.touch(doc);
   auditEvent(txn.extra(), user, "group.delete", "", "", name);
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   updateAcls(before);
   scheduleRollouts();
   return Json{{"name", name}, {"deleted", true}, {"apps_dropped", setJson(apps)}};
@@ -204,7 +204,7 @@ Result<Json> Anchor::groupMembers(const std::string& user, const Json& body, boo
              fmt::format("{}: {} nodes, {} groups", req->group, changed_nodes.size(),
                          changed_groups.size()));
   // Read rights first: an agent told of a new group subscribes to its document at once.
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn, true, [&] {
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn, true, [&] {
     updateAcls(before);
     admin_.flushNodeGroups();
   }));

@@ -189,7 +189,7 @@ void Anchor::nodeAdd(const std::string& user, const Json& body, Reply reply) {
                       }
                       txn.touchNode(name);
                       auditEvent(txn.extra(), user, "node.add", name, "", "");
-                      Status s = commitAndPublish(txn);
+                      Status s = publisher_.commit(txn);
                       if (!s.isOk()) return reply(s);
                       quarantine_.erase(name);
                       applyHealth(name, nullptr);
@@ -227,7 +227,7 @@ void Anchor::nodeRemove(const std::string& user, const Json& body, Reply reply) 
     for (const auto& g : reg_.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
     txn.touchNode(name);
     auditEvent(txn.extra(), user, "node.remove", name, "", "purge started");
-    Status s = commitAndPublish(txn);
+    Status s = publisher_.commit(txn);
     if (!s.isOk()) return reply(s);
     updateAcls(before);
     markAppsOfNode(name);
@@ -282,7 +282,7 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     txn.extra().del(keys::health(name));
     txn.touchNode(name);
     auditEvent(txn.extra(), user, "node.remove", name, "", "removed");
-    Status s = commitAndPublish(txn);
+    Status s = publisher_.commit(txn);
     if (!s.isOk()) {
       if (reply) reply(s);
       return;
@@ -290,7 +290,7 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     // Clear the node's retained topics (desired/secrets were cleared by the commit).
     for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kHealth,
                         NodeTopic::kDesired, NodeTopic::kSecrets}) {
-      publishRetained(topics::node(name, t), "");
+      publisher_.retained(topics::node(name, t), "");
     }
     reg_.health().erase(name);
     node_states_.erase(name);
@@ -320,7 +320,7 @@ Result<Json> Anchor::nodeApprove(const std::string& user, const Json& body) {
   txn.touchNode(req->name);
   auditEvent(txn.extra(), user, "node.approve", req->name, "", "");
   // Read rights first: the node's first document lists its groups.
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn, true, [&] {
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn, true, [&] {
     auto groups = reg_.effectiveGroups(req->name);
     if (onLine(req->name)) {
       syncLineAcls(req->name);
@@ -346,7 +346,7 @@ Result<Json> Anchor::nodeLabel(const std::string& user, const Json& body) {
   for (const auto& [k, v] : req->set) node->labels[k] = v;
   txn.touchNode(req->name);
   auditEvent(txn.extra(), user, "node.label", req->name, "", "");
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   return Json{{"name", req->name}, {"labels", labelsJson(reg_.findNode(req->name)->labels)}};
 }
 

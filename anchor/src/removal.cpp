@@ -94,7 +94,7 @@ void Anchor::sweep() {
     ++dropped_tombs;
   }
   if (!dropped_apps.empty() || dropped_tombs > 0) {
-    Status s = commitAndPublish(txn);
+    Status s = publisher_.commit(txn);
     if (!s.isOk()) {
       spdlog::warn("sweep: store: {}", s.message());
     } else {
