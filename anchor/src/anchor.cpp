@@ -2,7 +2,7 @@
 // republishes every document, publishing helpers, the flush / rollout timers.
 #include "anchor/anchor.h"
 
-#include "anchor/rollout.h"
+#include "pharos/api.h"
 #include "pharos/log.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
@@ -21,7 +21,63 @@ Anchor::Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& a
       strand_(std::move(strand)),
       events_(store, config_.max_events),
       publisher_(reg_, store, [this](const MqttMessage& m) { return link_.publish(m); }),
-      guards_(config_, clock) {}
+      guards_(config_, clock),
+      rollouts_(config_, reg_, node_states_, publisher_, *strand_, clock),
+      ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock},
+      apps_(ops_),
+      api_(config_, admin, clock, guards_,
+           [this](const MqttMessage& m) { return link_.publish(m); }) {
+  installOperations();
+}
+
+void Anchor::installOperations() {
+  using User = const std::string&;
+  // node.*: node operations (api_nodes.cpp, node_keys.cpp).
+  api_.addSync(ops::kNodeList, [this](User, const Json& body) { return nodeList(body); });
+  api_.addSync(ops::kNodeGet, [this](User, const Json& body) { return nodeGet(body); });
+  api_.add(ops::kNodeAdd, [this](User user, const Json& body, Reply reply) {
+    nodeAdd(user, body, std::move(reply));
+  });
+  api_.add(ops::kNodeRemove, [this](User user, const Json& body, Reply reply) {
+    nodeRemove(user, body, std::move(reply));
+  });
+  api_.addSync(ops::kNodeApprove,
+               [this](User user, const Json& body) { return nodeApprove(user, body); });
+  api_.addSync(ops::kNodeLabel,
+               [this](User user, const Json& body) { return nodeLabel(user, body); });
+  api_.addSync(ops::kNodeRekey,
+               [this](User user, const Json& body) { return nodeRekey(user, body); });
+  // group.*: group operations (api_groups.cpp).
+  api_.addSync(ops::kGroupCreate,
+               [this](User user, const Json& body) { return groupCreate(user, body); });
+  api_.addSync(ops::kGroupDelete,
+               [this](User user, const Json& body) { return groupDelete(user, body); });
+  api_.addSync(ops::kGroupList, [this](User, const Json& body) { return groupList(body); });
+  api_.addSync(ops::kGroupGet, [this](User, const Json& body) { return groupGet(body); });
+  api_.addSync(ops::kGroupAdd,
+               [this](User user, const Json& body) { return groupMembers(user, body, true); });
+  api_.addSync(ops::kGroupRemove,
+               [this](User user, const Json& body) { return groupMembers(user, body, false); });
+  // app.*, registry.set, events.query: AppOps.
+  api_.addSync(ops::kAppDeploy,
+               [this](User user, const Json& body) { return apps_.deploy(user, body); });
+  api_.addSync(ops::kAppRemove,
+               [this](User user, const Json& body) { return apps_.remove(user, body); });
+  for (std::string_view op : {ops::kAppStart, ops::kAppStop, ops::kAppRestart}) {
+    api_.addSync(op, [this, op = std::string(op)](User user, const Json& body) {
+      return apps_.setState(user, op, body);
+    });
+  }
+  api_.addSync(ops::kAppList, [this](User, const Json& body) { return apps_.list(body); });
+  api_.addSync(ops::kAppGet, [this](User, const Json& body) { return apps_.get(body); });
+  api_.addSync(ops::kAppHistory, [this](User, const Json& body) { return apps_.history(body); });
+  api_.addSync(ops::kAppRollback,
+               [this](User user, const Json& body) { return apps_.rollback(user, body); });
+  api_.addSync(ops::kRegistrySet,
+               [this](User user, const Json& body) { return apps_.registrySet(user, body); });
+  api_.addSync(ops::kEventsQuery,
+               [this](User, const Json& body) { return apps_.eventsQuery(body); });
+}
 
 Anchor::~Anchor() { *alive_ = false; }
 
@@ -206,7 +262,7 @@ void Anchor::handleMessage(const MqttMessage& message) {
     // topic of that user's (the operation name never reaches a topic or a log unbounded).
     if (std::string user = topics::apiUserOfMalformed(message.topic); !user.empty()) {
       if (guards_.dropRetainedRequest(message, publisher_)) return;
-      onApiRequest(message, user, std::string());
+      api_.onRequest(message, user, std::string());
       return;
     }
     guards_.logMalformed("topic", message.topic, parsed.status());
@@ -215,7 +271,7 @@ void Anchor::handleMessage(const MqttMessage& message) {
   if (parsed->kind == topics::Kind::kApi) {
     if (guards_.dropRetainedRequest(message, publisher_)) return;
     if (message.payload.empty() && message.response_topic.empty()) return;  // a clearing
-    onApiRequest(message, parsed->user, parsed->name);
+    api_.onRequest(message, parsed->user, parsed->name);
     return;
   }
   if (parsed->kind == topics::Kind::kNodeCmd) {
@@ -259,8 +315,7 @@ void Anchor::republishAll() {
   for (const auto& [name, node] : reg_.nodes()) {
     if (reg_.health().count(name)) keys->push_back(std::string(kHealthItem) + name);
   }
-  for (const auto& [name, app] : reg_.apps()) dirty_rollouts_.insert(name);
-  scheduleRollouts();
+  rollouts_.markAll();
   republishChunk(std::move(keys), 0, round);
 }
 
@@ -312,66 +367,6 @@ void Anchor::flush() {
   }
   Status s = events_.flush();
   if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
-}
-
-void Anchor::scheduleRollouts() {
-  if (rollout_scheduled_ || dirty_rollouts_.empty()) return;
-  rollout_scheduled_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  auto delay = rolloutDelay(rollout_cost_, config_.rollout_min_interval, config_.rollout_interval);
-  strand_->postDelayed(delay, [this, alive] {
-    if (alive.expired()) return;
-    rollout_scheduled_ = false;
-    auto start = std::chrono::steady_clock::now();
-    publishRollouts();
-    rollout_cost_ = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start);
-  });
-}
-
-RolloutSummary Anchor::rolloutOf(const AppRecord& app) const {
-  RolloutInputs in;
-  in.state_of = [this](const std::string& n) -> const NodeState* {
-    auto it = node_states_.find(n);
-    return it == node_states_.end() ? nullptr : &it->second;
-  };
-  in.health_of = [this](const std::string& n) -> std::string {
-    auto it = reg_.health().find(n);
-    return it == reg_.health().end() ? std::string() : it->second.health.state;
-  };
-  return computeRollout(app, reg_.targetNodes(app.target), in, clock_.nowMs());
-}
-
-void Anchor::publishRollouts() {
-  if (!publisher_.connected()) return;  // republished on reconnect
-  std::set<std::string> dirty;
-  dirty.swap(dirty_rollouts_);
-  for (const auto& name : dirty) {
-    const AppRecord* app = reg_.findApp(name);
-    if (!app) {
-      rollouts_.erase(name);
-      if (rollout_hashes_.erase(name)) publisher_.retained(topics::appRollout(name), "");
-      continue;
-    }
-    RolloutSummary summary = rolloutOf(*app);
-    Json json = encode(summary);
-    json.erase("ts");  // a new timestamp alone is no news
-    std::string hash = contentHash(dumpJson(json));
-    json["ts"] = summary.ts;
-    rollouts_[name] = std::move(summary);  // currentRollout's answer until the app is dirty
-    auto& last = rollout_hashes_[name];
-    if (last == hash) continue;
-    last = hash;
-    publisher_.retained(topics::appRollout(name), dumpJson(json));
-  }
-}
-
-void Anchor::markAppsOfNode(const std::string& node) {
-  for (const auto& a : reg_.appsOn(docKey(DocKind::kNode, node))) dirty_rollouts_.insert(a);
-  for (const auto& g : reg_.effectiveGroups(node)) {
-    for (const auto& a : reg_.appsOn(docKey(DocKind::kGroup, g))) dirty_rollouts_.insert(a);
-  }
-  scheduleRollouts();
 }
 
 }  // namespace pharos::anchor

@@ -85,7 +85,7 @@ Result<Json> Anchor::nodeRekey(const std::string& user, const Json& body) {
   record->public_key = key;
   if (record->pending_key == key || !req->public_key.empty()) record->pending_key.clear();
   txn.touch(docKey(DocKind::kSecrets, req->name));
-  auditEvent(txn.extra(), user, "node.rekey", req->name, "",
+  ops_.audit(txn.extra(), user, "node.rekey", req->name, "",
              "public key " + idOfText(key) +
                  (before.empty() ? std::string() : " replaces " + idOfText(before)));
   PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));

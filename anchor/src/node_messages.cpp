@@ -186,7 +186,7 @@ void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
     event.reason = health.health.state;
     event.message = health.health.reason;
     events_.append(std::move(event));
-    markAppsOfNode(node);
+    rollouts_.markAppsOfNode(node);
   }
 }
 
@@ -201,12 +201,12 @@ void Anchor::onNodeState(const std::string& node, const std::string& payload) {
   }
   seen(node);
   auto& slot = node_states_[node];
-  for (const auto& a : slot.apps) dirty_rollouts_.insert(a.name);
+  for (const auto& a : slot.apps) rollouts_.mark(a.name);
   for (const auto& a : state->apps) {
-    if (reg_.findApp(a.name)) dirty_rollouts_.insert(a.name);
+    if (reg_.findApp(a.name)) rollouts_.mark(a.name);
   }
   slot = std::move(*state);
-  markAppsOfNode(node);
+  rollouts_.markAppsOfNode(node);
 }
 
 void Anchor::onNodeEvent(const std::string& node, const std::string& payload) {

@@ -1,9 +1,10 @@
-// The anchor core: registration, health, desired documents, the request/response API,
-// rollout summaries and removal bookkeeping (DESIGN.md sections 2-5). It owns the Registry
-// and EventLog, talks to the broker through an MqttLink and a BrokerAdmin, and never owns a
-// thread: everything runs on a Strand over the Executor it is given; the link's callbacks
-// hop onto that strand. Every change is validated, stored (one batch, synced) and numbered
-// before it is published retained.
+// The anchor core (DESIGN.md sections 2-5), the composition root: it owns the Registry, the
+// EventLog and the parts that own the rest of the state (DocPublisher, Guards,
+// RolloutTracker, AppOps, ApiServer with its operation table), starts and stops them,
+// subscribes, and routes each message to its owner. It talks to the broker through an
+// MqttLink and a BrokerAdmin, and never owns a thread: everything runs on a Strand over the
+// Executor it is given; the link's callbacks hop onto that strand. Every change is
+// validated, stored (one batch, synced) and numbered before it is published retained.
 //
 // Threading: construct and start() on one thread before the link connects; afterwards
 // every method below except strand() must run on strand() (post to it).
@@ -20,13 +21,17 @@
 #include <vector>
 
 #include "anchor/anchor_config.h"
+#include "anchor/api_server.h"
+#include "anchor/app_ops.h"
 #include "anchor/broker_admin.h"
 #include "anchor/doc_publisher.h"
 #include "anchor/event_log.h"
 #include "anchor/guards.h"
 #include "anchor/health.h"
 #include "anchor/inbox.h"
+#include "anchor/op_context.h"
 #include "anchor/registry.h"
+#include "anchor/rollout_tracker.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
@@ -39,7 +44,7 @@ inline constexpr const char* kBridgeStateFilter = "$SYS/broker/connection/+/stat
 
 class Anchor {
  public:
-  using Reply = std::function<void(Result<Json>)>;
+  using Reply = ApiServer::Reply;
 
   // `strand` serialises the core; the BrokerAdmin must use the same strand.
   Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin,
@@ -68,7 +73,9 @@ class Anchor {
 
   // Runs one API operation (also used by tests without MQTT). `user` is the caller.
   void execute(const std::string& user, const std::string& operation, const Json& body,
-               Reply reply);
+               Reply reply) {
+    api_.execute(user, operation, body, std::move(reply));
+  }
 
  private:
   struct PendingRegistration {
@@ -85,6 +92,8 @@ class Anchor {
   void onIdentitiesReconciled(const Result<IdentityReport>& report);
 
   // anchor.cpp: wiring, connection, publishing, timers.
+  // The API's operation table: one row per ops:: constant.
+  void installOperations();
   void onLinkMessage(const MqttMessage& message);
   void onConnected();
   void handleMessage(const MqttMessage& message);
@@ -97,9 +106,6 @@ class Anchor {
   void checkNodeKey(const std::string& node, const std::string& announced, Txn& txn);
   void scheduleFlush();
   void flush();
-  void scheduleRollouts();
-  void publishRollouts();
-  void markAppsOfNode(const std::string& node);
 
   // node_messages.cpp: agent topics, registration, health.
   void onNodeStatus(const std::string& node, const std::string& payload);
@@ -138,13 +144,6 @@ class Anchor {
   // node of the site broker): BrokerAdmin::syncLineNodeGroups.
   void syncLineAcls(const std::string& node);
 
-  // api.cpp: envelope, dispatch, replies.
-  void onApiRequest(const MqttMessage& message, const std::string& user,
-                    const std::string& operation);
-  bool isReadOnly(const std::string& operation) const;
-  void dispatch(const std::string& user, const std::string& operation, const Json& body,
-                Reply reply);
-
   // api_nodes.cpp
   Result<Json> nodeList(const Json& body);
   Result<Json> nodeGet(const Json& body);
@@ -169,37 +168,12 @@ class Anchor {
   std::map<std::string, std::set<std::string>> snapshotGroups(const std::set<std::string>& nodes);
   void updateAcls(const std::map<std::string, std::set<std::string>>& before);
 
-  // api_apps.cpp
-  Result<Json> appDeploy(const std::string& user, const Json& body);
-  Result<Json> appRemove(const std::string& user, const Json& body);
-  Result<Json> appSetState(const std::string& user, const std::string& operation, const Json& body);
-  Result<Json> appList(const Json& body);
-  Result<Json> appGet(const Json& body);
-  Result<Json> appHistory(const Json& body);
-  Result<Json> appRollback(const std::string& user, const Json& body);
-  Result<Json> registrySet(const std::string& user, const Json& body);
-  Result<Json> eventsQuery(const Json& body);
-  Status validateCompose(const std::string& compose, const Target& target,
-                         const std::map<std::string, std::string>& variables,
-                         const std::map<std::string, std::string>& secrets);
-  // Stores a new revision of `app` (already updated in `txn`) in the same batch.
-  void stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
-                     const std::string& note);
-  RolloutSummary rolloutOf(const AppRecord& app) const;
-  // The summary publishRollouts computed last while the app is not dirty (nothing that
-  // feeds it changed since), else a fresh rolloutOf: app.get / app.list answer from it.
-  RolloutSummary currentRollout(const AppRecord& app) const;
-  void auditEvent(WriteBatch& batch, const std::string& user, const std::string& operation,
-                  const std::string& node, const std::string& app, const std::string& message);
-
   // removal.cpp: tombstones, removed apps and purges.
   void scheduleSweep();
   void sweep();
   // True when every node of `nodes` reported state without `app`.
   bool allGone(const std::set<std::string>& nodes, const std::string& app) const;
   std::set<std::string> nodesOfDoc(const std::string& doc_key) const;
-  // Deletes an app record with its secrets and revisions (in `txn`).
-  Status dropApp(Txn& txn, const std::string& app);
 
   AnchorConfig config_;
   Store& store_;
@@ -211,11 +185,15 @@ class Anchor {
   EventLog events_;
   DocPublisher publisher_;
   Guards guards_;
+  std::map<std::string, NodeState> node_states_;  // last reported, per node
+  RolloutTracker rollouts_;
+  OpContext ops_;
+  AppOps apps_;
+  ApiServer api_;
 
   bool started_ = false;
   bool subscribed_ = false;
   uint64_t republish_round_ = 0;
-  std::map<std::string, NodeState> node_states_;
   std::map<std::string, int64_t> last_seen_persisted_;
   std::map<std::string, Json> node_metrics_;
   std::map<std::string, PendingRegistration> pending_registrations_;
@@ -234,14 +212,8 @@ class Anchor {
   size_t node_beat_drops_seen_ = 0;    // node_beat_drops_ at the last check
   // Heartbeats the link callback dropped under back-pressure (counted off the strand).
   std::shared_ptr<std::atomic<size_t>> node_beat_drops_ = std::make_shared<std::atomic<size_t>>(0);
-  std::set<std::string> dirty_rollouts_;
-  std::map<std::string, std::string> rollout_hashes_;  // last published, per app
-  std::map<std::string, RolloutSummary> rollouts_;     // last computed, per app
-  std::chrono::microseconds rollout_cost_{0};          // CPU time of the last publishRollouts
   bool flush_scheduled_ = false;
-  bool rollout_scheduled_ = false;
   bool sweep_scheduled_ = false;
-  std::map<std::string, std::pair<bool, int64_t>> user_roles_;  // user -> (viewer, until)
   IdentitySync identities_ = IdentitySync::kNotYet;
   std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
   std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
