@@ -2,7 +2,7 @@
 // republishes every document, publishing helpers, the flush / rollout timers.
 #include "anchor/anchor.h"
 
-#include "anchor/rollout.h"
+#include "pharos/api.h"
 #include "pharos/log.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
@@ -19,7 +19,65 @@ Anchor::Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& a
       admin_(admin),
       clock_(clock),
       strand_(std::move(strand)),
-      events_(store, config_.max_events) {}
+      events_(store, config_.max_events),
+      publisher_(reg_, store, [this](const MqttMessage& m) { return link_.publish(m); }),
+      guards_(config_, clock),
+      rollouts_(config_, reg_, node_states_, publisher_, *strand_, clock),
+      ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock},
+      apps_(ops_),
+      api_(config_, admin, clock, guards_,
+           [this](const MqttMessage& m) { return link_.publish(m); }) {
+  installOperations();
+}
+
+void Anchor::installOperations() {
+  using User = const std::string&;
+  // node.*: node operations (api_nodes.cpp, node_keys.cpp).
+  api_.addSync(ops::kNodeList, [this](User, const Json& body) { return nodeList(body); });
+  api_.addSync(ops::kNodeGet, [this](User, const Json& body) { return nodeGet(body); });
+  api_.add(ops::kNodeAdd, [this](User user, const Json& body, Reply reply) {
+    nodeAdd(user, body, std::move(reply));
+  });
+  api_.add(ops::kNodeRemove, [this](User user, const Json& body, Reply reply) {
+    nodeRemove(user, body, std::move(reply));
+  });
+  api_.addSync(ops::kNodeApprove,
+               [this](User user, const Json& body) { return nodeApprove(user, body); });
+  api_.addSync(ops::kNodeLabel,
+               [this](User user, const Json& body) { return nodeLabel(user, body); });
+  api_.addSync(ops::kNodeRekey,
+               [this](User user, const Json& body) { return nodeRekey(user, body); });
+  // group.*: group operations (api_groups.cpp).
+  api_.addSync(ops::kGroupCreate,
+               [this](User user, const Json& body) { return groupCreate(user, body); });
+  api_.addSync(ops::kGroupDelete,
+               [this](User user, const Json& body) { return groupDelete(user, body); });
+  api_.addSync(ops::kGroupList, [this](User, const Json& body) { return groupList(body); });
+  api_.addSync(ops::kGroupGet, [this](User, const Json& body) { return groupGet(body); });
+  api_.addSync(ops::kGroupAdd,
+               [this](User user, const Json& body) { return groupMembers(user, body, true); });
+  api_.addSync(ops::kGroupRemove,
+               [this](User user, const Json& body) { return groupMembers(user, body, false); });
+  // app.*, registry.set, events.query: AppOps.
+  api_.addSync(ops::kAppDeploy,
+               [this](User user, const Json& body) { return apps_.deploy(user, body); });
+  api_.addSync(ops::kAppRemove,
+               [this](User user, const Json& body) { return apps_.remove(user, body); });
+  for (std::string_view op : {ops::kAppStart, ops::kAppStop, ops::kAppRestart}) {
+    api_.addSync(op, [this, op = std::string(op)](User user, const Json& body) {
+      return apps_.setState(user, op, body);
+    });
+  }
+  api_.addSync(ops::kAppList, [this](User, const Json& body) { return apps_.list(body); });
+  api_.addSync(ops::kAppGet, [this](User, const Json& body) { return apps_.get(body); });
+  api_.addSync(ops::kAppHistory, [this](User, const Json& body) { return apps_.history(body); });
+  api_.addSync(ops::kAppRollback,
+               [this](User user, const Json& body) { return apps_.rollback(user, body); });
+  api_.addSync(ops::kRegistrySet,
+               [this](User user, const Json& body) { return apps_.registrySet(user, body); });
+  api_.addSync(ops::kEventsQuery,
+               [this](User, const Json& body) { return apps_.eventsQuery(body); });
+}
 
 Anchor::~Anchor() { *alive_ = false; }
 
@@ -39,7 +97,8 @@ Status Anchor::start() {
   reg_.setSecretsKey(config_.secrets_key);
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
-  healSessions();
+  for (const auto& node : guards_.healSessions(reg_)) dirty_health_.insert(node);
+  if (!dirty_health_.empty()) scheduleFlush();
   // Documents whose rendering changed since they were stored (an upgrade, a crash between
   // a record write and... nothing: records and generations share one batch) get numbered.
   std::vector<std::string> changed;
@@ -94,7 +153,7 @@ Status Anchor::start() {
       if (connected) {
         onConnected();
       } else {
-        connected_ = false;
+        publisher_.setConnected(false);
         spdlog::warn("broker connection lost; documents are republished on reconnect");
       }
     });
@@ -116,7 +175,7 @@ void Anchor::stop() {
 }
 
 void Anchor::onConnected() {
-  connected_ = true;
+  publisher_.setConnected(true);
   // Line heartbeats missed while the anchor itself was away say nothing about the lines.
   for (auto& [line, last] : heartbeats_) last = clock_.nowMs();
   // So are agents' heartbeats: every deadline gets a whole 1.5 x keep-alive from now.
@@ -164,7 +223,8 @@ void Anchor::onConnected() {
   }
   reconcileIdentities();  // once per process, after the subscriptions (its answers)
   // Online only once requests can be received (clients wait for it before asking).
-  publishRetained(topics::anchorStatus(), dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
+  publisher_.retained(topics::anchorStatus(),
+                      dumpJson(encode(AnchorStatus{"online", clock_.nowMs()})));
   republishAll();
 }
 
@@ -201,21 +261,21 @@ void Anchor::handleMessage(const MqttMessage& message) {
     // api/{user}/{bad operation}: answered invalid_argument when the request names a reply
     // topic of that user's (the operation name never reaches a topic or a log unbounded).
     if (std::string user = topics::apiUserOfMalformed(message.topic); !user.empty()) {
-      if (dropRetainedRequest(message)) return;
-      onApiRequest(message, user, std::string());
+      if (guards_.dropRetainedRequest(message, publisher_)) return;
+      api_.onRequest(message, user, std::string());
       return;
     }
-    logMalformed("topic", message.topic, parsed.status());
+    guards_.logMalformed("topic", message.topic, parsed.status());
     return;
   }
   if (parsed->kind == topics::Kind::kApi) {
-    if (dropRetainedRequest(message)) return;
+    if (guards_.dropRetainedRequest(message, publisher_)) return;
     if (message.payload.empty() && message.response_topic.empty()) return;  // a clearing
-    onApiRequest(message, parsed->user, parsed->name);
+    api_.onRequest(message, parsed->user, parsed->name);
     return;
   }
   if (parsed->kind == topics::Kind::kNodeCmd) {
-    (void)dropRetainedRequest(message);  // agents answer the live ones
+    (void)guards_.dropRetainedRequest(message, publisher_);  // agents answer the live ones
     return;
   }
   if (parsed->kind != topics::Kind::kNode) return;
@@ -255,21 +315,20 @@ void Anchor::republishAll() {
   for (const auto& [name, node] : reg_.nodes()) {
     if (reg_.health().count(name)) keys->push_back(std::string(kHealthItem) + name);
   }
-  for (const auto& [name, app] : reg_.apps()) dirty_rollouts_.insert(name);
-  scheduleRollouts();
+  rollouts_.markAll();
   republishChunk(std::move(keys), 0, round);
 }
 
 void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size_t from,
                             uint64_t round) {
-  if (round != republish_round_ || !connected_) return;  // a newer round took over
+  if (round != republish_round_ || !publisher_.connected()) return;  // a newer round took over
   size_t end = std::min(keys->size(), from + config_.republish_chunk);
   for (size_t i = from; i < end; ++i) {
     const std::string& key = (*keys)[i];
     if (key.rfind(kHealthItem, 0) == 0) {
-      publishHealth(key.substr(kHealthItem.size()));
+      publisher_.health(key.substr(kHealthItem.size()));
     } else if (reg_.docStates().count(key)) {
-      publishDoc(key);
+      publisher_.doc(key);
     }
   }
   if (end < keys->size()) {
@@ -281,61 +340,6 @@ void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size
   } else {
     spdlog::info("republished {} documents and health verdicts", keys->size());
   }
-}
-
-void Anchor::publishRetained(const std::string& topic, const std::string& payload) {
-  MqttMessage msg;
-  msg.topic = topic;
-  msg.payload = payload;
-  msg.retained = true;
-  msg.qos = 1;
-  Status s = link_.publish(msg);
-  if (!s.isOk()) spdlog::debug("publish {}: {}", topic, s.message());
-}
-
-static std::string docTopic(const std::string& doc_key) {
-  DocKind kind;
-  std::string name;
-  if (!parseDocKey(doc_key, kind, name)) return {};
-  switch (kind) {
-    case DocKind::kNode:
-      return topics::node(name, NodeTopic::kDesired);
-    case DocKind::kSecrets:
-      return topics::node(name, NodeTopic::kSecrets);
-    case DocKind::kGroup:
-      return topics::groupDesired(name);
-  }
-  return {};
-}
-
-void Anchor::publishDoc(const std::string& doc_key) {
-  auto state = reg_.docStates().find(doc_key);
-  if (state == reg_.docStates().end()) return;
-  DocKind kind;
-  std::string name;
-  if (parseDocKey(doc_key, kind, name) && kind == DocKind::kSecrets) {
-    publishSealedSecrets(name, state->second.generation);
-    return;
-  }
-  auto doc = reg_.renderDoc(doc_key, state->second.generation);
-  if (!doc) return;
-  publishRetained(docTopic(doc_key), dumpJson(*doc));
-}
-
-void Anchor::publishEmptyDoc(const std::string& doc_key) { publishRetained(docTopic(doc_key), ""); }
-
-void Anchor::publishHealth(const std::string& node) {
-  auto it = reg_.health().find(node);
-  if (it == reg_.health().end()) return;
-  publishRetained(topics::node(node, NodeTopic::kHealth), dumpJson(encode(it->second.health)));
-}
-
-Status Anchor::commitAndPublish(Txn& txn, bool sync, const std::function<void()>& before_publish) {
-  PHAROS_RETURN_IF_ERROR(txn.commit(store_, sync));
-  if (before_publish) before_publish();
-  for (const auto& key : txn.changedDocs()) publishDoc(key);
-  for (const auto& key : txn.removedDocs()) publishEmptyDoc(key);
-  return Status::ok();
 }
 
 void Anchor::scheduleFlush() {
@@ -363,85 +367,6 @@ void Anchor::flush() {
   }
   Status s = events_.flush();
   if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
-}
-
-void Anchor::scheduleRollouts() {
-  if (rollout_scheduled_ || dirty_rollouts_.empty()) return;
-  rollout_scheduled_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  auto delay = rolloutDelay(rollout_cost_, config_.rollout_min_interval, config_.rollout_interval);
-  strand_->postDelayed(delay, [this, alive] {
-    if (alive.expired()) return;
-    rollout_scheduled_ = false;
-    auto start = std::chrono::steady_clock::now();
-    publishRollouts();
-    rollout_cost_ = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start);
-  });
-}
-
-RolloutSummary Anchor::rolloutOf(const AppRecord& app) const {
-  RolloutInputs in;
-  in.state_of = [this](const std::string& n) -> const NodeState* {
-    auto it = node_states_.find(n);
-    return it == node_states_.end() ? nullptr : &it->second;
-  };
-  in.health_of = [this](const std::string& n) -> std::string {
-    auto it = reg_.health().find(n);
-    return it == reg_.health().end() ? std::string() : it->second.health.state;
-  };
-  return computeRollout(app, reg_.targetNodes(app.target), in, clock_.nowMs());
-}
-
-void Anchor::publishRollouts() {
-  if (!connected_) return;  // republished on reconnect
-  std::set<std::string> dirty;
-  dirty.swap(dirty_rollouts_);
-  for (const auto& name : dirty) {
-    const AppRecord* app = reg_.findApp(name);
-    if (!app) {
-      rollouts_.erase(name);
-      if (rollout_hashes_.erase(name)) publishRetained(topics::appRollout(name), "");
-      continue;
-    }
-    RolloutSummary summary = rolloutOf(*app);
-    Json json = encode(summary);
-    json.erase("ts");  // a new timestamp alone is no news
-    std::string hash = contentHash(dumpJson(json));
-    json["ts"] = summary.ts;
-    rollouts_[name] = std::move(summary);  // currentRollout's answer until the app is dirty
-    auto& last = rollout_hashes_[name];
-    if (last == hash) continue;
-    last = hash;
-    publishRetained(topics::appRollout(name), dumpJson(json));
-  }
-}
-
-void Anchor::markAppsOfNode(const std::string& node) {
-  for (const auto& a : reg_.appsOn(docKey(DocKind::kNode, node))) dirty_rollouts_.insert(a);
-  for (const auto& g : reg_.effectiveGroups(node)) {
-    for (const auto& a : reg_.appsOn(docKey(DocKind::kGroup, g))) dirty_rollouts_.insert(a);
-  }
-  scheduleRollouts();
-}
-
-void Anchor::logMalformed(const std::string& what, const std::string& topic, const Status& status) {
-  int64_t now = clock_.nowMs();
-  int64_t& last = malformed_logged_[what];
-  int64_t& dropped = malformed_dropped_[what];
-  if (last != 0 && now - last < config_.malformed_log_interval.count()) {
-    ++dropped;
-    return;
-  }
-  last = now;
-  std::string shown = topic.substr(0, 200);
-  if (dropped > 0) {
-    spdlog::warn("dropped malformed {} on '{}': {} ({} more since the last report)", what, shown,
-                 status.message().substr(0, 300), dropped);
-  } else {
-    spdlog::warn("dropped malformed {} on '{}': {}", what, shown, status.message().substr(0, 300));
-  }
-  dropped = 0;
 }
 
 }  // namespace pharos::anchor

@@ -79,8 +79,8 @@ Result<Json> Anchor::groupCreate(const std::string& user, const Json& body) {
   txn.putGroup(std::move(g));
   if (!req->parent.empty()) txn.group(req->parent)->groups.insert(req->name);
   txn.touch(docKey(DocKind::kGroup, req->name));
-  auditEvent(txn.extra(), user, "group.create", "", "", req->name);
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  ops_.audit(txn.extra(), user, "group.create", "", "", req->name);
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   Json out{{"name", req->name}, {"parents", Json::array()}};
   if (!req->parent.empty()) out["parents"].push_back(req->parent);
   return out;
@@ -105,8 +105,8 @@ Result<Json> Anchor::groupDelete(const std::string& user, const Json& body) {
   txn.touchMembers(name);  // their groups lists lose this group (and its ancestors)
   for (const auto& parent : reg_.parentsOf(name)) txn.group(parent)->groups.erase(name);
   for (const auto& app : apps) {
-    PHAROS_RETURN_IF_ERROR(dropApp(txn, app));
-    dirty_rollouts_.insert(app);
+    PHAROS_RETURN_IF_ERROR(ops_.dropApp(txn, app));
+    rollouts_.mark(app);
   }
   txn.eraseRegistriesOf(doc);
   if (auto t = reg_.tombs().find(doc); t != reg_.tombs().end()) {
@@ -116,10 +116,10 @@ Result<Json> Anchor::groupDelete(const std::string& user, const Json& body) {
   }
   txn.eraseGroup(name);
   txn.touch(doc);
-  auditEvent(txn.extra(), user, "group.delete", "", "", name);
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  ops_.audit(txn.extra(), user, "group.delete", "", "", name);
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   updateAcls(before);
-  scheduleRollouts();
+  rollouts_.schedule();
   return Json{{"name", name}, {"deleted", true}, {"apps_dropped", setJson(apps)}};
 }
 
@@ -186,7 +186,7 @@ Result<Json> Anchor::groupMembers(const std::string& user, const Json& body, boo
     for (const auto& n : reg_.effectiveMembers(child)) affected.insert(n);
   }
   auto before = snapshotGroups(affected);
-  for (const auto& n : affected) markAppsOfNode(n);  // apps that reached them before
+  for (const auto& n : affected) rollouts_.markAppsOfNode(n);  // apps that reached them before
   Txn txn(reg_);
   GroupRecord* g = txn.group(req->group);
   Json changed_nodes = Json::array();
@@ -200,19 +200,19 @@ Result<Json> Anchor::groupMembers(const std::string& user, const Json& body, boo
     if (changed) changed_groups.push_back(c);
   }
   for (const auto& n : affected) txn.touchNode(n);
-  auditEvent(txn.extra(), user, add ? "group.add" : "group.remove", "", "",
+  ops_.audit(txn.extra(), user, add ? "group.add" : "group.remove", "", "",
              fmt::format("{}: {} nodes, {} groups", req->group, changed_nodes.size(),
                          changed_groups.size()));
   // Read rights first: an agent told of a new group subscribes to its document at once.
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn, true, [&] {
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn, true, [&] {
     updateAcls(before);
     admin_.flushNodeGroups();
   }));
-  for (const auto& n : affected) markAppsOfNode(n);
+  for (const auto& n : affected) rollouts_.markAppsOfNode(n);
   for (const auto& a : reg_.appsOn(docKey(DocKind::kGroup, req->group))) {
-    dirty_rollouts_.insert(a);
+    rollouts_.mark(a);
   }
-  scheduleRollouts();
+  rollouts_.schedule();
   return Json{
       {"group", req->group},
       {add ? "added" : "removed", Json{{"nodes", changed_nodes}, {"groups", changed_groups}}}};

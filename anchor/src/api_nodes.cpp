@@ -188,8 +188,8 @@ void Anchor::nodeAdd(const std::string& user, const Json& body, Reply reply) {
                         txn.putNode(std::move(record));
                       }
                       txn.touchNode(name);
-                      auditEvent(txn.extra(), user, "node.add", name, "", "");
-                      Status s = commitAndPublish(txn);
+                      ops_.audit(txn.extra(), user, "node.add", name, "", "");
+                      Status s = publisher_.commit(txn);
                       if (!s.isOk()) return reply(s);
                       quarantine_.erase(name);
                       applyHealth(name, nullptr);
@@ -226,11 +226,11 @@ void Anchor::nodeRemove(const std::string& user, const Json& body, Reply reply) 
     }
     for (const auto& g : reg_.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
     txn.touchNode(name);
-    auditEvent(txn.extra(), user, "node.remove", name, "", "purge started");
-    Status s = commitAndPublish(txn);
+    ops_.audit(txn.extra(), user, "node.remove", name, "", "purge started");
+    Status s = publisher_.commit(txn);
     if (!s.isOk()) return reply(s);
     updateAcls(before);
-    markAppsOfNode(name);
+    rollouts_.markAppsOfNode(name);
     spdlog::info("node {}: purge started by {}", name, user);
     scheduleSweep();
     return reply(Json{{"name", name}, {"state", "removing"}, {"apps", std::move(waiting)}});
@@ -259,18 +259,18 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
       if (reply) reply(Json{{"name", name}, {"removed", true}});
       return;
     }
-    markAppsOfNode(name);
+    rollouts_.markAppsOfNode(name);
     Txn txn(reg_);
     for (const auto& g : reg_.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
     Json dropped = Json::array();
     for (const auto& app : reg_.appsOn(docKey(DocKind::kNode, name))) {
-      Status s = dropApp(txn, app);
+      Status s = ops_.dropApp(txn, app);
       if (!s.isOk()) {
         if (reply) reply(s);
         return;
       }
       dropped.push_back(app);
-      dirty_rollouts_.insert(app);
+      rollouts_.mark(app);
     }
     txn.eraseRegistriesOf(docKey(DocKind::kNode, name));
     if (auto t = reg_.tombs().find(docKey(DocKind::kNode, name)); t != reg_.tombs().end()) {
@@ -281,8 +281,8 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     txn.eraseNode(name);
     txn.extra().del(keys::health(name));
     txn.touchNode(name);
-    auditEvent(txn.extra(), user, "node.remove", name, "", "removed");
-    Status s = commitAndPublish(txn);
+    ops_.audit(txn.extra(), user, "node.remove", name, "", "removed");
+    Status s = publisher_.commit(txn);
     if (!s.isOk()) {
       if (reply) reply(s);
       return;
@@ -290,7 +290,7 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     // Clear the node's retained topics (desired/secrets were cleared by the commit).
     for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kHealth,
                         NodeTopic::kDesired, NodeTopic::kSecrets}) {
-      publishRetained(topics::node(name, t), "");
+      publisher_.retained(topics::node(name, t), "");
     }
     reg_.health().erase(name);
     node_states_.erase(name);
@@ -300,7 +300,7 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     event_tokens_.erase(name);
     dirty_health_.erase(name);
     quarantine_[name] = clock_.nowMs() + config_.removed_quarantine.count();
-    scheduleRollouts();
+    rollouts_.schedule();
     spdlog::info("node {} removed by {}", name, user);
     if (reply) reply(Json{{"name", name}, {"removed", true}, {"apps_dropped", std::move(dropped)}});
   });
@@ -318,9 +318,9 @@ Result<Json> Anchor::nodeApprove(const std::string& user, const Json& body) {
   Txn txn(reg_);
   txn.node(req->name)->registration = Registration::kAccepted;
   txn.touchNode(req->name);
-  auditEvent(txn.extra(), user, "node.approve", req->name, "", "");
+  ops_.audit(txn.extra(), user, "node.approve", req->name, "", "");
   // Read rights first: the node's first document lists its groups.
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn, true, [&] {
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn, true, [&] {
     auto groups = reg_.effectiveGroups(req->name);
     if (onLine(req->name)) {
       syncLineAcls(req->name);
@@ -330,7 +330,7 @@ Result<Json> Anchor::nodeApprove(const std::string& user, const Json& body) {
     }
   }));
   applyHealth(req->name, nullptr);
-  markAppsOfNode(req->name);
+  rollouts_.markAppsOfNode(req->name);
   return nodeSummary(*reg_.findNode(req->name));
 }
 
@@ -345,8 +345,8 @@ Result<Json> Anchor::nodeLabel(const std::string& user, const Json& body) {
   for (const auto& key : req->remove) node->labels.erase(key);
   for (const auto& [k, v] : req->set) node->labels[k] = v;
   txn.touchNode(req->name);
-  auditEvent(txn.extra(), user, "node.label", req->name, "", "");
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  ops_.audit(txn.extra(), user, "node.label", req->name, "", "");
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   return Json{{"name", req->name}, {"labels", labelsJson(reg_.findNode(req->name)->labels)}};
 }
 

@@ -43,7 +43,7 @@ void Anchor::onBridgeState(const std::string& topic, const std::string& payload)
                                     topic.size() - kConnectionPrefix.size() - kStateSuffix.size());
   if (bridge.find('/') != std::string::npos) return;
   if (payload != "0" && payload != "1") {
-    logMalformed("bridge notification", topic, Status::invalidArgument("expected 0 or 1"));
+    guards_.logMalformed("bridge notification", topic, Status::invalidArgument("expected 0 or 1"));
     return;
   }
   bool up = payload == "1";
@@ -155,7 +155,7 @@ void Anchor::scheduleHeartbeatCheck() {
 
 void Anchor::checkHeartbeats() {
   // While the anchor itself is cut off it learns nothing; onConnected restarts the clocks.
-  if (!connected_) return;
+  if (!publisher_.connected()) return;
   const int64_t now = clock_.nowMs();
   for (const auto& [line, last] : heartbeats_) {
     if (now - last <= config_.line_heartbeat_timeout.count()) continue;
@@ -180,7 +180,7 @@ void Anchor::syncLineAcls(const std::string& node) {
   if (auto known = node_lines_.find(node);
       record && known != node_lines_.end() && known->second != line) {
     admin_.removeLineNode(known->second, node);
-    ++security_counts_["line_identity_removed"];
+    guards_.count("line_identity_removed");
   }
   if (line.empty()) {
     node_lines_.erase(node);

@@ -1,30 +1,28 @@
-// Guards against forged or replayed input from clients the broker authenticated but the anchor
-// does not trust (docs/security.md "Threat model"): a status or heartbeat whose session is
-// far ahead of the anchor's clock (it would pin a node's health and hide its real death), a
-// store that already holds such a session (healed at start), and requests left retained on
-// api/... or nodes/+/cmd/... (the broker would replay them on every subscription). Each
-// refusal is logged (rate-limited) and counted (securityCount). Runs on the anchor's strand.
+// Untrusted input the broker lets through (guards.h). Runs on the anchor's strand.
+#include "anchor/guards.h"
+
 #include <fmt/format.h>
 
-#include "anchor/anchor.h"
 #include "pharos/log.h"
 #include "pharos/topics.h"
 
 namespace pharos::anchor {
 
-uint64_t Anchor::securityCount(const std::string& what) const {
+uint64_t Guards::securityCount(const std::string& what) const {
   auto it = security_counts_.find(what);
   return it == security_counts_.end() ? 0 : it->second;
 }
 
-bool Anchor::tooFarAhead(int64_t session) const {
+uint64_t Guards::count(const std::string& what, uint64_t n) { return security_counts_[what] += n; }
+
+bool Guards::tooFarAhead(int64_t session) const {
   int64_t now = clock_.nowMs();
   return session > now && session - now > config_.max_session_ahead.count();  // no overflow
 }
 
-bool Anchor::sessionBelievable(const std::string& node, int64_t session, const char* what) {
+bool Guards::sessionBelievable(const std::string& node, int64_t session, const char* what) {
   if (!tooFarAhead(session)) return true;
-  uint64_t n = ++security_counts_["session_ahead"];
+  uint64_t n = count("session_ahead");
   logMalformed(std::string("session of ") + what,
                topics::node(node, what == std::string("heartbeat") ? topics::NodeTopic::kHeartbeat
                                                                    : topics::NodeTopic::kStatus),
@@ -34,13 +32,14 @@ bool Anchor::sessionBelievable(const std::string& node, int64_t session, const c
   return false;
 }
 
-void Anchor::healSessions() {
-  for (auto& [node, health] : reg_.health()) {
+std::vector<std::string> Guards::healSessions(Registry& reg) {
+  std::vector<std::string> healed;
+  for (auto& [node, health] : reg.health()) {
     if (!tooFarAhead(health.newest_ready_session) && !tooFarAhead(health.last_status.session) &&
         !tooFarAhead(health.health.session)) {
       continue;
     }
-    uint64_t n = ++security_counts_["session_healed"];
+    uint64_t n = count("session_healed");
     spdlog::warn(
         "node {}: stored session {} is ahead of the anchor's clock; reset, the node's next "
         "status decides its health ({} healed)",
@@ -48,20 +47,39 @@ void Anchor::healSessions() {
     health.newest_ready_session = 0;
     health.last_status.session = 0;
     health.health.session = 0;
-    dirty_health_.insert(node);
+    healed.push_back(node);
   }
-  if (!dirty_health_.empty()) scheduleFlush();
+  return healed;
 }
 
-bool Anchor::dropRetainedRequest(const MqttMessage& message) {
+bool Guards::dropRetainedRequest(const MqttMessage& message, DocPublisher& publisher) {
   if (!message.retained) return false;
   if (message.payload.empty()) return true;  // already cleared
-  uint64_t n = ++security_counts_["retained_request"];
+  uint64_t n = count("retained_request");
   logMalformed("retained request", message.topic,
                Status::invalidArgument(fmt::format(
                    "requests are never retained: not executed, cleared ({} so far)", n)));
-  publishRetained(message.topic, "");
+  publisher.retained(message.topic, "");
   return true;
+}
+
+void Guards::logMalformed(const std::string& what, const std::string& topic, const Status& status) {
+  int64_t now = clock_.nowMs();
+  int64_t& last = malformed_logged_[what];
+  int64_t& dropped = malformed_dropped_[what];
+  if (last != 0 && now - last < config_.malformed_log_interval.count()) {
+    ++dropped;
+    return;
+  }
+  last = now;
+  std::string shown = topic.substr(0, 200);
+  if (dropped > 0) {
+    spdlog::warn("dropped malformed {} on '{}': {} ({} more since the last report)", what, shown,
+                 status.message().substr(0, 300), dropped);
+  } else {
+    spdlog::warn("dropped malformed {} on '{}': {}", what, shown, status.message().substr(0, 300));
+  }
+  dropped = 0;
 }
 
 }  // namespace pharos::anchor

@@ -49,13 +49,13 @@ void Anchor::onIdentitiesReconciled(const Result<IdentityReport>& report) {
                  report.status().message(), kIdentityRetry.count());
     std::weak_ptr<bool> alive = alive_;
     strand_->postDelayed(kIdentityRetry, [this, alive] {
-      if (!alive.expired() && connected_) reconcileIdentities();
+      if (!alive.expired() && publisher_.connected()) reconcileIdentities();
     });
     return;
   }
   identities_ = IdentitySync::kDone;
   for (const auto& line : report->changes) spdlog::info("broker identities: {}", line);
-  security_counts_["identity_changes"] += report->changes.size();
+  guards_.count("identity_changes", report->changes.size());
   spdlog::info(
       "broker identities: {} roles checked against the registry; {} corrected ({} ACLs removed, "
       "{} added), {} created, {} memberships added, {} orphan roles and {} misplaced node "

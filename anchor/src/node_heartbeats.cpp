@@ -23,11 +23,11 @@ void Anchor::onNodeHeartbeat(const std::string& node, const std::string& payload
   if (!record || payload.empty()) return;
   auto beat = decodeNodeHeartbeat(payload);
   if (!beat) {
-    logMalformed("heartbeat", topics::node(node, NodeTopic::kHeartbeat), beat.status());
+    guards_.logMalformed("heartbeat", topics::node(node, NodeTopic::kHeartbeat), beat.status());
     return;
   }
   if (record->registration == Registration::kPending) return;  // watched once approved
-  if (!sessionBelievable(node, beat->session, "heartbeat")) return;
+  if (!guards_.sessionBelievable(node, beat->session, "heartbeat")) return;
   auto health = reg_.health().find(node);
   if (health == reg_.health().end()) return;
   seen(node);
@@ -78,7 +78,7 @@ void Anchor::checkNodeHeartbeats() {
     node_beats_.postponeAll(lag);
   }
   // While the anchor itself is cut off it learns nothing; onConnected restarts the clocks.
-  if (!connected_) return;
+  if (!publisher_.connected()) return;
   for (const std::string& node : node_beats_.expire(now)) {
     if (!reg_.findNode(node)) {
       node_beats_.forget(node);

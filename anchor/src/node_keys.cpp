@@ -1,6 +1,6 @@
 // Node public keys and sealed secrets documents (docs/security.md "Sealed secrets"): trust on
 // first sight of a key in a node's info, a changed key held as pending until node.rekey,
-// and every nodes/{node}/secrets publish sealed to the trusted key (or withheld). Runs on
+// and the key every nodes/{node}/secrets publish is sealed to (doc_publisher.cpp). Runs on
 // the anchor's strand. Nothing here logs or records a secret value; key ids only.
 #include <algorithm>
 
@@ -22,36 +22,6 @@ std::string idOfText(const std::string& base64_key) {
 }
 
 }  // namespace
-
-void Anchor::publishSealedSecrets(const std::string& node, int64_t generation) {
-  auto doc = reg_.renderSecrets(node, generation);
-  if (!doc) return;
-  const NodeRecord* record = reg_.findNode(node);
-  SealedSecretsDoc out;
-  if (record->public_key.empty()) {
-    out.epoch = doc->epoch;
-    out.generation = generation;
-    out.withheld = "the anchor knows no public key of this node (an agent without sealed secrets?)";
-    if (!doc->variables.empty() || !doc->registries.empty()) {
-      spdlog::warn(
-          "node {}: secrets withheld: no public key known (upgrade its agent, or "
-          "`pharosctl node rekey {} --public-key KEY`)",
-          node, node);
-    }
-  } else {
-    auto raw = sealed::fromBase64(record->public_key);
-    auto sealed_doc = raw ? sealSecrets(*doc, *raw) : Result<SealedSecretsDoc>(raw.status());
-    if (!sealed_doc) {
-      spdlog::error("node {}: cannot seal its secrets document: {}", node,
-                    sealed_doc.status().message());
-      return;
-    }
-    out = std::move(*sealed_doc);
-  }
-  for (auto& [name, value] : doc->variables) std::fill(value.begin(), value.end(), '\0');
-  for (auto& reg : doc->registries) std::fill(reg.password.begin(), reg.password.end(), '\0');
-  publishRetained(topics::node(node, NodeTopic::kSecrets), dumpJson(encode(out)));
-}
 
 void Anchor::checkNodeKey(const std::string& node, const std::string& announced, Txn& txn) {
   NodeRecord* record = txn.node(node);
@@ -115,10 +85,10 @@ Result<Json> Anchor::nodeRekey(const std::string& user, const Json& body) {
   record->public_key = key;
   if (record->pending_key == key || !req->public_key.empty()) record->pending_key.clear();
   txn.touch(docKey(DocKind::kSecrets, req->name));
-  auditEvent(txn.extra(), user, "node.rekey", req->name, "",
+  ops_.audit(txn.extra(), user, "node.rekey", req->name, "",
              "public key " + idOfText(key) +
                  (before.empty() ? std::string() : " replaces " + idOfText(before)));
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
   spdlog::info("node {}: secrets now sealed to public key {} ({})", req->name, idOfText(key), user);
   Json out{{"name", req->name}, {"key_id", idOfText(key)}};
   if (!before.empty()) out["previous_key_id"] = idOfText(before);

@@ -45,11 +45,11 @@ void Anchor::onNodeStatus(const std::string& node, const std::string& payload) {
   if (payload.empty()) return;  // a cleared retained status
   auto status = decodeNodeStatus(payload);
   if (!status) {
-    logMalformed("status", topics::node(node, NodeTopic::kStatus), status.status());
+    guards_.logMalformed("status", topics::node(node, NodeTopic::kStatus), status.status());
     return;
   }
   if (quarantined(node)) return;
-  if (!sessionBelievable(node, status->session, "status")) return;
+  if (!guards_.sessionBelievable(node, status->session, "status")) return;
   if (!reg_.findNode(node)) {
     auto& pending = pending_registrations_[node];
     pending.has_status = true;
@@ -65,7 +65,7 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
   if (payload.empty()) return;
   auto info = decodeNodeInfo(payload);
   if (!info) {
-    logMalformed("info", topics::node(node, NodeTopic::kInfo), info.status());
+    guards_.logMalformed("info", topics::node(node, NodeTopic::kInfo), info.status());
     return;
   }
   if (quarantined(node)) return;
@@ -94,7 +94,7 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
   if (key_news) checkNodeKey(node, info->public_key, txn);
   // Info is not part of any document; an unsynced write is enough (agents republish it). A
   // key trusted on first sight changes the secrets document (published sealed to it).
-  Status s = key_news ? commitAndPublish(txn, true) : txn.commit(store_, false);
+  Status s = key_news ? publisher_.commit(txn, true) : txn.commit(store_, false);
   if (!s.isOk()) spdlog::warn("store: node {} info: {}", node, s.message());
   checkLine(node);
 }
@@ -105,8 +105,8 @@ void Anchor::maybeRegister(const std::string& node) {
   if (!it->second.has_info || !it->second.has_status) {
     if (pending_registrations_.size() > kMaxPendingRegistrations) {
       pending_registrations_.erase(it);
-      logMalformed("registration", topics::node(node, NodeTopic::kInfo),
-                   Status::unavailable("too many half-registered nodes"));
+      guards_.logMalformed("registration", topics::node(node, NodeTopic::kInfo),
+                           Status::unavailable("too many half-registered nodes"));
     }
     return;
   }
@@ -115,12 +115,12 @@ void Anchor::maybeRegister(const std::string& node) {
   // Reports under a name reserved for another kind of broker account (forged by a line
   // broker, which may publish any node's reports) never register a node.
   if (Status s = checkNodeName(node, AccountKind::kNone); !s.isOk()) {
-    logMalformed("registration", topics::node(node, NodeTopic::kInfo), s);
+    guards_.logMalformed("registration", topics::node(node, NodeTopic::kInfo), s);
     return;
   }
   if (reg_.nodes().size() >= config_.max_nodes) {
-    logMalformed("registration", topics::node(node, NodeTopic::kInfo),
-                 Status::unavailable("node limit reached"));
+    guards_.logMalformed("registration", topics::node(node, NodeTopic::kInfo),
+                         Status::unavailable("node limit reached"));
     return;
   }
   NodeRecord record;
@@ -146,7 +146,7 @@ void Anchor::maybeRegister(const std::string& node) {
   events_.stage(event, txn.extra());
   // Not an acknowledged change: unsynced (survives kill -9; after a power loss the agent's
   // retained info and status register it again with the same documents).
-  Status s = commitAndPublish(txn, false);
+  Status s = publisher_.commit(txn, false);
   if (!s.isOk()) {
     spdlog::error("store: registering node {}: {}", node, s.message());
     return;
@@ -176,7 +176,7 @@ void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
   if (change == HealthChange::kNone && !inserted) return;
   dirty_health_.insert(node);
   scheduleFlush();
-  publishHealth(node);
+  publisher_.health(node);
   if (change == HealthChange::kTransition) {
     EventRecord event;
     event.ts = clock_.nowMs();
@@ -186,7 +186,7 @@ void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
     event.reason = health.health.state;
     event.message = health.health.reason;
     events_.append(std::move(event));
-    markAppsOfNode(node);
+    rollouts_.markAppsOfNode(node);
   }
 }
 
@@ -196,17 +196,17 @@ void Anchor::onNodeState(const std::string& node, const std::string& payload) {
   if (!record || record->registration == Registration::kPending) return;
   auto state = decodeNodeState(payload);
   if (!state) {
-    logMalformed("state", topics::node(node, NodeTopic::kState), state.status());
+    guards_.logMalformed("state", topics::node(node, NodeTopic::kState), state.status());
     return;
   }
   seen(node);
   auto& slot = node_states_[node];
-  for (const auto& a : slot.apps) dirty_rollouts_.insert(a.name);
+  for (const auto& a : slot.apps) rollouts_.mark(a.name);
   for (const auto& a : state->apps) {
-    if (reg_.findApp(a.name)) dirty_rollouts_.insert(a.name);
+    if (reg_.findApp(a.name)) rollouts_.mark(a.name);
   }
   slot = std::move(*state);
-  markAppsOfNode(node);
+  rollouts_.markAppsOfNode(node);
 }
 
 void Anchor::onNodeEvent(const std::string& node, const std::string& payload) {
@@ -214,7 +214,7 @@ void Anchor::onNodeEvent(const std::string& node, const std::string& payload) {
   if (!record || payload.empty()) return;
   auto event = decodeNodeEvent(payload);
   if (!event) {
-    logMalformed("event", topics::node(node, NodeTopic::kEvents), event.status());
+    guards_.logMalformed("event", topics::node(node, NodeTopic::kEvents), event.status());
     return;
   }
   // Token bucket per node, so one chatty or hostile device cannot flood the log.
@@ -225,8 +225,8 @@ void Anchor::onNodeEvent(const std::string& node, const std::string& payload) {
       std::min(kEventBurst, tokens + static_cast<double>(now - last) / 1000.0 * kEventsPerSecond);
   last = now;
   if (tokens < 1) {
-    logMalformed("event (rate limit)", topics::node(node, NodeTopic::kEvents),
-                 Status::unavailable("more than 5 events/s"));
+    guards_.logMalformed("event (rate limit)", topics::node(node, NodeTopic::kEvents),
+                         Status::unavailable("more than 5 events/s"));
     return;
   }
   tokens -= 1;
@@ -248,7 +248,7 @@ void Anchor::onNodeMetrics(const std::string& node, const std::string& payload) 
   if (!reg_.findNode(node) || payload.empty()) return;
   auto metrics = decodeNodeMetrics(payload);
   if (!metrics) {
-    logMalformed("metrics", topics::node(node, NodeTopic::kMetrics), metrics.status());
+    guards_.logMalformed("metrics", topics::node(node, NodeTopic::kMetrics), metrics.status());
     return;
   }
   seen(node);

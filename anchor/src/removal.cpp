@@ -41,23 +41,6 @@ std::set<std::string> Anchor::nodesOfDoc(const std::string& doc_key) const {
   return reg_.targetNodes(t);
 }
 
-Status Anchor::dropApp(Txn& txn, const std::string& app) {
-  const AppRecord* record = reg_.findApp(app);
-  if (!record) return Status::ok();
-  Target target = record->target;
-  txn.touchAppTarget(target, app);
-  std::vector<std::string> revs;
-  PHAROS_RETURN_IF_ERROR(
-      store_.scan(keys::revPrefix(app), [&](std::string_view k, std::string_view) {
-        revs.emplace_back(k);
-        return true;
-      }));
-  for (auto& k : revs) txn.extra().del(std::move(k));
-  txn.eraseSecrets(app);
-  txn.eraseApp(app);
-  return Status::ok();
-}
-
 void Anchor::sweep() {
   if (!started_) return;
   Txn txn(reg_);
@@ -68,12 +51,12 @@ void Anchor::sweep() {
     if (allGone(reg_.targetNodes(app.target), name)) dropped_apps.push_back(name);
   }
   for (const auto& name : dropped_apps) {
-    Status s = dropApp(txn, name);
+    Status s = ops_.dropApp(txn, name);
     if (!s.isOk()) {
       spdlog::warn("sweep: {}", s.message());
       return;
     }
-    dirty_rollouts_.insert(name);
+    rollouts_.mark(name);
   }
   std::vector<std::pair<std::string, std::string>> tombs;
   for (const auto& [doc, apps] : reg_.tombs()) {
@@ -94,13 +77,13 @@ void Anchor::sweep() {
     ++dropped_tombs;
   }
   if (!dropped_apps.empty() || dropped_tombs > 0) {
-    Status s = commitAndPublish(txn);
+    Status s = publisher_.commit(txn);
     if (!s.isOk()) {
       spdlog::warn("sweep: store: {}", s.message());
     } else {
       spdlog::info("sweep: dropped {} removed apps and {} tombstones", dropped_apps.size(),
                    dropped_tombs);
-      scheduleRollouts();
+      rollouts_.schedule();
     }
   } else {
     txn.rollback();

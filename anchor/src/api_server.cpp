@@ -1,13 +1,10 @@
-// The management API envelope (DESIGN.md section 4): requests on api/{user}/{operation},
-// answers on the MQTT 5 response topic with correlation data, or on the MQTT 3.1.1
-// fallback `replyTo` with `correlation` echoed in the body. The reply topic must be under
-// replies/{user}/ or the request is dropped (logged), not executed: the anchor never answers
-// anywhere else (one under another user's replies gets permission_denied on the caller's own
-// replies/{user}/ with the same suffix). Oversized requests get too_large; a malformed
-// operation name invalid_argument. Runs on the anchor's strand.
-#include "pharos/api.h"
+// The management API envelope and operation table (api_server.h). The anchor never answers
+// anywhere but under the caller's replies/{user}/: a reply topic under another user's replies
+// gets permission_denied on the caller's own replies/{user}/ with the same suffix. Runs on the
+// anchor's strand.
+#include "anchor/api_server.h"
 
-#include "anchor/anchor.h"
+#include "pharos/api.h"
 #include "pharos/log.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
@@ -19,12 +16,25 @@ namespace {
 constexpr size_t kMaxEnvelopeBytes = size_t{4} << 20;
 }  // namespace
 
-bool Anchor::isReadOnly(const std::string& operation) const {
+ApiServer::ApiServer(const AnchorConfig& config, BrokerAdmin& admin, Clock& clock, Guards& guards,
+                     Send send)
+    : config_(config), admin_(admin), clock_(clock), guards_(guards), send_(std::move(send)) {}
+
+void ApiServer::add(std::string_view operation, Handler handler) {
+  table_.insert_or_assign(std::string(operation), std::move(handler));
+}
+
+void ApiServer::addSync(std::string_view operation, SyncHandler handler) {
+  add(operation, [handler = std::move(handler)](const std::string& user, const Json& body,
+                                                Reply reply) { reply(handler(user, body)); });
+}
+
+bool ApiServer::isReadOnly(const std::string& operation) const {
   if (config_.read_only_operations.empty()) return isReadOperation(operation);
   return config_.read_only_operations.count(operation) > 0;
 }
 
-void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
+void ApiServer::onRequest(const MqttMessage& message, const std::string& user,
                           const std::string& operation) {
   std::string reply_to = message.response_topic;
   Json correlation;
@@ -44,13 +54,13 @@ void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
     }
   }
   if (reply_to.empty()) {
-    logMalformed(
+    guards_.logMalformed(
         "request without reply topic", message.topic,
         request ? Status::invalidArgument("no response topic and no replyTo") : request.status());
     return;
   }
   if (Status s = checkReplyTo(reply_to, user); !s.isOk()) {
-    logMalformed("request reply topic", message.topic, s);
+    guards_.logMalformed("request reply topic", message.topic, s);
     // A reply topic under another user's replies: refused, and the caller is told so on the
     // same suffix under its own replies/{user}/ (never on the topic it named). Anything else
     // has no topic of the caller's to answer on.
@@ -61,7 +71,7 @@ void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
     out.qos = 1;
     out.correlation_data = message.correlation_data;
     out.payload = dumpJson(errorResponse(s, correlation));
-    Status sent = link_.publish(out);
+    Status sent = send_(out);
     if (!sent.isOk()) spdlog::warn("api reply to {}: {}", out.topic, sent.message());
     return;
   }
@@ -80,7 +90,7 @@ void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
       spdlog::info("api {} by {}: {}", operation, user, result.status().toString().substr(0, 300));
       out.payload = dumpJson(errorResponse(result.status(), correlation));
     }
-    Status s = link_.publish(out);
+    Status s = send_(out);
     if (!s.isOk()) spdlog::warn("api reply to {}: {}", reply_to, s.message());
   };
   if (!request) {
@@ -90,8 +100,8 @@ void Anchor::onApiRequest(const MqttMessage& message, const std::string& user,
   execute(user, operation, request->body, std::move(reply));
 }
 
-void Anchor::execute(const std::string& user, const std::string& operation, const Json& body,
-                     Reply reply) {
+void ApiServer::execute(const std::string& user, const std::string& operation, const Json& body,
+                        Reply reply) {
   if (operation.empty()) {
     reply(Status::invalidArgument(
         "operation: the topic's last level must be <noun>.<verb> in lowercase ASCII letters, "
@@ -137,68 +147,13 @@ void Anchor::execute(const std::string& user, const std::string& operation, cons
   });
 }
 
-void Anchor::dispatch(const std::string& user, const std::string& operation, const Json& body,
-                      Reply reply) {
-  const std::string& op = operation;
-  if (op == ops::kNodeAdd) return nodeAdd(user, body, std::move(reply));
-  if (op == ops::kNodeRemove) return nodeRemove(user, body, std::move(reply));
-  Result<Json> result = Status::internal("operation '" + op + "' not implemented");
-  if (op == ops::kNodeList) {
-    result = nodeList(body);
-  } else if (op == ops::kNodeGet) {
-    result = nodeGet(body);
-  } else if (op == ops::kNodeApprove) {
-    result = nodeApprove(user, body);
-  } else if (op == ops::kNodeLabel) {
-    result = nodeLabel(user, body);
-  } else if (op == ops::kNodeRekey) {
-    result = nodeRekey(user, body);
-  } else if (op == ops::kGroupCreate) {
-    result = groupCreate(user, body);
-  } else if (op == ops::kGroupDelete) {
-    result = groupDelete(user, body);
-  } else if (op == ops::kGroupList) {
-    result = groupList(body);
-  } else if (op == ops::kGroupGet) {
-    result = groupGet(body);
-  } else if (op == ops::kGroupAdd) {
-    result = groupMembers(user, body, true);
-  } else if (op == ops::kGroupRemove) {
-    result = groupMembers(user, body, false);
-  } else if (op == ops::kAppDeploy) {
-    result = appDeploy(user, body);
-  } else if (op == ops::kAppRemove) {
-    result = appRemove(user, body);
-  } else if (op == ops::kAppStart || op == ops::kAppStop || op == ops::kAppRestart) {
-    result = appSetState(user, op, body);
-  } else if (op == ops::kAppList) {
-    result = appList(body);
-  } else if (op == ops::kAppGet) {
-    result = appGet(body);
-  } else if (op == ops::kAppHistory) {
-    result = appHistory(body);
-  } else if (op == ops::kAppRollback) {
-    result = appRollback(user, body);
-  } else if (op == ops::kRegistrySet) {
-    result = registrySet(user, body);
-  } else if (op == ops::kEventsQuery) {
-    result = eventsQuery(body);
+void ApiServer::dispatch(const std::string& user, const std::string& operation, const Json& body,
+                         Reply reply) {
+  auto row = table_.find(operation);
+  if (row == table_.end()) {
+    return reply(Status::internal("operation '" + operation + "' not implemented"));
   }
-  reply(std::move(result));
-}
-
-void Anchor::auditEvent(WriteBatch& batch, const std::string& user, const std::string& operation,
-                        const std::string& node, const std::string& app,
-                        const std::string& message) {
-  EventRecord e;
-  e.ts = clock_.nowMs();
-  e.source = "api";
-  e.kind = operation;
-  e.user = user;
-  e.node = node;
-  e.app = app;
-  e.message = message;
-  events_.stage(std::move(e), batch);
+  row->second(user, body, std::move(reply));
 }
 
 }  // namespace pharos::anchor

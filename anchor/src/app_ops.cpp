@@ -1,14 +1,12 @@
-// app.*, registry.set and events.query operations (DESIGN.md section 4). Every change is
-// validated (identifiers, target, compose through libpharos's parseCompose with the deploy
-// variables), stored with its revision in one batch, numbered and then published. Runs on
-// the anchor's strand.
+// app.*, registry.set and events.query operations (app_ops.h). Runs on the anchor's strand.
+#include "anchor/app_ops.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
 #include <optional>
 #include <regex>
 
-#include "anchor/anchor.h"
 #include "pharos/api.h"
 #include "pharos/compose.h"
 #include "pharos/log.h"
@@ -40,7 +38,7 @@ std::string labelVariable(const std::string& key) {
 
 }  // namespace
 
-Status Anchor::validateCompose(const std::string& compose, const Target& target,
+Status AppOps::validateCompose(const std::string& compose, const Target& target,
                                const std::map<std::string, std::string>& variables,
                                const std::map<std::string, std::string>& secrets) {
   Variables vars(variables.begin(), variables.end());
@@ -49,7 +47,7 @@ Status Anchor::validateCompose(const std::string& compose, const Target& target,
   // placeholders for every PHAROS_ variable the file mentions.
   if (target.kind == Target::Kind::kNode) {
     vars["PHAROS_NODE_ID"] = target.name;
-    if (const NodeRecord* node = reg_.findNode(target.name)) {
+    if (const NodeRecord* node = ctx_.reg.findNode(target.name)) {
       if (node->info.is_object() && node->info.contains("labels") &&
           node->info["labels"].is_object()) {
         for (auto& [k, v] : node->info["labels"].items()) {
@@ -75,19 +73,19 @@ Status Anchor::validateCompose(const std::string& compose, const Target& target,
   return Status::ok();
 }
 
-void Anchor::stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
+void AppOps::stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
                            const std::string& note) {
   RevisionRecord rev;
   rev.revision = app.revision;
   rev.target = app.target;
   rev.compose = app.compose;
   rev.variables = app.variables;
-  rev.ts = clock_.nowMs();
+  rev.ts = ctx_.clock.nowMs();
   rev.user = user;
   rev.note = note;
   txn.extra().put(keys::rev(app.name, app.revision), dumpJson(toJson(rev)));
-  if (app.revision > config_.max_revisions) {
-    txn.extra().del(keys::rev(app.name, app.revision - config_.max_revisions));
+  if (app.revision > ctx_.config.max_revisions) {
+    txn.extra().del(keys::rev(app.name, app.revision - ctx_.config.max_revisions));
   }
 }
 
@@ -104,16 +102,16 @@ static Status checkTarget(const Registry& reg, const Target& target) {
   return Status::ok();
 }
 
-Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
+Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   auto req = decodeAppDeploy(body);
   if (!req) return req.status();
-  PHAROS_RETURN_IF_ERROR(checkTarget(reg_, req->target));
+  PHAROS_RETURN_IF_ERROR(checkTarget(ctx_.reg, req->target));
   // A copy: the record is replaced below.
   std::optional<AppRecord> current;
-  if (const AppRecord* found = reg_.findApp(req->name)) current = *found;
+  if (const AppRecord* found = ctx_.reg.findApp(req->name)) current = *found;
   const AppRecord* cur = current ? &*current : nullptr;
   if (cur && cur->target.kind == Target::Kind::kNode) {
-    const NodeRecord* n = reg_.findNode(cur->target.name);
+    const NodeRecord* n = ctx_.reg.findNode(cur->target.name);
     if (n && n->registration == Registration::kRemoving && cur->target == req->target) {
       return Status::conflict("target.node: node '" + n->name + "' is being removed");
     }
@@ -122,11 +120,11 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
   std::map<std::string, std::string> secrets;
   if (secrets_given) {
     secrets = req->secrets;
-  } else if (const auto* s = reg_.findSecrets(req->name)) {
+  } else if (const auto* s = ctx_.reg.findSecrets(req->name)) {
     secrets = *s;
   }
   PHAROS_RETURN_IF_ERROR(validateCompose(req->compose, req->target, req->variables, secrets));
-  const auto* old_secrets = reg_.findSecrets(req->name);
+  const auto* old_secrets = ctx_.reg.findSecrets(req->name);
   bool secrets_changed =
       secrets_given &&
       secrets != (old_secrets ? *old_secrets : std::map<std::string, std::string>());
@@ -138,13 +136,13 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
                 {"target", toJson(cur->target)},
                 {"changed", false}};
   }
-  Txn txn(reg_);
+  Txn txn(ctx_.reg);
   AppRecord next;
   if (cur) {
     next = *cur;
   } else {
     next.name = req->name;
-    next.created = clock_.nowMs();
+    next.created = ctx_.clock.nowMs();
   }
   bool moved = cur && !(cur->target == req->target);
   if (!same_spec) {
@@ -155,7 +153,7 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
     next.state = "running";  // a deploy runs the app (also after stop or remove)
     next.volumes = "keep";
   }
-  next.updated = clock_.nowMs();
+  next.updated = ctx_.clock.nowMs();
   std::string new_doc = targetDocKey(next.target);
   txn.putApp(next);
   txn.eraseTomb(new_doc, next.name);
@@ -164,57 +162,58 @@ Result<Json> Anchor::appDeploy(const std::string& user, const Json& body) {
   txn.touchAppTarget(next.target, next.name);
   if (moved) {
     bool overlap = cur->target.kind == Target::Kind::kNode &&
-                   reg_.targetNodes(next.target).count(cur->target.name);
+                   ctx_.reg.targetNodes(next.target).count(cur->target.name);
     if (!overlap) {
       AppSpec tomb = toAppSpec(*cur);
       tomb.state = "removed";
       txn.putTomb(targetDocKey(cur->target), std::move(tomb));
     }
     txn.touchAppTarget(cur->target, next.name);
-    dirty_rollouts_.insert(next.name);
+    ctx_.rollouts.mark(next.name);
   }
   if (!same_spec) stageRevision(txn, next, user, moved ? "deploy (moved)" : "deploy");
-  auditEvent(txn.extra(), user, "app.deploy", "", next.name,
+  ctx_.audit(txn.extra(), user, "app.deploy", "", next.name,
              fmt::format("revision {} to {} {}", next.revision, targetKindName(next.target.kind),
                          next.target.name));
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
-  dirty_rollouts_.insert(next.name);
-  scheduleRollouts();
+  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
+  ctx_.rollouts.mark(next.name);
+  ctx_.rollouts.schedule();
   return Json{{"name", next.name},
               {"revision", next.revision},
               {"target", toJson(next.target)},
               {"changed", true}};
 }
 
-Result<Json> Anchor::appRemove(const std::string& user, const Json& body) {
+Result<Json> AppOps::remove(const std::string& user, const Json& body) {
   auto req = decodeAppRemove(body);
   if (!req) return req.status();
-  const AppRecord* cur = reg_.findApp(req->name);
+  const AppRecord* cur = ctx_.reg.findApp(req->name);
   if (!cur) return appNotFound(req->name);
   if (cur->state == "removed" && cur->volumes == req->volumes) {
     return Json{{"name", cur->name}, {"revision", cur->revision}, {"state", "removed"}};
   }
-  Txn txn(reg_);
+  Txn txn(ctx_.reg);
   AppRecord* app = txn.app(req->name);
   app->state = "removed";
   app->volumes = req->volumes;
-  app->updated = clock_.nowMs();
+  app->updated = ctx_.clock.nowMs();
   txn.touchAppTarget(app->target, app->name);
-  auditEvent(txn.extra(), user, "app.remove", "", req->name, "volumes " + req->volumes);
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
-  dirty_rollouts_.insert(req->name);
-  scheduleRollouts();
-  return Json{
-      {"name", req->name}, {"revision", reg_.findApp(req->name)->revision}, {"state", "removed"}};
+  ctx_.audit(txn.extra(), user, "app.remove", "", req->name, "volumes " + req->volumes);
+  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
+  ctx_.rollouts.mark(req->name);
+  ctx_.rollouts.schedule();
+  return Json{{"name", req->name},
+              {"revision", ctx_.reg.findApp(req->name)->revision},
+              {"state", "removed"}};
 }
 
-Result<Json> Anchor::appSetState(const std::string& user, const std::string& operation,
-                                 const Json& body) {
+Result<Json> AppOps::setState(const std::string& user, const std::string& operation,
+                              const Json& body) {
   auto req = operation == ops::kAppStart  ? decodeAppStart(body)
              : operation == ops::kAppStop ? decodeAppStop(body)
                                           : decodeAppRestart(body);
   if (!req) return req.status();
-  const AppRecord* cur = reg_.findApp(req->name);
+  const AppRecord* cur = ctx_.reg.findApp(req->name);
   if (!cur) return appNotFound(req->name);
   if (cur->state == "removed") {
     return Status::conflict("app '" + req->name + "' is removed; deploy it again");
@@ -224,39 +223,27 @@ Result<Json> Anchor::appSetState(const std::string& user, const std::string& ope
   if (!restart && cur->state == state) {
     return Json{{"name", req->name}, {"state", state}, {"changed", false}};
   }
-  Txn txn(reg_);
+  Txn txn(ctx_.reg);
   AppRecord* app = txn.app(req->name);
   app->state = state;
   if (restart) app->restart += 1;
-  app->updated = clock_.nowMs();
+  app->updated = ctx_.clock.nowMs();
   txn.touchAppTarget(app->target, app->name);
-  auditEvent(txn.extra(), user, operation, "", req->name, "");
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
-  dirty_rollouts_.insert(req->name);
-  scheduleRollouts();
-  const AppRecord* now = reg_.findApp(req->name);
+  ctx_.audit(txn.extra(), user, operation, "", req->name, "");
+  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
+  ctx_.rollouts.mark(req->name);
+  ctx_.rollouts.schedule();
+  const AppRecord* now = ctx_.reg.findApp(req->name);
   return Json{
       {"name", req->name}, {"state", now->state}, {"restart", now->restart}, {"changed", true}};
 }
 
-RolloutSummary Anchor::currentRollout(const AppRecord& app) const {
-  if (!dirty_rollouts_.count(app.name)) {
-    auto it = rollouts_.find(app.name);
-    if (it != rollouts_.end() && it->second.revision == app.revision &&
-        it->second.target == app.target.name &&
-        it->second.target_kind == targetKindName(app.target.kind)) {
-      return it->second;
-    }
-  }
-  return rolloutOf(app);
-}
-
-Result<Json> Anchor::appList(const Json& body) {
+Result<Json> AppOps::list(const Json& body) {
   auto req = decodeAppList(body);
   if (!req) return req.status();
   Json apps = Json::array();
   std::string next;
-  const auto& all = reg_.apps();
+  const auto& all = ctx_.reg.apps();
   for (auto it = req->cursor.empty() ? all.begin() : all.upper_bound(req->cursor); it != all.end();
        ++it) {
     if (static_cast<int>(apps.size()) == req->limit) {
@@ -264,7 +251,7 @@ Result<Json> Anchor::appList(const Json& body) {
       break;
     }
     const AppRecord& app = it->second;
-    RolloutSummary r = currentRollout(app);
+    RolloutSummary r = ctx_.rollouts.current(app);
     apps.push_back(Json{{"name", app.name},
                         {"target", toJson(app.target)},
                         {"revision", app.revision},
@@ -282,16 +269,16 @@ Result<Json> Anchor::appList(const Json& body) {
   return out;
 }
 
-Result<Json> Anchor::appGet(const Json& body) {
+Result<Json> AppOps::get(const Json& body) {
   auto req = decodeAppGet(body);
   if (!req) return req.status();
-  const AppRecord* app = reg_.findApp(req->name);
+  const AppRecord* app = ctx_.reg.findApp(req->name);
   if (!app) return appNotFound(req->name);
   Json secret_names = Json::array();
-  if (const auto* s = reg_.findSecrets(app->name)) {
+  if (const auto* s = ctx_.reg.findSecrets(app->name)) {
     for (const auto& [k, v] : *s) secret_names.push_back(k);  // names only, never values
   }
-  Json rollout = encode(currentRollout(*app));
+  Json rollout = encode(ctx_.rollouts.current(*app));
   rollout.erase("v");
   return Json{{"name", app->name},         {"target", toJson(app->target)},
               {"revision", app->revision}, {"state", app->state},
@@ -301,15 +288,15 @@ Result<Json> Anchor::appGet(const Json& body) {
               {"updated", app->updated},   {"rollout", std::move(rollout)}};
 }
 
-Result<Json> Anchor::appHistory(const Json& body) {
+Result<Json> AppOps::history(const Json& body) {
   auto req = decodeAppHistory(body);
   if (!req) return req.status();
-  const AppRecord* app = reg_.findApp(req->name);
+  const AppRecord* app = ctx_.reg.findApp(req->name);
   if (!app) return appNotFound(req->name);
   Json revisions = Json::array();
   Status error;
-  PHAROS_RETURN_IF_ERROR(
-      store_.scanReverse(keys::revPrefix(req->name), [&](std::string_view k, std::string_view v) {
+  PHAROS_RETURN_IF_ERROR(ctx_.store.scanReverse(
+      keys::revPrefix(req->name), [&](std::string_view k, std::string_view v) {
         auto json = parseJson(v, size_t{8} << 20);
         if (!json) return true;
         auto rev = revisionRecordFromJson(*json);
@@ -329,10 +316,10 @@ Result<Json> Anchor::appHistory(const Json& body) {
   return Json{{"name", req->name}, {"revisions", std::move(revisions)}};
 }
 
-Result<Json> Anchor::appRollback(const std::string& user, const Json& body) {
+Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   auto req = decodeAppRollback(body);
   if (!req) return req.status();
-  const AppRecord* cur = reg_.findApp(req->name);
+  const AppRecord* cur = ctx_.reg.findApp(req->name);
   if (!cur) return appNotFound(req->name);
   if (cur->state == "removed") {
     return Status::conflict("app '" + req->name + "' is removed; deploy it again");
@@ -342,43 +329,43 @@ Result<Json> Anchor::appRollback(const std::string& user, const Json& body) {
                                         cur->revision))
         .withPath("revision");
   }
-  auto stored = store_.get(keys::rev(req->name, req->revision));
+  auto stored = ctx_.store.get(keys::rev(req->name, req->revision));
   if (!stored) return stored.status();
   if (!stored->has_value()) {
     return Status::notFound(fmt::format("revision: app '{}' has no revision {} (kept: the last {})",
-                                        req->name, req->revision, config_.max_revisions))
+                                        req->name, req->revision, ctx_.config.max_revisions))
         .withPath("revision");
   }
   auto json = parseJson(**stored, size_t{8} << 20);
   if (!json) return Status::internal("stored revision: " + json.status().message());
   auto rev = revisionRecordFromJson(*json);
   if (!rev) return Status::internal("stored revision: " + rev.status().message());
-  const auto* secrets = reg_.findSecrets(req->name);
+  const auto* secrets = ctx_.reg.findSecrets(req->name);
   PHAROS_RETURN_IF_ERROR(
       validateCompose(rev->compose, cur->target, rev->variables,
                       secrets ? *secrets : std::map<std::string, std::string>()));
-  Txn txn(reg_);
+  Txn txn(ctx_.reg);
   AppRecord* app = txn.app(req->name);
   app->revision += 1;
   app->compose = rev->compose;
   app->variables = rev->variables;
-  app->updated = clock_.nowMs();
+  app->updated = ctx_.clock.nowMs();
   txn.touchAppTarget(app->target, app->name);
   stageRevision(txn, *app, user, fmt::format("rollback to {}", req->revision));
-  auditEvent(txn.extra(), user, "app.rollback", "", req->name,
+  ctx_.audit(txn.extra(), user, "app.rollback", "", req->name,
              fmt::format("to revision {} as {}", req->revision, app->revision));
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
-  dirty_rollouts_.insert(req->name);
-  scheduleRollouts();
-  const AppRecord* now = reg_.findApp(req->name);
+  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
+  ctx_.rollouts.mark(req->name);
+  ctx_.rollouts.schedule();
+  const AppRecord* now = ctx_.reg.findApp(req->name);
   return Json{{"name", now->name}, {"revision", now->revision}, {"from", req->revision}};
 }
 
-Result<Json> Anchor::registrySet(const std::string& user, const Json& body) {
+Result<Json> AppOps::registrySet(const std::string& user, const Json& body) {
   auto req = decodeRegistrySet(body);
   if (!req) return req.status();
-  PHAROS_RETURN_IF_ERROR(checkTarget(reg_, req->target));
-  Txn txn(reg_);
+  PHAROS_RETURN_IF_ERROR(checkTarget(ctx_.reg, req->target));
+  Txn txn(ctx_.reg);
   RegistryRecord rec;
   rec.target = req->target;
   rec.host = req->host;
@@ -386,12 +373,12 @@ Result<Json> Anchor::registrySet(const std::string& user, const Json& body) {
   rec.password = req->password;
   txn.putRegistry(std::move(rec));
   txn.touchTarget(req->target);
-  auditEvent(txn.extra(), user, "registry.set", "", "", req->host);  // never the password
-  PHAROS_RETURN_IF_ERROR(commitAndPublish(txn));
+  ctx_.audit(txn.extra(), user, "registry.set", "", "", req->host);  // never the password
+  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   return Json{{"host", req->host}, {"username", req->username}, {"target", toJson(req->target)}};
 }
 
-Result<Json> Anchor::eventsQuery(const Json& body) {
+Result<Json> AppOps::eventsQuery(const Json& body) {
   auto req = decodeEventsQuery(body);
   if (!req) return req.status();
   EventFilter filter;
@@ -400,7 +387,7 @@ Result<Json> Anchor::eventsQuery(const Json& body) {
   filter.kind = req->kind;
   filter.since = req->since;
   filter.limit = req->limit;
-  auto events = events_.query(filter);
+  auto events = ctx_.events.query(filter);
   if (!events) return events.status();
   Json out = Json::array();
   for (auto& e : *events) out.push_back(std::move(e));
