@@ -111,6 +111,14 @@ TEST_CASE("a version 2 document without staged apps decodes like version 1") {
   CHECK_FALSE(r->apps[0].staged);
 }
 
+TEST_CASE("the rollout position is the documented function (reference values)") {
+  // Computed independently from docs/protocol.md's definition (tests/integration/
+  // test_agent_staged.py has the same function in Python).
+  CHECK(rolloutPosition("vision", "press-07") == 4226041717);
+  CHECK(rolloutPosition("web", "edge-1") == 2961315627);
+  CHECK(rolloutPosition("a", "bc") == 2402072460);
+}
+
 TEST_CASE("the rollout position depends on app and node only, and is spread") {
   CHECK(rolloutPosition("vision", "press-07") == rolloutPosition("vision", "press-07"));
   CHECK(rolloutPosition("vision", "press-07") != rolloutPosition("vision", "press-08"));
