@@ -32,8 +32,10 @@ struct Fleet {
   LocalTime local{0, 23 * 60};  // Monday 23:00
 
   Fleet() {
-    for (int i = 0; i < 10; ++i) members.push_back({"press-" + std::to_string(i), "line-1"});
-    for (int i = 10; i < 20; ++i) members.push_back({"press-" + std::to_string(i), "line-2"});
+    for (int i = 0; i < 20; ++i) {
+      std::string name = (i < 10 ? "press-0" : "press-") + std::to_string(i);
+      members.push_back({name, i < 10 ? "line-1" : "line-2"});
+    }
   }
   RolloutInputs inputs() {
     return RolloutInputs{
