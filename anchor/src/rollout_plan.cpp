@@ -56,7 +56,7 @@ StagedApp RolloutPlan::stagedFor(const std::vector<WaveMember>& members) const {
   return planWave(state_.app, named, share, members);
 }
 
-RolloutStep RolloutPlan::startWave(const RolloutInputs& in) {
+RolloutStep RolloutPlan::startWave(const PlanInputs& in) {
   state_.phase = RolloutPhase::kGating;
   state_.wave_published = true;
   state_.wave_started_ms = in.now_ms;
@@ -114,7 +114,7 @@ RolloutStep RolloutPlan::fail(const std::string& reason, int64_t now_ms) {
   return step;
 }
 
-RolloutStep RolloutPlan::advance(const RolloutInputs& in) {
+RolloutStep RolloutPlan::advance(const PlanInputs& in) {
   if (state_.phase == RolloutPhase::kWaiting) {
     const auto& window = state_.strategy.window;
     if (window && !windowOpen(*window, in.local)) {

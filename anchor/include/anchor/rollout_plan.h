@@ -131,7 +131,7 @@ struct RolloutStep {
 };
 
 // The inputs of one evaluation: the clock, site-local time, the target's members, reports.
-struct RolloutInputs {
+struct PlanInputs {
   int64_t now_ms = 0;
   LocalTime local;
   std::vector<WaveMember> members;
@@ -150,7 +150,7 @@ class RolloutPlan {
 
   // Starts the current wave when the window allows, judges its gate, moves on, completes,
   // pauses or rolls back. At most one step per call: call again after publishing it.
-  RolloutStep advance(const RolloutInputs& in);
+  RolloutStep advance(const PlanInputs& in);
 
   // The staged block of the current wave over `members` (what kWave publishes).
   StagedApp stagedFor(const std::vector<WaveMember>& members) const;
@@ -166,7 +166,7 @@ class RolloutPlan {
 
  private:
   bool lastWave() const;
-  RolloutStep startWave(const RolloutInputs& in);
+  RolloutStep startWave(const PlanInputs& in);
   void judgeNode(const std::string& node, const GateReport& r, int64_t now_ms);
   RolloutStep fail(const std::string& reason, int64_t now_ms);
 

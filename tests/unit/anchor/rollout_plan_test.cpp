@@ -37,8 +37,8 @@ struct Fleet {
       members.push_back({name, i < 10 ? "line-1" : "line-2"});
     }
   }
-  RolloutInputs inputs() {
-    return RolloutInputs{
+  PlanInputs inputs() {
+    return PlanInputs{
         now, local, members, [this](const std::string& node) {
           auto it = reports.find(node);
           return it == reports.end() ? GateReport{true, 1, "Running", true, 0} : it->second;
