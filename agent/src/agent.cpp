@@ -447,7 +447,7 @@ void Agent::recompute() {
     return;
   }
   bool complete = awaitedGroupsArrived();
-  EffectiveDesired eff = unionDesired(*node_doc_, group_docs_);
+  EffectiveDesired eff = unionDesired(options_.node_id, *node_doc_, group_docs_);
   if (!complete) {
     // A tombstone may be the old place of an app whose new place has not arrived yet.
     std::erase_if(eff.apps, [](const EffectiveApp& e) {

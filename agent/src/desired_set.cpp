@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "pharos/rollout_wave.h"
+
 namespace pharos::agent {
 
 bool shouldApply(const std::optional<DesiredDoc>& held, const DesiredDoc& incoming) {
@@ -15,11 +17,17 @@ bool shouldApply(const std::optional<SecretsDoc>& held, const SecretsDoc& incomi
   return held->epoch != incoming.epoch || incoming.generation > held->generation;
 }
 
-EffectiveDesired unionDesired(const DesiredDoc& node,
+EffectiveDesired unionDesired(const std::string& node_id, const DesiredDoc& node,
                               const std::map<std::string, DesiredDoc>& groups) {
   std::map<std::string, EffectiveApp> chosen;
   std::map<std::string, Conflict> conflicts;
-  auto offer = [&](const AppSpec& app, const std::string& source) {
+  auto offer = [&](const AppSpec& entry, const std::string& source) {
+    std::optional<AppSpec> resolved;
+    if (entry.staged) {
+      resolved = specForNode(entry, node_id);
+      if (!resolved) return;  // outside the wave of a staged first deployment
+    }
+    const AppSpec& app = resolved ? *resolved : entry;
     auto it = chosen.find(app.name);
     if (it == chosen.end()) {
       chosen.emplace(app.name, EffectiveApp{app, source});

@@ -13,17 +13,70 @@ constexpr int64_t kMaxI64 = INT64_MAX;
 constexpr int kMaxI32 = INT32_MAX;
 constexpr size_t kValueBytes = 64 << 10;  // one variable / label value
 
-Json encodeApp(const AppSpec& a) {
-  return Json{{"name", a.name},
-              {"revision", a.revision},
-              {"compose", a.compose},
-              {"state", a.state},
-              {"variables", codec::mapToJson(a.variables)},
-              {"restart", a.restart},
-              {"volumes", a.volumes}};
+constexpr size_t kMaxStagedNodes = 100000;
+
+Json encodeStaged(const StagedApp& s) {
+  Json out{{"nodes", s.nodes}, {"cutoff", s.cutoff}};
+  if (s.previous) {
+    const AppRevisionSpec& p = *s.previous;
+    out["previous"] = Json{{"revision", p.revision},
+                           {"compose", p.compose},
+                           {"state", p.state},
+                           {"variables", codec::mapToJson(p.variables)},
+                           {"restart", p.restart}};
+  }
+  return out;
 }
 
-Status decodeApp(const Json& json, const std::string& path, AppSpec& out) {
+Json encodeApp(const AppSpec& a) {
+  Json out{{"name", a.name},
+           {"revision", a.revision},
+           {"compose", a.compose},
+           {"state", a.state},
+           {"variables", codec::mapToJson(a.variables)},
+           {"restart", a.restart},
+           {"volumes", a.volumes}};
+  if (a.staged) out["staged"] = encodeStaged(*a.staged);
+  return out;
+}
+
+Status composeSize(const codec::Reader& r, const std::string& compose) {
+  if (compose.size() <= kMaxComposeBytes) return Status::ok();
+  return Status::tooLarge(r.path("compose") + ": compose text is " +
+                          std::to_string(compose.size()) + " bytes, the limit is " +
+                          std::to_string(kMaxComposeBytes));
+}
+
+Status decodePrevious(const Json& json, const std::string& path, AppRevisionSpec& out) {
+  codec::Reader r(json, path);
+  out.revision = codec::i64In(r, "revision", 1, kMaxI64);
+  out.compose = r.str("compose");
+  out.state = r.oneOf("state", {"running", "stopped"}, "running");
+  out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
+  out.restart = codec::i64In(r, "restart", 0, kMaxI64, 0);
+  if (!r.ok()) return r.status();
+  return composeSize(r, out.compose);
+}
+
+Status decodeStaged(const Json& json, const std::string& path, const AppSpec& app, StagedApp& out) {
+  codec::Reader r(json, path);
+  out.nodes = codec::idArray(r, "nodes", IdKind::kNode, kMaxStagedNodes, false);
+  out.cutoff = codec::i64In(r, "cutoff", 0, kRolloutPositions, 0);
+  if (!r.ok() || !r.has("previous")) return r.status();
+  const Json& previous = r.object("previous");
+  if (r.ok()) {
+    out.previous.emplace();
+    PHAROS_RETURN_IF_ERROR(decodePrevious(previous, r.path("previous"), *out.previous));
+    if (out.previous->revision == app.revision) {
+      return Status::invalidArgument(r.path("previous") +
+                                     ".revision: the previous revision equals the new one");
+    }
+  }
+  return r.status();
+}
+
+// `staged_ok`: the document is of version kStagedDocVersion.
+Status decodeApp(const Json& json, const std::string& path, bool staged_ok, AppSpec& out) {
   codec::Reader r(json, path);
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 1, kMaxI64);
@@ -34,21 +87,38 @@ Status decodeApp(const Json& json, const std::string& path, AppSpec& out) {
   } else {
     out.compose = r.str("compose");
   }
-  if (r.ok() && out.compose.size() > kMaxComposeBytes) {
-    return Status::tooLarge(r.path("compose") + ": compose text is " +
-                            std::to_string(out.compose.size()) + " bytes, the limit is " +
-                            std::to_string(kMaxComposeBytes));
-  }
+  if (r.ok()) PHAROS_RETURN_IF_ERROR(composeSize(r, out.compose));
   out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
   out.restart = codec::i64In(r, "restart", 0, kMaxI64, 0);
   out.volumes = r.oneOf("volumes", {"keep", "delete"}, "keep");
-  return r.status();
+  if (!r.ok() || !r.has("staged")) return r.status();
+  if (!staged_ok) {
+    return Status::invalidArgument(r.path("staged") + ": a staged app needs a document of v " +
+                                   std::to_string(kStagedDocVersion));
+  }
+  if (out.state == "removed") {
+    return Status::invalidArgument(r.path("staged") + ": a removed app is not staged");
+  }
+  const Json& staged = r.object("staged");
+  if (!r.ok()) return r.status();
+  out.staged.emplace();
+  return decodeStaged(staged, r.path("staged"), out, *out.staged);
+}
+
+// "v": 1, or kStagedDocVersion (a document that may hold staged apps).
+int docVersion(codec::Reader& r) {
+  const Json* v = r.raw("v");
+  if (v != nullptr && v->is_number_integer() && v->get<int64_t>() == kStagedDocVersion) {
+    return kStagedDocVersion;
+  }
+  r.version();
+  return kMessageVersion;
 }
 
 // Shared by node and group documents; `node_doc` false refuses labels/groups.
 Result<DesiredDoc> decodeDoc(const Json& json, bool node_doc) {
   codec::Reader r(json, "");
-  r.version();
+  bool staged_ok = docVersion(r) == kStagedDocVersion;
   DesiredDoc out;
   out.epoch = codec::epoch(r, "epoch");
   out.generation = codec::i64In(r, "generation", 0, kMaxI64);
@@ -69,7 +139,7 @@ Result<DesiredDoc> decodeDoc(const Json& json, bool node_doc) {
   std::set<std::string> names;
   for (size_t i = 0; i < apps.size(); ++i) {
     std::string path = codec::indexPath(r, "apps", i);
-    PHAROS_RETURN_IF_ERROR(decodeApp(apps[i], path, out.apps[i]));
+    PHAROS_RETURN_IF_ERROR(decodeApp(apps[i], path, staged_ok, out.apps[i]));
     if (!names.insert(out.apps[i].name).second) {
       return Status::invalidArgument(path + ".name: duplicate app '" + out.apps[i].name + "'");
     }
@@ -79,6 +149,9 @@ Result<DesiredDoc> decodeDoc(const Json& json, bool node_doc) {
 
 Json encodeDoc(const DesiredDoc& msg, bool node_doc) {
   Json out = codec::versioned();
+  for (const AppSpec& a : msg.apps) {
+    if (a.staged) out["v"] = kStagedDocVersion;
+  }
   out["epoch"] = msg.epoch;
   out["generation"] = msg.generation;
   if (node_doc) {

@@ -133,6 +133,19 @@ int main(int argc, char** argv) {
   group.groups.clear();
   write(dir, "group-desired--one-app", encodeGroupDesired(group),
         decodeGroupDesired(encodeGroupDesired(group)).status());
+  DesiredDoc staged = group;
+  staged.apps[0].revision = 4;
+  staged.apps[0].staged = StagedApp{
+      AppRevisionSpec{3, "services:\n  camera:\n    image: camera:1.4\n", "running", {}, 0},
+      {"press-07"},
+      kRolloutPositions / 10};
+  staged.apps.pop_back();
+  write(dir, "group-desired--staged", encodeGroupDesired(staged),
+        decodeGroupDesired(encodeGroupDesired(staged)).status());
+  DesiredDoc staged_node = desired;
+  staged_node.apps[0].staged = StagedApp{std::nullopt, {}, kRolloutPositions};
+  sample(dir, "desired--staged-first-deployment", staged_node,
+         [](const std::string& t) { return decodeDesired(t); });
   write(dir, "group-desired--empty", encodeGroupDesired(DesiredDoc{"e", 0, {}, {}, {}}),
         decodeGroupDesired(encodeGroupDesired(DesiredDoc{"e", 0, {}, {}, {}})).status());
 

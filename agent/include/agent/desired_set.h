@@ -38,8 +38,10 @@ struct EffectiveDesired {
 // The node document wins over groups; among groups the lexicographically first group name
 // wins. A tombstone (state removed) never wins over a live entry of the same app (the app
 // moved to another document) and is no conflict. Only groups the node document lists are
-// considered.
-EffectiveDesired unionDesired(const DesiredDoc& node,
+// considered. A staged app (docs/protocol.md "Staged rollouts") is first resolved for
+// `node_id` (pharos/rollout_wave.h specForNode): the node's wave decides which revision it
+// runs, and outside the wave of a staged first deployment the document does not name the app.
+EffectiveDesired unionDesired(const std::string& node_id, const DesiredDoc& node,
                               const std::map<std::string, DesiredDoc>& groups);
 
 // Variables for one app: PHAROS_NODE_ID, PHAROS_LABEL_<KEY> for every node label (config

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -178,14 +179,40 @@ Json encode(const NodeHealth& msg);
 PHAROS_DECLARE_DECODER(NodeHealth, decodeNodeHealth)
 
 // ---- nodes/{node}/desired and groups/{group}/desired (anchor) ------------------------------
+// A staged rollout (docs/protocol.md "Staged rollouts"): the app entry carries the new
+// revision as usual plus `staged`, which says which nodes take it; every other node of the
+// target runs `previous` (or not the app at all when there is none: a first deployment).
+// Which nodes are in is decided by pharos/rollout_wave.h, the one function agent and anchor
+// share. A document holding a staged app has "v": 2, so an agent that predates staging
+// refuses it (bad_document) and keeps what it runs.
+inline constexpr int kStagedDocVersion = 2;
+inline constexpr int64_t kRolloutPositions = int64_t{1} << 32;  // positions are 0 .. 2^32-1
+
+struct AppRevisionSpec {  // the revision that nodes outside the wave keep
+  int64_t revision = 0;   // >= 1
+  std::string compose;
+  std::string state = "running";  // running|stopped
+  std::map<std::string, std::string> variables;
+  int64_t restart = 0;
+  bool operator==(const AppRevisionSpec&) const = default;
+};
+
+struct StagedApp {
+  std::optional<AppRevisionSpec> previous;
+  std::vector<std::string> nodes;  // named nodes that take the new revision
+  int64_t cutoff = 0;              // and every node whose rollout position is below it (0 .. 2^32)
+  bool operator==(const StagedApp&) const = default;
+};
+
 struct AppSpec {
   std::string name;
   int64_t revision = 0;           // >= 1
   std::string compose;            // YAML text, at most kMaxComposeBytes
   std::string state = "running";  // running|stopped|removed
   std::map<std::string, std::string> variables;
-  int64_t restart = 0;           // bumped by app.restart
-  std::string volumes = "keep";  // keep|delete (meaningful with removed)
+  int64_t restart = 0;                             // bumped by app.restart
+  std::string volumes = "keep";                    // keep|delete (meaningful with removed)
+  std::optional<StagedApp> staged = std::nullopt;  // a staged rollout (never with removed)
   bool operator==(const AppSpec&) const = default;
 };
 
@@ -197,7 +224,8 @@ struct DesiredDoc {
   std::vector<AppSpec> apps;
   bool operator==(const DesiredDoc&) const = default;
 };
-// Node document: {v, epoch, generation, labels, groups, apps}.
+// Node document: {v, epoch, generation, labels, groups, apps}; "v" is kStagedDocVersion when
+// an app is staged, else 1. The decoders accept both versions, `staged` only in version 2.
 Json encode(const DesiredDoc& msg);
 PHAROS_DECLARE_DECODER(DesiredDoc, decodeDesired)
 // Group document: {v, epoch, generation, apps}. encodeGroupDesired omits labels/groups;

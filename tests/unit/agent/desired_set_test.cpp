@@ -24,7 +24,7 @@ DesiredDoc doc(std::vector<AppSpec> apps, std::vector<std::string> groups = {}) 
 }
 
 TEST_CASE("the union holds node and group apps") {
-  auto eff = unionDesired(doc({app("a")}, {"g1"}), {{"g1", doc({app("b")})}});
+  auto eff = unionDesired("n1", doc({app("a")}, {"g1"}), {{"g1", doc({app("b")})}});
   REQUIRE(eff.apps.size() == 2);
   CHECK(eff.apps[0].spec.name == "a");
   CHECK(eff.apps[0].source == "node");
@@ -33,7 +33,7 @@ TEST_CASE("the union holds node and group apps") {
 }
 
 TEST_CASE("the node document wins a conflict over groups") {
-  auto eff = unionDesired(doc({app("a", 5)}, {"g1"}), {{"g1", doc({app("a", 9)})}});
+  auto eff = unionDesired("n1", doc({app("a", 5)}, {"g1"}), {{"g1", doc({app("a", 9)})}});
   REQUIRE(eff.apps.size() == 1);
   CHECK(eff.apps[0].spec.revision == 5);
   REQUIRE(eff.conflicts.size() == 1);
@@ -42,7 +42,7 @@ TEST_CASE("the node document wins a conflict over groups") {
 }
 
 TEST_CASE("among groups the lexicographically first wins") {
-  auto eff = unionDesired(doc({}, {"zeta", "alpha"}),
+  auto eff = unionDesired("n1", doc({}, {"zeta", "alpha"}),
                           {{"zeta", doc({app("a", 2)})}, {"alpha", doc({app("a", 3)})}});
   REQUIRE(eff.apps.size() == 1);
   CHECK(eff.apps[0].source == "group:alpha");
@@ -55,31 +55,32 @@ TEST_CASE("a tombstone never shadows a live entry of a moved app, and is no conf
   AppSpec tomb = app("a", 2);
   tomb.state = "removed";
   // Moved from group alpha to group zeta: alpha's tombstone sorts first.
-  auto eff = unionDesired(doc({}, {"alpha", "zeta"}),
+  auto eff = unionDesired("n1", doc({}, {"alpha", "zeta"}),
                           {{"alpha", doc({tomb})}, {"zeta", doc({app("a", 3)})}});
   REQUIRE(eff.apps.size() == 1);
   CHECK(eff.apps[0].source == "group:zeta");
   CHECK(eff.apps[0].spec.revision == 3);
   CHECK(eff.conflicts.empty());
   // Moved from a group to the node: the live node entry stays, whatever the order.
-  eff = unionDesired(doc({app("a", 3)}, {"g1"}), {{"g1", doc({tomb})}});
+  eff = unionDesired("n1", doc({app("a", 3)}, {"g1"}), {{"g1", doc({tomb})}});
   REQUIRE(eff.apps.size() == 1);
   CHECK(eff.apps[0].source == "node");
   CHECK(eff.conflicts.empty());
   // Moved from the node to a group: the node's tombstone yields.
-  eff = unionDesired(doc({tomb}, {"g1"}), {{"g1", doc({app("a", 3)})}});
+  eff = unionDesired("n1", doc({tomb}, {"g1"}), {{"g1", doc({app("a", 3)})}});
   REQUIRE(eff.apps.size() == 1);
   CHECK(eff.apps[0].source == "group:g1");
   CHECK(eff.apps[0].spec.state == "running");
   // Only tombstones: the first one is kept, so the app is removed.
-  eff = unionDesired(doc({}, {"alpha", "zeta"}), {{"alpha", doc({tomb})}, {"zeta", doc({tomb})}});
+  eff = unionDesired("n1", doc({}, {"alpha", "zeta"}),
+                     {{"alpha", doc({tomb})}, {"zeta", doc({tomb})}});
   REQUIRE(eff.apps.size() == 1);
   CHECK(eff.apps[0].spec.state == "removed");
   CHECK(eff.conflicts.empty());
 }
 
 TEST_CASE("group documents of groups the node does not list are ignored") {
-  auto eff = unionDesired(doc({}, {"g1"}), {{"g2", doc({app("b")})}});
+  auto eff = unionDesired("n1", doc({}, {"g1"}), {{"g2", doc({app("b")})}});
   CHECK(eff.apps.empty());
 }
 
