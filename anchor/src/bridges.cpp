@@ -68,6 +68,9 @@ void Anchor::onBridgeState(const std::string& topic, const std::string& payload)
     // agents on the line broker match the registry (reads roles, sends only differences).
     if (up && bridgeOf(name) == bridge) syncLineAcls(name);
   }
+  // The first connection seen: the whole line's identities against the registry (once per
+  // process, identities.cpp), after the rounds above (one round per line at a time).
+  if (up) reconcileLineIdentities(lineOf(bridge));
 }
 
 std::string Anchor::bridgeOf(const std::string& node) const {

@@ -159,19 +159,21 @@ std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
     Json want;
     switch (kind) {
       case AccountKind::kNode: {
-        if (plan.line_nodes.count(c.username)) {
+        if (plan.remote_nodes.count(c.username)) {
           held.insert(agentRoleName(c.username));  // deleted here, not again as an orphan
           out.push_back(Json{{"command", "deleteClient"}, {"username", c.username}});
           out.push_back(Json{{"command", "deleteRole"}, {"rolename", agentRoleName(c.username)}});
           if (report) ++report->identities_removed;
-          note(fmt::format("node {}: removed its site identity (it connects through a line broker)",
-                           c.username));
+          note(
+              fmt::format("node {}: removed its identity on {} (it connects through another "
+                          "broker)",
+                          c.username, plan.broker));
           continue;
         }
         role = agentRoleName(c.username);
-        auto it = plan.site_nodes.find(c.username);
+        auto it = plan.local_nodes.find(c.username);
         want = agentRoleAcls(c.username,
-                             it == plan.site_nodes.end() ? std::set<std::string>{} : it->second);
+                             it == plan.local_nodes.end() ? std::set<std::string>{} : it->second);
         break;
       }
       case AccountKind::kOperator:

@@ -72,6 +72,7 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
   Json json = encode(*info);
   json.erase("v");
   const NodeRecord* existing = reg_.findNode(node);
+  if (existing && staleMove(node, *existing, *info)) return;
   if (!existing) {
     auto& pending = pending_registrations_[node];
     pending.has_info = true;
@@ -97,6 +98,28 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
   Status s = key_news ? publisher_.commit(txn, true) : txn.commit(store_, false);
   if (!s.isOk()) spdlog::warn("store: node {} info: {}", node, s.message());
   checkLine(node);
+}
+
+// A line broker keeps the retained info of a node that has since moved away (to another line
+// or to the site) and sends it again whenever its bridge connects. Believed, it would move the
+// node back and remove its identity from the broker it really connects through (bridges.cpp).
+// An info naming another broker than the node's current one, but older (its agent's ts) than
+// the current one, is that copy: ignored (logged, counted as stale_info).
+bool Anchor::staleMove(const std::string& name, const NodeRecord& node, const NodeInfo& info) {
+  if (!node.info.is_object() || info.ts <= 0) return false;
+  auto broker = node.info.find("broker");
+  auto ts = node.info.find("ts");
+  if (broker == node.info.end() || !broker->is_string() || ts == node.info.end() ||
+      !ts->is_number_integer()) {
+    return false;
+  }
+  if (broker->get<std::string>() == info.broker || info.ts >= ts->get<int64_t>()) return false;
+  guards_.count("stale_info", 1);
+  spdlog::warn(
+      "node {}: ignored an info from {} older than its current one from {} (a copy "
+      "the broker it left kept retained)",
+      name, info.broker, broker->get<std::string>());
+  return true;
 }
 
 void Anchor::maybeRegister(const std::string& node) {

@@ -29,7 +29,6 @@ import json
 import os
 import pathlib
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -39,58 +38,13 @@ import pytest
 
 from harness.binaries import ROOT
 from harness.broker import Client, ConnectRefused, TOPIC_ROOT, wait_until
+from harness.security import (Agent, ctl, enrol, group_topic, node_topic, read_agent_config,
+                              request_error, request_ok, running_anchor, sleep_compose, unique)
 from cli_support import AnchorProcess
 
 NOT_AUTHORIZED = 0x87
 BAD_CREDENTIALS = 0x86
 REFUSED = (BAD_CREDENTIALS, NOT_AUTHORIZED)
-
-
-def node_topic(node, kind):
-    return f"{TOPIC_ROOT}/nodes/{node}/{kind}"
-
-
-def group_topic(group):
-    return f"{TOPIC_ROOT}/groups/{group}/desired"
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def ctl(pharos_bin, broker, *args, user="ops", url=None, ca_file=None, timeout=60):
-    """pharosctl logged in as `user`; no config file or PHAROS_* variable is used."""
-    username, password = broker.credentials(user)
-    cmd = [str(pharos_bin("pharosctl")), "--broker", url or broker.url, "--user", username,
-           "--password", password]
-    if ca_file is not None:
-        cmd += ["--ca-file", str(ca_file)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
-    env["HOME"] = "/nonexistent"
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
-                          env=env)
-
-
-def read_agent_config(path):
-    """key = value lines of a generated agent config."""
-    out = {}
-    for line in pathlib.Path(path).read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            out[key.strip()] = value.strip()
-    return out
-
-
-def enrol(pharos_bin, broker, node, directory):
-    """pharosctl node add NODE -o FILE; returns (config dict, path)."""
-    path = pathlib.Path(directory) / f"{node}.conf"
-    r = ctl(pharos_bin, broker, "node", "add", node, "-o", str(path))
-    assert r.returncode == 0, r.stdout + r.stderr
-    config = read_agent_config(path)
-    # The harness learns the identity the way an operator would: from the file.
-    broker._creds[f"agent-{node}"] = (config["username"], config["password"])
-    return config, path
 
 
 def device(broker, node, client_id=None, retries=True, **kwargs) -> Client:
@@ -106,27 +60,6 @@ def device(broker, node, client_id=None, retries=True, **kwargs) -> Client:
             time.sleep(0.2)
 
 
-def request_ok(client, op, body, timeout=20):
-    reply = client.request(op, body, timeout=timeout)
-    assert reply.get("ok") is True, f"{op}: {reply}"
-    return reply["result"]
-
-
-def request_error(client, op, body, timeout=20):
-    reply = client.request(op, body, timeout=timeout)
-    assert reply.get("ok") is False, f"{op} unexpectedly succeeded: {reply}"
-    return reply["error"]
-
-
-def sleep_compose(image="busybox:1", env=None):
-    lines = ["services:", "  main:", f"    image: {image}", '    command: ["sleep", "3600"]',
-             "    stop_grace_period: 1s"]
-    if env:
-        lines.append("    environment:")
-        lines += [f"      {k}: {v}" for k, v in env.items()]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture
 def broker(broker_factory):
     """The shipped configuration with two operators and a viewer; devices are enrolled by
@@ -136,44 +69,8 @@ def broker(broker_factory):
 
 @pytest.fixture
 def anchor(broker, pharos_bin):
-    work = pathlib.Path(tempfile.mkdtemp(prefix="pharos-sec-anchor-"))
-    proc = AnchorProcess(pharos_bin("pharos-anchor"), broker, work)
-    proc.start()
-    yield proc
-    proc.stop()
-    shutil.rmtree(work, ignore_errors=True)
-
-
-class Agent:
-    """A real pharos-agent started from the config file `pharosctl node add -o` wrote."""
-
-    def __init__(self, binary, config_path, docker_host, extra=()):
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-sec-agent-"))
-        self.log_path = self.dir / "agent.log"
-        args = [str(binary), "--config", str(config_path),
-                "--state-file", str(self.dir / "state.json"), "--data-dir", str(self.dir / "data"),
-                "--docker-host", docker_host, "--reconcile-interval", "2", "--pull-jitter", "0",
-                "--log-level", "debug", *extra]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        log.close()
-
-    def log(self):
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    with running_anchor(broker, pharos_bin) as proc:
+        yield proc
 
 
 def health_of(ops, node):
@@ -202,7 +99,7 @@ def test_enrolled_agent_registers_ready_and_secrets_reach_only_its_secrets_topic
     health = ops.subscribe_collect(node_topic("+", "health"))
 
     app = unique("sec")
-    agent = Agent(pharos_bin("pharos-agent"), conf_path, docker_engine.host)
+    agent = Agent(pharos_bin("pharos-agent"), conf_path, docker_engine).start()
     try:
         assert wait_until(lambda: health_of(health, node) == "Ready", 30), \
             f"{health_of(health, node)}\n{agent.log()[-3000:]}\n{anchor.log()[-2000:]}"
@@ -302,8 +199,7 @@ def test_enrolled_agent_registers_ready_and_secrets_reach_only_its_secrets_topic
         # ...and its node-targeted apps went with the node.
         assert request_error(ops, "app.get", {"name": app})["code"] == "not_found"
     finally:
-        agent.stop()
-        docker_engine.cleanup(f"com.docker.compose.project={app}")
+        agent.cleanup()
 
 
 # ---- authentication ------------------------------------------------------------------------
@@ -573,17 +469,17 @@ def test_tls_clients_must_trust_the_site_ca(broker_factory, pharos_bin, docker_e
         ops = b.client("ops", tls=True)
         health = ops.subscribe_collect(node_topic(node, "health"))
         # The device trusts a stranger's CA: it never registers.
-        bad = Agent(pharos_bin("pharos-agent"), path, docker_engine.host,
-                    ["--broker-url", b.tls_url, "--tls-ca", str(stranger / "ca.crt")])
+        bad = Agent(pharos_bin("pharos-agent"), path, docker_engine,
+                    ["--broker-url", b.tls_url, "--tls-ca", str(stranger / "ca.crt")]).start()
         time.sleep(3)
-        bad.stop()
+        bad.cleanup()
         assert health_of(health, node) != "Ready"
         # The generated file alone is enough.
-        agent = Agent(pharos_bin("pharos-agent"), path, docker_engine.host)
+        agent = Agent(pharos_bin("pharos-agent"), path, docker_engine).start()
         assert wait_until(lambda: health_of(health, node) == "Ready", 30), agent.log()[-3000:]
     finally:
         if agent is not None:
-            agent.stop()
+            agent.cleanup()
         proc.stop()
         shutil.rmtree(anchor_dir, ignore_errors=True)
 

@@ -24,17 +24,14 @@ import hashlib
 import json
 import os
 import pathlib
-import shutil
-import signal
 import subprocess
-import tempfile
-import time
 import uuid
 
 import pytest
 
-from harness.broker import TOPIC_ROOT, wait_until
-from cli_support import AnchorProcess
+from harness.broker import wait_until
+from harness.security import (Agent, ctl, enrol, node_topic, request_ok, running_anchor,
+                              sleep_compose, unique)
 
 import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tools"))
@@ -42,14 +39,6 @@ import dynsec  # noqa: E402
 
 _SODIUM = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
 assert _SODIUM.sodium_init() >= 0
-
-
-def node_topic(node, kind):
-    return f"{TOPIC_ROOT}/nodes/{node}/{kind}"
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def read_key_file(path):
@@ -74,98 +63,6 @@ def open_sealed(document, keys):
     return json.loads(out.raw) if rc == 0 else None
 
 
-def ctl(pharos_bin, broker, *args, user="ops"):
-    username, password = broker.credentials(user)
-    cmd = [str(pharos_bin("pharosctl")), "--broker", broker.url, "--user", username,
-           "--password", password]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
-    env["HOME"] = "/nonexistent"
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60, env=env)
-
-
-def enrol(pharos_bin, broker, node, directory):
-    path = pathlib.Path(directory) / f"{node}.conf"
-    r = ctl(pharos_bin, broker, "node", "add", node, "-o", str(path))
-    assert r.returncode == 0, r.stdout + r.stderr
-    config = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.strip().startswith("#"):
-            key, value = line.split("=", 1)
-            config[key.strip()] = value.strip()
-    broker._creds[f"agent-{node}"] = (config["username"], config["password"])
-    return path
-
-
-def request_ok(client, op, body, timeout=20):
-    reply = client.request(op, body, timeout=timeout)
-    assert reply.get("ok") is True, f"{op}: {reply}"
-    return reply["result"]
-
-
-def sleep_compose(image, env):
-    lines = ["services:", "  main:", f"    image: {image}", '    command: ["sleep", "3600"]',
-             "    stop_grace_period: 1s", "    environment:"]
-    lines += [f"      {k}: {v}" for k, v in env.items()]
-    return "\n".join(lines) + "\n"
-
-
-class Agent:
-    """A real pharos-agent from the config `pharosctl node add -o` wrote; its state file and
-    key file live in its own folder (the key file beside the state file, the default)."""
-
-    def __init__(self, binary, config_path, docker_host):
-        self.binary = binary
-        self.config_path = config_path
-        self.docker_host = docker_host
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-sealed-agent-"))
-        self.log_path = self.dir / "agent.log"
-        self.proc = None
-
-    @property
-    def key_file(self):
-        return self.dir / "node.key"
-
-    @property
-    def state_file(self):
-        return self.dir / "state.json"
-
-    def args(self, *extra):
-        return [str(self.binary), "--config", str(self.config_path), "--state-file",
-                str(self.state_file), "--data-dir", str(self.dir / "data"), "--docker-host",
-                self.docker_host, "--reconcile-interval", "2", "--pull-jitter", "0",
-                "--log-level", "debug", *extra]
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        log.close()
-        return self
-
-    def run(self, *flags):
-        return subprocess.run(self.args(*flags), capture_output=True, text=True, timeout=30)
-
-    def log(self):
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture
 def site(broker_factory):
     """The shipped configuration plus line bridge line-a's identity (tools/dynsec.py
@@ -177,16 +74,17 @@ def site(broker_factory):
 
 @pytest.fixture
 def anchor(site, pharos_bin):
-    work = pathlib.Path(tempfile.mkdtemp(prefix="pharos-sealed-anchor-"))
-    proc = AnchorProcess(pharos_bin("pharos-anchor"), site, work)
-    proc.start()
-    yield proc
-    proc.stop()
-    shutil.rmtree(work, ignore_errors=True)
+    with running_anchor(site, pharos_bin, prefix="pharos-sealed-anchor-") as proc:
+        yield proc
+
+
+def new_agent(pharos_bin, conf, docker_engine):
+    return Agent(pharos_bin("pharos-agent"), conf, docker_engine, prefix="pharos-sealed-agent-")
 
 
 @pytest.fixture
 def agents():
+    """Agents a test made: stopped, and what they made on the engine removed, after it."""
     made = []
     yield made
     for a in made:
@@ -227,17 +125,17 @@ def files_holding(root, needles):
 def test_a_sealed_secret_reaches_the_container_and_only_ciphertext_leaves_the_anchor(
         site, anchor, pharos_bin, docker_engine, registry, agents, tmp_path):
     node, other = unique("sealed"), unique("sealed")
-    conf = enrol(pharos_bin, site, node, tmp_path)
-    other_conf = enrol(pharos_bin, site, other, tmp_path)
+    _, conf = enrol(pharos_bin, site, node, tmp_path)
+    _, other_conf = enrol(pharos_bin, site, other, tmp_path)
     ops = site.client("ops")
     bridge = site.client("bridge-line-a", client_id="bridge-line-a")
     bridge_view = bridge.subscribe_collect(node_topic("+", "secrets"))
     assert bridge_view.granted
 
-    agent = Agent(pharos_bin("pharos-agent"), conf, docker_engine.host).start()
+    agent = new_agent(pharos_bin, conf, docker_engine).start()
     agents.append(agent)
     # Another enrolled device with its own key pair (its agent only makes the key).
-    other_agent = Agent(pharos_bin("pharos-agent"), other_conf, docker_engine.host)
+    other_agent = new_agent(pharos_bin, other_conf, docker_engine)
     agents.append(other_agent)
     assert other_agent.run("--print-public-key").returncode == 0
     other_keys = read_key_file(other_agent.key_file)
@@ -339,11 +237,11 @@ def test_a_sealed_secret_reaches_the_container_and_only_ciphertext_leaves_the_an
 def test_rekey_replaces_the_device_key_and_the_old_key_opens_nothing_new(
         site, anchor, pharos_bin, docker_engine, registry, agents, tmp_path):
     node = unique("rekey")
-    conf = enrol(pharos_bin, site, node, tmp_path)
+    _, conf = enrol(pharos_bin, site, node, tmp_path)
     ops = site.client("ops")
     bridge = site.client("bridge-line-a", client_id="bridge-line-a")
     seen = bridge.subscribe_collect(node_topic(node, "secrets"))
-    agent = Agent(pharos_bin("pharos-agent"), conf, docker_engine.host).start()
+    agent = new_agent(pharos_bin, conf, docker_engine).start()
     agents.append(agent)
     assert wait_until(lambda: agent.key_file.exists(), 20), agent.log()
     old_keys = read_key_file(agent.key_file)

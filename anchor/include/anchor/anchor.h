@@ -67,8 +67,8 @@ class Anchor {
   static MqttMessage willMessage(const Clock& clock);
 
   // How often a guard refused untrusted input (guards.cpp), by kind: session_ahead,
-  // session_healed, retained_request; identity_changes (identities.cpp) and
-  // line_identity_removed (bridges.cpp).
+  // session_healed, retained_request; identity_changes (identities.cpp),
+  // line_identity_removed (bridges.cpp, identities.cpp) and stale_info (node_messages.cpp).
   uint64_t securityCount(const std::string& what) const { return guards_.securityCount(what); }
 
   // Runs one API operation (also used by tests without MQTT). `user` is the caller.
@@ -85,11 +85,15 @@ class Anchor {
     NodeStatus status;
   };
 
-  // identities.cpp: the broker's identities against the registry, once per process.
+  // identities.cpp: the broker's identities against the registry, once per process; each
+  // configured line broker's too, once per process when its bridge is first seen connected.
   enum class IdentitySync { kNotYet, kRunning, kDone };
   IdentityPlan identityPlan() const;
+  IdentityPlan lineIdentityPlan(const std::string& line) const;
   void reconcileIdentities();
-  void onIdentitiesReconciled(const Result<IdentityReport>& report);
+  void reconcileLineIdentities(const std::string& line);
+  // `line` empty: the site broker. False when it failed (to be tried again).
+  bool onIdentitiesReconciled(const std::string& line, const Result<IdentityReport>& report);
 
   // anchor.cpp: wiring, connection, publishing, timers.
   // The API's operation table: one row per ops:: constant.
@@ -124,6 +128,10 @@ class Anchor {
   void checkNodeHeartbeats();
   // The node's heartbeat deadline starts again from now (its line is reachable again).
   void restartNodeHeartbeat(const std::string& node);
+
+  // node_messages.cpp: an info older than the node's current one that would move it to
+  // another broker (a retained copy its old line broker sent again): ignored, counted.
+  bool staleMove(const std::string& name, const NodeRecord& node, const NodeInfo& info);
 
   // bridges.cpp: Mosquitto bridge notifications ($SYS/broker/connection/<bridge>/state).
   void onBridgeState(const std::string& topic, const std::string& payload);
@@ -215,6 +223,7 @@ class Anchor {
   bool flush_scheduled_ = false;
   bool sweep_scheduled_ = false;
   IdentitySync identities_ = IdentitySync::kNotYet;
+  std::map<std::string, IdentitySync> line_identities_;             // configured line -> its sync
   std::map<std::string, std::pair<int64_t, double>> event_tokens_;  // node -> (ms, tokens)
   std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
   std::shared_ptr<MessageInbox> inbox_ = std::make_shared<MessageInbox>();

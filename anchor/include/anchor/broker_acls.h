@@ -33,13 +33,15 @@ struct DynsecClient {
   std::set<std::string> groups;
 };
 
-// What the registry wants of the site broker's identities.
+// What the registry wants of one broker's identities (the site broker's, or a line broker's).
 struct IdentityPlan {
-  // Registered nodes whose identity lives on the site broker: node -> the groups whose
-  // documents it may read (none while it awaits approval).
-  std::map<std::string, std::set<std::string>> site_nodes;
-  // Registered nodes that connect through a line broker: no identity at the site.
-  std::set<std::string> line_nodes;
+  // Where the identities are, for the log lines: "the site broker", "line broker line-a".
+  std::string broker = "the site broker";
+  // Registered nodes whose identity lives on this broker: node -> the groups whose documents
+  // it may read (none while it awaits approval).
+  std::map<std::string, std::set<std::string>> local_nodes;
+  // Registered nodes that connect through another broker: no identity here.
+  std::set<std::string> remote_nodes;
 };
 
 struct IdentityReport {
@@ -50,15 +52,15 @@ struct IdentityReport {
   size_t roles_created = 0;      // a role an identity lacked
   size_t memberships_added = 0;  // an identity that did not hold its own role
   size_t orphan_roles_removed = 0;
-  size_t identities_removed = 0;     // site identities of nodes that live on a line broker
+  size_t identities_removed = 0;     // identities of nodes that connect through another broker
   std::vector<std::string> changes;  // one line per identity changed (logged)
   bool changed() const;
 };
 
 // The dynamic-security commands that give every node, operator, viewer and bridge identity of
 // `clients` exactly its release's role and ACLs (`roles`: rolename -> its ACL array), remove
-// roles no identity holds (agent-*, operator-*, viewer-*, bridge-*) and the site identities of
-// `plan.line_nodes`. A node identity the registry does not know (made by tools/dynsec.py,
+// roles no identity holds (agent-*, operator-*, viewer-*, bridge-*) and the identities of
+// `plan.remote_nodes`. A node identity the registry does not know (made by tools/dynsec.py,
 // not yet registered) keeps its identity with no group rights. The anchor and admin system
 // accounts are left as they are. Removals of a role come before its additions.
 std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,

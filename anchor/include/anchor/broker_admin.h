@@ -20,23 +20,15 @@
 #include <string_view>
 #include <vector>
 
+#include "anchor/agent_config.h"
 #include "anchor/broker_acls.h"
+#include "anchor/dynsec_channel.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/mqtt_link.h"
 #include "pharos/status.h"
 
 namespace pharos::anchor {
-
-struct AgentCredentials {
-  std::string node;
-  std::string username;
-  std::string password;
-  std::string broker_url;
-  std::string ca_file;  // tls_ca on the device ("" = none: plain or system trust store)
-  // The agent's config file text (agent/pharos-agent.conf.sample keys).
-  std::string config_text;
-};
 
 // What the broker knows about an API user (its roles and groups).
 struct BrokerUser {
@@ -103,6 +95,14 @@ class BrokerAdmin {
     (void)plan;
     done(IdentityReport{});
   }
+  // The same for line broker `line`, through the control topic its bridge imports
+  // (topics::lineControl), after the group-rights round in progress on that line.
+  virtual void reconcileLineIdentities(const std::string& line, std::function<IdentityPlan()> plan,
+                                       IdentityDone done) {
+    (void)line;
+    (void)plan;
+    done(IdentityReport{});
+  }
   // A node that connected through line broker `line` now connects elsewhere: its identity
   // there (client and role agent-<node>) is deleted through that line's control topic, so a
   // node's identity lives only on the broker it connects through.
@@ -125,18 +125,12 @@ struct MosquittoAdminOptions {
   size_t max_commands_per_message = 200;
 };
 
-// The dynamic-security control topics.
-inline constexpr const char* kDynsecTopic = "$CONTROL/dynamic-security/v1";
-inline constexpr const char* kDynsecResponseTopic = "$CONTROL/dynamic-security/v1/response";
-
 // `link` and `strand` must outlive the admin.
 std::unique_ptr<BrokerAdmin> makeMosquittoBrokerAdmin(MqttLink& link, Executor& strand,
                                                       MosquittoAdminOptions options);
 
 // A random password (32 characters of [A-Za-z0-9]).
 std::string generatePassword();
-// The agent config text for `creds` (key = value lines).
-std::string agentConfigText(const AgentCredentials& creds);
 // The role name of a device ("agent-<node>").
 std::string agentRoleName(const std::string& node);
 

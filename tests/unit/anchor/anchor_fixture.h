@@ -58,6 +58,15 @@ class FakeBrokerAdmin : public BrokerAdmin {
     line_acl[line][node] = groups;
     ++line_syncs;
   }
+  // Keeps the plan (read when the test asks, as the real admin reads it after the broker's
+  // lists arrive) and answers line_reconcile_result.
+  void reconcileLineIdentities(const std::string& line, std::function<IdentityPlan()> plan,
+                               IdentityDone done) override {
+    line_plans[line] = std::move(plan);
+    ++line_reconciles[line];
+    if (line_reconcile_fail) return done(*line_reconcile_fail);
+    done(line_reconcile_result);
+  }
   void removeLineNode(const std::string& line, const std::string& node) override {
     line_removed.emplace_back(line, node);
     line_acl[line].erase(node);
@@ -87,7 +96,11 @@ class FakeBrokerAdmin : public BrokerAdmin {
   // Line brokers: line -> node -> groups (syncLineNodeGroups), and how many syncs were asked.
   std::map<std::string, std::map<std::string, std::set<std::string>>> line_acl;
   int line_syncs = 0;
-  std::vector<std::pair<std::string, std::string>> line_removed;  // (line, node)
+  std::vector<std::pair<std::string, std::string>> line_removed;    // (line, node)
+  std::map<std::string, std::function<IdentityPlan()>> line_plans;  // reconcileLineIdentities
+  std::map<std::string, int> line_reconciles;
+  std::optional<Status> line_reconcile_fail;
+  IdentityReport line_reconcile_result;
 };
 
 inline MqttMessage message(std::string topic, std::string payload, bool retained = false) {

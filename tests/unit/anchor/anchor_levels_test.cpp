@@ -12,8 +12,9 @@ using topics::NodeTopic;
 
 namespace {
 
-std::string infoWithBroker(const std::string& host, const std::string& broker) {
+std::string infoWithBroker(const std::string& host, const std::string& broker, int64_t ts = 0) {
   NodeInfo info;
+  info.ts = ts;
   info.agent_version = "0.1.0";
   info.hostname = host;
   info.os = "linux";
@@ -77,6 +78,77 @@ TEST_CASE("a node that moves to another line loses its identity on the old one")
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1883"));
   REQUIRE(f.admin().line_removed.size() == 2);
   CHECK(f.admin().line_removed[1].first == "line-b");
+}
+
+TEST_CASE("a node moved while the anchor was down loses its identity on the old line at start") {
+  AnchorConfig config;
+  config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
+  config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
+  AnchorFixture f(config);
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("s1", NodeTopic::kInfo, infoWithBroker("s1", "tcp://127.0.0.1:1883"));
+  f.publishAs("s1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  bridge(f, "bridge-line-a", "1");
+  bridge(f, "bridge-line-b", "1");
+  CHECK(f.admin().line_reconciles["line-a"] == 1);
+  CHECK(f.admin().line_plans["line-a"]().local_nodes.count("a1"));
+  f.stopAnchor();
+  // The node moves to line-b while the anchor is down; its new info waits retained.
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1885"));
+  f.startAnchor();
+  CHECK(f.admin().line_reconciles["line-a"] == 2);
+  IdentityPlan a = f.admin().line_plans["line-a"]();
+  CHECK(a.broker == "line broker line-a");
+  CHECK(a.remote_nodes == std::set<std::string>{"a1", "s1"});
+  CHECK(a.local_nodes.empty());
+  IdentityPlan b = f.admin().line_plans["line-b"]();
+  CHECK(b.local_nodes.count("a1"));
+  CHECK(b.remote_nodes == std::set<std::string>{"s1"});
+}
+
+TEST_CASE("an old line's retained copy of a moved node's info does not move it back") {
+  AnchorConfig config;
+  config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
+  config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
+  AnchorFixture f(config);
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884", 1000));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1885", 2000));
+  REQUIRE(f.admin().line_removed.size() == 1);
+  // line-a's bridge connects again and its broker sends the info it kept from before the move.
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884", 1000));
+  CHECK(f.admin().line_removed.size() == 1);  // not removed from line-b, where it lives
+  CHECK(f.anchor().securityCount("stale_info") == 1);
+  CHECK(f.request("node.get", Json{{"name", "a1"}})["result"]["info"]["broker"] ==
+        "tcp://127.0.0.1:1885");
+  // A newer info from line-a is a real move back.
+  f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884", 3000));
+  REQUIRE(f.admin().line_removed.size() == 2);
+  CHECK(f.admin().line_removed[1].first == "line-b");
+}
+
+TEST_CASE("a line's identities are reconciled once per process, again after a failure") {
+  AnchorConfig config;
+  config.bridges["line-a"] = {"tcp://127.0.0.1:1884"};
+  AnchorFixture f(config);
+  f.admin().line_reconcile_fail = Status::unavailable("bridge cut");
+  bridge(f, "bridge-line-a", "1");
+  CHECK(f.admin().line_reconciles["line-a"] == 1);
+  bridge(f, "bridge-line-a", "0");
+  f.admin().line_reconcile_fail.reset();
+  f.admin().line_reconcile_result.identities_removed = 1;
+  f.admin().line_reconcile_result.changes = {"node a1: removed"};
+  bridge(f, "bridge-line-a", "1");
+  CHECK(f.admin().line_reconciles["line-a"] == 2);
+  CHECK(f.anchor().securityCount("line_identity_removed") == 1);
+  CHECK(f.anchor().securityCount("identity_changes") == 1);
+  bridge(f, "bridge-line-a", "0");
+  bridge(f, "bridge-line-a", "1");
+  CHECK(f.admin().line_reconciles["line-a"] == 2);
+  // A bridge the configuration does not name is not reconciled (its nodes are guessed).
+  bridge(f, "bridge-line-x", "1");
+  CHECK(f.admin().line_reconciles.count("line-x") == 0);
 }
 
 TEST_CASE("without a bridge option the line name matches the broker host") {

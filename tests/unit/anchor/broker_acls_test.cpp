@@ -57,7 +57,7 @@ TEST_CASE("identities already in line need no command") {
                                        {"bridge-l1", bridgeRoleAcls("l1")},
                                        {"agent-n1", agentRoleAcls("n1", {"hall"})}};
   IdentityPlan plan;
-  plan.site_nodes["n1"] = {"hall"};
+  plan.local_nodes["n1"] = {"hall"};
   IdentityReport report;
   CHECK(identityCommands(clients, roles, plan, &report).empty());
   CHECK(report.roles_checked == 4);
@@ -72,7 +72,7 @@ TEST_CASE("a drifted role gets exactly the difference, removals first") {
                      {"allow", true}});
   std::vector<DynsecClient> clients = {client("n1", {"agent-n1"}, {"agents"})};
   IdentityPlan plan;
-  plan.site_nodes["n1"] = {"hall"};
+  plan.local_nodes["n1"] = {"hall"};
   IdentityReport report;
   auto lines = summary(identityCommands(clients, {{"agent-n1", old}}, plan, &report));
   CHECK(has(lines, "removeRoleACL agent-n1 publishClientSend pharos/v1/replies/+/#"));
@@ -97,7 +97,7 @@ TEST_CASE("orphan roles go, a node on a line loses its site identity, system is 
                                        {"agent-gone", agentRoleAcls("gone", {})},
                                        {"operator-ops", operatorRoleAcls("ops")}};
   IdentityPlan plan;
-  plan.line_nodes.insert("moved");
+  plan.remote_nodes.insert("moved");
   IdentityReport report;
   auto lines = summary(identityCommands(clients, roles, plan, &report));
   CHECK(has(lines, "deleteClient moved"));

@@ -5,6 +5,8 @@
 // later request always wins, and asks a line that does not answer again after a pause.
 #include <doctest/doctest.h>
 
+#include <optional>
+
 #include "anchor/broker_admin.h"
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
@@ -55,7 +57,11 @@ struct LineFixture {
       Json r{{"command", c["command"]}, {"correlationData", c["correlationData"]}};
       std::string name = c.value("rolename", "");
       auto role = roles.find(name);
-      if (role == roles.end()) {
+      if (c["command"] == "listClients") {
+        r["data"] = Json{{"clients", Json::array()}};  // its identities: none the anchor knows
+      } else if (c["command"] == "listRoles") {
+        r["data"] = Json{{"roles", Json::array()}};
+      } else if (role == roles.end()) {
         r["error"] = "Role not found";
       } else if (c["command"] == "getRole") {
         Json acls = Json::array();
@@ -174,4 +180,28 @@ TEST_CASE("a line that does not answer is asked again after three timeouts") {
   for (int i = 0; i < 5; ++i) f.settle();  // 45 s: past the 30 s pause
   CHECK(f.groupsOf("agent-a1") == std::set<std::string>{"plant"});
   CHECK(f.groupsOf("agent-a2") == std::set<std::string>{"plant"});
+}
+
+TEST_CASE("a line's reconciliation waits for the group-rights round in progress") {
+  LineFixture f;
+  f.sync("a1", {"plant"});
+  std::optional<Result<IdentityReport>> report;
+  f.strand->post([&] {
+    f.admin->reconcileLineIdentities(
+        "line-a", [] { return IdentityPlan{}; },
+        [&](Result<IdentityReport> r) { report = std::move(r); });
+  });
+  f.settle();
+  REQUIRE(report.has_value());
+  CHECK(report->isOk());
+  CHECK(f.groupsOf("agent-a1") == std::set<std::string>{"plant"});
+  // Through the line's control topic, once the round (its getRole) is done.
+  size_t get_role = f.received.size(), list = f.received.size();
+  for (size_t i = 0; i < f.received.size(); ++i) {
+    if (commandsNamed({f.received[i]}, "getRole") && get_role == f.received.size()) get_role = i;
+    if (commandsNamed({f.received[i]}, "listClients") && list == f.received.size()) list = i;
+  }
+  CHECK(get_role < list);
+  CHECK(list < f.received.size());
+  CHECK(commandsNamed(f.received, "listRoles") == 1);
 }
