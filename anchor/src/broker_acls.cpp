@@ -251,6 +251,9 @@ std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
         !hasPrefix(name, "viewer-") && !hasPrefix(name, "bridge-")) {
       continue;
     }
+    // A registered node's role with no client yet: `node.add` creates the role, then the
+    // client, and may do so between this run's two reads. It stays.
+    if (hasPrefix(name, "agent-") && plan.local_nodes.count(name.substr(6))) continue;
     out.push_back(Json{{"command", "deleteRole"}, {"rolename", name}});
     if (report) ++report->orphan_roles_removed;
     note(fmt::format("role {}: removed (no identity holds it)", name));

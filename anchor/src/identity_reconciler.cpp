@@ -35,11 +35,14 @@ void IdentityReconciler::run(const std::string& topic, std::function<IdentityPla
     if (!r.contains("rolename") || !r["rolename"].is_string()) return;
     run->roles[r["rolename"].get<std::string>()] = r.contains("acls") ? r["acls"] : Json::array();
   };
+  // Roles before clients: an account created between the two reads (its role is created
+  // first, then its client) then shows as a client whose role is already there, never as an
+  // orphan role.
   readList(
-      run, "listClients", "clients", client,
-      [this, run, role] {
+      run, "listRoles", "roles", role,
+      [this, run, client] {
         readList(
-            run, "listRoles", "roles", role, [this, run] { apply(run); }, 0);
+            run, "listClients", "clients", client, [this, run] { apply(run); }, 0);
       },
       0);
 }

@@ -146,3 +146,17 @@ TEST_CASE("every kind of account is recognised from its roles and groups") {
   CHECK(checkNodeName("ops", AccountKind::kOperator).message().find("kind operator") !=
         std::string::npos);
 }
+
+TEST_CASE("a registered node's role without its client yet is not an orphan") {
+  // node.add creates the role, then the client: a reconciliation that read the clients before
+  // the client existed sees the role alone.
+  IdentityPlan plan;
+  plan.local_nodes["fresh"] = {};
+  IdentityReport report;
+  auto lines = summary(identityCommands(
+      {}, {{"agent-fresh", agentRoleAcls("fresh", {})}, {"agent-gone", agentRoleAcls("gone", {})}},
+      plan, &report));
+  CHECK_FALSE(has(lines, "deleteRole agent-fresh"));
+  CHECK(has(lines, "deleteRole agent-gone"));
+  CHECK(report.orphan_roles_removed == 1);
+}
