@@ -46,6 +46,51 @@ TEST_CASE("the session grows across restarts even when the clock is behind") {
   CHECK(rig.state_file.load()->last_session == ahead.last_session + 2);
 }
 
+TEST_CASE("every connection takes a new persisted session, and its will carries it") {
+  Rig rig;
+  PersistedState ahead;
+  ahead.last_session = rig.clock.nowMs() + 10'000'000;  // a previous boot with a later clock
+  REQUIRE(rig.state_file.save(ahead).isOk());
+  rig.boot();
+  CHECK(rig.status().session == ahead.last_session + 1);
+  // The broker restarts: the reconnection is a new session although the clock is behind.
+  rig.broker.restart();
+  rig.pump();
+  CHECK(rig.status().state == "Ready");
+  CHECK(rig.status().session == ahead.last_session + 2);
+  CHECK(rig.agent->session() == ahead.last_session + 2);
+  CHECK(rig.state_file.load()->last_session == ahead.last_session + 2);
+  // Cut off and back: the clock caught up, so the session is the clock's.
+  rig.clock.advance(milliseconds(20'000'000));
+  rig.broker.setOnline(kClient, false);
+  rig.pump();
+  rig.broker.setOnline(kClient, true);
+  rig.pump();
+  int64_t third = rig.status().session;
+  CHECK(third == rig.clock.nowMs());
+  CHECK(rig.state_file.load()->last_session == third);
+  // Killed: the will is the one of that last connection.
+  rig.broker.kill(kClient);
+  rig.pump();
+  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().reason == "connection lost");
+  CHECK(rig.status().session == third);
+}
+
+TEST_CASE("a session is persisted before its connection, with the documents kept") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  REQUIRE(rig.state_file.load()->node_desired.has_value());
+  int64_t first = rig.status().session;
+  rig.broker.restart();
+  rig.pump();
+  auto saved = rig.state_file.load();
+  REQUIRE(saved.isOk());
+  CHECK(saved->last_session == first + 1);
+  CHECK(saved->node_desired.has_value());
+}
+
 TEST_CASE("a killed agent's will says NotReady with its session; a clean stop too") {
   Rig rig;
   rig.boot();
