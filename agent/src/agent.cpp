@@ -258,7 +258,7 @@ void Agent::onMessage(const MqttMessage& message) {
         handleGroupDoc(parsed->group, message.payload, false);
       return;
     case topics::Kind::kNodeCmd:
-      if (parsed->node == options_.node_id) handleCommand(parsed->name, message);
+      if (parsed->node == options_.node_id) handleCommand(parsed->name, parsed->user, message);
       return;
     case topics::Kind::kAnchorStatus:
       spdlog::info("anchor status: {}", message.payload);

@@ -106,13 +106,20 @@ class Agent {
   void handleSecrets(const std::string& payload, bool from_state_file);
   // Decodes the sealed envelope and opens it with this device's key pair.
   Result<SecretsDoc> openSecretsDoc(const std::string& payload) const;
-  void handleCommand(const std::string& command, const MqttMessage& message);
+  // `user`: the requester, from the request topic's last level (nodes/{node}/cmd/{command}/
+  // {user}, which the broker's ACL binds to the login); "" when the topic has no such level.
+  void handleCommand(const std::string& command, const std::string& user,
+                     const MqttMessage& message);
   void recompute();
   // True when every group the node document lists has answered (or its grace passed);
   // otherwise arms a timer that recomputes when the earliest grace ends.
   bool awaitedGroupsArrived();
   void updateGroupSubscriptions();
   void persist();
+  // The will of a new connection (MqttOptions::will_for_connection): takes the connection's
+  // session (session.h), persists it, and returns NotReady with it. Thread-safe (the link's
+  // connect thread).
+  std::optional<MqttMessage> willForConnection();
 
   void publishStatus(bool ready, const std::string& reason);
   void publishInfo();
