@@ -48,7 +48,7 @@ def find_binary(name, build_dir=None):
         dirs.append(pathlib.Path(os.environ["PHAROS_BUILD_DIR"]))
     dirs += [ROOT / "build" / d for d in ("fleetsim-release", "release", "ci", "debug")]
     for d in dirs:
-        for sub in ("tools/fleetsim", "anchor", "agent", "cli", "."):
+        for sub in ("tools/fleetsim", "anchor", "agent", "cli", "sparkplug", "."):
             p = d / sub / name
             if p.exists():
                 return p

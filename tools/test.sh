@@ -5,19 +5,24 @@
 #   3. builds and runs the fuzz targets for a bounded time (FUZZ_SECONDS, default 10)
 #   4. builds the "ci" preset: warnings as errors + AddressSanitizer/UBSan
 #   5. starts a Docker Engine if none runs (stopped again at the end)
-#   6. runs every ctest suite: unit tests, schema contract, integration tests against a real
-#      Mosquitto and the real Docker Engine (each suite prints its time)
+#   6. runs the ctest suites: unit tests, schema contract, integration tests against a real
+#      Mosquitto and the real Docker Engine (each suite prints its time). Suites labelled
+#      `long` (the package install/upgrade run, which builds its own release tree, and the
+#      levels example with its private engines) run only with --all; by default their
+#      CI-sized subsets run instead (test_packaging_sources, test_levels).
 #   7. with --cross-smoke, first: the arm64 cross build of the agent and its unit tests under
 #      qemu-user (tools/cross.sh --smoke; not by default: it takes longer than the ~5 minutes a
 #      default step may take on the 2-core machine, docs/install.md). The whole cross check,
 #      both architectures, packages and the emulated integration test: tools/cross.sh.
-# Options: --no-fuzz, --unit (unit tests only), -R REGEX (passed to ctest), --cross-smoke.
+# Options: --no-fuzz, --unit (unit tests only), -R REGEX (passed to ctest), --cross-smoke,
+# --all (the long suites too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 fuzz=1
 cross_smoke=0
+long=0
 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,7 +30,8 @@ while [ $# -gt 0 ]; do
     --unit) ctest_args+=(-L unit) ;;
     -R) ctest_args+=(-R "$2"); shift ;;
     --cross-smoke) cross_smoke=1 ;;
-    *) echo "usage: tools/test.sh [--no-fuzz] [--unit] [-R REGEX] [--cross-smoke]" >&2; exit 2 ;;
+    --all) long=1 ;;
+    *) echo "usage: tools/test.sh [--no-fuzz] [--unit] [-R REGEX] [--cross-smoke] [--all]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -60,6 +66,7 @@ trap 'tools/dockerd.sh stop "$engine_dir" >/dev/null 2>&1 || true' EXIT
 echo "docker engine at $DOCKER_HOST"
 
 stage "tests"
+[ $long = 1 ] || ctest_args+=(-LE long)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir build/ci --output-on-failure --timeout 900 "${ctest_args[@]}"

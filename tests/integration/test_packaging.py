@@ -26,6 +26,8 @@
            pharos. The machine is left as found (packages purged, containers removed).
 
 Needs root (dpkg), a Docker Engine (docker_engine fixture) and no pharos package installed.
+A long suite: `tools/test.sh --all` runs it; the default test command runs its CI-sized
+subset, test_packaging_sources.py.
 """
 import json
 import os
@@ -47,6 +49,8 @@ import pytest
 
 from harness.binaries import ROOT
 from harness.broker import free_port, wait_until
+from harness.packaging import (CONFFILES, PATHS, NotifySocket, check_broker_config,
+                               check_maintainer_scripts, check_units, run)
 
 PKG_BUILD = pathlib.Path(os.environ.get("PHAROS_PACKAGE_BUILD_DIR",
                                         ROOT / "build" / "packaging")).resolve()
@@ -58,14 +62,6 @@ APP = """services:
     environment:
       REVISION: "${REVISION:-1}"
 """
-
-
-def run(*args, check=True, timeout=600, env=None, input=None, cwd=None):
-    r = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout,
-                       env=env, input=input, cwd=cwd)
-    if check:
-        assert r.returncode == 0, f"{args}: rc {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    return r
 
 
 def installed(package: str) -> str:
@@ -159,23 +155,9 @@ def test_packages_depend_on_debian_12_runtime_packages(packages):
 def test_packages_hold_their_files_owned_by_root(packages):
     agent = deb_files(packages["1"]["pharos-agent"])
     anchor = deb_files(packages["1"]["pharos-anchor"])
-    for path in ("/usr/bin/pharos-agent", "/lib/systemd/system/pharos-agent.service",
-                 "/etc/pharos/agent.conf",
-                 "/usr/share/doc/pharos-agent/examples/pharos-agent.conf.sample",
-                 "/usr/share/doc/pharos-agent/install.md"):
-        assert path in agent, path
-    for path in ("/usr/bin/pharos-anchor", "/usr/bin/pharosctl",
-                 "/lib/systemd/system/pharos-anchor.service",
-                 "/lib/systemd/system/pharos-broker.service", "/etc/pharos/anchor.conf",
-                 "/etc/pharos/mosquitto.conf", "/usr/share/pharos/web-ui/index.html",
-                 "/usr/share/pharos/web-ui/js/app.js",
-                 "/usr/share/pharos/web-ui/node_modules/mqtt/dist/mqtt.esm.js",
-                 "/usr/share/pharos/web-ui/node_modules/uplot/dist/uPlot.esm.js",
-                 "/usr/share/pharos/tools/init-credentials.sh",
-                 "/usr/share/pharos/tools/dynsec.py",
-                 "/usr/share/bash-completion/completions/pharosctl",
-                 "/usr/share/doc/pharos-anchor/examples/mosquitto-tls.conf"):
-        assert path in anchor, path
+    for name, listing in (("pharos-agent", agent), ("pharos-anchor", anchor)):
+        for path in PATHS[name]:
+            assert path in listing, path
     files_of = lambda listing: {p for p, (mode, _) in listing.items() if not mode.startswith("d")}
     assert not files_of(agent) & files_of(anchor)  # the two packages can be installed together
     for files in (agent, anchor):
@@ -187,101 +169,22 @@ def test_packages_hold_their_files_owned_by_root(packages):
 
 
 def test_configs_are_conffiles_and_maintainer_scripts_are_valid_shell(packages, tmp_path):
-    expected = {"pharos-agent": ["/etc/pharos/agent.conf"],
-                "pharos-anchor": ["/etc/pharos/anchor.conf", "/etc/pharos/mosquitto.conf",
-                                  "/etc/pharos/sparkplug.conf"]}
     for name, deb in packages["1"].items():
         control = tmp_path / name
         run("dpkg-deb", "-e", deb, control)
-        assert (control / "conffiles").read_text().split() == expected[name]
-        for script in ("postinst", "prerm", "postrm"):
-            path = control / script
-            assert mode_owner(path)[0] == 0o755, script
-            run("sh", "-n", path)
-    # The broker configuration is rendered for this architecture.
+        assert (control / "conffiles").read_text().split() == CONFFILES[name]
+        check_maintainer_scripts(control)
     data = tmp_path / "data"
     run("dpkg-deb", "-x", packages["1"]["pharos-anchor"], data)
-    conf = (data / "etc/pharos/mosquitto.conf").read_text()
-    assert "@PHAROS_" not in conf
-    plugin = re.search(r"^plugin (\S+)$", conf, re.M).group(1)
-    assert os.path.exists(plugin), plugin
-    assert "listener 1883 127.0.0.1" in conf and "http_dir /usr/share/pharos/web-ui" in conf
+    check_broker_config(data / "etc/pharos/mosquitto.conf")
 
 
 def test_every_unit_passes_systemd_analyze(packages, tmp_path):
-    """Static checks: the units are verified where they are installed (verify also checks
-    that ExecStart= binaries exist), so this extracts the packages next to a copy of the
-    units and verifies each with its binaries present; and the sandbox exposure score."""
+    """The units as packaged (test_packaging_sources checks them as installed from the build
+    tree, in the default test command)."""
     for name, deb in packages["1"].items():
         run("dpkg-deb", "-x", deb, tmp_path)
-    for unit in sorted((tmp_path / "lib/systemd/system").glob("pharos-*.service")):
-        text = unit.read_text()
-        assert "Type=notify" in text and "Restart=on-failure" in text, unit.name
-        assert "NoNewPrivileges=yes" in text and "ProtectSystem=strict" in text, unit.name
-        r = run("systemd-analyze", "security", "--offline=true", unit, check=False)
-        score = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
-        assert score and float(score.group(1)) <= 4.0, r.stdout[-2000:]
-    agent_unit = (tmp_path / "lib/systemd/system/pharos-agent.service").read_text()
-    assert re.search(r"^After=.*docker\.service", agent_unit, re.M)
-    assert "SupplementaryGroups=docker" in agent_unit
-    assert "ReadWritePaths=/var/lib/pharos/agent" in agent_unit
-    assert "ExecReload=/bin/kill -HUP $MAINPID" in (
-        tmp_path / "lib/systemd/system/pharos-broker.service").read_text()
-
-
-class NotifySocket:
-    """What systemd does for a Type=notify unit: a datagram socket named by NOTIFY_SOCKET."""
-
-    def __init__(self, directory: pathlib.Path, name: str):
-        self.path = directory / f"{name}.notify"
-        self.path.unlink(missing_ok=True)  # a previous run of the same service
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(self.path))
-        os.chmod(self.path, 0o666)  # the service runs as user pharos
-        self.sock.settimeout(0.2)
-        self.messages = []
-        self.closed = False
-
-    def poll(self) -> list:
-        while not self.closed:
-            try:
-                self.messages.append(self.sock.recv(4096).decode())
-            except (socket.timeout, BlockingIOError):
-                break
-        return self.messages
-
-    def has(self, assignment: str) -> bool:
-        return any(assignment in m.split("\n") for m in self.poll())
-
-    def close(self):
-        if not self.closed:
-            self.sock.close()
-            self.closed = True
-
-
-
-def test_the_anchor_is_not_ready_until_the_broker_accepts_it(packages, tmp_path):
-    """Type=notify: no READY=1 while the broker is unreachable (a STATUS= line says why);
-    STOPPING=1 on SIGTERM. The binary the packages were built from, run without systemd."""
-    os.chmod(tmp_path, 0o755)
-    notify = NotifySocket(tmp_path, "anchor")
-    port = free_port()  # nothing listens there
-    proc = subprocess.Popen([str(PKG_BUILD / "anchor" / "pharos-anchor"), "--broker-url",
-                             f"tcp://127.0.0.1:{port}", "--password", "x", "--data-dir",
-                             str(tmp_path / "store")],
-                            env=dict(os.environ, NOTIFY_SOCKET=str(notify.path)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_until(lambda: any(m.startswith("STATUS=") and "retrying" in m
-                                      for m in notify.poll()), 20, 0.2), notify.messages
-        time.sleep(2)
-        assert not notify.has("READY=1"), notify.messages
-        assert proc.poll() is None
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
-    assert notify.has("STOPPING=1"), notify.messages
-    notify.close()
+    check_units(tmp_path / "lib/systemd/system")
 
 
 # ---- the installed system ---------------------------------------------------------------
