@@ -87,7 +87,8 @@ TEST_CASE("a session is persisted before its connection, with the documents kept
   rig.pump();
   auto saved = rig.state_file.load();
   REQUIRE(saved.isOk());
-  CHECK(saved->last_session == first + 1);
+  CHECK(saved->last_session > first);
+  CHECK(saved->last_session == rig.status().session);
   CHECK(saved->node_desired.has_value());
 }
 
