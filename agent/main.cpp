@@ -12,11 +12,11 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/docker_client.h"
-#include "agent/malloc_arenas.h"
 #include "agent/state_file.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/log.h"
+#include "pharos/malloc_arenas.h"
 #include "pharos/sd_notify.h"
 #include "pharos/sealed.h"
 

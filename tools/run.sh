@@ -107,6 +107,13 @@ if [ "${PHAROS_SKIP_BUILD:-0}" != 1 ]; then
     die "build failed (full log: $run_dir/logs/build.log)"
   }
 fi
+# The web UI's bundle (web-ui/dist/: one script, one stylesheet; esbuild pinned in
+# web-ui/package.json), rebuilt from the sources on every run. Without it the page loads the
+# modules one by one, slower.
+if [ -x web-ui/node_modules/.bin/esbuild ]; then
+  (cd web-ui && npm run --silent build >"$run_dir/logs/web-ui-build.log" 2>&1) ||
+    log "web UI bundle not built (see $run_dir/logs/web-ui-build.log): the page loads unbundled"
+fi
 for bin in anchor/pharos-anchor agent/pharos-agent cli/pharosctl; do
   [ -x "$build_dir/$bin" ] || die "$build_dir/$bin is missing (build first, or set PHAROS_BUILD_DIR)"
 done

@@ -29,6 +29,10 @@ if [ -f web-ui/package.json ]; then
     (cd web-ui && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
     touch web-ui/node_modules
   fi
+  # One bundled script and stylesheet (web-ui/dist/, esbuild pinned in package.json): the
+  # page then costs the broker's HTTP server four requests (docs/web-ui.md).
+  (cd web-ui && npm run --silent build >/dev/null) ||
+    echo "setup: web UI bundle not built (npm run build in web-ui/): the page loads unbundled" >&2
 fi
 # The Sparkplug B codec of others the integration tests check pharos-sparkplug against,
 # pinned in tests/sparkplug-host/package.json (never committed).

@@ -8,6 +8,13 @@
 // the broker forgets subscriptions, so the connected callback re-subscribes every
 // remembered filter before it reports onConnection(true). State shared between threads is
 // guarded by mu_; connection attempts are serialized by attempt_mu_.
+//
+// At most one Paho connect is in flight per link. Paho C keeps a single connect context per
+// client: a connect issued while an earlier one still runs is dropped, its token takes over
+// the earlier connect's outcome, and a later callback can land on a token the C++ client has
+// already freed (heap corruption). So an attempt that gives up waiting (the link closing, or
+// Paho's own timeout running late on a loaded machine) leaves its token in pending_connect_,
+// and the next attempt waits for that connect's outcome instead of starting another.
 #include <mqtt/async_client.h>
 
 #include <algorithm>
@@ -72,6 +79,15 @@ class PublishListener : public mqtt::iaction_listener {
   }
   void on_success(const mqtt::token&) override {}
 };
+
+// True once Paho has completed `token`, read under the token's lock (unlike is_complete()).
+bool completed(const mqtt::token_ptr& token) {
+  try {
+    return token->wait_for(std::chrono::milliseconds(0));
+  } catch (const std::exception&) {
+    return true;  // completed with a failure
+  }
+}
 
 class PahoLink final : public MqttLink {
  public:
@@ -369,12 +385,19 @@ class PahoLink final : public MqttLink {
     return opts;
   }
 
-  // One connection attempt, blocking at most connect_timeout (plus a little slack).
+  // One connection attempt, blocking at most connect_timeout (plus a little slack). Starts a
+  // Paho connect only when none is in flight; otherwise waits for the one in flight.
   Status attemptConnect() {
     std::lock_guard attempt(attempt_mu_);
     if (connected_) return Status::ok();
     try {
-      auto token = client_->connect(buildConnectOptions());
+      mqtt::token_ptr token = pending_connect_;
+      if (!token || completed(token)) {
+        // The previous token stays alive one more attempt: nothing Paho still holds is freed.
+        retired_connect_ = std::move(pending_connect_);
+        token = client_->connect(buildConnectOptions());
+        pending_connect_ = token;
+      }
       // Wait in slices so that destroying the link never waits out a connect timeout.
       auto deadline =
           std::chrono::steady_clock::now() + options_.connect_timeout + std::chrono::seconds(1);
@@ -504,6 +527,11 @@ class PahoLink final : public MqttLink {
   std::thread reconnect_thread_;
 
   PublishListener publish_listener_;
+  // The token of the last Paho connect (attempt_mu_): in flight until it completes, even when
+  // the attempt that started it gave up waiting. Declared before client_ so that they outlive
+  // it, as Paho may complete them until the client is destroyed.
+  mqtt::token_ptr pending_connect_;
+  mqtt::token_ptr retired_connect_;             // the one before it
   std::unique_ptr<mqtt::async_client> client_;  // last: destroyed first
 };
 

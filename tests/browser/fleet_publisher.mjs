@@ -52,7 +52,7 @@ export async function connect(url, username, password) {
   return client;
 }
 
-function publish(client, topic, payload, options) {
+export function publish(client, topic, payload, options) {
   return new Promise((resolve, reject) => {
     client.publish(topic, payload, options, (err) => (err ? reject(err) : resolve()));
   });

@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, publishFleet, publishHealth, publishMetrics, simNodeName, simReady } from './fleet_publisher.mjs';
+import { registerConsoleTests } from './console_tests.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -460,6 +461,8 @@ test('fleet_view_handles_2000_nodes_and_shows_health_change_within_1s', async ()
     await client.endAsync();
   }
 });
+
+registerConsoleTests({ test, skipUnless, check, newPage, login, go, env, mqttUrl, operator, publisher, anchor, testImage, runId, uiUrl });
 
 // ---- runner --------------------------------------------------------------------------------
 

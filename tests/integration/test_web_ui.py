@@ -37,12 +37,20 @@ def npm_ci(directory: pathlib.Path):
     modules.touch()
 
 
+def build_bundle():
+    """Builds web-ui/dist/ (one script, one stylesheet) with the pinned esbuild, as
+    tools/setup.sh and tools/run.sh do, so the suite tests the page operators get."""
+    subprocess.run(["npm", "run", "--silent", "build"], cwd=WEB_UI_DIR, check=True,
+                   capture_output=True, timeout=300)
+
+
 @pytest.fixture(scope="module")
 def browser_env():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install the chromium package (tools/deps.txt)")
     npm_ci(WEB_UI_DIR)
     npm_ci(BROWSER_DIR)
+    build_bundle()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
@@ -135,7 +143,8 @@ def start_agent(processes, broker, node, host, workdir: pathlib.Path):
 def test_ui_modules_unit_tests():
     """The UI's pure modules (store, topics) under node's test runner: hermetic, no browser."""
     proc = subprocess.run(["node", "--import", "./unit/register.mjs", "--test",
-                           "unit/store_test.mjs"], cwd=BROWSER_DIR, capture_output=True,
+                           "unit/store_test.mjs", "unit/console_test.mjs"], cwd=BROWSER_DIR,
+                          capture_output=True,
                           text=True, timeout=120)
     print(proc.stdout[-3000:] + proc.stderr[-3000:])
     assert proc.returncode == 0

@@ -1,8 +1,12 @@
 // Entry point of the Pharos web UI: the login screen, then the application shell (top bar,
 // navigation, connection state) and a hash router that mounts one view at a time.
 // Each view module exports `mount(ctx, host, params)` returning `{dispose()}`; `ctx` holds
-// the connection, the store, the user's role and `navigate(hash)`. Main thread only.
-import { h, replace, toast } from 'pharos/dom.js';
+// the connection, the store, the user's role and `navigate(hash)`. A reload signs the user
+// in again from the tab's saved session (session.js), on the same deep link. While the
+// anchor's retained status says offline, a banner says so, every change control is
+// disabled (ctx.canWrite) and API calls fail at once. Main thread only.
+import { h, replace, toast, formatTime } from 'pharos/dom.js';
+import { saveSession, loadSession, clearSession } from 'pharos/session.js';
 import { Connection, defaultBrokerUrl } from 'pharos/connection.js';
 import { Store } from 'pharos/store.js';
 import { renderLogin } from 'pharos/views/login.js';
@@ -33,15 +37,49 @@ const kNav = [
   ['events', 'Events', '#/events'],
 ];
 
-export async function main(root) {
+const kAnchorStatusWaitMs = 600;  // how long login waits for the retained anchor/status
+
+// Resolves once the store holds the retained anchor/status (or after `ms`).
+function anchorStatus(store, ms) {
+  if (store.anchor) return Promise.resolve(store.anchor);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { unsubscribe(); resolve(store.anchor); }, ms);
+    const unsubscribe = store.subscribe((changes) => {
+      if (!changes.anchor) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(store.anchor);
+    });
+  });
+}
+
+async function signIn(root, credentials, ready) {
+  await ready;  // the MQTT library (a separate script in the bundled page)
+  const conn = new Connection(credentials);
+  const store = new Store();
+  conn.onMessage((topic, payload) => store.ingest(topic, payload));
+  await conn.connect();
+  // No role probe against an anchor that says it is offline: it could only time out.
+  const anchor = await anchorStatus(store, kAnchorStatusWaitMs);
+  const role = anchor && anchor.state === 'offline' ? 'unknown' : await conn.probeRole();
+  startShell(root, conn, store, role);
+}
+
+// `ready`: a promise signing in waits for (the bundled page's MQTT library script).
+export async function main(root, { ready = Promise.resolve() } = {}) {
   const brokerUrl = defaultBrokerUrl(window.location);
-  renderLogin(root, brokerUrl, async ({ username, password, url }) => {
-    const conn = new Connection({ url, username, password });
-    const store = new Store();
-    conn.onMessage((topic, payload) => store.ingest(topic, payload));
-    await conn.connect();
-    const role = await conn.probeRole();
-    startShell(root, conn, store, role);
+  const saved = await loadSession();
+  if (saved) {
+    try {
+      await signIn(root, saved, ready);
+      return;
+    } catch (err) {
+      await clearSession();
+    }
+  }
+  renderLogin(root, brokerUrl, async (credentials) => {
+    await signIn(root, credentials, ready);
+    saveSession(credentials);
   });
 }
 
@@ -61,17 +99,33 @@ function startShell(root, conn, store, initialRole) {
     h('div', { class: 'topbar-right' },
       anchorState, connState,
       h('span', { class: 'user', id: 'user-badge' }, conn.username, roleBadge),
-      h('button', { class: 'ghost', onclick: () => { conn.close(); window.location.hash = ''; window.location.reload(); } }, 'Sign out')));
-  replace(root, h('div', { class: 'shell' }, header, content));
+      h('button', { class: 'ghost', id: 'sign-out', onclick: async () => {
+        conn.close();
+        await clearSession();
+        window.location.hash = '';
+        window.location.reload();
+      } }, 'Sign out')));
+  const banner = h('div', { class: 'anchor-banner', id: 'anchor-banner', role: 'alert', hidden: true });
+  replace(root, h('div', { class: 'shell' }, header, banner, content));
 
   conn.onStatus((state) => {
     connState.className = `conn conn-${state}`;
     connState.textContent = state === 'online' ? 'connected' : state;
   });
+  const anchorOffline = () => Boolean(store.anchor && store.anchor.state === 'offline');
   const showAnchor = () => {
     const state = store.anchor && store.anchor.state;
     anchorState.className = `conn conn-${state === 'online' ? 'online' : state ? 'offline' : 'unknown'}`;
     anchorState.textContent = `anchor ${state || '?'}`;
+    const offline = anchorOffline();
+    banner.hidden = !offline;
+    document.body.dataset.anchor = offline ? 'offline' : 'online';
+    conn.blockApi(offline ? 'the anchor is offline' : '');
+    if (offline) {
+      replace(banner, h('strong', {}, 'The anchor is offline'),
+        store.anchor.ts ? ` since ${formatTime(store.anchor.ts)}` : '',
+        '. Changes are disabled until it is back; nodes, apps and metrics show what was last published.');
+    }
   };
   showAnchor();
 
@@ -96,7 +150,7 @@ function startShell(root, conn, store, initialRole) {
 
   const setRole = (role) => {
     ctx.role = role;
-    ctx.canWrite = role === 'operator';
+    ctx.canWrite = role === 'operator' && !anchorOffline();
     document.body.dataset.role = role;
     roleBadge.className = `role role-${role}`;
     roleBadge.textContent = role;
@@ -104,16 +158,25 @@ function startShell(root, conn, store, initialRole) {
   };
   setRole(initialRole);
   // Unknown role (the anchor was down at login): ask again once the anchor is online.
+  // The anchor going offline or coming back re-renders the view with controls disabled or
+  // enabled again.
   store.subscribe(async (changes) => {
     if (!changes.anchor) return;
+    const couldWrite = ctx.canWrite;
     showAnchor();
     if (ctx.role === 'unknown' && store.anchor && store.anchor.state === 'online') {
       const role = await conn.probeRole();
       if (role !== 'unknown') {
         setRole(role);
         route();
+        return;
       }
     }
+    setRole(ctx.role);
+    if (ctx.canWrite === couldWrite) return;
+    // A view that can toggle its controls in place keeps what was typed; others re-render.
+    if (current && current.setWritable) current.setWritable(ctx.canWrite);
+    else route();
   });
 
   let current = null;

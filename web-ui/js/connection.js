@@ -58,6 +58,13 @@ export class Connection {
     this.pending_ = new Map();  // correlation -> {resolve, reject, timer}
     this.messageHandler_ = () => {};
     this.statusHandler_ = () => {};
+    this.apiBlocked_ = '';  // why API requests fail at once (the anchor is offline), or ''
+  }
+
+  // While `reason` is non-empty, request() fails at once with `unavailable` instead of
+  // waiting for an answer that cannot come (the anchor said it is offline).
+  blockApi(reason) {
+    this.apiBlocked_ = reason || '';
   }
 
   onMessage(handler) {
@@ -179,6 +186,7 @@ export class Connection {
 
   // Calls one API operation. Resolves with `result`, rejects with ApiError.
   request(op, body = {}, options = {}) {
+    if (this.apiBlocked_) return Promise.reject(new ApiError({ code: 'unavailable', message: this.apiBlocked_ }));
     return this.send_(topics.api(this.username, op), op, body, options);
   }
 

@@ -20,6 +20,8 @@ function emptyNode(name) {
     health: null,
     desired: null,
     metrics: null,
+    metricsAt: 0,  // when the UI received the latest metrics (local clock)
+    stateAt: 0,    // when the UI received the latest state document
     history: { ts: [], cpu: [], mem: [] },
   };
 }
@@ -131,7 +133,7 @@ export class Store {
   ingestNode_(name, sub, doc) {
     if (sub === 'events') {
       if (!doc) return;
-      const event = { ...doc, node: name, ts: doc.ts || Date.now() };
+      const event = { ...doc, node: name, ts: doc.ts || Date.now(), live: true };
       this.events.push(event);
       if (this.events.length > kEventsKept) this.events.splice(0, this.events.length - kEventsKept);
       this.dirty_.events.push(event);
@@ -147,6 +149,7 @@ export class Store {
     if (sub === 'metrics') {
       if (!doc) return;
       node.metrics = doc;
+      node.metricsAt = Date.now();
       const h = node.history;
       h.ts.push((doc.ts || Date.now()) / 1000);
       h.cpu.push(typeof doc.cpu_percent === 'number' ? doc.cpu_percent : null);
@@ -157,6 +160,8 @@ export class Store {
         h.mem.shift();
       }
     } else if (['status', 'info', 'state', 'health', 'desired'].includes(sub)) {
+      if (sub === 'health') this.noteHealthChange_(name, node.health, doc);
+      if (sub === 'state') node.stateAt = Date.now();
       node[sub] = doc;
       if (!doc && !node.status && !node.info && !node.health && !node.desired) {
         this.nodes.delete(name);  // every retained document of the node is gone
@@ -166,6 +171,20 @@ export class Store {
       return;
     }
     this.dirty_.nodes.add(name);
+  }
+
+  // A change of the anchor's verdict seen live is an event like the ones the anchor logs
+  // (kind health_changed, reason = the new state, message = its reason), so views show it at
+  // once; the first verdict of a node (the retained burst at subscribe) is not a change.
+  noteHealthChange_(name, before, after) {
+    if (!before || !after || before.state === after.state) return;
+    const event = {
+      source: 'anchor', kind: 'health_changed', node: name, reason: after.state,
+      message: after.reason || '', ts: after.since || Date.now(), live: true,
+    };
+    this.events.push(event);
+    if (this.events.length > kEventsKept) this.events.splice(0, this.events.length - kEventsKept);
+    this.dirty_.events.push(event);
   }
 
   schedule_() {

@@ -1,20 +1,25 @@
 // A virtualised table: only the rows in (and just around) the viewport exist in the DOM, so
 // a fleet of thousands of nodes scrolls and updates as fast as a fleet of ten. Fixed row
 // height; columns laid out with one CSS grid template shared by header and rows.
-// Main thread only.
+// Rows are updated in place: a row element is kept per key and a cell is replaced only when
+// its content changed, so a selection of text (a node name to copy) survives updates.
+// Columns with `sort` get a clickable header that calls onSort(key). Main thread only.
 import { h, clear } from 'pharos/dom.js';
 
 const kOverscan = 6;
 
 export class VirtualTable {
-  // columns: [{key, label, width, render(row) -> Node|string, className?, hideBelow?}]
-  constructor(host, { columns, rowHeight = 44, rowKey, onRowClick, emptyText = 'Nothing to show' }) {
+  // columns: [{key, label, width, render(row) -> Node|string, className?, hideBelow?, sort?}]
+  constructor(host, { columns, rowHeight = 44, rowKey, onRowClick, onSort, emptyText = 'Nothing to show' }) {
     this.columns_ = null;
     this.rowHeight_ = rowHeight;
     this.rowKey_ = rowKey;
     this.onRowClick_ = onRowClick;
     this.emptyText_ = emptyText;
     this.rows_ = [];
+    this.onSort_ = onSort;
+    this.sort_ = { key: '', dir: 'asc' };
+    this.rowEls_ = new Map();  // key -> row element currently rendered
     this.allColumns_ = columns;
     this.width_ = 0;
     this.header_ = h('div', { class: 'vt-row vt-header', role: 'row' });
@@ -42,9 +47,27 @@ export class VirtualTable {
     this.columns_ = columns;
     this.template_ = columns.map((c) => c.width || '1fr').join(' ');
     this.header_.style.gridTemplateColumns = this.template_;
-    this.header_.replaceChildren(...columns.map((c) => h('div', { class: 'vt-cell ' + (c.className || ''), role: 'columnheader' },
-      typeof c.label === 'function' ? c.label() : c.label)));
+    this.header_.replaceChildren(...columns.map((c) => {
+      const sortable = Boolean(c.sort && this.onSort_);
+      return h('div', {
+        class: 'vt-cell ' + (c.className || '') + (sortable ? ' vt-sortable' : ''),
+        role: 'columnheader',
+        dataset: { column: c.key, ...(this.sort_.key === c.key ? { sort: this.sort_.dir } : {}) },
+        onclick: sortable ? () => this.onSort_(c.key) : undefined,
+      }, typeof c.label === 'function' ? c.label() : c.label);
+    }));
+    this.rowEls_.clear();
+    if (this.body_) clear(this.body_);
     return true;
+  }
+
+  // Shows the sort indicator on column `key` ('asc' | 'desc'); the caller sorts the rows.
+  setSort(key, dir) {
+    this.sort_ = { key, dir };
+    for (const cell of this.header_.children) {
+      if (cell.dataset.column === key) cell.dataset.sort = dir;
+      else delete cell.dataset.sort;
+    }
   }
 
   setRows(rows) {
@@ -86,23 +109,44 @@ export class VirtualTable {
     const top = this.viewport_.scrollTop;
     const first = Math.max(0, Math.floor(top / this.rowHeight_) - kOverscan);
     const last = Math.min(this.rows_.length, Math.ceil((top + height) / this.rowHeight_) + kOverscan);
-    clear(this.body_);
     this.body_.style.transform = `translateY(${first * this.rowHeight_}px)`;
+    const wanted = [];
+    const kept = new Map();
     for (let i = first; i < last; i += 1) {
       const row = this.rows_[i];
-      const el = h('div', {
-        class: 'vt-row' + (this.onRowClick_ ? ' vt-clickable' : ''),
-        role: 'row',
-        style: { gridTemplateColumns: this.template_, height: `${this.rowHeight_}px` },
-        dataset: { key: this.rowKey_(row) },
-      }, this.columns_.map((c) => h('div', { class: 'vt-cell ' + (c.className || ''), role: 'cell' }, c.render(row))));
-      if (this.onRowClick_) {
-        el.addEventListener('click', (e) => {
-          if (e.target.closest('input, button, a, label')) return;
-          this.onRowClick_(row, e);
+      const key = this.rowKey_(row);
+      let el = this.rowEls_.get(key);
+      const cells = this.columns_.map((c) => h('div', { class: 'vt-cell ' + (c.className || ''), role: 'cell' }, c.render(row)));
+      if (!el) {
+        el = h('div', {
+          class: 'vt-row' + (this.onRowClick_ ? ' vt-clickable' : ''),
+          role: 'row',
+          style: { gridTemplateColumns: this.template_, height: `${this.rowHeight_}px` },
+          dataset: { key },
+        }, cells);
+        if (this.onRowClick_) {
+          el.addEventListener('click', (e) => {
+            if (e.target.closest('input, button, a, label')) return;
+            if (String(window.getSelection && window.getSelection()).length > 0) return;  // selecting text
+            this.onRowClick_(el.rowData, e);
+          });
+        }
+      } else {
+        cells.forEach((cell, j) => {
+          const old = el.children[j];
+          if (!old || !old.isEqualNode(cell)) {
+            if (old) old.replaceWith(cell);
+            else el.appendChild(cell);
+          }
         });
       }
-      this.body_.appendChild(el);
+      el.rowData = row;
+      kept.set(key, el);
+      wanted.push(el);
     }
+    this.rowEls_ = kept;
+    const children = this.body_.children;
+    const same = children.length === wanted.length && wanted.every((el, i) => children[i] === el);
+    if (!same) this.body_.replaceChildren(...wanted);
   }
 }

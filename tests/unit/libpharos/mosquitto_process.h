@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -139,6 +140,11 @@ class MosquittoProcess {
     pid_ = -1;
   }
 
+  // Sends `sig` to the broker (SIGSTOP/SIGCONT: a broker that stops answering for a while).
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   std::string readLog() const {
     std::ifstream in(dir_ / "mosquitto.log");
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -160,26 +166,28 @@ class MosquittoProcess {
   pid_t pid_ = -1;
 };
 
-// Thread-safe record of what a link's callbacks saw.
+// Thread-safe record of what a link's callbacks saw. The record is shared with the link's
+// handlers, so a Recorder declared after its link (destroyed first) is safe: messages still
+// arriving while the test unwinds land in the shared record, not in freed memory.
 class Recorder {
  public:
   void attach(MqttLink& link) {
-    link.onMessage([this](const MqttMessage& m) {
-      std::lock_guard lock(mu_);
-      messages_.push_back(m);
+    link.onMessage([state = state_](const MqttMessage& m) {
+      std::lock_guard lock(state->mu);
+      state->messages.push_back(m);
     });
-    link.onConnection([this](bool up) {
-      std::lock_guard lock(mu_);
-      connections_.push_back(up);
+    link.onConnection([state = state_](bool up) {
+      std::lock_guard lock(state->mu);
+      state->connections.push_back(up);
     });
   }
   std::vector<MqttMessage> messages() const {
-    std::lock_guard lock(mu_);
-    return messages_;
+    std::lock_guard lock(state_->mu);
+    return state_->messages;
   }
   std::vector<bool> connections() const {
-    std::lock_guard lock(mu_);
-    return connections_;
+    std::lock_guard lock(state_->mu);
+    return state_->connections;
   }
   bool waitMessage(const std::string& topic, const std::string& payload,
                    std::chrono::milliseconds timeout = 5s) const {
@@ -200,9 +208,38 @@ class Recorder {
   }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<MqttMessage> messages_;
-  std::vector<bool> connections_;
+  struct State {
+    std::mutex mu;
+    std::vector<MqttMessage> messages;
+    std::vector<bool> connections;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+// A listening loopback socket nobody accepts: a TCP connect succeeds (the kernel's backlog
+// takes it), the CONNACK never comes.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(::listen(fd_, 64) == 0);
+    socklen_t len = sizeof(addr);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+
+  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
 };
 
 inline MqttOptions options(const MosquittoProcess& broker, std::string client_id) {

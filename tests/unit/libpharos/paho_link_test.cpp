@@ -193,17 +193,9 @@ TEST_CASE("paho link refuses an unknown URL scheme") {
 }
 
 TEST_CASE("paho link gives up a connect that is never answered and closes without waiting") {
-  // A listening socket nobody accepts: TCP connects, CONNACK never comes.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  REQUIRE(::listen(fd, 16) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  SilentListener silent;
   MqttOptions o;
-  o.url = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  o.url = silent.url();
   o.client_id = "silent";
   o.connect_timeout = 1000ms;
   o.auto_reconnect = false;
@@ -224,7 +216,6 @@ TEST_CASE("paho link gives up a connect that is never answered and closes withou
   auto close_start = std::chrono::steady_clock::now();
   retrying.reset();
   CHECK(std::chrono::steady_clock::now() - close_start < 1500ms);
-  ::close(fd);
 }
 
 TEST_CASE("paho link gets its session back after another connection with its id leaves") {

@@ -1,10 +1,12 @@
-// App view: the live rollout of the app's current revision, node by node, until every
-// Ready target runs it (or one fails), its actions, and its compose file (app.get).
+// App view: the live rollout of the app's current revision, node by node, from what each
+// node reported (a node now down keeps its last reported stage, flagged on its line), its
+// actions, and its compose file (app.get).
 // Main thread only.
 import { h, replace, badge, errorText, formatTime } from 'pharos/dom.js';
 import { healthOf } from 'pharos/store.js';
 import { actionButtons } from 'pharos/views/app_actions.js';
-import { nodeStage, rolloutBar, rolloutOutcome } from 'pharos/views/rollout.js';
+import { nodeStage, rolloutBar, rolloutOutcome, reportedSummary } from 'pharos/views/rollout.js';
+import { lastReported } from 'pharos/freshness.js';
 
 const kOutcomeText = {
   complete: ['Rollout complete', 'ok'],
@@ -32,7 +34,7 @@ export function mount(ctx, host, [name]) {
   }
 
   function renderRollout() {
-    const summary = store.rollouts.get(name);
+    const summary = reportedSummary(store, store.rollouts.get(name));
     if (!summary) {
       replace(rolloutPanel, h('h2', {}, 'Rollout'), h('div', { class: 'empty' }, 'Waiting for the anchor\'s rollout summary…'));
       return;
@@ -51,10 +53,11 @@ export function mount(ctx, host, [name]) {
           h('tbody', {}, nodes.map((entry) => {
             const node = store.nodes.get(entry.node);
             const stage = nodeStage(store, summary, entry);
-            return h('tr', { dataset: { node: entry.node, stage: stage.stage } },
+            return h('tr', { class: stage.down ? 'stale' : '', dataset: { node: entry.node, stage: stage.stage, down: String(stage.down) } },
               h('td', {}, h('a', { href: `#/nodes/${encodeURIComponent(entry.node)}` }, entry.node)),
               h('td', {}, badge(node ? healthOf(node).state : 'Unknown')),
-              h('td', { class: 'stage' }, badge(stage.stage)),
+              h('td', { class: 'stage' }, badge(stage.stage),
+                stage.down ? h('span', { class: 'down-flag' }, `${stage.downText}: ${lastReported(stage.at)}`) : null),
               h('td', { class: 'muted' }, stage.message));
           })))),
       summary.truncated ? h('p', { class: 'muted' }, `Showing ${nodes.length} of ${summary.total} nodes.`) : null);

@@ -2,7 +2,7 @@
 // retained apps/{app}/rollout summaries), and its actions. Main thread only.
 import { h, replace, itemsOf, errorText } from 'pharos/dom.js';
 import { actionButtons } from 'pharos/views/app_actions.js';
-import { rolloutBar } from 'pharos/views/rollout.js';
+import { rolloutBar, reportedSummary } from 'pharos/views/rollout.js';
 
 function targetText(app, rollout) {
   const t = app.target || {};
@@ -40,7 +40,7 @@ export function mount(ctx, host) {
           app.state && app.state !== 'running' ? h('span', { class: 'muted' }, ` (${app.state})`) : null),
         h('td', {}, targetText(app, rollout)),
         h('td', {}, String(app.revision || (rollout && rollout.revision) || '–')),
-        h('td', { style: { minWidth: '220px' } }, rollout ? rolloutBar(rollout, true) : h('span', { class: 'muted' }, 'no rollout yet')),
+        h('td', { style: { minWidth: '220px' } }, rollout ? rolloutBar(reportedSummary(store, rollout), true) : h('span', { class: 'muted' }, 'no rollout yet')),
         h('td', { class: 'actions' }, actionButtons(ctx, name, load)));
     }));
   }

@@ -2,7 +2,10 @@
 // in a line-numbered editor; app.deploy sends it to the anchor, whose validation errors
 // (with path, line and column) are shown at their line. On success it moves to the app's
 // live rollout view. #/deploy/{app} loads an existing app for an update.
-// Main thread only.
+// Secrets are entered as name + password fields, sent once in app.deploy and never shown
+// again (app.get returns their names only). The target picker has a search field, so a
+// fleet of thousands of nodes is not one long list. setWritable() disables and re-enables the
+// form in place while the anchor is offline. Main thread only.
 import { h, replace, errorText, toast } from 'pharos/dom.js';
 import { isAppName } from 'pharos/topics.js';
 import { LineEditor } from 'pharos/line_editor.js';
@@ -33,6 +36,8 @@ function parseVariables(text) {
   return variables;
 }
 
+const kPickerLimit = 200;  // options listed at once in the target picker
+
 function hashQuery() {
   const hash = window.location.hash;
   const q = hash.indexOf('?');
@@ -47,6 +52,17 @@ export function mount(ctx, host, [existing]) {
 
   const name = h('input', { id: 'deploy-name', placeholder: 'e.g. telemetry', value: existing || '', disabled: readOnly || Boolean(existing) });
   const target = h('select', { id: 'deploy-target', disabled: readOnly });
+  const targetSearch = h('input', { id: 'deploy-target-search', type: 'search', placeholder: 'Search…', disabled: readOnly,
+    oninput: () => fillTargets() });
+  const targetMore = h('span', { class: 'muted', id: 'deploy-target-more' });
+  const secretRows = h('div', { class: 'secret-rows', id: 'deploy-secrets' });
+  const secretNames = h('div', { class: 'muted', id: 'deploy-secret-names' });
+  const addSecret = () => {
+    const name = h('input', { class: 'secret-name mono', placeholder: 'NAME', spellcheck: 'false', disabled: readOnly });
+    const value = h('input', { class: 'secret-value', type: 'password', autocomplete: 'new-password', placeholder: 'value (never shown again)', disabled: readOnly });
+    secretRows.appendChild(h('div', { class: 'secret-row' }, name, value,
+      h('button', { type: 'button', class: 'ghost', title: 'Remove', disabled: readOnly, onclick: (e) => e.target.closest('.secret-row').remove() }, '×')));
+  };
   const kindButtons = ['node', 'group'].map((k) => h('button', {
     type: 'button', dataset: { kind: k }, disabled: readOnly,
     onclick: () => { kind = k; fillTargets(); },
@@ -59,7 +75,10 @@ export function mount(ctx, host, [existing]) {
     h('label', {}, 'App name', name),
     h('div', {}, h('label', {}, 'Target'), h('div', { class: 'segmented' }, kindButtons)),
     h('label', {}, kind === 'node' ? 'Node' : 'Group', target),
+    h('div', { class: 'picker-search' }, targetSearch, targetMore),
     h('label', {}, 'Variables', variables),
+    h('div', {}, h('label', {}, 'Secrets'), secretNames, secretRows,
+      h('button', { type: 'button', id: 'deploy-add-secret', disabled: readOnly, onclick: addSecret }, 'Add secret')),
     submit,
     readOnly ? h('p', { class: 'muted', id: 'deploy-readonly' }, ctx.role === 'viewer'
       ? 'You are signed in as a viewer: deploying is disabled.'
@@ -77,11 +96,16 @@ export function mount(ctx, host, [existing]) {
   function fillTargets(selectValue) {
     for (const b of kindButtons) b.classList.toggle('active', b.dataset.kind === kind);
     target.previousSibling.textContent = kind === 'node' ? 'Node' : 'Group';
-    const names = kind === 'node' ? [...store.nodes.keys()].sort() : store.groupNames();
+    const all = kind === 'node' ? [...store.nodes.keys()].sort() : store.groupNames();
+    const text = targetSearch.value.trim().toLowerCase();
+    const matching = text ? all.filter((n) => n.includes(text)) : all;
+    const names = matching.slice(0, kPickerLimit);
+    targetMore.textContent = matching.length > names.length ? `${names.length} of ${matching.length} shown: refine the search` : '';
     const current = selectValue || target.value || query.get(kind) || '';
     replace(target, h('option', { value: '' }, `Choose a ${kind}…`), names.map((n) => h('option', { value: n }, n)));
     if (current && !names.includes(current)) target.appendChild(h('option', { value: current }, current));
-    target.value = current;
+    if (text && !current && names.length === 1) target.value = names[0];
+    else target.value = current;
   }
 
   function showError(message, line, column) {
@@ -109,19 +133,32 @@ export function mount(ctx, host, [existing]) {
       showError(err.message);
       return;
     }
+    const secrets = {};
+    for (const row of secretRows.querySelectorAll('.secret-row')) {
+      const key = row.querySelector('.secret-name').value.trim();
+      const value = row.querySelector('.secret-value').value;
+      if (!key && !value) continue;
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(key)) {
+        showError(`secret name "${key}": letters, digits and "_", not starting with a digit`);
+        return;
+      }
+      secrets[key] = value;
+    }
     submit.disabled = true;
     submit.textContent = 'Deploying…';
     try {
       const body = { name: app, target: { [kind]: target.value }, compose: editor.value };
       if (Object.keys(vars).length) body.variables = vars;
+      if (Object.keys(secrets).length) body.secrets = secrets;
       const result = await conn.request('app.deploy', body);
+      for (const input of secretRows.querySelectorAll('.secret-value')) input.value = '';
       toast(`${app} revision ${(result && result.revision) || ''} submitted`, 'ok');
       ctx.navigate(`#/apps/${encodeURIComponent(app)}`);
     } catch (err) {
       // The anchor's message already names the path; the line goes in front.
       showError(err.line ? err.message : errorText(err), err.line, err.column);
     } finally {
-      submit.disabled = readOnly;
+      submit.disabled = !ctx.canWrite;
       submit.textContent = existing ? 'Deploy update' : 'Deploy';
     }
   }
@@ -136,6 +173,10 @@ export function mount(ctx, host, [existing]) {
         kind = t.group ? 'group' : 'node';
         fillTargets(t.group || t.node);
       }
+      const names = Array.isArray(app.secrets) ? app.secrets : [];
+      secretNames.textContent = names.length
+        ? `Set: ${names.join(', ')} (values never shown). Entering secrets here replaces all of them.`
+        : '';
       const vars = spec.variables || {};
       variables.value = Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n');
     } catch (err) {
@@ -146,5 +187,12 @@ export function mount(ctx, host, [existing]) {
   fillTargets();
   const unsubscribe = store.subscribe((changes) => { if (changes.nodeList || changes.groups) fillTargets(); });
   if (existing) loadExisting();
-  return { dispose: unsubscribe };
+  // The anchor going offline (or coming back) toggles the controls without a re-render, so
+  // what the operator typed survives.
+  function setWritable(writable) {
+    for (const el of form.querySelectorAll('input, select, textarea, button')) el.disabled = !writable;
+    if (existing) name.disabled = true;
+    editor.disabled = !writable;
+  }
+  return { dispose: unsubscribe, setWritable };
 }

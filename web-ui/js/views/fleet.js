@@ -1,11 +1,48 @@
 // Fleet view: every node with its health (and for how long), labels, groups, agent and
 // Docker versions, CPU and memory from the latest metrics, and its apps running/failing;
 // filters by text, label, group and health; counts at the top; multi-select to add nodes
-// to a group or remove them. Renders through VirtualTable, refreshed once per store flush
-// and once a second (for the "for how long" column). Main thread only.
+// to a group or remove them; columns sort by a click on their header; operators add a
+// node (node_admin.js) and approve a Pending one from its row. CPU and memory older than
+// their reporting period (or of a node that is down) are greyed with their age. Renders
+// through VirtualTable (rows updated in place), refreshed once per store flush and once a
+// second (for the "for how long" column). Main thread only.
 import { h, replace, badge, meter, chip, since, toast, errorText, itemsOf } from 'pharos/dom.js';
 import { healthOf, appCounts, labelsOf, groupsOf, memPercent } from 'pharos/store.js';
 import { VirtualTable } from 'pharos/virtual_table.js';
+import { metricsFreshness, ageText } from 'pharos/freshness.js';
+import { addNode, approveNode } from 'pharos/views/node_admin.js';
+
+const kHealthOrder = { Pending: 0, NotReady: 1, Unreachable: 2, Unknown: 3, Ready: 4 };
+const num = (v) => (Number.isFinite(v) ? v : -1);
+
+// Sort keys of the sortable columns.
+const kSortKeys = {
+  name: (n) => n.name,
+  health: (n) => kHealthOrder[healthOf(n).state] ?? 9,
+  agent: (n) => (n.info && n.info.agent_version) || '',
+  cpu: (n) => num(n.metrics ? n.metrics.cpu_percent : null),
+  mem: (n) => num(memPercent(n.metrics)),
+  apps: (n) => { const c = appCounts(n); return c.failing * 100000 + c.total; },
+};
+
+function compareBy(key, dir) {
+  const keyOf = kSortKeys[key];
+  const sign = dir === 'desc' ? -1 : 1;
+  return (a, b) => {
+    const x = keyOf(a);
+    const y = keyOf(b);
+    const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+    return c !== 0 ? sign * c : a.name.localeCompare(b.name);
+  };
+}
+
+// A usage meter, greyed with its age when the metrics are stale.
+function usageCell(node, percent) {
+  const fresh = metricsFreshness(node);
+  if (!fresh.stale) return meter(percent);
+  return h('span', { class: 'stale cell-stack', title: 'not current: older than the reporting period' }, meter(percent),
+    h('span', { class: 'sub age' }, ageText(fresh)));
+}
 
 const kHealthStates = ['Ready', 'NotReady', 'Pending', 'Unreachable', 'Unknown'];
 
@@ -28,6 +65,7 @@ export function mount(ctx, host) {
   const { store } = ctx;
   const selected = new Set();
   const filters = { text: '', label: '', group: '', health: '' };
+  const sort = { key: 'name', dir: 'asc' };
 
   const countEl = (id, label, kind) => {
     const value = h('div', { class: 'stat-value', id }, '0');
@@ -90,14 +128,17 @@ export function mount(ctx, host) {
   const columns = [
     { key: 'sel', label: () => selectAll, width: '40px', className: 'center', render: (n) => h('input', {
       type: 'checkbox', class: 'row-select', checked: selected.has(n.name), 'aria-label': `select ${n.name}`,
+      dataset: { checked: String(selected.has(n.name)) },
       onchange: (e) => { if (e.target.checked) selected.add(n.name); else selected.delete(n.name); updateSelection(); },
     }) },
-    { key: 'name', label: 'Node', width: 'minmax(150px, 1.4fr)', render: (n) => h('div', { class: 'cell-stack' },
+    { key: 'name', label: 'Node', sort: true, width: 'minmax(150px, 1.4fr)', render: (n) => h('div', { class: 'cell-stack' },
       h('a', { href: `#/nodes/${encodeURIComponent(n.name)}`, class: 'node-link' }, n.name),
       h('span', { class: 'sub' }, (n.info && n.info.hostname) || '')) },
-    { key: 'health', label: 'Health', width: 'minmax(130px, 1fr)', render: (n) => {
+    { key: 'health', label: 'Health', sort: true, width: 'minmax(130px, 1fr)', render: (n) => {
       const health = healthOf(n);
-      return h('div', { class: 'cell-stack' }, h('span', { class: 'health', dataset: { state: health.state } }, badge(health.state)),
+      return h('div', { class: 'cell-stack' }, h('span', { class: 'health', dataset: { state: health.state } }, badge(health.state),
+        health.state === 'Pending' && ctx.canWrite ? h('button', { class: 'approve small', dataset: { action: 'approve' },
+          onclick: () => approveNode(ctx, n.name) }, 'Approve') : null),
         h('span', { class: 'sub', title: health.reason }, health.since ? `for ${since(health.since)}` : health.reason));
     } },
     { key: 'labels', label: 'Labels', width: 'minmax(140px, 1.4fr)', hideBelow: 1100, render: (n) => {
@@ -112,11 +153,11 @@ export function mount(ctx, host) {
       return h('div', { class: 'chips', title: groups.join('\n') }, groups.slice(0, 2).map((g) => chip(g, 'chip-group')),
         groups.length > 2 ? chip(`+${groups.length - 2}`, 'chip-more') : null);
     } },
-    { key: 'agent', label: 'Versions', width: '130px', hideBelow: 960, render: (n) => h('div', { class: 'cell-stack' },
+    { key: 'agent', label: 'Versions', sort: true, width: '130px', hideBelow: 960, render: (n) => h('div', { class: 'cell-stack' },
       h('span', {}, (n.info && n.info.agent_version) || '–'), h('span', { class: 'sub', title: (n.info && n.info.docker_version) || '' }, (n.info && n.info.docker_version) ? `Docker ${n.info.docker_version.split('+')[0]}` : '')) },
-    { key: 'cpu', label: 'CPU', width: '110px', render: (n) => meter(n.metrics ? n.metrics.cpu_percent : null) },
-    { key: 'mem', label: 'Memory', width: '110px', render: (n) => meter(memPercent(n.metrics)) },
-    { key: 'apps', label: 'Apps', width: '120px', render: (n) => {
+    { key: 'cpu', label: 'CPU', sort: true, width: '110px', render: (n) => usageCell(n, n.metrics ? n.metrics.cpu_percent : null) },
+    { key: 'mem', label: 'Memory', sort: true, width: '110px', render: (n) => usageCell(n, memPercent(n.metrics)) },
+    { key: 'apps', label: 'Apps', sort: true, width: '120px', render: (n) => {
       const c = appCounts(n);
       if (c.total === 0) return h('span', { class: 'muted' }, 'none');
       return h('div', { class: 'cell-stack apps-count' }, h('span', { class: c.running === c.total ? 'ok-text' : '' }, `${c.running}/${c.total} running`),
@@ -126,7 +167,8 @@ export function mount(ctx, host) {
 
   const tableHost = h('div', { class: 'table-host', id: 'fleet-table' });
   replace(host,
-    h('div', { class: 'page-head' }, h('h1', {}, 'Fleet'), shown),
+    h('div', { class: 'page-head' }, h('h1', {}, 'Fleet'), shown,
+      h('div', { class: 'actions' }, h('button', { id: 'fleet-add-node', disabled: !ctx.canWrite, onclick: () => addNode(ctx) }, 'Add node…'))),
     h('div', { class: 'stats', id: 'fleet-counts' }, Object.values(stats).map((s) => s.card)),
     h('div', { class: 'toolbar' }, search, labelSelect, groupSelect, healthSelect),
     selectionBar,
@@ -137,7 +179,14 @@ export function mount(ctx, host) {
     rowKey: (n) => n.name,
     emptyText: 'No nodes match. Agents appear here as soon as they connect.',
     onRowClick: (n) => ctx.navigate(`#/nodes/${encodeURIComponent(n.name)}`),
+    onSort: (key) => {
+      sort.dir = sort.key === key && sort.dir === 'asc' ? 'desc' : 'asc';
+      sort.key = key;
+      table.setSort(sort.key, sort.dir);
+      update();
+    },
   });
+  table.setSort(sort.key, sort.dir);
 
   let sortedNames = [];
   let optionsVersion = -1;
@@ -173,6 +222,7 @@ export function mount(ctx, host) {
       if (!matchesText(node, filters.text)) continue;
       rows.push(node);
     }
+    if (sort.key !== 'name' || sort.dir !== 'asc') rows.sort(compareBy(sort.key, sort.dir));
     table.setRows(rows);
     const counts = store.counts();
     for (const [key, stat] of Object.entries(stats)) stat.value.textContent = String(counts[key] || 0);

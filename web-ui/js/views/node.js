@@ -1,8 +1,13 @@
 // Node view: device facts, a live CPU/memory chart, the node's apps with per-service
 // container state, health, restart count and exit code, and its recent events (the
-// anchor's events.query backfill plus live events). Main thread only.
+// anchor's events.query backfill plus live events). While the node is NotReady or
+// Unreachable its apps and metrics are marked "last reported …"; metrics older than their
+// period show their age. Operators approve a Pending node, remove it and edit its labels
+// here (node_admin.js). Main thread only.
 import { h, replace, badge, chip, since, formatBytes, itemsOf, dialog, errorText } from 'pharos/dom.js';
-import { healthOf, labelsOf, groupsOf, memPercent } from 'pharos/store.js';
+import { healthOf, groupsOf, memPercent } from 'pharos/store.js';
+import { metricsFreshness, stateFreshness, ageElement, refreshAges } from 'pharos/freshness.js';
+import { labelEditor, nodeActions } from 'pharos/views/node_admin.js';
 import { UsageChart } from 'pharos/chart.js';
 import { renderEvents, mergeEvents } from 'pharos/views/event_list.js';
 
@@ -11,10 +16,23 @@ function usage(c) {
   return `${(c.cpu_percent || 0).toFixed(1)}% · ${formatBytes(c.mem_bytes)}`;
 }
 
-function facts(node) {
+// The label editor is rebuilt only when the labels change, so a metrics message arriving
+// while the operator types does not wipe the field.
+function labelField(ctx, node, labelCache) {
+  const device = (node.info && node.info.labels) || {};
+  const operator = (node.desired && node.desired.labels) || {};
+  const key = JSON.stringify([node.name, device, operator, ctx.canWrite]);
+  if (labelCache.key !== key) {
+    labelCache.key = key;
+    labelCache.el = labelEditor(ctx, node.name, device, operator);
+  }
+  return labelCache.el;
+}
+
+function facts(ctx, node, labelCache) {
   const info = node.info || {};
   const m = node.metrics || {};
-  const labels = Object.entries(labelsOf(node));
+  const mf = metricsFreshness(node);
   const rows = [
     ['Hostname', info.hostname],
     ['OS / arch', [info.os, info.arch].filter(Boolean).join(' / ')],
@@ -24,10 +42,11 @@ function facts(node) {
     ['CPUs', info.cpus],
     ['Memory', info.memory_bytes ? formatBytes(info.memory_bytes) : ''],
     ['Disk', m.disk_total ? `${formatBytes(m.disk_used)} used of ${formatBytes(m.disk_total)}` : formatBytes(info.disk_bytes)],
-    ['Load', m.load1 !== undefined ? `${(m.load1 || 0).toFixed(2)} · ${(m.load5 || 0).toFixed(2)} · ${(m.load15 || 0).toFixed(2)}` : ''],
+    ['Load', m.load1 !== undefined ? h('span', { class: mf.stale ? 'stale' : '' }, `${(m.load1 || 0).toFixed(2)} · ${(m.load5 || 0).toFixed(2)} · ${(m.load15 || 0).toFixed(2)}`,
+      mf.stale ? ageElement('span', { class: 'age' }, mf.at) : null) : ''],
     ['Addresses', (info.addresses || []).join(', ')],
     ['Broker', info.broker],
-    ['Labels', labels.length ? h('div', { class: 'member-chips' }, labels.map(([k, v]) => chip(`${k}=${v}`))) : ''],
+    ['Labels', labelField(ctx, node, labelCache)],
     ['Groups', groupsOf(node).length ? h('div', { class: 'member-chips' }, groupsOf(node).map((g) => chip(g, 'chip-group'))) : ''],
     ['Session', node.status ? String(node.status.session || '') : ''],
   ];
@@ -54,6 +73,7 @@ function containerMetrics(node, app, service) {
 
 function appsTable(ctx, node) {
   const apps = (node.state && Array.isArray(node.state.apps)) ? node.state.apps : [];
+  const fresh = stateFreshness(node);
   const desired = (node.desired && Array.isArray(node.desired.apps)) ? node.desired.apps : [];
   if (apps.length === 0) {
     return h('div', { class: 'empty' }, desired.length ? 'The agent has not reported its apps yet.' : 'No apps on this node.');
@@ -80,7 +100,9 @@ function appsTable(ctx, node) {
         }, 'Logs') : null)));
     }
   }
-  return h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'node-apps' },
+  const note = fresh.stale ? h('div', { class: 'stale-note', id: 'node-apps-stale' },
+    `The node is ${healthOf(node).state}: these apps are as `, ageElement('span', {}, fresh.at, 'last'), ', not current.') : null;
+  return h('div', { class: 'table-scroll' }, note, h('table', { class: 'data' + (fresh.stale ? ' stale' : ''), id: 'node-apps', dataset: { stale: String(fresh.stale) } },
     h('thead', {}, h('tr', {}, ['App / service', 'Revision / image', 'Phase / state', 'Health', 'Restarts', 'Exit code', 'CPU / memory', 'Container', ''].map((t) => h('th', {}, t)))),
     h('tbody', {}, rows)));
 }
@@ -90,32 +112,41 @@ export function mount(ctx, host, [name]) {
   const title = h('div', { class: 'page-head' });
   const factsPanel = h('div', { class: 'panel' });
   const chartHost = h('div', { class: 'chart', id: 'node-chart' });
+  const chartNote = h('span', { class: 'muted', id: 'node-chart-note' }, 'last minutes, live');
   const appsPanel = h('div', { class: 'panel' });
   const eventsHost = h('div', { class: 'event-list', id: 'node-events' });
   replace(host,
     title,
     h('div', { class: 'grid-2' },
       factsPanel,
-      h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'CPU and memory'), h('span', { class: 'muted' }, 'last minutes, live')), chartHost)),
+      h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'CPU and memory'), chartNote), chartHost)),
     appsPanel,
     h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Recent events')), eventsHost));
   const chart = new UsageChart(chartHost);
   const events = new Map();
+  let staleShown = false;
+  const labelCache = { key: null, el: null };
 
   function render() {
     const node = store.nodes.get(name);
     if (!node) {
-      replace(title, h('a', { href: '#/fleet' }, '← Fleet'), h('h1', {}, name), badge('Unknown'));
+      replace(title, h('a', { href: '#/fleet' }, '← Fleet'), h('h1', {}, name), badge('Unknown'), nodeActions(ctx, name, 'Unknown'));
       replace(factsPanel, h('h2', {}, 'Device'), h('div', { class: 'empty' }, 'No retained documents for this node (yet).'));
       return;
     }
     const health = healthOf(node);
+    const mf = metricsFreshness(node);
+    staleShown = mf.stale;
     replace(title, h('a', { href: '#/fleet' }, '← Fleet'), h('h1', {}, name),
       h('span', { id: 'node-health', dataset: { state: health.state } }, badge(health.state)),
       h('span', { class: 'muted', id: 'node-health-since' }, health.since ? `for ${since(health.since)}` : '', health.reason ? ` — ${health.reason}` : ''),
       health.raw ? h('span', { class: 'muted' }, '(agent status; no anchor verdict yet)') : null,
-      node.metrics ? h('span', { class: 'muted' }, `CPU ${node.metrics.cpu_percent?.toFixed?.(0) ?? '–'}% · memory ${memPercent(node.metrics)?.toFixed(0) ?? '–'}%`) : null);
-    replace(factsPanel, h('h2', {}, 'Device'), facts(node));
+      node.metrics ? h('span', { class: 'muted' + (mf.stale ? ' stale' : ''), id: 'node-usage', dataset: { stale: String(mf.stale) } },
+        `CPU ${node.metrics.cpu_percent?.toFixed?.(0) ?? '–'}% · memory ${memPercent(node.metrics)?.toFixed(0) ?? '–'}%`,
+        mf.stale ? [' · ', ageElement('span', { class: 'stale-note' }, mf.at, 'last')] : null) : null,
+      nodeActions(ctx, name, health.state));
+    replace(chartNote, mf.stale ? ageElement('span', { class: 'stale-note' }, mf.at, 'last') : 'last minutes, live');
+    replace(factsPanel, h('h2', {}, 'Device'), facts(ctx, node, labelCache));
     replace(appsPanel, h('div', { class: 'panel-head' }, h('h2', {}, 'Apps'),
       h('div', { class: 'actions' }, h('a', { href: '#/deploy' }, ctx.canWrite ? 'Deploy an app…' : ''))), appsTable(ctx, node));
     chart.update(node.history);
@@ -137,6 +168,9 @@ export function mount(ctx, host, [name]) {
       const health = healthOf(node);
       el.textContent = (health.since ? `for ${since(health.since)}` : '') + (health.reason ? ` — ${health.reason}` : '');
     }
+    // Metrics passing their period become stale without any message arriving.
+    if (node && metricsFreshness(node).stale !== staleShown) render();
+    refreshAges(host);
   }, 1000);
   render();
   addEvents(store.events);

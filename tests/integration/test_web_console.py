@@ -1,0 +1,71 @@
+"""Browser tests of the operator console in headless Chromium (tests/browser/console_tests.mjs,
+run by tests/browser/run_tests.mjs): the bundled page, a reload that keeps the session, the
+fleet table's sorting and in-place rows, the layout at 1280x800 and phone width and the
+offline banner, against the broker alone; then, with the anchor started with
+--require-approval and a real agent: the Pending node approved from the UI, labels, a node
+added (its configuration shown once) and removed, a deploy with a secret never shown back,
+the node killed while its page is open (apps "last reported", the time printed, the rollout
+still complete, the health change live in the Events view), audit entries live in the Events view,
+paging past 500 events from a start time, and the banner when the anchor stops (the time
+printed). Screenshots go to build/artifacts/web-ui/.
+"""
+import uuid
+
+import pytest
+
+from cli_support import AnchorProcess
+from test_web_ui import (browser_env, find_binary, processes, run_browser_tests,  # noqa: F401
+                         start_agent, ui_env)
+
+BROKER_ONLY = [
+    "bundled_page_loads_in_four_requests",
+    "reload_keeps_the_operator_signed_in_without_the_password_in_clear",
+    "fleet_table_sorts_and_updates_rows_in_place",
+    "layout_fits_1280x800_and_phone_width",
+    "offline_banner_from_the_retained_anchor_status",
+]
+WITH_ANCHOR = [
+    "pending_node_is_approved_from_the_ui",
+    "operator_labels_adds_and_removes_nodes",
+    "deploy_with_a_secret_that_is_never_shown_back",
+    "node_killed_shows_last_reported_apps_and_its_rollout_stays_complete",
+    "events_view_shows_audit_entries_live_with_filters",
+    "events_view_pages_past_500_from_a_start_time",
+    "offline_banner_when_the_anchor_stops",
+]
+
+
+class ApprovalAnchor(AnchorProcess):
+    """The anchor with new nodes Pending until node.approve."""
+
+    def command(self):
+        return super().command() + ["--require-approval"]
+
+
+def test_console_against_the_broker(broker, browser_env):  # noqa: F811
+    output = run_browser_tests({**ui_env(broker), "PHAROS_ONLY": ",".join(BROKER_ONLY)})
+    assert f"{len(BROKER_ONLY)} passed, 0 failed" in output
+
+
+def test_console_with_anchor_and_agent(broker, browser_env, processes, tmp_path,  # noqa: F811
+                                       docker_engine, registry):
+    anchor_bin = find_binary("pharos-anchor")
+    if anchor_bin is None or find_binary("pharos-agent") is None:
+        pytest.fail("pharos-anchor and pharos-agent must be built (PHAROS_BUILD_DIR)")
+    node = f"webcon-{uuid.uuid4().hex[:6]}"
+    anchor = ApprovalAnchor(anchor_bin, broker, tmp_path / "anchor").start()
+    agent = start_agent(processes, broker, node, docker_engine.host, tmp_path)
+    env = {**ui_env(broker), "PHAROS_ANCHOR": "1", "PHAROS_TEST_IMAGE": registry.image("1"),
+           "PHAROS_CONSOLE_NODE": node, "PHAROS_CONSOLE_PID": agent.pid,
+           "PHAROS_ANCHOR_PID": anchor.proc.pid, "PHAROS_ONLY": ",".join(WITH_ANCHOR)}
+    try:
+        output = run_browser_tests(env, timeout=800)
+    except AssertionError:
+        print(processes.logs())
+        print(f"--- anchor ---\n{anchor.log()[-6000:]}")
+        raise
+    finally:
+        processes.stop()
+        anchor.stop()
+        docker_engine.cleanup(f"io.pharos.node={node}")
+    assert f"{len(WITH_ANCHOR)} passed, 0 failed" in output
