@@ -20,7 +20,8 @@ std::string rebuild(const topics::Parsed& p) {
     case topics::Kind::kNode:
       return topics::node(p.node, p.node_kind);
     case topics::Kind::kNodeCmd:
-      return topics::nodeCmd(p.node, p.name);
+      return p.user.empty() ? topics::nodeCmd(p.node, p.name)
+                            : topics::nodeCmd(p.node, p.name, p.user);
     case topics::Kind::kGroupDesired:
       return topics::groupDesired(p.group);
     case topics::Kind::kAppRollout:

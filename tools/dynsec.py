@@ -155,7 +155,8 @@ def operator_role(user: str) -> dict:
         "textname": f"operator {user}: api/{user}/#, node commands, reads",
         "acls": [
             acl("publishClientSend", f"{ROOT}/api/{user}/#"),
-            acl("publishClientSend", f"{ROOT}/nodes/+/cmd/#"),
+            # Commands only under its own name: the agent answers the topic's user level.
+            acl("publishClientSend", f"{ROOT}/nodes/+/cmd/+/{user}"),
         ]
         + _reader_acls(user),
     }
@@ -170,7 +171,7 @@ def viewer_role(user: str) -> dict:
         "rolename": f"viewer-{user}",
         "textname": f"viewer {user}: api/{user}/# (read operations), read-only commands, reads",
         "acls": [acl("publishClientSend", f"{ROOT}/api/{user}/#")]
-        + [acl("publishClientSend", f"{ROOT}/nodes/+/cmd/{c}") for c in VIEWER_COMMANDS]
+        + [acl("publishClientSend", f"{ROOT}/nodes/+/cmd/{c}/{user}") for c in VIEWER_COMMANDS]
         + _reader_acls(user),
     }
 

@@ -10,6 +10,7 @@
 
 #include "agent/desired_set.h"
 #include "agent/engine_spec.h"
+#include "agent/session.h"
 #include "pharos/topics.h"
 
 namespace pharos::agent {
@@ -73,10 +74,13 @@ void Agent::stop(bool wait) {
 
 void Agent::onStart() {
   // 1. The state file: last documents and the session counter.
-  int64_t last_session = 0;
   auto loaded = state_file_.load();
   if (loaded.isOk()) {
-    last_session = loaded->last_session;
+    {
+      std::lock_guard lock(persist_mu_);
+      saved_ = *loaded;
+      session_ = loaded->last_session;
+    }
     if (loaded->secrets) handleSecrets(*loaded->secrets, true);
     for (const auto& [group, payload] : loaded->group_desired) {
       handleGroupDoc(group, payload, true);
@@ -88,11 +92,7 @@ void Agent::onStart() {
          loaded.status().message());
   }
 
-  // 2. Session: grows across restarts, even on a device whose clock is behind.
-  session_ = std::max(last_session + 1, clock_.nowMs());
-  persist();
-
-  // 3. The engine.
+  // 2. The engine.
   auto version = docker_.version();
   if (version.isOk()) {
     docker_version_ = *version;
@@ -120,16 +120,12 @@ void Agent::onStart() {
         });
       });
 
-  // 4. The link: will = NotReady with this session.
+  // 3. The link: each connection takes a new session, persisted, and has the will NotReady
+  // with that session (a will of an older connection is then recognisably older).
   MqttOptions mqtt = options_.mqtt;
   if (mqtt.client_id.empty()) mqtt.client_id = options_.node_id;
-  NodeStatus will{"NotReady", session_, "connection lost", clock_.nowMs()};
-  mqtt.will = MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kStatus),
-                          dumpJson(encode(will)),
-                          1,
-                          true,
-                          "",
-                          ""};
+  mqtt.will.reset();
+  mqtt.will_for_connection = [this] { return willForConnection(); };
   link_ = make_link_(mqtt);
   link_->onMessage([this, alive, strand](const MqttMessage& m) {
     strand->post([this, alive, m] {
@@ -154,7 +150,7 @@ void Agent::onStart() {
     if (!st.isOk()) spdlog::warn("broker: {} (retrying in the background)", st.message());
   });
 
-  // 5. Supervision: periodic full reconcile, metrics.
+  // 4. Supervision: periodic full reconcile, metrics.
   reconciler_->reconcileAll("agent start");
   armReconcileTimer();
   armMetricsTimer();
@@ -200,7 +196,7 @@ void Agent::onConnection(bool connected) {
     spdlog::warn("broker connection lost");
     return;
   }
-  spdlog::info("connected to {} (session {})", options_.mqtt.url, session_);
+  spdlog::info("connected to {} (session {})", options_.mqtt.url, session_.load());
   updateGroupSubscriptions();  // retries a group subscription the broker refused earlier
   publishInfo();
   publishStatus(engine_up_.value_or(false),
@@ -262,7 +258,7 @@ void Agent::onMessage(const MqttMessage& message) {
         handleGroupDoc(parsed->group, message.payload, false);
       return;
     case topics::Kind::kNodeCmd:
-      if (parsed->node == options_.node_id) handleCommand(parsed->name, message);
+      if (parsed->node == options_.node_id) handleCommand(parsed->name, parsed->user, message);
       return;
     case topics::Kind::kAnchorStatus:
       spdlog::info("anchor status: {}", message.payload);
@@ -512,12 +508,42 @@ void Agent::persist() {
   st.node_desired = node_raw_;
   st.secrets = secrets_raw_;
   st.group_desired = group_raw_;
-  st.last_session = session_;
-  Status s = state_file_.save(st);
+  Status s;
+  {
+    std::lock_guard lock(persist_mu_);
+    st.last_session = session_;
+    s = state_file_.save(st);
+    if (s.isOk()) saved_ = st;
+  }
   if (!s.isOk()) {
     spdlog::error("state file: {}", s.message());
     emit("state_file", "", "state file not written", s.message());
   }
+}
+
+std::optional<MqttMessage> Agent::willForConnection() {
+  int64_t session = 0;
+  {
+    std::lock_guard lock(persist_mu_);
+    session = nextSession(session_, clock_.nowMs());
+    PersistedState st = saved_;
+    st.last_session = session;
+    // Written before the connection is made: a restart never reuses this session.
+    Status s = state_file_.save(st);
+    if (s.isOk()) {
+      saved_ = std::move(st);
+    } else {
+      spdlog::error("state file: session {} not written: {}", session, s.message());
+    }
+    session_ = session;
+  }
+  NodeStatus will{"NotReady", session, "connection lost", clock_.nowMs()};
+  return MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kStatus),
+                     dumpJson(encode(will)),
+                     1,
+                     true,
+                     "",
+                     ""};
 }
 
 }  // namespace pharos::agent

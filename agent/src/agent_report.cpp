@@ -280,7 +280,8 @@ void Agent::reply(const std::string& topic, const std::string& correlation_data,
   if (!s.isOk()) spdlog::warn("reply on {}: {}", topic, s.message());
 }
 
-void Agent::handleCommand(const std::string& command, const MqttMessage& message) {
+void Agent::handleCommand(const std::string& command, const std::string& user,
+                          const MqttMessage& message) {
   auto req = decodeApiRequest(message.payload);
   std::string reply_to = message.response_topic;
   if (reply_to.empty() && req.isOk()) reply_to = req->reply_to;
@@ -290,14 +291,27 @@ void Agent::handleCommand(const std::string& command, const MqttMessage& message
     spdlog::warn("cmd/{}: retained request ignored (requests are never retained)", command);
     return;
   }
-  // Answers go only inside this node's own subtree (nodes/{node}/cmd-replies/{user}/...),
-  // where the broker lets this agent publish and only {user} read.
-  auto where = topics::parse(reply_to);
-  if (reply_to.empty() || !where.isOk() || where->kind != topics::Kind::kNodeCmdReplies ||
-      where->node != options_.node_id) {
-    spdlog::warn("cmd/{}: no usable response topic ('{}', must be under {}); dropped", command,
-                 reply_to.substr(0, 200),
-                 topics::allNodeCmdReplies(options_.node_id, "<user>").substr(0, 200));
+  // The requester is the topic's user level, which only that user may publish: without it
+  // nobody is known to answer to.
+  if (user.empty()) {
+    spdlog::warn("cmd/{}: request without the user level ({}); dropped", command,
+                 topics::nodeCmd(options_.node_id, command, "<user>"));
+    return;
+  }
+  // Answers go only inside this node's own subtree, on the requester's own
+  // nodes/{node}/cmd-replies/{user}/..., which only {user} may read. A reply topic under
+  // another user's cmd-replies is refused, and the requester is told so on the same suffix
+  // under its own; anything else has no topic of the requester's to answer on.
+  if (Status where = checkCmdReplyTo(reply_to, options_.node_id, user); !where.isOk()) {
+    auto named = topics::parse(reply_to);
+    if (where.code() != Code::kPermissionDenied || !named) {
+      spdlog::warn("cmd/{} by {}: no usable response topic ('{}'): {}; dropped", command, user,
+                   reply_to.substr(0, 200), where.message());
+      return;
+    }
+    spdlog::warn("cmd/{} by {}: {}", command, user, where.message());
+    reply(topics::nodeCmdReplies(options_.node_id, user, named->name), message.correlation_data,
+          errorResponse(where, req.isOk() ? req->correlation : Json()));
     return;
   }
   Json correlation = req.isOk() ? req->correlation : Json();

@@ -103,7 +103,8 @@ Json agentRoleAcls(const std::string& node, const std::set<std::string>& groups)
 Json operatorRoleAcls(const std::string& user) {
   Json acls = Json::array();
   acls.push_back(acl("publishClientSend", under(fmt::format("api/{}/#", user))));
-  acls.push_back(acl("publishClientSend", topics::nodeCmd("+", "#")));
+  // Commands only under its own name (nodes/+/cmd/+/{user}): the agent answers that user.
+  acls.push_back(acl("publishClientSend", topics::nodeCmd("+", "+", user)));
   readerAcls(acls, user);
   return acls;
 }
@@ -112,7 +113,7 @@ Json viewerRoleAcls(const std::string& user) {
   Json acls = Json::array();
   acls.push_back(acl("publishClientSend", under(fmt::format("api/{}/#", user))));
   for (const char* command : {"logs", "inspect"}) {
-    acls.push_back(acl("publishClientSend", topics::nodeCmd("+", command)));
+    acls.push_back(acl("publishClientSend", topics::nodeCmd("+", command, user)));
   }
   readerAcls(acls, user);
   return acls;

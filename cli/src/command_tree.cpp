@@ -337,7 +337,7 @@ void otherCommands(CLI::App& root, ParsedValues& v) {
 
   CLI::App* logs = command(&root, "logs",
                            "Print the last lines of a service's logs, answered by the node's "
-                           "agent (pharos/v1/nodes/{node}/cmd/logs).",
+                           "agent (pharos/v1/nodes/{node}/cmd/logs/{user}).",
                            "  pharosctl logs press-01 web nginx --tail 50\n"
                            "  pharosctl logs press-01 web nginx --since 10m\n");
   logs->add_option("node", v.name, "Node name")->required();
@@ -346,11 +346,12 @@ void otherCommands(CLI::App& root, ParsedValues& v) {
   logs->add_option("--tail", v.tail, "Number of lines (default 100)")->check(CLI::Range(1, 10000));
   logs->add_option("--since", v.since, "Only lines since: 10m, 2h, Unix ms or an ISO time");
 
-  CLI::App* inspect = command(&root, "inspect",
-                              "Show the managed containers of an app on one node, answered by the "
-                              "node's agent (pharos/v1/nodes/{node}/cmd/inspect); JSON output.",
-                              "  pharosctl inspect press-01 web\n"
-                              "  pharosctl inspect press-01 web nginx\n");
+  CLI::App* inspect =
+      command(&root, "inspect",
+              "Show the managed containers of an app on one node, answered by the "
+              "node's agent (pharos/v1/nodes/{node}/cmd/inspect/{user}); JSON output.",
+              "  pharosctl inspect press-01 web\n"
+              "  pharosctl inspect press-01 web nginx\n");
   inspect->add_option("node", v.name, "Node name")->required();
   inspect->add_option("app", v.app, "App name")->required();
   inspect->add_option("service", v.service, "Service name (default: all)");

@@ -134,7 +134,7 @@ Result<Json> Session::command(std::string_view node, std::string_view command, c
                                             reply_topic, sub.message()));
     }
   }
-  return request(topics::nodeCmd(node, command), body,
+  return request(topics::nodeCmd(node, command, user_), body,
                  fmt::format("node {} did not answer '{}' within {} (is its agent connected?)",
                              node, command, formatDuration(request_timeout_)),
                  reply_topic);

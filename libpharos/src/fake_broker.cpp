@@ -21,8 +21,9 @@ struct FakeLinkState {
 
   // Guarded by FakeBroker::mu_.
   bool connected = false;
-  bool wants_connection = false;  // connect() called and not disconnected or killed
-  bool attached = true;           // the FakeLink still exists
+  bool wants_connection = false;    // connect() called and not disconnected or killed
+  bool attached = true;             // the FakeLink still exists
+  std::optional<MqttMessage> will;  // of the current connection (taken at each attempt)
   std::vector<std::pair<std::string, int>> subscriptions;  // remembered by the link
 };
 
@@ -332,6 +333,9 @@ bool FakeBroker::linkConnected(const std::shared_ptr<FakeLinkState>& link) const
 
 Status FakeBroker::connectLocked(const std::shared_ptr<FakeLinkState>& link) {
   if (std::find(links_.begin(), links_.end(), link) == links_.end()) links_.push_back(link);
+  // Like the Paho link: the will is taken anew at every connection attempt.
+  link->will =
+      link->options.will_for_connection ? link->options.will_for_connection() : link->options.will;
   if (!up_) return Status::unavailable("cannot reach the MQTT broker (fake broker is down)");
   if (offline_.count(link->client_id) != 0) {
     return Status::unavailable("cannot reach the MQTT broker (client '" + link->client_id +
@@ -356,8 +360,8 @@ Status FakeBroker::connectLocked(const std::shared_ptr<FakeLinkState>& link) {
 void FakeBroker::dropLocked(const std::shared_ptr<FakeLinkState>& link, bool publish_will) {
   link->connected = false;
   queue_.push_back(Callback{link, false, {}, false});
-  if (publish_will && link->options.will) {
-    MqttMessage will = *link->options.will;
+  if (publish_will && link->will) {
+    MqttMessage will = *link->will;
     will.retained = link->options.will_retained;  // mqtt_link.h
     routeLocked(link->client_id, will, true);
   }

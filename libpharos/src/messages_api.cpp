@@ -22,22 +22,36 @@ Result<ApiRequest> decodeApiRequest(const Json& json) {
 }
 PHAROS_DEFINE_PAYLOAD_DECODER(ApiRequest, decodeApiRequest, kMaxPayloadBytes)
 
-Status checkReplyTo(std::string_view reply_to, std::string_view user) {
+namespace {
+// Ok when `reply_to` is a concrete topic of kind `kind` (and node `node`, for cmd-replies)
+// whose user level is `user`; `where` names the required prefix in the messages.
+Status checkReplyUnder(std::string_view reply_to, topics::Kind kind, std::string_view node,
+                       std::string_view user, const std::string& where) {
   if (reply_to.find_first_of("+#") != std::string_view::npos ||
       reply_to.find('\0') != std::string_view::npos) {
     return Status::invalidArgument("replyTo: must be a topic without wildcards");
   }
   auto parsed = topics::parse(reply_to);
-  if (!parsed || parsed->kind != topics::Kind::kReplies) {
-    return Status::invalidArgument("replyTo: must be under pharos/v1/replies/" +
-                                   std::string(user.substr(0, 64)) + "/");
+  if (!parsed || parsed->kind != kind || parsed->node != node) {
+    return Status::invalidArgument("replyTo: must be under " + where);
   }
   if (parsed->user != user) {
-    return Status::permissionDenied("replyTo: must be under pharos/v1/replies/" +
-                                    std::string(user.substr(0, 64)) +
-                                    "/, not another user's replies");
+    return Status::permissionDenied("replyTo: must be under " + where +
+                                    ", not another user's replies");
   }
   return Status::ok();
+}
+}  // namespace
+
+Status checkReplyTo(std::string_view reply_to, std::string_view user) {
+  return checkReplyUnder(reply_to, topics::Kind::kReplies, "", user,
+                         "pharos/v1/replies/" + std::string(user.substr(0, 64)) + "/");
+}
+
+Status checkCmdReplyTo(std::string_view reply_to, std::string_view node, std::string_view user) {
+  return checkReplyUnder(reply_to, topics::Kind::kNodeCmdReplies, node, user,
+                         "pharos/v1/nodes/" + std::string(node.substr(0, 64)) + "/cmd-replies/" +
+                             std::string(user.substr(0, 64)) + "/");
 }
 
 Json okResponse(const Json& result, const Json& correlation) {

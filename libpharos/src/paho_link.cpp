@@ -362,9 +362,11 @@ class PahoLink final : public MqttLink {
     opts.set_max_inflight(static_cast<int>(options_.max_inflight));
     if (!options_.username.empty()) opts.set_user_name(options_.username);
     if (!options_.password.empty()) opts.set_password(options_.password);
-    if (options_.will) {
-      const MqttMessage& will = *options_.will;
-      opts.set_will(mqtt::will_options(will.topic, will.payload, will.qos, options_.will_retained));
+    std::optional<MqttMessage> will =
+        options_.will_for_connection ? options_.will_for_connection() : options_.will;
+    if (will) {
+      opts.set_will(
+          mqtt::will_options(will->topic, will->payload, will->qos, options_.will_retained));
     }
     if (options_.tls || isTlsUrl(url_)) {
       mqtt::ssl_options ssl;

@@ -75,6 +75,9 @@ std::string node(std::string_view n, NodeTopic kind) {
 std::string nodeCmd(std::string_view n, std::string_view command) {
   return join({"nodes", n, "cmd", command});
 }
+std::string nodeCmd(std::string_view n, std::string_view command, std::string_view user) {
+  return join({"nodes", n, "cmd", command, user});
+}
 std::string groupDesired(std::string_view group) { return join({"groups", group, "desired"}); }
 std::string appRollout(std::string_view app) { return join({"apps", app, "rollout"}); }
 std::string anchorStatus() { return join({"anchor", "status"}); }
@@ -140,10 +143,14 @@ Result<Parsed> parse(std::string_view topic) {
   if (head == "nodes" && parts.size() >= 3) {
     if (!isValidId(IdKind::kNode, parts[1])) return bad(topic, "invalid node name");
     out.node = std::string(parts[1]);
-    if (parts.size() == 4 && parts[2] == "cmd") {
+    if ((parts.size() == 4 || parts.size() == 5) && parts[2] == "cmd") {
       if (!isValidId(IdKind::kService, parts[3])) return bad(topic, "invalid command name");
+      if (parts.size() == 5 && !isValidId(IdKind::kUser, parts[4])) {
+        return bad(topic, "invalid user name");
+      }
       out.kind = Kind::kNodeCmd;
       out.name = std::string(parts[3]);
+      if (parts.size() == 5) out.user = std::string(parts[4]);
       return out;
     }
     if (parts.size() >= 5 && parts[2] == "cmd-replies") {

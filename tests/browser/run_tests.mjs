@@ -249,7 +249,7 @@ test('operator_deploys_to_group_and_watches_rollout_reach_running', async () => 
   await go(page, `#/nodes/${env.PHAROS_DEPLOY_NODE}`, `#node-apps tr.app-row[data-app="${appName}"]`);
   await page.waitForTimeout(300);
   await page.shot('node-view');
-  // The service's logs, answered by the agent itself (nodes/{node}/cmd/logs).
+  // The service's logs, answered by the agent itself (nodes/{node}/cmd/logs/{user}).
   await page.click(`#node-apps tr.sub-row[data-app="${appName}"] button[data-action="logs"]`);
   await page.waitForFunction(() => {
     const el = document.getElementById('logs-text');

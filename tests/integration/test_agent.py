@@ -387,7 +387,7 @@ services:
     # The agent answers inside its own subtree, on the requesting user's cmd-replies.
     replies = node.ops.subscribe_collect(f"{ROOT}/nodes/{node.id}/cmd-replies/ops/#")
     reply_topic = f"{ROOT}/nodes/{node.id}/cmd-replies/ops/logs-{uuid.uuid4().hex[:6]}"
-    node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/logs",
+    node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/logs/ops",
                      {"v": 1, "app": app, "service": "svc", "tail": 20},
                      response_topic=reply_topic, correlation=b"c-1")
 
@@ -401,7 +401,7 @@ services:
     wait_until(logs_reply, 30, what="logs reply")
 
     inspect_topic = f"{ROOT}/nodes/{node.id}/cmd-replies/ops/inspect-{uuid.uuid4().hex[:6]}"
-    node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/inspect", {"v": 1, "app": app},
+    node.ops.publish(f"{ROOT}/nodes/{node.id}/cmd/inspect/ops", {"v": 1, "app": app},
                      response_topic=inspect_topic)
     m = replies.wait_for(lambda m: m.topic == inspect_topic, timeout=30)
     assert m is not None

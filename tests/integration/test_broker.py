@@ -114,13 +114,37 @@ def test_operator_reads_the_tree_but_not_secrets_nor_other_users_replies(broker)
 
 
 def test_viewer_may_send_read_only_commands_only(broker):
+    """...and only under its own name (nodes/+/cmd/{command}/{user}), so the agent knows whom
+    to answer: a command without the user level or under another user's is refused too."""
     anchor = broker.client("anchor")
     cmds = anchor.subscribe_collect(node_topic("+", "cmd/#"))
     viewer = broker.client("viewer")
-    viewer.publish(node_topic("n1", "cmd/restart"), {"v": 1})
-    viewer.publish(node_topic("n1", "cmd/logs"), {"v": 1})
-    assert cmds.wait_for(lambda m: m.topic == node_topic("n1", "cmd/logs"))
-    assert [m.topic for m in cmds.messages] == [node_topic("n1", "cmd/logs")]
+    for refused in ("cmd/restart/viewer", "cmd/logs", "cmd/logs/ops", "cmd/logs/viewer/x"):
+        viewer.publish(node_topic("n1", refused), {"v": 1})
+    viewer.publish(node_topic("n1", "cmd/logs/viewer"), {"v": 1})
+    assert cmds.wait_for(lambda m: m.topic == node_topic("n1", "cmd/logs/viewer"))
+    assert [m.topic for m in cmds.messages] == [node_topic("n1", "cmd/logs/viewer")]
+
+
+def test_dynsec_substitutes_no_user_name_so_each_user_has_its_own_role(broker):
+    """Mosquitto 2.0.11's dynamic security matches %u and %c literally (no user name or client
+    id substitution): a user's own topics are written with its literal name in its own role
+    (api/<u>/#, nodes/+/cmd/+/<u>). Should a broker start substituting, this fails and the
+    roles could be shared."""
+    admin = broker.client("admin")
+    answers = admin.subscribe_collect("$CONTROL/dynamic-security/v1/response")
+    acls = [{"acltype": "publishClientSend", "topic": f"{TOPIC_ROOT}/probe/{p}", "allow": True,
+             "priority": 0} for p in ("%u", "%c")]
+    admin.publish("$CONTROL/dynamic-security/v1", {"commands": [
+        {"command": "createRole", "rolename": "probe", "acls": acls},
+        {"command": "addClientRole", "username": "ops", "rolename": "probe"}]})
+    assert answers.wait_for(timeout=5) is not None
+    seen = broker.client("anchor").subscribe_collect(f"{TOPIC_ROOT}/probe/#")
+    ops = broker.client("ops", client_id="ops-probe")
+    for level in ("ops", "ops-probe", "%u"):
+        ops.publish(f"{TOPIC_ROOT}/probe/{level}", b"x")
+    assert seen.wait_for(lambda m: m.topic.endswith("/%u"))
+    assert [m.topic for m in seen.messages] == [f"{TOPIC_ROOT}/probe/%u"]
 
 
 def test_agent_cannot_publish_as_another_node_nor_any_desired_document(broker):

@@ -153,7 +153,7 @@ def test_enrolled_agent_registers_ready_and_secrets_reach_only_its_secrets_topic
         # The agent's inspect answer (the UI's container view) redacts the secret's value.
         replies = ops.subscribe_collect(f"{TOPIC_ROOT}/nodes/{node}/cmd-replies/ops/#")
         inspect_topic = f"{TOPIC_ROOT}/nodes/{node}/cmd-replies/ops/inspect-{uuid.uuid4().hex[:6]}"
-        ops.publish(node_topic(node, "cmd/inspect"), {"v": 1, "app": app},
+        ops.publish(node_topic(node, "cmd/inspect/ops"), {"v": 1, "app": app},
                     response_topic=inspect_topic, correlation=b"inspect-1")
         answer = replies.wait_for(lambda m: m.topic == inspect_topic, 20)
         assert answer is not None, agent.log()[-3000:]
@@ -254,7 +254,7 @@ def test_device_cannot_forge_other_topics_nor_read_other_documents(broker, ancho
                  node_topic(a, "secrets"), node_topic(b, "secrets"), node_topic(a, "health"),
                  group_topic("line-b"), group_topic("line-a"), f"{TOPIC_ROOT}/anchor/status",
                  f"{TOPIC_ROOT}/api/{a}/app.deploy", f"{TOPIC_ROOT}/api/ops/app.deploy",
-                 node_topic(b, "cmd/logs"), "$CONTROL/dynamic-security/v1"]
+                 node_topic(b, "cmd/logs/ops"), "$CONTROL/dynamic-security/v1"]
     for topic in forbidden:
         dev.publish(topic, forged, retain=True)
     # Its own reports pass, the heartbeat included (the node.add role allows it).

@@ -111,6 +111,20 @@ def old_agent_role(node):
     return role
 
 
+def old_reader_role(role, user):
+    """An operator's or viewer's role as earlier releases wrote it: no right to read its own
+    cmd answers, and commands published without the user level (nodes/+/cmd/# for an
+    operator, nodes/+/cmd/<command> for a viewer), so it could name any user's reply topic."""
+    acls = []
+    for a in role["acls"]:
+        if "cmd-replies" in a["topic"]:
+            continue
+        if "/cmd/" in a["topic"] and a["topic"].endswith(f"/{user}"):
+            a = dict(a, topic=a["topic"][:-len(user) - 1].replace("/cmd/+", "/cmd/#"))
+        acls.append(a)
+    return dict(role, acls=acls)
+
+
 def dynsec_roles(broker):
     """rolename -> ACL set, as the running broker holds them (listRoles through admin)."""
     admin = broker.client("admin")
@@ -156,8 +170,7 @@ def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_fa
         # old-2 keeps a group right it no longer has (it was never in hall-2).
         roles["agent-old-2"]["acls"] += dynsec.group_desired_acls("hall-2")
         for user, maker in (("ops", dynsec.operator_role), ("viewer", dynsec.viewer_role)):
-            role = maker(user)
-            role["acls"] = [a for a in role["acls"] if "cmd-replies" not in a["topic"]]
+            role = old_reader_role(maker(user), user)
             roles[role["rolename"]]["acls"] = role["acls"]
         # An orphan role (its client was deleted by hand).
         doc["roles"].append({"rolename": "agent-gone", "acls": old_agent_role("gone")["acls"]})

@@ -133,7 +133,7 @@ def test_a_retained_api_request_is_not_executed_nor_replayed(broker, anchor):
 
 def test_a_retained_command_is_cleared(broker, anchor):
     ops = broker.client("ops")
-    topic = node_topic("n1", "cmd/inspect")
+    topic = node_topic("n1", "cmd/inspect/ops")
     ops.publish(topic, {"v": 1, "app": "web"}, retain=True,
                 response_topic=node_topic("n1", "cmd-replies/ops/planted"))
     # n1's agent would get it again on every (re)subscription: it is gone.
@@ -199,8 +199,9 @@ class FakeAgent:
             return
         out = Properties(PacketTypes.PUBLISH)
         out.CorrelationData = getattr(props, "CorrelationData", b"")
+        command = message.topic.split("/")[5]  # pharos/v1/nodes/{node}/cmd/{command}/{user}
         result = ({"app": "web", "service": "main", "container_id": "c1", "logs": "line-1\n"}
-                  if message.topic.endswith("/logs") else {"app": "web", "containers": []})
+                  if command == "logs" else {"app": "web", "containers": []})
         client.publish(reply_to, json.dumps({"v": 1, "ok": True, "result": result}), qos=1,
                        properties=out)
 
@@ -224,6 +225,9 @@ def test_pharosctl_logs_and_inspect_use_the_agents_own_subtree(broker, pharos_bi
         r = subprocess.run(base + ["inspect", "n1", "web"], capture_output=True, text=True,
                            timeout=30, env=env)
         assert r.returncode == 0, r.stdout + r.stderr
+        # Published under the requester's own name; answers asked for in its own cmd-replies.
+        assert [topic.split("/")[4:] for topic, _ in agent.requests] == \
+            [["cmd", "logs", "ops"], ["cmd", "inspect", "ops"]]
         assert [reply_to.split("/")[:5] for _, reply_to in agent.requests] == \
             [["pharos", "v1", "nodes", "n1", "cmd-replies"]] * 2
         assert all(reply_to.split("/")[5] == "ops" for _, reply_to in agent.requests)

@@ -6,7 +6,8 @@
 // a Response Topic under pharos/v1/replies/{user}/ and random Correlation Data, and resolves
 // with the anchor's `result` or rejects with an ApiError carrying {code, message, path,
 // line, column}. A publish the broker refuses (ACL) rejects at once with permission_denied.
-// command(node, cmd, body) does the same with the agent, whose answer comes on
+// command(node, cmd, body) publishes to pharos/v1/nodes/{node}/cmd/{cmd}/{user} and waits for
+// the agent, whose answer comes on
 // pharos/v1/nodes/{node}/cmd-replies/{user}/{inbox} (subscribed before the first request to
 // that node). An answer delivered with the retain flag was planted, never sent for a request:
 // it is dropped.
@@ -189,7 +190,7 @@ export class Connection {
     return this.send_(topics.api(this.username, op), op, body, options);
   }
 
-  // A command answered by the agent itself (nodes/{node}/cmd/{command}: logs, inspect).
+  // A command answered by the agent itself (nodes/{node}/cmd/{command}/{user}: logs, inspect).
   async command(node, command, body = {}, options = {}) {
     const inbox = topics.commandReplies(node, this.username, this.inboxName_);
     if (!this.commandInboxes_.has(inbox) && this.client_ && this.client_.connected) {
@@ -205,7 +206,8 @@ export class Connection {
         });
       });
     }
-    return this.send_(topics.command(node, command), `${command} on ${node}`, body, options, inbox);
+    return this.send_(topics.command(node, command, this.username), `${command} on ${node}`,
+      body, options, inbox);
   }
 
   send_(topic, op, body, { timeoutMs = kRequestTimeoutMs } = {}, inbox = this.inbox_) {

@@ -25,7 +25,9 @@ export const topics = {
   anchorStatus: () => `${kRoot}/anchor/status`,
   api: (user, op) => `${kRoot}/api/${user}/${op}`,
   replies: (user, inbox) => `${kRoot}/replies/${user}/${inbox}`,
-  command: (node, command) => `${kRoot}/nodes/${node}/cmd/${command}`,
+  // The requester's own name is the last level: the broker lets a user publish commands only
+  // there, and the agent answers only on that user's commandReplies.
+  command: (node, command, user) => `${kRoot}/nodes/${node}/cmd/${command}/${user}`,
   // Agents answer inside their own subtree: only {user} may read these.
   commandReplies: (node, user, inbox) => `${kRoot}/nodes/${node}/cmd-replies/${user}/${inbox}`,
 };

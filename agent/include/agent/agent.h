@@ -14,6 +14,7 @@
 // one of the executors'; stop() blocks until the final status is published.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -86,7 +87,8 @@ class Agent {
   // stream. Blocks until done; `wait` false only posts it (ManualExecutor tests).
   void stop(bool wait = true);
 
-  // For tests and the simulator: the session of the current run, the state last built.
+  // For tests and the simulator: the session of the current (or last) connection, the state
+  // last built.
   int64_t session() const { return session_; }
   NodeState stateSnapshot() const;
   MqttLink* link() { return link_.get(); }
@@ -104,13 +106,20 @@ class Agent {
   void handleSecrets(const std::string& payload, bool from_state_file);
   // Decodes the sealed envelope and opens it with this device's key pair.
   Result<SecretsDoc> openSecretsDoc(const std::string& payload) const;
-  void handleCommand(const std::string& command, const MqttMessage& message);
+  // `user`: the requester, from the request topic's last level (nodes/{node}/cmd/{command}/
+  // {user}, which the broker's ACL binds to the login); "" when the topic has no such level.
+  void handleCommand(const std::string& command, const std::string& user,
+                     const MqttMessage& message);
   void recompute();
   // True when every group the node document lists has answered (or its grace passed);
   // otherwise arms a timer that recomputes when the earliest grace ends.
   bool awaitedGroupsArrived();
   void updateGroupSubscriptions();
   void persist();
+  // The will of a new connection (MqttOptions::will_for_connection): takes the connection's
+  // session (session.h), persists it, and returns NotReady with it. Thread-safe (the link's
+  // connect thread).
+  std::optional<MqttMessage> willForConnection();
 
   void publishStatus(bool ready, const std::string& reason);
   void publishInfo();
@@ -154,6 +163,14 @@ class Agent {
   std::shared_ptr<Strand> strand_;
   std::shared_ptr<bool> alive_;
   std::unique_ptr<Reconciler> reconciler_;
+  // The session of the current connection, taken by willForConnection() before each connect
+  // (session.h); read by the strand and the heartbeat timer. Written under persist_mu_.
+  std::atomic<int64_t> session_{0};
+  // Serializes state-file writes of the strand (persist) and of the link's connect thread
+  // (willForConnection); saved_ is what was last written. Declared before link_, whose
+  // connect thread may still use them while it is destroyed.
+  std::mutex persist_mu_;
+  PersistedState saved_;
   std::unique_ptr<MqttLink> link_;
   std::unique_ptr<EventStream> events_stream_;
 
@@ -171,7 +188,6 @@ class Agent {
   uint64_t awaiting_timer_ = 0;
   std::map<std::string, std::string> bad_documents_;  // source -> error
   std::set<std::string> reported_conflicts_;
-  int64_t session_ = 0;
 
   // Link and engine (strand).
   bool connected_ = false;

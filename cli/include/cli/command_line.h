@@ -23,7 +23,7 @@ enum class OutputFormat { kTable, kJson };
 
 enum class Mode {
   kRequest,       // one API request (operation + body), result rendered
-  kAgentCommand,  // nodes/{node}/cmd/{operation} (logs, inspect), answered by the agent
+  kAgentCommand,  // nodes/{node}/cmd/{operation}/{user} (logs, inspect), answered by the agent
   kWatchNodes,    // nodes ls --watch: retained nodes/+/health, changes as they happen
   kFollowEvents,  // events --follow: the query, then nodes/+/events live
   kExit,          // help or version: print `text`, exit with `exit_code`

@@ -1,6 +1,7 @@
 // One pharosctl connection to the broker: connects (with user-facing messages for an
 // unreachable broker or a refused login), sends API requests to
-// pharos/v1/api/{user}/{operation} and agent commands to pharos/v1/nodes/{node}/cmd/{cmd}
+// pharos/v1/api/{user}/{operation} and agent commands to
+// pharos/v1/nodes/{node}/cmd/{cmd}/{user}
 // with the MQTT 5 Response Topic pharos/v1/replies/{user}/pharosctl-<random> (agents:
 // pharos/v1/nodes/{node}/cmd-replies/{user}/pharosctl-<random>, inside the node's subtree)
 // and random Correlation Data, and waits for the matching answer. An answer delivered with
@@ -44,7 +45,7 @@ class Session {
   // One API request; the result on ok, else the anchor's error (code, message, position)
   // or unavailable "the anchor did not answer within 10 s (is pharos-anchor running?)".
   Result<Json> call(std::string_view operation, const Json& body);
-  // One agent command (nodes/{node}/cmd/{command}); unavailable when the agent is silent.
+  // One agent command (nodes/{node}/cmd/{command}/{user}); unavailable when the agent is silent.
   Result<Json> command(std::string_view node, std::string_view command, const Json& body);
 
   Status subscribe(const std::string& filter);

@@ -1,5 +1,5 @@
 // Typed requests of the management API (DESIGN.md section 4, docs/protocol.md,
-// schemas/api-request.schema.json) and of the agent commands (nodes/{node}/cmd/{command}).
+// schemas/api-request.schema.json) and of the agent commands (nodes/{node}/cmd/{command}/{user}).
 //
 // A request arrives on pharos/v1/api/{user}/{operation}; decodeApiRequest (messages.h)
 // checks the envelope ("v": 1, size, replyTo) and these decoders read the operation's
@@ -250,7 +250,7 @@ struct EventsQueryRequest {
 Json encode(const EventsQueryRequest& req);
 Result<EventsQueryRequest> decodeEventsQuery(const Json& body);
 
-// ---- agent commands: nodes/{node}/cmd/{logs|inspect}, same envelope and replies ----------
+// ---- agent commands: nodes/{node}/cmd/{logs|inspect}/{user}, same envelope and replies ---
 // logs {app, service, tail?, since?}: the last `tail` lines (default 100, max 10000), or
 // those since `since` (Unix ms).
 struct LogsCommand {

@@ -2,7 +2,8 @@
 // links (makeFakeLink) that implement MqttLink exactly like the Paho link does: a
 // retained store (an empty retained payload deletes), wildcard subscriptions
 // (topics::matches), retained messages delivered on subscribe, wills published when a
-// client is killed or cut off, session takeover by client id, automatic reconnect (with
+// client is killed or cut off (taken at each connection attempt when the link has a
+// will_for_connection), session takeover by client id, automatic reconnect (with
 // subscriptions restored) when a client comes back online or the broker comes back up,
 // MQTT 5 response topic / correlation data passed through, and a publish log.
 //

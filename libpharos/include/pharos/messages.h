@@ -336,6 +336,10 @@ PHAROS_DECLARE_DECODER(ApiRequest, decodeApiRequest)
 // Ok when `reply_to` is a concrete topic under pharos/v1/replies/{user}/ (permission_denied
 // for another user's replies, invalid_argument for anything else).
 Status checkReplyTo(std::string_view reply_to, std::string_view user);
+// The same rule for an agent command: ok when `reply_to` is a concrete topic under
+// pharos/v1/nodes/{node}/cmd-replies/{user}/ (permission_denied for another user's
+// cmd-replies of that node, invalid_argument for anything else).
+Status checkCmdReplyTo(std::string_view reply_to, std::string_view node, std::string_view user);
 
 struct ApiResponse {
   bool ok = false;

@@ -48,6 +48,11 @@ struct MqttOptions {
   // will_retained is false (a Sparkplug NDEATH is not retained).
   std::optional<MqttMessage> will;
   bool will_retained = true;
+  // When set, called before every connection attempt, on the thread that makes it, for the
+  // will of that connection (it replaces `will`): the agent's will names the session of the
+  // connection it belongs to (DESIGN.md section 2). Must be thread-safe and quick, and must
+  // not call the link.
+  std::function<std::optional<MqttMessage>()> will_for_connection;
   std::optional<TlsOptions> tls;
   // Reconnect backoff: doubles from min to max.
   std::chrono::milliseconds reconnect_min{100};

@@ -29,7 +29,13 @@ enum class NodeTopic {
 const char* nodeTopicName(NodeTopic kind);
 
 std::string node(std::string_view node, NodeTopic kind);
+// nodes/{node}/cmd/{command}: the prefix of a command's requests (with command "#": every
+// command of the node, the agent's subscription).
 std::string nodeCmd(std::string_view node, std::string_view command);
+// A command request: nodes/{node}/cmd/{command}/{user}, {user} being the requester's broker
+// username (the ACL lets a user publish only under its own name, so the agent knows who
+// asks and answers only on that user's cmd-replies).
+std::string nodeCmd(std::string_view node, std::string_view command, std::string_view user);
 std::string groupDesired(std::string_view group);
 std::string appRollout(std::string_view app);
 std::string anchorStatus();
@@ -70,7 +76,7 @@ std::string lineOfHeartbeat(std::string_view topic);
 
 enum class Kind {
   kNode,          // node + node_kind
-  kNodeCmd,       // node + name (command)
+  kNodeCmd,       // node + name (command) + user ("" for a request without the user level)
   kGroupDesired,  // group
   kAppRollout,    // app
   kAnchorStatus,

@@ -46,6 +46,52 @@ TEST_CASE("the session grows across restarts even when the clock is behind") {
   CHECK(rig.state_file.load()->last_session == ahead.last_session + 2);
 }
 
+TEST_CASE("every connection takes a new persisted session, and its will carries it") {
+  Rig rig;
+  PersistedState ahead;
+  ahead.last_session = rig.clock.nowMs() + 10'000'000;  // a previous boot with a later clock
+  REQUIRE(rig.state_file.save(ahead).isOk());
+  rig.boot();
+  CHECK(rig.status().session == ahead.last_session + 1);
+  // The broker restarts: the reconnection is a new session although the clock is behind.
+  rig.broker.restart();
+  rig.pump();
+  CHECK(rig.status().state == "Ready");
+  CHECK(rig.status().session == ahead.last_session + 2);
+  CHECK(rig.agent->session() == ahead.last_session + 2);
+  CHECK(rig.state_file.load()->last_session == ahead.last_session + 2);
+  // Cut off and back: the clock caught up, so the session is the clock's.
+  rig.clock.advance(milliseconds(20'000'000));
+  rig.broker.setOnline(kClient, false);
+  rig.pump();
+  rig.broker.setOnline(kClient, true);
+  rig.pump();
+  int64_t third = rig.status().session;
+  CHECK(third == rig.clock.nowMs());
+  CHECK(rig.state_file.load()->last_session == third);
+  // Killed: the will is the one of that last connection.
+  rig.broker.kill(kClient);
+  rig.pump();
+  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().reason == "connection lost");
+  CHECK(rig.status().session == third);
+}
+
+TEST_CASE("a session is persisted before its connection, with the documents kept") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  REQUIRE(rig.state_file.load()->node_desired.has_value());
+  int64_t first = rig.status().session;
+  rig.broker.restart();
+  rig.pump();
+  auto saved = rig.state_file.load();
+  REQUIRE(saved.isOk());
+  CHECK(saved->last_session > first);
+  CHECK(saved->last_session == rig.status().session);
+  CHECK(saved->node_desired.has_value());
+}
+
 TEST_CASE("a killed agent's will says NotReady with its session; a clean stop too") {
   Rig rig;
   rig.boot();
@@ -275,7 +321,7 @@ TEST_CASE("cmd/logs is answered on the response topic inside the node's own subt
   rig.boot();
   rig.publishNode(nodeDoc(1, {app("web")}));
   rig.docker.appendLogs(rig.docker.inspectContainer("web_main_1")->id, "hello\nworld\n");
-  MqttMessage req{topics::nodeCmd(kNode, "logs"),
+  MqttMessage req{topics::nodeCmd(kNode, "logs", "alice"),
                   R"({"v":1,"app":"web","service":"main","tail":10})",
                   1,
                   false,
@@ -290,7 +336,7 @@ TEST_CASE("cmd/logs is answered on the response topic inside the node's own subt
   CHECK(body["ok"] == true);
   CHECK(body["result"]["logs"].get<std::string>().find("world") != std::string::npos);
 
-  MqttMessage bad{topics::nodeCmd(kNode, "inspect"),
+  MqttMessage bad{topics::nodeCmd(kNode, "inspect", "alice"),
                   R"({"v":1,"app":"nope"})",
                   1,
                   false,
@@ -306,7 +352,7 @@ TEST_CASE("cmd/logs is answered on the response topic inside the node's own subt
 TEST_CASE("cmd answers never leave the node's subtree; retained requests are not run") {
   Rig rig;
   // Planted before the agent subscribes: the broker hands it over as retained.
-  MqttMessage planted{topics::nodeCmd(kNode, "inspect"),
+  MqttMessage planted{topics::nodeCmd(kNode, "inspect", "alice"),
                       R"({"v":1,"app":"web"})",
                       1,
                       true,
@@ -320,12 +366,62 @@ TEST_CASE("cmd answers never leave the node's subtree; retained requests are not
        {topics::replies("alice", "r1"), topics::nodeCmdReplies("other-node", "alice", "r1"),
         topics::nodeCmd(kNode, "logs")}) {
     CAPTURE(reply_to);
-    MqttMessage req{
-        topics::nodeCmd(kNode, "inspect"), R"({"v":1,"app":"web"})", 1, false, reply_to, ""};
+    MqttMessage req{topics::nodeCmd(kNode, "inspect", "alice"),
+                    R"({"v":1,"app":"web"})",
+                    1,
+                    false,
+                    reply_to,
+                    ""};
     rig.broker.publish(req);
     rig.pump();
     CHECK(rig.broker.published(reply_to).empty());
   }
+  CHECK(rig.broker.published(topics::allNodeCmdReplies("+", "+")).empty());
+}
+
+TEST_CASE("cmd answers go only to the requester named by the request topic") {
+  Rig rig;
+  rig.boot();
+  rig.publishNode(nodeDoc(1, {app("web")}));
+  // The requester (topic level, bound to the login by the broker) names another user's
+  // cmd-replies: refused, and told so on the same suffix under its own.
+  MqttMessage other{topics::nodeCmd(kNode, "inspect", "mallory"),
+                    R"({"v":1,"app":"web"})",
+                    1,
+                    false,
+                    topics::nodeCmdReplies(kNode, "alice", "x"),
+                    "c1"};
+  rig.broker.publish(other);
+  rig.pump();
+  CHECK(rig.broker.published(topics::allNodeCmdReplies(kNode, "alice")).empty());
+  auto told = rig.broker.published(topics::nodeCmdReplies(kNode, "mallory", "x"));
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].message.correlation_data == "c1");
+  Json body = Json::parse(told[0].message.payload);
+  CHECK(body["ok"] == false);
+  CHECK(body["error"]["code"] == "permission_denied");
+  // The same through the MQTT 3.1.1 body field.
+  MqttMessage body_field{
+      topics::nodeCmd(kNode, "inspect", "mallory"),
+      R"({"v":1,"app":"web","replyTo":"pharos/v1/nodes/edge-1/cmd-replies/alice/y"})",
+      1,
+      false,
+      "",
+      ""};
+  rig.broker.publish(body_field);
+  rig.pump();
+  CHECK(rig.broker.published(topics::allNodeCmdReplies(kNode, "alice")).empty());
+  CHECK(rig.broker.published(topics::nodeCmdReplies(kNode, "mallory", "y")).size() == 1);
+  // A request without the user level names nobody: no answer anywhere.
+  MqttMessage bare{topics::nodeCmd(kNode, "inspect"),
+                   R"({"v":1,"app":"web"})",
+                   1,
+                   false,
+                   topics::nodeCmdReplies(kNode, "alice", "z"),
+                   ""};
+  rig.broker.publish(bare);
+  rig.pump();
+  CHECK(rig.broker.published(topics::allNodeCmdReplies(kNode, "+")).size() == 2);
 }
 
 }  // namespace
@@ -408,7 +504,7 @@ TEST_CASE("cmd/inspect redacts secret values from the environment") {
       "services:\n  main:\n    image: busybox\n    environment: {T: '${TOKEN}', X: plain}\n";
   rig.publishNode(nodeDoc(1, {a}));
   MqttMessage req{
-      topics::nodeCmd(kNode, "inspect"),
+      topics::nodeCmd(kNode, "inspect", "bob"),
       R"({"v":1,"app":"web","replyTo":"pharos/v1/nodes/edge-1/cmd-replies/bob/x","correlation":7})",
       1,
       false,

@@ -43,6 +43,39 @@ TEST_CASE("an agent publishes only inside its own subtree") {
   }
 }
 
+TEST_CASE("operators and viewers send commands only under their own name") {
+  std::vector<std::string> ops, viewer;
+  for (const auto& a : operatorRoleAcls("ops")) {
+    if (a["acltype"] == "publishClientSend") ops.push_back(a["topic"]);
+  }
+  for (const auto& a : viewerRoleAcls("viewer")) {
+    if (a["acltype"] == "publishClientSend") viewer.push_back(a["topic"]);
+  }
+  CHECK(ops == std::vector<std::string>{"pharos/v1/api/ops/#", "pharos/v1/nodes/+/cmd/+/ops"});
+  CHECK(viewer == std::vector<std::string>{"pharos/v1/api/viewer/#",
+                                           "pharos/v1/nodes/+/cmd/logs/viewer",
+                                           "pharos/v1/nodes/+/cmd/inspect/viewer"});
+}
+
+TEST_CASE("an operator role with the command wildcard of earlier releases is narrowed") {
+  Json old = Json::array();
+  for (const auto& a : operatorRoleAcls("ops")) {
+    if (a["topic"] == "pharos/v1/nodes/+/cmd/+/ops") continue;
+    old.push_back(a);
+  }
+  old.push_back(Json{{"acltype", "publishClientSend"},
+                     {"topic", "pharos/v1/nodes/+/cmd/#"},
+                     {"priority", 0},
+                     {"allow", true}});
+  std::vector<DynsecClient> clients = {client("ops", {"operator-ops"}, {"operators"})};
+  IdentityReport report;
+  auto lines = summary(identityCommands(clients, {{"operator-ops", old}}, IdentityPlan{}, &report));
+  CHECK(lines == std::vector<std::string>{
+                     "removeRoleACL operator-ops publishClientSend pharos/v1/nodes/+/cmd/#",
+                     "addRoleACL operator-ops publishClientSend pharos/v1/nodes/+/cmd/+/ops"});
+  CHECK(report.roles_changed == 1);
+}
+
 TEST_CASE("identities already in line need no command") {
   std::vector<DynsecClient> clients = {
       client("anchor", {"anchor"}, {}),

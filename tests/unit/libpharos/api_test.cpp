@@ -67,6 +67,20 @@ TEST_CASE("replyTo must be under the caller's own replies") {
   CHECK(checkReplyTo("", "alice").code() == Code::kInvalidArgument);
 }
 
+TEST_CASE("a command's replyTo must be under the node's cmd-replies of the requester") {
+  const std::string n1 = "pharos/v1/nodes/n1/cmd-replies/";
+  CHECK(checkCmdReplyTo(n1 + "alice/pharosctl-1", "n1", "alice").isOk());
+  CHECK(checkCmdReplyTo(n1 + "alice/a/b", "n1", "alice").isOk());
+  CHECK(checkCmdReplyTo(n1 + "bob/x", "n1", "alice").code() == Code::kPermissionDenied);
+  for (const std::string& bad : {n1 + "alice", n1 + "alice/", n1 + "alice/#", n1 + "alice/+/x",
+                                 std::string("pharos/v1/nodes/n2/cmd-replies/alice/x"),
+                                 std::string("pharos/v1/replies/alice/x"),
+                                 std::string("pharos/v1/nodes/n1/status"), std::string()}) {
+    CAPTURE(bad);
+    CHECK(checkCmdReplyTo(bad, "n1", "alice").code() == Code::kInvalidArgument);
+  }
+}
+
 TEST_CASE("responses carry ok, result or error, and echo the correlation") {
   Json ok = okResponse(Json{{"nodes", Json::array()}}, Json("abc"));
   CHECK(ok == Json::parse(R"({"v":1,"ok":true,"result":{"nodes":[]},"correlation":"abc"})"));

@@ -9,6 +9,7 @@ TEST_CASE("builds every topic under pharos/v1") {
   CHECK(t::node("n1", t::NodeTopic::kStatus) == "pharos/v1/nodes/n1/status");
   CHECK(t::node("n1", t::NodeTopic::kSecrets) == "pharos/v1/nodes/n1/secrets");
   CHECK(t::nodeCmd("n1", "logs") == "pharos/v1/nodes/n1/cmd/logs");
+  CHECK(t::nodeCmd("n1", "logs", "ops") == "pharos/v1/nodes/n1/cmd/logs/ops");
   CHECK(t::groupDesired("g") == "pharos/v1/groups/g/desired");
   CHECK(t::appRollout("web") == "pharos/v1/apps/web/rollout");
   CHECK(t::anchorStatus() == "pharos/v1/anchor/status");
@@ -40,6 +41,13 @@ TEST_CASE("parses what it builds") {
   CHECK(t::parse(t::appRollout("web"))->app == "web");
   CHECK(t::parse(t::anchorStatus())->kind == t::Kind::kAnchorStatus);
   CHECK(t::parse(t::nodeCmd("n", "logs"))->name == "logs");
+  CHECK(t::parse(t::nodeCmd("n", "logs"))->user.empty());
+  auto cmd = t::parse(t::nodeCmd("n", "inspect", "ops"));
+  REQUIRE(cmd.isOk());
+  CHECK(cmd->kind == t::Kind::kNodeCmd);
+  CHECK(cmd->name == "inspect");
+  CHECK(cmd->user == "ops");
+  CHECK(t::matches(t::nodeCmd("n", "#"), t::nodeCmd("n", "inspect", "ops")));
   auto cmd_reply = t::parse(t::nodeCmdReplies("press-1", "ops", "cli/42"));
   REQUIRE(cmd_reply.isOk());
   CHECK(cmd_reply->kind == t::Kind::kNodeCmdReplies);
@@ -70,6 +78,9 @@ TEST_CASE("refuses topics outside the contract") {
                             "pharos/v1/nodes/a/cmd-replies/ops",
                             "pharos/v1/nodes/a/cmd-replies/ops/",
                             "pharos/v1/nodes/a/cmd-replies/Ops/x",
+                            "pharos/v1/nodes/a/cmd/logs/Ops",
+                            "pharos/v1/nodes/a/cmd/logs/ops/x",
+                            "pharos/v1/nodes/a/cmd/logs/",
                             "pharos/v1/apps/web.v2/rollout",
                             "$SYS/broker/uptime"}) {
     CAPTURE(topic);
