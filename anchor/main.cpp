@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   }
   const auto& options = cmd->options;
   pharos::setupLogging("anchor", options.log_level);
-  using Command = pharos::anchor::AnchorOptions::Command;
+  using Command = pharos::anchor::AnchorSettings::Command;
   if (options.command == Command::kBackup) return pharos::anchor::backupAnchor(options);
   if (options.command == Command::kRestore) return pharos::anchor::restoreAnchor(options);
   std::signal(SIGTERM, onSignal);

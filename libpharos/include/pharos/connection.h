@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include "pharos/config_table.h"
 #include "pharos/mqtt_link.h"
@@ -25,6 +26,13 @@ struct ConnectionSettings {
   bool tls_insecure = false;  // skip the broker hostname check (tests only)
   std::chrono::seconds keep_alive{10};
 };
+
+// Default settings with `username` set (a program's own default identity).
+inline ConnectionSettings connectionAs(std::string username) {
+  ConnectionSettings s;
+  s.username = std::move(username);
+  return s;
+}
 
 // Which keys addConnectionKeys declares: pharosctl has no keep_alive of its own.
 enum class ConnectionKeys { kAll, kNoKeepAlive };
