@@ -34,7 +34,7 @@ struct AgentCredentials {
   std::string password;
   std::string broker_url;
   std::string ca_file;  // tls_ca on the device ("" = none: plain or system trust store)
-  // The agent's config file text (agent/pharos-agent.conf.sample keys).
+  // The agent's config file text (pharos::renderAgentConfig).
   std::string config_text;
 };
 
@@ -135,7 +135,7 @@ std::unique_ptr<BrokerAdmin> makeMosquittoBrokerAdmin(MqttLink& link, Executor& 
 
 // A random password (32 characters of [A-Za-z0-9]).
 std::string generatePassword();
-// The agent config text for `creds` (key = value lines).
+// The agent config text for `creds`: pharos::renderAgentConfig (agent_settings.h).
 std::string agentConfigText(const AgentCredentials& creds);
 // The role name of a device ("agent-<node>").
 std::string agentRoleName(const std::string& node);
