@@ -59,10 +59,14 @@ TEST_CASE("file keys, comments, quotes and durations") {
 
 TEST_CASE("bad config lines are refused naming the line") {
   const std::pair<const char*, const char*> kBad[] = {
-      {"no equals sign", "f:1"},           {"colour = blue", "unknown key"},
-      {"keep_alive = soon", "keep_alive"}, {"keep_alive = 0", "must be from 1s"},
-      {"log_level = loud", "log_level"},   {"label = NoValue", "key=value"},
-      {"label = Bad=1", "label"},          {"threads = 0", "threads"},
+      {"no equals sign", "f:1"},
+      {"colour = blue", "unknown key"},
+      {"keep_alive = soon", "keep_alive"},
+      {"keep_alive = 0", "must be from 1s"},
+      {"log_level = loud", "log_level"},
+      {"label = NoValue", "key=value"},
+      {"label = Bad=1", "label"},
+      {"threads = 0", "threads"},
       {"tls_insecure = maybe", "tls_insecure: expected true or false"},
   };
   for (const auto& [text, needle] : kBad) {
