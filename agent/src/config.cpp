@@ -66,17 +66,9 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
                "needed), for `pharosctl node add --public-key`, and exit");
 
   CommandLine out;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out.help_text = app.help();
-    return out;
-  } catch (const CLI::ParseError& e) {
-    return Status::invalidArgument(std::string("command line: ") + e.what());
-  }
-
-  auto from_flags = table.applyFlags();
-  if (!from_flags) return Status::invalidArgument("command line: " + from_flags.status().message());
+  auto from_flags = table.parseCommandLine(app, argc, argv, &out.help_text);
+  if (!from_flags) return from_flags.status();
+  if (!out.help_text.empty()) return out;
   bool explicit_config = !config_path.empty();
   if (!explicit_config) config_path = "/etc/pharos/agent.conf";
   if (explicit_config || std::ifstream(config_path).good()) {

@@ -118,16 +118,9 @@ Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* ar
   restore->add_option("dir", o.command_dir, "Backup directory")->required();
   backup->fallthrough();  // --data-dir etc. after the subcommand
   restore->fallthrough();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out.help_text = app.help();
-    return out;
-  } catch (const CLI::ParseError& e) {
-    return Status::invalidArgument(e.what());
-  }
-  auto from_flags = table.applyFlags();
+  auto from_flags = table.parseCommandLine(app, argc, argv, &out.help_text);
   if (!from_flags) return from_flags.status();
+  if (!out.help_text.empty()) return out;
   if (backup->parsed()) o.command = AnchorSettings::Command::kBackup;
   if (restore->parsed()) o.command = AnchorSettings::Command::kRestore;
   if (!config_file.empty()) {

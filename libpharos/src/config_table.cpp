@@ -280,6 +280,20 @@ Result<std::set<std::string>> ConfigTable::applyFlags() const {
   return given;
 }
 
+Result<std::set<std::string>> ConfigTable::parseCommandLine(CLI::App& app, int argc,
+                                                            const char* const* argv,
+                                                            std::string* help_text) const {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    *help_text = app.help();
+    return std::set<std::string>{};
+  } catch (const CLI::ParseError& e) {
+    return Status::invalidArgument(std::string("command line: ") + e.what());
+  }
+  return applyFlags();
+}
+
 std::string ConfigTable::writeConfig(const std::vector<std::string>& names) const {
   std::string out;
   for (const std::string& name : names) {

@@ -96,6 +96,12 @@ class ConfigTable {
   // names set, for applyText's `skip`. Errors are "--flag-name: message".
   Result<std::set<std::string>> applyFlags() const;
 
+  // Parses argv with `app` (declareFlags called on it) and applies the flags given; returns
+  // their canonical names, as applyFlags. `--help` returns ok with *help_text set (and no
+  // names); a parse error is invalid_argument. CLI11's exceptions stop here.
+  Result<std::set<std::string>> parseCommandLine(CLI::App& app, int argc, const char* const* argv,
+                                                 std::string* help_text) const;
+
   // `key = value` lines for `names` (canonical names, in that order) from the keys' getters;
   // a name that is not in the table, or has no getter, is a programming error (aborts). A
   // key whose value is empty is left out.
