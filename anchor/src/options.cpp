@@ -17,7 +17,7 @@ std::string trim(std::string s) {
 }
 
 // NAME=URL[,URL...]: the agents whose info.broker is URL sit behind bridge NAME.
-Status addBridge(AnchorConfig& core, const std::string& value) {
+Status addBridge(AnchorOptions& core, const std::string& value) {
   auto eq = value.find('=');
   std::string name = trim(value.substr(0, eq == std::string::npos ? 0 : eq));
   if (eq == std::string::npos || name.empty()) {
@@ -34,7 +34,7 @@ Status addBridge(AnchorConfig& core, const std::string& value) {
   return Status::ok();
 }
 
-Status setHeartbeatTimeout(AnchorConfig& core, const std::string& value) {
+Status setHeartbeatTimeout(AnchorOptions& core, const std::string& value) {
   char* end = nullptr;
   double v = std::strtod(value.c_str(), &end);
   if (value.empty() || *end != '\0' || !(v == 0 || (v >= 1 && v <= 3600))) {

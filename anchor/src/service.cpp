@@ -45,7 +45,7 @@ int runAnchor(const AnchorSettings& options, const volatile std::sig_atomic_t& s
     return 1;
   }
   if (key_created) spdlog::info("created the secrets key file {}", key_path);
-  AnchorConfig core = options.core;
+  AnchorOptions core = options.core;
   core.secrets_key = *secrets_key;
   SystemClock clock;
   ThreadPoolExecutor pool("anchor-core", 2);

@@ -31,7 +31,9 @@
 
 namespace pharos::anchor {
 
-struct AnchorConfig {
+// The core's options, as AgentOptions are the agent core's: what pharos-anchor's settings
+// (AnchorSettings in options.h, read from the config file and flags) hand to Anchor.
+struct AnchorOptions {
   // New nodes wait in Pending (no desired document) until node.approve.
   bool require_approval = false;
   // Users limited to read-only operations (defence in depth behind the broker ACL).
@@ -86,7 +88,7 @@ class Anchor {
   using Reply = std::function<void(Result<Json>)>;
 
   // `strand` serialises the core; the BrokerAdmin must use the same strand.
-  Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin,
+  Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& admin,
          std::shared_ptr<Strand> strand, Clock& clock);
   ~Anchor();
   Anchor(const Anchor&) = delete;
@@ -264,7 +266,7 @@ class Anchor {
   // Deletes an app record with its secrets and revisions (in `txn`).
   Status dropApp(Txn& txn, const std::string& app);
 
-  AnchorConfig config_;
+  AnchorOptions config_;
   Store& store_;
   MqttLink& link_;
   BrokerAdmin& admin_;

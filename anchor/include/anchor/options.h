@@ -32,7 +32,7 @@ struct AnchorSettings {
   // <data_dir>/secrets.key). Backups include it only with include_secrets_key.
   std::string secrets_key_file;
   bool include_secrets_key = false;  // backup: copy the key file into the backup too
-  AnchorConfig core;
+  AnchorOptions core;
 };
 
 struct AnchorCommandLine {
