@@ -7,8 +7,8 @@
 
 #include "cli/session.h"
 
-using pharos::Result;
 using pharos::MqttOptions;
+using pharos::Result;
 using pharos::Status;
 using namespace pharos::cli;
 
