@@ -42,21 +42,21 @@ int main(int argc, char** argv) {
     std::fputs(cmdline->help_text.c_str(), stdout);
     return 0;
   }
-  const AgentConfig& config = cmdline->config;
+  const AgentSettings& config = cmdline->config;
   // The device key pair for sealed secrets: created on first start, never leaves the device.
-  if (cmdline->rekey && ::unlink(config.key_file.c_str()) != 0 && errno != ENOENT) {
-    std::fprintf(stderr, "pharos-agent: key_file: cannot remove %s: %s\n", config.key_file.c_str(),
-                 std::strerror(errno));
+  if (cmdline->rekey && ::unlink(config.node_key_file.c_str()) != 0 && errno != ENOENT) {
+    std::fprintf(stderr, "pharos-agent: node_key_file: cannot remove %s: %s\n",
+                 config.node_key_file.c_str(), std::strerror(errno));
     return 2;
   }
   bool key_created = false;
   auto secret_key = sealed::loadOrCreateKeyFile(
-      config.key_file, sealed::kSecretKeyBytes, [] { return sealed::generateKeyPair().secret_key; },
-      &key_created);
+      config.node_key_file, sealed::kSecretKeyBytes,
+      [] { return sealed::generateKeyPair().secret_key; }, &key_created);
   auto keys = secret_key ? sealed::keyPairFromSecret(*secret_key)
                          : Result<sealed::KeyPair>(secret_key.status());
   if (!keys) {
-    std::fprintf(stderr, "pharos-agent: key_file: %s\n", keys.status().message().c_str());
+    std::fprintf(stderr, "pharos-agent: node_key_file: %s\n", keys.status().message().c_str());
     return 2;
   }
   if (cmdline->print_public_key || cmdline->rekey) {
@@ -69,9 +69,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   setupLogging("agent", config.log_level);
-  if (key_created) spdlog::info("created the device key pair in {}", config.key_file);
+  if (key_created) spdlog::info("created the device key pair in {}", config.node_key_file);
   spdlog::info("sealed secrets: public key id {} ({})", sealed::keyId(keys->public_key),
-               config.key_file);
+               config.node_key_file);
   if (arena_cap > 0) spdlog::debug("glibc malloc arenas capped at {}", arena_cap);
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
@@ -106,13 +106,13 @@ int main(int argc, char** argv) {
         },
         &stops);
     spdlog::info("pharos-agent {} starting as node {} (broker {})", PHAROS_VERSION, config.node_id,
-                 config.broker_url);
+                 config.connection.broker_url);
     agent.start();
     // READY=1 only once connected to the broker ("ready only when connected and
     // serving"). Until then the unit is "activating" with a STATUS= line; the agent already
     // runs its apps from the state file (offline autonomy), and the unit's
     // TimeoutStartSec=infinity keeps systemd from killing an agent that boots offline.
-    (void)sdNotifyStatus("connecting to " + config.broker_url);
+    (void)sdNotifyStatus("connecting to " + config.connection.broker_url);
     bool ready = false;
     bool was_connected = false;
     auto watchdog = sdWatchdogInterval();
@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
       MqttLink* current = link.load();
       bool connected = current != nullptr && current->connected();
       if (connected != was_connected) {
-        std::string text = (connected ? "connected to " : "connecting to ") + config.broker_url;
+        std::string text =
+            (connected ? "connected to " : "connecting to ") + config.connection.broker_url;
         (void)(ready || !connected ? sdNotifyStatus(text) : sdNotifyReady(text));
         ready = ready || connected;
         was_connected = connected;

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   pharos::setupLogging("anchor", options.log_level);
   if (arena_cap > 0) spdlog::debug("glibc malloc arenas capped at {}", arena_cap);
   if (mmap_threshold > 0) spdlog::debug("glibc mmap threshold fixed at {} B", mmap_threshold);
-  using Command = pharos::anchor::AnchorOptions::Command;
+  using Command = pharos::anchor::AnchorSettings::Command;
   if (options.command == Command::kBackup) return pharos::anchor::backupAnchor(options);
   if (options.command == Command::kRestore) return pharos::anchor::restoreAnchor(options);
   std::signal(SIGTERM, onSignal);

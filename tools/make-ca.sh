@@ -16,7 +16,7 @@
 #
 # Keys are written mode 0600; when run as root, server.key is made readable by the broker
 # user's group (PHAROS_BROKER_USER, default mosquitto) — mosquitto drops privileges first.
-# Agents and pharosctl get ca.crt only (tls_ca = / --ca-file).
+# Agents and pharosctl get ca.crt only (tls_ca = / --tls-ca).
 set -euo pipefail
 
 usage() {

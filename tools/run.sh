@@ -76,7 +76,7 @@ Log in (web UI and pharosctl) as operator 'ops'; the password is in
 
 Use pharosctl and docker (in this shell):
   export PATH=$build_dir/cli:\$PATH
-  export PHAROS_CONFIG=$conf    # or PHAROS_BROKER/PHAROS_USER/PHAROS_PASSWORD_FILE
+  export PHAROS_CONFIG=$conf    # or PHAROS_BROKER_URL/PHAROS_USERNAME/PHAROS_PASSWORD_FILE
   export DOCKER_HOST=$(cat "$run_dir/docker_host" 2>/dev/null || echo "?")    # the engine the agent uses
 
   pharosctl group create line1
@@ -196,8 +196,8 @@ broker_url=tcp://127.0.0.1:$mqtt_port
 
 cat >"$run_dir/pharosctl.conf" <<EOF
 # pharosctl settings for the local quick start (written by tools/run.sh)
-broker = $broker_url
-user = ops
+broker_url = $broker_url
+username = ops
 password_file = $run_dir/credentials/ops.password
 EOF
 chmod 0600 "$run_dir/pharosctl.conf"
@@ -214,7 +214,7 @@ password_file = $run_dir/credentials/anchor.password
 data_dir = $run_dir/anchor
 dynsec_file = $broker_dir/dynamic-security.json
 # read-only users (the broker's ACL lets them publish requests; the anchor answers only reads)
-viewers = viewer
+viewer = viewer
 EOF
   chmod 0600 "$run_dir/anchor.conf"
   nohup "$build_dir/anchor/pharos-anchor" --config "$run_dir/anchor.conf" \

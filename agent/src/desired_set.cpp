@@ -1,7 +1,7 @@
 // Effective desired state: union, generation rule, variables (see desired_set.h).
 #include "agent/desired_set.h"
 
-#include <cctype>
+#include "pharos/node_variables.h"
 
 #include "pharos/rollout_wave.h"
 
@@ -66,21 +66,7 @@ Variables appVariables(const std::string& node_id,
                        const std::map<std::string, std::string>& config_labels,
                        const std::map<std::string, std::string>& doc_labels, const AppSpec& app,
                        const std::map<std::string, std::string>& secrets) {
-  Variables vars;
-  vars["PHAROS_NODE_ID"] = node_id;
-  auto addLabel = [&](const std::string& key, const std::string& value) {
-    std::string name = "PHAROS_LABEL_";
-    for (char ch : key) {
-      unsigned char c = static_cast<unsigned char>(ch);
-      name.push_back(std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_');
-    }
-    vars[name] = value;
-  };
-  for (const auto& [k, v] : config_labels) addLabel(k, v);
-  for (const auto& [k, v] : doc_labels) addLabel(k, v);
-  for (const auto& [k, v] : app.variables) vars[k] = v;
-  for (const auto& [k, v] : secrets) vars[k] = v;
-  return vars;
+  return pharos::appVariables(node_id, config_labels, doc_labels, app.variables, secrets);
 }
 
 }  // namespace pharos::agent

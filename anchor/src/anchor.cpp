@@ -11,7 +11,7 @@ namespace pharos::anchor {
 
 using topics::NodeTopic;
 
-Anchor::Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin,
+Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& admin,
                std::shared_ptr<Strand> strand, Clock& clock)
     : config_(std::move(config)),
       store_(store),

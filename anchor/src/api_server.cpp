@@ -16,7 +16,7 @@ namespace {
 constexpr size_t kMaxEnvelopeBytes = size_t{4} << 20;
 }  // namespace
 
-ApiServer::ApiServer(const AnchorConfig& config, BrokerAdmin& admin, Clock& clock, Guards& guards,
+ApiServer::ApiServer(const AnchorOptions& config, BrokerAdmin& admin, Clock& clock, Guards& guards,
                      Send send)
     : config_(config), admin_(admin), clock_(clock), guards_(guards), send_(std::move(send)) {}
 

@@ -10,6 +10,7 @@
 #include "pharos/api.h"
 #include "pharos/compose.h"
 #include "pharos/log.h"
+#include "pharos/node_variables.h"
 
 namespace pharos::anchor {
 
@@ -25,42 +26,38 @@ Status appNotFound(const std::string& name) {
   return Status::notFound("name: no app named '" + name + "'").withPath("name");
 }
 
-// PHAROS_LABEL_<KEY>: upper case, anything but [A-Z0-9] becomes '_'.
-std::string labelVariable(const std::string& key) {
-  std::string out = "PHAROS_LABEL_";
-  for (char c : key) {
-    out.push_back(std::isalnum(static_cast<unsigned char>(c))
-                      ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                      : '_');
-  }
-  return out;
-}
-
 }  // namespace
 
 Status AppOps::validateCompose(const std::string& compose, const Target& target,
                                const std::map<std::string, std::string>& variables,
                                const std::map<std::string, std::string>& secrets) {
-  Variables vars(variables.begin(), variables.end());
-  for (const auto& [k, v] : secrets) vars[k] = v;
-  // Per-node variables the agent supplies: the target node's real values; for a group,
-  // placeholders for every PHAROS_ variable the file mentions.
+  // The variables the agent will run the file with (node_variables.h): for a node target,
+  // its real id and labels; for a group, a placeholder for every PHAROS_ variable the file
+  // mentions, over what the deploy request gives.
+  Variables vars;
   if (target.kind == Target::Kind::kNode) {
-    vars["PHAROS_NODE_ID"] = target.name;
+    std::map<std::string, std::string> info_labels;
+    std::map<std::string, std::string> labels;
     if (const NodeRecord* node = ctx_.reg.findNode(target.name)) {
       if (node->info.is_object() && node->info.contains("labels") &&
           node->info["labels"].is_object()) {
         for (auto& [k, v] : node->info["labels"].items()) {
-          if (v.is_string()) vars[labelVariable(k)] = v.get<std::string>();
+          if (v.is_string()) info_labels[k] = v.get<std::string>();
         }
       }
-      for (const auto& [k, v] : node->labels) vars[labelVariable(k)] = v;
+      labels = node->labels;
     }
+    vars = appVariables(target.name, info_labels, labels, variables, secrets);
   } else {
+    vars = appVariables("placeholder", {}, {}, variables, secrets);
     static const std::regex kPharosVar("PHAROS_[A-Z0-9_]+");
     for (auto it = std::sregex_iterator(compose.begin(), compose.end(), kPharosVar);
          it != std::sregex_iterator(); ++it) {
-      vars.emplace(it->str(), "placeholder");
+      if (isNodeVariable(it->str())) {
+        vars[it->str()] = "placeholder";
+      } else {
+        vars.emplace(it->str(), "placeholder");
+      }
     }
   }
   auto parsed = parseCompose(compose, vars);

@@ -7,7 +7,7 @@
 
 namespace pharos::anchor {
 
-RolloutTracker::RolloutTracker(const AnchorConfig& config, const Registry& reg,
+RolloutTracker::RolloutTracker(const AnchorOptions& config, const Registry& reg,
                                const std::map<std::string, NodeState>& node_states,
                                DocPublisher& publisher, Strand& strand, Clock& clock)
     : config_(config),

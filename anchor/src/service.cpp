@@ -29,7 +29,7 @@ bool waitOrStop(const volatile std::sig_atomic_t& stop, std::chrono::millisecond
 
 }  // namespace
 
-int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& stop) {
+int runAnchor(const AnchorSettings& options, const volatile std::sig_atomic_t& stop) {
   auto store = openRocksDbStore(options.data_dir);
   if (!store) {
     spdlog::error("cannot open the store in {}: {}", options.data_dir, store.status().message());
@@ -45,7 +45,7 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
     return 1;
   }
   if (key_created) spdlog::info("created the secrets key file {}", key_path);
-  AnchorConfig core = options.core;
+  AnchorOptions core = options.core;
   core.secrets_key = *secrets_key;
   SystemClock clock;
   ThreadPoolExecutor pool("anchor-core", 2);
@@ -53,14 +53,15 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
   auto link = makePahoLink(anchorMqttOptions(options, clock));
   MosquittoAdminOptions admin_options;
   admin_options.agent_broker_url = options.agent_broker_url;
-  admin_options.agent_ca_file = options.agent_ca_file;
+  admin_options.agent_ca_file = options.agent_tls_ca;
   auto admin = makeMosquittoBrokerAdmin(*link, *strand, admin_options);
   auto anchor = std::make_unique<Anchor>(core, **store, *link, *admin, strand, clock);
   if (Status s = anchor->start(); !s.isOk()) {
     spdlog::error("cannot start: {}", s.message());
     return 1;
   }
-  spdlog::info("connecting to {} as {}", options.broker_url, options.username);
+  spdlog::info("connecting to {} as {}", options.connection.broker_url,
+               options.connection.username);
   while (!stop) {
     Status s = link->connect();
     if (s.isOk()) break;
@@ -68,12 +69,13 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
       spdlog::error("the broker refused the anchor: {}", s.message());
       return 1;
     }
-    spdlog::warn("broker {}: {}; retrying", options.broker_url, s.message());
-    (void)sdNotifyStatus("broker " + options.broker_url + ": " + s.message() + "; retrying");
+    spdlog::warn("broker {}: {}; retrying", options.connection.broker_url, s.message());
+    (void)sdNotifyStatus("broker " + options.connection.broker_url + ": " + s.message() +
+                         "; retrying");
     waitOrStop(stop, std::chrono::seconds(1));
   }
   // systemd (Type=notify): serving once the store is open and the broker accepted us.
-  if (!stop) (void)sdNotifyReady("serving on " + options.broker_url);
+  if (!stop) (void)sdNotifyReady("serving on " + options.connection.broker_url);
   auto watchdog = sdWatchdogInterval();
   while (!stop) {
     waitOrStop(stop, std::chrono::milliseconds(200));
@@ -96,7 +98,7 @@ int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& st
   return 0;
 }
 
-int backupAnchor(const AnchorOptions& options) {
+int backupAnchor(const AnchorSettings& options) {
   namespace fs = std::filesystem;
   fs::path dir(options.command_dir);
   std::error_code ec;
@@ -146,7 +148,7 @@ int backupAnchor(const AnchorOptions& options) {
   return 0;
 }
 
-int restoreAnchor(const AnchorOptions& options) {
+int restoreAnchor(const AnchorSettings& options) {
   namespace fs = std::filesystem;
   fs::path dir(options.command_dir);
   if (Status s = restoreCheckpoint((dir / "store").string(), options.data_dir); !s.isOk()) {

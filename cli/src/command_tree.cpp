@@ -19,12 +19,14 @@ constexpr const char* kRootHelp =
 
 constexpr const char* kRootFooter =
     "\nConnection (flags > environment > config file > defaults):\n"
-    "  --broker URL          PHAROS_BROKER     broker = URL       (default tcp://127.0.0.1:1883)\n"
-    "  --user NAME           PHAROS_USER       user = NAME\n"
+    "  --broker-url URL      PHAROS_BROKER_URL broker_url = URL   (default tcp://127.0.0.1:1883)\n"
+    "  --username NAME       PHAROS_USERNAME   username = NAME\n"
     "  --password PW         PHAROS_PASSWORD   password = PW\n"
     "  --password-file F     PHAROS_PASSWORD_FILE  password_file = F\n"
-    "  --ca-file F           PHAROS_CA_FILE    ca_file = F        (TLS: ssl:// or mqtts:// URLs)\n"
+    "  --tls-ca F            PHAROS_TLS_CA     tls_ca = F         (TLS: ssl:// or mqtts:// URLs)\n"
+    "  --tls-cert F, --tls-key F  PHAROS_TLS_CERT, PHAROS_TLS_KEY  tls_cert, tls_key\n"
     "  --request-timeout D   PHAROS_REQUEST_TIMEOUT  request_timeout = D  (default 10s)\n"
+    "  (older spellings --broker, --user, --ca-file and their keys still work)\n"
     "  --config F            PHAROS_CONFIG     (default ~/.config/pharos/pharosctl.conf)\n"
     "\nOutput: aligned tables (coloured on a terminal unless NO_COLOR is set); -o json prints\n"
     "the anchor's raw result.\n\n"
@@ -385,13 +387,21 @@ CommandTree buildCommandTree(ParsedValues& v) {
   root.get_formatter()->column_width(32);
 
   const char* conn = "Connection";
-  root.add_option("--broker", v.broker, "Broker URL (tcp://, ssl://, mqtts://, ws://, wss://)")
+  root.add_option("--broker-url,--broker", v.broker,
+                  "Broker URL (tcp://, ssl://, mqtts://, ws://, wss://)")
       ->group(conn);
-  root.add_option("--user", v.user, "Broker user name (the API topic's {user})")->group(conn);
+  root.add_option("--username,--user", v.user, "Broker user name (the API topic's {user})")
+      ->group(conn);
   root.add_option("--password", v.password, "Broker password")->group(conn);
   root.add_option("--password-file", v.password_file, "Read the broker password from a file")
       ->group(conn);
-  root.add_option("--ca-file", v.ca_file, "CA certificate to verify a TLS broker")->group(conn);
+  root.add_option("--tls-ca,--ca-file", v.ca_file, "CA certificate to verify a TLS broker")
+      ->group(conn);
+  root.add_option("--tls-cert", v.tls_cert, "Client certificate (TLS, with --tls-key)")
+      ->group(conn);
+  root.add_option("--tls-key", v.tls_key, "Client key (TLS)")->group(conn);
+  root.add_flag("--tls-insecure", v.tls_insecure, "Skip the broker hostname check (tests only)")
+      ->group(conn);
   root.add_option("--request-timeout", v.request_timeout,
                   "How long to wait for an answer (default 10s)")
       ->group(conn);
@@ -418,11 +428,14 @@ void collectConnection(CLI::App& app, ParsedValues& v) {
     if (app.get_option(name)->count() == 0) return std::nullopt;
     return value;
   };
-  v.connection.broker = given("--broker", v.broker);
-  v.connection.user = given("--user", v.user);
+  v.connection.broker = given("--broker-url", v.broker);
+  v.connection.user = given("--username", v.user);
   v.connection.password = given("--password", v.password);
   v.connection.password_file = given("--password-file", v.password_file);
-  v.connection.ca_file = given("--ca-file", v.ca_file);
+  v.connection.ca_file = given("--tls-ca", v.ca_file);
+  v.connection.tls_cert = given("--tls-cert", v.tls_cert);
+  v.connection.tls_key = given("--tls-key", v.tls_key);
+  if (v.tls_insecure) v.connection.tls_insecure = true;
   v.connection.request_timeout = given("--request-timeout", v.request_timeout);
 }
 

@@ -41,7 +41,8 @@ struct ParsedValues {
   std::string output, add_output, config;
   bool no_color = false;
   SettingsLayer connection;
-  std::string broker, user, password, password_file, ca_file, request_timeout;
+  std::string broker, user, password, password_file, ca_file, tls_cert, tls_key, request_timeout;
+  bool tls_insecure = false;
 };
 
 struct CommandTree {

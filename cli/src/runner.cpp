@@ -242,8 +242,7 @@ int runPharosctl(const std::vector<std::string>& args, const RunEnv& env) {
                                       term ? term->c_str() : nullptr);
   style.now_ms = env.now_ms();
 
-  auto options = sessionOptions(settings->broker, settings->user, settings->password,
-                                settings->ca_file, settings->request_timeout);
+  auto options = sessionOptions(connectionOf(*settings), settings->request_timeout);
   Session session(env.make_link(options), settings->broker, settings->user,
                   settings->request_timeout, "pharosctl-" + randomHex(12));
   Status connected = session.connect();

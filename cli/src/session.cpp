@@ -20,25 +20,15 @@ std::string randomHex(size_t digits) {
   return out;
 }
 
-MqttOptions sessionOptions(const std::string& broker_url, const std::string& user,
-                           const std::string& password, const std::string& ca_file,
+MqttOptions sessionOptions(const ConnectionSettings& connection,
                            std::chrono::milliseconds connect_timeout) {
-  MqttOptions o;
-  o.url = broker_url;
+  ConnectionSettings c = connection;
+  c.keep_alive = std::chrono::seconds(30);
+  MqttOptions o = connectionMqttOptions(c);
   o.client_id = "pharosctl-" + randomHex(12);
-  o.username = user;
-  o.password = password;
-  o.keep_alive = std::chrono::seconds(30);
   o.clean_start = true;
   o.auto_reconnect = false;
   o.connect_timeout = connect_timeout;
-  bool tls_url = broker_url.rfind("ssl://", 0) == 0 || broker_url.rfind("mqtts://", 0) == 0 ||
-                 broker_url.rfind("wss://", 0) == 0;
-  if (tls_url || !ca_file.empty()) {
-    TlsOptions tls;
-    tls.ca_file = ca_file;
-    o.tls = tls;
-  }
   return o;
 }
 

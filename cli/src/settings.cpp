@@ -6,6 +6,9 @@
 #include <cctype>
 #include <sstream>
 
+#include "pharos/config_table.h"
+#include "pharos/connection.h"
+
 namespace pharos::cli {
 namespace {
 
@@ -15,13 +18,6 @@ std::string trim(const std::string& s) {
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return s.substr(b, e - b);
-}
-
-std::string unquote(const std::string& s) {
-  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) {
-    return s.substr(1, s.size() - 2);
-  }
-  return s;
 }
 
 // Applies `upper` over `lower`: each set field of upper wins. A password in a higher layer
@@ -34,50 +30,37 @@ void overlay(SettingsLayer& lower, const SettingsLayer& upper) {
     lower.password_file = upper.password ? std::nullopt : upper.password_file;
   }
   if (upper.ca_file) lower.ca_file = upper.ca_file;
+  if (upper.tls_cert) lower.tls_cert = upper.tls_cert;
+  if (upper.tls_key) lower.tls_key = upper.tls_key;
+  if (upper.tls_insecure) lower.tls_insecure = upper.tls_insecure;
   if (upper.request_timeout) lower.request_timeout = upper.request_timeout;
 }
 
 }  // namespace
 
 Result<SettingsLayer> parseConfigFile(const std::string& text, const std::string& path) {
+  // The shared connection keys (connection.h), plus request_timeout.
+  ConnectionSettings c;
+  std::string request_timeout;
+  ConfigTable table;
+  addConnectionKeys(table, &c, ConnectionKeys::kNoKeepAlive);
+  table.text("request_timeout", &request_timeout, "how long to wait for an answer").aliases = {
+      "timeout"};
+  PHAROS_RETURN_IF_ERROR(table.applyText(text, path));
   SettingsLayer out;
-  std::istringstream in(text);
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    std::string t = trim(line);
-    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
-    auto eq = t.find('=');
-    if (eq == std::string::npos) {
-      return Status::invalidArgument(
-          fmt::format("{}:{}: expected 'key = value', got '{}'", path, number, t));
-    }
-    std::string key = trim(t.substr(0, eq));
-    for (char& c : key) {
-      if (c == '-') c = '_';
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    std::string value = unquote(trim(t.substr(eq + 1)));
-    if (key == "broker") {
-      out.broker = value;
-    } else if (key == "user") {
-      out.user = value;
-    } else if (key == "password") {
-      out.password = value;
-    } else if (key == "password_file") {
-      out.password_file = value;
-    } else if (key == "ca_file") {
-      out.ca_file = value;
-    } else if (key == "request_timeout" || key == "timeout") {
-      out.request_timeout = value;
-    } else {
-      return Status::invalidArgument(fmt::format(
-          "{}:{}: unknown key '{}' (known: broker, user, password, password_file, ca_file, "
-          "request_timeout)",
-          path, number, key));
-    }
-  }
+  auto given = [&](const char* key, const std::string& value) -> std::optional<std::string> {
+    if (table.applied().count(key) == 0) return std::nullopt;
+    return value;
+  };
+  out.broker = given("broker_url", c.broker_url);
+  out.user = given("username", c.username);
+  out.password = given("password", c.password);
+  out.password_file = given("password_file", c.password_file);
+  out.ca_file = given("tls_ca", c.tls_ca);
+  out.tls_cert = given("tls_cert", c.tls_cert);
+  out.tls_key = given("tls_key", c.tls_key);
+  if (table.applied().count("tls_insecure") > 0) out.tls_insecure = c.tls_insecure;
+  out.request_timeout = given("request_timeout", request_timeout);
   return out;
 }
 
@@ -89,11 +72,19 @@ SettingsLayer settingsFromEnv(
     if (v && v->empty()) return std::nullopt;
     return v;
   };
-  out.broker = get("PHAROS_BROKER");
-  out.user = get("PHAROS_USER");
+  // PHAROS_<KEY> for each connection key; the older PHAROS_BROKER, PHAROS_USER and
+  // PHAROS_CA_FILE still work.
+  auto either = [&](const char* name, const char* older) {
+    auto v = get(name);
+    return v ? v : get(older);
+  };
+  out.broker = either("PHAROS_BROKER_URL", "PHAROS_BROKER");
+  out.user = either("PHAROS_USERNAME", "PHAROS_USER");
   out.password = get("PHAROS_PASSWORD");
   out.password_file = get("PHAROS_PASSWORD_FILE");
-  out.ca_file = get("PHAROS_CA_FILE");
+  out.ca_file = either("PHAROS_TLS_CA", "PHAROS_CA_FILE");
+  out.tls_cert = get("PHAROS_TLS_CERT");
+  out.tls_key = get("PHAROS_TLS_KEY");
   out.request_timeout = get("PHAROS_REQUEST_TIMEOUT");
   return out;
 }
@@ -136,6 +127,9 @@ Result<Settings> resolveSettings(const SettingsLayer& flags, const SettingsLayer
     out.password = pw;
   }
   if (merged.ca_file) out.ca_file = *merged.ca_file;
+  if (merged.tls_cert) out.tls_cert = *merged.tls_cert;
+  if (merged.tls_key) out.tls_key = *merged.tls_key;
+  if (merged.tls_insecure) out.tls_insecure = *merged.tls_insecure;
   if (merged.request_timeout) {
     auto d = parseDuration(*merged.request_timeout);
     if (!d) return Status::invalidArgument("request timeout: " + d.status().message());
@@ -147,6 +141,18 @@ Result<Settings> resolveSettings(const SettingsLayer& flags, const SettingsLayer
         "~/.config/pharos/pharosctl.conf");
   }
   return out;
+}
+
+ConnectionSettings connectionOf(const Settings& s) {
+  ConnectionSettings c;
+  c.broker_url = s.broker;
+  c.username = s.user;
+  c.password = s.password;
+  c.tls_ca = s.ca_file;
+  c.tls_cert = s.tls_cert;
+  c.tls_key = s.tls_key;
+  c.tls_insecure = s.tls_insecure;
+  return c;
 }
 
 Result<std::chrono::milliseconds> parseDuration(const std::string& text) {

@@ -122,8 +122,8 @@ done
 pw "$dir/site/credentials/operator-ops.env" >"$dir/ops.password"
 chmod 0600 "$dir/ops.password"
 cat >"$dir/pharosctl.conf" <<CONF
-broker = tcp://127.0.0.1:$site_port
-user = ops
+broker_url = tcp://127.0.0.1:$site_port
+username = ops
 password_file = $dir/ops.password
 CONF
 ctl() { "$build/cli/pharosctl" --config "$dir/pharosctl.conf" "$@"; }

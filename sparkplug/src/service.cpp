@@ -57,7 +57,7 @@ Result<uint64_t> BdSeqCounter::next() {
   return static_cast<uint64_t>(value);
 }
 
-int runSparkplug(const SparkplugOptions& options, const volatile std::sig_atomic_t& stop) {
+int runSparkplug(const SparkplugSettings& options, const volatile std::sig_atomic_t& stop) {
   SystemClock clock;
   BdSeqCounter bdseqs(options.data_dir);
   if (options.data_dir.empty()) {
@@ -100,18 +100,19 @@ int runSparkplug(const SparkplugOptions& options, const volatile std::sig_atomic
     Status s = link->connect();
     if (!s.isOk()) {
       if (fatal(s)) {
-        spdlog::error("the broker refused {}: {}", options.username, s.message());
+        spdlog::error("the broker refused {}: {}", options.connection.username, s.message());
         return 1;
       }
-      spdlog::warn("broker {}: {}; retrying in {} ms", options.broker_url, s.message(),
+      spdlog::warn("broker {}: {}; retrying in {} ms", options.connection.broker_url, s.message(),
                    backoff.count());
-      (void)sdNotifyStatus("broker " + options.broker_url + ": " + s.message());
+      (void)sdNotifyStatus("broker " + options.connection.broker_url + ": " + s.message());
       sleepUnlessStopped(stop, backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
       continue;
     }
     backoff = std::chrono::milliseconds(100);
-    spdlog::info("connected to {} as {} (bdSeq {})", options.broker_url, options.username, *bdseq);
+    spdlog::info("connected to {} as {} (bdSeq {})", options.connection.broker_url,
+                 options.connection.username, *bdseq);
     edge.sessionStarted(link.get(), *bdseq);
     auto subscriptions = edge.subscriptions();
     auto results = link->subscribeMany(subscriptions);
@@ -120,7 +121,7 @@ int runSparkplug(const SparkplugOptions& options, const volatile std::sig_atomic
         spdlog::error(
             "subscribing to {}: {} (does the broker identity {} have the sparkplug "
             "role? docs/scada.md)",
-            subscriptions[i].first, results[i].message(), options.username);
+            subscriptions[i].first, results[i].message(), options.connection.username);
       }
     }
     edge.subscribed();
@@ -142,7 +143,7 @@ int runSparkplug(const SparkplugOptions& options, const volatile std::sig_atomic
     }
     edge.sessionEnded();
     if (lost) {
-      spdlog::warn("connection to {} lost; a new session follows", options.broker_url);
+      spdlog::warn("connection to {} lost; a new session follows", options.connection.broker_url);
       continue;
     }
     if (edge.reconnectRequested()) spdlog::info("primary host offline: ending this session");

@@ -44,9 +44,8 @@ struct EffectiveDesired {
 EffectiveDesired unionDesired(const std::string& node_id, const DesiredDoc& node,
                               const std::map<std::string, DesiredDoc>& groups);
 
-// Variables for one app: PHAROS_NODE_ID, PHAROS_LABEL_<KEY> for every node label (config
-// labels, then the node document's over them; key upper-cased, other characters than
-// [A-Z0-9] as '_'), the app's deploy variables, then the secrets (which win).
+// Variables for one app on this node: pharos::appVariables (node_variables.h) over the
+// app's deploy variables; the node's id and labels win over a variable of the same name.
 Variables appVariables(const std::string& node_id,
                        const std::map<std::string, std::string>& config_labels,
                        const std::map<std::string, std::string>& doc_labels, const AppSpec& app,

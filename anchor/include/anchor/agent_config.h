@@ -1,6 +1,7 @@
 // The agent configuration node.add hands out: the credentials the anchor made for a device
-// and their rendering as a pharos-agent config file (agent/pharos-agent.conf.sample keys,
-// `key = value` lines). Rendering only: no I/O, no broker protocol. Pure, thread-safe.
+// and their rendering as a pharos-agent config file, spelled by the agent's own key table
+// (pharos::renderAgentConfig, agent_settings.h). Rendering only: no I/O, no broker
+// protocol. Pure, thread-safe.
 #pragma once
 
 #include <string>

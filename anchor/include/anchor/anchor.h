@@ -47,7 +47,7 @@ class Anchor {
   using Reply = ApiServer::Reply;
 
   // `strand` serialises the core; the BrokerAdmin must use the same strand.
-  Anchor(AnchorConfig config, Store& store, MqttLink& link, BrokerAdmin& admin,
+  Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& admin,
          std::shared_ptr<Strand> strand, Clock& clock);
   ~Anchor();
   Anchor(const Anchor&) = delete;
@@ -183,7 +183,7 @@ class Anchor {
   bool allGone(const std::set<std::string>& nodes, const std::string& app) const;
   std::set<std::string> nodesOfDoc(const std::string& doc_key) const;
 
-  AnchorConfig config_;
+  AnchorOptions config_;
   Store& store_;
   MqttLink& link_;
   BrokerAdmin& admin_;

@@ -1,5 +1,6 @@
-// The anchor's settings (AnchorConfig), read by the anchor core and each of its parts
-// (anchor.h). Plain data: options.cpp fills it from the config file and flags.
+// The anchor core's options (AnchorOptions, as AgentOptions are the agent core's), read by
+// the core and each of its parts (anchor.h). Plain data: options.cpp turns pharos-anchor's
+// settings (AnchorSettings, read from the config file and flags) into it.
 #pragma once
 
 #include <chrono>
@@ -11,7 +12,7 @@
 
 namespace pharos::anchor {
 
-struct AnchorConfig {
+struct AnchorOptions {
   // New nodes wait in Pending (no desired document) until node.approve.
   bool require_approval = false;
   // Users limited to read-only operations (defence in depth behind the broker ACL).

@@ -37,7 +37,7 @@ class ApiServer {
   // Runs one operation that answers at once.
   using SyncHandler = std::function<Result<Json>(const std::string& user, const Json& body)>;
 
-  ApiServer(const AnchorConfig& config, BrokerAdmin& admin, Clock& clock, Guards& guards,
+  ApiServer(const AnchorOptions& config, BrokerAdmin& admin, Clock& clock, Guards& guards,
             Send send);
 
   // The table's row of `operation` (an ops:: constant); a second row replaces the first.
@@ -56,7 +56,7 @@ class ApiServer {
   void dispatch(const std::string& user, const std::string& operation, const Json& body,
                 Reply reply);
 
-  const AnchorConfig& config_;
+  const AnchorOptions& config_;
   BrokerAdmin& admin_;
   Clock& clock_;
   Guards& guards_;

@@ -25,7 +25,7 @@ namespace pharos::anchor {
 
 class Guards {
  public:
-  Guards(const AnchorConfig& config, Clock& clock) : config_(config), clock_(clock) {}
+  Guards(const AnchorOptions& config, Clock& clock) : config_(config), clock_(clock) {}
 
   // How often a guard refused untrusted input, by kind (Anchor::securityCount).
   uint64_t securityCount(const std::string& what) const;
@@ -45,7 +45,7 @@ class Guards {
  private:
   bool tooFarAhead(int64_t session) const;
 
-  const AnchorConfig& config_;
+  const AnchorOptions& config_;
   Clock& clock_;
   std::map<std::string, uint64_t> security_counts_;
   std::map<std::string, int64_t> malformed_logged_;  // what -> last log (ms)

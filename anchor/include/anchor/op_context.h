@@ -20,7 +20,7 @@
 namespace pharos::anchor {
 
 struct OpContext {
-  const AnchorConfig& config;
+  const AnchorOptions& config;
   Registry& reg;
   Store& store;
   EventLog& events;

@@ -9,53 +9,50 @@
 #include <string>
 
 #include "anchor/anchor.h"
+#include "pharos/config_table.h"
+#include "pharos/connection.h"
 #include "pharos/mqtt_link.h"
 #include "pharos/status.h"
 
 namespace pharos::anchor {
 
-struct AnchorOptions {
+struct AnchorSettings {
   enum class Command { kRun, kBackup, kRestore };
   Command command = Command::kRun;
   std::string command_dir;  // backup / restore directory
 
-  std::string broker_url = "tcp://127.0.0.1:1883";
+  ConnectionSettings connection = connectionAs("anchor");
   std::string client_id = "pharos-anchor";
-  std::string username = "anchor";
-  std::string password;
-  std::string password_file;
   std::string data_dir = "/var/lib/pharos-anchor";
   std::string log_level = "info";
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  bool tls_insecure = false;
-  std::chrono::seconds keep_alive{10};
   std::string agent_broker_url;  // written into node.add configs (default: broker_url)
-  std::string agent_ca_file;     // tls_ca written into node.add configs ("" = none)
+  std::string agent_tls_ca;      // tls_ca written into node.add configs ("" = none)
   std::string dynsec_file;       // the broker's dynamic-security.json (backup / restore)
   // The at-rest key of secrets in the store (created mode 0600 at first start; "" =
   // <data_dir>/secrets.key). Backups include it only with include_secrets_key.
   std::string secrets_key_file;
   bool include_secrets_key = false;  // backup: copy the key file into the backup too
-  AnchorConfig core;
+  AnchorOptions core;
 };
 
 struct AnchorCommandLine {
-  AnchorOptions options;
+  AnchorSettings options;
   std::string help_text;  // set for --help: print it and exit 0
 };
 
 Result<AnchorCommandLine> parseAnchorCommandLine(int argc, const char* const* argv);
 
+// Declares every anchor key (the shared connection keys included) over `settings`.
+void addAnchorKeys(ConfigTable& table, AnchorSettings* settings);
+
 // Applies one config file setting. Unknown keys are invalid_argument.
-Status applyAnchorConfigKey(AnchorOptions& options, const std::string& key,
+Status applyAnchorConfigKey(AnchorSettings& options, const std::string& key,
                             const std::string& value);
 
 // The anchor's MQTT options: client id, credentials, keep-alive, TLS and the offline will.
-MqttOptions anchorMqttOptions(const AnchorOptions& options, const Clock& clock);
+MqttOptions anchorMqttOptions(const AnchorSettings& options, const Clock& clock);
 
 // The secrets key file in effect: secrets_key_file, or <data_dir>/secrets.key.
-std::string secretsKeyPath(const AnchorOptions& options);
+std::string secretsKeyPath(const AnchorSettings& options);
 
 }  // namespace pharos::anchor

@@ -25,7 +25,7 @@ namespace pharos::anchor {
 class RolloutTracker {
  public:
   // `node_states`: the last state each node reported (kept by the anchor).
-  RolloutTracker(const AnchorConfig& config, const Registry& reg,
+  RolloutTracker(const AnchorOptions& config, const Registry& reg,
                  const std::map<std::string, NodeState>& node_states, DocPublisher& publisher,
                  Strand& strand, Clock& clock);
 
@@ -45,7 +45,7 @@ class RolloutTracker {
  private:
   void publish();
 
-  const AnchorConfig& config_;
+  const AnchorOptions& config_;
   const Registry& reg_;
   const std::map<std::string, NodeState>& node_states_;
   DocPublisher& publisher_;

@@ -12,10 +12,10 @@
 namespace pharos::anchor {
 
 // Exit codes: 0 ok, 1 runtime failure (store unusable, broker refused), 2 bad config.
-int runAnchor(const AnchorOptions& options, const volatile std::sig_atomic_t& stop);
+int runAnchor(const AnchorSettings& options, const volatile std::sig_atomic_t& stop);
 // Checkpoint of the store (and a copy of the broker's dynamic-security file) into a dir.
-int backupAnchor(const AnchorOptions& options);
+int backupAnchor(const AnchorSettings& options);
 // Restores a backup into --data-dir and gives the store a new epoch.
-int restoreAnchor(const AnchorOptions& options);
+int restoreAnchor(const AnchorSettings& options);
 
 }  // namespace pharos::anchor

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "pharos/connection.h"
 #include "pharos/json.h"
 #include "pharos/mqtt_link.h"
 #include "pharos/status.h"
@@ -77,9 +78,8 @@ class Session {
 std::string randomHex(size_t digits = 16);
 
 // The MqttOptions pharosctl connects with: a random client id, no automatic reconnect,
-// TLS when the URL is ssl://, mqtts://, wss:// or a CA file is given.
-MqttOptions sessionOptions(const std::string& broker_url, const std::string& user,
-                           const std::string& password, const std::string& ca_file,
+// TLS as pharos::usesTls says (connection.h).
+MqttOptions sessionOptions(const ConnectionSettings& connection,
                            std::chrono::milliseconds connect_timeout);
 
 }  // namespace pharos::cli

@@ -6,24 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "pharos/config_table.h"
+#include "pharos/connection.h"
 #include "pharos/mqtt_link.h"
 #include "pharos/status.h"
 #include "sparkplug/edge_node.h"
 
 namespace pharos::sparkplug {
 
-struct SparkplugOptions {
-  std::string broker_url = "tcp://127.0.0.1:1883";
+struct SparkplugSettings {
+  ConnectionSettings connection = connectionAs("sparkplug");
   std::string client_id;  // default: pharos-sparkplug-<edge_node_id>
-  std::string username = "sparkplug";
-  std::string password;
-  std::string password_file;
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  bool tls_insecure = false;
-  int keep_alive = 10;
-  std::string data_dir;  // where the bdSeq counter lives ("" = memory only)
+  std::string data_dir;   // where the bdSeq counter lives ("" = memory only)
   std::string log_level = "info";
   EdgeConfig edge;
   // The identity DCMD requests go to the management API as (edge.commands).
@@ -33,18 +27,20 @@ struct SparkplugOptions {
 };
 
 struct SparkplugCommandLine {
-  SparkplugOptions options;
+  SparkplugSettings options;
   std::string help_text;  // set for --help
   bool version = false;   // --version
 };
 
-Status applySparkplugKey(SparkplugOptions& options, const std::string& key,
+// Declares every key of pharos-sparkplug (the shared connection keys included).
+void addSparkplugKeys(ConfigTable& table, SparkplugSettings* settings);
+Status applySparkplugKey(SparkplugSettings& options, const std::string& key,
                          const std::string& value);
 Result<SparkplugCommandLine> parseSparkplugCommandLine(int argc, const char* const* argv);
 
 // The MQTT options of the edge node's connection (without its will) and of the command
 // identity's connection.
-MqttOptions edgeMqttOptions(const SparkplugOptions& options);
-MqttOptions commandMqttOptions(const SparkplugOptions& options);
+MqttOptions edgeMqttOptions(const SparkplugSettings& options);
+MqttOptions commandMqttOptions(const SparkplugSettings& options);
 
 }  // namespace pharos::sparkplug

@@ -27,6 +27,6 @@ class BdSeqCounter {
   bool loaded_ = false;
 };
 
-int runSparkplug(const SparkplugOptions& options, const volatile std::sig_atomic_t& stop);
+int runSparkplug(const SparkplugSettings& options, const volatile std::sig_atomic_t& stop);
 
 }  // namespace pharos::sparkplug

@@ -27,7 +27,7 @@ Result<CommandLine> run(std::vector<std::string> args, const std::string& machin
 }
 
 TEST_CASE("the sample config file parses") {
-  AgentConfig c;
+  AgentSettings c;
   std::ifstream in(std::string(PHAROS_SOURCE_DIR) + "/agent/pharos-agent.conf.sample");
   REQUIRE(in);
   std::stringstream ss;
@@ -37,7 +37,7 @@ TEST_CASE("the sample config file parses") {
 }
 
 TEST_CASE("file keys, comments, quotes and durations") {
-  AgentConfig c;
+  AgentSettings c;
   REQUIRE(applyConfigText(c,
                           "# comment\n"
                           "node_id = edge-7\n"
@@ -50,8 +50,8 @@ TEST_CASE("file keys, comments, quotes and durations") {
                           "f")
               .isOk());
   CHECK(c.node_id == "edge-7");
-  CHECK(c.broker_url == "tcp://127.0.0.1:1884");
-  CHECK(c.keep_alive == std::chrono::seconds(20));
+  CHECK(c.connection.broker_url == "tcp://127.0.0.1:1884");
+  CHECK(c.connection.keep_alive == std::chrono::seconds(20));
   CHECK(c.reconcile_interval == std::chrono::seconds(60));
   CHECK(c.pull_jitter == std::chrono::milliseconds(250));
   CHECK(c.labels == std::map<std::string, std::string>{{"line", "a"}, {"zone", "hall-2"}});
@@ -59,15 +59,19 @@ TEST_CASE("file keys, comments, quotes and durations") {
 
 TEST_CASE("bad config lines are refused naming the line") {
   const std::pair<const char*, const char*> kBad[] = {
-      {"no equals sign", "f:1"},           {"colour = blue", "unknown key"},
-      {"keep_alive = soon", "keep_alive"}, {"keep_alive = 0", "at least"},
-      {"log_level = loud", "log_level"},   {"label = NoValue", "key=value"},
-      {"label = Bad=1", "label"},          {"threads = 0", "threads"},
-      {"tls_insecure = maybe", "boolean"},
+      {"no equals sign", "f:1"},
+      {"colour = blue", "unknown key"},
+      {"keep_alive = soon", "keep_alive"},
+      {"keep_alive = 0", "must be from 1s"},
+      {"log_level = loud", "log_level"},
+      {"label = NoValue", "key=value"},
+      {"label = Bad=1", "label"},
+      {"threads = 0", "threads"},
+      {"tls_insecure = maybe", "tls_insecure: expected true or false"},
   };
   for (const auto& [text, needle] : kBad) {
     CAPTURE(text);
-    AgentConfig c;
+    AgentSettings c;
     Status st = applyConfigText(c, text, "f");
     REQUIRE_FALSE(st.isOk());
     CHECK(st.message().find(needle) != std::string::npos);
@@ -80,7 +84,7 @@ TEST_CASE("the node id defaults to the machine id and the username to the node i
   auto cl = run({"--config", "/dev/null"}, dir.path + "/machine-id");
   REQUIRE_MESSAGE(cl.isOk(), cl.status().toString());
   CHECK(cl->config.node_id == "0123456789abcdef0123456789abcdef");
-  CHECK(cl->config.username == cl->config.node_id);
+  CHECK(cl->config.connection.username == cl->config.node_id);
 }
 
 TEST_CASE("flags win over the file") {
@@ -92,8 +96,8 @@ TEST_CASE("flags win over the file") {
                 "/nonexistent");
   REQUIRE_MESSAGE(cl.isOk(), cl.status().toString());
   CHECK(cl->config.node_id == "from-file");
-  CHECK(cl->config.broker_url == "tcp://127.0.0.1:2");
-  CHECK(cl->config.password == "s3cret");
+  CHECK(cl->config.connection.broker_url == "tcp://127.0.0.1:2");
+  CHECK(cl->config.connection.password == "s3cret");
   CHECK(cl->config.labels.at("k") == "v");
 }
 
@@ -115,13 +119,13 @@ TEST_CASE("--help returns the help text") {
 }
 
 TEST_CASE("mqtt options carry keep-alive, credentials and TLS") {
-  AgentConfig c;
+  AgentSettings c;
   c.node_id = "edge-1";
-  c.username = "edge-1";
-  c.password = "pw";
-  c.broker_url = "ssl://broker:8883";
-  c.tls_ca = "/etc/ca.pem";
-  c.keep_alive = std::chrono::seconds(7);
+  c.connection.username = "edge-1";
+  c.connection.password = "pw";
+  c.connection.broker_url = "ssl://broker:8883";
+  c.connection.tls_ca = "/etc/ca.pem";
+  c.connection.keep_alive = std::chrono::seconds(7);
   MqttOptions o = mqttOptions(c);
   CHECK(o.keep_alive == std::chrono::seconds(7));
   CHECK(o.username == "edge-1");

@@ -111,5 +111,15 @@ TEST_CASE("variables: node id, labels, deploy variables, secrets win") {
   CHECK(v.at("PW") == "secret");
 }
 
+TEST_CASE("variables: a deploy variable named PHAROS_NODE_ID does not replace the node's id") {
+  // `pharosctl app deploy --var PHAROS_NODE_ID=x`: the anchor validates the file with the
+  // node's real id, so the agent must run it with the same.
+  AppSpec a = app("a");
+  a.variables = {{"PHAROS_NODE_ID", "x"}, {"PHAROS_LABEL_LINE", "y"}};
+  Variables v = appVariables("edge-1", {}, {{"line", "doc"}}, a, {});
+  CHECK(v.at("PHAROS_NODE_ID") == "edge-1");
+  CHECK(v.at("PHAROS_LABEL_LINE") == "doc");
+}
+
 }  // namespace
 }  // namespace pharos::agent

@@ -326,7 +326,7 @@ TEST_CASE("events.query returns node events, health changes and the API audit tr
 }
 
 TEST_CASE("event retention keeps the newest max_events") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.max_events = 10;
   AnchorFixture f(config);
   f.nodeOnline("n1", 1000);

@@ -179,7 +179,7 @@ TEST_CASE("a viewer known to the broker may only call read operations") {
 }
 
 TEST_CASE("configured viewers may only call read operations") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.viewers = {"viewer"};
   config.check_broker_roles = false;
   AnchorFixture f(config);

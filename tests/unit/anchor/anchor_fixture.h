@@ -142,7 +142,7 @@ inline const char* kCompose2 = "services:\n  web:\n    image: nginx:1.26\n";
 
 class AnchorFixture {
  public:
-  explicit AnchorFixture(AnchorConfig config = {}) : config_(std::move(config)) {
+  explicit AnchorFixture(AnchorOptions config = {}) : config_(std::move(config)) {
     spdlog::set_level(spdlog::level::err);
     if (config_.secrets_key.empty()) config_.secrets_key = kTestSecretsKey;
     store_ = std::make_shared<MemoryStore>();
@@ -329,10 +329,10 @@ class AnchorFixture {
   ManualClock& clock() { return clock_; }
   std::vector<MqttMessage>& replies() { return replies_; }
   MqttLink& ops() { return *ops_; }
-  AnchorConfig& config() { return config_; }
+  AnchorOptions& config() { return config_; }
 
  private:
-  AnchorConfig config_;
+  AnchorOptions config_;
   ManualClock clock_;
   ManualExecutor executor_{clock_};
   FakeBroker broker_;

@@ -110,7 +110,7 @@ TEST_CASE("group.get lists at most kMaxGroupTreeEntries groups and nodes, neares
 }
 
 TEST_CASE("group read rights of an agent on a line broker follow its groups") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("tcp://127.0.0.1:1884"));

@@ -39,7 +39,7 @@ TEST_CASE("a status whose session is far ahead of the clock is ignored and count
 }
 
 TEST_CASE("a stored session far ahead of the clock is healed at start") {
-  AnchorConfig lax;
+  AnchorOptions lax;
   lax.max_session_ahead = std::chrono::milliseconds(30 * 24 * kHour);  // the old behaviour
   AnchorFixture f(lax);
   int64_t now = f.clock().nowMs();

@@ -194,7 +194,7 @@ TEST_CASE("a will after a heartbeat timeout wins, and the reconnected agent is R
 }
 
 TEST_CASE("malformed heartbeats are dropped; Pending and unknown nodes are not watched") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.require_approval = true;
   AnchorFixture f(config);
   f.nodeOnline("p1", kSession);
@@ -237,7 +237,7 @@ TEST_CASE("a late check pushes the deadlines forward instead of timing nodes out
 }
 
 TEST_CASE("heartbeats dropped under back-pressure never time a node out") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.max_queued_messages = 0;  // anything queued behind another message is droppable
   AnchorFixture f(config);
   f.nodeOnline("n1", kSession);
@@ -280,7 +280,7 @@ TEST_CASE("the anchor's own link being away does not time nodes out") {
 }
 
 TEST_CASE("behind a down bridge a node is Unreachable, and gets a whole deadline when it returns") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   config.line_heartbeat_timeout = milliseconds(0);
   AnchorFixture f(config);

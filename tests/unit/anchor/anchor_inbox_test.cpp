@@ -30,7 +30,7 @@ TEST_CASE("the inbox asks for one drain at a time and hands out batches in order
 }
 
 TEST_CASE("an API request is answered before a backlog of node messages is handled") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.inbox_batch = 10;
   AnchorFixture f(config);
   constexpr int kNodes = 300;

@@ -36,7 +36,7 @@ void bridge(AnchorFixture& f, const std::string& name, const char* state) {
 }  // namespace
 
 TEST_CASE("a down bridge makes the nodes behind it Unreachable until it returns") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
@@ -62,7 +62,7 @@ TEST_CASE("a down bridge makes the nodes behind it Unreachable until it returns"
 }
 
 TEST_CASE("a node that moves to another line loses its identity on the old one") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
   AnchorFixture f(config);
@@ -81,7 +81,7 @@ TEST_CASE("a node that moves to another line loses its identity on the old one")
 }
 
 TEST_CASE("a node moved while the anchor was down loses its identity on the old line at start") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
   AnchorFixture f(config);
@@ -108,7 +108,7 @@ TEST_CASE("a node moved while the anchor was down loses its identity on the old 
 }
 
 TEST_CASE("an old line's retained copy of a moved node's info does not move it back") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
   AnchorFixture f(config);
@@ -129,7 +129,7 @@ TEST_CASE("an old line's retained copy of a moved node's info does not move it b
 }
 
 TEST_CASE("a line's identities are reconciled once per process, again after a failure") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["line-a"] = {"tcp://127.0.0.1:1884"};
   AnchorFixture f(config);
   f.admin().line_reconcile_fail = Status::unavailable("bridge cut");
@@ -192,7 +192,7 @@ TEST_CASE("--bridge NAME=URL[,URL] fills the bridge map; a malformed one is refu
 }
 
 TEST_CASE("a line whose heartbeat stops turns its nodes Unreachable before the bridge times out") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   config.line_heartbeat_timeout = std::chrono::milliseconds(5000);
   AnchorFixture f(config);
@@ -228,7 +228,7 @@ TEST_CASE("a line whose heartbeat stops turns its nodes Unreachable before the b
 }
 
 TEST_CASE("without heartbeats, or with them turned off, a line is never called silent") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   config.line_heartbeat_timeout = std::chrono::milliseconds(0);
   AnchorFixture f(config);

@@ -101,7 +101,7 @@ TEST_CASE("the session rule: equal sessions apply, older are ignored") {
 }
 
 TEST_CASE("with require_approval a node is Pending without a desired document until approved") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.require_approval = true;
   AnchorFixture f(config);
   f.nodeOnline("n1", 1000);

@@ -83,7 +83,7 @@ TEST_CASE("every reconnect republishes every desired document") {
 }
 
 TEST_CASE("a large republish is done in chunks and completes") {
-  AnchorConfig config;
+  AnchorOptions config;
   config.republish_chunk = 7;
   AnchorFixture f(config);
   for (int i = 0; i < 40; ++i) f.nodeOnline("n" + std::to_string(i), 1000);

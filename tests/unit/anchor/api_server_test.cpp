@@ -15,7 +15,7 @@ using namespace pharos::anchor::testing;
 namespace {
 
 struct Server {
-  AnchorConfig config;
+  AnchorOptions config;
   FakeBrokerAdmin admin;
   ManualClock clock;
   Guards guards{config, clock};

@@ -18,7 +18,7 @@ using topics::NodeTopic;
 namespace {
 
 struct Ops {
-  AnchorConfig config;
+  AnchorOptions config;
   MemoryStore store;
   Registry reg;
   EventLog events{store, 1000};

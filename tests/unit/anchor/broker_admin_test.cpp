@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "pharos/agent_settings.h"
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
 
@@ -253,4 +254,26 @@ TEST_CASE("lookupUser reports a viewer's groups and roles") {
   REQUIRE(got->isOk());
   CHECK_FALSE((*got)->found);
   CHECK_FALSE((*got)->isViewer());
+}
+
+TEST_CASE("the agent config node.add writes is read back by the agent's own key table") {
+  AgentCredentials creds;
+  creds.node = "edge1";
+  creds.username = "edge1";
+  creds.password = "pw-123";
+  creds.broker_url = "ssl://site:8883";
+  creds.ca_file = "/etc/pharos/ca.crt";
+  std::string text = agentConfigText(creds);
+  AgentSettings read;
+  ConfigTable table;
+  addAgentKeys(table, &read);
+  Status st = table.applyText(text, "node-add.conf");
+  REQUIRE_MESSAGE(st.isOk(), st.toString());
+  CHECK(table.deprecatedUsed().empty());  // written with the current spellings
+  CHECK(read.node_id == "edge1");
+  CHECK(read.connection.broker_url == "ssl://site:8883");
+  CHECK(read.connection.username == "edge1");
+  CHECK(read.connection.password == "pw-123");
+  CHECK(read.connection.tls_ca == "/etc/pharos/ca.crt");
+  CHECK(finishConnection(read.connection).isOk());
 }

@@ -31,9 +31,9 @@ TEST_CASE("flags set the options") {
                   "v1", "--viewer", "v2", "--ca-file", "/ca.pem"});
   REQUIRE(r.isOk());
   const auto& o = r->options;
-  CHECK(o.broker_url == "ssl://b:8883");
+  CHECK(o.connection.broker_url == "ssl://b:8883");
   CHECK(o.core.require_approval);
-  CHECK(o.keep_alive == std::chrono::seconds(20));
+  CHECK(o.connection.keep_alive == std::chrono::seconds(20));
   CHECK(o.core.viewers == std::set<std::string>{"v1", "v2"});
   CHECK(o.agent_broker_url == "ssl://b:8883");
   ManualClock clock;
@@ -57,8 +57,8 @@ TEST_CASE("a config file sets keys; flags win; the password file is read") {
   std::filesystem::remove(conf);
   std::filesystem::remove(pw);
   REQUIRE(r.isOk());
-  CHECK(r->options.broker_url == "tcp://x:1");
-  CHECK(r->options.password == "s3cret");
+  CHECK(r->options.connection.broker_url == "tcp://x:1");
+  CHECK(r->options.connection.password == "s3cret");
   CHECK(r->options.data_dir == "/override");
   CHECK(r->options.core.require_approval);
   CHECK(r->options.core.viewers == std::set<std::string>{"a", "b"});
@@ -72,17 +72,44 @@ TEST_CASE("bad command lines and config files are one clear error") {
   auto r = parse({"--config", conf});
   std::filesystem::remove(conf);
   REQUIRE_FALSE(r.isOk());
-  CHECK(r.status().message().find(":2: unknown setting 'what'") != std::string::npos);
+  CHECK(r.status().message().find(":2: unknown key 'what'") != std::string::npos);
   CHECK(parse({"--password-file", "/does/not/exist"}).status().code() == Code::kInvalidArgument);
 }
 
 TEST_CASE("subcommands and help") {
   auto r = parse({"backup", "/b", "--data-dir", "/d"});
   REQUIRE(r.isOk());
-  CHECK(r->options.command == AnchorOptions::Command::kBackup);
+  CHECK(r->options.command == AnchorSettings::Command::kBackup);
   CHECK(r->options.command_dir == "/b");
   CHECK(r->options.data_dir == "/d");
   auto h = parse({"--help"});
   REQUIRE(h.isOk());
   CHECK(h->help_text.find("--broker-url") != std::string::npos);
+}
+
+TEST_CASE("an anchor config with the older key names still works") {
+  std::string conf = writeFile("anchor-old",
+                               "broker = ssl://b:8883\nuser = anchor\nca_file = /ca\n"
+                               "cert_file = /c\nkey_file = /k\nagent_ca_file = /dev-ca\n"
+                               "viewers = v\nbridges = line1=tcp://l1:1883\n");
+  auto r = parse({"--config", conf});
+  std::filesystem::remove(conf);
+  REQUIRE_MESSAGE(r.isOk(), r.status().toString());
+  const auto& o = r->options;
+  CHECK(o.connection.broker_url == "ssl://b:8883");
+  CHECK(o.connection.username == "anchor");
+  CHECK(o.connection.tls_ca == "/ca");
+  CHECK(o.connection.tls_cert == "/c");
+  CHECK(o.connection.tls_key == "/k");
+  CHECK(o.agent_tls_ca == "/dev-ca");
+  CHECK(o.core.viewers == std::set<std::string>{"v"});
+  CHECK(o.core.bridges.at("line1") == std::vector<std::string>{"tcp://l1:1883"});
+}
+
+TEST_CASE("a bad value names the config file line and the key") {
+  std::string conf = writeFile("anchor-badval", "# c\nkeep_alive = 0\n");
+  auto r = parse({"--config", conf});
+  std::filesystem::remove(conf);
+  REQUIRE_FALSE(r.isOk());
+  CHECK(r.status().message().find(":2: keep_alive: must be from 1s") != std::string::npos);
 }

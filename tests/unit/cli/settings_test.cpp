@@ -5,6 +5,9 @@
 
 #include <map>
 
+#include "cli/session.h"
+
+using pharos::MqttOptions;
 using pharos::Result;
 using pharos::Status;
 using namespace pharos::cli;
@@ -40,6 +43,33 @@ TEST_CASE("reads key = value config files with comments, quotes and dashes") {
   CHECK(layer->password == std::optional<std::string>("p w"));
   CHECK(layer->ca_file == std::optional<std::string>("/etc/ca.pem"));
   CHECK(layer->request_timeout == std::optional<std::string>("30s"));
+}
+
+TEST_CASE("the config file speaks the shared connection keys") {
+  auto layer = parseConfigFile(
+      "broker_url = ssl://site:8883\nusername = ops\ntls_ca = /ca\ntls_cert = /c\n"
+      "tls_key = /k\ntls_insecure = true\n",
+      "c.conf");
+  REQUIRE(layer.isOk());
+  CHECK(layer->broker == std::optional<std::string>("ssl://site:8883"));
+  CHECK(layer->user == std::optional<std::string>("ops"));
+  CHECK(layer->ca_file == std::optional<std::string>("/ca"));
+  CHECK(layer->tls_cert == std::optional<std::string>("/c"));
+  CHECK(layer->tls_key == std::optional<std::string>("/k"));
+  CHECK(layer->tls_insecure == std::optional<bool>(true));
+  CHECK_FALSE(layer->password.has_value());
+  auto s = resolveSettings({}, {}, *layer, files({}));
+  REQUIRE(s.isOk());
+  MqttOptions m = sessionOptions(connectionOf(*s), std::chrono::seconds(5));
+  REQUIRE(m.tls.has_value());
+  CHECK(m.tls->cert_file == "/c");
+  CHECK(m.username == "ops");
+}
+
+TEST_CASE("a bad config value names the line and the key") {
+  auto bad = parseConfigFile("user = a\n\ntls_insecure = perhaps\n", "c.conf");
+  REQUIRE_FALSE(bad.isOk());
+  CHECK(bad.status().message() == "c.conf:3: tls_insecure: expected true or false, got 'perhaps'");
 }
 
 TEST_CASE("config files with unknown keys or lines without '=' are refused with the line") {
