@@ -13,7 +13,9 @@ given is measured in turn, in the same run, under its own node id:
      Private_Clean + Private_Dirty), the RSS breakdown by mapping (smaps), the thread count
      and names, the number of shared objects mapped; then the CPU time (utime + stime) over
      `--idle` seconds of wall time, as % of one core;
-  5. remove the apps (`app.remove`), wait for their containers to go, stop the agent.
+  5. remove the apps (`app.remove`), wait for their containers to go, stop the agent;
+  6. `--ready-runs` times: start the agent again (same state file, no app) and time the
+     process start to its retained status Ready (median, p95), then SIGTERM it.
 
   /usr/bin/python3 bench/agent_footprint.py --agent main=/path/a --agent lean=/path/b \
       [--anchor build/release/anchor/pharos-anchor] [--settle 20] [--idle 60] [--json out]
@@ -26,6 +28,7 @@ import json
 import os
 import pathlib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,11 +92,19 @@ class Run:
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-footprint-"))
         self.apps = [f"fp{i}{uuid.uuid4().hex[:6]}" for i in range(5)]
         self.result = {"label": label, "binary": str(binary), "args": extra_args}
+        self.last_session = 0
+        self.proc = None
 
     def start_agent(self):
-        broker, engine = self.b.broker, self.b.engine
+        broker = self.b.broker
         user, password = broker.add_agent(self.node)
         (self.dir / "password").write_text(password + "\n")
+        self.user = user
+        self.result["start_to_ready_ms"] = round(self.launch() * 1000)
+
+    def launch(self):
+        """Starts the agent; returns the seconds from Popen to a fresh retained Ready."""
+        broker, engine, user = self.b.broker, self.b.engine, self.user
         args = [str(self.binary), "--config", "/dev/null", "--node-id", self.node,
                 "--broker-url", broker.url, "--username", user,
                 "--password-file", str(self.dir / "password"),
@@ -101,15 +112,39 @@ class Run:
                 "--data-dir", str(self.dir / "data"), "--docker-host", engine.host,
                 "--pull-jitter", "0", "--log-level", "info", *self.extra_args]
         status = self.b.ops.subscribe_collect(f"{ab.TOPIC_ROOT}/nodes/{self.node}/status")
+        t0 = time.monotonic()
         with open(self.dir / "agent.log", "ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)
-        t0 = time.monotonic()
-        ready = status.wait_for(lambda m: m.payload and b'"Ready"' in m.payload, timeout=60)
+        # A retained Ready of an earlier run carries an older session: wait for a new one.
+        ready = status.wait_for(lambda m: m.payload and b'"Ready"' in m.payload and
+                                json.loads(m.payload).get("session", 0) > self.last_session,
+                                timeout=60)
         if ready is None:
             raise RuntimeError(f"{self.label}: agent never published Ready "
                                f"({(self.dir / 'agent.log').read_text()[-2000:]})")
-        self.result["start_to_ready_ms"] = round((time.monotonic() - t0) * 1000)
+        elapsed = time.monotonic() - t0
+        self.last_session = json.loads(ready.payload)["session"]
+        return elapsed
+
+    def stop_agent(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def ready_runs(self, runs):
+        times = []
+        for _ in range(runs):
+            times.append(self.launch())
+            self.stop_agent()
+        if times:
+            self.result["ready_median_ms"] = round(statistics.median(times) * 1000)
+            self.result["ready_p95_ms"] = round(ab.pct(times, 95) * 1000)
+            self.result["ready_runs"] = len(times)
 
     def deploy(self):
         deadline = time.monotonic() + 30  # the anchor registers the node on first sight
@@ -159,7 +194,7 @@ class Run:
         r["idle_cpu_pct"] = round((c1 - c0) / CLK_TCK / (t1 - t0) * 100, 3)
         r["load"] = ab.loadavg()
 
-    def teardown(self):
+    def remove_apps(self):
         for name in self.apps:
             try:
                 self.b.ops.request("app.remove", {"name": name, "volumes": "delete"}, timeout=30)
@@ -170,13 +205,11 @@ class Run:
             if not any(self.b.engine.ids(f"com.docker.compose.project={n}") for n in self.apps):
                 break
             time.sleep(1)
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+
+    def teardown(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.remove_apps()
+        self.stop_agent()
         self.b.engine.cleanup(f"io.pharos.node={self.node}")
         for n in self.apps:
             self.b.engine.cleanup(f"com.docker.compose.project={n}")
@@ -219,7 +252,9 @@ def table(results):
         ("VmHWM (peak)", "VmHWM_kb", "kB", ""), ("threads", "threads", "", ""),
         ("shared objects mapped", "shared_objects", "", ""),
         ("idle CPU (% of one core)", "idle_cpu_pct", "%", "≤ 0.5"),
-        ("start to Ready (one start)", "start_to_ready_ms", "ms", ""),
+        ("start to Ready, first start", "start_to_ready_ms", "ms", ""),
+        ("start to Ready, restarts: median", "ready_median_ms", "ms", ""),
+        ("start to Ready, restarts: p95", "ready_p95_ms", "ms", ""),
     ]
     head = "| | " + " | ".join(r["label"] for r in results) + " | goal |"
     lines = [head, "|---" * (len(results) + 2) + "|"]
@@ -270,6 +305,7 @@ def main():
                                             "pharos-anchor"))
     ap.add_argument("--settle", type=float, default=20, help="idle seconds before reading")
     ap.add_argument("--idle", type=float, default=60, help="seconds of CPU sampling")
+    ap.add_argument("--ready-runs", type=int, default=10, help="timed restarts per agent")
     ap.add_argument("--json", help="also write the raw figures here")
     args = ap.parse_args()
     extra = {}
@@ -288,6 +324,8 @@ def main():
                 run.start_agent()
                 run.deploy()
                 run.measure(args.settle, args.idle)
+                run.remove_apps()
+                run.ready_runs(args.ready_runs)
             finally:
                 run.teardown()
             r = run.result
