@@ -1,6 +1,6 @@
 // glibc malloc arenas. glibc gives threads that allocate at the same time arenas of their own,
 // up to 8 per core, and each keeps the memory freed into it: on a 64-bit device the agent's
-// worker, Paho and libcurl threads can hold tens of MiB that no one uses. The agent caps the
+// worker, Paho and Docker events threads can hold tens of MiB that no one uses. The agent caps the
 // arenas at start (mallopt M_ARENA_MAX) unless its environment already sets a cap, which
 // glibc applies itself: MALLOC_ARENA_MAX=N, or glibc.malloc.arena_max in GLIBC_TUNABLES
 // (pharos-agent.service documents both).
