@@ -1,4 +1,4 @@
-// pharos-agent: builds the object graph (config, thread pool, Paho link, libcurl Docker
+// pharos-agent: builds the object graph (config, thread pools, Paho link, Docker
 // client, state file, Agent) and waits for SIGTERM/SIGINT, whose handler only sets a flag.
 #include <unistd.h>
 
@@ -21,6 +21,7 @@
 #include "pharos/sealed.h"
 
 namespace {
+constexpr std::chrono::seconds kIdleThreadExit{10};
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: the one flag a signal handler may set
 void onSignal(int) { g_stop = 1; }
 }  // namespace
@@ -78,8 +79,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
-  ThreadPoolExecutor executor("agent", config.threads);
-  ThreadPoolExecutor stops("agent-stop", config.stop_threads);  // container stops only
+  // Workers grow with the work queued and end after kIdleThreadExit without any: an idle
+  // agent keeps one worker and no stop thread.
+  ThreadPoolExecutor executor("agent", 1, config.threads, kIdleThreadExit);
+  ThreadPoolExecutor stops("agent-stop", 0, config.stop_threads, kIdleThreadExit);
   auto docker = makeCurlDockerClient(config.docker_host);
   StateFile state_file(config.state_file);
 
