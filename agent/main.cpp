@@ -17,6 +17,7 @@
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/log.h"
+#include "pharos/paho_init.h"
 #include "pharos/sd_notify.h"
 #include "pharos/sealed.h"
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   using namespace pharos;
   using namespace pharos::agent;
   const int arena_cap = limitMallocArenas();  // before any thread allocates
+  skipPahoOpenSslInit();                      // before the first Paho client
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("pharos-agent %s\n", PHAROS_VERSION);
     return 0;
