@@ -137,6 +137,7 @@ class Run:
                 self.proc.wait()
 
     def ready_runs(self, runs):
+        self.stop_agent()  # the one that ran the apps
         times = []
         for _ in range(runs):
             times.append(self.launch())
