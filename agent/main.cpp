@@ -22,7 +22,7 @@
 #include "pharos/sealed.h"
 
 namespace {
-constexpr std::chrono::seconds kIdleThreadExit{10};
+constexpr std::chrono::seconds kIdleThreadExit{2};
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: the one flag a signal handler may set
 void onSignal(int) { g_stop = 1; }
 }  // namespace
