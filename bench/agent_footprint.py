@@ -83,6 +83,34 @@ def shared_objects(pid):
     return sorted(libs)
 
 
+def private_breakdown(pid, binary):
+    """USS (Private_Clean + Private_Dirty, kB) by mapping kind, the kinds of smaps_breakdown."""
+    out = {}
+    kind = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if parts and "-" in parts[0] and not parts[0].endswith(":"):
+                path = parts[5] if len(parts) >= 6 else ""
+                if path == str(binary) or path.endswith("/pharos-agent"):
+                    kind = "agent binary (text+data)"
+                elif ".so" in path:
+                    kind = "shared libraries"
+                elif path == "[heap]":
+                    kind = "[heap] (brk, main arena)"
+                elif path == "[stack]":
+                    kind = "[stack] (main thread)"
+                elif path.startswith("["):
+                    kind = path
+                elif path:
+                    kind = "other files"
+                else:
+                    kind = "anonymous (thread stacks, malloc arenas, mmap)"
+            elif parts and parts[0] in ("Private_Clean:", "Private_Dirty:") and kind:
+                out[kind] = out.get(kind, 0) + int(parts[1])
+    return out
+
+
 class Run:
     """One agent binary against the shared broker, anchor and engine."""
 
@@ -186,6 +214,7 @@ class Run:
             "Shared_kb": kb(roll["Shared_Clean"]) + kb(roll["Shared_Dirty"]),
             "threads": int(st["Threads"]), "thread_names": thread_names(pid),
             "shared_objects": len(shared_objects(pid)), "breakdown": breakdown,
+            "private": private_breakdown(pid, self.binary),
             "libs": [[name, rss, pss] for name, (rss, pss) in libs],
         })
         t0, c0 = time.monotonic(), cpu_ticks(pid)
@@ -271,11 +300,13 @@ def breakdown_table(results):
         for k in r["breakdown"]:
             if k not in kinds:
                 kinds.append(k)
-    lines = ["| mapping (kB resident) | " + " | ".join(r["label"] for r in results) + " |",
-             "|---" * (len(results) + 1) + "|"]
+    lines = ["| mapping (kB resident: RSS / USS) | " + " | ".join(r["label"] for r in results)
+             + " |", "|---" * (len(results) + 1) + "|"]
     for k in kinds:
-        lines.append(f"| {k} | " + " | ".join(str(r["breakdown"].get(k, 0)) for r in results)
-                     + " |")
+        if not any(r["breakdown"].get(k, 0) for r in results):
+            continue
+        lines.append(f"| {k} | " + " | ".join(
+            f"{r['breakdown'].get(k, 0)} / {r['private'].get(k, 0)}" for r in results) + " |")
     return lines
 
 
