@@ -1,4 +1,4 @@
-// pharos-agent: builds the object graph (config, thread pool, Paho link, libcurl Docker
+// pharos-agent: builds the object graph (config, thread pools, Paho link, Docker
 // client, state file, Agent) and waits for SIGTERM/SIGINT, whose handler only sets a flag.
 #include <unistd.h>
 
@@ -17,10 +17,12 @@
 #include "pharos/executor.h"
 #include "pharos/log.h"
 #include "pharos/malloc_arenas.h"
+#include "pharos/paho_init.h"
 #include "pharos/sd_notify.h"
 #include "pharos/sealed.h"
 
 namespace {
+constexpr std::chrono::seconds kIdleThreadExit{2};
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: the one flag a signal handler may set
 void onSignal(int) { g_stop = 1; }
 }  // namespace
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   using namespace pharos;
   using namespace pharos::agent;
   const int arena_cap = limitMallocArenas();  // before any thread allocates
+  skipPahoOpenSslInit();                      // before the first Paho client
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("pharos-agent %s\n", PHAROS_VERSION);
     return 0;
@@ -78,8 +81,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
-  ThreadPoolExecutor executor("agent", config.threads);
-  ThreadPoolExecutor stops("agent-stop", config.stop_threads);  // container stops only
+  // Workers grow with the work queued and end after kIdleThreadExit without any: an idle
+  // agent keeps one worker and no stop thread.
+  ThreadPoolExecutor executor("agent", 1, config.threads, kIdleThreadExit);
+  ThreadPoolExecutor stops("agent-stop", 0, config.stop_threads, kIdleThreadExit);
   auto docker = makeCurlDockerClient(config.docker_host);
   StateFile state_file(config.state_file);
 

@@ -2,11 +2,12 @@
 // GET /events transfer open over the engine's socket. It negotiates the API version at
 // each connect, parses one JSON event per line, and reconnects with backoff (100 ms
 // doubling to 5 s, reset after a successful connect), resuming from the last event's time
-// (duplicates at the boundary are dropped). stop() is prompt: the transfer runs on a curl
-// multi handle and stop() wakes its poll (curl_multi_wakeup); backoff waits are on a
-// condition variable. Callbacks run on the stream's thread.
-#include <curl/curl.h>
+// (duplicates at the boundary are dropped). stop() is prompt: it writes to a pipe the
+// exchange polls beside the socket (HttpRequest::wake_fd); backoff waits are on a condition
+// variable. Callbacks run on the stream's thread.
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -37,23 +38,24 @@ namespace {
 constexpr std::chrono::milliseconds kInitialBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 
-class CurlEventStream final : public EventStream {
+class EngineEventStream final : public EventStream {
  public:
-  CurlEventStream(std::string socket_path, std::chrono::milliseconds connect_timeout,
-                  EventFilter filter, EventCallback on_event, EventStateCallback on_state)
+  EngineEventStream(std::string socket_path, std::chrono::milliseconds connect_timeout,
+                    EventFilter filter, EventCallback on_event, EventStateCallback on_state)
       : socket_(std::move(socket_path)),
         connect_timeout_(connect_timeout),
         filter_(std::move(filter)),
         on_event_(std::move(on_event)),
         on_state_(std::move(on_state)) {
-    ensureCurlGlobalInit();
-    multi_ = curl_multi_init();
+    if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
     thread_ = std::thread([this] { run(); });
   }
 
-  ~CurlEventStream() override {
+  ~EngineEventStream() override {
     stop();
-    curl_multi_cleanup(multi_);
+    for (int fd : wake_) {
+      if (fd >= 0) ::close(fd);
+    }
   }
 
   void stop() override {
@@ -62,7 +64,10 @@ class CurlEventStream final : public EventStream {
       stopping_ = true;
     }
     cv_.notify_all();
-    if (multi_ != nullptr) curl_multi_wakeup(multi_);
+    if (wake_[1] >= 0) {
+      char byte = 1;
+      (void)!::write(wake_[1], &byte, 1);  // stays readable: every later wait ends at once
+    }
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
   }
 
@@ -122,80 +127,54 @@ class CurlEventStream final : public EventStream {
     return path;
   }
 
-  static size_t onWrite(char* data, size_t size, size_t nmemb, void* user) {
-    auto* self = static_cast<CurlEventStream*>(user);
-    size_t n = size * nmemb;
-    self->pending_.append(data, n);
+  // Splits the stream into lines, one event each; false when a line grows unreasonably.
+  bool onData(std::string_view data) {
+    pending_.append(data);
     size_t nl;
-    while ((nl = self->pending_.find('\n')) != std::string::npos) {
-      std::string line = self->pending_.substr(0, nl);
-      self->pending_.erase(0, nl + 1);
+    while ((nl = pending_.find('\n')) != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
       DockerEvent event;
       if (!parseDockerEvent(line, event)) continue;
-      if (event.time_nano != 0 && event.time_nano < self->last_time_nano_) continue;
-      if (event.time_nano == self->last_time_nano_ && self->last_time_nano_ != 0 &&
-          line == self->last_line_) {
+      if (event.time_nano != 0 && event.time_nano < last_time_nano_) continue;
+      if (event.time_nano == last_time_nano_ && last_time_nano_ != 0 && line == last_line_) {
         continue;  // the boundary event replayed by since=
       }
-      self->last_time_nano_ = event.time_nano;
-      self->last_line_ = line;
-      if (self->on_event_) self->on_event_(event);
+      last_time_nano_ = event.time_nano;
+      last_line_ = line;
+      if (on_event_) on_event_(event);
     }
-    if (self->pending_.size() > (1u << 20)) return 0;  // no sane event is this long
-    return n;
+    return pending_.size() <= (1u << 20);  // no sane event is this long
   }
 
   // One connection: negotiate, stream until the engine closes it, an error, or stop().
   Status runOnce(bool& connected) {
     if (socket_.empty()) return Status::invalidArgument("docker events: invalid DOCKER_HOST");
+    if (wake_[0] < 0) return Status::internal("docker events: pipe2 failed");
     auto version = fetchVersion(socket_, std::chrono::seconds(10), connect_timeout_);
     if (!version.isOk()) return version.status();
-    std::string url = "http://localhost" + eventsPath(version->api_version);
-    CURL* h = curl_easy_init();
-    if (h == nullptr) return Status::internal("curl_easy_init failed");
     pending_.clear();
-    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_.count()));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &CurlEventStream::onWrite);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
-    curl_multi_add_handle(multi_, h);
-    Status result = Status::ok();
-    bool reported = false;
-    while (!stopping()) {
-      int running = 0;
-      CURLMcode mc = curl_multi_perform(multi_, &running);
-      if (mc != CURLM_OK) {
-        result = Status::internal(std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
-        break;
-      }
-      long code = 0;
-      curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-      if (code == 200 && !reported) {
-        reported = true;
+    HttpRequest request;
+    request.path = eventsPath(version->api_version);
+    request.timeout = std::chrono::milliseconds(0);  // a stream: no deadline
+    request.connect_timeout = connect_timeout_;
+    request.wake_fd = wake_[0];
+    request.on_status = [&](long code) {
+      if (code == 200) {
         connected = true;
         reportState(Status::ok());
       }
-      if (running == 0) {
-        int queued = 0;
-        CURLMsg* msg = curl_multi_info_read(multi_, &queued);
-        CURLcode rc = msg != nullptr ? msg->data.result : CURLE_OK;
-        if (code != 0 && code != 200) {
-          result = Status(code == 404 ? Code::kNotFound : Code::kInternal,
-                          "docker events: engine answered HTTP " + std::to_string(code));
-        } else if (rc != CURLE_OK) {
-          result = Status::unavailable(std::string("docker events: ") + curl_easy_strerror(rc));
-        } else {
-          result = Status::unavailable("docker events: the engine closed the stream");
-        }
-        break;
-      }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    };
+    request.on_data = [this](std::string_view data) { return onData(data); };
+    auto response = httpCall(socket_, request);
+    if (!response.isOk()) {
+      return Status::unavailable("docker events: " + response.status().message());
     }
-    curl_multi_remove_handle(multi_, h);
-    curl_easy_cleanup(h);
-    return result;
+    if (response->status != 200) {
+      return Status(response->status == 404 ? Code::kNotFound : Code::kInternal,
+                    "docker events: engine answered HTTP " + std::to_string(response->status));
+    }
+    return Status::unavailable("docker events: the engine closed the stream");
   }
 
   const std::string socket_;
@@ -203,7 +182,7 @@ class CurlEventStream final : public EventStream {
   const EventFilter filter_;
   const EventCallback on_event_;
   const EventStateCallback on_state_;
-  CURLM* multi_ = nullptr;
+  int wake_[2] = {-1, -1};  // stop() writes to [1]; the exchange polls [0]
   // Touched only by the stream thread.
   std::string pending_;
   std::string last_line_;
@@ -217,13 +196,13 @@ class CurlEventStream final : public EventStream {
 
 }  // namespace
 
-std::unique_ptr<EventStream> startCurlEventStream(std::string socket_path,
-                                                  std::chrono::milliseconds connect_timeout,
-                                                  EventFilter filter, EventCallback on_event,
-                                                  EventStateCallback on_state) {
-  return std::make_unique<CurlEventStream>(std::move(socket_path), connect_timeout,
-                                           std::move(filter), std::move(on_event),
-                                           std::move(on_state));
+std::unique_ptr<EventStream> startEventStream(std::string socket_path,
+                                              std::chrono::milliseconds connect_timeout,
+                                              EventFilter filter, EventCallback on_event,
+                                              EventStateCallback on_state) {
+  return std::make_unique<EngineEventStream>(std::move(socket_path), connect_timeout,
+                                             std::move(filter), std::move(on_event),
+                                             std::move(on_state));
 }
 
 }  // namespace pharos::agent

@@ -1,6 +1,6 @@
-// Internal to the libcurl Docker client: one HTTP exchange over the engine's Unix socket,
-// error mapping from engine answers to Status, and URL helpers. Each call uses its own curl
-// easy handle, so everything here is safe to call from several threads at once.
+// Internal to the Docker client: one HTTP/1.1 exchange over the engine's Unix socket
+// (unix_http.cpp), error mapping from engine answers to Status, and URL helpers. Each call
+// opens its own connection, so everything here is safe to call from several threads at once.
 #pragma once
 
 #include <chrono>
@@ -13,9 +13,6 @@
 
 namespace pharos::agent {
 
-// curl_global_init exactly once per process (std::call_once).
-void ensureCurlGlobalInit();
-
 struct HttpRequest {
   std::string method = "GET";
   std::string path;  // "/v1.41/containers/json?all=1" (already encoded)
@@ -27,6 +24,10 @@ struct HttpRequest {
   // Streaming: called with each chunk of a 2xx body instead of collecting it. Returning
   // false aborts the transfer (the call then returns the status set by the callback's owner).
   std::function<bool(std::string_view)> on_data;
+  // Called once with the answer's status code, before its body.
+  std::function<void(long)> on_status;
+  // Readable -> the exchange ends at once (unavailable); -1 = none. For stop() of a stream.
+  int wake_fd = -1;
 };
 
 struct HttpResponse {
@@ -34,7 +35,8 @@ struct HttpResponse {
   std::string body;  // the body, or for a streamed 2xx answer nothing
 };
 
-// Transport failures (no socket, refused, timeout) -> unavailable; any HTTP answer -> value.
+// Transport failures (no socket, refused, timeout, wake_fd) -> unavailable; any HTTP answer
+// (status and body; for a streamed 2xx answer, no body) -> value.
 Result<HttpResponse> httpCall(const std::string& socket_path, const HttpRequest& request);
 
 // The engine's error for a non-2xx answer, keeping its {"message": ...} text.
@@ -53,10 +55,10 @@ Result<DockerVersion> fetchVersion(const std::string& socket_path,
                                    std::chrono::milliseconds connect_timeout);
 
 // The real event stream (docker_events.cpp).
-std::unique_ptr<EventStream> startCurlEventStream(std::string socket_path,
-                                                  std::chrono::milliseconds connect_timeout,
-                                                  EventFilter filter, EventCallback on_event,
-                                                  EventStateCallback on_state);
+std::unique_ptr<EventStream> startEventStream(std::string socket_path,
+                                              std::chrono::milliseconds connect_timeout,
+                                              EventFilter filter, EventCallback on_event,
+                                              EventStateCallback on_state);
 
 // Parses one line of GET /events; false when it is not an event object.
 bool parseDockerEvent(std::string_view line, DockerEvent& out);

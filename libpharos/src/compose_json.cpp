@@ -2,7 +2,7 @@
 // default value are left out, so adding a field to the model later does not change the
 // hash of services that do not use it (and does not recreate their containers).
 // Order-insensitive lists are sorted. Pure functions: thread-safe.
-#include <openssl/evp.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <tuple>
@@ -287,11 +287,13 @@ std::string serviceConfigHash(const ComposeFile& file, const Service& service) {
     volumes[mount.source] = it != file.volumes.end() ? toJson(it->second) : Json::object();
   }
   const std::string text = dumpJson(canonical);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    return {};
-  }
+  // SHA-256 from libsodium (linked for sealed secrets anyway): an OpenSSL digest would make
+  // the agent initialise all of OpenSSL (providers, config), ~1.4 MB resident, for one hash.
+  static const bool sodium_ready = sodium_init() >= 0;  // thread-safe, idempotent
+  if (!sodium_ready) return {};
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  const unsigned int length = crypto_hash_sha256_BYTES;
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(length * 2);

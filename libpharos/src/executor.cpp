@@ -3,6 +3,8 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 namespace pharos {
 
 std::shared_ptr<Strand> Strand::create(Executor& base) {
@@ -75,20 +77,48 @@ void TimerQueue::clear() {
   deadline_.clear();
 }
 
-ThreadPoolExecutor::ThreadPoolExecutor(std::string name, int threads) {
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { run(); });
-    pthread_setname_np(threads_.back().native_handle(), name.substr(0, 15).c_str());
-  }
+ThreadPoolExecutor::ThreadPoolExecutor(std::string name, int threads)
+    : ThreadPoolExecutor(std::move(name), threads, threads, std::chrono::milliseconds(0)) {}
+
+ThreadPoolExecutor::ThreadPoolExecutor(std::string name, int min_threads, int max_threads,
+                                       std::chrono::milliseconds idle_exit)
+    : name_(std::move(name)),
+      min_threads_(std::max(0, min_threads)),
+      max_threads_(std::max({1, min_threads, max_threads})),
+      idle_exit_(idle_exit) {
+  std::lock_guard lock(mu_);
+  for (int i = 0; i < min_threads_; ++i) spawnLocked();
 }
 
 ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(); }
+
+void ThreadPoolExecutor::spawnLocked() {
+  if (stopping_ || alive_ >= max_threads_) return;
+  // Ended threads have left run() and need mu_ no more: joining them here is brief.
+  for (auto id : finished_) {
+    auto it = std::find_if(threads_.begin(), threads_.end(),
+                           [id](const std::thread& t) { return t.get_id() == id; });
+    if (it == threads_.end()) continue;
+    it->join();
+    threads_.erase(it);
+  }
+  finished_.clear();
+  threads_.emplace_back([this] { run(); });
+  pthread_setname_np(threads_.back().native_handle(), name_.substr(0, 15).c_str());
+  ++alive_;
+}
+
+int ThreadPoolExecutor::threadCount() {
+  std::lock_guard lock(mu_);
+  return alive_;
+}
 
 void ThreadPoolExecutor::post(Task task) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     ready_.push_back(std::move(task));
+    if (static_cast<int>(ready_.size()) > idle_) spawnLocked();
   }
   cv_.notify_one();
 }
@@ -104,6 +134,7 @@ uint64_t ThreadPoolExecutor::postDelayed(std::chrono::milliseconds delay, Task t
     // Only a new earliest deadline changes what a waiting thread waits for, and only when
     // some thread waits for a deadline at all; one thread is enough to take it.
     earliest = earliest || deadline_waiters_ == 0;
+    if (alive_ == 0) spawnLocked();
   }
   if (earliest) cv_.notify_one();
   return id;
@@ -122,39 +153,65 @@ void ThreadPoolExecutor::shutdown() {
     timers_.clear();
   }
   cv_.notify_all();
+  // No thread is added once stopping_ is set: threads_ no longer changes.
   for (auto& t : threads_) {
     if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
   }
+  std::lock_guard lock(mu_);
   threads_.clear();
+  finished_.clear();
 }
 
 void ThreadPoolExecutor::run() {
+  using Clock = std::chrono::steady_clock;
   std::unique_lock lock(mu_);
+  auto idle_since = Clock::now();
   while (true) {
-    timers_.popDue(std::chrono::steady_clock::now(), ready_);
+    timers_.popDue(Clock::now(), ready_);
     if (!ready_.empty()) {
       Task task = std::move(ready_.front());
       ready_.pop_front();
       // Hand what is left to an idle thread instead of leaving it until this task ends:
       // ready tasks (several timers fell due at once), or timers nobody waits for now.
       bool wake = !ready_.empty() || (!timers_.empty() && deadline_waiters_ == 0);
+      if (!ready_.empty() && idle_ == 0) spawnLocked();
       lock.unlock();
       if (wake) cv_.notify_one();
       task();
       lock.lock();
+      idle_since = Clock::now();
       continue;
     }
     if (stopping_) return;
+    // A thread above the minimum may end once idle long enough; the last one stays while
+    // timers are pending (a minimum of zero ends it when they are gone).
+    const bool may_end =
+        alive_ > min_threads_ && (alive_ > 1 || timers_.empty()) && idle_exit_.count() > 0;
+    if (may_end && Clock::now() - idle_since >= idle_exit_) {
+      --alive_;
+      finished_.push_back(std::this_thread::get_id());
+      const bool hand_over = !timers_.empty();
+      lock.unlock();
+      if (hand_over) cv_.notify_one();  // it may have been the one waiting for the deadline
+      return;
+    }
+    ++idle_;
     if (timers_.empty()) {
-      cv_.wait(lock);
+      if (may_end) {
+        cv_.wait_until(lock, idle_since + idle_exit_);
+      } else {
+        cv_.wait(lock);
+      }
     } else {
       // A copy: wait_until reads the deadline again after waking, when another thread may
       // have run or cancelled (erased) that timer.
-      const auto deadline = timers_.earliest();
+      auto deadline = timers_.earliest();
+      if (may_end) deadline = std::min(deadline, idle_since + idle_exit_);
       ++deadline_waiters_;
       cv_.wait_until(lock, deadline);
       --deadline_waiters_;
     }
+    --idle_;
   }
 }
 

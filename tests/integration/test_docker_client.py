@@ -1,4 +1,4 @@
-"""The Docker Engine harness and the agent's libcurl Docker client against the real engine.
+"""The Docker Engine harness and the agent's Docker client (HTTP/1.1 over the Unix socket) against the real engine.
 
 The C++ side is tests/itest/docker_client_itest.cpp (built as `docker_client_itest`); this
 suite runs it with the fixtures' DOCKER_HOST and local registry, and checks the harness

@@ -142,9 +142,11 @@ def test_packages_depend_on_debian_12_runtime_packages(packages):
     assert deb_field(packages["2"]["pharos-agent"], "Version") == "0.1.0-2"
     agent_deps = deb_field(agent, "Depends")
     anchor_deps = deb_field(anchor, "Depends")
-    for lib in ("libpaho-mqttpp3-1", "libpaho-mqtt1.3", "libcurl4", "libyaml-cpp0.7",
+    for lib in ("libpaho-mqttpp3-1", "libpaho-mqtt1.3", "libyaml-cpp0.7",
                 "libfmt9", "libspdlog1.10-fmt9", "libstdc++6", "adduser"):
         assert re.search(rf"(^|, ){re.escape(lib)}( |,|$)", agent_deps), (lib, agent_deps)
+    # The agent speaks HTTP to the engine's socket itself: no libcurl and its TLS/LDAP tree.
+    assert "libcurl" not in agent_deps, agent_deps
     for lib in ("librocksdb7.8", "libpaho-mqttpp3-1", "mosquitto", "python3", "adduser"):
         assert re.search(rf"(^|, ){re.escape(lib)}( |,|$)", anchor_deps), (lib, anchor_deps)
     for deps in (agent_deps, anchor_deps):

@@ -1,4 +1,4 @@
-// Integration test of the libcurl DockerClient against a REAL Docker Engine. Not a plain
+// Integration test of the agent's DockerClient against a REAL Docker Engine. Not a plain
 // ctest test: tests/integration/test_docker_client.py runs it with the pytest fixtures'
 // engine and registry. Environment:
 //   DOCKER_HOST            unix:///... of the engine (required)

@@ -30,10 +30,12 @@ struct AgentSettings {
   std::chrono::milliseconds pull_jitter{2000};  // max random delay before a pull
   std::chrono::seconds health_timeout{300};     // waiting for a service_healthy dependency
   std::string log_level = "info";
-  int threads = 4;  // worker threads of the agent's executor
-  // Threads for container stops, each busy for up to the container's stop timeout; more
-  // stops than this at once wait for one (other apps' failover and reports never do).
-  int stop_threads = 8;
+  // At most this many worker threads in the agent's executor (it keeps one when idle).
+  int threads = 4;
+  // At most this many threads for container stops (none when nothing stops), each busy for
+  // up to the container's stop timeout; more stops than this at once wait for one (other
+  // apps' failover and reports never do).
+  int stop_threads = 4;
 };
 
 // Declares every agent key over `settings` (the connection keys included).

@@ -74,27 +74,44 @@ class TimerQueue {
   std::unordered_map<uint64_t, TimePoint> deadline_;
 };
 
+// Worker threads between `min_threads` and `max_threads`: it starts `min_threads`, adds one
+// (up to the maximum) when a task is queued and no thread is free, and a thread above the
+// minimum that found nothing to do for `idle_exit` ends. With min == max (the two-argument
+// constructor) it is a fixed pool. Timers are served by the threads it has; with a minimum of
+// zero, a timer starts a thread when none is left.
 class ThreadPoolExecutor final : public Executor {
  public:
   ThreadPoolExecutor(std::string name, int threads);
+  ThreadPoolExecutor(std::string name, int min_threads, int max_threads,
+                     std::chrono::milliseconds idle_exit);
   ~ThreadPoolExecutor() override;
   void post(Task task) override;
   uint64_t postDelayed(std::chrono::milliseconds delay, Task task) override;
   void cancel(uint64_t id) override;
   // Stops accepting work, drops pending delayed tasks, joins the threads.
   void shutdown();
+  // Threads running now (for tests and diagnostics).
+  int threadCount();
 
  private:
   void run();
+  void spawnLocked();  // mu_ held
 
+  const std::string name_;
+  const int min_threads_;
+  const int max_threads_;
+  const std::chrono::milliseconds idle_exit_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> ready_;
   TimerQueue timers_;
   int deadline_waiters_ = 0;  // threads waiting for the earliest timer
+  int idle_ = 0;              // threads waiting for work or a timer
+  int alive_ = 0;             // threads started and not ended
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  std::vector<std::thread::id> finished_;  // ended threads, joined at the next spawn
 };
 
 class ManualExecutor final : public Executor {

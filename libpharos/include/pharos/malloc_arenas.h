@@ -1,6 +1,6 @@
 // glibc malloc tuning for the long-running daemons. glibc gives threads that allocate at the
 // same time arenas of their own, up to 8 per core, and each keeps the memory freed into it:
-// a daemon's worker, Paho, libcurl and RocksDB threads can hold tens of MiB that no one uses.
+// a daemon's worker, Paho, Docker events and RocksDB threads can hold tens of MiB that no one uses.
 // glibc also raises its mmap threshold each time a large block is freed (up to 32 MiB), after
 // which blocks such as RocksDB's memtable arena come from the heap and leave holes there when
 // freed. The daemons cap the arenas at start (mallopt M_ARENA_MAX) and the anchor also fixes

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -89,6 +90,57 @@ TEST_CASE("Timers that fall due together run on idle threads at once, not one af
   std::this_thread::sleep_for(milliseconds(10));
   pool.shutdown();
   CHECK(overlapped.load());
+}
+
+bool waitUntil(const std::function<bool()>& predicate, milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!predicate() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return predicate();
+}
+
+TEST_CASE("An elastic pool grows to its maximum under load and shrinks back when idle") {
+  ThreadPoolExecutor pool("test-pool", 1, 3, milliseconds(50));
+  CHECK(pool.threadCount() == 1);
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  std::atomic<bool> release{false};
+  for (int i = 0; i < 6; ++i) {
+    pool.post([&] {
+      int now = ++running;
+      int seen = peak.load();
+      while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+      }
+      while (!release.load()) std::this_thread::sleep_for(milliseconds(1));
+      --running;
+    });
+  }
+  CHECK(waitFor(peak, 3, milliseconds(5'000)));  // three at once: grew to the maximum
+  CHECK(pool.threadCount() == 3);
+  release = true;
+  CHECK(waitUntil([&] { return pool.threadCount() == 1; }, milliseconds(5'000)));
+  CHECK(peak.load() == 3);  // never above the maximum
+  std::atomic<int> after{0};
+  pool.post([&after] { after++; });  // the remaining thread still takes work
+  CHECK(waitFor(after, 1, milliseconds(5'000)));
+  pool.shutdown();
+}
+
+TEST_CASE("A pool with no minimum starts a thread for a timer and ends it when done") {
+  ThreadPoolExecutor pool("test-pool", 0, 2, milliseconds(30));
+  CHECK(pool.threadCount() == 0);
+  std::atomic<int> ran{0};
+  pool.postDelayed(milliseconds(100), [&ran] { ran++; });
+  CHECK(pool.threadCount() == 1);
+  std::this_thread::sleep_for(milliseconds(60));  // idle past idle_exit: a timer keeps it
+  CHECK(pool.threadCount() == 1);
+  CHECK(waitFor(ran, 1, milliseconds(5'000)));
+  CHECK(waitUntil([&] { return pool.threadCount() == 0; }, milliseconds(5'000)));
+  pool.post([&ran] { ran++; });  // and a task starts one again
+  CHECK(waitFor(ran, 2, milliseconds(5'000)));
+  pool.shutdown();
+  CHECK(pool.threadCount() <= 1);
 }
 
 TEST_CASE("TimerQueue: deadline order, posting order on ties, cancel by id") {

@@ -1,7 +1,7 @@
-// The libcurl DockerClient: Docker Engine API over the Unix socket. Every request after the
+// The real DockerClient: Docker Engine API over the Unix socket. Every request after the
 // first goes to /v<negotiated>/...; the version is negotiated lazily (GET /version) and
 // renegotiated by version(). Thread-safe: the only shared state is the negotiated version
-// prefix (guarded by mu_); each request uses its own curl handle (docker_http.cpp).
+// prefix (guarded by mu_); each request opens its own connection (unix_http.cpp).
 #include <algorithm>
 #include <mutex>
 
@@ -38,10 +38,9 @@ std::string capText(std::string text, size_t max_bytes) {
   return text.substr(start);
 }
 
-class CurlDockerClient final : public DockerClient {
+class EngineDockerClient final : public DockerClient {
  public:
-  explicit CurlDockerClient(CurlDockerOptions options) : options_(std::move(options)) {
-    ensureCurlGlobalInit();
+  explicit EngineDockerClient(CurlDockerOptions options) : options_(std::move(options)) {
     auto path = dockerSocketPath(options_.docker_host);
     if (path.isOk()) {
       socket_ = *path;
@@ -362,9 +361,8 @@ class CurlDockerClient final : public DockerClient {
 
   std::unique_ptr<EventStream> watchEvents(EventFilter filter, EventCallback on_event,
                                            EventStateCallback on_state) override {
-    return startCurlEventStream(init_error_.isOk() ? socket_ : std::string(),
-                                options_.connect_timeout, std::move(filter), std::move(on_event),
-                                std::move(on_state));
+    return startEventStream(init_error_.isOk() ? socket_ : std::string(), options_.connect_timeout,
+                            std::move(filter), std::move(on_event), std::move(on_state));
   }
 
  private:
@@ -464,7 +462,7 @@ class CurlDockerClient final : public DockerClient {
 }  // namespace
 
 std::unique_ptr<DockerClient> makeCurlDockerClient(CurlDockerOptions options) {
-  return std::make_unique<CurlDockerClient>(std::move(options));
+  return std::make_unique<EngineDockerClient>(std::move(options));
 }
 
 std::unique_ptr<DockerClient> makeCurlDockerClient(std::string docker_host) {
