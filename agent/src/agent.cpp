@@ -137,7 +137,9 @@ void Agent::onStart() {
       if (auto a = alive.lock(); a && *a) onConnection(up);
     });
   });
-  for (auto kind : {topics::NodeTopic::kDesired, topics::NodeTopic::kSecrets}) {
+  // Secrets first: the broker delivers retained documents in subscription order, so a first
+  // start opens the node's secrets before it applies the desired document that uses them.
+  for (auto kind : {topics::NodeTopic::kSecrets, topics::NodeTopic::kDesired}) {
     (void)link_->subscribe(topics::node(options_.node_id, kind), 1);
   }
   (void)link_->subscribe(topics::nodeCmd(options_.node_id, "#"), 1);

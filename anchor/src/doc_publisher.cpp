@@ -69,7 +69,20 @@ void DocPublisher::health(const std::string& node) {
 Status DocPublisher::commit(Txn& txn, bool sync, const std::function<void()>& before_publish) {
   PHAROS_RETURN_IF_ERROR(txn.commit(store_, sync));
   if (before_publish) before_publish();
-  for (const auto& key : txn.changedDocs()) doc(key);
+  // Secrets documents before the desired documents that use them: the broker keeps one
+  // publisher's order, so an agent opens a new secret before it sees the revision whose
+  // compose file refers to it.
+  auto isSecrets = [](const std::string& key) {
+    DocKind kind;
+    std::string name;
+    return parseDocKey(key, kind, name) && kind == DocKind::kSecrets;
+  };
+  for (const auto& key : txn.changedDocs()) {
+    if (isSecrets(key)) doc(key);
+  }
+  for (const auto& key : txn.changedDocs()) {
+    if (!isSecrets(key)) doc(key);
+  }
   for (const auto& key : txn.removedDocs()) emptyDoc(key);
   return Status::ok();
 }

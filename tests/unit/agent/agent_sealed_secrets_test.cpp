@@ -72,6 +72,28 @@ TEST_CASE("a sealed secret reaches the container and the state file keeps only c
   CHECK(state.find("registry-pw") == std::string::npos);
 }
 
+TEST_CASE("a first start with both documents retained creates the container once, with secrets") {
+  // After an enrolment the node's desired and secrets documents wait retained on the broker:
+  // the container must never be created without its secret (then recreated once it opens).
+  Rig rig;
+  rig.broker.publish(MqttMessage{topics::node(kNode, topics::NodeTopic::kDesired),
+                                 dumpJson(encode(nodeDoc(1, {appWithSecret()}))), 1, true, "", ""});
+  auto sealed_doc = sealSecrets(
+      [] {
+        SecretsDoc s = secrets(1, "hunter2");
+        s.node = kNode;
+        return s;
+      }(),
+      rig.options.keys.public_key);
+  REQUIRE(sealed_doc.isOk());
+  rig.broker.publish(MqttMessage{topics::node(kNode, topics::NodeTopic::kSecrets),
+                                 dumpJson(encode(*sealed_doc)), 1, true, "", ""});
+  rig.boot();
+  rig.advance(milliseconds(300));
+  CHECK(envOf(rig).find("PW=hunter2") != std::string::npos);
+  CHECK(rig.docker.calls(DockerOp::kCreateContainer) == 1);
+}
+
 TEST_CASE("sealed secrets from the state file are opened at boot without a broker") {
   Rig rig;
   rig.boot();

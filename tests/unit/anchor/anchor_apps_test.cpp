@@ -236,6 +236,27 @@ TEST_CASE("secrets reach only the secrets documents of the nodes that need them"
   CHECK((*f.secretsOf("n1"))["variables"].empty());
 }
 
+TEST_CASE("a node's new secrets are published before the desired document that uses them") {
+  // The broker keeps one publisher's order: an agent then opens the secret before it sees
+  // the revision whose compose file refers to it, and never runs that revision without it.
+  AnchorFixture f;
+  f.nodeOnline("n1", 1000);
+  const char* compose =
+      "services:\n  db:\n    image: postgres\n    environment:\n"
+      "      PASSWORD: ${DB_PASSWORD:?}\n";
+  Json body = deployBody("db", onNode("n1"), compose);
+  body["secrets"] = {{"DB_PASSWORD", "hunter2"}};
+  f.broker().clearLog();
+  f.ok("app.deploy", body);
+  std::vector<std::string> order;
+  for (const auto& r : f.broker().publishLog()) {
+    const std::string& t = r.message.topic;
+    if (t == topics::node("n1", NodeTopic::kSecrets)) order.push_back("secrets");
+    if (t == topics::node("n1", NodeTopic::kDesired)) order.push_back("desired");
+  }
+  CHECK(order == std::vector<std::string>{"secrets", "desired"});
+}
+
 TEST_CASE("registry.set puts credentials in the target nodes' secrets only") {
   AnchorFixture f;
   f.nodeOnline("n1", 1000);
