@@ -2,7 +2,6 @@
 #include "agent/desired_set.h"
 
 #include "pharos/node_variables.h"
-
 #include "pharos/rollout_wave.h"
 
 namespace pharos::agent {

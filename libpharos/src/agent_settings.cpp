@@ -66,8 +66,10 @@ void addAgentKeys(ConfigTable& table, AgentSettings* s) {
                 "wait for a service_healthy or service_completed_successfully dependency");
   table.choice("log_level", &s->log_level, {"trace", "debug", "info", "warn", "error"},
                "log level");
-  table.integer("threads", &s->threads, 1, 999, "at most this many worker threads (one kept when idle)");
-  table.integer("stop_threads", &s->stop_threads, 1, 999, "at most this many threads for container stops");
+  table.integer("threads", &s->threads, 1, 999,
+                "at most this many worker threads (one kept when idle)");
+  table.integer("stop_threads", &s->stop_threads, 1, 999,
+                "at most this many threads for container stops");
 }
 
 std::string renderAgentConfig(const AgentSettings& settings) {

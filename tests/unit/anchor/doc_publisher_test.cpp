@@ -43,20 +43,21 @@ struct Published {
 
 }  // namespace
 
-TEST_CASE("a committed node publishes its desired and secrets documents once, retained") {
+TEST_CASE("a committed node publishes its secrets, then its desired document, once, retained") {
+  // Secrets first: an agent opens them before it sees the revision that uses them.
   Published p;
   p.addNode("n1");
   REQUIRE(p.sent.size() == 2);
-  CHECK(p.sent[0].topic == topics::node("n1", NodeTopic::kDesired));
-  CHECK(p.sent[1].topic == topics::node("n1", NodeTopic::kSecrets));
+  CHECK(p.sent[0].topic == topics::node("n1", NodeTopic::kSecrets));
+  CHECK(p.sent[1].topic == topics::node("n1", NodeTopic::kDesired));
   for (const auto& m : p.sent) {
     CHECK(m.retained);
     CHECK(m.qos == 1);
   }
-  auto desired = *parseJson(p.sent[0].payload, 1 << 20);
+  auto desired = *parseJson(p.sent[1].payload, 1 << 20);
   CHECK(desired["generation"] == 1);
   CHECK(desired["epoch"] == p.reg.epoch());
-  auto secrets = *parseJson(p.sent[1].payload, 1 << 20);
+  auto secrets = *parseJson(p.sent[0].payload, 1 << 20);
   CHECK(secrets.contains("withheld"));  // no public key known: nothing sealed, nothing clear
 }
 
