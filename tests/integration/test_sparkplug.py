@@ -69,7 +69,11 @@ def wait_births(site, devices, after=0, timeout=30):
 def started_at(engine, app):
     ids = engine.containers(f"com.docker.compose.project={app}")
     for cid in ids:
-        info = json.loads(engine.run("inspect", "--type", "container", cid).stdout)[0]
+        # A restart may remove the container between the listing and the inspection.
+        found = engine.run("inspect", "--type", "container", cid, check=False)
+        if found.returncode != 0:
+            continue
+        info = json.loads(found.stdout)[0]
         if info["Config"]["Labels"].get("com.docker.compose.service") == "main":
             return info["State"]["StartedAt"], cid
     return None, None
