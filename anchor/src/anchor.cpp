@@ -1,5 +1,5 @@
-// Anchor core wiring (anchor.h): link callbacks hop onto the strand, (re)connection
-// republishes every document, publishing helpers, the flush / rollout timers.
+// Anchor core wiring (anchor.h): the parts and the operation table, link callbacks hop onto
+// the strand, messages are routed to their owners, (re)connection republishes every document.
 #include "anchor/anchor.h"
 
 #include "pharos/api.h"
@@ -24,7 +24,20 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
       guards_(config_, clock),
       rollouts_(config_, reg_, node_states_, publisher_, *strand_, clock),
       ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock},
+      lines_(
+          config_, reg_, admin, guards_, events_, publisher_, *strand_, clock,
+          LineMonitor::Hooks{[this](const std::string& node, bool restart_beat) {
+                               if (restart_beat) monitor_.restartHeartbeat(node);
+                               monitor_.applyHealth(node, nullptr);
+                             },
+                             [this] { monitor_.scheduleFlush(); },
+                             [this](const std::string& line) { reconcileLineIdentities(line); }}),
+      monitor_(config_, reg_, store, events_, publisher_, guards_, rollouts_, node_states_, lines_,
+               *strand_, clock),
+      nodes_(ops_, monitor_),
+      groups_(ops_, monitor_),
       apps_(ops_),
+      sweep_(ops_, node_states_, nodes_, *strand_),
       api_(config_, admin, clock, guards_,
            [this](const MqttMessage& m) { return link_.publish(m); }) {
   installOperations();
@@ -32,32 +45,32 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
 
 void Anchor::installOperations() {
   using User = const std::string&;
-  // node.*: node operations (api_nodes.cpp, node_keys.cpp).
-  api_.addSync(ops::kNodeList, [this](User, const Json& body) { return nodeList(body); });
-  api_.addSync(ops::kNodeGet, [this](User, const Json& body) { return nodeGet(body); });
+  // node.*: NodeOps.
+  api_.addSync(ops::kNodeList, [this](User, const Json& body) { return nodes_.list(body); });
+  api_.addSync(ops::kNodeGet, [this](User, const Json& body) { return nodes_.get(body); });
   api_.add(ops::kNodeAdd, [this](User user, const Json& body, Reply reply) {
-    nodeAdd(user, body, std::move(reply));
+    nodes_.add(user, body, std::move(reply));
   });
   api_.add(ops::kNodeRemove, [this](User user, const Json& body, Reply reply) {
-    nodeRemove(user, body, std::move(reply));
+    nodes_.remove(user, body, std::move(reply));
   });
   api_.addSync(ops::kNodeApprove,
-               [this](User user, const Json& body) { return nodeApprove(user, body); });
+               [this](User user, const Json& body) { return nodes_.approve(user, body); });
   api_.addSync(ops::kNodeLabel,
-               [this](User user, const Json& body) { return nodeLabel(user, body); });
+               [this](User user, const Json& body) { return nodes_.label(user, body); });
   api_.addSync(ops::kNodeRekey,
-               [this](User user, const Json& body) { return nodeRekey(user, body); });
-  // group.*: group operations (api_groups.cpp).
+               [this](User user, const Json& body) { return nodes_.rekey(user, body); });
+  // group.*: GroupOps.
   api_.addSync(ops::kGroupCreate,
-               [this](User user, const Json& body) { return groupCreate(user, body); });
+               [this](User user, const Json& body) { return groups_.create(user, body); });
   api_.addSync(ops::kGroupDelete,
-               [this](User user, const Json& body) { return groupDelete(user, body); });
-  api_.addSync(ops::kGroupList, [this](User, const Json& body) { return groupList(body); });
-  api_.addSync(ops::kGroupGet, [this](User, const Json& body) { return groupGet(body); });
+               [this](User user, const Json& body) { return groups_.deleteGroup(user, body); });
+  api_.addSync(ops::kGroupList, [this](User, const Json& body) { return groups_.list(body); });
+  api_.addSync(ops::kGroupGet, [this](User, const Json& body) { return groups_.get(body); });
   api_.addSync(ops::kGroupAdd,
-               [this](User user, const Json& body) { return groupMembers(user, body, true); });
+               [this](User user, const Json& body) { return groups_.members(user, body, true); });
   api_.addSync(ops::kGroupRemove,
-               [this](User user, const Json& body) { return groupMembers(user, body, false); });
+               [this](User user, const Json& body) { return groups_.members(user, body, false); });
   // app.*, registry.set, events.query: AppOps.
   api_.addSync(ops::kAppDeploy,
                [this](User user, const Json& body) { return apps_.deploy(user, body); });
@@ -97,8 +110,7 @@ Status Anchor::start() {
   reg_.setSecretsKey(config_.secrets_key);
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
-  for (const auto& node : guards_.healSessions(reg_)) dirty_health_.insert(node);
-  if (!dirty_health_.empty()) scheduleFlush();
+  monitor_.healthChanged(guards_.healSessions(reg_));
   // Documents whose rendering changed since they were stored (an upgrade, a crash between
   // a record write and... nothing: records and generations share one batch) get numbered.
   std::vector<std::string> changed;
@@ -111,7 +123,7 @@ Status Anchor::start() {
   std::weak_ptr<Strand> strand = strand_;
   auto queued = queued_;
   auto inbox = inbox_;
-  auto beat_drops = node_beat_drops_;
+  auto beat_drops = monitor_.beatDrops();
   size_t max_queued = config_.max_queued_messages;
   link_.onMessage(
       [this, alive, strand, queued, inbox, beat_drops, max_queued](const MqttMessage& message) {
@@ -158,13 +170,12 @@ Status Anchor::start() {
       }
     });
   });
-  started_ = true;
-  scheduleSweep();
+  sweep_.start();
   return Status::ok();
 }
 
 void Anchor::stop() {
-  flush();
+  monitor_.flush();
   if (!link_.connected()) return;
   MqttMessage msg;
   msg.topic = topics::anchorStatus();
@@ -177,9 +188,9 @@ void Anchor::stop() {
 void Anchor::onConnected() {
   publisher_.setConnected(true);
   // Line heartbeats missed while the anchor itself was away say nothing about the lines.
-  for (auto& [line, last] : heartbeats_) last = clock_.nowMs();
+  lines_.onAnchorConnected();
   // So are agents' heartbeats: every deadline gets a whole 1.5 x keep-alive from now.
-  node_beats_.restartAll(clock_.nowMs());
+  monitor_.onAnchorConnected();
   spdlog::info("connected to the broker; republishing every document");
   if (!subscribed_) {
     std::vector<std::string> filters = {
@@ -249,11 +260,11 @@ void Anchor::handleMessage(const MqttMessage& message) {
     return;
   }
   if (message.topic.rfind("$SYS/", 0) == 0) {
-    onBridgeState(message.topic, message.payload);
+    lines_.onBridgeState(message.topic, message.payload);
     return;
   }
   if (std::string line = topics::lineOfHeartbeat(message.topic); !line.empty()) {
-    onLineHeartbeat(line);
+    lines_.onLineHeartbeat(line);
     return;
   }
   auto parsed = topics::parse(message.topic);
@@ -282,22 +293,22 @@ void Anchor::handleMessage(const MqttMessage& message) {
   const std::string& node = parsed->node;
   switch (parsed->node_kind) {
     case NodeTopic::kStatus:
-      onNodeStatus(node, message.payload);
+      monitor_.onStatus(node, message.payload);
       break;
     case NodeTopic::kInfo:
-      onNodeInfo(node, message.payload);
+      monitor_.onInfo(node, message.payload);
       break;
     case NodeTopic::kState:
-      onNodeState(node, message.payload);
+      monitor_.onState(node, message.payload);
       break;
     case NodeTopic::kEvents:
-      onNodeEvent(node, message.payload);
+      monitor_.onEvent(node, message.payload);
       break;
     case NodeTopic::kMetrics:
-      onNodeMetrics(node, message.payload);
+      monitor_.onMetrics(node, message.payload);
       break;
     case NodeTopic::kHeartbeat:
-      onNodeHeartbeat(node, message.payload);
+      monitor_.onHeartbeat(node, message.payload);
       break;
     default:
       break;  // our own documents echoed back
@@ -340,33 +351,6 @@ void Anchor::republishChunk(std::shared_ptr<std::vector<std::string>> keys, size
   } else {
     spdlog::info("republished {} documents and health verdicts", keys->size());
   }
-}
-
-void Anchor::scheduleFlush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  strand_->postDelayed(config_.flush_interval, [this, alive] {
-    if (alive.expired()) return;
-    flush_scheduled_ = false;
-    flush();
-  });
-}
-
-void Anchor::flush() {
-  WriteBatch batch;
-  for (const auto& node : dirty_health_) {
-    auto it = reg_.health().find(node);
-    if (it == reg_.health().end() || !reg_.findNode(node)) continue;
-    batch.put(keys::health(node), dumpJson(toJson(it->second)));
-  }
-  dirty_health_.clear();
-  if (!batch.empty()) {
-    Status s = store_.write(batch, false);
-    if (!s.isOk()) spdlog::warn("store: writing health records: {}", s.message());
-  }
-  Status s = events_.flush();
-  if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
 }
 
 }  // namespace pharos::anchor

@@ -33,7 +33,7 @@ IdentityPlan Anchor::identityPlan() const {
   for (const auto& [name, node] : reg_.nodes()) {
     // Only a line the configuration names (bridges) is sure: a node matched to an announced
     // bridge by host name keeps its site identity until the operator removes it.
-    std::string line = lineOfNode(name);
+    std::string line = lines_.lineOfNode(name);
     if (!line.empty() && config_.bridges.count("bridge-" + line) + config_.bridges.count(line)) {
       plan.remote_nodes.insert(name);
       continue;
@@ -49,7 +49,7 @@ IdentityPlan Anchor::lineIdentityPlan(const std::string& line) const {
   IdentityPlan plan;
   plan.broker = "line broker " + line;
   for (const auto& [name, node] : reg_.nodes()) {
-    std::string on = lineOfNode(name);
+    std::string on = lines_.lineOfNode(name);
     if (on == line) {
       std::set<std::string> groups;
       if (node.registration != Registration::kPending) groups = reg_.effectiveGroups(name);
@@ -94,9 +94,7 @@ void Anchor::reconcileLineIdentities(const std::string& line) {
         // Again after a pause, or as soon as the bridge connects again.
         strand_->postDelayed(kIdentityRetry, [this, alive, line] {
           if (alive.expired() || !publisher_.connected()) return;
-          auto up = bridges_up_.find("bridge-" + line);
-          if (up == bridges_up_.end()) up = bridges_up_.find(line);
-          if (up != bridges_up_.end() && up->second) reconcileLineIdentities(line);
+          if (lines_.bridgeUp(line)) reconcileLineIdentities(line);
         });
       });
 }

@@ -15,6 +15,7 @@
 
 #include "anchor/anchor.h"
 #include "anchor/broker_admin.h"
+#include "anchor/op_context.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
@@ -139,6 +140,51 @@ inline const std::string kTestSecretsKey(sealed::kStoreKeyBytes, '\x07');
 
 inline const char* kCompose = "services:\n  web:\n    image: nginx:1.25\n";
 inline const char* kCompose2 = "services:\n  web:\n    image: nginx:1.26\n";
+
+// The parts an OpContext reaches, with no MQTT at all: a MemoryStore, a publisher that
+// captures what it would send, a ManualClock, the fake broker admin. For the operation
+// classes' tests (app_ops.h, node_ops.h, group_ops.h).
+struct OpsFixture {
+  AnchorOptions config;
+  MemoryStore store;
+  Registry reg;
+  EventLog events{store, 1000};
+  std::vector<MqttMessage> sent;
+  DocPublisher publisher{reg, store, [this](const MqttMessage& m) {
+                           sent.push_back(m);
+                           return Status::ok();
+                         }};
+  ManualClock clock;
+  ManualExecutor executor{clock};
+  std::shared_ptr<Strand> strand = Strand::create(executor);
+  std::map<std::string, NodeState> node_states;
+  RolloutTracker rollouts{config, reg, node_states, publisher, *strand, clock};
+  FakeBrokerAdmin admin;
+  OpContext ctx{config, reg, store, events, publisher, rollouts, admin, clock};
+
+  OpsFixture() {
+    reg.setSecretsKey(kTestSecretsKey);
+    REQUIRE(reg.load(store).isOk());
+    publisher.setConnected(true);
+  }
+
+  // A registered node (accepted), its document published; `sent` is cleared.
+  void addNode(const std::string& name) {
+    Txn txn(reg);
+    NodeRecord node;
+    node.name = name;
+    txn.putNode(std::move(node));
+    txn.touchNode(name);
+    REQUIRE(publisher.commit(txn).isOk());
+    sent.clear();
+  }
+
+  std::vector<std::string> topicsSent() const {
+    std::vector<std::string> out;
+    for (const auto& m : sent) out.push_back(m.topic);
+    return out;
+  }
+};
 
 class AnchorFixture {
  public:

@@ -17,43 +17,10 @@ using topics::NodeTopic;
 
 namespace {
 
-struct Ops {
-  AnchorOptions config;
-  MemoryStore store;
-  Registry reg;
-  EventLog events{store, 1000};
-  std::vector<MqttMessage> sent;
-  DocPublisher publisher{reg, store, [this](const MqttMessage& m) {
-                           sent.push_back(m);
-                           return Status::ok();
-                         }};
-  ManualClock clock;
-  ManualExecutor executor{clock};
-  std::shared_ptr<Strand> strand = Strand::create(executor);
-  std::map<std::string, NodeState> node_states;
-  RolloutTracker rollouts{config, reg, node_states, publisher, *strand, clock};
-  FakeBrokerAdmin admin;
-  OpContext ctx{config, reg, store, events, publisher, rollouts, admin, clock};
+struct Ops : OpsFixture {
   AppOps apps{ctx};
 
-  Ops() {
-    reg.setSecretsKey(kTestSecretsKey);
-    REQUIRE(reg.load(store).isOk());
-    publisher.setConnected(true);
-    Txn txn(reg);
-    NodeRecord node;
-    node.name = "n1";
-    txn.putNode(std::move(node));
-    txn.touchNode("n1");
-    REQUIRE(publisher.commit(txn).isOk());
-    sent.clear();
-  }
-
-  std::vector<std::string> topicsSent() const {
-    std::vector<std::string> out;
-    for (const auto& m : sent) out.push_back(m.topic);
-    return out;
-  }
+  Ops() { addNode("n1"); }
 };
 
 Json deployBody(const std::string& compose) {

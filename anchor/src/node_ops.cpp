@@ -1,6 +1,8 @@
-// node.* operations (DESIGN.md section 4). Runs on the anchor's strand.
-#include "anchor/anchor.h"
-#include "anchor/health.h"
+// node.* operations (node_ops.h, DESIGN.md section 4). Runs on the anchor's strand.
+#include "anchor/node_ops.h"
+
+#include "anchor/group_ops.h"
+#include "anchor/node_keys.h"
 #include "pharos/api.h"
 #include "pharos/log.h"
 #include "pharos/topics.h"
@@ -51,16 +53,16 @@ bool labelMatches(const NodeRecord& node, const std::string& filter) {
 
 }  // namespace
 
-Json Anchor::nodeSummary(const NodeRecord& node) const {
+Json NodeOps::summary(const NodeRecord& node) const {
   Json out{{"name", node.name},
            {"registration", registrationName(node.registration)},
            {"labels", labelsJson(node.labels)},
-           {"groups", setJson(reg_.directGroupsOf(node.name))},
+           {"groups", setJson(ctx_.reg.directGroupsOf(node.name))},
            {"hostname", infoString(node.info, "hostname")},
            {"agent_version", infoString(node.info, "agent_version")}};
-  addKeyIds(node, out);  // node_keys.cpp
-  auto h = reg_.health().find(node.name);
-  if (h != reg_.health().end()) {
+  addKeyIds(node, out);
+  auto h = ctx_.reg.health().find(node.name);
+  if (h != ctx_.reg.health().end()) {
     out["health"] = h->second.health.state;
     out["since"] = h->second.health.since;
     out["last_seen"] = h->second.last_seen;
@@ -72,51 +74,51 @@ Json Anchor::nodeSummary(const NodeRecord& node) const {
   return out;
 }
 
-Result<Json> Anchor::nodeList(const Json& body) {
+Result<Json> NodeOps::list(const Json& body) {
   auto req = decodeNodeList(body);
   if (!req) return req.status();
   std::optional<std::set<std::string>> members;
   if (!req->group.empty()) {
-    if (!reg_.findGroup(req->group)) {
+    if (!ctx_.reg.findGroup(req->group)) {
       return Status::notFound("group: no group named '" + req->group + "'").withPath("group");
     }
-    members = reg_.effectiveMembers(req->group);
+    members = ctx_.reg.effectiveMembers(req->group);
   }
   Json nodes = Json::array();
   std::string next;
-  const auto& all = reg_.nodes();
+  const auto& all = ctx_.reg.nodes();
   for (auto it = req->cursor.empty() ? all.begin() : all.upper_bound(req->cursor); it != all.end();
        ++it) {
     const NodeRecord& node = it->second;
     if (members && !members->count(node.name)) continue;
     if (!req->label.empty() && !labelMatches(node, req->label)) continue;
-    Json summary = nodeSummary(node);
-    if (!req->health.empty() && summary["health"] != req->health) continue;
+    Json row = summary(node);
+    if (!req->health.empty() && row["health"] != req->health) continue;
     if (static_cast<int>(nodes.size()) == req->limit) {
       next = nodes.back()["name"].get<std::string>();
       break;
     }
-    nodes.push_back(std::move(summary));
+    nodes.push_back(std::move(row));
   }
   Json out{{"nodes", std::move(nodes)}};
   if (!next.empty()) out["next"] = next;
   return out;
 }
 
-Result<Json> Anchor::nodeGet(const Json& body) {
+Result<Json> NodeOps::get(const Json& body) {
   auto req = decodeNodeGet(body);
   if (!req) return req.status();
-  const NodeRecord* node = reg_.findNode(req->name);
+  const NodeRecord* node = ctx_.reg.findNode(req->name);
   if (!node) return Status::notFound("name: no node named '" + req->name + "'").withPath("name");
-  Json out = nodeSummary(*node);
+  Json out = summary(*node);
   out["info"] = node->info.is_object() ? node->info : Json::object();
   out["created"] = node->created;
   out["enrolled"] = node->enrolled;
   out["added_by"] = node->added_by;
-  out["effective_groups"] = setJson(reg_.effectiveGroups(node->name));
-  auto h = reg_.health().find(node->name);
+  out["effective_groups"] = setJson(ctx_.reg.effectiveGroups(node->name));
+  auto h = ctx_.reg.health().find(node->name);
   Json history = Json::array();
-  if (h != reg_.health().end()) {
+  if (h != ctx_.reg.health().end()) {
     out["health_detail"] = encode(h->second.health);
     out["health_detail"].erase("v");
     for (const auto& t : h->second.history) {
@@ -125,22 +127,22 @@ Result<Json> Anchor::nodeGet(const Json& body) {
     }
   }
   out["history"] = std::move(history);
-  if (auto m = node_metrics_.find(node->name); m != node_metrics_.end()) out["metrics"] = m->second;
+  if (const Json* metrics = watch_.metrics(node->name)) out["metrics"] = *metrics;
   // Apps that reach this node, with their status here.
   Json apps = Json::array();
   std::vector<std::string> sources{docKey(DocKind::kNode, node->name)};
-  for (const auto& g : reg_.effectiveGroups(node->name))
+  for (const auto& g : ctx_.reg.effectiveGroups(node->name))
     sources.push_back(docKey(DocKind::kGroup, g));
-  auto state = node_states_.find(node->name);
+  const NodeState* state = watch_.reported(node->name);
   for (const auto& source : sources) {
-    for (const auto& name : reg_.appsOn(source)) {
-      const AppRecord& app = *reg_.findApp(name);
+    for (const auto& name : ctx_.reg.appsOn(source)) {
+      const AppRecord& app = *ctx_.reg.findApp(name);
       Json a{{"name", name},
              {"target", toJson(app.target)},
              {"revision", app.revision},
              {"state", app.state}};
-      if (state != node_states_.end()) {
-        for (const auto& s : state->second.apps) {
+      if (state) {
+        for (const auto& s : state->apps) {
           if (s.name != name) continue;
           a["reported"] =
               Json{{"revision", s.revision}, {"phase", s.phase}, {"message", s.message}};
@@ -153,14 +155,14 @@ Result<Json> Anchor::nodeGet(const Json& body) {
   return out;
 }
 
-void Anchor::nodeAdd(const std::string& user, const Json& body, Reply reply) {
+void NodeOps::add(const std::string& user, const Json& body, Reply reply) {
   auto req = decodeNodeAdd(body);
   if (!req) return reply(req.status());
   std::string name = req->name;
   // Reserved names are refused here already; the broker admin also refuses a name another
   // kind of account holds (one namespace, docs/security.md).
   if (Status s = checkNodeName(name, AccountKind::kNone); !s.isOk()) return reply(s);
-  if (reg_.findNode(name)) {
+  if (ctx_.reg.findNode(name)) {
     return reply(Status::alreadyExists("name: node '" + name + "' exists").withPath("name"));
   }
   if (adding_.count(name) || removing_.count(name)) {
@@ -169,85 +171,78 @@ void Anchor::nodeAdd(const std::string& user, const Json& body, Reply reply) {
   adding_.insert(name);
   std::weak_ptr<bool> alive = alive_;
   auto labels = req->labels;
-  admin_.createNode(name, {},
-                    [this, alive, name, user, labels, reply](Result<AgentCredentials> creds) {
-                      if (alive.expired()) return;
-                      adding_.erase(name);
-                      if (!creds) return reply(creds.status());
-                      Txn txn(reg_);
-                      if (NodeRecord* existing = txn.node(name)) {
-                        existing->enrolled = true;  // registered meanwhile with an older identity
-                      } else {
-                        NodeRecord record;
-                        record.name = name;
-                        record.registration = Registration::kAccepted;  // an operator enrolled it
-                        record.labels = labels;
-                        record.created = clock_.nowMs();
-                        record.enrolled = true;
-                        record.added_by = user;
-                        txn.putNode(std::move(record));
-                      }
-                      txn.touchNode(name);
-                      ops_.audit(txn.extra(), user, "node.add", name, "", "");
-                      Status s = publisher_.commit(txn);
-                      if (!s.isOk()) return reply(s);
-                      quarantine_.erase(name);
-                      applyHealth(name, nullptr);
-                      reply(Json{{"name", name},
-                                 {"username", creds->username},
-                                 {"password", creds->password},
-                                 {"broker", creds->broker_url},
-                                 {"config", creds->config_text}});
-                    });
+  ctx_.admin.createNode(
+      name, {}, [this, alive, name, user, labels, reply](Result<AgentCredentials> creds) {
+        if (alive.expired()) return;
+        adding_.erase(name);
+        if (!creds) return reply(creds.status());
+        Txn txn(ctx_.reg);
+        if (NodeRecord* existing = txn.node(name)) {
+          existing->enrolled = true;  // registered meanwhile with an older identity
+        } else {
+          NodeRecord record;
+          record.name = name;
+          record.registration = Registration::kAccepted;  // an operator enrolled it
+          record.labels = labels;
+          record.created = ctx_.clock.nowMs();
+          record.enrolled = true;
+          record.added_by = user;
+          txn.putNode(std::move(record));
+        }
+        txn.touchNode(name);
+        ctx_.audit(txn.extra(), user, "node.add", name, "", "");
+        Status s = ctx_.publisher.commit(txn);
+        if (!s.isOk()) return reply(s);
+        watch_.enrolled(name);
+        reply(Json{{"name", name},
+                   {"username", creds->username},
+                   {"password", creds->password},
+                   {"broker", creds->broker_url},
+                   {"config", creds->config_text}});
+      });
 }
 
-void Anchor::nodeRemove(const std::string& user, const Json& body, Reply reply) {
+void NodeOps::remove(const std::string& user, const Json& body, Reply reply) {
   auto req = decodeNodeRemove(body);
   if (!req) return reply(req.status());
   const std::string& name = req->name;
-  const NodeRecord* node = reg_.findNode(name);
+  const NodeRecord* node = ctx_.reg.findNode(name);
   if (!node) return reply(Status::notFound("name: no node named '" + name + "'").withPath("name"));
   if (removing_.count(name)) return reply(Status::conflict("node '" + name + "' is being removed"));
   if (req->purge && node->registration != Registration::kPending) {
     if (node->registration == Registration::kRemoving) {
       return reply(Json{{"name", name}, {"state", "removing"}});
     }
-    auto before = snapshotGroups({name});
-    Txn txn(reg_);
+    auto before = snapshotGroups(ctx_.reg, {name});
+    Txn txn(ctx_.reg);
     txn.node(name)->registration = Registration::kRemoving;
     Json waiting = Json::array();
-    for (const auto& app : reg_.appsOn(docKey(DocKind::kNode, name))) {
+    for (const auto& app : ctx_.reg.appsOn(docKey(DocKind::kNode, name))) {
       AppRecord* a = txn.app(app);
       if (a->state != "removed") {
         a->state = "removed";
-        a->updated = clock_.nowMs();
+        a->updated = ctx_.clock.nowMs();
       }
       waiting.push_back(app);
     }
-    for (const auto& g : reg_.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
+    for (const auto& g : ctx_.reg.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
     txn.touchNode(name);
-    ops_.audit(txn.extra(), user, "node.remove", name, "", "purge started");
-    Status s = publisher_.commit(txn);
+    ctx_.audit(txn.extra(), user, "node.remove", name, "", "purge started");
+    Status s = ctx_.publisher.commit(txn);
     if (!s.isOk()) return reply(s);
-    updateAcls(before);
-    rollouts_.markAppsOfNode(name);
-    spdlog::info("node {}: purge started by {}", name, user);
-    scheduleSweep();
+    updateGroupRights(ctx_, watch_, before);
+    ctx_.rollouts.markAppsOfNode(name);
+    spdlog::info("node {}: purge started by {}", name, user);  // the removal sweep ends it
     return reply(Json{{"name", name}, {"state", "removing"}, {"apps", std::move(waiting)}});
   }
-  finishNodeRemoval(name, user, std::move(reply));
+  finishRemoval(name, user, std::move(reply));
 }
 
-void Anchor::finishNodeRemoval(const std::string& name, const std::string& user, Reply reply) {
+void NodeOps::finishRemoval(const std::string& name, const std::string& user, Reply reply) {
   removing_.insert(name);
-  // An agent of a line broker keeps its identity there (made with tools/dynsec.py on the
-  // line); it loses every group read right.
-  if (std::string line = lineOfNode(name); !line.empty()) {
-    admin_.syncLineNodeGroups(line, name, {});
-    node_lines_.erase(name);
-  }
+  watch_.releaseLine(name);
   std::weak_ptr<bool> alive = alive_;
-  admin_.deleteNode(name, [this, alive, name, user, reply](Status status) {
+  ctx_.admin.deleteNode(name, [this, alive, name, user, reply](Status status) {
     if (alive.expired()) return;
     removing_.erase(name);
     if (!status.isOk()) {
@@ -255,25 +250,25 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
       if (reply) reply(status);
       return;
     }
-    if (!reg_.findNode(name)) {
+    if (!ctx_.reg.findNode(name)) {
       if (reply) reply(Json{{"name", name}, {"removed", true}});
       return;
     }
-    rollouts_.markAppsOfNode(name);
-    Txn txn(reg_);
-    for (const auto& g : reg_.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
+    ctx_.rollouts.markAppsOfNode(name);
+    Txn txn(ctx_.reg);
+    for (const auto& g : ctx_.reg.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
     Json dropped = Json::array();
-    for (const auto& app : reg_.appsOn(docKey(DocKind::kNode, name))) {
-      Status s = ops_.dropApp(txn, app);
+    for (const auto& app : ctx_.reg.appsOn(docKey(DocKind::kNode, name))) {
+      Status s = ctx_.dropApp(txn, app);
       if (!s.isOk()) {
         if (reply) reply(s);
         return;
       }
       dropped.push_back(app);
-      rollouts_.mark(app);
+      ctx_.rollouts.mark(app);
     }
     txn.eraseRegistriesOf(docKey(DocKind::kNode, name));
-    if (auto t = reg_.tombs().find(docKey(DocKind::kNode, name)); t != reg_.tombs().end()) {
+    if (auto t = ctx_.reg.tombs().find(docKey(DocKind::kNode, name)); t != ctx_.reg.tombs().end()) {
       std::vector<std::string> apps;
       for (const auto& [a, spec] : t->second) apps.push_back(a);
       for (const auto& a : apps) txn.eraseTomb(docKey(DocKind::kNode, name), a);
@@ -281,8 +276,8 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     txn.eraseNode(name);
     txn.extra().del(keys::health(name));
     txn.touchNode(name);
-    ops_.audit(txn.extra(), user, "node.remove", name, "", "removed");
-    Status s = publisher_.commit(txn);
+    ctx_.audit(txn.extra(), user, "node.remove", name, "", "removed");
+    Status s = ctx_.publisher.commit(txn);
     if (!s.isOk()) {
       if (reply) reply(s);
       return;
@@ -290,64 +285,57 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     // Clear the node's retained topics (desired/secrets were cleared by the commit).
     for (NodeTopic t : {NodeTopic::kStatus, NodeTopic::kInfo, NodeTopic::kState, NodeTopic::kHealth,
                         NodeTopic::kDesired, NodeTopic::kSecrets}) {
-      publisher_.retained(topics::node(name, t), "");
+      ctx_.publisher.retained(topics::node(name, t), "");
     }
-    reg_.health().erase(name);
-    node_states_.erase(name);
-    node_metrics_.erase(name);
-    last_seen_persisted_.erase(name);
-    pending_registrations_.erase(name);
-    event_tokens_.erase(name);
-    dirty_health_.erase(name);
-    quarantine_[name] = clock_.nowMs() + config_.removed_quarantine.count();
-    rollouts_.schedule();
+    watch_.removed(name);
+    ctx_.rollouts.schedule();
     spdlog::info("node {} removed by {}", name, user);
     if (reply) reply(Json{{"name", name}, {"removed", true}, {"apps_dropped", std::move(dropped)}});
   });
 }
 
-Result<Json> Anchor::nodeApprove(const std::string& user, const Json& body) {
+Result<Json> NodeOps::approve(const std::string& user, const Json& body) {
   auto req = decodeNodeApprove(body);
   if (!req) return req.status();
-  const NodeRecord* node = reg_.findNode(req->name);
+  const NodeRecord* node = ctx_.reg.findNode(req->name);
   if (!node) return Status::notFound("name: no node named '" + req->name + "'").withPath("name");
   if (node->registration == Registration::kRemoving) {
     return Status::conflict("node '" + req->name + "' is being removed");
   }
-  if (node->registration == Registration::kAccepted) return nodeSummary(*node);
-  Txn txn(reg_);
+  if (node->registration == Registration::kAccepted) return summary(*node);
+  Txn txn(ctx_.reg);
   txn.node(req->name)->registration = Registration::kAccepted;
   txn.touchNode(req->name);
-  ops_.audit(txn.extra(), user, "node.approve", req->name, "", "");
+  ctx_.audit(txn.extra(), user, "node.approve", req->name, "", "");
   // Read rights first: the node's first document lists its groups.
-  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn, true, [&] {
-    auto groups = reg_.effectiveGroups(req->name);
-    if (onLine(req->name)) {
-      syncLineAcls(req->name);
+  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn, true, [&] {
+    auto groups = ctx_.reg.effectiveGroups(req->name);
+    if (watch_.onLine(req->name)) {
+      watch_.syncLineRights(req->name);
     } else if (!groups.empty()) {
-      admin_.updateNodeGroups(req->name, groups, {});
-      admin_.flushNodeGroups();
+      ctx_.admin.updateNodeGroups(req->name, groups, {});
+      ctx_.admin.flushNodeGroups();
     }
   }));
-  applyHealth(req->name, nullptr);
-  rollouts_.markAppsOfNode(req->name);
-  return nodeSummary(*reg_.findNode(req->name));
+  watch_.refreshHealth(req->name);
+  ctx_.rollouts.markAppsOfNode(req->name);
+  return summary(*ctx_.reg.findNode(req->name));
 }
 
-Result<Json> Anchor::nodeLabel(const std::string& user, const Json& body) {
+Result<Json> NodeOps::label(const std::string& user, const Json& body) {
   auto req = decodeNodeLabel(body);
   if (!req) return req.status();
-  if (!reg_.findNode(req->name)) {
+  if (!ctx_.reg.findNode(req->name)) {
     return Status::notFound("name: no node named '" + req->name + "'").withPath("name");
   }
-  Txn txn(reg_);
+  Txn txn(ctx_.reg);
   NodeRecord* node = txn.node(req->name);
   for (const auto& key : req->remove) node->labels.erase(key);
   for (const auto& [k, v] : req->set) node->labels[k] = v;
   txn.touchNode(req->name);
-  ops_.audit(txn.extra(), user, "node.label", req->name, "", "");
-  PHAROS_RETURN_IF_ERROR(publisher_.commit(txn));
-  return Json{{"name", req->name}, {"labels", labelsJson(reg_.findNode(req->name)->labels)}};
+  ctx_.audit(txn.extra(), user, "node.label", req->name, "", "");
+  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
+  return Json{{"name", req->name}, {"labels", labelsJson(ctx_.reg.findNode(req->name)->labels)}};
 }
 
 }  // namespace pharos::anchor

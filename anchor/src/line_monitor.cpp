@@ -4,12 +4,13 @@
 // dead line broker or a cut link is seen within 1.5 x the bridge keep-alive). While a bridge
 // is down, every node whose info.broker sits behind it is Unreachable; when it returns, the
 // node's last accepted status decides again (reports queued on the line arrive after).
-// This is the Mosquitto-specific adapter for bridge reachability. It also decides which line
-// broker holds a node's identity, so group read rights are granted there (syncLineAcls).
-// Runs on the anchor's strand.
+// This is the Mosquitto-specific adapter for bridge reachability (line_monitor.h). It also
+// decides which line broker holds a node's identity, so group read rights are granted there
+// (syncLineAcls). Runs on the anchor's strand.
+#include "anchor/line_monitor.h"
+
 #include <fmt/format.h>
 
-#include "anchor/anchor.h"
 #include "pharos/log.h"
 
 namespace pharos::anchor {
@@ -33,7 +34,39 @@ std::string lineOf(const std::string& bridge) {
 
 }  // namespace
 
-void Anchor::onBridgeState(const std::string& topic, const std::string& payload) {
+LineMonitor::LineMonitor(const AnchorOptions& config, const Registry& reg, BrokerAdmin& admin,
+                         Guards& guards, EventLog& events, const DocPublisher& publisher,
+                         Strand& strand, Clock& clock, Hooks hooks)
+    : config_(config),
+      reg_(reg),
+      admin_(admin),
+      guards_(guards),
+      events_(events),
+      publisher_(publisher),
+      strand_(strand),
+      clock_(clock),
+      hooks_(std::move(hooks)) {}
+
+void LineMonitor::onAnchorConnected() {
+  for (auto& [line, last] : heartbeats_) last = clock_.nowMs();
+}
+
+bool LineMonitor::bridgeUp(const std::string& line) const {
+  auto up = bridges_up_.find("bridge-" + line);
+  if (up == bridges_up_.end()) up = bridges_up_.find(line);
+  return up != bridges_up_.end() && up->second;
+}
+
+void LineMonitor::releaseNode(const std::string& node) {
+  // An agent of a line broker keeps its identity there (made with tools/dynsec.py on the
+  // line); it loses every group read right.
+  if (std::string line = lineOfNode(node); !line.empty()) {
+    admin_.syncLineNodeGroups(line, node, {});
+    node_lines_.erase(node);
+  }
+}
+
+void LineMonitor::onBridgeState(const std::string& topic, const std::string& payload) {
   if (topic.size() <= kConnectionPrefix.size() + kStateSuffix.size() ||
       topic.compare(0, kConnectionPrefix.size(), kConnectionPrefix) != 0 ||
       topic.compare(topic.size() - kStateSuffix.size(), kStateSuffix.size(), kStateSuffix) != 0) {
@@ -57,23 +90,23 @@ void Anchor::onBridgeState(const std::string& topic, const std::string& payload)
   event.kind = up ? "bridge_up" : "bridge_down";
   event.message = "bridge " + bridge + (up ? " connected" : " down");
   events_.append(std::move(event));
-  scheduleFlush();
+  hooks_.flush_soon();
   std::vector<std::string> nodes;
   for (const auto& [name, record] : reg_.nodes()) nodes.push_back(name);
   for (const auto& name : nodes) {
     // Heartbeats did not cross a down bridge: the nodes behind it get a whole deadline again.
-    if (up && bridgeOf(name) == bridge) restartNodeHeartbeat(name);
-    applyHealth(name, nullptr);
+    bool behind = up && bridgeOf(name) == bridge;
+    hooks_.recheck(name, behind);
     // A connected bridge carries control commands again: make the group rights of its
     // agents on the line broker match the registry (reads roles, sends only differences).
-    if (up && bridgeOf(name) == bridge) syncLineAcls(name);
+    if (behind) syncLineAcls(name);
   }
   // The first connection seen: the whole line's identities against the registry (once per
   // process, identities.cpp), after the rounds above (one round per line at a time).
-  if (up) reconcileLineIdentities(lineOf(bridge));
+  if (up) hooks_.line_connected(lineOf(bridge));
 }
 
-std::string Anchor::bridgeOf(const std::string& node) const {
+std::string LineMonitor::bridgeOf(const std::string& node) const {
   const NodeRecord* record = reg_.findNode(node);
   if (!record || !record->info.is_object()) return {};
   auto field = record->info.find("broker");
@@ -98,7 +131,7 @@ std::string Anchor::bridgeOf(const std::string& node) const {
   return {};
 }
 
-std::string Anchor::unreachableReason(const std::string& node) const {
+std::string LineMonitor::unreachableReason(const std::string& node) const {
   std::string bridge = bridgeOf(node);
   if (bridge.empty()) return {};
   auto it = bridges_up_.find(bridge);
@@ -110,15 +143,13 @@ std::string Anchor::unreachableReason(const std::string& node) const {
   return {};
 }
 
-void Anchor::applyHealthOfLine(const std::string& line) {
+void LineMonitor::recheckLine(const std::string& line) {
   std::vector<std::string> nodes;
   for (const auto& [name, record] : reg_.nodes()) {
     if (lineOfNode(name) == line) nodes.push_back(name);
   }
-  for (const auto& name : nodes) {
-    restartNodeHeartbeat(name);  // silent or back: heartbeats did not cross, start again
-    applyHealth(name, nullptr);
-  }
+  // Silent or back: heartbeats did not cross, their deadlines start again.
+  for (const auto& name : nodes) hooks_.recheck(name, true);
 }
 
 // Heartbeats (docs/levels.md "Silent bridges"): the line broker's $SYS/broker/uptime crosses
@@ -126,7 +157,7 @@ void Anchor::applyHealthOfLine(const std::string& line) {
 // is noticed after line_heartbeat_timeout instead of Mosquitto's coarse 1.5-2.5 x bridge
 // keep-alive. The bridge notification stays authoritative for "down"; this only adds
 // "silent", and only for lines that send heartbeats.
-void Anchor::onLineHeartbeat(const std::string& line) {
+void LineMonitor::onLineHeartbeat(const std::string& line) {
   if (config_.line_heartbeat_timeout.count() <= 0) return;
   heartbeats_[line] = clock_.nowMs();
   if (silent_lines_.erase(line)) {
@@ -137,18 +168,18 @@ void Anchor::onLineHeartbeat(const std::string& line) {
     event.kind = "line_heartbeat";
     event.message = "line " + line + " heartbeat again";
     events_.append(std::move(event));
-    scheduleFlush();
-    applyHealthOfLine(line);
+    hooks_.flush_soon();
+    recheckLine(line);
   }
   scheduleHeartbeatCheck();
 }
 
-void Anchor::scheduleHeartbeatCheck() {
+void LineMonitor::scheduleHeartbeatCheck() {
   if (heartbeat_check_scheduled_ || heartbeats_.empty()) return;
   heartbeat_check_scheduled_ = true;
   std::weak_ptr<bool> alive = alive_;
   auto every = std::max(std::chrono::milliseconds(100), config_.line_heartbeat_timeout / 10);
-  strand_->postDelayed(every, [this, alive] {
+  strand_.postDelayed(every, [this, alive] {
     if (alive.expired()) return;
     heartbeat_check_scheduled_ = false;
     checkHeartbeats();
@@ -156,7 +187,7 @@ void Anchor::scheduleHeartbeatCheck() {
   });
 }
 
-void Anchor::checkHeartbeats() {
+void LineMonitor::checkHeartbeats() {
   // While the anchor itself is cut off it learns nothing; onConnected restarts the clocks.
   if (!publisher_.connected()) return;
   const int64_t now = clock_.nowMs();
@@ -170,12 +201,12 @@ void Anchor::checkHeartbeats() {
     event.kind = "line_silent";
     event.message = fmt::format("line {} silent: no heartbeat for {} ms", line, now - last);
     events_.append(std::move(event));
-    scheduleFlush();
-    applyHealthOfLine(line);
+    hooks_.flush_soon();
+    recheckLine(line);
   }
 }
 
-void Anchor::syncLineAcls(const std::string& node) {
+void LineMonitor::syncLineAcls(const std::string& node) {
   const NodeRecord* record = reg_.findNode(node);
   std::string line = record ? lineOf(bridgeOf(node)) : std::string();
   // A node that moved away from a line loses its identity there (it lives only on the broker
@@ -195,11 +226,13 @@ void Anchor::syncLineAcls(const std::string& node) {
   node_lines_[node] = line;
 }
 
-bool Anchor::onLine(const std::string& node) const { return !bridgeOf(node).empty(); }
+bool LineMonitor::onLine(const std::string& node) const { return !bridgeOf(node).empty(); }
 
-std::string Anchor::lineOfNode(const std::string& node) const { return lineOf(bridgeOf(node)); }
+std::string LineMonitor::lineOfNode(const std::string& node) const {
+  return lineOf(bridgeOf(node));
+}
 
-void Anchor::checkLine(const std::string& node) {
+void LineMonitor::checkLine(const std::string& node) {
   std::string line = lineOfNode(node);
   auto known = node_lines_.find(node);
   if (line.empty() ? known != node_lines_.end()

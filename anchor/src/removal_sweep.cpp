@@ -2,25 +2,31 @@
 // document as a tombstone (state removed) and a moved app leaves a tombstone on its old
 // target, until every node of that target reported state without the app; then it is
 // dropped in the next generation. Nodes being purged are removed once they report no apps.
-// A periodic sweep checks all of it. Runs on the anchor's strand.
-#include "anchor/anchor.h"
+// A periodic sweep checks all of it (removal_sweep.h). Runs on the anchor's strand.
+#include "anchor/removal_sweep.h"
+
 #include "pharos/log.h"
 
 namespace pharos::anchor {
 
-void Anchor::scheduleSweep() {
-  if (sweep_scheduled_) return;
-  sweep_scheduled_ = true;
+void RemovalSweep::start() {
+  started_ = true;
+  schedule();
+}
+
+void RemovalSweep::schedule() {
+  if (scheduled_) return;
+  scheduled_ = true;
   std::weak_ptr<bool> alive = alive_;
-  strand_->postDelayed(config_.sweep_interval, [this, alive] {
+  strand_.postDelayed(ctx_.config.sweep_interval, [this, alive] {
     if (alive.expired()) return;
-    sweep_scheduled_ = false;
+    scheduled_ = false;
     sweep();
-    scheduleSweep();
+    schedule();
   });
 }
 
-bool Anchor::allGone(const std::set<std::string>& nodes, const std::string& app) const {
+bool RemovalSweep::allGone(const std::set<std::string>& nodes, const std::string& app) const {
   for (const auto& n : nodes) {
     auto it = node_states_.find(n);
     if (it == node_states_.end()) return false;
@@ -31,42 +37,42 @@ bool Anchor::allGone(const std::set<std::string>& nodes, const std::string& app)
   return true;
 }
 
-std::set<std::string> Anchor::nodesOfDoc(const std::string& doc_key) const {
+std::set<std::string> RemovalSweep::nodesOfDoc(const std::string& doc_key) const {
   DocKind kind;
   std::string name;
   if (!parseDocKey(doc_key, kind, name)) return {};
   Target t;
   t.kind = kind == DocKind::kGroup ? Target::Kind::kGroup : Target::Kind::kNode;
   t.name = name;
-  return reg_.targetNodes(t);
+  return ctx_.reg.targetNodes(t);
 }
 
-void Anchor::sweep() {
+void RemovalSweep::sweep() {
   if (!started_) return;
-  Txn txn(reg_);
+  Txn txn(ctx_.reg);
   std::vector<std::string> dropped_apps;
   size_t dropped_tombs = 0;
-  for (const auto& [name, app] : reg_.apps()) {
+  for (const auto& [name, app] : ctx_.reg.apps()) {
     if (app.state != "removed") continue;
-    if (allGone(reg_.targetNodes(app.target), name)) dropped_apps.push_back(name);
+    if (allGone(ctx_.reg.targetNodes(app.target), name)) dropped_apps.push_back(name);
   }
   for (const auto& name : dropped_apps) {
-    Status s = ops_.dropApp(txn, name);
+    Status s = ctx_.dropApp(txn, name);
     if (!s.isOk()) {
       spdlog::warn("sweep: {}", s.message());
       return;
     }
-    rollouts_.mark(name);
+    ctx_.rollouts.mark(name);
   }
   std::vector<std::pair<std::string, std::string>> tombs;
-  for (const auto& [doc, apps] : reg_.tombs()) {
+  for (const auto& [doc, apps] : ctx_.reg.tombs()) {
     std::set<std::string> nodes = nodesOfDoc(doc);
     for (const auto& [app, spec] : apps) {
       // A tombstone left by a move does not wait for the nodes the app lives on now (a node
       // in both the old and the new group keeps running it).
       std::set<std::string> waiting = nodes;
-      if (const AppRecord* live = reg_.findApp(app); live && live->state != "removed") {
-        for (const auto& n : reg_.targetNodes(live->target)) waiting.erase(n);
+      if (const AppRecord* live = ctx_.reg.findApp(app); live && live->state != "removed") {
+        for (const auto& n : ctx_.reg.targetNodes(live->target)) waiting.erase(n);
       }
       if (allGone(waiting, app)) tombs.emplace_back(doc, app);
     }
@@ -77,26 +83,26 @@ void Anchor::sweep() {
     ++dropped_tombs;
   }
   if (!dropped_apps.empty() || dropped_tombs > 0) {
-    Status s = publisher_.commit(txn);
+    Status s = ctx_.publisher.commit(txn);
     if (!s.isOk()) {
       spdlog::warn("sweep: store: {}", s.message());
     } else {
       spdlog::info("sweep: dropped {} removed apps and {} tombstones", dropped_apps.size(),
                    dropped_tombs);
-      rollouts_.schedule();
+      ctx_.rollouts.schedule();
     }
   } else {
     txn.rollback();
   }
   // Purges: finish once the node reports no apps.
   std::vector<std::string> purged;
-  for (const auto& [name, node] : reg_.nodes()) {
-    if (node.registration != Registration::kRemoving || removing_.count(name)) continue;
+  for (const auto& [name, node] : ctx_.reg.nodes()) {
+    if (node.registration != Registration::kRemoving || nodes_.removing(name)) continue;
     auto it = node_states_.find(name);
     if (it != node_states_.end() && it->second.apps.empty()) purged.push_back(name);
   }
   for (const auto& name : purged) {
-    finishNodeRemoval(name, "anchor", [name](Result<Json> r) {
+    nodes_.finishRemoval(name, "anchor", [name](Result<Json> r) {
       if (!r) spdlog::warn("node {}: finishing purge: {}", name, r.status().message());
     });
   }

@@ -1,10 +1,11 @@
-// Messages from agents (anchor.h): status/info register a node on first sight and drive its
-// health; state feeds rollout summaries and removal bookkeeping; events go to the event log
-// (rate-limited per node); metrics mark the node as seen (heartbeats: node_heartbeats.cpp).
+// Messages from agents (node_monitor.h): status/info register a node on first sight and drive
+// its health; state feeds rollout summaries and removal bookkeeping; events go to the event
+// log (rate-limited per node); metrics mark the node as seen (heartbeats: node_heartbeats.cpp).
 // Anything malformed is dropped with a rate-limited log line. Runs on the anchor's strand.
-#include "anchor/anchor.h"
+#include "anchor/node_monitor.h"
+
 #include "anchor/broker_admin.h"
-#include "anchor/health.h"
+#include "anchor/node_keys.h"
 #include "pharos/log.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
@@ -20,7 +21,81 @@ constexpr double kEventsPerSecond = 5;
 constexpr int64_t kLastSeenPersistMs = 60'000;
 }  // namespace
 
-bool Anchor::quarantined(const std::string& node) {
+NodeMonitor::NodeMonitor(const AnchorOptions& config, Registry& reg, Store& store, EventLog& events,
+                         DocPublisher& publisher, Guards& guards, RolloutTracker& rollouts,
+                         std::map<std::string, NodeState>& node_states, LineMonitor& lines,
+                         Strand& strand, Clock& clock)
+    : config_(config),
+      reg_(reg),
+      store_(store),
+      events_(events),
+      publisher_(publisher),
+      guards_(guards),
+      rollouts_(rollouts),
+      node_states_(node_states),
+      lines_(lines),
+      strand_(strand),
+      clock_(clock) {}
+
+void NodeMonitor::enrolled(const std::string& node) {
+  quarantine_.erase(node);
+  applyHealth(node, nullptr);
+}
+
+void NodeMonitor::removed(const std::string& node) {
+  reg_.health().erase(node);
+  node_states_.erase(node);
+  node_metrics_.erase(node);
+  last_seen_persisted_.erase(node);
+  pending_registrations_.erase(node);
+  event_tokens_.erase(node);
+  dirty_health_.erase(node);
+  quarantine_[node] = clock_.nowMs() + config_.removed_quarantine.count();
+}
+
+const Json* NodeMonitor::metrics(const std::string& node) const {
+  auto it = node_metrics_.find(node);
+  return it == node_metrics_.end() ? nullptr : &it->second;
+}
+
+const NodeState* NodeMonitor::reported(const std::string& node) const {
+  auto it = node_states_.find(node);
+  return it == node_states_.end() ? nullptr : &it->second;
+}
+
+void NodeMonitor::healthChanged(const std::vector<std::string>& nodes) {
+  for (const auto& node : nodes) dirty_health_.insert(node);
+  if (!nodes.empty()) scheduleFlush();
+}
+
+void NodeMonitor::scheduleFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  strand_.postDelayed(config_.flush_interval, [this, alive] {
+    if (alive.expired()) return;
+    flush_scheduled_ = false;
+    flush();
+  });
+}
+
+void NodeMonitor::flush() {
+  WriteBatch batch;
+  for (const auto& node : dirty_health_) {
+    auto it = reg_.health().find(node);
+    if (it == reg_.health().end() || !reg_.findNode(node)) continue;
+    batch.put(keys::health(node), dumpJson(toJson(it->second)));
+  }
+  dirty_health_.clear();
+  if (!batch.empty()) {
+    Status s = store_.write(batch, false);
+    if (!s.isOk()) spdlog::warn("store: writing health records: {}", s.message());
+  }
+  Status s = events_.flush();
+  if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
+}
+
+bool NodeMonitor::quarantined(const std::string& node) {
   auto it = quarantine_.find(node);
   if (it == quarantine_.end()) return false;
   if (clock_.nowMs() < it->second) return true;
@@ -28,7 +103,7 @@ bool Anchor::quarantined(const std::string& node) {
   return false;
 }
 
-void Anchor::seen(const std::string& node) {
+void NodeMonitor::seen(const std::string& node) {
   auto it = reg_.health().find(node);
   if (it == reg_.health().end()) return;
   int64_t now = clock_.nowMs();
@@ -41,7 +116,7 @@ void Anchor::seen(const std::string& node) {
   }
 }
 
-void Anchor::onNodeStatus(const std::string& node, const std::string& payload) {
+void NodeMonitor::onStatus(const std::string& node, const std::string& payload) {
   if (payload.empty()) return;  // a cleared retained status
   auto status = decodeNodeStatus(payload);
   if (!status) {
@@ -55,13 +130,13 @@ void Anchor::onNodeStatus(const std::string& node, const std::string& payload) {
     pending.has_status = true;
     pending.status = *status;
     maybeRegister(node);
-    checkLine(node);
+    lines_.checkLine(node);
     return;
   }
   applyHealth(node, &*status);
 }
 
-void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
+void NodeMonitor::onInfo(const std::string& node, const std::string& payload) {
   if (payload.empty()) return;
   auto info = decodeNodeInfo(payload);
   if (!info) {
@@ -78,11 +153,11 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
     pending.has_info = true;
     pending.info = std::move(json);
     maybeRegister(node);
-    checkLine(node);
+    lines_.checkLine(node);
     return;
   }
   seen(node);
-  checkLine(node);
+  lines_.checkLine(node);
   Json before = existing->info;
   if (before.is_object()) before.erase("ts");
   Json after = json;
@@ -92,20 +167,20 @@ void Anchor::onNodeInfo(const std::string& node, const std::string& payload) {
   if (before == after && !key_news) return;
   Txn txn(reg_);
   txn.node(node)->info = std::move(json);
-  if (key_news) checkNodeKey(node, info->public_key, txn);
+  if (key_news) checkNodeKey(txn, events_, clock_.nowMs(), node, info->public_key);
   // Info is not part of any document; an unsynced write is enough (agents republish it). A
   // key trusted on first sight changes the secrets document (published sealed to it).
   Status s = key_news ? publisher_.commit(txn, true) : txn.commit(store_, false);
   if (!s.isOk()) spdlog::warn("store: node {} info: {}", node, s.message());
-  checkLine(node);
+  lines_.checkLine(node);
 }
 
 // A line broker keeps the retained info of a node that has since moved away (to another line
 // or to the site) and sends it again whenever its bridge connects. Believed, it would move the
-// node back and remove its identity from the broker it really connects through (bridges.cpp).
+// node back and remove its identity from the broker it really connects through (line_monitor.cpp).
 // An info naming another broker than the node's current one, but older (its agent's ts) than
 // the current one, is that copy: ignored (logged, counted as stale_info).
-bool Anchor::staleMove(const std::string& name, const NodeRecord& node, const NodeInfo& info) {
+bool NodeMonitor::staleMove(const std::string& name, const NodeRecord& node, const NodeInfo& info) {
   if (!node.info.is_object() || info.ts <= 0) return false;
   auto broker = node.info.find("broker");
   auto ts = node.info.find("ts");
@@ -122,7 +197,7 @@ bool Anchor::staleMove(const std::string& name, const NodeRecord& node, const No
   return true;
 }
 
-void Anchor::maybeRegister(const std::string& node) {
+void NodeMonitor::maybeRegister(const std::string& node) {
   auto it = pending_registrations_.find(node);
   if (it == pending_registrations_.end()) return;
   if (!it->second.has_info || !it->second.has_status) {
@@ -179,7 +254,7 @@ void Anchor::maybeRegister(const std::string& node) {
   applyHealth(node, &pending.status);
 }
 
-void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
+void NodeMonitor::applyHealth(const std::string& node, const NodeStatus* status) {
   const NodeRecord* record = reg_.findNode(node);
   if (!record) return;
   auto [it, inserted] = reg_.health().try_emplace(node);
@@ -191,11 +266,11 @@ void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
       return;
     }
     health.last_seen = clock_.nowMs();
-    node_beats_.onStatus(node, status->session);
+    beats_.onStatus(node, status->session);
   }
   HealthChange change =
-      updateVerdict(health, record->registration, clock_.nowMs(), unreachableReason(node),
-                    node_beats_.timeoutReason(node, health));
+      updateVerdict(health, record->registration, clock_.nowMs(), lines_.unreachableReason(node),
+                    beats_.timeoutReason(node, health));
   if (change == HealthChange::kNone && !inserted) return;
   dirty_health_.insert(node);
   scheduleFlush();
@@ -213,7 +288,7 @@ void Anchor::applyHealth(const std::string& node, const NodeStatus* status) {
   }
 }
 
-void Anchor::onNodeState(const std::string& node, const std::string& payload) {
+void NodeMonitor::onState(const std::string& node, const std::string& payload) {
   if (payload.empty()) return;
   const NodeRecord* record = reg_.findNode(node);
   if (!record || record->registration == Registration::kPending) return;
@@ -232,7 +307,7 @@ void Anchor::onNodeState(const std::string& node, const std::string& payload) {
   rollouts_.markAppsOfNode(node);
 }
 
-void Anchor::onNodeEvent(const std::string& node, const std::string& payload) {
+void NodeMonitor::onEvent(const std::string& node, const std::string& payload) {
   const NodeRecord* record = reg_.findNode(node);
   if (!record || payload.empty()) return;
   auto event = decodeNodeEvent(payload);
@@ -267,7 +342,7 @@ void Anchor::onNodeEvent(const std::string& node, const std::string& payload) {
   scheduleFlush();
 }
 
-void Anchor::onNodeMetrics(const std::string& node, const std::string& payload) {
+void NodeMonitor::onMetrics(const std::string& node, const std::string& payload) {
   if (!reg_.findNode(node) || payload.empty()) return;
   auto metrics = decodeNodeMetrics(payload);
   if (!metrics) {
