@@ -1,4 +1,5 @@
-// Agent core: lifecycle, link and engine callbacks, and document handling (see agent.h).
+// Agent core: lifecycle, link and engine callbacks, and what follows from the documents
+// DesiredDocs holds (see agent.h).
 // Publishing, metrics and commands are in agent_report.cpp. Strand only, except start(),
 // stop() and the callbacks' hop onto the strand.
 #include "agent/agent.h"
@@ -32,6 +33,16 @@ Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, con
       make_link_(std::move(make_link)),
       strand_(Strand::create(executor)),
       alive_(std::make_shared<bool>(true)),
+      docs_(clock,
+            DesiredDocs::Effects{
+                [this](const std::string& kind, const std::string& app, const std::string& reason,
+                       const std::string& message) { emit(kind, app, reason, message); },
+                [this] { persist(); }, [this] { recompute(); }, [this] { scheduleState(); },
+                [this] { updateGroupSubscriptions(); },
+                [this](const std::vector<pharos::RegistryAuth>& registries) {
+                  reconciler_->setRegistries(registries);
+                },
+                [this](const std::string& payload) { return openSecretsDoc(payload); }}),
       host_sample_(std::make_shared<HostSample>()),
       container_samples_(std::make_shared<std::map<std::string, ContainerStats>>()) {
   options_.reconciler.node_id = options_.node_id;
@@ -81,11 +92,11 @@ void Agent::onStart() {
       saved_ = *loaded;
       session_ = loaded->last_session;
     }
-    if (loaded->secrets) handleSecrets(*loaded->secrets, true);
+    if (loaded->secrets) docs_.offerSecrets(*loaded->secrets, true);
     for (const auto& [group, payload] : loaded->group_desired) {
-      handleGroupDoc(group, payload, true);
+      docs_.offerGroup(group, payload, true);
     }
-    if (loaded->node_desired) handleNodeDoc(*loaded->node_desired, true);
+    if (loaded->node_desired) docs_.offerNode(*loaded->node_desired, true);
   } else if (loaded.status().code() != Code::kNotFound) {
     spdlog::error("state file: {}", loaded.status().message());
     emit("state_file", "", "state file unreadable; starting empty and recovering from the broker",
@@ -250,14 +261,14 @@ void Agent::onMessage(const MqttMessage& message) {
     case topics::Kind::kNode:
       if (parsed->node != options_.node_id) return;
       if (parsed->node_kind == topics::NodeTopic::kDesired) {
-        handleNodeDoc(message.payload, false);
+        docs_.offerNode(message.payload, false);
       } else if (parsed->node_kind == topics::NodeTopic::kSecrets) {
-        handleSecrets(message.payload, false);
+        docs_.offerSecrets(message.payload, false);
       }
       return;
     case topics::Kind::kGroupDesired:
       if (subscribed_groups_.count(parsed->group))
-        handleGroupDoc(parsed->group, message.payload, false);
+        docs_.offerGroup(parsed->group, message.payload, false);
       return;
     case topics::Kind::kNodeCmd:
       if (parsed->node == options_.node_id) handleCommand(parsed->name, parsed->user, message);
@@ -272,136 +283,6 @@ void Agent::onMessage(const MqttMessage& message) {
 
 // ---- documents ----------------------------------------------------------------------------
 
-void Agent::handleNodeDoc(const std::string& payload, bool from_state_file) {
-  if (payload.empty()) {
-    if (!node_doc_) return;
-    spdlog::warn("node document deleted: no longer changing anything");
-    node_doc_.reset();
-    node_raw_.reset();
-    bad_documents_.erase("node");
-    emit("node_document_deleted", "", "node removed from management; containers left as they are");
-    persist();
-    recompute();
-    return;
-  }
-  auto doc = decodeDesired(payload);
-  if (!doc.isOk()) {
-    bad_documents_["node"] = doc.status().message();
-    emit("bad_document", "", "node document refused", doc.status().message());
-    scheduleState();
-    return;
-  }
-  if (!shouldApply(node_doc_, *doc)) {
-    spdlog::debug("node document generation {} ignored (holding {})", doc->generation,
-                  node_doc_->generation);
-    return;
-  }
-  bad_documents_.erase("node");
-  node_doc_ = std::move(doc).value();
-  node_raw_ = payload;
-  // Group documents of groups no longer listed are dropped.
-  for (auto it = group_docs_.begin(); it != group_docs_.end();) {
-    bool listed = false;
-    for (const std::string& g : node_doc_->groups) listed = listed || g == it->first;
-    if (listed) {
-      ++it;
-    } else {
-      group_raw_.erase(it->first);
-      it = group_docs_.erase(it);
-    }
-  }
-  if (!from_state_file) persist();
-  for (const std::string& g : node_doc_->groups) {
-    if (!group_docs_.count(g)) awaiting_groups_.emplace(g, clock_.steadyNow());
-  }
-  for (auto it = awaiting_groups_.begin(); it != awaiting_groups_.end();) {
-    bool listed = std::find(node_doc_->groups.begin(), node_doc_->groups.end(), it->first) !=
-                  node_doc_->groups.end();
-    it = listed ? std::next(it) : awaiting_groups_.erase(it);
-  }
-  updateGroupSubscriptions();
-  recompute();
-}
-
-void Agent::handleGroupDoc(const std::string& group, const std::string& payload,
-                           bool from_state_file) {
-  std::string source = "group:" + group;
-  // Whatever it holds (apps, nothing, or something refused), the group has answered.
-  if (awaiting_groups_.erase(group) > 0 && awaiting_groups_.empty()) recompute();
-  if (payload.empty()) {
-    auto held = group_docs_.find(group);
-    if (held == group_docs_.end()) return;
-    // Named after each app it held, so that an app's events say why it went.
-    std::vector<std::string> apps;
-    for (const AppSpec& a : held->second.apps) apps.push_back(a.name);
-    if (apps.empty()) apps.push_back("");
-    group_docs_.erase(held);
-    group_raw_.erase(group);
-    bad_documents_.erase(source);
-    for (const std::string& a : apps) {
-      emit("group_document_deleted", a, "group " + group + " deleted: its apps are dropped");
-    }
-    persist();
-    recompute();
-    return;
-  }
-  auto doc = decodeGroupDesired(payload);
-  if (!doc.isOk()) {
-    bad_documents_[source] = doc.status().message();
-    emit("bad_document", "", "group " + group + " document refused", doc.status().message());
-    scheduleState();
-    return;
-  }
-  auto held = group_docs_.find(group);
-  std::optional<DesiredDoc> current;
-  if (held != group_docs_.end()) current = held->second;
-  if (!shouldApply(current, *doc)) return;
-  bad_documents_.erase(source);
-  group_docs_[group] = std::move(doc).value();
-  group_raw_[group] = payload;
-  if (!from_state_file) persist();
-  recompute();
-}
-
-void Agent::handleSecrets(const std::string& payload, bool from_state_file) {
-  if (payload.empty()) {
-    bool was_blocked = bad_documents_.erase("secrets") > 0;
-    if (!secrets_) {
-      if (was_blocked) recompute();
-      return;
-    }
-    secrets_.reset();
-    secrets_raw_.reset();
-    persist();
-    reconciler_->setRegistries({});
-    recompute();
-    return;
-  }
-  auto doc = openSecretsDoc(payload);
-  if (!doc.isOk()) {
-    // What is held stays in force: a document that cannot be opened never empties secrets.
-    // With nothing held (a new device key the anchor has not accepted yet, a state file
-    // sealed to a discarded key) the apps wait as they are rather than lose their secrets.
-    bad_documents_["secrets"] = doc.status().message();
-    emit("bad_document", "", "secrets document refused", doc.status().message());
-    if (!secrets_) {
-      spdlog::warn("secrets document refused ({}): apps left as they are until one opens",
-                   doc.status().message());
-      recompute();
-      return;
-    }
-    scheduleState();
-    return;
-  }
-  if (!shouldApply(secrets_, *doc)) return;
-  bad_documents_.erase("secrets");
-  secrets_ = std::move(doc).value();
-  secrets_raw_ = payload;
-  reconciler_->setRegistries(secrets_->registries);
-  if (!from_state_file) persist();
-  recompute();
-}
-
 Result<SecretsDoc> Agent::openSecretsDoc(const std::string& payload) const {
   auto envelope = decodeSealedSecrets(payload);
   if (!envelope) return envelope.status();
@@ -415,7 +296,9 @@ Result<SecretsDoc> Agent::openSecretsDoc(const std::string& payload) const {
 void Agent::updateGroupSubscriptions() {
   if (!link_) return;
   std::set<std::string> want;
-  if (node_doc_) want.insert(node_doc_->groups.begin(), node_doc_->groups.end());
+  if (const auto& node_doc = docs_.node()) {
+    want.insert(node_doc->groups.begin(), node_doc->groups.end());
+  }
   for (auto it = subscribed_groups_.begin(); it != subscribed_groups_.end();) {
     if (want.count(*it)) {
       ++it;
@@ -438,14 +321,16 @@ void Agent::updateGroupSubscriptions() {
 }
 
 void Agent::recompute() {
-  bool secrets_blocked = !secrets_ && bad_documents_.count("secrets") > 0;
-  if (!node_doc_ || secrets_blocked) {
+  const auto& node_doc = docs_.node();
+  const auto& secrets = docs_.secrets();
+  bool secrets_blocked = !secrets && docs_.badDocuments().count("secrets") > 0;
+  if (!node_doc || secrets_blocked) {
     reconciler_->setFrozen(true);
     scheduleState();
     return;
   }
   bool complete = awaitedGroupsArrived();
-  EffectiveDesired eff = unionDesired(options_.node_id, *node_doc_, group_docs_);
+  EffectiveDesired eff = unionDesired(options_.node_id, *node_doc, docs_.groups());
   if (!complete) {
     // A tombstone may be the old place of an app whose new place has not arrived yet.
     std::erase_if(eff.apps, [](const EffectiveApp& e) {
@@ -468,8 +353,8 @@ void Agent::recompute() {
   const std::map<std::string, std::string> no_secrets;
   for (EffectiveApp& e : eff.apps) {
     DesiredApp d;
-    d.variables = appVariables(options_.node_id, options_.labels, node_doc_->labels, e.spec,
-                               secrets_ ? secrets_->variables : no_secrets);
+    d.variables = appVariables(options_.node_id, options_.labels, node_doc->labels, e.spec,
+                               secrets ? secrets->variables : no_secrets);
     d.spec = std::move(e.spec);
     d.source = std::move(e.source);
     apps.push_back(std::move(d));
@@ -484,17 +369,18 @@ bool Agent::awaitedGroupsArrived() {
   awaiting_timer_ = 0;
   auto now = clock_.steadyNow();
   auto next = now + kGroupDocGrace;
-  for (auto it = awaiting_groups_.begin(); it != awaiting_groups_.end();) {
+  auto& awaiting_groups = docs_.awaiting();
+  for (auto it = awaiting_groups.begin(); it != awaiting_groups.end();) {
     if (now - it->second >= kGroupDocGrace) {
       spdlog::warn("no document for group {} after {} s: applying without it", it->first,
                    std::chrono::duration_cast<std::chrono::seconds>(kGroupDocGrace).count());
-      it = awaiting_groups_.erase(it);
+      it = awaiting_groups.erase(it);
     } else {
       next = std::min(next, it->second + kGroupDocGrace);
       ++it;
     }
   }
-  if (awaiting_groups_.empty()) return true;
+  if (awaiting_groups.empty()) return true;
   std::weak_ptr<bool> alive = alive_;
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
   awaiting_timer_ = strand_->postDelayed(delay, [this, alive] {
@@ -507,9 +393,7 @@ bool Agent::awaitedGroupsArrived() {
 
 void Agent::persist() {
   PersistedState st;
-  st.node_desired = node_raw_;
-  st.secrets = secrets_raw_;
-  st.group_desired = group_raw_;
+  docs_.persisted(st);
   Status s;
   {
     std::lock_guard lock(persist_mu_);

@@ -150,22 +150,24 @@ bool Agent::holdState() {
 
 void Agent::publishState(bool force) {
   NodeState st;
-  if (node_doc_) st.applied.push_back(DocRef{"node", node_doc_->epoch, node_doc_->generation});
-  for (const auto& [group, doc] : group_docs_) {
+  const auto& node_doc = docs_.node();
+  const auto& secrets = docs_.secrets();
+  if (node_doc) st.applied.push_back(DocRef{"node", node_doc->epoch, node_doc->generation});
+  for (const auto& [group, doc] : docs_.groups()) {
     st.applied.push_back(DocRef{"group:" + group, doc.epoch, doc.generation});
   }
-  if (secrets_) st.applied.push_back(DocRef{"secrets", secrets_->epoch, secrets_->generation});
+  if (secrets) st.applied.push_back(DocRef{"secrets", secrets->epoch, secrets->generation});
   st.apps = reconciler_->appStates();
   Json body = encode(st);
   // Extension fields (decoders ignore unknown fields): refused documents and the freeze.
-  if (!bad_documents_.empty()) {
+  if (!docs_.badDocuments().empty()) {
     Json bad = Json::array();
-    for (const auto& [source, error] : bad_documents_) {
+    for (const auto& [source, error] : docs_.badDocuments()) {
       bad.push_back({{"source", source}, {"error", error}});
     }
     body["bad_documents"] = bad;
   }
-  if (!node_doc_) body["frozen"] = true;
+  if (!node_doc) body["frozen"] = true;
   std::string compare = dumpJson(body);
   st.ts = clock_.nowMs();
   body["ts"] = st.ts;
@@ -373,8 +375,8 @@ void Agent::handleCommand(const std::string& command, const std::string& user,
                         correlation));
     }
     std::vector<std::string> secret_values;
-    if (secrets_) {
-      for (const auto& [k, v] : secrets_->variables) {
+    if (const auto& secrets = docs_.secrets()) {
+      for (const auto& [k, v] : secrets->variables) {
         if (!v.empty()) secret_values.push_back(v);
       }
     }

@@ -1,9 +1,10 @@
 // The agent core (DESIGN.md sections 2 and 3): wires an MqttLink, a DockerClient, a Clock and
-// a StateFile around the Reconciler. It holds the node, group and secrets documents (epoch /
-// generation rule, union with conflicts, bad documents refused), publishes status (with the
-// session rule and a NotReady will), info, state (debounced), events, metrics and heartbeats,
-// answers cmd/logs and cmd/inspect on the request's response topic, and supervises the
-// containers through the Docker events stream plus a periodic full reconcile.
+// a StateFile around the Reconciler. Its DesiredDocs holds the node, group and secrets
+// documents (epoch / generation rule, bad documents refused); the agent hands their union
+// (with conflicts) to the reconciler, publishes status (with the session rule and a NotReady
+// will), info, state (debounced), events, metrics and heartbeats, answers cmd/logs and cmd/inspect
+// on the request's response topic, and supervises the containers through the Docker events stream
+// plus a periodic full reconcile.
 //
 // Threading (docs/agent.md "Threads"): the core runs on a Strand over the Executor it is
 // given and owns no thread (the fleet simulator runs thousands of agents on a few threads).
@@ -25,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/desired_docs.h"
 #include "agent/docker_client.h"
 #include "agent/host_facts.h"
 #include "agent/reconciler.h"
@@ -101,9 +103,6 @@ class Agent {
   void onEngineState(const Status& status);
   void onDockerEvent(const DockerEvent& event);
 
-  void handleNodeDoc(const std::string& payload, bool from_state_file);
-  void handleGroupDoc(const std::string& group, const std::string& payload, bool from_state_file);
-  void handleSecrets(const std::string& payload, bool from_state_file);
   // Decodes the sealed envelope and opens it with this device's key pair.
   Result<SecretsDoc> openSecretsDoc(const std::string& payload) const;
   // `user`: the requester, from the request topic's last level (nodes/{node}/cmd/{command}/
@@ -174,19 +173,11 @@ class Agent {
   std::unique_ptr<MqttLink> link_;
   std::unique_ptr<EventStream> events_stream_;
 
-  // Documents (strand).
-  std::optional<DesiredDoc> node_doc_;
-  std::optional<std::string> node_raw_;
-  std::map<std::string, DesiredDoc> group_docs_;
-  std::map<std::string, std::string> group_raw_;
-  std::optional<SecretsDoc> secrets_;       // opened, in memory only
-  std::optional<std::string> secrets_raw_;  // the sealed document, as persisted
+  // Documents (strand). Until an awaited group's document arrives (or kGroupDocGrace
+  // passes) nothing is removed; awaiting_timer_ recomputes when the earliest grace ends.
+  DesiredDocs docs_;
   std::set<std::string> subscribed_groups_;
-  // Groups the node document lists whose document has not arrived yet, with when they were
-  // first listed: until it arrives (or kGroupDocGrace passes) nothing is removed.
-  std::map<std::string, std::chrono::steady_clock::time_point> awaiting_groups_;
   uint64_t awaiting_timer_ = 0;
-  std::map<std::string, std::string> bad_documents_;  // source -> error
   std::set<std::string> reported_conflicts_;
 
   // Link and engine (strand).
