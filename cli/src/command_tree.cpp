@@ -286,17 +286,13 @@ void rolloutCommands(CLI::App& root, ParsedValues& v) {
     c->add_option("app", v.name, "App name")->required();
   };
   sub("pause", "Hold the rollout: no further wave starts until 'rollout resume'",
-      "  pharosctl rollout pause web
-");
+      "  pharosctl rollout pause web\n");
   sub("resume", "Continue a paused rollout: the current wave's gate is judged afresh",
-      "  pharosctl rollout resume web
-");
+      "  pharosctl rollout resume web\n");
   sub("promote", "Skip the remaining gates: every node takes the new revision now",
-      "  pharosctl rollout promote web
-");
+      "  pharosctl rollout promote web\n");
   sub("abort", "Stop the rollout: every node returns to the previous revision",
-      "  pharosctl rollout abort web
-");
+      "  pharosctl rollout abort web\n");
 }
 
 void appCommands(CLI::App& root, ParsedValues& v) {
