@@ -202,7 +202,11 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
     txn.touchAppTarget(cur->target, next.name);
     ctx_.rollouts.mark(next.name);
   }
-  if (!same_spec) stageRevision(txn, next, user, moved ? "deploy (moved)" : "deploy");
+  if (!same_spec) {
+    stageRevision(
+        txn, next, user,
+        std::string(moved ? "deploy (moved)" : "deploy") + (next.rollout ? " (staged)" : ""));
+  }
   ctx_.audit(txn.extra(), user, "app.deploy", "", next.name,
              fmt::format("revision {} to {} {}{}", next.revision, targetKindName(next.target.kind),
                          next.target.name, next.rollout ? " (staged)" : ""));
@@ -344,15 +348,21 @@ Result<Json> AppOps::history(const Json& body) {
         if (!json) return true;
         auto rev = revisionRecordFromJson(*json);
         if (!rev) return true;
-        revisions.push_back(Json{{"revision", rev->revision},
-                                 {"target", toJson(rev->target)},
-                                 {"ts", rev->ts},
-                                 {"user", rev->user},
-                                 {"note", rev->note},
-                                 {"variables", mapJson(rev->variables)},
-                                 {"compose_bytes", rev->compose.size()},
-                                 {"compose_hash", contentHash(rev->compose)},
-                                 {"current", rev->revision == app->revision}});
+        Json entry{{"revision", rev->revision},
+                   {"target", toJson(rev->target)},
+                   {"ts", rev->ts},
+                   {"user", rev->user},
+                   {"note", rev->note},
+                   {"variables", mapJson(rev->variables)},
+                   {"compose_bytes", rev->compose.size()},
+                   {"compose_hash", contentHash(rev->compose)},
+                   {"current", rev->revision == app->revision}};
+        // How the app's last staged rollout of this revision went.
+        if (app->rollout && app->rollout->state.revision == rev->revision) {
+          entry["rollout"] = rolloutResult(*app->rollout);
+          entry["rollout"]["reason"] = app->rollout->state.reason;
+        }
+        revisions.push_back(std::move(entry));
         (void)k;
         return true;
       }));
@@ -401,7 +411,8 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   app->rollout.reset();
   if (*strategy) beginRollout(*app, &before, std::move(**strategy), ctx_.reg, app->updated);
   txn.touchAppTarget(app->target, app->name);
-  stageRevision(txn, *app, user, fmt::format("rollback to {}", req->revision));
+  stageRevision(txn, *app, user,
+                fmt::format("rollback to {}{}", req->revision, app->rollout ? " (staged)" : ""));
   ctx_.audit(txn.extra(), user, "app.rollback", "", req->name,
              fmt::format("to revision {} as {}{}", req->revision, app->revision,
                          app->rollout ? " (staged)" : ""));

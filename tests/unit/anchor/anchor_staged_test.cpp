@@ -99,6 +99,13 @@ TEST_CASE("a failing canary with on_failure rollback returns the group to the pr
   CHECK(app["rollout"]["staged"]["phase"] == "rolled_back");
   CHECK(app["rollout"]["staged"]["reason"].get<std::string>().find("n1: CrashLoop") !=
         std::string::npos);
+  // The history says how revision 2 was rolled out.
+  Json history = s.ok("app.history", Json{{"name", "web"}})["revisions"];
+  REQUIRE(history.size() == 2);
+  CHECK(history[0]["revision"] == 2);
+  CHECK(history[0]["note"] == "deploy (staged)");
+  CHECK(history[0]["rollout"]["phase"] == "rolled_back");
+  CHECK_FALSE(history[1].contains("rollout"));
   // The failed revision's number is not given again.
   Json next = s.ok("app.deploy", Site::deploy("services:\n  web:\n    image: nginx:1.27\n"));
   CHECK(next["revision"] == 3);
