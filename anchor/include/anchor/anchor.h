@@ -32,6 +32,7 @@
 #include "anchor/op_context.h"
 #include "anchor/registry.h"
 #include "anchor/rollout_tracker.h"
+#include "anchor/staged_rollouts.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
@@ -196,6 +197,7 @@ class Anchor {
   std::map<std::string, NodeState> node_states_;  // last reported, per node
   RolloutTracker rollouts_;
   OpContext ops_;
+  StagedRollouts staged_;
   AppOps apps_;
   ApiServer api_;
 
