@@ -19,7 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # force-unsafe-io: dpkg skips its fsync per unpacked file (a fresh machine's first setup
+  # installs a few hundred packages; an interrupted install is simply run again).
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+    "${missing[@]}" >/dev/null
 fi
 
 # The web UI's browser libraries, pinned in web-ui/package.json (never committed).

@@ -5,8 +5,9 @@
 #   3. builds and runs the fuzz targets for a bounded time (FUZZ_SECONDS, default 10)
 #   4. builds the "ci" preset: warnings as errors + AddressSanitizer/UBSan
 #   5. starts a Docker Engine if none runs (stopped again at the end)
-#   6. runs the ctest suites: unit tests, schema contract, integration tests against a real
-#      Mosquitto and the real Docker Engine (each suite prints its time). Suites labelled
+#   6. runs the ctest suites: unit tests (side by side), schema contract, integration tests
+#      (one at a time) against a real Mosquitto and the real Docker Engine (each suite
+#      prints its time). Suites labelled
 #      `long` (the package install/upgrade run, which builds its own release tree, and the
 #      levels example with its private engines) run only with --all; by default their
 #      CI-sized subsets run instead (test_packaging_sources, test_levels).
@@ -69,5 +70,7 @@ stage "tests"
 [ $long = 1 ] || ctest_args+=(-LE long)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir build/ci --output-on-failure --timeout 900 "${ctest_args[@]}"
+# -j3: the unit suites, mostly waiting on their own brokers and clocks, run side by side;
+# every integration suite runs alone (RUN_SERIAL, tests/integration/CMakeLists.txt).
+ctest --test-dir build/ci --output-on-failure --timeout 900 -j3 "${ctest_args[@]}"
 echo "total test command time: $(( $(date +%s) - t0 )) s"

@@ -23,7 +23,8 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
       publisher_(reg_, store, [this](const MqttMessage& m) { return link_.publish(m); }),
       guards_(config_, clock),
       rollouts_(config_, reg_, node_states_, publisher_, *strand_, clock),
-      ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock},
+      ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock, &staged_},
+      staged_(ops_, node_states_, *strand_, config_.staged_rollout_tick),
       lines_(
           config_, reg_, admin, guards_, events_, publisher_, *strand_, clock,
           LineMonitor::Hooks{[this](const std::string& node, bool restart_beat) {
@@ -90,6 +91,12 @@ void Anchor::installOperations() {
                [this](User user, const Json& body) { return apps_.registrySet(user, body); });
   api_.addSync(ops::kEventsQuery,
                [this](User, const Json& body) { return apps_.eventsQuery(body); });
+  // rollout.*: staged rollouts (staged_rollouts.cpp).
+  for (std::string_view op :
+       {ops::kRolloutPause, ops::kRolloutResume, ops::kRolloutPromote, ops::kRolloutAbort}) {
+    api_.addSync(
+        op, [this, op](User user, const Json& body) { return staged_.command(user, op, body); });
+  }
 }
 
 Anchor::~Anchor() { *alive_ = false; }
@@ -171,6 +178,7 @@ Status Anchor::start() {
     });
   });
   sweep_.start();
+  staged_.schedule();  // a rollout the store holds goes on where it was
   return Status::ok();
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <regex>
 
+#include "anchor/staged_rollouts.h"
 #include "pharos/api.h"
 #include "pharos/compose.h"
 #include "pharos/log.h"
@@ -24,6 +25,26 @@ Json mapJson(const std::map<std::string, std::string>& m) {
 
 Status appNotFound(const std::string& name) {
   return Status::notFound("name: no app named '" + name + "'").withPath("name");
+}
+
+// What a deploy or rollback answers about the staged rollout it started.
+Json rolloutResult(const AppRollout& r) {
+  return Json{{"phase", phaseName(r.state.phase)},
+              {"wave", r.state.wave + 1},
+              {"waves", r.state.strategy.waves.size()},
+              {"previous_revision", r.state.previous_revision}};
+}
+
+// A change of an app while its staged rollout runs would leave the rollout's two revisions
+// undefined: promote or abort it first.
+Status checkNotRollingOut(const AppRecord* app) {
+  if (!app || !app->rollingOut()) return Status::ok();
+  const RolloutState& st = app->rollout->state;
+  return Status::conflict(fmt::format(
+      "app '{}' has a staged rollout of revision {} in progress (wave {} of {}, {}): promote or "
+      "abort it first (pharosctl rollout promote|abort {})",
+      app->name, st.revision, st.wave + 1, st.strategy.waves.size(), phaseName(st.phase),
+      app->name));
 }
 
 }  // namespace
@@ -103,10 +124,18 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   auto req = decodeAppDeploy(body);
   if (!req) return req.status();
   PHAROS_RETURN_IF_ERROR(checkTarget(ctx_.reg, req->target));
+  auto strategy = parseRequestStrategy(req->strategy, req->target, ctx_.reg);
+  if (!strategy) return strategy.status();
   // A copy: the record is replaced below.
   std::optional<AppRecord> current;
   if (const AppRecord* found = ctx_.reg.findApp(req->name)) current = *found;
   const AppRecord* cur = current ? &*current : nullptr;
+  PHAROS_RETURN_IF_ERROR(checkNotRollingOut(cur));
+  if (*strategy && cur && cur->state != "removed" && !(cur->target == req->target)) {
+    return Status::invalidArgument(
+               "strategy: a staged rollout keeps the app's target; move it without a strategy")
+        .withPath("strategy");
+  }
   if (cur && cur->target.kind == Target::Kind::kNode) {
     const NodeRecord* n = ctx_.reg.findNode(cur->target.name);
     if (n && n->registration == Registration::kRemoving && cur->target == req->target) {
@@ -143,7 +172,8 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   }
   bool moved = cur && !(cur->target == req->target);
   if (!same_spec) {
-    next.revision = (cur ? cur->revision : 0) + 1;
+    next.revision = cur ? cur->nextRevision() : 1;
+    next.top_revision = next.revision;
     next.target = req->target;
     next.compose = req->compose;
     next.variables = req->variables;
@@ -151,6 +181,10 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
     next.volumes = "keep";
   }
   next.updated = ctx_.clock.nowMs();
+  if (!same_spec) {
+    next.rollout.reset();
+    if (*strategy) beginRollout(next, cur, std::move(**strategy), ctx_.reg, ctx_.clock.nowMs());
+  }
   std::string new_doc = targetDocKey(next.target);
   txn.putApp(next);
   txn.eraseTomb(new_doc, next.name);
@@ -168,17 +202,24 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
     txn.touchAppTarget(cur->target, next.name);
     ctx_.rollouts.mark(next.name);
   }
-  if (!same_spec) stageRevision(txn, next, user, moved ? "deploy (moved)" : "deploy");
+  if (!same_spec) {
+    stageRevision(
+        txn, next, user,
+        std::string(moved ? "deploy (moved)" : "deploy") + (next.rollout ? " (staged)" : ""));
+  }
   ctx_.audit(txn.extra(), user, "app.deploy", "", next.name,
-             fmt::format("revision {} to {} {}", next.revision, targetKindName(next.target.kind),
-                         next.target.name));
+             fmt::format("revision {} to {} {}{}", next.revision, targetKindName(next.target.kind),
+                         next.target.name, next.rollout ? " (staged)" : ""));
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   ctx_.rollouts.mark(next.name);
   ctx_.rollouts.schedule();
-  return Json{{"name", next.name},
-              {"revision", next.revision},
-              {"target", toJson(next.target)},
-              {"changed", true}};
+  if (next.rollout && ctx_.staged) ctx_.staged->schedule();
+  Json out{{"name", next.name},
+           {"revision", next.revision},
+           {"target", toJson(next.target)},
+           {"changed", true}};
+  if (next.rollout) out["rollout"] = rolloutResult(*next.rollout);
+  return out;
 }
 
 Result<Json> AppOps::remove(const std::string& user, const Json& body) {
@@ -191,6 +232,14 @@ Result<Json> AppOps::remove(const std::string& user, const Json& body) {
   }
   Txn txn(ctx_.reg);
   AppRecord* app = txn.app(req->name);
+  if (app->rollingOut()) {
+    // The rollout ends with the app: no wave of a removed app.
+    RolloutPlan plan(app->rollout->state);
+    (void)plan.abort(ctx_.clock.nowMs());
+    app->rollout->state = plan.state();
+    app->rollout->state.reason = "the app was removed";
+  }
+  if (app->rollout) app->rollout->staged.reset();
   app->state = "removed";
   app->volumes = req->volumes;
   app->updated = ctx_.clock.nowMs();
@@ -215,6 +264,7 @@ Result<Json> AppOps::setState(const std::string& user, const std::string& operat
   if (cur->state == "removed") {
     return Status::conflict("app '" + req->name + "' is removed; deploy it again");
   }
+  PHAROS_RETURN_IF_ERROR(checkNotRollingOut(cur));
   std::string state = operation == ops::kAppStop ? "stopped" : "running";
   bool restart = operation == ops::kAppRestart;
   if (!restart && cur->state == state) {
@@ -298,15 +348,21 @@ Result<Json> AppOps::history(const Json& body) {
         if (!json) return true;
         auto rev = revisionRecordFromJson(*json);
         if (!rev) return true;
-        revisions.push_back(Json{{"revision", rev->revision},
-                                 {"target", toJson(rev->target)},
-                                 {"ts", rev->ts},
-                                 {"user", rev->user},
-                                 {"note", rev->note},
-                                 {"variables", mapJson(rev->variables)},
-                                 {"compose_bytes", rev->compose.size()},
-                                 {"compose_hash", contentHash(rev->compose)},
-                                 {"current", rev->revision == app->revision}});
+        Json entry{{"revision", rev->revision},
+                   {"target", toJson(rev->target)},
+                   {"ts", rev->ts},
+                   {"user", rev->user},
+                   {"note", rev->note},
+                   {"variables", mapJson(rev->variables)},
+                   {"compose_bytes", rev->compose.size()},
+                   {"compose_hash", contentHash(rev->compose)},
+                   {"current", rev->revision == app->revision}};
+        // How the app's last staged rollout of this revision went.
+        if (app->rollout && app->rollout->state.revision == rev->revision) {
+          entry["rollout"] = rolloutResult(*app->rollout);
+          entry["rollout"]["reason"] = app->rollout->state.reason;
+        }
+        revisions.push_back(std::move(entry));
         (void)k;
         return true;
       }));
@@ -321,6 +377,9 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   if (cur->state == "removed") {
     return Status::conflict("app '" + req->name + "' is removed; deploy it again");
   }
+  PHAROS_RETURN_IF_ERROR(checkNotRollingOut(cur));
+  auto strategy = parseRequestStrategy(req->strategy, cur->target, ctx_.reg);
+  if (!strategy) return strategy.status();
   if (req->revision == cur->revision) {
     return Status::conflict(fmt::format("revision: app '{}' is at revision {} already", req->name,
                                         cur->revision))
@@ -341,21 +400,30 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   PHAROS_RETURN_IF_ERROR(
       validateCompose(rev->compose, cur->target, rev->variables,
                       secrets ? *secrets : std::map<std::string, std::string>()));
+  AppRecord before = *cur;
   Txn txn(ctx_.reg);
   AppRecord* app = txn.app(req->name);
-  app->revision += 1;
+  app->revision = before.nextRevision();
+  app->top_revision = app->revision;
   app->compose = rev->compose;
   app->variables = rev->variables;
   app->updated = ctx_.clock.nowMs();
+  app->rollout.reset();
+  if (*strategy) beginRollout(*app, &before, std::move(**strategy), ctx_.reg, app->updated);
   txn.touchAppTarget(app->target, app->name);
-  stageRevision(txn, *app, user, fmt::format("rollback to {}", req->revision));
+  stageRevision(txn, *app, user,
+                fmt::format("rollback to {}{}", req->revision, app->rollout ? " (staged)" : ""));
   ctx_.audit(txn.extra(), user, "app.rollback", "", req->name,
-             fmt::format("to revision {} as {}", req->revision, app->revision));
+             fmt::format("to revision {} as {}{}", req->revision, app->revision,
+                         app->rollout ? " (staged)" : ""));
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   ctx_.rollouts.mark(req->name);
   ctx_.rollouts.schedule();
   const AppRecord* now = ctx_.reg.findApp(req->name);
-  return Json{{"name", now->name}, {"revision", now->revision}, {"from", req->revision}};
+  if (now->rollout && ctx_.staged) ctx_.staged->schedule();
+  Json out{{"name", now->name}, {"revision", now->revision}, {"from", req->revision}};
+  if (now->rollout) out["rollout"] = rolloutResult(*now->rollout);
+  return out;
 }
 
 Result<Json> AppOps::registrySet(const std::string& user, const Json& body) {

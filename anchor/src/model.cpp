@@ -163,12 +163,69 @@ Result<NodeHealthRecord> healthRecordFromJson(const Json& j) {
   return finish(r, std::move(out));
 }
 
+Json toJson(const AppRollout& r) {
+  Json out{{"state", toJson(r.state)}};
+  if (r.previous) {
+    out["previous"] = Json{{"revision", r.previous->revision},
+                           {"compose", r.previous->compose},
+                           {"state", r.previous->state},
+                           {"variables", mapJson(r.previous->variables)},
+                           {"restart", r.previous->restart}};
+  }
+  if (r.staged) out["staged"] = Json{{"nodes", r.staged->nodes}, {"cutoff", r.staged->cutoff}};
+  return out;
+}
+
+Result<AppRollout> appRolloutFromJson(const Json& j) {
+  JsonReader r(j, "app.rollout");
+  AppRollout out;
+  const Json& state = r.object("state");
+  if (!r.ok()) return r.status();
+  auto parsed = rolloutStateFromJson(state);
+  if (!parsed) return parsed.status();
+  out.state = std::move(*parsed);
+  if (r.has("previous")) {
+    JsonReader p(r.object("previous"), "app.rollout.previous");
+    AppRevisionSpec prev;
+    prev.revision = p.i64("revision");
+    prev.compose = p.str("compose");
+    prev.state = p.oneOf("state", {"running", "stopped"}, "running");
+    prev.variables = readMap(p, "variables");
+    prev.restart = p.i64("restart", 0);
+    if (!p.ok()) return p.status();
+    out.previous = std::move(prev);
+  }
+  if (r.has("staged")) {
+    JsonReader st(r.object("staged"), "app.rollout.staged");
+    StagedApp staged;
+    for (const auto& n : st.arrayOr("nodes")) {
+      if (!n.is_string()) return Status::invalidArgument("app.rollout.staged.nodes: not a string");
+      staged.nodes.push_back(n.get<std::string>());
+    }
+    staged.cutoff = st.i64("cutoff", 0);
+    if (!st.ok()) return st.status();
+    out.staged = std::move(staged);
+  }
+  if (!r.ok()) return r.status();
+  return out;
+}
+
+bool AppRecord::rollingOut() const {
+  if (!rollout) return false;
+  RolloutPhase p = rollout->state.phase;
+  return p != RolloutPhase::kComplete && p != RolloutPhase::kRolledBack &&
+         p != RolloutPhase::kAborted;
+}
+
 Json toJson(const AppRecord& r) {
-  return Json{{"name", r.name},         {"target", toJson(r.target)},
-              {"revision", r.revision}, {"state", r.state},
-              {"restart", r.restart},   {"volumes", r.volumes},
-              {"compose", r.compose},   {"variables", mapJson(r.variables)},
-              {"created", r.created},   {"updated", r.updated}};
+  Json out{{"name", r.name},         {"target", toJson(r.target)},
+           {"revision", r.revision}, {"state", r.state},
+           {"restart", r.restart},   {"volumes", r.volumes},
+           {"compose", r.compose},   {"variables", mapJson(r.variables)},
+           {"created", r.created},   {"updated", r.updated}};
+  if (r.top_revision > r.revision) out["top_revision"] = r.top_revision;
+  if (r.rollout) out["rollout"] = toJson(*r.rollout);
+  return out;
 }
 
 Result<AppRecord> appRecordFromJson(const Json& j) {
@@ -189,6 +246,13 @@ Result<AppRecord> appRecordFromJson(const Json& j) {
   out.variables = readMap(r, "variables");
   out.created = r.i64("created", 0);
   out.updated = r.i64("updated", 0);
+  out.top_revision = r.i64("top_revision", 0);
+  const Json& rollout = r.objectOr("rollout");
+  if (r.ok() && !rollout.empty()) {
+    auto parsed = appRolloutFromJson(rollout);
+    if (!parsed) return parsed.status();
+    out.rollout = std::move(*parsed);
+  }
   return finish(r, std::move(out));
 }
 
@@ -261,6 +325,10 @@ AppSpec toAppSpec(const AppRecord& app) {
   spec.variables = app.variables;
   spec.restart = app.restart;
   spec.volumes = app.volumes;
+  if (app.rollout && app.rollout->staged && app.state != "removed") {
+    spec.staged = *app.rollout->staged;
+    spec.staged->previous = app.rollout->previous;
+  }
   return spec;
 }
 

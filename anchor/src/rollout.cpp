@@ -3,11 +3,10 @@
 
 #include <algorithm>
 
-namespace pharos::anchor {
-namespace {
+#include "pharos/rollout_wave.h"
 
-// Every long-running service running (and healthy where it has a healthcheck); one-shot
-// services exited 0.
+namespace pharos::anchor {
+
 bool servicesRunning(const AppState& state) {
   for (const auto& s : state.services) {
     if (s.state == "running") {
@@ -21,11 +20,20 @@ bool servicesRunning(const AppState& state) {
   return true;
 }
 
-}  // namespace
-
-RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const RolloutInputs& in) {
+RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const RolloutInputs& in,
+                        const AppSpec* spec) {
   RolloutNode out;
   out.node = node;
+  int64_t expected = app.revision;
+  if (spec && spec->staged) {
+    auto mine = specForNode(*spec, node);
+    if (!mine) {
+      out.status = "pending";
+      out.message = "outside the rollout's wave";
+      return out;
+    }
+    expected = mine->revision;
+  }
   if (in.health_of(node) != "Ready") {
     out.status = "notready";
     return out;
@@ -40,7 +48,7 @@ RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const Rol
       }
     }
   }
-  if (!found || found->revision != app.revision) {
+  if (!found || found->revision != expected) {
     out.status = "pending";
     return out;
   }
@@ -70,8 +78,13 @@ RolloutSummary computeRollout(const AppRecord& app, const std::set<std::string>&
   out.target = app.target.name;
   out.revision = app.revision;
   out.ts = now_ms;
+  AppSpec spec;
+  if (app.rollout) {
+    out.staged = stagedSummary(*app.rollout, now_ms);
+    if (app.rollout->staged) spec = toAppSpec(app);
+  }
   for (const auto& node : target_nodes) {
-    RolloutNode n = rolloutNode(app, node, in);
+    RolloutNode n = rolloutNode(app, node, in, &spec);
     ++out.total;
     if (n.status == "pending") ++out.pending;
     if (n.status == "applied") ++out.applied;
@@ -83,6 +96,23 @@ RolloutSummary computeRollout(const AppRecord& app, const std::set<std::string>&
     } else {
       out.truncated = true;
     }
+  }
+  return out;
+}
+
+RolloutStaged stagedSummary(const AppRollout& rollout, int64_t now_ms) {
+  const RolloutState& st = rollout.state;
+  RolloutStaged out;
+  out.phase = phaseName(st.phase);
+  out.revision = st.revision;
+  out.wave = st.wave + 1;
+  out.waves = static_cast<int>(st.strategy.waves.size());
+  out.previous_revision = st.previous_revision;
+  out.soak_left_ms = std::max<int64_t>(0, RolloutPlan(st).soakLeftMs(now_ms));
+  out.reason = st.reason;
+  for (const auto& [node, p] : st.nodes) {
+    if (out.gate.size() >= static_cast<size_t>(kMaxRolloutNodes)) break;
+    out.gate.push_back(RolloutGateNode{node, nodeGateName(p.gate), p.reason});
   }
   return out;
 }

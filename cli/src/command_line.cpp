@@ -53,6 +53,54 @@ Result<std::string> readInput(const ParseInputs& in, const std::string& path) {
   return text;
 }
 
+// A duration option as the anchor reads it: digits are seconds (a number), "90s"/"15m" a string.
+Json durationValue(const std::string& text) {
+  bool digits = !text.empty() &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits && text.size() <= 9) return std::stoll(text);
+  return text;
+}
+
+// The `strategy` of deploy and rollback from --strategy FILE and the options (null: none).
+Result<Json> strategyFrom(const ParsedValues& v, const ParseInputs& in) {
+  Json out;
+  if (!v.strategy_file.empty()) {
+    auto text = readInput(in, v.strategy_file);
+    if (!text) return text.status();
+    auto json = parseJson(*text, 1 << 20);
+    if (!json || !json->is_object()) {
+      return usage("--strategy: " + v.strategy_file + " is not a JSON object" +
+                   (json ? "" : ": " + json.status().message()));
+    }
+    out = *json;
+  }
+  bool gate_given = !v.soak.empty() || !v.gate_timeout.empty() || v.max_failed >= 0;
+  bool any = !v.waves.empty() || gate_given || !v.on_failure.empty() || !v.window.empty();
+  if (!any) return out;
+  if (!out.is_object()) out = Json::object();
+  if (!v.waves.empty()) {
+    Json waves = Json::array();
+    std::stringstream items(v.waves);
+    for (std::string item; std::getline(items, item, ',');) {
+      if (!item.empty()) waves.push_back(item);
+    }
+    out["waves"] = waves;
+  }
+  if (gate_given) {
+    Json& gate = out["gate"];
+    if (!gate.is_object()) gate = Json::object();
+    if (!v.soak.empty()) gate["soak"] = durationValue(v.soak);
+    if (!v.gate_timeout.empty()) gate["timeout"] = durationValue(v.gate_timeout);
+    if (v.max_failed >= 0) gate["max_failed"] = v.max_failed;
+  }
+  if (!v.on_failure.empty()) out["on_failure"] = v.on_failure;
+  if (!v.window.empty()) out["window"] = v.window;
+  if (!out.contains("waves")) {
+    return usage("a staged rollout needs its waves: --waves node,10%,100% (or in --strategy)");
+  }
+  return out;
+}
+
 // Builds the Invocation of the leaf command that was parsed.
 Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const ParseInputs& in) {
   Invocation inv;
@@ -153,6 +201,9 @@ Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const Pars
     auto secrets = assignments(v.secrets, "--secret");
     if (!secrets) return secrets.status();
     r.secrets = *secrets;
+    auto strategy = strategyFrom(v, in);
+    if (!strategy) return strategy.status();
+    r.strategy = *strategy;
     inv.operation = ops::kAppDeploy;
     inv.body = encode(r);
     inv.source_name = v.file == "-" ? "<stdin>" : v.file;
@@ -169,8 +220,19 @@ Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const Pars
     inv.operation = ops::kAppRemove;
     inv.body = encode(AppRemoveRequest{v.name, v.delete_volumes ? "delete" : "keep"});
   } else if (cmd == "app rollback") {
+    auto strategy = strategyFrom(v, in);
+    if (!strategy) return strategy.status();
     inv.operation = ops::kAppRollback;
-    inv.body = encode(AppRollbackRequest{v.name, v.revision});
+    inv.body = encode(AppRollbackRequest{v.name, v.revision, *strategy});
+  } else if (cmd == "rollout pause" || cmd == "rollout resume" || cmd == "rollout promote" ||
+             cmd == "rollout abort") {
+    static const std::map<std::string, std::string_view> kOps = {
+        {"rollout pause", ops::kRolloutPause},
+        {"rollout resume", ops::kRolloutResume},
+        {"rollout promote", ops::kRolloutPromote},
+        {"rollout abort", ops::kRolloutAbort}};
+    inv.operation = kOps.at(cmd);
+    inv.body = encode(NameRequest{v.name});
   } else if (cmd == "registry set") {
     RegistrySetRequest r;
     r.host = v.name;

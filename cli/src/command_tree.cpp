@@ -246,6 +246,55 @@ void groupCommands(CLI::App& root, ParsedValues& v) {
   repeatable(remove, "-g,--group", v.member_groups, "A nested group to remove (repeatable)");
 }
 
+// A staged rollout's strategy on deploy and rollback (docs/rollouts.md).
+void addStrategy(CLI::App* cmd, ParsedValues& v) {
+  const char* group = "Staged rollout";
+  cmd->add_option("--waves", v.waves,
+                  "Roll out in waves: comma-separated steps, each a node or a share of the "
+                  "target (press-07,10%,50%,100%); a gate between waves")
+      ->group(group);
+  cmd->add_option("--soak", v.soak,
+                  "Gate: how long a wave's nodes must run without a restart (60s default)")
+      ->group(group);
+  cmd->add_option("--max-failed", v.max_failed, "Gate: failed nodes a wave may have (0 default)")
+      ->check(CLI::NonNegativeNumber)
+      ->group(group);
+  cmd->add_option("--gate-timeout", v.gate_timeout,
+                  "Gate: a wave that has not passed after this fails (15m default)")
+      ->group(group);
+  cmd->add_option("--on-failure", v.on_failure,
+                  "pause (default) or rollback: what a failed gate does")
+      ->check(CLI::IsMember({"pause", "rollback"}))
+      ->group(group);
+  cmd->add_option("--window", v.window,
+                  "When waves may start, in the site's time zone ('Mon-Fri 22:00-06:00')")
+      ->group(group);
+  cmd->add_option("--strategy", v.strategy_file,
+                  "The whole strategy as a JSON file ('-' reads standard input); the options "
+                  "above override its fields")
+      ->group(group);
+}
+
+void rolloutCommands(CLI::App& root, ParsedValues& v) {
+  CLI::App* rollout = command(&root, "rollout",
+                              "Pause, resume, promote or abort an app's staged rollout "
+                              "(deploy --waves ...)",
+                              "");
+  rollout->require_subcommand(1);
+  auto sub = [&](const char* name, const char* what, const char* example) {
+    CLI::App* c = command(rollout, name, what, example);
+    c->add_option("app", v.name, "App name")->required();
+  };
+  sub("pause", "Hold the rollout: no further wave starts until 'rollout resume'",
+      "  pharosctl rollout pause web\n");
+  sub("resume", "Continue a paused rollout: the current wave's gate is judged afresh",
+      "  pharosctl rollout resume web\n");
+  sub("promote", "Skip the remaining gates: every node takes the new revision now",
+      "  pharosctl rollout promote web\n");
+  sub("abort", "Stop the rollout: every node returns to the previous revision",
+      "  pharosctl rollout abort web\n");
+}
+
 void appCommands(CLI::App& root, ParsedValues& v) {
   CLI::App* deploy = command(
       &root, "deploy",
@@ -257,7 +306,9 @@ void appCommands(CLI::App& root, ParsedValues& v) {
       "  pharosctl deploy -f examples/hello/compose.yml --group line1 --wait\n"
       "  pharosctl deploy -f app.yml --node press-01 --name web --var TAG=1.4 \\\n"
       "      --secret DB_PASSWORD=\"$(cat db.pw)\" --wait --timeout 10m\n"
-      "  cat app.yml | pharosctl deploy -f - --group line1 --name web\n");
+      "  cat app.yml | pharosctl deploy -f - --group line1 --name web\n"
+      "  pharosctl deploy -f app.yml --group line1 --waves press-07,50%,100% --soak 2m \\\n"
+      "      --on-failure rollback --window 'Mon-Fri 22:00-06:00' --wait\n");
   deploy->add_option("-f,--file", v.file, "Compose file ('-' reads standard input)")->required();
   deploy->add_option("--node", v.node, "Target node");
   deploy->add_option("--group", v.group, "Target group");
@@ -266,6 +317,7 @@ void appCommands(CLI::App& root, ParsedValues& v) {
   repeatable(deploy, "--var", v.vars, "Variable NAME=VALUE for ${NAME} (repeatable)");
   repeatable(deploy, "--secret", v.secrets, "Secret variable NAME=VALUE (repeatable)");
   addWait(deploy, v);
+  addStrategy(deploy, v);
 
   CLI::App* apps = command(&root, "apps", "List apps (same as 'apps ls')", "");
   apps->require_subcommand(0, 1);
@@ -304,6 +356,8 @@ void appCommands(CLI::App& root, ParsedValues& v) {
       ->required()
       ->check(CLI::PositiveNumber);
   addWait(rollback, v);
+  addStrategy(rollback, v);
+  rolloutCommands(root, v);
 }
 
 void otherCommands(CLI::App& root, ParsedValues& v) {

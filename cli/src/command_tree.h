@@ -37,6 +37,9 @@ struct ParsedValues {
   std::string key_id, public_key;  // node rekey
   bool password_stdin = false;
   int tail = 0;
+  // deploy / app rollback: a staged rollout's strategy (docs/rollouts.md).
+  std::string waves, soak, gate_timeout, on_failure, window, strategy_file;
+  int max_failed = -1;
   // Global.
   std::string output, add_output, config;
   bool no_color = false;

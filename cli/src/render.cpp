@@ -302,6 +302,19 @@ std::string renderApp(const Json& a, const Style& style) {
                     num(rollout, "revision"), num(rollout, "total"), num(rollout, "running"),
                     num(rollout, "applied"), num(rollout, "pending"), num(rollout, "failed"),
                     num(rollout, "notready")));
+    const Json& staged = get(rollout, "staged");
+    if (staged.is_object()) {
+      std::string soak =
+          num(staged, "soak_left_ms") > 0
+              ? fmt::format(", soak {} s left", (num(staged, "soak_left_ms") + 999) / 1000)
+              : "";
+      std::string reason = str(staged, "reason", "");
+      fields.emplace_back(
+          "Staged",
+          fmt::format("revision {} over {}: wave {} of {}, {}{}{}", num(staged, "revision"),
+                      num(staged, "previous_revision"), num(staged, "wave"), num(staged, "waves"),
+                      str(staged, "phase"), soak, reason.empty() ? "" : " (" + reason + ")"));
+    }
   }
   std::string out = renderFields(style, fields);
   // Per-node status: result.nodes, else the rollout's node list.
@@ -456,17 +469,28 @@ std::string renderDone(std::string_view op, const Json& req, const Json& result,
     return fmt::format("{}: {} {} group {}\n", ok, members,
                        op == "group.add" ? "added to" : "removed from", name);
   }
+  const Json& staged = get(result, "rollout");
+  std::string staged_text =
+      staged.is_object() ? fmt::format("; staged rollout: wave {} of {}, {}", str(staged, "wave"),
+                                       str(staged, "waves"), str(staged, "phase"))
+                         : "";
   if (op == "app.deploy") {
-    return fmt::format("{}: app {} deployed to {} (revision {})\n", ok, name, field::target(req),
-                       rev.empty() ? "?" : rev);
+    return fmt::format("{}: app {} deployed to {} (revision {}{})\n", ok, name, field::target(req),
+                       rev.empty() ? "?" : rev, staged_text);
   }
   if (op == "app.remove") return fmt::format("{}: app {} removed\n", ok, name);
   if (op == "app.start") return fmt::format("{}: app {} started\n", ok, name);
   if (op == "app.stop") return fmt::format("{}: app {} stopped\n", ok, name);
   if (op == "app.restart") return fmt::format("{}: app {} restarting\n", ok, name);
   if (op == "app.rollback") {
-    return fmt::format("{}: app {} rolled back to revision {}{}\n", ok, name, str(req, "revision"),
-                       rev.empty() ? "" : " (new revision " + rev + ")");
+    return fmt::format("{}: app {} rolled back to revision {}{}{}\n", ok, name,
+                       str(req, "revision"), rev.empty() ? "" : " (new revision " + rev + ")",
+                       staged_text);
+  }
+  if (op.rfind("rollout.", 0) == 0) {
+    return fmt::format("{}: rollout of app {} {} (wave {} of {}, revision {})\n", ok, name,
+                       str(result, "phase"), str(result, "wave"), str(result, "waves"),
+                       str(result, "revision"));
   }
   if (op == "registry.set") {
     return fmt::format("{}: credentials for registry {} set on {}\n", ok, str(req, "host"),

@@ -9,7 +9,23 @@
 
 namespace pharos::cli {
 
+namespace {
+// The summary speaks of a staged rollout of `revision` (its own revision is the previous one
+// once the rollout returned to it).
+bool stagedOf(const RolloutSummary& s, int64_t revision) {
+  return s.staged && s.staged->revision == revision;
+}
+}  // namespace
+
 RolloutVerdict evaluateRollout(const RolloutSummary& s, int64_t revision) {
+  if (stagedOf(s, revision)) {
+    const std::string& phase = s.staged->phase;
+    if (phase == "complete") return RolloutVerdict::kDone;
+    if (phase == "rolled_back" || phase == "aborted" || phase == "paused") {
+      return RolloutVerdict::kFailed;
+    }
+    return RolloutVerdict::kInProgress;
+  }
   if (s.revision != revision) return RolloutVerdict::kInProgress;
   if (s.failed > 0) return RolloutVerdict::kFailed;
   if (s.pending == 0 && s.applied == 0 && s.running + s.notready >= s.total) {
@@ -34,8 +50,18 @@ RolloutTracker::RolloutTracker(std::string app, int64_t revision, Style style)
     : app_(std::move(app)), revision_(revision), style_(style) {}
 
 std::string RolloutTracker::update(const RolloutSummary& s, bool terminal) {
-  if (s.revision != revision_) return "";
+  if (s.revision != revision_ && !stagedOf(s, revision_)) return "";
   std::string out;
+  if (stagedOf(s, revision_)) {
+    const RolloutStaged& st = *s.staged;
+    std::string line = fmt::format(
+        "  wave {}/{}: {}{}", st.wave, st.waves, st.phase,
+        st.soak_left_ms > 0 ? fmt::format(" (soak {} s left)", (st.soak_left_ms + 999) / 1000)
+                            : std::string());
+    bool same = last_ && last_->staged && last_->staged->wave == st.wave &&
+                last_->staged->phase == st.phase;
+    if (!same) out += line + "\n";
+  }
   if (s.total <= kMaxLineTargets && !s.truncated) {
     std::map<std::string, std::string> before;
     if (last_) {
@@ -68,6 +94,12 @@ std::string RolloutTracker::finish(bool timed_out, std::chrono::milliseconds tim
       out += fmt::format(" ({} NotReady: they apply it when they come back)", last_->notready);
     }
     return out + "\n";
+  }
+  if (verdict_ == RolloutVerdict::kFailed && last_ && stagedOf(*last_, revision_)) {
+    const RolloutStaged& st = *last_->staged;
+    return out + fmt::format("{}: app {} revision {}: staged rollout {} at wave {} of {}: {}\n",
+                             paint(style_, Color::kRed, "rollout stopped"), app_, revision_,
+                             st.phase, st.wave, st.waves, st.reason);
   }
   if (verdict_ == RolloutVerdict::kFailed && last_) {
     out += fmt::format("{}: app {} revision {} failed on {} of {} targets:\n",

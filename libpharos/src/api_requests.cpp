@@ -18,6 +18,13 @@ Result<NameRequest> decodeName(const Json& body, IdKind kind) {
   return codec::finish(r, std::move(out));
 }
 
+// `strategy`: an object (the anchor parses it, docs/rollouts.md) or null when absent.
+Json strategyField(codec::Reader& r) {
+  if (!r.has("strategy")) return Json();
+  const Json& strategy = r.object("strategy");
+  return r.ok() ? strategy : Json();
+}
+
 int limitField(codec::Reader& r) {
   return codec::i32In(r, "limit", 1, kMaxListLimit, kDefaultListLimit);
 }
@@ -100,6 +107,10 @@ const std::vector<OpEntry>& opTable() {
       {ops::kAppRollback, false, check(decodeAppRollback)},
       {ops::kRegistrySet, false, check(decodeRegistrySet)},
       {ops::kEventsQuery, true, check(decodeEventsQuery)},
+      {ops::kRolloutPause, false, check(decodeRolloutCommand)},
+      {ops::kRolloutResume, false, check(decodeRolloutCommand)},
+      {ops::kRolloutPromote, false, check(decodeRolloutCommand)},
+      {ops::kRolloutAbort, false, check(decodeRolloutCommand)},
   };
   return kTable;
 }
@@ -150,6 +161,7 @@ Result<NameRequest> decodeAppStop(const Json& b) { return decodeName(b, IdKind::
 Result<NameRequest> decodeAppRestart(const Json& b) { return decodeName(b, IdKind::kApp); }
 Result<NameRequest> decodeAppGet(const Json& b) { return decodeName(b, IdKind::kApp); }
 Result<NameRequest> decodeAppHistory(const Json& b) { return decodeName(b, IdKind::kApp); }
+Result<NameRequest> decodeRolloutCommand(const Json& b) { return decodeName(b, IdKind::kApp); }
 
 // ---- lists ---------------------------------------------------------------------------------
 Json encode(const ListRequest& req) {
@@ -331,6 +343,7 @@ Json encode(const AppDeployRequest& req) {
   Json out{{"name", req.name}, {"target", encodeTarget(req.target)}, {"compose", req.compose}};
   if (!req.variables.empty()) out["variables"] = codec::mapToJson(req.variables);
   if (!req.secrets.empty()) out["secrets"] = codec::mapToJson(req.secrets);
+  if (!req.strategy.is_null()) out["strategy"] = req.strategy;
   return withV(std::move(out));
 }
 
@@ -347,6 +360,7 @@ Result<AppDeployRequest> decodeAppDeploy(const Json& body) {
   if (r.ok() && out.compose.empty()) r.fail(Status::invalidArgument("compose: must not be empty"));
   out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
   out.secrets = codec::stringMap(r, "secrets", codec::MapKeys::kVariable, kValueBytes);
+  out.strategy = strategyField(r);
   return codec::finish(r, std::move(out));
 }
 
@@ -363,7 +377,9 @@ Result<AppRemoveRequest> decodeAppRemove(const Json& body) {
 }
 
 Json encode(const AppRollbackRequest& req) {
-  return withV(Json{{"name", req.name}, {"revision", req.revision}});
+  Json out{{"name", req.name}, {"revision", req.revision}};
+  if (!req.strategy.is_null()) out["strategy"] = req.strategy;
+  return withV(std::move(out));
 }
 
 Result<AppRollbackRequest> decodeAppRollback(const Json& body) {
@@ -371,6 +387,7 @@ Result<AppRollbackRequest> decodeAppRollback(const Json& body) {
   AppRollbackRequest out;
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 1, INT64_MAX);
+  out.strategy = strategyField(r);
   return codec::finish(r, std::move(out));
 }
 

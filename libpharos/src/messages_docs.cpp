@@ -174,6 +174,46 @@ PHAROS_DEFINE_PAYLOAD_DECODER(DesiredDoc, decodeDesired, kMaxDocumentBytes)
 PHAROS_DEFINE_PAYLOAD_DECODER(DesiredDoc, decodeGroupDesired, kMaxDocumentBytes)
 
 // ---- rollout -----------------------------------------------------------------------------
+static Json encodeRolloutStaged(const RolloutStaged& s) {
+  Json gate = Json::array();
+  for (const auto& g : s.gate) {
+    gate.push_back(Json{{"node", g.node}, {"gate", g.gate}, {"reason", g.reason}});
+  }
+  return Json{{"phase", s.phase},
+              {"revision", s.revision},
+              {"wave", s.wave},
+              {"waves", s.waves},
+              {"previous_revision", s.previous_revision},
+              {"soak_left_ms", s.soak_left_ms},
+              {"reason", s.reason},
+              {"gate", std::move(gate)}};
+}
+
+static Result<RolloutStaged> decodeRolloutStaged(const Json& json, const std::string& path) {
+  codec::Reader r(json, path);
+  RolloutStaged out;
+  out.phase =
+      r.oneOf("phase", {"waiting", "gating", "paused", "complete", "rolled_back", "aborted"});
+  out.revision = codec::i64In(r, "revision", 1, kMaxI64);
+  out.wave = codec::i32In(r, "wave", 1, kMaxI32);
+  out.waves = codec::i32In(r, "waves", 1, kMaxI32);
+  out.previous_revision = codec::i64In(r, "previous_revision", 0, kMaxI64, 0);
+  out.soak_left_ms = codec::i64In(r, "soak_left_ms", 0, kMaxI64, 0);
+  out.reason = codec::boundedStr(r, "reason", kValueBytes, "");
+  const Json& gate = r.arrayOr("gate");
+  if (!r.ok()) return r.status();
+  for (size_t i = 0; i < gate.size(); ++i) {
+    codec::Reader g(gate[i], codec::indexPath(r, "gate", i));
+    RolloutGateNode node;
+    node.node = codec::id(g, "node", IdKind::kNode);
+    node.gate = g.oneOf("gate", {"pending", "notready", "soaking", "passed", "failed"});
+    node.reason = codec::boundedStr(g, "reason", kValueBytes, "");
+    if (!g.ok()) return g.status();
+    out.gate.push_back(std::move(node));
+  }
+  return out;
+}
+
 Json encode(const RolloutSummary& msg) {
   Json out = codec::versioned();
   out["app"] = msg.app;
@@ -193,6 +233,7 @@ Json encode(const RolloutSummary& msg) {
   out["nodes"] = std::move(nodes);
   out["truncated"] = msg.truncated;
   out["ts"] = msg.ts;
+  if (msg.staged) out["staged"] = encodeRolloutStaged(*msg.staged);
   return out;
 }
 
@@ -224,6 +265,13 @@ Result<RolloutSummary> decodeRolloutSummary(const Json& json) {
     node.message = codec::boundedStr(n, "message", kValueBytes, "");
     if (!n.ok()) return n.status();
     out.nodes.push_back(std::move(node));
+  }
+  if (r.has("staged")) {
+    const Json& staged = r.object("staged");
+    if (!r.ok()) return r.status();
+    auto decoded = decodeRolloutStaged(staged, r.path("staged"));
+    if (!decoded) return decoded.status();
+    out.staged = std::move(*decoded);
   }
   return out;
 }

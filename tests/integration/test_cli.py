@@ -274,6 +274,34 @@ def test_deploy_wait_times_out_with_exit_4(broker, anchor, pharos_bin, tmp_path)
     assert r.returncode == 0 and r.stdout == "ok: app web removed\n"
 
 
+def test_staged_deploy_and_rollout_commands(broker, anchor, pharos_bin, tmp_path):
+    node_online(broker, "n1")  # Ready, but never applies anything: the canary's gate waits
+    node_online(broker, "n2")
+    assert ctl(pharos_bin, "group", "create", "g1", broker=broker).returncode == 0
+    assert ctl(pharos_bin, "group", "add", "g1", "n1", "n2", broker=broker).returncode == 0
+    app = tmp_path / "app.yml"
+    app.write_text("services:\n  web:\n    image: pharos-example/hello-web:1\n")
+    r = ctl(pharos_bin, "deploy", "-f", str(app), "--group", "g1", "--name", "web", "--waves",
+            "n1,200%", broker=broker)
+    assert r.returncode == 1 and "strategy.waves[1]" in r.stderr, r.stdout + r.stderr
+    r = ctl(pharos_bin, "deploy", "-f", str(app), "--group", "g1", "--name", "web", "--waves",
+            "n1,100%", "--soak", "1", "--wait", "--timeout", "3s", broker=broker)
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "staged rollout: wave 1 of 2, gating" in r.stdout
+    assert "wave 1/2: gating" in r.stdout
+    r = ctl(pharos_bin, "rollout", "pause", "web", broker=broker)
+    assert r.returncode == 0 and r.stdout == \
+        "ok: rollout of app web paused (wave 1 of 2, revision 1)\n", r.stdout + r.stderr
+    r = ctl(pharos_bin, "app", "get", "web", broker=broker)
+    assert "wave 1 of 2, paused" in r.stdout, r.stdout
+    r = ctl(pharos_bin, "app", "stop", "web", broker=broker)
+    assert r.returncode == 1 and "promote or abort it first" in r.stderr, r.stderr
+    r = ctl(pharos_bin, "rollout", "abort", "web", broker=broker)
+    assert r.returncode == 0 and "aborted" in r.stdout, r.stdout + r.stderr
+    r = ctl(pharos_bin, "rollout", "resume", "web", broker=broker)
+    assert r.returncode == 1 and "the rollout is aborted" in r.stderr, r.stderr
+
+
 def test_events_query_prints_a_table(broker, anchor, pharos_bin):
     assert ctl(pharos_bin, "group", "create", "g1", broker=broker).returncode == 0
     r = ctl(pharos_bin, "events", "--since", "1h", broker=broker)

@@ -38,6 +38,7 @@
 #include "anchor/registry.h"
 #include "anchor/removal_sweep.h"
 #include "anchor/rollout_tracker.h"
+#include "anchor/staged_rollouts.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
@@ -118,6 +119,7 @@ class Anchor {
   std::map<std::string, NodeState> node_states_;  // last reported, per node
   RolloutTracker rollouts_;
   OpContext ops_;
+  StagedRollouts staged_;
   LineMonitor lines_;
   NodeMonitor monitor_;
   NodeOps nodes_;

@@ -26,6 +26,8 @@ struct AnchorOptions {
   // rolloutDelay in rollout.h), and at least this soon after a change.
   std::chrono::milliseconds rollout_interval{200};
   std::chrono::milliseconds rollout_min_interval{20};
+  // How often staged rollouts' gates are judged while one runs (staged_rollouts.h).
+  std::chrono::milliseconds staged_rollout_tick{500};
   std::chrono::milliseconds flush_interval{500};         // event/health batches
   std::chrono::milliseconds sweep_interval{1000};        // tombstone and purge checks
   size_t republish_chunk = 500;                          // documents per strand task

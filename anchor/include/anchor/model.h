@@ -3,13 +3,16 @@
 // lists the keys). Plain value types; the codecs are pure functions (thread-safe).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "anchor/rollout_plan.h"
 #include "pharos/api.h"
 #include "pharos/json.h"
 #include "pharos/messages.h"
@@ -64,6 +67,15 @@ struct GroupRecord {
   bool operator==(const GroupRecord&) const = default;
 };
 
+// An app's staged rollout (docs/rollouts.md), stored in its record, so every step is written
+// in the same batch as the document generation it publishes.
+struct AppRollout {
+  RolloutState state;
+  std::optional<AppRevisionSpec> previous;  // what nodes outside the wave run and return to
+  std::optional<StagedApp> staged;          // the entry's wave (without `previous`) while partial
+  bool operator==(const AppRollout&) const = default;
+};
+
 struct AppRecord {
   std::string name;
   Target target;
@@ -75,7 +87,14 @@ struct AppRecord {
   std::map<std::string, std::string> variables;
   int64_t created = 0;
   int64_t updated = 0;
+  int64_t top_revision = 0;  // the highest revision given (above `revision` after a
+                             // staged rollout returned to the previous one)
+  std::optional<AppRollout> rollout = std::nullopt;  // the app's last staged rollout
   bool operator==(const AppRecord&) const = default;
+  // The number of the next revision of this app.
+  int64_t nextRevision() const { return std::max(revision, top_revision) + 1; }
+  // True while a staged rollout is neither complete, rolled back nor aborted.
+  bool rollingOut() const;
 };
 
 struct RevisionRecord {
@@ -117,6 +136,8 @@ Json toJson(const NodeRecord& r);
 Result<NodeRecord> nodeRecordFromJson(const Json& j);
 Json toJson(const NodeHealthRecord& r);
 Result<NodeHealthRecord> healthRecordFromJson(const Json& j);
+Json toJson(const AppRollout& r);
+Result<AppRollout> appRolloutFromJson(const Json& j);
 Json toJson(const AppRecord& r);
 Result<AppRecord> appRecordFromJson(const Json& j);
 Json toJson(const RevisionRecord& r);

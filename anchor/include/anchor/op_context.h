@@ -19,6 +19,8 @@
 
 namespace pharos::anchor {
 
+class StagedRollouts;
+
 struct OpContext {
   const AnchorOptions& config;
   Registry& reg;
@@ -28,6 +30,7 @@ struct OpContext {
   RolloutTracker& rollouts;
   BrokerAdmin& admin;
   Clock& clock;
+  StagedRollouts* staged = nullptr;  // evaluates staged rollouts (none: not evaluated)
 
   // Stages the audit event of `operation` by `user` in `batch` (committed with the change).
   void audit(WriteBatch& batch, const std::string& user, const std::string& operation,

@@ -19,8 +19,17 @@ struct RolloutInputs {
   std::function<std::string(const std::string& node)> health_of;
 };
 
-// The status of `app` on one node ("pending", ...) and its message.
-RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const RolloutInputs& in);
+// The status of `app` on one node ("pending", ...) and its message. `spec` (toAppSpec(app))
+// says which revision the node runs while a staged rollout holds it outside the wave.
+RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const RolloutInputs& in,
+                        const AppSpec* spec = nullptr);
+
+// Every long-running service running (and healthy where it has a healthcheck); one-shot
+// services exited 0.
+bool servicesRunning(const AppState& state);
+
+// The staged part of the summary: phase, wave, gate per node, soak time left.
+RolloutStaged stagedSummary(const AppRollout& rollout, int64_t now_ms);
 
 // How long to wait before the next rollout publish: ten times what the last round of
 // summaries cost (so a 10,000-node rollout keeps the strand ~90 % free for agent reports),

@@ -54,6 +54,10 @@ inline constexpr std::string_view kAppHistory = "app.history";
 inline constexpr std::string_view kAppRollback = "app.rollback";
 inline constexpr std::string_view kRegistrySet = "registry.set";
 inline constexpr std::string_view kEventsQuery = "events.query";
+inline constexpr std::string_view kRolloutPause = "rollout.pause";
+inline constexpr std::string_view kRolloutResume = "rollout.resume";
+inline constexpr std::string_view kRolloutPromote = "rollout.promote";
+inline constexpr std::string_view kRolloutAbort = "rollout.abort";
 }  // namespace ops
 
 // Every operation above, in that order.
@@ -89,6 +93,8 @@ Result<NameRequest> decodeAppStop(const Json& body);
 Result<NameRequest> decodeAppRestart(const Json& body);
 Result<NameRequest> decodeAppGet(const Json& body);
 Result<NameRequest> decodeAppHistory(const Json& body);
+// rollout.pause, rollout.resume, rollout.promote, rollout.abort {name: app}
+Result<NameRequest> decodeRolloutCommand(const Json& body);
 
 // group.list, app.list: {limit?, cursor?}. cursor is opaque (returned as result.next).
 struct ListRequest {
@@ -196,14 +202,16 @@ Json encode(const GroupMembersRequest& req);
 Result<GroupMembersRequest> decodeGroupAdd(const Json& body);
 Result<GroupMembersRequest> decodeGroupRemove(const Json& body);
 
-// app.deploy {name, target, compose, variables?, secrets?}. compose at most kMaxComposeBytes
-// (too_large). Variable names match [A-Za-z_][A-Za-z0-9_]{0,127}.
+// app.deploy {name, target, compose, variables?, secrets?, strategy?}. compose at most
+// kMaxComposeBytes (too_large). Variable names match [A-Za-z_][A-Za-z0-9_]{0,127}.
 struct AppDeployRequest {
   std::string name;
   Target target;
   std::string compose;
   std::map<std::string, std::string> variables;
   std::map<std::string, std::string> secrets;
+  // A staged rollout's strategy (docs/rollouts.md), an object the anchor parses; null: none.
+  Json strategy = Json();
   bool operator==(const AppDeployRequest&) const = default;
 };
 Json encode(const AppDeployRequest& req);
@@ -218,10 +226,12 @@ struct AppRemoveRequest {
 Json encode(const AppRemoveRequest& req);
 Result<AppRemoveRequest> decodeAppRemove(const Json& body);
 
-// app.rollback {name, revision >= 1}
+// app.rollback {name, revision >= 1, strategy?}
 struct AppRollbackRequest {
   std::string name;
   int64_t revision = 0;
+  Json strategy = Json();  // as app.deploy's
+
   bool operator==(const AppRollbackRequest&) const = default;
 };
 Json encode(const AppRollbackRequest& req);

@@ -291,6 +291,27 @@ struct RolloutNode {
   bool operator==(const RolloutNode&) const = default;
 };
 
+// One node's gate in a staged rollout's current wave.
+struct RolloutGateNode {
+  std::string node;
+  std::string gate;  // pending|notready|soaking|passed|failed
+  std::string reason;
+  bool operator==(const RolloutGateNode&) const = default;
+};
+
+// A staged rollout's progress (docs/rollouts.md), in the summary while the app has one.
+struct RolloutStaged {
+  std::string phase;     // waiting|gating|paused|complete|rolled_back|aborted
+  int64_t revision = 0;  // the revision being rolled out
+  int wave = 0;          // the current wave, 1-based
+  int waves = 0;
+  int64_t previous_revision = 0;      // 0: a first deployment
+  int64_t soak_left_ms = 0;           // of the slowest soaking node
+  std::string reason;                 // why it waits, paused, rolled back or aborted
+  std::vector<RolloutGateNode> gate;  // the current wave's nodes (at most kMaxRolloutNodes)
+  bool operator==(const RolloutStaged&) const = default;
+};
+
 struct RolloutSummary {
   std::string app;
   std::string target_kind;  // node|group
@@ -305,6 +326,7 @@ struct RolloutSummary {
   std::vector<RolloutNode> nodes;  // may hold fewer than `total` entries when truncated
   bool truncated = false;
   int64_t ts = 0;
+  std::optional<RolloutStaged> staged = std::nullopt;  // the app's staged rollout, when it has one
   bool operator==(const RolloutSummary&) const = default;
 };
 inline constexpr int kMaxRolloutNodes = 1000;  // nodes[] beyond this is truncated

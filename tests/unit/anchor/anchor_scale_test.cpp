@@ -1,6 +1,7 @@
 // Scale: 10,000 nodes registering, one group holding all of them, a group deployment
-// (one publish), a restart from the same store and a reconnect republishing every document
-// — each within a generous time bound on a debug build, so an accidental O(n^2) fails.
+// (one publish), a restart from the same store and a reconnect republishing every document.
+// The times are printed, not asserted: they belong to the benchmarks (bench/RESULTS.md,
+// scale), which measure them against a baseline in the same run.
 #include <chrono>
 
 #include "anchor_fixture.h"
@@ -31,7 +32,6 @@ TEST_CASE("10,000 nodes register, join one group, get one group deployment and a
   double registered = secondsSince(start);
   MESSAGE("registered " << kNodes << " nodes in " << registered << " s");
   REQUIRE(f.anchor().registry().nodes().size() == static_cast<size_t>(kNodes));
-  CHECK(registered < 120);
 
   f.ok("group.create", {{"name", "all"}});
   start = std::chrono::steady_clock::now();
@@ -51,7 +51,6 @@ TEST_CASE("10,000 nodes register, join one group, get one group deployment and a
   MESSAGE("group deploy in " << deployed << " s");
   CHECK(f.broker().published(topics::groupDesired("all")).size() == 1);
   CHECK(f.broker().published(topics::allNodes(NodeTopic::kDesired)).empty());
-  CHECK(deployed < 20);
 
   // Restart from the same store: everything loads and is republished.
   f.killAnchor();
@@ -66,7 +65,6 @@ TEST_CASE("10,000 nodes register, join one group, get one group deployment and a
   CHECK(f.broker().retainedMatching("pharos/v1/nodes/+/secrets").size() ==
         static_cast<size_t>(kNodes));
   CHECK(f.groupDoc("all"));
-  CHECK(restarted < 120);
   auto page = f.ok("node.list", {{"group", "all"}, {"limit", 1000}});
   CHECK(page["nodes"].size() == 1000);
 }

@@ -155,6 +155,42 @@ TEST_CASE("deploy reads the compose file and builds the target, variables and se
   CHECK(named.wait_timeout == std::chrono::minutes(5));
 }
 
+TEST_CASE("deploy and rollback build a staged rollout's strategy from options and a file") {
+  auto in = inputs({{"app.yml", kCompose},
+                    {"strategy.json", R"({"waves": ["p1", "100%"], "gate": {"soak": 30}})"}});
+  Invocation inv = parse({"deploy", "-f", "app.yml", "--group", "line1", "--waves",
+                          "press-07,10%,100%", "--soak", "2", "--max-failed", "1", "--gate-timeout",
+                          "15m", "--on-failure", "rollback", "--window", "Mon-Fri 22:00-06:00"},
+                         in);
+  CHECK(inv.body["strategy"] == Json{{"waves", {"press-07", "10%", "100%"}},
+                                     {"gate", {{"soak", 2}, {"max_failed", 1}, {"timeout", "15m"}}},
+                                     {"on_failure", "rollback"},
+                                     {"window", "Mon-Fri 22:00-06:00"}});
+  // The file gives the strategy; options override its fields.
+  Invocation file = parse(
+      {"app", "rollback", "web", "--to", "2", "--strategy", "strategy.json", "--soak", "90s"}, in);
+  CHECK(file.operation == "app.rollback");
+  CHECK(file.body["strategy"] == Json{{"waves", {"p1", "100%"}}, {"gate", {{"soak", "90s"}}}});
+  CHECK_FALSE(parse({"deploy", "-f", "app.yml", "--group", "g"}, in).body.contains("strategy"));
+  for (const auto& [verb, op] :
+       std::vector<std::pair<std::string, std::string>>{{"pause", "rollout.pause"},
+                                                        {"resume", "rollout.resume"},
+                                                        {"promote", "rollout.promote"},
+                                                        {"abort", "rollout.abort"}}) {
+    Invocation r = parse({"rollout", verb, "web"});
+    CHECK(r.operation == op);
+    CHECK(r.body == Json{{"v", 1}, {"name", "web"}});
+  }
+  // A gate without waves, a bad on-failure, a strategy file that is not an object.
+  CHECK(parseError({"deploy", "-f", "app.yml", "--group", "g", "--soak", "2"}, in)
+            .message()
+            .find("--waves") != std::string::npos);
+  (void)parseError(
+      {"deploy", "-f", "app.yml", "--group", "g", "--waves", "a", "--on-failure", "explode"}, in);
+  (void)parseError({"deploy", "-f", "app.yml", "--group", "g", "--strategy", "app.yml"}, in);
+  (void)parseError({"rollout", "pause"}, in);
+}
+
 TEST_CASE("the app name defaults to compose's name, then the directory") {
   CHECK(defaultAppName("name: Web.App\nservices: {}\n", "x/y.yml") == "webapp");
   CHECK(defaultAppName(kCompose, "/srv/apps/line-monitor/compose.yml") == "line-monitor");

@@ -43,6 +43,32 @@ TEST_CASE("the rollout is done when every Ready target runs the revision") {
   CHECK(evaluateRollout(summary(1, {{"a", "running", ""}}), 2) == RolloutVerdict::kInProgress);
 }
 
+TEST_CASE("a staged rollout is done when complete and stops when paused or rolled back") {
+  auto staged = [](int64_t summary_revision, const char* phase) {
+    RolloutSummary s = summary(summary_revision, {{"a", "running", ""}, {"b", "running", ""}});
+    s.staged = pharos::RolloutStaged{};
+    s.staged->phase = phase;
+    s.staged->revision = 2;
+    s.staged->wave = 1;
+    s.staged->waves = 2;
+    s.staged->previous_revision = 1;
+    s.staged->reason = "wave 1: 1 node(s) failed (a: CrashLoop)";
+    return s;
+  };
+  // Nodes outside the wave run the previous revision: running, but the rollout goes on.
+  CHECK(evaluateRollout(staged(2, "gating"), 2) == RolloutVerdict::kInProgress);
+  CHECK(evaluateRollout(staged(2, "complete"), 2) == RolloutVerdict::kDone);
+  CHECK(evaluateRollout(staged(2, "paused"), 2) == RolloutVerdict::kFailed);
+  // Rolled back: the summary's revision is the previous one again.
+  RolloutTracker t("web", 2, Style{});
+  CHECK(t.update(staged(2, "gating"), false).find("wave 1/2: gating") != std::string::npos);
+  (void)t.update(staged(1, "rolled_back"), false);
+  CHECK(t.verdict() == RolloutVerdict::kFailed);
+  std::string end = t.finish(false, std::chrono::minutes(5));
+  CHECK(end.find("rolled_back at wave 1 of 2") != std::string::npos);
+  CHECK(end.find("a: CrashLoop") != std::string::npos);
+}
+
 TEST_CASE("few targets: one line per target whose status changes") {
   RolloutTracker t("web", 2, Style{});
   CHECK(t.update(summary(1, {{"a", "running", ""}}), false).empty());

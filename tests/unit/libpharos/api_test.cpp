@@ -137,6 +137,8 @@ TEST_CASE("every typed request round trips") {
             decodeAppDeploy);
   roundTrip(AppRemoveRequest{"web", "delete"}, decodeAppRemove);
   roundTrip(AppRollbackRequest{"web", 3}, decodeAppRollback);
+  roundTrip(AppRollbackRequest{"web", 3, Json{{"waves", {"n1", "100%"}}}}, decodeAppRollback);
+  roundTrip(NameRequest{"web"}, decodeRolloutCommand);
   roundTrip(RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
             decodeRegistrySet);
   roundTrip(EventsQueryRequest{"n1", "web", "container_died", 5, 20}, decodeEventsQuery);
@@ -213,7 +215,7 @@ TEST_CASE("size bounds of requests answer too_large") {
 }
 
 TEST_CASE("the operation table knows every operation and which ones only read") {
-  CHECK(apiOperations().size() == 24);
+  CHECK(apiOperations().size() == 28);
   for (auto op : apiOperations()) CHECK(isKnownOperation(op));
   CHECK_FALSE(isKnownOperation("app.explode"));
   CHECK(isReadOperation("node.list"));
@@ -221,6 +223,7 @@ TEST_CASE("the operation table knows every operation and which ones only read") 
   CHECK(isReadOperation("events.query"));
   CHECK_FALSE(isReadOperation("app.deploy"));
   CHECK_FALSE(isReadOperation("node.label"));
+  CHECK_FALSE(isReadOperation("rollout.abort"));
   CHECK(validateRequest("app.get", Json::parse(R"({"v":1,"name":"web"})")).isOk());
   CHECK(validateRequest("app.get", Json::parse(R"({"v":1})")).message() == "name: is required");
   CHECK(validateRequest("app.explode", Json::object()).message() ==

@@ -1,0 +1,189 @@
+"""Staged rollouts end to end (docs/rollouts.md): the real Mosquitto, the real pharos-anchor
+and three real pharos-agent processes, each on its own private Docker Engine
+(group_support.py). The anchor drives the waves: every wave is one new generation of the
+group's retained document, judged by a gate (2 s soaks keep the suite short).
+
+1. A good update goes canary -> 50 % -> 100 %: three group documents, the first two staged,
+   the nodes outside a wave keep their very containers until their wave. Then a revision
+   whose service exits 1 stops at the canary, and with on_failure rollback the canary
+   returns to the previous revision while the other nodes' containers are untouched.
+2. A wave waits while the update window is shut (abort returns to the previous revision);
+   pause holds the next wave, resume continues, promote takes the whole group; the anchor
+   killed with -9 during a gate continues after its restart, a node added to the group
+   mid-rollout runs the revision of its wave, and the rollout completes exactly once.
+
+Run: PHAROS_BUILD_DIR=build/<dir> /usr/bin/python3 -m pytest -q -s tests/integration/test_anchor_staged.py
+"""
+import signal
+import time
+
+import pytest
+
+from group_support import GroupFleet, wait_until
+
+IMAGE1 = "pharos-test/busybox:1"
+IMAGE2 = "pharos-test/busybox:2"
+SERVICES = ("main",)
+NAMES = ("dev1", "dev2", "dev3")
+
+
+def compose(image, failing=False):
+    command = '    command: ["sh", "-c", "exit 1"]\n' if failing else ""
+    return f"services:\n  main:\n    image: {image}\n{command}    stop_grace_period: 1s\n"
+
+
+@pytest.fixture
+def fleet(pharos_bin, broker, private_engines, tmp_path):
+    f = GroupFleet(pharos_bin, broker, private_engines, tmp_path)
+    yield f
+    f.cleanup()
+
+
+def form_group(fleet, members, others=()):
+    fleet.start()
+    for name in (*members, *others):
+        fleet.add_device(name)
+    for name in (*members, *others):
+        fleet.wait_health(name, "Ready")
+    fleet.ok("group.create", {"name": "line"})
+    fleet.ok("group.add", {"group": "line", "nodes": list(members)})
+
+
+def deploy(fleet, image, strategy=None, failing=False):
+    body = {"name": "web", "target": {"group": "line"}, "compose": compose(image, failing)}
+    if strategy:
+        body["strategy"] = strategy
+    return fleet.ok("app.deploy", body)
+
+
+def staged(fleet):
+    return fleet.rollout("web").get("staged", {})
+
+
+def wait_phase(fleet, phase, timeout=90):
+    try:
+        return wait_until(lambda: staged(fleet).get("phase") == phase, timeout, 0.2,
+                          what=f"rollout phase {phase}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nrollout: {fleet.rollout('web')}\n{fleet.logs()}") from None
+
+
+def docs_of(fleet, revision):
+    """The distinct generations of the group document that carry `revision`, with whether
+    each was staged: {generation: staged nodes or None}."""
+    out = {}
+    for doc in fleet.group_documents("line"):
+        for app in doc["apps"]:
+            if app["name"] == "web" and app["revision"] == revision:
+                out[doc["generation"]] = app.get("staged", {}).get("nodes")
+    return out
+
+
+def identities(fleet, names):
+    return {n: fleet.devices[n].identity("web") for n in names}
+
+
+def test_waves_pass_gates_and_a_failing_canary_rolls_back(fleet):
+    form_group(fleet, NAMES)
+    devices = [fleet.devices[n] for n in NAMES]
+    deploy(fleet, IMAGE1)
+    fleet.wait_rollout("web", 1, set(NAMES))
+    fleet.wait_devices("web", IMAGE1, 1, SERVICES, devices)
+
+    # (a) canary -> 50 % -> 100 %.
+    t0 = time.monotonic()
+    r = deploy(fleet, IMAGE2, {"waves": ["dev1", "50%", "100%"],
+                               "gate": {"soak": 2, "timeout": "60s"}})
+    assert r["revision"] == 2 and r["rollout"]["phase"] == "gating", r
+    fleet.wait_devices("web", IMAGE2, 2, SERVICES, [fleet.devices["dev1"]])
+    wait_phase(fleet, "complete")
+    took = time.monotonic() - t0
+    fleet.wait_devices("web", IMAGE2, 2, SERVICES, devices)
+    fleet.wait_rollout("web", 2, set(NAMES))
+    waves = docs_of(fleet, 2)
+    print(f"\n3-wave rollout with 2 s soaks complete {took:.1f} s after app.deploy; "
+          f"documents: {waves}")
+    assert len(waves) == 3, waves  # one publish per wave
+    gens = sorted(waves)
+    assert waves[gens[0]] == ["dev1"]
+    assert "dev1" in waves[gens[1]]
+    assert waves[gens[2]] is None  # the last wave: the whole group, no staged block
+    events = fleet.ok("events.query", {"app": "web", "kind": "rollout", "limit": 100})["events"]
+    assert sum("wave 2 of 3 gating" in e["message"] for e in events) == 1, events
+
+    # (b) a revision that exits 1 stops at the canary and rolls back there only.
+    others = identities(fleet, ("dev2", "dev3"))
+    r = deploy(fleet, IMAGE1, {"waves": ["dev1", "100%"], "on_failure": "rollback",
+                               "gate": {"soak": 2, "timeout": "60s"}}, failing=True)
+    assert r["revision"] == 3
+    t0 = time.monotonic()
+    wait_phase(fleet, "rolled_back")
+    print(f"failing canary rolled back {time.monotonic() - t0:.1f} s after app.deploy: "
+          f"{staged(fleet)['reason']}")
+    assert "dev1" in staged(fleet)["reason"]
+    fleet.wait_devices("web", IMAGE2, 2, SERVICES, [fleet.devices["dev1"]])
+    fleet.wait_rollout("web", 2, set(NAMES))
+    assert identities(fleet, ("dev2", "dev3")) == others, "a node outside the canary changed"
+    assert fleet.ok("app.get", {"name": "web"})["revision"] == 2
+    assert len(docs_of(fleet, 3)) == 1  # revision 3 was published once, to the canary
+
+
+def test_window_commands_anchor_restart_and_a_joining_node(fleet):
+    form_group(fleet, ("dev1", "dev2"), others=("dev3",))
+    pair = [fleet.devices["dev1"], fleet.devices["dev2"]]
+    deploy(fleet, IMAGE1)
+    fleet.wait_rollout("web", 1, {"dev1", "dev2"})
+    fleet.wait_devices("web", IMAGE1, 1, SERVICES, pair)
+    before = identities(fleet, ("dev1", "dev2"))
+
+    # (f) a window that opens in two hours holds the first wave; abort.
+    now = time.localtime()
+    start = (now.tm_hour + 2) % 24
+    window = f"daily {start:02}:00-{(start + 1) % 24:02}:00"
+    deploy(fleet, IMAGE2, {"waves": ["dev1", "100%"], "window": window, "gate": {"soak": 2}})
+    time.sleep(2)
+    assert staged(fleet)["phase"] == "waiting", fleet.rollout("web")
+    assert staged(fleet)["reason"] == "waiting for the update window"
+    assert identities(fleet, ("dev1", "dev2")) == before
+    assert fleet.ok("rollout.abort", {"name": "web"})["revision"] == 1
+    fleet.wait_rollout("web", 1, {"dev1", "dev2"})
+    assert identities(fleet, ("dev1", "dev2")) == before
+
+    # (e) pause holds the next wave, resume continues, promote takes the whole group.
+    strategy = {"waves": ["dev1", "100%"], "gate": {"soak": 2, "timeout": "60s"}}
+    assert deploy(fleet, IMAGE2, strategy)["revision"] == 3
+    assert fleet.ok("rollout.pause", {"name": "web"})["phase"] == "paused"
+    fleet.wait_devices("web", IMAGE2, 3, SERVICES, [fleet.devices["dev1"]])
+    time.sleep(3)  # longer than the soak: a paused rollout starts no wave
+    assert len(docs_of(fleet, 3)) == 1 and staged(fleet)["phase"] == "paused"
+    assert fleet.devices["dev2"].identity("web") == before["dev2"]
+    assert fleet.ok("rollout.resume", {"name": "web"})["phase"] == "gating"
+    assert fleet.ok("rollout.promote", {"name": "web"})["phase"] == "complete"
+    fleet.wait_devices("web", IMAGE2, 3, SERVICES, pair)
+    fleet.wait_rollout("web", 3, {"dev1", "dev2"})
+    audit = fleet.ok("events.query", {"app": "web", "limit": 100})["events"]
+    kinds = [e["kind"] for e in audit if e.get("user") == "ops"]
+    for kind in ("rollout.abort", "rollout.pause", "rollout.resume", "rollout.promote"):
+        assert kind in kinds, kinds
+
+    # (c) kill -9 of the anchor during a gate, (d) a node joins mid-rollout.
+    deploy(fleet, IMAGE1, {"waves": ["dev1", "100%"], "gate": {"soak": 8, "timeout": "60s"}})
+    fleet.wait_devices("web", IMAGE1, 4, SERVICES, [fleet.devices["dev1"]])
+    wait_phase(fleet, "gating")
+    fleet.anchor.proc.send_signal(signal.SIGKILL)
+    fleet.anchor.proc.wait(10)
+    fleet.anchor.start()
+    fleet.ok("rollout.pause", {"name": "web"})
+    assert staged(fleet)["wave"] == 1, fleet.rollout("web")
+    fleet.ok("group.add", {"group": "line", "nodes": ["dev3"]})
+    fleet.wait_devices("web", IMAGE2, 3, SERVICES, [fleet.devices["dev3"]])  # its wave's
+    fleet.ok("rollout.resume", {"name": "web"})
+    wait_phase(fleet, "complete")
+    everyone = [fleet.devices[n] for n in NAMES]
+    fleet.wait_devices("web", IMAGE1, 4, SERVICES, everyone)
+    fleet.wait_rollout("web", 4, set(NAMES))
+    waves = docs_of(fleet, 4)
+    assert sorted(waves.values(), key=lambda v: v is None) == [["dev1"], None], waves
+    events = fleet.ok("events.query", {"app": "web", "kind": "rollout", "limit": 100})["events"]
+    finals = [e for e in events if e["message"].startswith("revision 4: wave 2 of 2")]
+    assert sum("gating" in e["message"] for e in finals) == 1, events
