@@ -2,10 +2,11 @@
 # The cross check: pharos-agent and pharosctl for arm64 and armhf from this source tree, as
 # root on Debian 12 (x86-64), proven under emulation (qemu-user; no board needed):
 #   1. tools/setup-cross.sh: cross toolchains, the target libraries, qemu-user-static
-#   2. per architecture: the cross-<arch> preset built (agent, pharosctl, unit tests), the unit
-#      tests of libpharos, the agent and pharosctl run under qemu (ctest), the .deb packages
-#      (cpack) and their checks: package architecture, ELF machine, dependencies that exist
-#      for that architecture in Debian
+#   2. per architecture: the cross-<arch> preset built (agent, pharosctl, unit tests); every
+#      header and library the build read comes from the set-up scripts' packages
+#      (tools/cross-inputs.sh); the unit tests of libpharos, the agent and pharosctl run under
+#      qemu (ctest); the .deb packages (cpack) and their checks: package architecture, ELF
+#      machine, dependencies that exist for that architecture in Debian
 #   3. the arm64 agent and pharosctl under qemu against the real broker, the native anchor and
 #      the Docker Engine (tests/integration/test_cross_arm64.py; never skipped here)
 # Options: --smoke (arm64 only, agent and pharosctl only, its unit tests only: the short step
@@ -86,6 +87,9 @@ for arch in "${arches[@]}"; do
   echo "build $preset: $(( $(date +%s) - b0 )) s"
   [ "$(elf_machine "$build/agent/pharos-agent")" = "$machine" ] ||
     fail "$build/agent/pharos-agent is not $machine"
+
+  step "build inputs ($arch): only what the set-up scripts install"
+  tools/cross-inputs.sh "$arch" "$build"
 
   step "unit tests under qemu ($arch)"
   u0=$(date +%s)
