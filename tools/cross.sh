@@ -10,13 +10,15 @@
 #   3. the arm64 agent and pharosctl under qemu against the real broker, the native anchor and
 #      the Docker Engine (tests/integration/test_cross_arm64.py; never skipped here)
 # Options: --smoke (arm64 only, agent and pharosctl only, its unit tests only: the short step
-# of tools/test.sh), --arch ARCH (one architecture), --no-itest (skip step 3).
+# of tools/test.sh), --arch ARCH (one architecture), --no-itest (skip step 3), --no-unit (the
+# agent and pharosctl only: no unit tests built or run; packages and their checks as usual).
 # Packages land in build/cross-<arch>/packages. Each step prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 smoke=0
+unit=1
 itest=1
 arches=(arm64 armhf)
 while [ $# -gt 0 ]; do
@@ -24,7 +26,9 @@ while [ $# -gt 0 ]; do
     --smoke) smoke=1; arches=(arm64); itest=0 ;;
     --arch) arches=("$2"); shift ;;
     --no-itest) itest=0 ;;
-    *) echo "usage: tools/cross.sh [--smoke] [--arch arm64|armhf] [--no-itest]" >&2; exit 2 ;;
+    --no-unit) unit=0 ;;
+    *) echo "usage: tools/cross.sh [--smoke] [--arch arm64|armhf] [--no-itest] [--no-unit]" >&2
+       exit 2 ;;
   esac
   shift
 done
@@ -81,6 +85,8 @@ for arch in "${arches[@]}"; do
   cmake --preset "$preset" >/dev/null
   if [ $smoke = 1 ]; then
     cmake --build "$build" -j"$jobs" --target pharos-agent pharosctl agent_unit_tests
+  elif [ $unit = 0 ]; then
+    cmake --build "$build" -j"$jobs" --target pharos-agent pharosctl
   else
     cmake --build --preset "$preset" -j"$jobs"
   fi
@@ -91,14 +97,16 @@ for arch in "${arches[@]}"; do
   step "build inputs ($arch): only what the set-up scripts install"
   tools/cross-inputs.sh "$arch" "$build"
 
-  step "unit tests under qemu ($arch)"
-  u0=$(date +%s)
-  if [ $smoke = 1 ]; then
-    ctest --test-dir "$build" -R '^agent_unit_tests$' --output-on-failure --timeout 900
-  else
-    ctest --test-dir "$build" -L unit --output-on-failure --timeout 900
+  if [ $unit = 1 ]; then
+    step "unit tests under qemu ($arch)"
+    u0=$(date +%s)
+    if [ $smoke = 1 ]; then
+      ctest --test-dir "$build" -R '^agent_unit_tests$' --output-on-failure --timeout 900
+    else
+      ctest --test-dir "$build" -L unit --output-on-failure --timeout 900
+    fi
+    echo "unit tests $arch: $(( $(date +%s) - u0 )) s"
   fi
-  echo "unit tests $arch: $(( $(date +%s) - u0 )) s"
 
   if [ $smoke = 0 ]; then
     step "packages ($arch)"
