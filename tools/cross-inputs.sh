@@ -13,10 +13,18 @@ arch=$1 build=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-find "$build" -name '*.o.d' -print0 | xargs -0 -r cat | tr ' \\' '\n\n' | grep '^/' |
-  grep -v "^$(pwd)/" | sort -u >"$tmp/files" || true
-find "$build" -name link.txt -print0 | xargs -0 -r cat | tr ' ' '\n' |
-  grep -E '^/.*\.(so[.0-9]*|a)$' | sort -u | while read -r lib; do
+# The targets of the build as configured now (a reconfigure leaves the files of targets it
+# dropped behind): their object files' dependency lists and their link lines.
+cmake --build "$build" --target help | sed -n 's/^\.\.\. \([^ ]*\).*/\1/p' >"$tmp/targets"
+: >"$tmp/dirs"
+while read -r target; do
+  find "$build" -type d -path "*/CMakeFiles/$target.dir" >>"$tmp/dirs"
+done <"$tmp/targets"
+[ -s "$tmp/dirs" ] || { echo "cross-inputs: no targets in $build" >&2; exit 1; }
+xargs -a "$tmp/dirs" -I{} find {} -name '*.o.d' -print0 | xargs -0 -r cat | tr ' \\' '\n\n' |
+  grep '^/' | grep -v "^$(pwd)/" | sort -u >"$tmp/files" || true
+xargs -a "$tmp/dirs" -I{} find {} -maxdepth 1 -name link.txt -print0 | xargs -0 -r cat |
+  tr ' ' '\n' | grep -E '^/.*\.(so[.0-9]*|a)$' | sort -u | while read -r lib; do
     echo "$lib"
     readlink -f "$lib"
   done >>"$tmp/files"
