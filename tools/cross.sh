@@ -118,9 +118,10 @@ for arch in "${arches[@]}"; do
 done
 
 if [ $itest = 1 ] && [[ " ${arches[*]} " == *" arm64 "* ]]; then
-  native=${PHAROS_BUILD_DIR:-build/ci}
+  native=$(realpath -m "${PHAROS_BUILD_DIR:-build/ci}")  # relative to the tree, or absolute
   step "integration under qemu: arm64 agent and pharosctl, native anchor ($native)"
   if [ ! -x "$native/anchor/pharos-anchor" ]; then
+    [ "$native" = "$root/build/ci" ] || fail "no pharos-anchor in PHAROS_BUILD_DIR=$native"
     cmake --preset ci >/dev/null
     cmake --build "$native" -j"$jobs" --target pharos-anchor
   fi
@@ -128,7 +129,7 @@ if [ $itest = 1 ] && [[ " ${arches[*]} " == *" arm64 "* ]]; then
   eval "$(tools/dockerd.sh start "$engine_dir" | grep '^DOCKER_HOST=')"
   export DOCKER_HOST
   trap 'tools/dockerd.sh stop "$engine_dir" >/dev/null 2>&1 || true' EXIT
-  PHAROS_BUILD_DIR=$root/$native PHAROS_CROSS_BUILD_DIR=$root/build/cross-arm64 \
+  PHAROS_BUILD_DIR=$native PHAROS_CROSS_BUILD_DIR=$root/build/cross-arm64 \
     PHAROS_CROSS_REQUIRED=1 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider \
     tests/integration/test_cross_arm64.py
 fi
