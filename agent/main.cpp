@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   // agent keeps one worker and no stop thread.
   ThreadPoolExecutor executor("agent", 1, config.threads, kIdleThreadExit);
   ThreadPoolExecutor stops("agent-stop", 0, config.stop_threads, kIdleThreadExit);
-  auto docker = makeCurlDockerClient(config.docker_host);
+  auto docker = makeEngineDockerClient(config.docker_host);
   StateFile state_file(config.state_file);
 
   AgentOptions options;

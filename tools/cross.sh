@@ -2,20 +2,23 @@
 # The cross check: pharos-agent and pharosctl for arm64 and armhf from this source tree, as
 # root on Debian 12 (x86-64), proven under emulation (qemu-user; no board needed):
 #   1. tools/setup-cross.sh: cross toolchains, the target libraries, qemu-user-static
-#   2. per architecture: the cross-<arch> preset built (agent, pharosctl, unit tests), the unit
-#      tests of libpharos, the agent and pharosctl run under qemu (ctest), the .deb packages
-#      (cpack) and their checks: package architecture, ELF machine, dependencies that exist
-#      for that architecture in Debian
+#   2. per architecture: the cross-<arch> preset built (agent, pharosctl, unit tests); every
+#      header and library the build read comes from the set-up scripts' packages
+#      (tools/cross-inputs.sh); the unit tests of libpharos, the agent and pharosctl run under
+#      qemu (ctest); the .deb packages (cpack) and their checks: package architecture, ELF
+#      machine, dependencies that exist for that architecture in Debian
 #   3. the arm64 agent and pharosctl under qemu against the real broker, the native anchor and
 #      the Docker Engine (tests/integration/test_cross_arm64.py; never skipped here)
 # Options: --smoke (arm64 only, agent and pharosctl only, its unit tests only: the short step
-# of tools/test.sh), --arch ARCH (one architecture), --no-itest (skip step 3).
+# of tools/test.sh), --arch ARCH (one architecture), --no-itest (skip step 3), --no-unit (the
+# agent and pharosctl only: no unit tests built or run; packages and their checks as usual).
 # Packages land in build/cross-<arch>/packages. Each step prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 smoke=0
+unit=1
 itest=1
 arches=(arm64 armhf)
 while [ $# -gt 0 ]; do
@@ -23,7 +26,9 @@ while [ $# -gt 0 ]; do
     --smoke) smoke=1; arches=(arm64); itest=0 ;;
     --arch) arches=("$2"); shift ;;
     --no-itest) itest=0 ;;
-    *) echo "usage: tools/cross.sh [--smoke] [--arch arm64|armhf] [--no-itest]" >&2; exit 2 ;;
+    --no-unit) unit=0 ;;
+    *) echo "usage: tools/cross.sh [--smoke] [--arch arm64|armhf] [--no-itest] [--no-unit]" >&2
+       exit 2 ;;
   esac
   shift
 done
@@ -80,6 +85,8 @@ for arch in "${arches[@]}"; do
   cmake --preset "$preset" >/dev/null
   if [ $smoke = 1 ]; then
     cmake --build "$build" -j"$jobs" --target pharos-agent pharosctl agent_unit_tests
+  elif [ $unit = 0 ]; then
+    cmake --build "$build" -j"$jobs" --target pharos-agent pharosctl
   else
     cmake --build --preset "$preset" -j"$jobs"
   fi
@@ -87,14 +94,19 @@ for arch in "${arches[@]}"; do
   [ "$(elf_machine "$build/agent/pharos-agent")" = "$machine" ] ||
     fail "$build/agent/pharos-agent is not $machine"
 
-  step "unit tests under qemu ($arch)"
-  u0=$(date +%s)
-  if [ $smoke = 1 ]; then
-    ctest --test-dir "$build" -R '^agent_unit_tests$' --output-on-failure --timeout 900
-  else
-    ctest --test-dir "$build" -L unit --output-on-failure --timeout 900
+  step "build inputs ($arch): only what the set-up scripts install"
+  tools/cross-inputs.sh "$arch" "$build"
+
+  if [ $unit = 1 ]; then
+    step "unit tests under qemu ($arch)"
+    u0=$(date +%s)
+    if [ $smoke = 1 ]; then
+      ctest --test-dir "$build" -R '^agent_unit_tests$' --output-on-failure --timeout 900
+    else
+      ctest --test-dir "$build" -L unit --output-on-failure --timeout 900
+    fi
+    echo "unit tests $arch: $(( $(date +%s) - u0 )) s"
   fi
-  echo "unit tests $arch: $(( $(date +%s) - u0 )) s"
 
   if [ $smoke = 0 ]; then
     step "packages ($arch)"
@@ -106,9 +118,10 @@ for arch in "${arches[@]}"; do
 done
 
 if [ $itest = 1 ] && [[ " ${arches[*]} " == *" arm64 "* ]]; then
-  native=${PHAROS_BUILD_DIR:-build/ci}
+  native=$(realpath -m "${PHAROS_BUILD_DIR:-build/ci}")  # relative to the tree, or absolute
   step "integration under qemu: arm64 agent and pharosctl, native anchor ($native)"
   if [ ! -x "$native/anchor/pharos-anchor" ]; then
+    [ "$native" = "$root/build/ci" ] || fail "no pharos-anchor in PHAROS_BUILD_DIR=$native"
     cmake --preset ci >/dev/null
     cmake --build "$native" -j"$jobs" --target pharos-anchor
   fi
@@ -116,7 +129,7 @@ if [ $itest = 1 ] && [[ " ${arches[*]} " == *" arm64 "* ]]; then
   eval "$(tools/dockerd.sh start "$engine_dir" | grep '^DOCKER_HOST=')"
   export DOCKER_HOST
   trap 'tools/dockerd.sh stop "$engine_dir" >/dev/null 2>&1 || true' EXIT
-  PHAROS_BUILD_DIR=$root/$native PHAROS_CROSS_BUILD_DIR=$root/build/cross-arm64 \
+  PHAROS_BUILD_DIR=$native PHAROS_CROSS_BUILD_DIR=$root/build/cross-arm64 \
     PHAROS_CROSS_REQUIRED=1 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider \
     tests/integration/test_cross_arm64.py
 fi

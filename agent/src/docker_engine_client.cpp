@@ -40,7 +40,7 @@ std::string capText(std::string text, size_t max_bytes) {
 
 class EngineDockerClient final : public DockerClient {
  public:
-  explicit EngineDockerClient(CurlDockerOptions options) : options_(std::move(options)) {
+  explicit EngineDockerClient(EngineDockerOptions options) : options_(std::move(options)) {
     auto path = dockerSocketPath(options_.docker_host);
     if (path.isOk()) {
       socket_ = *path;
@@ -452,7 +452,7 @@ class EngineDockerClient final : public DockerClient {
     return s;
   }
 
-  CurlDockerOptions options_;
+  EngineDockerOptions options_;
   std::string socket_;
   Status init_error_;
   std::mutex mu_;
@@ -461,14 +461,14 @@ class EngineDockerClient final : public DockerClient {
 
 }  // namespace
 
-std::unique_ptr<DockerClient> makeCurlDockerClient(CurlDockerOptions options) {
+std::unique_ptr<DockerClient> makeEngineDockerClient(EngineDockerOptions options) {
   return std::make_unique<EngineDockerClient>(std::move(options));
 }
 
-std::unique_ptr<DockerClient> makeCurlDockerClient(std::string docker_host) {
-  CurlDockerOptions options;
+std::unique_ptr<DockerClient> makeEngineDockerClient(std::string docker_host) {
+  EngineDockerOptions options;
   options.docker_host = std::move(docker_host);
-  return makeCurlDockerClient(std::move(options));
+  return makeEngineDockerClient(std::move(options));
 }
 
 }  // namespace pharos::agent

@@ -12,7 +12,7 @@ using namespace pharos_itest;  // NOLINT(google-build-using-namespace): test hel
 TEST_CASE("DOCKER_HOST is set") { REQUIRE_MESSAGE(!env("DOCKER_HOST").empty(), "set DOCKER_HOST"); }
 
 TEST_CASE("negotiates the API version and reads the engine facts") {
-  auto docker = makeCurlDockerClient(env("DOCKER_HOST"));
+  auto docker = makeEngineDockerClient(env("DOCKER_HOST"));
   REQUIRE(docker->ping().isOk());
   auto v = docker->version();
   REQUIRE_MESSAGE(v.isOk(), v.status().toString());
@@ -28,10 +28,10 @@ TEST_CASE("negotiates the API version and reads the engine facts") {
 }
 
 TEST_CASE("an unreachable engine is unavailable, and its event stream stops promptly") {
-  auto docker = makeCurlDockerClient("unix:///nonexistent/docker.sock");
+  auto docker = makeEngineDockerClient("unix:///nonexistent/docker.sock");
   CHECK(docker->ping().code() == Code::kUnavailable);
   CHECK(docker->listContainers({}).status().code() == Code::kUnavailable);
-  CHECK(makeCurlDockerClient("tcp://127.0.0.1:2375")->ping().code() == Code::kInvalidArgument);
+  CHECK(makeEngineDockerClient("tcp://127.0.0.1:2375")->ping().code() == Code::kInvalidArgument);
   EventLog log;
   auto stream = docker->watchEvents({}, log.onEvent(), log.onState());
   REQUIRE(log.waitFor([&] { return !log.states.empty(); }, 5s));
@@ -47,7 +47,7 @@ TEST_CASE("pulls from the local registry and reports a missing image with the en
     MESSAGE("PHAROS_TEST_REGISTRY not set: pull test skipped");
     return;
   }
-  auto docker = makeCurlDockerClient(env("DOCKER_HOST"));
+  auto docker = makeEngineDockerClient(env("DOCKER_HOST"));
   std::string ref = registry + "/pharos-test/busybox:1";
   Status removed = docker->removeImage(ref, true);
   CHECK((removed.isOk() || removed.code() == Code::kNotFound));

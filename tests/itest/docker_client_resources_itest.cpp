@@ -108,7 +108,7 @@ TEST_CASE("the events stream reconnects after the engine goes away and comes bac
   auto upstream = dockerSocketPath(env("DOCKER_HOST"));
   REQUIRE(upstream.isOk());
   SocketProxy proxy(*upstream, "/tmp/pharos-itest-" + runId() + ".sock");
-  auto via_proxy = makeCurlDockerClient(proxy.host());
+  auto via_proxy = makeEngineDockerClient(proxy.host());
   EventLog log;
   auto stream =
       via_proxy->watchEvents({{"container"}, {itestLabel()}}, log.onEvent(), log.onState());

@@ -88,7 +88,7 @@ inline bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
 
 // Removes everything this run created, whatever the test outcome.
 struct Cleanup {
-  std::unique_ptr<DockerClient> docker = makeCurlDockerClient(env("DOCKER_HOST"));
+  std::unique_ptr<DockerClient> docker = makeEngineDockerClient(env("DOCKER_HOST"));
   ~Cleanup() {
     if (auto list = docker->listContainers({itestLabel()}); list.isOk()) {
       for (const auto& c : *list) (void)docker->removeContainer(c.id, true, true);

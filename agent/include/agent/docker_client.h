@@ -1,11 +1,11 @@
 // DockerClient: the agent's seam to the container engine (Docker Engine API over a Unix
-// socket). Two implementations: makeCurlDockerClient() talks to a real engine through
-// libcurl; FakeDockerClient (fake_docker.h) is an in-memory engine for unit tests and the
-// fleet simulator. Every operation returns Status/Result; engine errors keep Docker's own
-// message and map HTTP codes: 400 -> invalid_argument, 401/403 -> permission_denied,
-// 404 -> not_found, 409 -> conflict (already_exists for a container/network/volume name in
-// use on create), 5xx -> internal, engine unreachable (no socket, connection refused,
-// timeout) -> unavailable.
+// socket). Two implementations: makeEngineDockerClient() talks to a real engine with the
+// agent's own HTTP/1.1 client; FakeDockerClient (fake_docker.h) is an in-memory engine for
+// unit tests and the fleet simulator. Every operation returns Status/Result; engine errors
+// keep Docker's own message and map HTTP codes: 400 -> invalid_argument, 401/403 ->
+// permission_denied, 404 -> not_found, 409 -> conflict (already_exists for a
+// container/network/volume name in use on create), 5xx -> internal, engine unreachable (no
+// socket, connection refused, timeout) -> unavailable.
 //
 // Threading: implementations are thread-safe; any method may be called from several
 // threads at once (reconciler, metrics, command handlers). Calls block for the duration of
@@ -270,19 +270,19 @@ class DockerClient {
                                                    EventStateCallback on_state = nullptr) = 0;
 };
 
-// The libcurl client. docker_host: "unix:///path/docker.sock"; empty = $DOCKER_HOST, else
+// The Engine API client. docker_host: "unix:///path/docker.sock"; empty = $DOCKER_HOST, else
 // unix:///var/run/docker.sock. Only unix:// hosts are supported (others fail every call
 // with invalid_argument). request_timeout bounds ordinary calls (pulls and waits use their
 // own limits).
-struct CurlDockerOptions {
+struct EngineDockerOptions {
   std::string docker_host;
   std::chrono::milliseconds request_timeout{60000};
   std::chrono::milliseconds connect_timeout{5000};
   // A pull fails when no byte arrived for this long.
   std::chrono::milliseconds pull_stall_timeout{120000};
 };
-std::unique_ptr<DockerClient> makeCurlDockerClient(std::string docker_host);
-std::unique_ptr<DockerClient> makeCurlDockerClient(CurlDockerOptions options);
+std::unique_ptr<DockerClient> makeEngineDockerClient(std::string docker_host);
+std::unique_ptr<DockerClient> makeEngineDockerClient(EngineDockerOptions options);
 
 // DOCKER_HOST resolution shared by the agent's config: explicit value, else the environment,
 // else the default socket. Returns the socket path of a unix:// host, invalid_argument else.
