@@ -26,7 +26,8 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
       ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock},
       apps_(ops_),
       api_(config_, admin, clock, guards_,
-           [this](const MqttMessage& m) { return link_.publish(m); }) {
+           [this](const MqttMessage& m) { return link_.publish(m); }),
+      metrics_(store, metricsHistoryOptions(config_)) {
   installOperations();
 }
 
@@ -77,6 +78,8 @@ void Anchor::installOperations() {
                [this](User user, const Json& body) { return apps_.registrySet(user, body); });
   api_.addSync(ops::kEventsQuery,
                [this](User, const Json& body) { return apps_.eventsQuery(body); });
+  // metrics.query: MetricsHistory (node_messages.cpp).
+  api_.addSync(ops::kMetricsQuery, [this](User, const Json& body) { return metricsQuery(body); });
 }
 
 Anchor::~Anchor() { *alive_ = false; }
@@ -95,6 +98,7 @@ Status Anchor::start() {
     return Status::invalidArgument("no secrets key (the anchor's at-rest key file) configured");
   }
   reg_.setSecretsKey(config_.secrets_key);
+  PHAROS_RETURN_IF_ERROR(MetricsHistory::check(metrics_.options()));
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
   for (const auto& node : guards_.healSessions(reg_)) dirty_health_.insert(node);
@@ -367,6 +371,8 @@ void Anchor::flush() {
   }
   Status s = events_.flush();
   if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
+  s = metrics_.flush();
+  if (!s.isOk()) spdlog::warn("store: writing metrics history: {}", s.message());
 }
 
 }  // namespace pharos::anchor

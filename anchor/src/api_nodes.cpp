@@ -280,6 +280,9 @@ void Anchor::finishNodeRemoval(const std::string& name, const std::string& user,
     }
     txn.eraseNode(name);
     txn.extra().del(keys::health(name));
+    if (Status forgot = metrics_.forget(name, txn.extra()); !forgot.isOk()) {
+      spdlog::warn("store: listing the metrics history of {}: {}", name, forgot.message());
+    }
     txn.touchNode(name);
     ops_.audit(txn.extra(), user, "node.remove", name, "", "removed");
     Status s = publisher_.commit(txn);

@@ -275,10 +275,21 @@ void Anchor::onNodeMetrics(const std::string& node, const std::string& payload) 
     return;
   }
   seen(node);
+  metrics_.record(node, clock_.nowMs(), *metrics);
+  scheduleFlush();
   Json json = encode(*metrics);
   json.erase("v");
   json.erase("containers");
   node_metrics_[node] = std::move(json);
+}
+
+Result<Json> Anchor::metricsQuery(const Json& body) {
+  auto req = decodeMetricsQuery(body);
+  if (!req) return req.status();
+  if (!reg_.findNode(req->node)) {
+    return Status::notFound("node: no node named '" + req->node + "'").withPath("node");
+  }
+  return metrics_.query(*req, clock_.nowMs());
 }
 
 }  // namespace pharos::anchor

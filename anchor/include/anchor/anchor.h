@@ -29,6 +29,7 @@
 #include "anchor/guards.h"
 #include "anchor/health.h"
 #include "anchor/inbox.h"
+#include "anchor/metrics_history.h"
 #include "anchor/op_context.h"
 #include "anchor/registry.h"
 #include "anchor/rollout_tracker.h"
@@ -117,6 +118,8 @@ class Anchor {
   void onNodeState(const std::string& node, const std::string& payload);
   void onNodeEvent(const std::string& node, const std::string& payload);
   void onNodeMetrics(const std::string& node, const std::string& payload);
+  // metrics.query (node_messages.cpp): the node's history from MetricsHistory.
+  Result<Json> metricsQuery(const Json& body);
   bool quarantined(const std::string& node);
   void maybeRegister(const std::string& node);
   void applyHealth(const std::string& node, const NodeStatus* status);
@@ -198,6 +201,7 @@ class Anchor {
   OpContext ops_;
   AppOps apps_;
   ApiServer api_;
+  MetricsHistory metrics_;
 
   bool started_ = false;
   bool subscribed_ = false;
