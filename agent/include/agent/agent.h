@@ -27,6 +27,7 @@
 
 #include "agent/docker_client.h"
 #include "agent/host_facts.h"
+#include "agent/log_streams.h"
 #include "agent/reconciler.h"
 #include "agent/state_file.h"
 #include "pharos/clock.h"
@@ -173,6 +174,7 @@ class Agent {
   PersistedState saved_;
   std::unique_ptr<MqttLink> link_;
   std::unique_ptr<EventStream> events_stream_;
+  std::unique_ptr<LogStreams> log_streams_;  // cmd/logs with follow (strand)
 
   // Documents (strand).
   std::optional<DesiredDoc> node_doc_;
