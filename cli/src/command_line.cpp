@@ -221,7 +221,9 @@ Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const Pars
       if (!since) return since.status();
       c.since = *since;
     }
-    inv.mode = Mode::kAgentCommand;
+    c.follow = v.follow;
+    inv.mode = v.follow ? Mode::kFollowLogs : Mode::kAgentCommand;
+    inv.follow_timestamps = v.timestamps;
     inv.operation = "logs";
     inv.node = v.name;
     inv.body = encode(c);

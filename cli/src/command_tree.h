@@ -37,6 +37,7 @@ struct ParsedValues {
   std::string key_id, public_key;  // node rekey
   bool password_stdin = false;
   int tail = 0;
+  bool timestamps = false;  // logs -f -t
   // Global.
   std::string output, add_output, config;
   bool no_color = false;

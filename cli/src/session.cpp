@@ -171,6 +171,45 @@ Result<Json> Session::request(const std::string& topic, const Json& body,
   }
 }
 
+Result<std::string> Session::sendCommand(std::string_view node, std::string_view command,
+                                         const Json& body) {
+  std::string reply_topic = topics::nodeCmdReplies(node, user_, reply_suffix_);
+  bool subscribed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    subscribed = !reply_topics_.insert(reply_topic).second;
+  }
+  if (!subscribed) PHAROS_RETURN_IF_ERROR(link_->subscribe(reply_topic, 1));
+  MqttMessage m;
+  m.topic = topics::nodeCmd(node, command, user_);
+  m.payload = dumpJson(body);
+  m.qos = 1;
+  m.response_topic = reply_topic;
+  m.correlation_data = randomHex(16);
+  PHAROS_RETURN_IF_ERROR(link_->publish(m));
+  return m.correlation_data;
+}
+
+std::optional<Result<Json>> Session::nextAnswer(const std::string& correlation,
+                                                std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    while (!replies_.empty()) {
+      MqttMessage reply = std::move(replies_.front());
+      replies_.pop_front();
+      if (reply.correlation_data != correlation) continue;
+      auto response = decodeApiResponse(reply.payload);
+      if (!response) return Result<Json>(response.status());
+      if (!response->ok) return Result<Json>(response->error);
+      return Result<Json>(response->result);
+    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && replies_.empty()) {
+      return std::nullopt;
+    }
+  }
+}
+
 Status Session::subscribe(const std::string& filter) { return link_->subscribe(filter, 1); }
 
 std::optional<MqttMessage> Session::next(std::chrono::milliseconds wait) {
