@@ -22,7 +22,7 @@ int64_t parseLogTimestamp(std::string_view t) {
     return true;
   };
   std::tm tm{};
-  int year, month, day, hour, minute, second;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (t.size() < 20 || !digits(0, 4, &year) || t[4] != '-' || !digits(5, 2, &month) ||
       t[7] != '-' || !digits(8, 2, &day) || t[10] != 'T' || !digits(11, 2, &hour) || t[13] != ':' ||
       !digits(14, 2, &minute) || t[16] != ':' || !digits(17, 2, &second)) {

@@ -224,8 +224,11 @@ Result<Json> MetricsHistory::query(const MetricsQueryRequest& req, int64_t now_m
   Tier t =
       from >= fine_since && req.step < options_.coarse.step.count() ? Tier::kFine : Tier::kCoarse;
   const MetricsTier& tr = tier(t);
-  // Older points are no longer held (their slots hold newer ones or stale ones).
-  from = std::max(from, now_ms - tr.keep.count() * 1000);
+  // A point is held while its step is among the ring's last `points` steps; an older slot
+  // value is stale (a node that stopped reporting) and never answered.
+  const int64_t oldest = floorTo(now_ms, tr.step.count() * 1000) - tr.keep.count() * 1000;
+  from = std::max(from, oldest);
+  const bool none = from > to;
   from = std::clamp<int64_t>(from, 0, to);
   int64_t range_s = (to - from) / 1000 + 1;
   int64_t tier_step = tr.step.count();
@@ -238,7 +241,8 @@ Result<Json> MetricsHistory::query(const MetricsQueryRequest& req, int64_t now_m
                                                req.step, range_s, options_.max_points))
         .withPath("step");
   }
-  auto points = read(req.node, t, floorTo(from, tier_step * 1000), to);
+  auto points = none ? Result<std::vector<MetricsPoint>>(std::vector<MetricsPoint>{})
+                     : read(req.node, t, std::max(floorTo(from, tier_step * 1000), oldest), to);
   if (!points) return points.status();
   // Downsample to `step`: the mean of the points of each step.
   std::vector<MetricsPoint> out;

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <string>
 
 #include "anchor_fixture.h"
@@ -13,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int64_t kT0 = 1'700'000'000'000;  // a multiple of 5 min
+constexpr int64_t kT0 = 1'699'999'800'000;  // a multiple of 5 min
 
 NodeMetrics sample(double cpu, int64_t mem_used = 1000) {
   NodeMetrics m;
