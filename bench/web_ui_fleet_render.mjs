@@ -16,12 +16,11 @@
 // and /usr/bin/chromium. Directories must be readable by user mosquitto.
 import { chromium } from '../tests/browser/node_modules/playwright-core/index.mjs';
 import { connect, publish, publishFleet, publishMetrics } from '../tests/browser/fleet_publisher.mjs';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startBroker } from './web_ui_broker.mjs';
 
 const { values } = parseArgs({ options: {
   dir: { type: 'string', multiple: true }, runs: { type: 'string', default: '10' },
@@ -33,39 +32,6 @@ const dirs = (values.dir || []).map((d) => {
   return { label, dir: path.resolve(dir) };
 });
 if (dirs.length === 0) throw new Error('give --dir label=path at least once');
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startBroker(dir) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pharos-fr-'));
-  fs.chmodSync(work, 0o755);
-  const [tcp, ws] = [await freePort(), await freePort()];
-  const conf = path.join(work, 'mosquitto.conf');
-  fs.writeFileSync(conf, [
-    'per_listener_settings false', 'allow_anonymous true', 'persistence false',
-    'max_inflight_messages 0', 'max_queued_messages 100000',
-    `listener ${tcp} 127.0.0.1`,
-    `listener ${ws} 127.0.0.1`, 'socket_domain ipv4', 'protocol websockets', `http_dir ${dir}`, ''].join('\n'));
-  const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i += 1) {
-    const open = await new Promise((resolve) => {
-      const s = net.connect(ws, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (open) return { proc, url: `http://127.0.0.1:${ws}/`, mqttUrl: `mqtt://127.0.0.1:${tcp}`, work };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill();
-  throw new Error(`mosquitto did not open port ${ws} for ${dir}`);
-}
 
 async function signInAndRender(browser, url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -93,7 +59,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 try {
   for (const d of dirs) {
-    const b = { ...d, ...(await startBroker(d.dir)), samples: [] };
+    const b = { ...d, ...(await startBroker(d.dir, ['max_inflight_messages 0', 'max_queued_messages 100000'])), samples: [] };
     brokers.push(b);
     const client = await connect(b.mqttUrl, 'bench', 'bench');
     await publishFleet(client, { count, prefix: 'sim' });

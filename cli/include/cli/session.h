@@ -65,6 +65,8 @@ class Session {
   const std::string& replyTopic() const { return reply_topic_; }
 
  private:
+  // nodes/{node}/cmd-replies/{user}/{suffix}, subscribed on first use.
+  Result<std::string> commandReplyTopic(std::string_view node);
   Result<Json> request(const std::string& topic, const Json& body, const std::string& who,
                        const std::string& reply_topic);
 
