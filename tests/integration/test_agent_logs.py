@@ -46,7 +46,16 @@ def stream_answers(node, body, lease_renew=False):
 
 
 def answers(replies):
-    return [json.loads(m.payload) for m in replies.messages]
+    """The stream's answers, once each by `seq` (the observer's nodes/{node}/# subscription
+    overlaps the reply topic's, so the broker delivers each message twice)."""
+    out, seen = [], set()
+    for m in replies.messages:
+        a = json.loads(m.payload)
+        key = a["result"].get("seq") if a.get("ok") else m.payload
+        if key not in seen:
+            seen.add(key)
+            out.append(a)
+    return out
 
 
 def done_answer(replies):
