@@ -219,8 +219,11 @@ Result<Json> MetricsHistory::query(const MetricsQueryRequest& req, int64_t now_m
   if (from > to) {
     return Status::invalidArgument("from: later than to (or than now)").withPath("from");
   }
-  // The fine tier when it holds the whole range and the step asked for is finer than coarse.
-  const int64_t fine_since = now_ms - options_.fine.keep.count() * 1000;
+  // The fine tier when it holds the whole range (give or take one of its steps, for a
+  // caller's "the last hour" computed a moment earlier) and the step asked for is finer than
+  // the coarse one.
+  const int64_t fine_since =
+      now_ms - (options_.fine.keep.count() + options_.fine.step.count()) * 1000;
   Tier t =
       from >= fine_since && req.step < options_.coarse.step.count() ? Tier::kFine : Tier::kCoarse;
   const MetricsTier& tr = tier(t);

@@ -85,6 +85,15 @@ TEST_CASE("the fine tier keeps the last sample of each step for its retention, n
   for (size_t i = 1; i < r["ts"].size(); ++i) CHECK(r["ts"][i] > r["ts"][i - 1]);
 }
 
+TEST_CASE("the last hour asked a moment earlier by another clock still reads the fine tier") {
+  MemoryStore store;
+  MetricsHistory h(store, {});
+  h.record("n1", kT0, sample(5));
+  int64_t now = kT0 + 60'000;
+  CHECK(query(h, now, now - 3'600'000 - 800, 0, 0)["tier"] == "fine");
+  CHECK(query(h, now, now - 3'600'000 - 16'000, 0, 0)["tier"] == "coarse");
+}
+
 TEST_CASE("the coarse tier holds the mean and maximum of each step, across a restart") {
   MemoryStore store;
   {

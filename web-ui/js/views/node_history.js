@@ -31,7 +31,10 @@ export function usagePanel(ctx, name) {
     const ticket = ++asked;
     chartHost.dataset.loading = 'true';
     try {
-      const result = await ctx.conn.request('metrics.query', { node: name, from: Date.now() - range.ms });
+      // The last hour is the anchor's default range, by its own clock (this browser's may
+      // be off); longer ranges read the 5-minute tier, where a skewed clock matters little.
+      const body = range === kRanges[0] ? { node: name } : { node: name, from: Date.now() - range.ms };
+      const result = await ctx.conn.request('metrics.query', body);
       if (ticket !== asked) return;
       chart.seed(result);
       label = `last ${range.label} (${result.step} s points), live`;
