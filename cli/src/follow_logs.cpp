@@ -71,11 +71,13 @@ int followLogs(Session& session, const Invocation& inv, const RunEnv& env) {
       // Ctrl-C: tell the agent, print what it still sends until its last answer.
       (void)control("stop");
       auto until = now() + kStopWait;
-      while (now() < until) {
+      std::string end;
+      while (end.empty() && now() < until) {
         auto answer = session.nextAnswer(*correlation, kPoll);
-        if (!answer || !answer->isOk()) continue;
-        if (!print(**answer, inv, env).empty()) break;
+        if (answer && answer->isOk()) end = print(**answer, inv, env);
       }
+      *env.err << fmt::format("log stream ended: {}\n",
+                              end.empty() ? "stopped (the agent did not confirm)" : end);
       return 0;
     }
     auto answer = session.nextAnswer(*correlation, kPoll);

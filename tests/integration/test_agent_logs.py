@@ -11,8 +11,11 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 import uuid
+
+import pytest
 
 from test_agent import ROOT, app_name, node, spec, wait_until  # noqa: F401 (node: fixture)
 
@@ -74,24 +77,26 @@ def test_pharosctl_logs_follow_a_service_printing_every_100_ms_and_stop_on_ctrl_
         [str(pharos_bin("pharosctl")), "--broker", broker.url, "--user", "ops", "--password",
          broker.credentials("ops")[1], "logs", "-f", "-t", "--tail", "5", node.id, app, "tick"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    os.set_blocking(proc.stdout.fileno(), False)
-    out = ""
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(iter(proc.stdout.readline, "")),
+                              daemon=True)
+    reader.start()
     try:
         # Follow for a while: the lines keep coming, in order, none twice, none lost.
-        deadline = time.monotonic() + 4
-        while time.monotonic() < deadline:
-            chunk = proc.stdout.read()
-            if chunk:
-                out += chunk
-            time.sleep(0.1)
+        time.sleep(4)
+        out = "".join(got)
         seen = ticks(out)
-        assert len(seen) >= 15, f"only {len(seen)} lines in 4 s:\n{out}"
+        if len(seen) < 15:
+            proc.kill()
+            pytest.fail(f"only {len(seen)} lines in 4 s:\n{out}\nstderr: {proc.stderr.read()}")
         assert seen == list(range(seen[0], seen[0] + len(seen))), f"lines lost or repeated: {seen}"
         # Every line carries its time (-t).
         first = out.splitlines()[0]
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z tick-\d+$", first), first
         proc.send_signal(signal.SIGINT)
-        rest, err = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
+        reader.join(timeout=5)
+        err = proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
