@@ -213,7 +213,7 @@ TEST_CASE("size bounds of requests answer too_large") {
 }
 
 TEST_CASE("the operation table knows every operation and which ones only read") {
-  CHECK(apiOperations().size() == 24);
+  CHECK(apiOperations().size() == 25);
   for (auto op : apiOperations()) CHECK(isKnownOperation(op));
   CHECK_FALSE(isKnownOperation("app.explode"));
   CHECK(isReadOperation("node.list"));
