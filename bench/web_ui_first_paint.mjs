@@ -15,12 +15,11 @@
 // Needs tests/browser's npm packages (playwright-core) and /usr/bin/chromium. Directories
 // must be readable by user mosquitto (the broker drops privileges to it).
 import { chromium } from '../tests/browser/node_modules/playwright-core/index.mjs';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startBroker } from './web_ui_broker.mjs';
 
 const { values } = parseArgs({ options: {
   dir: { type: 'string', multiple: true }, runs: { type: 'string', default: '10' } } });
@@ -30,38 +29,6 @@ const dirs = (values.dir || []).map((d) => {
   return { label, dir: path.resolve(dir) };
 });
 if (dirs.length === 0) throw new Error('give --dir label=path at least once');
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startBroker(dir) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pharos-fp-'));
-  fs.chmodSync(work, 0o755);
-  const [tcp, ws] = [await freePort(), await freePort()];
-  const conf = path.join(work, 'mosquitto.conf');
-  fs.writeFileSync(conf, [
-    'per_listener_settings false', 'allow_anonymous true', 'persistence false',
-    `listener ${tcp} 127.0.0.1`,
-    `listener ${ws} 127.0.0.1`, 'socket_domain ipv4', 'protocol websockets', `http_dir ${dir}`, ''].join('\n'));
-  const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i += 1) {
-    const open = await new Promise((resolve) => {
-      const s = net.connect(ws, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (open) return { proc, url: `http://127.0.0.1:${ws}/`, work };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill();
-  throw new Error(`mosquitto did not open port ${ws} for ${dir}`);
-}
 
 async function load(browser, url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

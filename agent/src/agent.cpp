@@ -50,12 +50,17 @@ Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, con
       docker_, *strand_, executor_, clock_, options_.reconciler,
       [this](NodeEvent e) { publishEvent(std::move(e)); }, [this] { scheduleState(); }, stops);
   reconciler_->setFrozen(true);  // until a node document is held
+  log_streams_ =
+      std::make_unique<LogStreams>(docker_, executor_, strand_, clock_,
+                                   [this](const std::string& topic, const std::string& corr,
+                                          const Json& body) { reply(topic, corr, body); });
 }
 
 Agent::~Agent() {
   *alive_ = false;
   if (events_stream_) events_stream_->stop();
   events_stream_.reset();
+  log_streams_.reset();
   if (reconciler_) reconciler_->shutdown();
   stopHeartbeats();  // waits for a heartbeat being sent: none touches `this` afterwards
   for (uint64_t id : {reconcile_timer_, metrics_timer_, state_timer_, awaiting_timer_}) {
@@ -173,6 +178,7 @@ void Agent::onStart() {
 void Agent::onStop() {
   if (stopping_) return;
   stopping_ = true;
+  log_streams_->stopAll("agent_stopping");
   if (link_ && connected_) {
     publishStatus(false, "agent stopped");
   }

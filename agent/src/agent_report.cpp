@@ -334,6 +334,13 @@ void Agent::handleCommand(const std::string& command, const std::string& user,
   if (command == "logs") {
     auto cmd = decodeLogsCommand(req->body);
     if (!cmd.isOk()) return reply(reply_to, corr_data, errorResponse(cmd.status(), correlation));
+    if (!cmd->stream.empty()) {  // stop or renew a stream (log_streams.h)
+      Status s = log_streams_->control(user, *cmd);
+      return reply(
+          reply_to, corr_data,
+          s.isOk() ? okResponse(Json{{"stream", cmd->stream}, {"action", cmd->action}}, correlation)
+                   : errorResponse(s, correlation));
+    }
     std::string id;
     for (const auto& o : observed) {
       if (o.app == cmd->app && o.service == cmd->service) id = o.info.id;
@@ -343,6 +350,10 @@ void Agent::handleCommand(const std::string& command, const std::string& user,
                    errorResponse(Status::notFound("no container for " + cmd->app + "/" +
                                                   cmd->service + " on this node"),
                                  correlation));
+    }
+    if (cmd->follow) {
+      log_streams_->start(user, reply_to, corr_data, correlation, id, *cmd);
+      return;
     }
     LogOptions lo;
     lo.tail = cmd->since > 0 ? -1 : cmd->tail;

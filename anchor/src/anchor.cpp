@@ -23,7 +23,8 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
       publisher_(reg_, store, [this](const MqttMessage& m) { return link_.publish(m); }),
       guards_(config_, clock),
       rollouts_(config_, reg_, node_states_, publisher_, *strand_, clock),
-      ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock, &staged_},
+      metrics_(store, metricsHistoryOptions(config_)),
+      ops_{config_, reg_, store, events_, publisher_, rollouts_, admin, clock, &staged_, &metrics_},
       staged_(ops_, node_states_, *strand_, config_.staged_rollout_tick),
       lines_(
           config_, reg_, admin, guards_, events_, publisher_, *strand_, clock,
@@ -34,7 +35,7 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
                              [this] { monitor_.scheduleFlush(); },
                              [this](const std::string& line) { reconcileLineIdentities(line); }}),
       monitor_(config_, reg_, store, events_, publisher_, guards_, rollouts_, node_states_, lines_,
-               *strand_, clock),
+               metrics_, *strand_, clock),
       nodes_(ops_, monitor_),
       groups_(ops_, monitor_),
       apps_(ops_),
@@ -97,6 +98,9 @@ void Anchor::installOperations() {
     api_.addSync(
         op, [this, op](User user, const Json& body) { return staged_.command(user, op, body); });
   }
+  // metrics.query: NodeOps over MetricsHistory.
+  api_.addSync(ops::kMetricsQuery,
+               [this](User, const Json& body) { return nodes_.metricsQuery(body); });
 }
 
 Anchor::~Anchor() { *alive_ = false; }
@@ -115,6 +119,7 @@ Status Anchor::start() {
     return Status::invalidArgument("no secrets key (the anchor's at-rest key file) configured");
   }
   reg_.setSecretsKey(config_.secrets_key);
+  PHAROS_RETURN_IF_ERROR(MetricsHistory::check(metrics_.options()));
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
   monitor_.healthChanged(guards_.healSessions(reg_));

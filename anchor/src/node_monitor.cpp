@@ -24,7 +24,7 @@ constexpr int64_t kLastSeenPersistMs = 60'000;
 NodeMonitor::NodeMonitor(const AnchorOptions& config, Registry& reg, Store& store, EventLog& events,
                          DocPublisher& publisher, Guards& guards, RolloutTracker& rollouts,
                          std::map<std::string, NodeState>& node_states, LineMonitor& lines,
-                         Strand& strand, Clock& clock)
+                         MetricsHistory& history, Strand& strand, Clock& clock)
     : config_(config),
       reg_(reg),
       store_(store),
@@ -34,6 +34,7 @@ NodeMonitor::NodeMonitor(const AnchorOptions& config, Registry& reg, Store& stor
       rollouts_(rollouts),
       node_states_(node_states),
       lines_(lines),
+      history_(history),
       strand_(strand),
       clock_(clock) {}
 
@@ -93,6 +94,8 @@ void NodeMonitor::flush() {
   }
   Status s = events_.flush();
   if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
+  s = history_.flush();
+  if (!s.isOk()) spdlog::warn("store: writing metrics history: {}", s.message());
 }
 
 bool NodeMonitor::quarantined(const std::string& node) {
@@ -350,6 +353,8 @@ void NodeMonitor::onMetrics(const std::string& node, const std::string& payload)
     return;
   }
   seen(node);
+  history_.record(node, clock_.nowMs(), *metrics);
+  scheduleFlush();
   Json json = encode(*metrics);
   json.erase("v");
   json.erase("containers");

@@ -2,6 +2,7 @@
 #include "anchor/node_ops.h"
 
 #include "anchor/group_ops.h"
+#include "anchor/metrics_history.h"
 #include "anchor/node_keys.h"
 #include "pharos/api.h"
 #include "pharos/log.h"
@@ -275,6 +276,11 @@ void NodeOps::finishRemoval(const std::string& name, const std::string& user, Re
     }
     txn.eraseNode(name);
     txn.extra().del(keys::health(name));
+    if (ctx_.metrics) {
+      if (Status forgot = ctx_.metrics->forget(name, txn.extra()); !forgot.isOk()) {
+        spdlog::warn("store: listing the metrics history of {}: {}", name, forgot.message());
+      }
+    }
     txn.touchNode(name);
     ctx_.audit(txn.extra(), user, "node.remove", name, "", "removed");
     Status s = ctx_.publisher.commit(txn);
@@ -336,6 +342,16 @@ Result<Json> NodeOps::label(const std::string& user, const Json& body) {
   ctx_.audit(txn.extra(), user, "node.label", req->name, "", "");
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   return Json{{"name", req->name}, {"labels", labelsJson(ctx_.reg.findNode(req->name)->labels)}};
+}
+
+Result<Json> NodeOps::metricsQuery(const Json& body) {
+  auto req = decodeMetricsQuery(body);
+  if (!req) return req.status();
+  if (!ctx_.reg.findNode(req->node)) {
+    return Status::notFound("node: no node named '" + req->node + "'").withPath("node");
+  }
+  if (!ctx_.metrics) return Status::unavailable("metrics: no history kept");
+  return ctx_.metrics->query(*req, ctx_.clock.nowMs());
 }
 
 }  // namespace pharos::anchor

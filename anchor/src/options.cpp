@@ -91,6 +91,15 @@ void addAnchorKeys(ConfigTable& table, AnchorSettings* o) {
            "docs/levels.md)",
            [o](const std::string& v) { return setHeartbeatTimeout(o->core, v); })
       .default_text = "5";
+  // Metrics history (docs/metrics.md).
+  table.seconds("metrics_fine_step", &o->core.metrics_fine_step, 1, 3600,
+                "seconds between points of the fine metrics history");
+  table.seconds("metrics_fine_keep", &o->core.metrics_fine_keep, 1, 86400,
+                "seconds of fine metrics history kept (a whole number of steps)");
+  table.seconds("metrics_coarse_step", &o->core.metrics_coarse_step, 1, 86400,
+                "seconds averaged into one point of the coarse metrics history");
+  table.seconds("metrics_coarse_keep", &o->core.metrics_coarse_keep, 1, 366 * 86400,
+                "seconds of coarse metrics history kept (a whole number of steps)");
 }
 
 Status applyAnchorConfigKey(AnchorSettings& o, const std::string& key, const std::string& value) {

@@ -283,7 +283,9 @@ Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const Pars
       if (!since) return since.status();
       c.since = *since;
     }
-    inv.mode = Mode::kAgentCommand;
+    c.follow = v.follow;
+    inv.mode = v.follow ? Mode::kFollowLogs : Mode::kAgentCommand;
+    inv.follow_timestamps = v.timestamps;
     inv.operation = "logs";
     inv.node = v.name;
     inv.body = encode(c);
@@ -299,11 +301,12 @@ Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const Pars
   } else {
     return usage("unknown command '" + cmd + "'");
   }
-  if (inv.mode != Mode::kAgentCommand) {
+  const bool to_agent = inv.mode == Mode::kAgentCommand || inv.mode == Mode::kFollowLogs;
+  if (!to_agent) {
     Status valid = validateRequest(inv.operation, inv.body);
     if (!valid.isOk()) return usage(valid.message());
   }
-  if (inv.mode == Mode::kAgentCommand && !isValidId(IdKind::kNode, inv.node)) {
+  if (to_agent && !isValidId(IdKind::kNode, inv.node)) {
     return usage(validateId(IdKind::kNode, inv.node, "node").message());
   }
   if (v.output == "json") inv.output = OutputFormat::kJson;

@@ -395,12 +395,17 @@ void otherCommands(CLI::App& root, ParsedValues& v) {
                            "Print the last lines of a service's logs, answered by the node's "
                            "agent (pharos/v1/nodes/{node}/cmd/logs/{user}).",
                            "  pharosctl logs press-01 web nginx --tail 50\n"
-                           "  pharosctl logs press-01 web nginx --since 10m\n");
+                           "  pharosctl logs press-01 web nginx --since 10m\n"
+                           "  pharosctl logs -f press-01 web nginx    (until Ctrl-C)\n");
   logs->add_option("node", v.name, "Node name")->required();
   logs->add_option("app", v.app, "App name")->required();
   logs->add_option("service", v.service, "Service name")->required();
   logs->add_option("--tail", v.tail, "Number of lines (default 100)")->check(CLI::Range(1, 10000));
   logs->add_option("--since", v.since, "Only lines since: 10m, 2h, Unix ms or an ISO time");
+  logs->add_flag(
+      "-f,--follow", v.follow,
+      "Keep printing new lines until Ctrl-C (or the agent's limits: 10000 lines, 10 min)");
+  logs->add_flag("-t,--timestamps", v.timestamps, "With --follow: print each line's time");
 
   CLI::App* inspect =
       command(&root, "inspect",

@@ -40,6 +40,7 @@ struct ParsedValues {
   // deploy / app rollback: a staged rollout's strategy (docs/rollouts.md).
   std::string waves, soak, gate_timeout, on_failure, window, strategy_file;
   int max_failed = -1;
+  bool timestamps = false;  // logs -f -t
   // Global.
   std::string output, add_output, config;
   bool no_color = false;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/exit_codes.h"
+#include "cli/follow_logs.h"
 #include "cli/render.h"
 #include "cli/rollout.h"
 #include "cli/session.h"
@@ -254,6 +255,8 @@ int runPharosctl(const std::vector<std::string>& args, const RunEnv& env) {
       return watchNodes(session, *inv, env, style);
     case Mode::kFollowEvents:
       return followEvents(session, *inv, env, style);
+    case Mode::kFollowLogs:
+      return followLogs(session, *inv, env);
     case Mode::kAgentCommand: {
       auto result = session.command(inv->node, inv->operation, inv->body);
       if (!result) return fail(env, result.status());

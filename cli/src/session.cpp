@@ -109,7 +109,7 @@ Result<Json> Session::call(std::string_view operation, const Json& body) {
                  reply_topic_);
 }
 
-Result<Json> Session::command(std::string_view node, std::string_view command, const Json& body) {
+Result<std::string> Session::commandReplyTopic(std::string_view node) {
   // Agents answer inside their own subtree only.
   std::string reply_topic = topics::nodeCmdReplies(node, user_, reply_suffix_);
   bool subscribed;
@@ -124,10 +124,16 @@ Result<Json> Session::command(std::string_view node, std::string_view command, c
                                             reply_topic, sub.message()));
     }
   }
+  return reply_topic;
+}
+
+Result<Json> Session::command(std::string_view node, std::string_view command, const Json& body) {
+  auto reply_topic = commandReplyTopic(node);
+  if (!reply_topic) return reply_topic.status();
   return request(topics::nodeCmd(node, command, user_), body,
                  fmt::format("node {} did not answer '{}' within {} (is its agent connected?)",
                              node, command, formatDuration(request_timeout_)),
-                 reply_topic);
+                 *reply_topic);
 }
 
 Result<Json> Session::request(const std::string& topic, const Json& body,
@@ -167,6 +173,40 @@ Result<Json> Session::request(const std::string& topic, const Json& body,
     }
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && replies_.empty()) {
       return Status::unavailable(timeout_message);
+    }
+  }
+}
+
+Result<std::string> Session::sendCommand(std::string_view node, std::string_view command,
+                                         const Json& body) {
+  auto reply_topic = commandReplyTopic(node);
+  if (!reply_topic) return reply_topic.status();
+  MqttMessage m;
+  m.topic = topics::nodeCmd(node, command, user_);
+  m.payload = dumpJson(body);
+  m.qos = 1;
+  m.response_topic = *reply_topic;
+  m.correlation_data = randomHex(16);
+  PHAROS_RETURN_IF_ERROR(link_->publish(m));
+  return m.correlation_data;
+}
+
+std::optional<Result<Json>> Session::nextAnswer(const std::string& correlation,
+                                                std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    while (!replies_.empty()) {
+      MqttMessage reply = std::move(replies_.front());
+      replies_.pop_front();
+      if (reply.correlation_data != correlation) continue;
+      auto response = decodeApiResponse(reply.payload);
+      if (!response) return Result<Json>(response.status());
+      if (!response->ok) return Result<Json>(response->error);
+      return Result<Json>(response->result);
+    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && replies_.empty()) {
+      return std::nullopt;
     }
   }
 }

@@ -111,6 +111,7 @@ const std::vector<OpEntry>& opTable() {
       {ops::kRolloutResume, false, check(decodeRolloutCommand)},
       {ops::kRolloutPromote, false, check(decodeRolloutCommand)},
       {ops::kRolloutAbort, false, check(decodeRolloutCommand)},
+      {ops::kMetricsQuery, true, check(decodeMetricsQuery)},
   };
   return kTable;
 }
@@ -436,18 +437,37 @@ Result<EventsQueryRequest> decodeEventsQuery(const Json& body) {
 
 // ---- agent commands ------------------------------------------------------------------------
 Json encode(const LogsCommand& req) {
+  if (!req.stream.empty()) return withV(Json{{"stream", req.stream}, {"action", req.action}});
   Json out{{"app", req.app}, {"service", req.service}, {"tail", req.tail}};
   if (req.since > 0) out["since"] = req.since;
+  if (req.follow) {
+    out["follow"] = true;
+    out["max_lines"] = req.max_lines;
+    out["max_seconds"] = req.max_seconds;
+    out["lease"] = req.lease;
+  }
   return withV(std::move(out));
 }
 
 Result<LogsCommand> decodeLogsCommand(const Json& body) {
   codec::Reader r(body, "");
   LogsCommand out;
+  if (r.has("stream")) {
+    out.stream = codec::id(r, "stream", IdKind::kNode);
+    out.action = codec::boundedStr(r, "action", 16);
+    if (r.ok() && out.action != "stop" && out.action != "renew") {
+      r.fail(Status::invalidArgument("action: must be \"stop\" or \"renew\""));
+    }
+    return codec::finish(r, std::move(out));
+  }
   out.app = codec::id(r, "app", IdKind::kApp);
   out.service = codec::id(r, "service", IdKind::kService);
   out.tail = codec::i32In(r, "tail", 1, 10000, 100);
   out.since = codec::i64In(r, "since", 0, INT64_MAX, 0);
+  out.follow = r.boolean("follow", false);
+  out.max_lines = codec::i32In(r, "max_lines", 1, kMaxLogStreamLines, 10'000);
+  out.max_seconds = codec::i32In(r, "max_seconds", 1, kMaxLogStreamSeconds, 600);
+  out.lease = codec::i32In(r, "lease", 2, 300, 30);
   return codec::finish(r, std::move(out));
 }
 

@@ -243,6 +243,78 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     await page.shot('update-form');
   });
 
+  test('chart_shows_history_right_after_sign_in', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent that has reported');
+    const page = await newPage('chart-history');
+    const signIn = Date.now();
+    await login(page, operator);
+    await go(page, `#/nodes/${consoleNode}`, '#node-chart');
+    // The anchor's stored points arrive with the page: the agent has reported every 2 s
+    // since it started (the anchor runs with a 1-s fine step), well before this sign-in.
+    await page.waitForSelector('#node-chart[data-loading="false"]', { timeout: 10000 });
+    const opened = Date.now();
+    const chart = await page.$eval('#node-chart', (el) => ({ ...el.dataset, canvas: !!el.querySelector('canvas') }));
+    console.log(`    chart opened ${opened - signIn} ms after sign-in with ${chart.stored} stored points from ${new Date(Number(chart.first) * 1000).toISOString()}`);
+    check(Number(chart.stored) >= 5, `only ${chart.stored} stored points on the chart`);
+    check(chart.canvas, 'no chart drawn');
+    check(Number(chart.first) * 1000 < signIn - 8000, `the first point (${chart.first}) is not from before sign-in (${signIn / 1000})`);
+    check(Number(chart.last) > Number(chart.first), 'every point has the same time');
+    await page.shot('history');
+    // Seven days read the coarse tier: the same samples averaged into 5-minute points.
+    await page.click('#node-chart-range button[data-range="7 days"]');
+    await page.waitForFunction(() => document.querySelector('#node-chart-note').textContent.includes('300 s points'), null, { timeout: 10000 });
+    check(Number(await page.getAttribute('#node-chart', 'data-stored')) >= 1, 'no coarse point over 7 days');
+    // The health transitions are listed on the same page (approved, then Ready).
+    await page.waitForSelector('#node-health-history .health-row[data-state="Ready"]', { timeout: 10000 });
+    await page.shot('seven-days-and-health');
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
+  test('logs_follow_a_service_printing_every_100_ms', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent');
+    const ticker = `tick-${runId}`;
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    try {
+      const reply = await apiCall(client, operator.user, 'app.deploy', {
+        name: ticker, target: { node: consoleNode },
+        compose: `services:\n  tick:\n    image: ${testImage}\n    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while :; do i=$$((i+1)); echo tick-$$i; sleep 0.1; done"]\n`,
+      });
+      check(reply.ok, `app.deploy: ${JSON.stringify(reply)}`);
+    } finally {
+      await client.endAsync();
+    }
+    const page = await newPage('logs-follow');
+    await login(page, operator);
+    const button = `#node-apps tr.sub-row[data-app="${ticker}"] button[data-action="logs"]`;
+    await go(page, `#/nodes/${consoleNode}`, button);
+    await page.click(button);
+    await page.waitForSelector('#logs-status[data-state="following"]', { timeout: 15000 });
+    const count = () => page.$eval('#logs-text', (el) => Number(el.dataset.received || 0));
+    const before = await count();
+    await page.waitForTimeout(2000);
+    const after = await count();
+    console.log(`    ${after - before} lines followed in 2 s`);
+    check(after - before >= 10, `only ${after - before} new lines in 2 s`);
+    const shown = await page.$$eval('#logs-text .log-line', (rows) => rows.map((r) => r.textContent));
+    const numbers = shown.map((t) => Number((t.match(/tick-(\d+)$/) || [])[1]));
+    check(numbers.every((n, i) => i === 0 || n === numbers[i - 1] + 1), `lines out of order or lost: ${numbers.slice(-20).join(',')}`);
+    check(/^\d\d:\d\d:\d\d\.\d{3} tick-/.test(shown[0]), `no time on the line: ${shown[0]}`);
+    // Search filters the lines shown.
+    await page.fill('#logs-search', 'tick-1');
+    const filtered = await page.$$eval('#logs-text .log-line', (rows) => rows.map((r) => r.textContent));
+    check(filtered.length > 0 && filtered.every((t) => t.includes('tick-1')), 'the search does not filter');
+    await page.shot('following');
+    // Download: every line received, with its time.
+    const download = page.waitForEvent('download', { timeout: 5000 });
+    await page.click('#logs-download');
+    const file = await download;
+    check(file.suggestedFilename() === `${consoleNode}-${ticker}-tick.log`, `download name ${file.suggestedFilename()}`);
+    const text = await (await import('node:fs/promises')).readFile(await file.path(), 'utf8');
+    check(/^\d{4}-\d\d-\d\dT[\d:.]+Z tick-\d+$/m.test(text), `downloaded text: ${text.slice(0, 200)}`);
+    await page.click('.dialog-buttons button');
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
   test('node_killed_shows_last_reported_apps_and_its_rollout_stays_complete', async () => {
     skipUnless(operator && anchor && consoleNode && env.PHAROS_CONSOLE_PID, 'needs the anchor and an agent to kill');
     const nodePage = await newPage('killed-node');

@@ -252,8 +252,8 @@ test('operator_deploys_to_group_and_watches_rollout_reach_running', async () => 
   // The service's logs, answered by the agent itself (nodes/{node}/cmd/logs/{user}).
   await page.click(`#node-apps tr.sub-row[data-app="${appName}"] button[data-action="logs"]`);
   await page.waitForFunction(() => {
-    const el = document.getElementById('logs-text');
-    return el && el.textContent !== 'Loading…';
+    const status = document.getElementById('logs-status');
+    return status && (status.dataset.state !== 'starting' && document.querySelector('#logs-text .log-line') || status.dataset.state === 'failed');
   }, null, { timeout: 20000 });
   const logs = await page.textContent('#logs-text');
   await page.shot('logs');

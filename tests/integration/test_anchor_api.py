@@ -369,7 +369,7 @@ OPERATIONS = {
     "app.history": {"name": "web"}, "app.rollback": {"name": "web", "revision": 1},
     "registry.set": {"host": "127.0.0.1:5000", "username": "u", "password": "p",
                      "target": {"node": "n1"}},
-    "events.query": {"node": "n1"},
+    "events.query": {"node": "n1"}, "metrics.query": {"node": "n1"},
     "rollout.pause": {"name": "web"}, "rollout.resume": {"name": "web"},
     "rollout.promote": {"name": "web"}, "rollout.abort": {"name": "web"},
 }
@@ -378,7 +378,8 @@ WRONG_TYPES = {"name": 5, "group": 5, "nodes": "n1", "groups": "g", "target": "n
                "variables": [1], "secrets": "x", "revision": "1", "limit": "x", "cursor": 5,
                "since": "x", "host": 5, "username": 5, "password": 5, "labels": "x", "set": "x",
                "remove": "x", "purge": "x", "force": "x", "parent": 5, "volumes": 5, "node": 5,
-               "app": 5, "kind": 5, "label": 5, "health": 5, "strategy": 5}
+               "app": 5, "kind": 5, "label": 5, "health": 5, "strategy": 5, "from": "x", "to": "x",
+               "step": "x"}
 
 
 def raw_request(client, replies, op, payload: bytes, timeout=10):

@@ -4,6 +4,8 @@ fleet table's sorting and in-place rows, the layout at 1280x800 and phone width 
 offline banner, against the broker alone; then, with the anchor started with
 --require-approval and a real agent: the Pending node approved from the UI, labels, a node
 added (its configuration shown once) and removed, a deploy with a secret never shown back,
+a chart that opens with the anchor's stored history (and its 7-day range) and the node's
+health history, the logs of a service printing every 100 ms followed (search, download),
 the node killed while its page is open (apps "last reported", the time printed, the rollout
 still complete, the health change live in the Events view), audit entries live in the Events view,
 paging past 500 events from a start time, and the banner when the anchor stops (the time
@@ -28,6 +30,8 @@ WITH_ANCHOR = [
     "pending_node_is_approved_from_the_ui",
     "operator_labels_adds_and_removes_nodes",
     "deploy_with_a_secret_that_is_never_shown_back",
+    "chart_shows_history_right_after_sign_in",
+    "logs_follow_a_service_printing_every_100_ms",
     "node_killed_shows_last_reported_apps_and_its_rollout_stays_complete",
     "events_view_shows_audit_entries_live_with_filters",
     "events_view_pages_past_500_from_a_start_time",
@@ -36,10 +40,11 @@ WITH_ANCHOR = [
 
 
 class ApprovalAnchor(AnchorProcess):
-    """The anchor with new nodes Pending until node.approve."""
+    """The anchor with new nodes Pending until node.approve, and a 1-s fine metrics step so
+    that the agent's first seconds of reports already make a chart (docs/metrics.md)."""
 
     def command(self):
-        return super().command() + ["--require-approval"]
+        return super().command() + ["--require-approval", "--metrics-fine-step", "1"]
 
 
 def test_console_against_the_broker(broker, browser_env):  # noqa: F811

@@ -56,6 +56,7 @@ export class Connection {
     this.inbox_ = topics.replies(username, this.inboxName_);
     this.commandInboxes_ = new Set();  // agents' answer topics subscribed to
     this.pending_ = new Map();  // correlation -> {resolve, reject, timer}
+    this.streams_ = new Map();  // correlation -> answer handler (commandStream)
     this.messageHandler_ = () => {};
     this.statusHandler_ = () => {};
     this.apiBlocked_ = '';  // why API requests fail at once (the anchor is offline), or ''
@@ -173,6 +174,11 @@ export class Connection {
     }
     let key = decodeCorrelation(props.correlationData);
     if (!key && reply && typeof reply.correlation === 'string') key = reply.correlation;
+    const stream = this.streams_.get(key);
+    if (stream) {
+      stream(reply);
+      return;
+    }
     const waiter = this.pending_.get(key);
     if (!waiter) return;
     this.pending_.delete(key);
@@ -192,6 +198,31 @@ export class Connection {
 
   // A command answered by the agent itself (nodes/{node}/cmd/{command}/{user}: logs, inspect).
   async command(node, command, body = {}, options = {}) {
+    const inbox = await this.commandInbox_(node);
+    return this.send_(topics.command(node, command, this.username), `${command} on ${node}`,
+      body, options, inbox);
+  }
+
+  // A command whose answers keep coming (cmd/logs with follow): onAnswer(reply) gets every
+  // answer ({ok, result} or {ok: false, error}) until stopStream(key). Resolves with the key.
+  async commandStream(node, command, body, onAnswer) {
+    const inbox = await this.commandInbox_(node);
+    if (!this.client_ || !this.client_.connected) throw new ApiError({ code: 'unavailable', message: 'not connected to the broker' });
+    const key = randomId(12);
+    this.streams_.set(key, onAnswer);
+    this.client_.publish(topics.command(node, command, this.username), JSON.stringify({ v: 1, ...body }), {
+      qos: 1,
+      properties: { responseTopic: inbox, correlationData: new TextEncoder().encode(key), contentType: 'application/json' },
+    });
+    return key;
+  }
+
+  stopStream(key) {
+    this.streams_.delete(key);
+  }
+
+  // Subscribes (once) to the topic where `node` answers this user's commands.
+  async commandInbox_(node) {
     const inbox = topics.commandReplies(node, this.username, this.inboxName_);
     if (!this.commandInboxes_.has(inbox) && this.client_ && this.client_.connected) {
       await new Promise((resolve, reject) => {
@@ -206,8 +237,7 @@ export class Connection {
         });
       });
     }
-    return this.send_(topics.command(node, command, this.username), `${command} on ${node}`,
-      body, options, inbox);
+    return inbox;
   }
 
   send_(topic, op, body, { timeoutMs = kRequestTimeoutMs } = {}, inbox = this.inbox_) {

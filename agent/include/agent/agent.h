@@ -29,6 +29,7 @@
 #include "agent/desired_docs.h"
 #include "agent/docker_client.h"
 #include "agent/host_facts.h"
+#include "agent/log_streams.h"
 #include "agent/reconciler.h"
 #include "agent/state_file.h"
 #include "pharos/clock.h"
@@ -172,6 +173,7 @@ class Agent {
   PersistedState saved_;
   std::unique_ptr<MqttLink> link_;
   std::unique_ptr<EventStream> events_stream_;
+  std::unique_ptr<LogStreams> log_streams_;  // cmd/logs with follow (strand)
 
   // Documents (strand). Until an awaited group's document arrives (or kGroupDocGrace
   // passes) nothing is removed; awaiting_timer_ recomputes when the earliest grace ends.

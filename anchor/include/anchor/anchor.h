@@ -32,6 +32,7 @@
 #include "anchor/health.h"
 #include "anchor/inbox.h"
 #include "anchor/line_monitor.h"
+#include "anchor/metrics_history.h"
 #include "anchor/node_monitor.h"
 #include "anchor/node_ops.h"
 #include "anchor/op_context.h"
@@ -118,6 +119,7 @@ class Anchor {
   Guards guards_;
   std::map<std::string, NodeState> node_states_;  // last reported, per node
   RolloutTracker rollouts_;
+  MetricsHistory metrics_;  // nodes' metrics history (docs/metrics.md)
   OpContext ops_;
   StagedRollouts staged_;
   LineMonitor lines_;

@@ -59,6 +59,12 @@ struct AnchorOptions {
   // is further ahead of the anchor's clock than this is ignored (guards.cpp): a forged
   // session must not pin a node's health and hide its will. A store holding one is healed.
   std::chrono::milliseconds max_session_ahead{3'600'000};
+  // Metrics history (docs/metrics.md): a fine ring of one point per step for `keep`, and a
+  // coarse ring of step means. Steps and retentions in seconds.
+  std::chrono::seconds metrics_fine_step{15};
+  std::chrono::seconds metrics_fine_keep{3600};
+  std::chrono::seconds metrics_coarse_step{300};
+  std::chrono::seconds metrics_coarse_keep{7 * 24 * 3600};
 };
 
 }  // namespace pharos::anchor

@@ -25,6 +25,7 @@
 #include "anchor/guards.h"
 #include "anchor/health.h"
 #include "anchor/line_monitor.h"
+#include "anchor/metrics_history.h"
 #include "anchor/node_watch.h"
 #include "anchor/registry.h"
 #include "anchor/rollout_tracker.h"
@@ -38,8 +39,8 @@ class NodeMonitor : public NodeWatch {
  public:
   NodeMonitor(const AnchorOptions& config, Registry& reg, Store& store, EventLog& events,
               DocPublisher& publisher, Guards& guards, RolloutTracker& rollouts,
-              std::map<std::string, NodeState>& node_states, LineMonitor& lines, Strand& strand,
-              Clock& clock);
+              std::map<std::string, NodeState>& node_states, LineMonitor& lines,
+              MetricsHistory& history, Strand& strand, Clock& clock);
 
   // nodes/{node}/... messages from agents (node_monitor.cpp; heartbeats:
   // node_heartbeats.cpp).
@@ -101,6 +102,7 @@ class NodeMonitor : public NodeWatch {
   RolloutTracker& rollouts_;
   std::map<std::string, NodeState>& node_states_;  // last reported, per node
   LineMonitor& lines_;
+  MetricsHistory& history_;
   Strand& strand_;
   Clock& clock_;
 

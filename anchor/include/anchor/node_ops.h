@@ -33,6 +33,8 @@ class NodeOps {
   Result<Json> approve(const std::string& user, const Json& body);
   Result<Json> label(const std::string& user, const Json& body);
   Result<Json> rekey(const std::string& user, const Json& body);  // node_keys.cpp
+  // metrics.query: the node's history (MetricsHistory).
+  Result<Json> metricsQuery(const Json& body);
 
   // Deletes the identity, then the node's records and retained topics (also the end of a
   // purge). `reply` may be empty.

@@ -19,6 +19,7 @@
 
 namespace pharos::anchor {
 
+class MetricsHistory;
 class StagedRollouts;
 
 struct OpContext {
@@ -30,7 +31,8 @@ struct OpContext {
   RolloutTracker& rollouts;
   BrokerAdmin& admin;
   Clock& clock;
-  StagedRollouts* staged = nullptr;  // evaluates staged rollouts (none: not evaluated)
+  StagedRollouts* staged = nullptr;   // evaluates staged rollouts (none: not evaluated)
+  MetricsHistory* metrics = nullptr;  // nodes' metrics history (none: not kept)
 
   // Stages the audit event of `operation` by `user` in `batch` (committed with the change).
   void audit(WriteBatch& batch, const std::string& user, const std::string& operation,

@@ -26,6 +26,7 @@ enum class Mode {
   kAgentCommand,  // nodes/{node}/cmd/{operation}/{user} (logs, inspect), answered by the agent
   kWatchNodes,    // nodes ls --watch: retained nodes/+/health, changes as they happen
   kFollowEvents,  // events --follow: the query, then nodes/+/events live
+  kFollowLogs,    // logs --follow: a log stream of the agent until Ctrl-C (follow_logs.cpp)
   kExit,          // help or version: print `text`, exit with `exit_code`
 };
 
@@ -47,6 +48,7 @@ struct Invocation {
   std::string source_name;
   // events --follow filters (the query body holds the same ones).
   std::string follow_node, follow_app, follow_kind;
+  bool follow_timestamps = false;  // logs -f -t
   // Connection flags and --config.
   SettingsLayer connection;
   std::optional<std::string> config_path;

@@ -49,6 +49,15 @@ class Session {
   // One agent command (nodes/{node}/cmd/{command}/{user}); unavailable when the agent is silent.
   Result<Json> command(std::string_view node, std::string_view command, const Json& body);
 
+  // An agent command whose answers keep coming (logs --follow): sends it and returns its
+  // correlation data at once; nextAnswer reads the answers.
+  Result<std::string> sendCommand(std::string_view node, std::string_view command,
+                                  const Json& body);
+  // The next answer carrying `correlation` (others are dropped), waiting at most `wait`:
+  // nullopt when none came; an error answer as its Status.
+  std::optional<Result<Json>> nextAnswer(const std::string& correlation,
+                                         std::chrono::milliseconds wait);
+
   Status subscribe(const std::string& filter);
   // The next message of another subscription, waiting at most `wait`.
   std::optional<MqttMessage> next(std::chrono::milliseconds wait);
@@ -56,6 +65,8 @@ class Session {
   const std::string& replyTopic() const { return reply_topic_; }
 
  private:
+  // nodes/{node}/cmd-replies/{user}/{suffix}, subscribed on first use.
+  Result<std::string> commandReplyTopic(std::string_view node);
   Result<Json> request(const std::string& topic, const Json& body, const std::string& who,
                        const std::string& reply_topic);
 

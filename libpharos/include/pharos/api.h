@@ -58,12 +58,13 @@ inline constexpr std::string_view kRolloutPause = "rollout.pause";
 inline constexpr std::string_view kRolloutResume = "rollout.resume";
 inline constexpr std::string_view kRolloutPromote = "rollout.promote";
 inline constexpr std::string_view kRolloutAbort = "rollout.abort";
+inline constexpr std::string_view kMetricsQuery = "metrics.query";
 }  // namespace ops
 
 // Every operation above, in that order.
 const std::vector<std::string_view>& apiOperations();
 bool isKnownOperation(std::string_view operation);
-// Read operations (*.list, *.get, app.history, events.query): open to viewers.
+// Read operations (*.list, *.get, app.history, events.query, metrics.query): open to viewers.
 bool isReadOperation(std::string_view operation);
 // Decodes `body` with the operation's decoder and drops the value: Ok or the first error.
 // Unknown operations are invalid_argument ("operation 'x.y': unknown").
@@ -260,14 +261,41 @@ struct EventsQueryRequest {
 Json encode(const EventsQueryRequest& req);
 Result<EventsQueryRequest> decodeEventsQuery(const Json& body);
 
+// metrics.query {node, from?, to?, step?}: a node's metrics history (docs/metrics.md).
+// `from` / `to` are Unix ms (to = 0: now; from = 0: an hour before `to`); `step` is the
+// point spacing in seconds (0: the finest the stored history holds for that range).
+inline constexpr int kMaxMetricsStepSeconds = 86'400;
+struct MetricsQueryRequest {
+  std::string node;
+  int64_t from = 0;
+  int64_t to = 0;
+  int step = 0;
+  bool operator==(const MetricsQueryRequest&) const = default;
+};
+Json encode(const MetricsQueryRequest& req);
+Result<MetricsQueryRequest> decodeMetricsQuery(const Json& body);
+
 // ---- agent commands: nodes/{node}/cmd/{logs|inspect}/{user}, same envelope and replies ---
 // logs {app, service, tail?, since?}: the last `tail` lines (default 100, max 10000), or
-// those since `since` (Unix ms).
+// those since `since` (Unix ms), in one answer.
+// logs {app, service, tail?, follow: true, max_lines?, max_seconds?, lease?}: a live stream
+// of answers on the reply topic, each with the lines since the last one (docs/protocol.md
+// "Log streams"), until a limit, {stream, action: "stop"}, or `lease` seconds without
+// {stream, action: "renew"} from the same user.
+inline constexpr int kMaxLogStreamLines = 100'000;
+inline constexpr int kMaxLogStreamSeconds = 3600;
 struct LogsCommand {
   std::string app;
   std::string service;
   int tail = 100;
   int64_t since = 0;
+  bool follow = false;
+  int max_lines = 10'000;
+  int max_seconds = 600;
+  int lease = 30;
+  // A control of a running stream (app and service then unused): its id and "stop"/"renew".
+  std::string stream;
+  std::string action;
   bool operator==(const LogsCommand&) const = default;
 };
 Json encode(const LogsCommand& req);

@@ -7,6 +7,8 @@ import { metricsFreshness, stateFreshness, metricsPeriodMs, kDefaultMetricsPerio
 import { reportedSummary, rolloutOutcome, nodeStage } from 'pharos/views/rollout.js';
 import { severityOf } from 'pharos/views/event_list.js';
 import { parseLabels } from 'pharos/views/node_admin.js';
+import { historySeries, mergeSeries } from 'pharos/metrics_series.js';
+import { logFileText } from 'pharos/views/log_viewer.js';
 
 const enc = (doc) => new TextEncoder().encode(JSON.stringify(doc));
 const flushed = (store) => new Promise((resolve) => {
@@ -103,4 +105,20 @@ test('two alike entries of the anchor\'s log are two events; a live copy of one 
   const health = { kind: 'health_changed', node: 'n1', reason: 'NotReady', message: 'connection lost' };
   assert.equal(mergeEvents(events, [{ ...health, source: 'anchor', ts: 5000, live: true }]).length, 1);
   assert.equal(mergeEvents(events, [{ ...health, source: 'anchor', ts: 5001 }]).length, 0);
+});
+
+test('the chart opens with the stored history and appends only newer live samples', () => {
+  const stored = historySeries({ ts: [60_000, 75_000], cpu: [10, 20], mem_used: [1, 3], mem_total: [4, 4] });
+  assert.deepEqual(stored, { ts: [60, 75], cpu: [10, 20], mem: [25, 75] });
+  const live = { ts: [75, 90], cpu: [21, 30], mem: [50, 50] };
+  assert.deepEqual(mergeSeries(stored, live), { ts: [60, 75, 90], cpu: [10, 20, 30], mem: [25, 75, 50] });
+  // No history (an error, a new node): the live samples alone; no total memory: no figure.
+  assert.deepEqual(mergeSeries(historySeries(null), live), live);
+  assert.deepEqual(historySeries({ ts: [1000], cpu: [5], mem_used: [1], mem_total: [0] }).mem, [null]);
+});
+
+test('downloaded logs hold every line with its ISO time', () => {
+  assert.equal(logFileText([{ ts: 0, text: 'a' }, { ts: 1500, text: 'b c' }]),
+    '1970-01-01T00:00:00.000Z a\n1970-01-01T00:00:01.500Z b c\n');
+  assert.equal(logFileText([]), '');
 });

@@ -224,6 +224,17 @@ TEST_CASE("logs and inspect are agent commands addressed to one node") {
   CHECK(inspect.body["app"] == "web");
 }
 
+TEST_CASE("logs -f follows a log stream of the node's agent") {
+  Invocation follow = parse({"logs", "-f", "-t", "press-01", "web", "nginx", "--tail", "5"});
+  CHECK(follow.mode == Mode::kFollowLogs);
+  CHECK(follow.operation == "logs");
+  CHECK(follow.node == "press-01");
+  CHECK(follow.follow_timestamps);
+  CHECK(follow.body["follow"] == true);
+  CHECK(follow.body["tail"] == 5);
+  CHECK(follow.body["lease"] == 30);
+}
+
 TEST_CASE("watch, follow, output and connection flags") {
   Invocation watch = parse({"nodes", "ls", "--watch", "-o", "json"});
   CHECK(watch.mode == Mode::kWatchNodes);

@@ -142,7 +142,22 @@ TEST_CASE("every typed request round trips") {
   roundTrip(RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
             decodeRegistrySet);
   roundTrip(EventsQueryRequest{"n1", "web", "container_died", 5, 20}, decodeEventsQuery);
-  roundTrip(LogsCommand{"web", "api", 50, 7}, decodeLogsCommand);
+  LogsCommand logs;
+  logs.app = "web";
+  logs.service = "api";
+  logs.tail = 50;
+  logs.since = 7;
+  roundTrip(logs, decodeLogsCommand);
+  logs.follow = true;
+  logs.max_lines = 20;
+  logs.max_seconds = 60;
+  logs.lease = 10;
+  roundTrip(logs, decodeLogsCommand);
+  LogsCommand stop;
+  stop.stream = "s4";
+  stop.action = "stop";
+  roundTrip(stop, decodeLogsCommand);
+  roundTrip(MetricsQueryRequest{"n1", 1000, 2000, 300}, decodeMetricsQuery);
   roundTrip(InspectCommand{"web", ""}, decodeInspectCommand);
 }
 
@@ -195,6 +210,15 @@ TEST_CASE("request decoders name the offending field") {
           "username: is required");
   refused(decodeEventsQuery, R"({"v":1,"since":-5})", "since:");
   refused(decodeLogsCommand, R"({"v":1,"app":"web"})", "service: is required");
+  refused(decodeLogsCommand, R"({"v":1,"stream":"s1","action":"pause"})", "action:");
+  refused(decodeLogsCommand, R"({"v":1,"stream":"S 1","action":"stop"})", "stream:");
+  refused(decodeLogsCommand, R"({"v":1,"app":"web","service":"api","follow":true,"lease":1})",
+          "lease:");
+  refused(decodeLogsCommand,
+          R"({"v":1,"app":"web","service":"api","follow":true,"max_lines":100001})", "max_lines:");
+  refused(decodeMetricsQuery, R"({"v":1})", "node: is required");
+  refused(decodeMetricsQuery, R"({"v":1,"node":"n1","from":5,"to":4})", "from:");
+  refused(decodeMetricsQuery, R"({"v":1,"node":"n1","step":0})", "step:");
 }
 
 TEST_CASE("size bounds of requests answer too_large") {
@@ -215,7 +239,7 @@ TEST_CASE("size bounds of requests answer too_large") {
 }
 
 TEST_CASE("the operation table knows every operation and which ones only read") {
-  CHECK(apiOperations().size() == 28);
+  CHECK(apiOperations().size() == 29);
   for (auto op : apiOperations()) CHECK(isKnownOperation(op));
   CHECK_FALSE(isKnownOperation("app.explode"));
   CHECK(isReadOperation("node.list"));

@@ -2,13 +2,15 @@
 // container state, health, restart count and exit code, and its recent events (the
 // anchor's events.query backfill plus live events). While the node is NotReady or
 // Unreachable its apps and metrics are marked "last reported …"; metrics older than their
-// period show their age. Operators approve a Pending node, remove it and edit its labels
+// period show their age. The chart opens with the anchor's stored history and the health
+// transitions are listed below the apps (node_history.js). Operators approve a Pending node, remove it and edit its labels
 // here (node_admin.js). Main thread only.
-import { h, replace, badge, chip, since, formatBytes, itemsOf, dialog, errorText } from 'pharos/dom.js';
+import { h, replace, badge, chip, since, formatBytes, itemsOf } from 'pharos/dom.js';
 import { healthOf, groupsOf, memPercent } from 'pharos/store.js';
 import { metricsFreshness, stateFreshness, ageElement, refreshAges } from 'pharos/freshness.js';
 import { labelEditor, nodeActions } from 'pharos/views/node_admin.js';
-import { UsageChart } from 'pharos/chart.js';
+import { usagePanel, healthPanel } from 'pharos/views/node_history.js';
+import { showLogs } from 'pharos/views/log_viewer.js';
 import { renderEvents, mergeEvents } from 'pharos/views/event_list.js';
 
 function usage(c) {
@@ -51,19 +53,6 @@ function facts(ctx, node, labelCache) {
     ['Session', node.status ? String(node.status.session || '') : ''],
   ];
   return h('dl', { class: 'facts', id: 'node-facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === '' || v === null ? '–' : v)]));
-}
-
-async function showLogs(ctx, node, app, service) {
-  const body = h('pre', { class: 'mono logs', id: 'logs-text' }, 'Loading…');
-  const shown = dialog(`Logs of ${app}/${service} on ${node}`, body);
-  try {
-    const result = await ctx.conn.command(node, 'logs', { app, service, tail: 200 });
-    body.textContent = (result && typeof result.logs === 'string' && result.logs) || '(no output)';
-  } catch (err) {
-    body.textContent = `logs failed: ${errorText(err)}`;
-    body.classList.add('bad-text');
-  }
-  await shown;
 }
 
 function containerMetrics(node, app, service) {
@@ -111,18 +100,19 @@ export function mount(ctx, host, [name]) {
   const { store } = ctx;
   const title = h('div', { class: 'page-head' });
   const factsPanel = h('div', { class: 'panel' });
-  const chartHost = h('div', { class: 'chart', id: 'node-chart' });
-  const chartNote = h('span', { class: 'muted', id: 'node-chart-note' }, 'last minutes, live');
+  const usagePane = usagePanel(ctx, name);
+  const healthHistory = healthPanel(ctx, name);
   const appsPanel = h('div', { class: 'panel' });
   const eventsHost = h('div', { class: 'event-list', id: 'node-events' });
   replace(host,
     title,
     h('div', { class: 'grid-2' },
       factsPanel,
-      h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'CPU and memory'), chartNote), chartHost)),
+      usagePane.element),
     appsPanel,
-    h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Recent events')), eventsHost));
-  const chart = new UsageChart(chartHost);
+    h('div', { class: 'grid-2' },
+      h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Recent events')), eventsHost),
+      healthHistory.element));
   const events = new Map();
   let staleShown = false;
   const labelCache = { key: null, el: null };
@@ -145,11 +135,12 @@ export function mount(ctx, host, [name]) {
         `CPU ${node.metrics.cpu_percent?.toFixed?.(0) ?? '–'}% · memory ${memPercent(node.metrics)?.toFixed(0) ?? '–'}%`,
         mf.stale ? [' · ', ageElement('span', { class: 'stale-note' }, mf.at, 'last')] : null) : null,
       nodeActions(ctx, name, health.state));
-    replace(chartNote, mf.stale ? ageElement('span', { class: 'stale-note' }, mf.at, 'last') : 'last minutes, live');
+    usagePane.markStale(mf.stale ? ageElement('span', { class: 'stale-note' }, mf.at, 'last') : null);
     replace(factsPanel, h('h2', {}, 'Device'), facts(ctx, node, labelCache));
     replace(appsPanel, h('div', { class: 'panel-head' }, h('h2', {}, 'Apps'),
       h('div', { class: 'actions' }, h('a', { href: '#/deploy' }, ctx.canWrite ? 'Deploy an app…' : ''))), appsTable(ctx, node));
-    chart.update(node.history);
+    usagePane.update(node);
+    healthHistory.update(node);
   }
 
   function addEvents(list) {
@@ -181,7 +172,7 @@ export function mount(ctx, host, [name]) {
     dispose() {
       unsubscribe();
       clearInterval(ticker);
-      chart.destroy();
+      usagePane.dispose();
     },
   };
 }
