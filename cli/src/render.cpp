@@ -429,66 +429,6 @@ std::string renderHealthLine(std::string_view node, const Json& health, const St
                      paint(style, stateColor(s), s), reason.empty() ? "" : "  " + reason);
 }
 
-std::string renderDone(std::string_view op, const Json& req, const Json& result,
-                       const Style& style) {
-  std::string name = str(req, "name", str(req, "group", ""));
-  std::string rev = str(result, "revision", "");
-  std::string ok = paint(style, Color::kGreen, "ok");
-  if (op == "node.remove") return fmt::format("{}: node {} removed\n", ok, name);
-  if (op == "node.approve") return fmt::format("{}: node {} approved\n", ok, name);
-  if (op == "node.rekey") {
-    return fmt::format("{}: secrets of node {} now sealed to key {}\n", ok, name,
-                       str(result, "key_id", ""));
-  }
-  if (op == "node.label") return fmt::format("{}: labels of node {} updated\n", ok, name);
-  if (op == "group.create") return fmt::format("{}: group {} created\n", ok, name);
-  if (op == "group.delete") return fmt::format("{}: group {} deleted\n", ok, name);
-  if (op == "group.add" || op == "group.remove") {
-    std::string members;
-    for (const char* key : {"nodes", "groups"}) {
-      const Json& m = get(req, key);
-      if (!m.is_array()) continue;
-      for (const auto& v : m) {
-        if (!members.empty()) members += ", ";
-        members += (std::string(key) == "groups" ? "group " : "") + v.get<std::string>();
-      }
-    }
-    return fmt::format("{}: {} {} group {}\n", ok, members,
-                       op == "group.add" ? "added to" : "removed from", name);
-  }
-  if (op == "app.deploy") {
-    return fmt::format("{}: app {} deployed to {} (revision {})\n", ok, name, field::target(req),
-                       rev.empty() ? "?" : rev);
-  }
-  if (op == "app.remove") return fmt::format("{}: app {} removed\n", ok, name);
-  if (op == "app.start") return fmt::format("{}: app {} started\n", ok, name);
-  if (op == "app.stop") return fmt::format("{}: app {} stopped\n", ok, name);
-  if (op == "app.restart") return fmt::format("{}: app {} restarting\n", ok, name);
-  if (op == "app.rollback") {
-    return fmt::format("{}: app {} rolled back to revision {}{}\n", ok, name, str(req, "revision"),
-                       rev.empty() ? "" : " (new revision " + rev + ")");
-  }
-  if (op == "registry.set") {
-    return fmt::format("{}: credentials for registry {} set on {}\n", ok, str(req, "host"),
-                       field::target(req));
-  }
-  return fmt::format("{}\n", ok);
-}
-
-std::string renderResult(std::string_view op, const Json& req, const Json& result,
-                         const Style& style) {
-  if (op == "node.list") return renderNodeList(result, style);
-  if (op == "node.get") return renderNode(result, style);
-  if (op == "node.add") return renderNodeAdded(result, style);
-  if (op == "group.list") return renderGroupList(result, style);
-  if (op == "group.get") return renderGroup(result, style);
-  if (op == "app.list") return renderAppList(result, style);
-  if (op == "app.get") return renderApp(result, style);
-  if (op == "app.history") return renderAppHistory(result, style);
-  if (op == "events.query") return renderEvents(result, style);
-  return renderDone(op, req, result, style);
-}
-
 std::string renderError(const Status& status, std::string_view source_name) {
   std::string where;
   if (status.line() > 0) {
