@@ -1,6 +1,6 @@
-// pharosctl's command tree on CLI11 (see command_line.h). The tree and its help texts are
-// built by buildApp (command_tree.cpp); this file runs the parse and turns the parsed
-// values into an Invocation.
+// pharosctl's command line on CLI11 (see command_line.h). The tree, its help texts and the
+// row of every command are declared in command_tree.cpp and the *_commands.cpp files; this
+// file runs the parse and turns the parsed command's row and values into an Invocation.
 #include "cli/command_line.h"
 
 #include <fmt/format.h>
@@ -21,286 +21,15 @@
 namespace pharos::cli {
 namespace {
 
-Status usage(std::string message) { return Status::invalidArgument(std::move(message)); }
-
-Result<std::map<std::string, std::string>> assignments(const std::vector<std::string>& items,
-                                                       const char* what) {
-  std::map<std::string, std::string> out;
-  for (const auto& item : items) {
-    auto kv = parseAssignment(item, what);
-    if (!kv) return kv.status();
-    out[kv->first] = kv->second;
-  }
-  return out;
-}
-
-Result<Target> target(const ParsedValues& v) {
-  if (!v.node.empty() && !v.group.empty()) return usage("give either --node or --group, not both");
-  if (v.node.empty() && v.group.empty())
-    return usage("a target is required: --node N or --group G");
-  if (!v.node.empty()) return Target{Target::Kind::kNode, v.node};
-  return Target{Target::Kind::kGroup, v.group};
-}
-
-Result<std::string> readInput(const ParseInputs& in, const std::string& path) {
-  if (path == "-") {
-    if (!in.read_stdin) return usage("cannot read standard input");
-    return in.read_stdin();
-  }
-  if (!in.read_file) return usage("cannot read " + path);
-  auto text = in.read_file(path);
-  if (!text) return usage(fmt::format("cannot read {}: {}", path, text.status().message()));
-  return text;
-}
-
-// A duration option as the anchor reads it: digits are seconds (a number), "90s"/"15m" a string.
-Json durationValue(const std::string& text) {
-  bool digits = !text.empty() &&
-                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (digits && text.size() <= 9) return std::stoll(text);
-  return text;
-}
-
-// The `strategy` of deploy and rollback from --strategy FILE and the options (null: none).
-Result<Json> strategyFrom(const ParsedValues& v, const ParseInputs& in) {
-  Json out;
-  if (!v.strategy_file.empty()) {
-    auto text = readInput(in, v.strategy_file);
-    if (!text) return text.status();
-    auto json = parseJson(*text, 1 << 20);
-    if (!json || !json->is_object()) {
-      return usage("--strategy: " + v.strategy_file + " is not a JSON object" +
-                   (json ? "" : ": " + json.status().message()));
-    }
-    out = *json;
-  }
-  bool gate_given = !v.soak.empty() || !v.gate_timeout.empty() || v.max_failed >= 0;
-  bool any = !v.waves.empty() || gate_given || !v.on_failure.empty() || !v.window.empty();
-  if (!any) return out;
-  if (!out.is_object()) out = Json::object();
-  if (!v.waves.empty()) {
-    Json waves = Json::array();
-    std::stringstream items(v.waves);
-    for (std::string item; std::getline(items, item, ',');) {
-      if (!item.empty()) waves.push_back(item);
-    }
-    out["waves"] = waves;
-  }
-  if (gate_given) {
-    Json& gate = out["gate"];
-    if (!gate.is_object()) gate = Json::object();
-    if (!v.soak.empty()) gate["soak"] = durationValue(v.soak);
-    if (!v.gate_timeout.empty()) gate["timeout"] = durationValue(v.gate_timeout);
-    if (v.max_failed >= 0) gate["max_failed"] = v.max_failed;
-  }
-  if (!v.on_failure.empty()) out["on_failure"] = v.on_failure;
-  if (!v.window.empty()) out["window"] = v.window;
-  if (!out.contains("waves")) {
-    return usage("a staged rollout needs its waves: --waves node,10%,100% (or in --strategy)");
-  }
-  return out;
-}
-
-// Builds the Invocation of the leaf command that was parsed.
-Result<Invocation> build(const CommandTree& t, const ParsedValues& v, const ParseInputs& in) {
+// Builds the Invocation of the parsed command with its row, then what every command shares:
+// the request checked with the anchor's decoder, output, --wait, connection.
+Result<Invocation> build(const Operation& row, const ParsedValues& v, const ParseInputs& in) {
   Invocation inv;
-  const std::string& cmd = t.leaf;
-  auto list_request = [&](ListRequest& r) {
-    if (v.limit > 0) r.limit = v.limit;
-    r.cursor = v.cursor;
-    inv.paginate = v.limit == 0 && v.cursor.empty();
-  };
-  if (cmd == "nodes ls") {
-    NodeListRequest r;
-    r.label = v.label_filter;
-    r.group = v.group;
-    r.health = v.health;
-    if (v.limit > 0) r.limit = v.limit;
-    r.cursor = v.cursor;
-    inv.paginate = v.limit == 0 && v.cursor.empty();
-    inv.operation = ops::kNodeList;
-    inv.body = encode(r);
-    if (v.watch) inv.mode = Mode::kWatchNodes;
-  } else if (cmd == "node get" || cmd == "node approve") {
-    inv.operation = cmd == "node get" ? ops::kNodeGet : ops::kNodeApprove;
-    inv.body = encode(NameRequest{v.name});
-  } else if (cmd == "node add") {
-    NodeAddRequest r;
-    r.name = v.name;
-    auto labels = assignments(v.labels, "--label");
-    if (!labels) return labels.status();
-    r.labels = *labels;
-    inv.operation = ops::kNodeAdd;
-    inv.body = encode(r);
-    if (!v.add_output.empty() && v.add_output != "json" && v.add_output != "table") {
-      inv.agent_config_out = v.add_output;
-    } else if (v.add_output == "json") {
-      inv.output = OutputFormat::kJson;
-    }
-  } else if (cmd == "node rekey") {
-    inv.operation = ops::kNodeRekey;
-    inv.body = encode(NodeRekeyRequest{v.name, v.key_id, v.public_key});
-  } else if (cmd == "node rm") {
-    inv.operation = ops::kNodeRemove;
-    inv.body = encode(NodeRemoveRequest{v.name, v.purge});
-  } else if (cmd == "node label") {
-    NodeLabelRequest r;
-    r.name = v.name;
-    for (const auto& item : v.items) {
-      if (item.size() > 1 && item.back() == '-' && item.find('=') == std::string::npos) {
-        r.remove.push_back(item.substr(0, item.size() - 1));  // kubectl style "key-"
-        continue;
-      }
-      auto kv = parseAssignment(item, "label");
-      if (!kv) return kv.status();
-      r.set[kv->first] = kv->second;
-    }
-    for (const auto& k : v.remove_labels) r.remove.push_back(k);
-    if (r.set.empty() && r.remove.empty()) {
-      return usage("node label: give at least one KEY=VALUE to set or --rm KEY to remove");
-    }
-    inv.operation = ops::kNodeLabel;
-    inv.body = encode(r);
-  } else if (cmd == "groups ls" || cmd == "apps ls") {
-    ListRequest r;
-    list_request(r);
-    inv.operation = cmd == "groups ls" ? ops::kGroupList : ops::kAppList;
-    inv.body = encode(r);
-  } else if (cmd == "group create") {
-    inv.operation = ops::kGroupCreate;
-    inv.body = encode(GroupCreateRequest{v.name, v.parent});
-  } else if (cmd == "group rm") {
-    inv.operation = ops::kGroupDelete;
-    inv.body = encode(GroupDeleteRequest{v.name, v.force});
-  } else if (cmd == "group get") {
-    inv.operation = ops::kGroupGet;
-    inv.body = encode(GroupGetRequest{v.name, v.depth > 0 ? v.depth : kDefaultGroupTreeDepth});
-  } else if (cmd == "group add" || cmd == "group remove") {
-    GroupMembersRequest r;
-    r.group = v.name;
-    r.nodes = v.items;
-    r.groups = v.member_groups;
-    if (r.nodes.empty() && r.groups.empty()) {
-      return usage(fmt::format("{}: name at least one node, or a group with --group", cmd));
-    }
-    inv.operation = cmd == "group add" ? ops::kGroupAdd : ops::kGroupRemove;
-    inv.body = encode(r);
-  } else if (cmd == "deploy") {
-    AppDeployRequest r;
-    auto compose = readInput(in, v.file);
-    if (!compose) return compose.status();
-    r.compose = *compose;
-    r.name = v.name.empty() ? defaultAppName(r.compose, v.file == "-" ? "" : v.file) : v.name;
-    if (r.name.empty()) return usage("deploy: cannot derive an app name from the file; use --name");
-    auto t = target(v);
-    if (!t) return t.status();
-    r.target = *t;
-    auto vars = assignments(v.vars, "--var");
-    if (!vars) return vars.status();
-    r.variables = *vars;
-    auto secrets = assignments(v.secrets, "--secret");
-    if (!secrets) return secrets.status();
-    r.secrets = *secrets;
-    auto strategy = strategyFrom(v, in);
-    if (!strategy) return strategy.status();
-    r.strategy = *strategy;
-    inv.operation = ops::kAppDeploy;
-    inv.body = encode(r);
-    inv.source_name = v.file == "-" ? "<stdin>" : v.file;
-  } else if (cmd == "app get" || cmd == "app start" || cmd == "app stop" || cmd == "app restart" ||
-             cmd == "app history") {
-    static const std::map<std::string, std::string_view> kOps = {{"app get", ops::kAppGet},
-                                                                 {"app start", ops::kAppStart},
-                                                                 {"app stop", ops::kAppStop},
-                                                                 {"app restart", ops::kAppRestart},
-                                                                 {"app history", ops::kAppHistory}};
-    inv.operation = kOps.at(cmd);
-    inv.body = encode(NameRequest{v.name});
-  } else if (cmd == "app rm") {
-    inv.operation = ops::kAppRemove;
-    inv.body = encode(AppRemoveRequest{v.name, v.delete_volumes ? "delete" : "keep"});
-  } else if (cmd == "app rollback") {
-    auto strategy = strategyFrom(v, in);
-    if (!strategy) return strategy.status();
-    inv.operation = ops::kAppRollback;
-    inv.body = encode(AppRollbackRequest{v.name, v.revision, *strategy});
-  } else if (cmd == "rollout pause" || cmd == "rollout resume" || cmd == "rollout promote" ||
-             cmd == "rollout abort") {
-    static const std::map<std::string, std::string_view> kOps = {
-        {"rollout pause", ops::kRolloutPause},
-        {"rollout resume", ops::kRolloutResume},
-        {"rollout promote", ops::kRolloutPromote},
-        {"rollout abort", ops::kRolloutAbort}};
-    inv.operation = kOps.at(cmd);
-    inv.body = encode(NameRequest{v.name});
-  } else if (cmd == "registry set") {
-    RegistrySetRequest r;
-    r.host = v.name;
-    r.username = v.registry_user;
-    if (v.password_stdin) {
-      auto pw = readInput(in, "-");
-      if (!pw) return pw.status();
-      r.password = *pw;
-      while (!r.password.empty() && (r.password.back() == '\n' || r.password.back() == '\r')) {
-        r.password.pop_back();
-      }
-    } else if (!v.registry_password.empty()) {
-      r.password = v.registry_password;
-    } else {
-      return usage("registry set: give the password with --password-stdin");
-    }
-    auto t = target(v);
-    if (!t) return t.status();
-    r.target = *t;
-    inv.operation = ops::kRegistrySet;
-    inv.body = encode(r);
-  } else if (cmd == "events") {
-    EventsQueryRequest r;
-    r.node = v.node;
-    r.app = v.app;
-    r.kind = v.kind;
-    if (!v.since.empty()) {
-      auto since = parseSince(v.since, in.now_ms);
-      if (!since) return since.status();
-      r.since = *since;
-    }
-    if (v.limit > 0) r.limit = v.limit;
-    inv.operation = ops::kEventsQuery;
-    inv.body = encode(r);
-    if (v.follow) {
-      inv.mode = Mode::kFollowEvents;
-      inv.follow_node = v.node;
-      inv.follow_app = v.app;
-      inv.follow_kind = v.kind;
-    }
-  } else if (cmd == "logs") {
-    LogsCommand c;
-    c.app = v.app;
-    c.service = v.service;
-    if (v.tail > 0) c.tail = v.tail;
-    if (!v.since.empty()) {
-      auto since = parseSince(v.since, in.now_ms);
-      if (!since) return since.status();
-      c.since = *since;
-    }
-    c.follow = v.follow;
-    inv.mode = v.follow ? Mode::kFollowLogs : Mode::kAgentCommand;
-    inv.follow_timestamps = v.timestamps;
-    inv.operation = "logs";
-    inv.node = v.name;
-    inv.body = encode(c);
-    auto decoded = decodeLogsCommand(inv.body);
-    if (!decoded) return usage(decoded.status().message());
-  } else if (cmd == "inspect") {
-    inv.mode = Mode::kAgentCommand;
-    inv.operation = "inspect";
-    inv.node = v.name;
-    inv.body = encode(InspectCommand{v.app, v.service});
-    auto decoded = decodeInspectCommand(inv.body);
-    if (!decoded) return usage(decoded.status().message());
-  } else {
-    return usage("unknown command '" + cmd + "'");
-  }
+  inv.operation = std::string(row.operation);
+  inv.mode = row.mode;
+  inv.render = row.render;
+  Status built = row.build(v, in, inv);
+  if (!built.isOk()) return built;
   const bool to_agent = inv.mode == Mode::kAgentCommand || inv.mode == Mode::kFollowLogs;
   if (!to_agent) {
     Status valid = validateRequest(inv.operation, inv.body);
@@ -361,12 +90,12 @@ Result<Invocation> parseCommandLine(const std::vector<std::string>& args,
     return usage(fmt::format("{}\nRun 'pharosctl {}--help' for usage.", msg,
                              where.empty() ? "" : where + " "));
   }
-  tree.leaf = leafPath(app);
+  const Operation* row = parsedRow(tree);
   collectConnection(app, values);
-  if (tree.leaf.empty()) {
+  if (row == nullptr) {
     return usage("no command given. Run 'pharosctl --help' for the list of commands.");
   }
-  return build(tree, values, inputs);
+  return build(*row, values, inputs);
 }
 
 Result<std::pair<std::string, std::string>> parseAssignment(const std::string& text,

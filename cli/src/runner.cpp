@@ -260,10 +260,10 @@ int runPharosctl(const std::vector<std::string>& args, const RunEnv& env) {
     case Mode::kAgentCommand: {
       auto result = session.command(inv->node, inv->operation, inv->body);
       if (!result) return fail(env, result.status());
-      if (json || inv->operation != "logs") {
+      if (json) {
         *env.out << result->dump(2) << "\n";
       } else {
-        *env.out << renderLogs(*result);
+        *env.out << inv->render(inv->body, *result, style);
       }
       return 0;
     }
@@ -277,7 +277,7 @@ int runPharosctl(const std::vector<std::string>& args, const RunEnv& env) {
   if (json) {
     *env.out << result->dump(2) << "\n";
   } else {
-    *env.out << renderResult(inv->operation, inv->body, *result, style);
+    *env.out << inv->render(inv->body, *result, style);
   }
   env.out->flush();
   if (inv->wait) return waitForRollout(session, *inv, *result, env, style);

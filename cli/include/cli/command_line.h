@@ -2,8 +2,10 @@
 // agent command with which request body, how to print, whether to wait, watch or follow)
 // without any I/O beyond the injected file/stdin readers. Every request body is built with
 // the api.h encoders and checked with the same decoder the anchor runs (validateRequest),
-// so a bad identifier or variable name fails here with exit code 2. CLI11's exceptions
-// stop in this adapter. Thread-compatible.
+// so a bad identifier or variable name fails here with exit code 2. Which operation a
+// command sends, how its request is built and how its result is printed is one row per
+// command in the operation table (src/command_tree.h). CLI11's exceptions stop in this
+// adapter. Thread-compatible.
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "cli/settings.h"
+#include "cli/table.h"
 #include "pharos/json.h"
 #include "pharos/status.h"
 
@@ -30,11 +33,16 @@ enum class Mode {
   kExit,          // help or version: print `text`, exit with `exit_code`
 };
 
+// Prints a result as text (tables, confirmations): the request body that was sent and the
+// decoded result in, the text out. Each command's row names its renderer.
+using RenderFn = std::string (*)(const Json& request, const Json& result, const Style& style);
+
 struct Invocation {
   Mode mode = Mode::kRequest;
   std::string operation;  // "node.list", ... or the agent command ("logs")
   Json body = Json::object();
-  std::string node;  // kAgentCommand: the node that answers
+  RenderFn render = nullptr;  // the command's renderer (without -o json)
+  std::string node;           // kAgentCommand: the node that answers
   OutputFormat output = OutputFormat::kTable;
   bool color_allowed = true;  // false with --no-color
   // List operations without --cursor/--limit follow result.next and merge the pages.

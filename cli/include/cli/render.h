@@ -1,6 +1,7 @@
 // Human-readable rendering of API results: one pure function per result kind (decoded
-// result Json in, text out), so the output is unit-testable without a broker. Renderers
-// are tolerant: a field the anchor leaves out prints as "-", unknown fields are ignored.
+// result Json in, text out; each command's row in the operation table names its renderer), so the
+// output is unit-testable without a broker. Renderers are tolerant: a field the anchor leaves out
+// prints as "-", unknown fields are ignored.
 // `-o json` bypasses these and prints the raw result. Thread-safe.
 #pragma once
 
@@ -45,13 +46,12 @@ std::string renderLogs(const Json& result);
 // One health change (nodes ls --watch); an empty/null health means the node was removed.
 std::string renderHealthLine(std::string_view node, const Json& health, const Style& style);
 
-// Confirmation of a change ("group line1 created"), built from the request body and result.
+// What the command that sends `operation` prints for its result: the renderer of its row in
+// pharosctl's operation table (the list/get renderers above, or the confirmation of a change,
+// "ok: group line1 created", built from the request body and result); "ok" for an operation
+// no command sends. pharosctl itself calls the row's renderer (Invocation::render).
 std::string renderDone(std::string_view operation, const Json& request, const Json& result,
                        const Style& style);
-
-// Dispatches on the operation: list/get renderers above, renderDone for changes.
-std::string renderResult(std::string_view operation, const Json& request, const Json& result,
-                         const Style& style);
 
 // The one-line error message for a failed request ("error: not_found: app 'web' ...",
 // with "file:line:column" for compose errors when `source_name` is given).

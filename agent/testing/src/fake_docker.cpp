@@ -258,6 +258,13 @@ void FakeDockerClient::restartDaemon() {
   deliverState(Status::ok());
 }
 
+std::optional<Json> FakeDockerClient::createBody(const std::string& id_or_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Container* c = findContainer(id_or_name);
+  if (c == nullptr) return std::nullopt;
+  return c->body;
+}
+
 Status FakeDockerClient::crashContainer(const std::string& id, int exit_code) {
   Pending out;
   {

@@ -119,6 +119,10 @@ class FakeDockerClient final : public DockerClient {
   std::vector<std::string> heldStops() const;
   bool waitForHeldStops(size_t count, std::chrono::milliseconds timeout) const;
 
+  // The create body of a container (by id or name) as the Engine API received it; nullopt
+  // when no such container exists.
+  std::optional<Json> createBody(const std::string& id_or_name);
+
   // --- counters
   int calls(DockerOp op) const;
   // Sum of calls of mutating operations (isMutatingOp).

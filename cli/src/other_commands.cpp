@@ -1,0 +1,178 @@
+// The remaining commands of pharosctl, one row each (command_tree.h): `registry set`,
+// `events`, and the agent commands `logs` and `inspect`, each with its flags, request
+// builder and renderer.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/render.h"
+#include "command_tree.h"
+#include "pharos/agent_commands.h"
+#include "pharos/api.h"
+
+namespace pharos::cli {
+namespace {
+
+using declare::command;
+using declare::leaf;
+
+void registryCommand(CommandTree& tree, ParsedValues& v) {
+  static constexpr Operation kSet{
+      ops::kRegistrySet, Mode::kRequest,
+      [](const ParsedValues& v, const ParseInputs& in, Invocation& inv) {
+        RegistrySetRequest r;
+        r.host = v.name;
+        r.username = v.registry_user;
+        if (v.password_stdin) {
+          auto pw = readInput(in, "-");
+          if (!pw) return pw.status();
+          r.password = *pw;
+          while (!r.password.empty() && (r.password.back() == '\n' || r.password.back() == '\r')) {
+            r.password.pop_back();
+          }
+        } else if (!v.registry_password.empty()) {
+          r.password = v.registry_password;
+        } else {
+          return usage("registry set: give the password with --password-stdin");
+        }
+        auto t = target(v);
+        if (!t) return t.status();
+        r.target = *t;
+        inv.body = encode(r);
+        return Status::ok();
+      },
+      [](const Json& req, const Json&, const Style& style) {
+        return done(style, fmt::format("credentials for registry {} set on {}",
+                                       field::str(req, "host"), field::target(req)));
+      }};
+  CLI::App* registry =
+      command(tree.app.get(), "registry", "Container registry credentials for nodes", "");
+  registry->require_subcommand(1);
+  CLI::App* set = leaf(
+      tree, registry, "set",
+      "Set the credentials a node or group uses to pull from a private registry. They go only "
+      "to the target nodes (pharos/v1/nodes/{node}/secrets), never to group documents or logs.",
+      "  echo \"$PW\" | pharosctl registry set registry.local:5000 --user puller "
+      "--password-stdin --group line1\n",
+      kSet);
+  set->add_option("host", v.name, "Registry host[:port]")->required();
+  set->add_option("-u,--user,--username", v.registry_user, "Registry user name")->required();
+  set->add_flag("--password-stdin", v.password_stdin, "Read the registry password from stdin");
+  set->add_option("--node", v.node, "Target node");
+  set->add_option("--group", v.group, "Target group");
+}
+
+void eventsCommand(CommandTree& tree, ParsedValues& v) {
+  static constexpr Operation kEvents{
+      ops::kEventsQuery, Mode::kRequest,
+      [](const ParsedValues& v, const ParseInputs& in, Invocation& inv) {
+        EventsQueryRequest r;
+        r.node = v.node;
+        r.app = v.app;
+        r.kind = v.kind;
+        if (!v.since.empty()) {
+          auto since = parseSince(v.since, in.now_ms);
+          if (!since) return since.status();
+          r.since = *since;
+        }
+        if (v.limit > 0) r.limit = v.limit;
+        inv.body = encode(r);
+        if (v.follow) {
+          inv.mode = Mode::kFollowEvents;
+          inv.follow_node = v.node;
+          inv.follow_app = v.app;
+          inv.follow_kind = v.kind;
+        }
+        return Status::ok();
+      },
+      resultOnly<renderEvents>};
+  CLI::App* events =
+      leaf(tree, tree.app.get(), "events",
+           "Show recorded events (container died/restarted, image pulled, app applied/failed, "
+           "health changes...), oldest first; --follow keeps printing new agent events.",
+           "  pharosctl events --since 1h\n"
+           "  pharosctl events --node press-01 --kind container_died --limit 20\n"
+           "  pharosctl events --app web --follow\n",
+           kEvents);
+  events->add_option("--node", v.node, "Only this node");
+  events->add_option("--app", v.app, "Only this app");
+  events->add_option("--kind", v.kind, "Only this kind (container_died, app_failed, ...)");
+  events->add_option("--since", v.since,
+                     "Only newer events: 10m, 2h, Unix ms or 2026-11-25T10:00:00Z");
+  events->add_option("--limit", v.limit, "At most N events (default 100)")
+      ->check(CLI::Range(1, 1000));
+  events->add_flag("-f,--follow", v.follow, "Keep printing new events until interrupted");
+}
+
+void agentCommands(CommandTree& tree, ParsedValues& v) {
+  static constexpr Operation kLogs{
+      agent_commands::kLogs, Mode::kAgentCommand,
+      [](const ParsedValues& v, const ParseInputs& in, Invocation& inv) {
+        LogsCommand c;
+        c.app = v.app;
+        c.service = v.service;
+        if (v.tail > 0) c.tail = v.tail;
+        if (!v.since.empty()) {
+          auto since = parseSince(v.since, in.now_ms);
+          if (!since) return since.status();
+          c.since = *since;
+        }
+        // -f: a bounded live stream until Ctrl-C (follow_logs.cpp).
+        c.follow = v.follow;
+        if (v.follow) inv.mode = Mode::kFollowLogs;
+        inv.follow_timestamps = v.timestamps;
+        inv.node = v.name;
+        inv.body = encode(c);
+        auto decoded = decodeLogsCommand(inv.body);
+        if (!decoded) return usage(decoded.status().message());
+        return Status::ok();
+      },
+      [](const Json&, const Json& result, const Style&) { return renderLogs(result); }};
+  CLI::App* logs = leaf(tree, tree.app.get(), "logs",
+                        "Print the last lines of a service's logs, answered by the node's "
+                        "agent (pharos/v1/nodes/{node}/cmd/logs/{user}).",
+                        "  pharosctl logs press-01 web nginx --tail 50\n"
+                        "  pharosctl logs press-01 web nginx --since 10m\n"
+                        "  pharosctl logs -f press-01 web nginx    (until Ctrl-C)\n",
+                        kLogs);
+  logs->add_option("node", v.name, "Node name")->required();
+  logs->add_option("app", v.app, "App name")->required();
+  logs->add_option("service", v.service, "Service name")->required();
+  logs->add_option("--tail", v.tail, "Number of lines (default 100)")->check(CLI::Range(1, 10000));
+  logs->add_option("--since", v.since, "Only lines since: 10m, 2h, Unix ms or an ISO time");
+  logs->add_flag(
+      "-f,--follow", v.follow,
+      "Keep printing new lines until Ctrl-C (or the agent's limits: 10000 lines, 10 min)");
+  logs->add_flag("-t,--timestamps", v.timestamps, "With --follow: print each line's time");
+
+  static constexpr Operation kInspect{
+      agent_commands::kInspect, Mode::kAgentCommand,
+      [](const ParsedValues& v, const ParseInputs&, Invocation& inv) {
+        inv.node = v.name;
+        inv.body = encode(InspectCommand{v.app, v.service});
+        auto decoded = decodeInspectCommand(inv.body);
+        if (!decoded) return usage(decoded.status().message());
+        return Status::ok();
+      },
+      // JSON in either output format.
+      [](const Json&, const Json& result, const Style&) { return result.dump(2) + "\n"; }};
+  CLI::App* inspect = leaf(tree, tree.app.get(), "inspect",
+                           "Show the managed containers of an app on one node, answered by the "
+                           "node's agent (pharos/v1/nodes/{node}/cmd/inspect/{user}); JSON output.",
+                           "  pharosctl inspect press-01 web\n"
+                           "  pharosctl inspect press-01 web nginx\n",
+                           kInspect);
+  inspect->add_option("node", v.name, "Node name")->required();
+  inspect->add_option("app", v.app, "App name")->required();
+  inspect->add_option("service", v.service, "Service name (default: all)");
+}
+
+}  // namespace
+
+void otherCommands(CommandTree& tree, ParsedValues& v) {
+  registryCommand(tree, v);
+  eventsCommand(tree, v);
+  agentCommands(tree, v);
+}
+
+}  // namespace pharos::cli
