@@ -49,6 +49,7 @@ struct ParsedValues {
   std::string key_id, public_key;  // node rekey
   bool password_stdin = false;
   int tail = 0;
+  int step = 0;  // metrics --step (seconds)
   // deploy / app rollback: a staged rollout's strategy (docs/rollouts.md).
   std::string waves, soak, gate_timeout, on_failure, window, strategy_file;
   int max_failed = -1;

@@ -1,5 +1,5 @@
 // The remaining commands of pharosctl, one row each (command_tree.h): `registry set`,
-// `events`, and the agent commands `logs` and `inspect`, each with its flags, request
+// `events`, `metrics`, and the agent commands `logs` and `inspect`, each with its flags, request
 // builder and renderer.
 #include <fmt/format.h>
 
@@ -60,6 +60,59 @@ void registryCommand(CommandTree& tree, ParsedValues& v) {
   set->add_flag("--password-stdin", v.password_stdin, "Read the registry password from stdin");
   set->add_option("--node", v.node, "Target node");
   set->add_option("--group", v.group, "Target group");
+}
+
+// One row per point of a metrics.query answer (column arrays, oldest first).
+std::string renderMetrics(const Json& result, const Style& style) {
+  auto column = [&](const char* key) -> const Json& {
+    static const Json kEmpty = Json::array();
+    auto it = result.is_object() ? result.find(key) : result.end();
+    return it != result.end() && it->is_array() ? *it : kEmpty;
+  };
+  auto cell = [](const Json& values, size_t i, double scale, int decimals) {
+    if (i >= values.size() || !values[i].is_number()) return std::string("-");
+    return fmt::format("{:.{}f}", values[i].get<double>() / scale, decimals);
+  };
+  const Json& ts = column("ts");
+  constexpr double kMiB = 1024.0 * 1024.0;
+  std::vector<std::vector<Cell>> rows;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    int64_t t = ts[i].is_number_integer() ? ts[i].get<int64_t>() : 0;
+    rows.push_back({isoTime(t), cell(column("cpu"), i, 1, 1), cell(column("cpu_max"), i, 1, 1),
+                    cell(column("mem_used"), i, kMiB, 0), cell(column("disk_used"), i, kMiB, 0),
+                    cell(column("load1"), i, 1, 2)});
+  }
+  return fmt::format("node {}: {} points, {} s apart ({} tier)\n", field::str(result, "node"),
+                     ts.size(), field::str(result, "step"), field::str(result, "tier")) +
+         renderTable(style, {"TIME", "CPU%", "CPU-MAX%", "MEM-MIB", "DISK-MIB", "LOAD1"}, rows);
+}
+
+void metricsCommand(CommandTree& tree, ParsedValues& v) {
+  static constexpr Operation kMetrics{
+      ops::kMetricsQuery, Mode::kRequest,
+      [](const ParsedValues& v, const ParseInputs& in, Invocation& inv) {
+        MetricsQueryRequest r;
+        r.node = v.name;
+        if (!v.since.empty()) {
+          auto since = parseSince(v.since, in.now_ms);
+          if (!since) return since.status();
+          r.from = *since;
+        }
+        r.step = v.step;
+        inv.body = encode(r);
+        return Status::ok();
+      },
+      resultOnly<renderMetrics>};
+  CLI::App* metrics = leaf(tree, tree.app.get(), "metrics",
+                           "Show a node's metrics history as the anchor keeps it: 15-s points "
+                           "for the last hour, 5-min means for 7 days (docs/metrics.md).",
+                           "  pharosctl metrics press-01\n"
+                           "  pharosctl metrics press-01 --since 24h --step 3600\n",
+                           kMetrics);
+  metrics->add_option("node", v.name, "Node name")->required();
+  metrics->add_option("--since", v.since, "From: 10m, 2h, Unix ms or an ISO time (default 1h)");
+  metrics->add_option("--step", v.step, "Seconds between points (default: the tier's own)")
+      ->check(CLI::PositiveNumber);
 }
 
 void eventsCommand(CommandTree& tree, ParsedValues& v) {
@@ -172,6 +225,7 @@ void agentCommands(CommandTree& tree, ParsedValues& v) {
 void otherCommands(CommandTree& tree, ParsedValues& v) {
   registryCommand(tree, v);
   eventsCommand(tree, v);
+  metricsCommand(tree, v);
   agentCommands(tree, v);
 }
 

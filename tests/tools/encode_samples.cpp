@@ -253,7 +253,14 @@ int main(int argc, char** argv) {
   request(dir, ops::kEventsQuery, "all", EventsQueryRequest{}, decodeEventsQuery);
   request(dir, ops::kEventsQuery, "filters",
           EventsQueryRequest{"n1", "web", "container_died", 5, 10}, decodeEventsQuery);
-  request(dir, "cmd.logs", "tail", LogsCommand{"web", "api", 50, 0}, decodeLogsCommand);
+  LogsCommand logs;
+  logs.app = "web";
+  logs.service = "api";
+  logs.tail = 50;
+  request(dir, "cmd.logs", "tail", logs, decodeLogsCommand);
+  logs.follow = true;
+  logs.max_lines = 500;
+  request(dir, "cmd.logs", "follow", logs, decodeLogsCommand);
   request(dir, "cmd.inspect", "service", InspectCommand{"web", "api"}, decodeInspectCommand);
 
   return g_failures == 0 ? 0 : 1;

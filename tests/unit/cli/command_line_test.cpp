@@ -107,6 +107,9 @@ TEST_CASE("each command builds its operation and request body") {
       {{"events", "--node", "n1", "--app", "web", "--kind", "container_died", "--limit", "5"},
        "events.query",
        {{"v", 1}, {"node", "n1"}, {"app", "web"}, {"kind", "container_died"}, {"limit", 5}}},
+      {{"metrics", "n1", "--step", "60"},
+       "metrics.query",
+       {{"v", 1}, {"node", "n1"}, {"step", 60}}},
   };
   for (const auto& row : rows) {
     CAPTURE(row.args);
@@ -334,4 +337,28 @@ TEST_CASE("--since accepts durations, Unix milliseconds and ISO times") {
   CHECK_FALSE(parseSince("", kNow).isOk());
   CHECK_FALSE(parseSince("2025-13-01", kNow).isOk());
   CHECK_FALSE(parseSince("soon", kNow).isOk());
+}
+
+TEST_CASE("metrics asks for a node's history and prints one row per point") {
+  Invocation inv = parse({"metrics", "press-01", "--since", "2h"});
+  CHECK(inv.operation == "metrics.query");
+  CHECK(inv.body["node"] == "press-01");
+  CHECK(inv.body.contains("from"));
+  CHECK_FALSE(inv.body.contains("step"));
+  REQUIRE((inv.render != nullptr));
+  Json result = {{"node", "press-01"},
+                 {"tier", "fine"},
+                 {"step", 15},
+                 {"ts", {1'700'000'000'000, 1'700'000'015'000}},
+                 {"cpu", {12.5, nullptr}},
+                 {"cpu_max", {20.0, nullptr}},
+                 {"mem_used", {1048576 * 300, nullptr}},
+                 {"disk_used", {0, nullptr}},
+                 {"load1", {0.5, nullptr}}};
+  std::string out = inv.render(inv.body, result, Style{false, 0});
+  CHECK(out.find("node press-01: 2 points, 15 s apart (fine tier)") == 0);
+  CHECK(out.find("12.5") != std::string::npos);
+  CHECK(out.find("300") != std::string::npos);
+  // A gap (no sample in that step) prints as "-".
+  CHECK(out.find("2023-11-14T22:13:35Z   -") != std::string::npos);
 }
