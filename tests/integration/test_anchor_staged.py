@@ -11,9 +11,15 @@ group's retained document, judged by a gate (2 s soaks keep the suite short).
    pause holds the next wave, resume continues, promote takes the whole group; the anchor
    killed with -9 during a gate continues after its restart, a node added to the group
    mid-rollout runs the revision of its wave, and the rollout completes exactly once.
+3. The anchor killed with -9 during a gate and again right after a wave's publish, then the
+   broker restarted with its retained store lost during the next gate: the anchor
+   republishes the same generation, every wave is published once (one generation each, one
+   event each), no gate is cut short, and each device created the new revision's container
+   once (the engine's own create events).
 
 Run: PHAROS_BUILD_DIR=build/<dir> /usr/bin/python3 -m pytest -q -s tests/integration/test_anchor_staged.py
 """
+import json
 import signal
 import time
 
@@ -77,6 +83,24 @@ def docs_of(fleet, revision):
             if app["name"] == "web" and app["revision"] == revision:
                 out[doc["generation"]] = app.get("staged", {}).get("nodes")
     return out
+
+
+def kill_and_restart_anchor(fleet):
+    fleet.anchor.proc.send_signal(signal.SIGKILL)
+    fleet.anchor.proc.wait(10)
+    fleet.anchor.start()
+
+
+def creates(device, since):
+    """The revisions of the app's containers the device's engine created since `since`
+    (Unix time), one entry per create, from the engine's event log."""
+    out = device.engine.run("events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}",
+                            "--filter", "type=container", "--filter", "event=create",
+                            "--filter", "label=com.docker.compose.project=web",
+                            "--format", "{{json .Actor.Attributes}}").stdout
+    attrs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return sorted(a.get("io.pharos.revision") for a in attrs
+                  if not a.get("name", "").endswith("_pharos_probe"))
 
 
 def identities(fleet, names):
@@ -187,3 +211,76 @@ def test_window_commands_anchor_restart_and_a_joining_node(fleet):
     events = fleet.ok("events.query", {"app": "web", "kind": "rollout", "limit": 100})["events"]
     finals = [e for e in events if e["message"].startswith("revision 4: wave 2 of 2")]
     assert sum("gating" in e["message"] for e in finals) == 1, events
+
+
+def test_anchor_kills_and_a_lost_broker_store_mid_rollout_complete_it_exactly_once(fleet):
+    form_group(fleet, NAMES)
+    devices = [fleet.devices[n] for n in NAMES]
+    deploy(fleet, IMAGE1)
+    fleet.wait_rollout("web", 1, set(NAMES))
+    fleet.wait_devices("web", IMAGE1, 1, SERVICES, devices)
+    since = time.time()
+    soak = 8
+    seen = []  # (arrival, group document) across the broker's restart
+
+    def wave_docs():
+        """{generation: (first arrival, staged nodes or None)} of revision 2's documents."""
+        for m in fleet.groups_seen.messages:
+            if m.payload and (m.timestamp, m.payload) not in seen:
+                seen.append((m.timestamp, m.payload))
+        out = {}
+        for ts, payload in seen:
+            doc = json.loads(payload)
+            for app in doc["apps"]:
+                if app["name"] == "web" and app["revision"] == 2 and doc["generation"] not in out:
+                    out[doc["generation"]] = (ts, app.get("staged", {}).get("nodes"))
+        return out
+
+    deploy(fleet, IMAGE2, {"waves": ["dev1", "50%", "100%"],
+                           "gate": {"soak": soak, "timeout": "120s"}})
+    # Killed during the first gate: dev1 runs the new revision and soaks.
+    fleet.wait_devices("web", IMAGE2, 2, SERVICES, [fleet.devices["dev1"]])
+    wait_until(lambda: any(n["gate"] == "soaking" for n in staged(fleet).get("gate", [])),
+               30, 0.1, what="dev1 soaking")
+    kill_and_restart_anchor(fleet)
+    assert staged(fleet)["wave"] == 1, fleet.rollout("web")
+
+    # Killed right after the second wave's publish.
+    wait_until(lambda: len(wave_docs()) == 2, 60, 0.02, what="the second wave published")
+    kill_and_restart_anchor(fleet)
+    second = max(wave_docs())
+    assert staged(fleet)["wave"] == 2 and staged(fleet)["phase"] == "gating", fleet.rollout("web")
+
+    # The broker loses its retained store during the second gate: the anchor republishes the
+    # same generation (not the next wave's) and the retained rollout summary.
+    wave_docs()
+    before_wipe = len(seen)
+    fleet.broker.restart(wipe_store=True)
+    fleet.reconnect()
+    summary = fleet.ops.subscribe_collect("pharos/v1/apps/web/rollout")
+    wait_until(lambda: wave_docs() is not None and len(seen) > before_wipe, 30, 0.05,
+               what="the group document republished")
+    first_after = json.loads(seen[before_wipe][1])
+    assert first_after["generation"] == second, (first_after, second)
+    assert summary.wait_for(lambda m: b'"staged"' in m.payload, 30) is not None, \
+        "the rollout summary was not republished"
+
+    wait_phase(fleet, "complete", timeout=180)
+    fleet.wait_devices("web", IMAGE2, 2, SERVICES, devices)
+    fleet.wait_rollout("web", 2, set(NAMES))
+
+    waves = wave_docs()
+    assert len(waves) == 3, waves  # each wave one generation, none published twice
+    gens = sorted(waves)
+    assert waves[gens[0]][1] == ["dev1"] and "dev1" in waves[gens[1]][1], waves
+    assert waves[gens[2]][1] is None, waves
+    for a, b in zip(gens, gens[1:]):  # no gate cut short by a restart
+        assert waves[b][0] - waves[a][0] >= soak, (a, b, waves)
+    events = fleet.ok("events.query", {"app": "web", "kind": "rollout", "limit": 100})["events"]
+    messages = [e["message"] for e in events if e["message"].startswith("revision 2:")]
+    for k in (2, 3):  # the first wave went out with app.deploy (its audit event)
+        assert sum(m.startswith(f"revision 2: wave {k} of 3 gating") for m in messages) == 1, \
+            messages
+    assert sum(" complete" in m for m in messages) == 1, messages
+    for d in devices:  # one container per device for the new revision, nothing else created
+        assert creates(d, since) == ["2"], (d.name, creates(d, since))
