@@ -5,6 +5,8 @@ Mosquitto, pharos-anchor, pharos-agent and Docker Engine:
   pharosctl group create line1
   pharosctl group add line1 <node>
   pharosctl deploy -f examples/hello/compose.yml --group line1 --wait
+  a staged update (--waves <node>,100% --soak 10s --wait), then a broken revision
+  (--var INTERVAL=5s ... --on-failure rollback --wait: exit 4, back on the good revision)
   export DOCKER_HOST=...; docker ps              (as printed: the app's containers run)
   docker kill <web container>                    (the agent starts it again: Docker does not)
   stop the agent                                 (nodes ls reports NotReady)
@@ -135,6 +137,30 @@ def test_quickstart(quickstart):
 
     r = ctl(quickstart, "apps", "ls")
     assert r.stdout.splitlines()[1].split()[:4] == ["hello", "group/line1", "1", "running"]
+
+    # A staged update (docs/quickstart.md): the canary, a soak, then the whole group; then a
+    # deliberately broken revision (INTERVAL=5s: the worker exits 1) that rolls itself back.
+    staged = ["--waves", f"{node},100%", "--soak", "10s", "--timeout", "4m"]
+    hello = ["deploy", "-f", "examples/hello/compose.yml", "--group", "line1",
+             "--var", f"HELLO_PORT={web_port}", "--var", "GREETING=Hi"]
+    r = ctl(quickstart, *hello, *staged, "--wait")
+    assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
+    assert "wave 2/2: complete" in r.stdout, r.stdout
+    with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/hello.txt", timeout=10) as page:
+        assert page.read().decode().strip() == f"Hi from {node}"
+    good = containers(quickstart)
+    r = ctl(quickstart, *hello, "--var", "INTERVAL=5s", *staged, "--on-failure", "rollback",
+            "--wait")
+    assert r.returncode == 4, f"{r.stdout}\n{r.stderr}"
+    assert "rolled_back" in r.stdout, r.stdout
+    app = json.loads(ctl(quickstart, "app", "get", "hello", "-o", "json").stdout)
+    assert app["revision"] == 2 and app["rollout"]["staged"]["phase"] == "rolled_back", app
+    assert wait_until(lambda: all(st == "running" for _, st in containers(quickstart).values()),
+                      60), containers(quickstart)
+    assert containers(quickstart)["web"] == good["web"], "the rollback touched the web server"
+    r = ctl(quickstart, "app", "history", "hello")
+    assert r.returncode == 0 and r.stdout.count("\n") >= 4, r.stdout
+    running = containers(quickstart)
 
     # A rollout that cannot succeed (an image no registry has: the pull goes to a closed
     # loopback port) ends --wait with exit 4 and the node's message.
