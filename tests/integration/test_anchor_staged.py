@@ -16,6 +16,9 @@ group's retained document, judged by a gate (2 s soaks keep the suite short).
    republishes the same generation, every wave is published once (one generation each, one
    event each), no gate is cut short, and each device created the new revision's container
    once (the engine's own create events).
+4. A node added to the group during a wave whose share covers it (its rollout position is
+   below the wave's cutoff) goes straight to the new revision, without a detour through the
+   previous one.
 
 Run: PHAROS_BUILD_DIR=build/<dir> /usr/bin/python3 -m pytest -q -s tests/integration/test_anchor_staged.py
 """
@@ -101,6 +104,18 @@ def creates(device, since):
     attrs = [json.loads(line) for line in out.splitlines() if line.strip()]
     return sorted(a.get("io.pharos.revision") for a in attrs
                   if not a.get("name", "").endswith("_pharos_probe"))
+
+
+def position(app, node):
+    """pharos::rolloutPosition (libpharos/src/rollout_wave.cpp): the upper 32 bits of
+    splitmix64's finaliser over FNV-1a 64 of "app/node"."""
+    mask = (1 << 64) - 1
+    h = 0xcbf29ce484222325
+    for c in f"{app}/{node}".encode():
+        h = ((h ^ c) * 0x100000001b3) & mask
+    h = ((h ^ (h >> 30)) * 0xbf58476d1ce4e5b9) & mask
+    h = ((h ^ (h >> 27)) * 0x94d049bb133111eb) & mask
+    return (h ^ (h >> 31)) >> 32
 
 
 def identities(fleet, names):
@@ -284,3 +299,32 @@ def test_anchor_kills_and_a_lost_broker_store_mid_rollout_complete_it_exactly_on
     assert sum(" complete" in m for m in messages) == 1, messages
     for d in devices:  # one container per device for the new revision, nothing else created
         assert creates(d, since) == ["2"], (d.name, creates(d, since))
+
+
+def test_a_node_joining_inside_its_wave_goes_straight_to_the_new_revision(fleet):
+    form_group(fleet, ("dev1", "dev2"), others=("dev3",))
+    pair = [fleet.devices["dev1"], fleet.devices["dev2"]]
+    deploy(fleet, IMAGE1)
+    fleet.wait_rollout("web", 1, {"dev1", "dev2"})
+    fleet.wait_devices("web", IMAGE1, 1, SERVICES, pair)
+    # Wave 2 takes 66 % of the group: both members, and every node whose position is below
+    # the cutoff, which dev3's is (the wave's own list names only the members).
+    cutoff = 66 * (1 << 32) // 100
+    assert position("web", "dev3") < cutoff, "the test's premise: dev3 below the 66 % cutoff"
+    since = time.time()
+    deploy(fleet, IMAGE2, {"waves": ["dev2", "66%", "100%"],
+                           "gate": {"soak": 2, "timeout": "120s"}})
+    wait_until(lambda: staged(fleet).get("wave") == 2, 60, 0.1, what="wave 2")
+    fleet.ok("rollout.pause", {"name": "web"})
+    entry = [a for a in fleet.group_documents("line")[-1]["apps"] if a["name"] == "web"][0]
+    assert entry["revision"] == 2 and entry["staged"]["cutoff"] == cutoff, entry
+    assert "dev3" not in entry["staged"]["nodes"], entry
+
+    fleet.ok("group.add", {"group": "line", "nodes": ["dev3"]})
+    fleet.wait_devices("web", IMAGE2, 2, SERVICES, [fleet.devices["dev3"]])
+    fleet.ok("rollout.resume", {"name": "web"})
+    wait_phase(fleet, "complete")
+    everyone = [fleet.devices[n] for n in NAMES]
+    fleet.wait_devices("web", IMAGE2, 2, SERVICES, everyone)
+    fleet.wait_rollout("web", 2, set(NAMES))
+    assert creates(fleet.devices["dev3"], since) == ["2"], "dev3 ran another revision first"
