@@ -143,7 +143,8 @@ def start_agent(processes, broker, node, host, workdir: pathlib.Path):
 def test_ui_modules_unit_tests():
     """The UI's pure modules (store, topics) under node's test runner: hermetic, no browser."""
     proc = subprocess.run(["node", "--import", "./unit/register.mjs", "--test",
-                           "unit/store_test.mjs", "unit/console_test.mjs"], cwd=BROWSER_DIR,
+                           "unit/store_test.mjs", "unit/console_test.mjs",
+                           "unit/staged_test.mjs"], cwd=BROWSER_DIR,
                           capture_output=True,
                           text=True, timeout=120)
     print(proc.stdout[-3000:] + proc.stderr[-3000:])

@@ -6,6 +6,7 @@ import { h, replace, badge, errorText, formatTime } from 'pharos/dom.js';
 import { healthOf } from 'pharos/store.js';
 import { actionButtons } from 'pharos/views/app_actions.js';
 import { nodeStage, rolloutBar, rolloutOutcome, reportedSummary } from 'pharos/views/rollout.js';
+import { stagedPanel } from 'pharos/views/staged_panel.js';
 import { lastReported } from 'pharos/freshness.js';
 
 const kOutcomeText = {
@@ -47,6 +48,7 @@ export function mount(ctx, host, [name]) {
         h('span', { id: 'rollout-outcome', dataset: { outcome } }, badge(text, kind)),
         h('span', { class: 'muted' }, summary.ts ? `updated ${formatTime(summary.ts)}` : '')),
       rolloutBar(summary),
+      stagedPanel(ctx, name, summary),
       nodes.length === 0 ? h('div', { class: 'empty' }, 'No target nodes (an empty group?).') :
         h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'rollout-nodes' },
           h('thead', {}, h('tr', {}, ['Node', 'Node health', 'Stage', 'Message'].map((t) => h('th', {}, t)))),
