@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, publishFleet, publishHealth, publishMetrics, simNodeName, simReady } from './fleet_publisher.mjs';
 import { registerConsoleTests } from './console_tests.mjs';
+import { registerStagedTests } from './staged_tests.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -463,6 +464,7 @@ test('fleet_view_handles_2000_nodes_and_shows_health_change_within_1s', async ()
 });
 
 registerConsoleTests({ test, skipUnless, check, newPage, login, go, env, mqttUrl, operator, publisher, anchor, testImage, runId, uiUrl });
+registerStagedTests({ test, skipUnless, check, newPage, login, go, mqttUrl, operator, publisher, runId });
 
 // ---- runner --------------------------------------------------------------------------------
 

@@ -178,6 +178,15 @@ def test_login_and_viewer_against_the_broker(broker, browser_env):
     assert "3 passed, 0 failed" in output
 
 
+def test_staged_rollout_view(broker, browser_env):
+    """A staged rollout summary (published retained with the anchor's identity) on the app
+    page: waves, the gate per node, soak time left, the commands its phase allows; redrawn
+    live when the rollout is rolled back."""
+    output = run_browser_tests({**ui_env(broker),
+                                "PHAROS_ONLY": "staged_rollout_view_shows_waves_gate_and_commands"})
+    assert "1 passed, 0 failed" in output
+
+
 def test_fleet_view_with_2000_nodes(broker, browser_env):
     """2,000 simulated nodes' retained info/status/health/desired/state and a round of
     metrics (published with the anchor's identity): the fleet view renders them all, stays
