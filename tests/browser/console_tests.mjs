@@ -11,6 +11,7 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
   const consoleNode = env.PHAROS_CONSOLE_NODE;
   const consoleApp = `con-${runId}`;
   const secretValue = `s3cr3t-${runId}`;
+  const registryPassword = `regpw-${runId}`;
 
   // An API call from the test's own MQTT client (as another operator's tool would make).
   async function apiCall(client, user, op, body) {
@@ -231,11 +232,34 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     await page.fill('#deploy-secrets .secret-name', 'TOKEN');
     await page.fill('#deploy-secrets .secret-value', secretValue);
     check(await page.getAttribute('#deploy-secrets .secret-value', 'type') === 'password', 'the secret is typed in clear');
+    // Credentials for the registry the image comes from (the loopback registry takes any).
+    const registryHost = testImage.slice(0, testImage.indexOf('/'));
+    await page.fill('#deploy-registry-host', registryHost);
+    await page.fill('#deploy-registry-user', 'puller');
+    await page.fill('#deploy-registry-password', registryPassword);
+    check(await page.getAttribute('#deploy-registry-password', 'type') === 'password', 'the registry password is typed in clear');
     await page.shot('form');
     await page.click('#deploy-submit');
     await page.waitForSelector('#rollout-outcome[data-outcome="complete"]', { timeout: 180000 });
     await page.shot('rollout');
     check(!(await page.content()).includes(secretValue), 'the app page shows the secret');
+    check(!(await page.content()).includes(registryPassword), 'the app page shows the registry password');
+    // The anchor took the credentials for this node (its audit entry names the host only).
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    try {
+      const reply = await apiCall(client, operator.user, 'events.query', { kind: 'registry.set', limit: 20 });
+      const entries = (reply.result && reply.result.events) || [];
+      check(entries.some((e) => JSON.stringify(e).includes(registryHost)), `no registry.set audit entry for ${registryHost}: ${JSON.stringify(reply).slice(0, 300)}`);
+      check(!JSON.stringify(reply).includes(registryPassword), 'the audit entry holds the registry password');
+    } finally {
+      await client.endAsync();
+    }
+    // The app's container on the node, charted from the live metrics (every 2 s).
+    await page.waitForFunction(() => {
+      const el = document.querySelector('#app-containers-chart');
+      return el && Number(el.dataset.series) === 1 && Number(el.dataset.points) >= 2 && el.querySelectorAll('canvas').length === 2;
+    }, null, { timeout: 20000 });
+    await page.shot('container-chart');
     await go(page, `#/deploy/${consoleApp}`, '#compose-editor');
     await page.waitForFunction(() => document.querySelector('#deploy-secret-names').textContent.includes('TOKEN'), null, { timeout: 15000 });
     const values = await page.$$eval('input, textarea', (els) => els.map((e) => e.value).join('\n'));
@@ -312,6 +336,31 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     const text = await (await import('node:fs/promises')).readFile(await file.path(), 'utf8');
     check(/^\d{4}-\d\d-\d\dT[\d:.]+Z tick-\d+$/m.test(text), `downloaded text: ${text.slice(0, 200)}`);
     await page.click('.dialog-buttons button');
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
+  test('removed_app_keeps_only_its_history_and_deploy_again', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent');
+    // The ticker of the logs test, removed from the Apps view.
+    const ticker = `tick-${runId}`;
+    const page = await newPage('removed-app');
+    await login(page, operator);
+    const row = `#apps-table tr[data-app="${ticker}"]`;
+    await go(page, '#/apps', row);
+    await page.click(`${row} button[data-action="remove"]`);
+    await page.click('.dialog-buttons button:text-is("Remove")');
+    await page.waitForSelector(`${row}[data-state="removed"]`, { timeout: 15000 });
+    const buttons = await page.$$eval(`${row} button`, (bs) => Object.fromEntries(bs.map((b) => [b.dataset.action, { disabled: b.disabled, text: b.textContent }])));
+    for (const action of ['start', 'stop', 'restart', 'remove']) check(buttons[action].disabled, `${action} enabled on a removed app`);
+    check(!buttons.history.disabled, 'history disabled on a removed app');
+    check(!buttons.update.disabled && buttons.update.text === 'Deploy again', `update button: ${JSON.stringify(buttons.update)}`);
+    await page.shot('apps');
+    await go(page, `#/apps/${ticker}`, '#app-removed');
+    const actions = await page.$$eval('.page-head button', (bs) => bs.filter((b) => !b.disabled).map((b) => b.dataset.action));
+    check(actions.sort().join(',') === 'history,update', `enabled on the removed app's page: ${actions.join(',')}`);
+    await page.click('.page-head button[data-action="history"]');
+    await page.waitForSelector('#history-table');
+    await page.shot('page-and-history');
     check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   });
 
