@@ -17,7 +17,8 @@ function plotOptions(width, series, unit) {
   return {
     width,
     height: 180,
-    scales: { x: { time: true }, y: unit === '%' ? { range: (u, min, max) => [0, Math.max(5, max * 1.1)] } : { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+    // At least a minute wide, so that a few samples do not make sub-second ticks.
+    scales: { x: { time: true, range: (u, min, max) => (max - min < 60 ? [max - 60, max] : [min, max]) }, y: unit === '%' ? { range: (u, min, max) => [0, Math.max(5, max * 1.1)] } : { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
     axes: [
       { stroke: '#6b7385', grid: { stroke: '#eef0f4' }, space: 90, values: timeValues },
       { stroke: '#6b7385', grid: { stroke: '#eef0f4' }, size: 70, values: (u, vals) => vals.map((v) => (unit === '%' ? `${v}%` : formatBytes(v))) },

@@ -1,7 +1,8 @@
 // The operations on one app (start, stop, restart, remove, history and rollback), with
 // their confirmations, shared by the apps list and the app view. A removed app (the
 // anchor's tombstone, state "removed") keeps only its history and "Deploy again": the anchor
-// refuses start, stop, restart and rollback of it. Main thread only.
+// refuses start, stop, restart and rollback of it); one the anchor no longer knows (dropped
+// once every node removed it) has none. Main thread only.
 import { h, toast, errorText, confirmAction, dialog, formatTime, badge } from 'pharos/dom.js';
 import { itemsOf } from 'pharos/dom.js';
 
@@ -71,22 +72,24 @@ export async function showHistory(ctx, name, { removed = false } = {}) {
       h('tbody', {}, rows)));
 }
 
-// The row of buttons for one app in `state` (app.list / app.get's state; undefined while
-// not known yet).
+// The row of buttons for one app in `state` (app.list / app.get's state; 'gone' when the
+// anchor no longer knows the app: removed and dropped by every node; undefined while not
+// known yet).
 export function actionButtons(ctx, name, after = () => {}, state = undefined) {
-  const removed = state === 'removed';
+  const gone = state === 'gone';
+  const removed = state === 'removed' || gone;
   const b = (label, fn, cls = '') => {
     const history = label === 'History';
     return h('button', {
       class: cls, dataset: { action: label.toLowerCase() },
-      disabled: history ? false : !ctx.canWrite || removed,
+      disabled: history ? gone : !ctx.canWrite || removed,
       title: removed && !history ? 'The app is removed' : null,
       onclick: async (e) => { e.stopPropagation(); if (await fn(ctx, name, { removed })) after(); },
     }, label);
   };
   return [
     b('Start', startApp), b('Stop', stopApp), b('Restart', restartApp),
-    h('button', { disabled: !ctx.canWrite, dataset: { action: 'update' }, onclick: () => ctx.navigate(`#/deploy/${encodeURIComponent(name)}`) },
+    h('button', { disabled: !ctx.canWrite || gone, dataset: { action: 'update' }, onclick: () => ctx.navigate(`#/deploy/${encodeURIComponent(name)}`) },
       removed ? 'Deploy again' : 'Update'),
     b('History', showHistory), b('Remove', removeApp, 'danger'),
   ];

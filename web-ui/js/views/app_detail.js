@@ -1,7 +1,7 @@
 // App view: the live rollout of the app's current revision, node by node, from what each
 // node reported (a node now down keeps its last reported stage, flagged on its line), its
 // actions, and its compose file (app.get). A removed app shows that it is removed, with its
-// change actions disabled (app_actions.js). Below the rollout, the CPU and memory of the app's
+// change actions disabled (app_actions.js), and one the anchor no longer knows has none. Below the rollout, the CPU and memory of the app's
 // containers on its target nodes (container_chart.js).
 // Main thread only.
 import { h, replace, badge, errorText, formatTime } from 'pharos/dom.js';
@@ -48,10 +48,16 @@ export function mount(ctx, host, [name]) {
       revision ? h('span', { class: 'muted' }, `revision ${revision}`) : null,
       targetText ? h('span', { class: 'muted' }, `→ ${targetText}`) : null,
       detail && detail.state === 'removed' ? h('span', { id: 'app-removed' }, badge('removed', 'muted')) : null,
+      detail && detail.state === 'gone' ? h('span', { id: 'app-gone' }, badge('no longer known', 'muted')) : null,
       h('div', { class: 'actions' }, actionButtons(ctx, name, load, detail ? detail.state : undefined)));
   }
 
   function renderRollout() {
+    if (detail && detail.state === 'gone') {
+      replace(rolloutPanel, h('h2', {}, 'Removed'), h('p', { class: 'muted', id: 'app-gone-note' },
+        `The anchor knows no app named ${name}: it was removed and every node has dropped it.`));
+      return;
+    }
     if (detail && detail.state === 'removed') {
       replace(rolloutPanel, h('h2', {}, 'Removed'), h('p', { class: 'muted', id: 'app-removed-note' },
         `${name} was removed${detail.updated ? ` at ${formatTime(detail.updated)}` : ''}: its containers leave every target node. `,
@@ -100,6 +106,8 @@ export function mount(ctx, host, [name]) {
     try {
       detail = await conn.request('app.get', { name });
     } catch (err) {
+      // Removed, and dropped by the anchor once every node removed it.
+      if (err.code === 'not_found') detail = { name, state: 'gone' };
       replace(specPanel, h('div', { class: 'muted' }, `app.get failed: ${errorText(err)}`));
     }
     renderHead();
@@ -112,7 +120,7 @@ export function mount(ctx, host, [name]) {
     if (changes.events.some((e) => e.app === name && (e.kind === 'app_removed' || e.kind === 'app_applied'))) load();
     if (changes.rollouts.has(name)) {
       const summary = store.rollouts.get(name);
-      if (summary && detail && summary.revision !== detail.revision) load();  // a new revision
+      if (summary && detail && detail.state !== 'gone' && summary.revision !== detail.revision) load();  // a new revision
       renderHead();
       renderRollout();
     } else if (changes.nodes.size && store.rollouts.has(name)) {

@@ -57,6 +57,7 @@ export function mount(ctx, host) {
       status.textContent = `app.list failed: ${errorText(err)}`;
     }
     render();
+    status.dataset.loaded = 'true';
   }
 
   const unsubscribe = store.subscribe((changes) => {
