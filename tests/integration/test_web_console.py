@@ -1,17 +1,17 @@
 """Browser tests of the operator console in headless Chromium (tests/browser/console_tests.mjs,
 run by tests/browser/run_tests.mjs): the bundled page, a reload that keeps the session, the
-fleet table's sorting and in-place rows, the layout at 1280x800 and phone width and the
-offline banner, against the broker alone; then, with the anchor started with
---require-approval and a real agent: the Pending node approved from the UI, labels, a node
-added (its configuration shown once) and removed, a deploy with a secret and registry credentials never shown back (and its
-containers' CPU and memory charted on the app page),
-a chart that opens with the anchor's stored history (and its 7-day range) and the node's
+fleet table's sorting, in-place rows and figures aged past their reporting period, the layout
+at 1280x800 and phone width and the offline banner, against the broker alone; then, with the
+anchor started with --require-approval and a real agent: the Pending node approved from the UI,
+labels, a node added (its configuration shown once) and removed, a deploy with a secret and
+registry credentials never shown back (and its containers' CPU and memory charted on the app
+page), a chart that opens with the anchor's stored history (and its 7-day range) and the node's
 health history, the logs of a service printing every 100 ms followed (search, download), that
-app removed from the UI (only its history and "Deploy again" left enabled),
-the node killed while its page is open (apps "last reported", the time printed, the rollout
-still complete, the health change live in the Events view), audit entries live in the Events view,
-paging past 500 events from a start time, and the banner when the anchor stops (the time
-printed). Screenshots go to build/artifacts/web-ui/.
+app removed from its page (only its history and "Deploy again" left enabled; its agent's
+app_removed event live in the Events view), the node killed while its page is open (apps "last
+reported", the time printed, the rollout still complete, the health change live in the Events
+view), audit entries live in the Events view, paging past 500 events from a start time, and the
+banner when the anchor stops (the time printed). Screenshots go to build/artifacts/web-ui/.
 """
 import uuid
 
