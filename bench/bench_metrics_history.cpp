@@ -7,6 +7,11 @@
 //
 //   bench_metrics_history [--nodes 10000] [--queries 2000] [--dir /tmp/pharos-mh]
 //
+// --now stamps the points back from the current time (floored to 5 min) instead of a fixed
+// time, --register also writes each node's registry record (accepted) and --keep leaves the
+// fleet's store in --dir: together they make a store a real pharos-anchor opens and answers
+// metrics.query from (bench/console_bench.py).
+//
 // A plain program (no Google Benchmark loop): the figures are a latency distribution.
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -21,7 +26,9 @@
 #include <vector>
 
 #include "anchor/metrics_history.h"
+#include "anchor/model.h"
 #include "anchor/store.h"
+#include "pharos/json.h"
 
 namespace {
 
@@ -29,12 +36,13 @@ using namespace pharos;          // NOLINT(google-build-using-namespace)
 using namespace pharos::anchor;  // NOLINT(google-build-using-namespace)
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kNow = 1'765'000'000'000;  // a multiple of 5 min
+int64_t kNow = 1'765'000'000'000;  // a multiple of 5 min; --now: the current time, floored
 
 std::string nodeName(int i) { return fmt::format("press-{:05}", i); }
 
-// Writes every slot of both rings of nodes [0, n), one batch per 500 nodes x tier.
-void fill(Store& store, const MetricsHistory& h, int n) {
+// Writes every slot of both rings of nodes [0, n), one batch per 500 nodes x tier; with
+// `register_nodes`, each node's registry record too.
+void fill(Store& store, const MetricsHistory& h, int n, bool register_nodes) {
   const auto& o = h.options();
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> cpu(0, 100);
@@ -42,6 +50,13 @@ void fill(Store& store, const MetricsHistory& h, int n) {
   WriteBatch batch;
   for (int i = 0; i < n; ++i) {
     std::string node = nodeName(i);
+    if (register_nodes) {
+      NodeRecord rec;
+      rec.name = node;
+      rec.created = kNow;
+      rec.added_by = "auto";
+      batch.put(keys::node(node), dumpJson(toJson(rec)));
+    }
     for (const auto* tier : {&o.fine, &o.coarse}) {
       bool fine = tier == &o.fine;
       int64_t step_ms = tier->step.count() * 1000;
@@ -110,7 +125,7 @@ uint64_t dirBytes(const std::string& dir) {
   return total;
 }
 
-void run(const std::string& dir, int nodes, int queries) {
+void run(const std::string& dir, int nodes, int queries, bool register_nodes) {
   std::filesystem::remove_all(dir);
   auto store = openRocksDbStore(dir);
   if (!store.isOk()) {
@@ -118,7 +133,7 @@ void run(const std::string& dir, int nodes, int queries) {
     std::exit(1);
   }
   MetricsHistory h(**store, {});
-  fill(**store, h, nodes);
+  fill(**store, h, nodes, register_nodes);
   std::printf("store on disk after the fill: %.1f MB\n", dirBytes(dir) / 1e6);
   Stats week = timeQueries(h, nodes, queries, 7 * 86'400'000LL, 0);
   std::printf("  7 days (coarse) x %d: p50 %.0f us, p99 %.0f us, max %.0f us\n", queries, week.p50,
@@ -134,21 +149,31 @@ void run(const std::string& dir, int nodes, int queries) {
 
 int main(int argc, char** argv) {
   int nodes = 10'000, queries = 2000;
+  bool register_nodes = false, keep = false;
   std::string dir = "/tmp/pharos-metrics-history-bench";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
-    if (flag == "--nodes") nodes = std::atoi(argv[i + 1]);
-    if (flag == "--queries") queries = std::atoi(argv[i + 1]);
-    if (flag == "--dir") dir = argv[i + 1];
+    std::string value = i + 1 < argc ? argv[i + 1] : "";
+    if (flag == "--nodes") nodes = std::atoi(value.c_str()), ++i;
+    if (flag == "--queries") queries = std::atoi(value.c_str()), ++i;
+    if (flag == "--dir") dir = value, ++i;
+    if (flag == "--register") register_nodes = true;
+    if (flag == "--keep") keep = true;
+    if (flag == "--now") {
+      int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+      kNow = now - now % 300'000;
+    }
   }
   std::printf("baseline: 1 node\n");
-  run(dir + "-baseline", 1, queries);
+  run(dir + "-baseline", 1, queries, register_nodes);
   std::printf("fleet: %d nodes\n", nodes);
-  run(dir, nodes, queries);
+  run(dir, nodes, queries, register_nodes);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("peak RSS: %.0f MB\n", usage.ru_maxrss / 1024.0);
-  std::filesystem::remove_all(dir);
+  if (!keep) std::filesystem::remove_all(dir);
   std::filesystem::remove_all(dir + "-baseline");
   return 0;
 }

@@ -11,6 +11,7 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
   const consoleNode = env.PHAROS_CONSOLE_NODE;
   const consoleApp = `con-${runId}`;
   const secretValue = `s3cr3t-${runId}`;
+  const registryPassword = `regpw-${runId}`;
 
   // An API call from the test's own MQTT client (as another operator's tool would make).
   async function apiCall(client, user, op, body) {
@@ -111,6 +112,12 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
       check(state.sameRow, 'the row element was replaced by an update');
       check(state.text === name, `text selection lost (now "${state.text}")`);
       check(state.checked, 'row checkbox lost');
+      // No third sample: once older than the node's reporting period (the gap between its
+      // two samples), the figures are greyed with their age.
+      await page.waitForSelector(`#fleet-table .vt-row[data-key="${name}"] .stale .age`, { timeout: 15000 });
+      const age = await page.textContent(`#fleet-table .vt-row[data-key="${name}"] .stale .age`);
+      check(/ago$/.test(age), `age shown as "${age}"`);
+      await page.shot('aged');
     } finally {
       await publishFleet(client, { count, prefix, clear: true });
       await client.endAsync();
@@ -231,11 +238,34 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     await page.fill('#deploy-secrets .secret-name', 'TOKEN');
     await page.fill('#deploy-secrets .secret-value', secretValue);
     check(await page.getAttribute('#deploy-secrets .secret-value', 'type') === 'password', 'the secret is typed in clear');
+    // Credentials for the registry the image comes from (the loopback registry takes any).
+    const registryHost = testImage.slice(0, testImage.indexOf('/'));
+    await page.fill('#deploy-registry-host', registryHost);
+    await page.fill('#deploy-registry-user', 'puller');
+    await page.fill('#deploy-registry-password', registryPassword);
+    check(await page.getAttribute('#deploy-registry-password', 'type') === 'password', 'the registry password is typed in clear');
     await page.shot('form');
     await page.click('#deploy-submit');
     await page.waitForSelector('#rollout-outcome[data-outcome="complete"]', { timeout: 180000 });
     await page.shot('rollout');
     check(!(await page.content()).includes(secretValue), 'the app page shows the secret');
+    check(!(await page.content()).includes(registryPassword), 'the app page shows the registry password');
+    // The anchor took the credentials for this node (its audit entry names the host only).
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    try {
+      const reply = await apiCall(client, operator.user, 'events.query', { kind: 'registry.set', limit: 20 });
+      const entries = (reply.result && reply.result.events) || [];
+      check(entries.some((e) => JSON.stringify(e).includes(registryHost)), `no registry.set audit entry for ${registryHost}: ${JSON.stringify(reply).slice(0, 300)}`);
+      check(!JSON.stringify(reply).includes(registryPassword), 'the audit entry holds the registry password');
+    } finally {
+      await client.endAsync();
+    }
+    // The app's container on the node, charted from the live metrics (every 2 s).
+    await page.waitForFunction(() => {
+      const el = document.querySelector('#app-containers-chart');
+      return el && Number(el.dataset.series) === 1 && Number(el.dataset.points) >= 2 && el.querySelectorAll('canvas').length === 2;
+    }, null, { timeout: 20000 });
+    await page.shot('container-chart');
     await go(page, `#/deploy/${consoleApp}`, '#compose-editor');
     await page.waitForFunction(() => document.querySelector('#deploy-secret-names').textContent.includes('TOKEN'), null, { timeout: 15000 });
     const values = await page.$$eval('input, textarea', (els) => els.map((e) => e.value).join('\n'));
@@ -312,6 +342,46 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     const text = await (await import('node:fs/promises')).readFile(await file.path(), 'utf8');
     check(/^\d{4}-\d\d-\d\dT[\d:.]+Z tick-\d+$/m.test(text), `downloaded text: ${text.slice(0, 200)}`);
     await page.click('.dialog-buttons button');
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
+  test('removed_app_keeps_only_its_history_and_deploy_again', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent');
+    // The ticker of the logs test, removed from its page. The anchor keeps its tombstone
+    // until every node has removed it, then drops it ("no longer known").
+    const ticker = `tick-${runId}`;
+    const eventsPage = await newPage('removed-app-events');
+    await login(eventsPage, operator);
+    await go(eventsPage, '#/events', '#events-list');
+    const page = await newPage('removed-app');
+    await login(page, operator);
+    const enabled = () => page.$$eval('.page-head button', (bs) => bs.filter((b) => !b.disabled).map((b) => b.dataset.action).sort().join(','));
+    await go(page, `#/apps/${ticker}`, '.page-head button[data-action="remove"]:not([disabled])');
+    await page.click('.page-head button[data-action="remove"]');
+    await page.click('.dialog-buttons button:text-is("Remove")');
+    await page.waitForSelector('#app-removed, #app-gone', { timeout: 15000 });
+    const state = await page.$('#app-removed') ? 'removed' : 'gone';
+    const expected = state === 'removed' ? 'history,update' : '';
+    check(await enabled() === expected, `enabled on the ${state} app's page: ${await enabled()} (expected ${expected})`);
+    if (state === 'removed') {
+      check(await page.textContent('.page-head button[data-action="update"]') === 'Deploy again', 'no "Deploy again"');
+      await page.click('.page-head button[data-action="history"]');
+      await page.waitForSelector('#history-table');
+      const rollbacks = await page.$$eval('#history-table button', (bs) => bs.filter((b) => !b.disabled).length);
+      check(rollbacks === 0, `${rollbacks} rollback button(s) enabled on a removed app`);
+    }
+    await page.shot(`page-${state}`);
+    // The agent's own event arrives in the open Events view, live.
+    await eventsPage.waitForSelector(`#events-list .event-row[data-kind="app_removed"][data-app="${ticker}"]`, { timeout: 20000 });
+    await eventsPage.shot('agent-event-live');
+    // The Apps list: the app as removed with its change actions off, or gone from it.
+    await go(page, '#/apps', '#apps-status[data-loaded="true"]');
+    const row = `#apps-table tr[data-app="${ticker}"]`;
+    const listed = await page.$$eval(`${row} button`, (bs) => bs.filter((b) => !b.disabled).map((b) => b.dataset.action).sort().join(','));
+    const rowState = await page.$eval(row, (r) => r.dataset.state).catch(() => 'not listed');
+    check(rowState === 'not listed' || (rowState === 'removed' && listed === 'history,update'), `apps list: ${rowState} with ${listed} enabled`);
+    console.log(`    app page: ${state}; apps list: ${rowState}`);
+    await page.shot('apps');
     check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   });
 

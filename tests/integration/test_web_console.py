@@ -1,15 +1,17 @@
 """Browser tests of the operator console in headless Chromium (tests/browser/console_tests.mjs,
 run by tests/browser/run_tests.mjs): the bundled page, a reload that keeps the session, the
-fleet table's sorting and in-place rows, the layout at 1280x800 and phone width and the
-offline banner, against the broker alone; then, with the anchor started with
---require-approval and a real agent: the Pending node approved from the UI, labels, a node
-added (its configuration shown once) and removed, a deploy with a secret never shown back,
-a chart that opens with the anchor's stored history (and its 7-day range) and the node's
-health history, the logs of a service printing every 100 ms followed (search, download),
-the node killed while its page is open (apps "last reported", the time printed, the rollout
-still complete, the health change live in the Events view), audit entries live in the Events view,
-paging past 500 events from a start time, and the banner when the anchor stops (the time
-printed). Screenshots go to build/artifacts/web-ui/.
+fleet table's sorting, in-place rows and figures aged past their reporting period, the layout
+at 1280x800 and phone width and the offline banner, against the broker alone; then, with the
+anchor started with --require-approval and a real agent: the Pending node approved from the UI,
+labels, a node added (its configuration shown once) and removed, a deploy with a secret and
+registry credentials never shown back (and its containers' CPU and memory charted on the app
+page), a chart that opens with the anchor's stored history (and its 7-day range) and the node's
+health history, the logs of a service printing every 100 ms followed (search, download), that
+app removed from its page (only its history and "Deploy again" left enabled; its agent's
+app_removed event live in the Events view), the node killed while its page is open (apps "last
+reported", the time printed, the rollout still complete, the health change live in the Events
+view), audit entries live in the Events view, paging past 500 events from a start time, and the
+banner when the anchor stops (the time printed). Screenshots go to build/artifacts/web-ui/.
 """
 import uuid
 
@@ -32,6 +34,7 @@ WITH_ANCHOR = [
     "deploy_with_a_secret_that_is_never_shown_back",
     "chart_shows_history_right_after_sign_in",
     "logs_follow_a_service_printing_every_100_ms",
+    "removed_app_keeps_only_its_history_and_deploy_again",
     "node_killed_shows_last_reported_apps_and_its_rollout_stays_complete",
     "events_view_shows_audit_entries_live_with_filters",
     "events_view_pages_past_500_from_a_start_time",

@@ -1,6 +1,7 @@
-// The node chart's series (pure functions, main thread): the anchor's stored history
+// The charts' series (pure functions, main thread): the anchor's stored history
 // (metrics.query's columnar answer, docs/metrics.md) and the live samples the store keeps,
-// as {ts: [Unix seconds], cpu: [%], mem: [%]} for uPlot.
+// as {ts: [Unix seconds], cpu: [%], mem: [%]} for uPlot; and the live samples of each
+// managed container (metrics' `containers`), per node.
 
 // metrics.query's columnar answer -> the chart's series (seconds, CPU %, memory %).
 export function historySeries(result) {
@@ -28,3 +29,46 @@ export function mergeSeries(stored, live) {
   return out;
 }
 
+
+// Appends one metrics message's `containers` to `byKey` ("app/service" -> {app, service, ts,
+// cpu, mem: [bytes]}), keeping at most `keep` samples each; a container no longer reported
+// for `keep` samples of its node is dropped.
+export function appendContainerSamples(byKey, doc, keep) {
+  const t = (doc.ts || Date.now()) / 1000;
+  const seen = new Set();
+  for (const c of Array.isArray(doc.containers) ? doc.containers : []) {
+    if (!c || typeof c.app !== 'string' || typeof c.service !== 'string') continue;
+    const key = `${c.app}/${c.service}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let series = byKey.get(key);
+    if (!series) {
+      series = { app: c.app, service: c.service, ts: [], cpu: [], mem: [], missed: 0 };
+      byKey.set(key, series);
+    }
+    series.missed = 0;
+    series.ts.push(t);
+    series.cpu.push(Number.isFinite(c.cpu_percent) ? c.cpu_percent : null);
+    series.mem.push(Number.isFinite(c.mem_bytes) ? c.mem_bytes : null);
+    if (series.ts.length > keep) {
+      series.ts.shift();
+      series.cpu.shift();
+      series.mem.shift();
+    }
+  }
+  for (const [key, series] of byKey) {
+    if (!seen.has(key) && ++series.missed > keep) byKey.delete(key);
+  }
+}
+
+// The series of `app`'s containers on `nodes` (store node records), labelled "node/service".
+export function appContainerSeries(nodes, app) {
+  const out = [];
+  for (const node of nodes) {
+    if (!node || !node.containers) continue;
+    for (const series of node.containers.values()) {
+      if (series.app === app && series.ts.length) out.push({ label: `${node.name}/${series.service}`, ...series });
+    }
+  }
+  return out.sort((a, b) => a.label.localeCompare(b.label));
+}

@@ -4,6 +4,7 @@
 // thousands of retained messages at subscribe time costs one render, not thousands.
 // Single-threaded (the page's main thread).
 import { parseTopic } from 'pharos/topics.js';
+import { appendContainerSamples } from 'pharos/metrics_series.js';
 
 const kFlushMs = 60;
 const kMetricsHistory = 180;  // samples per node kept for the charts
@@ -23,6 +24,9 @@ function emptyNode(name) {
     metricsAt: 0,  // when the UI received the latest metrics (local clock)
     stateAt: 0,    // when the UI received the latest state document
     history: { ts: [], cpu: [], mem: [] },
+    // "app/service" -> {app, service, ts: [Unix s], cpu: [%], mem: [bytes]}: the samples of
+    // the managed containers (metrics' `containers`), as many as `history` keeps.
+    containers: new Map(),
   };
 }
 
@@ -159,6 +163,7 @@ export class Store {
         h.cpu.shift();
         h.mem.shift();
       }
+      appendContainerSamples(node.containers, doc, kMetricsHistory);
     } else if (['status', 'info', 'state', 'health', 'desired'].includes(sub)) {
       if (sub === 'health') this.noteHealthChange_(name, node.health, doc);
       if (sub === 'state') node.stateAt = Date.now();

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store, healthOf, appCounts, labelsOf } from 'pharos/store.js';
 import { parseTopic, stateSubscriptions, isIdentifier, isAppName } from 'pharos/topics.js';
+import { appendContainerSamples, appContainerSeries } from 'pharos/metrics_series.js';
 
 const enc = (doc) => new TextEncoder().encode(JSON.stringify(doc));
 const flushed = (store) => new Promise((resolve) => {
@@ -103,4 +104,29 @@ test('merges the anchor\'s logged copy of a live event instead of showing it twi
   const later = { ...live, ts: 61000 };
   assert.equal(mergeEvents(events, [logged, later]).length, 1);
   assert.equal(events.size, 2);
+});
+
+test('keeps each container\'s samples per node and charts an app\'s containers across nodes', async () => {
+  const store = new Store();
+  const metrics = (ts, containers) => enc({ cpu_percent: 5, mem_used: 1, mem_total: 4, disk_used: 1, disk_total: 2,
+    load1: 0, load5: 0, load15: 0, ts, containers });
+  store.ingest('pharos/v1/nodes/n1/metrics', metrics(1000, [{ app: 'web', service: 'api', cpu_percent: 12.5, mem_bytes: 1024 },
+    { app: 'db', service: 'pg', cpu_percent: 1, mem_bytes: 2048 }]));
+  store.ingest('pharos/v1/nodes/n1/metrics', metrics(3000, [{ app: 'web', service: 'api', cpu_percent: 20, mem_bytes: 4096 }]));
+  store.ingest('pharos/v1/nodes/n2/metrics', metrics(3000, [{ app: 'web', service: 'api', cpu_percent: 3, mem_bytes: 10 }]));
+  await flushed(store);
+  const api = store.nodes.get('n1').containers.get('web/api');
+  assert.deepEqual(api.ts, [1, 3]);
+  assert.deepEqual(api.cpu, [12.5, 20]);
+  assert.deepEqual(api.mem, [1024, 4096]);
+  const web = appContainerSeries([...store.nodes.values()], 'web');
+  assert.deepEqual(web.map((s) => s.label), ['n1/api', 'n2/api']);
+  // A container no longer reported is dropped once as many samples passed as are kept.
+  const byKey = new Map();
+  appendContainerSamples(byKey, { ts: 0, containers: [{ app: 'a', service: 's', cpu_percent: 1, mem_bytes: 1 }] }, 2);
+  appendContainerSamples(byKey, { ts: 1000, containers: [] }, 2);
+  appendContainerSamples(byKey, { ts: 2000, containers: [] }, 2);
+  assert.ok(byKey.has('a/s'));
+  appendContainerSamples(byKey, { ts: 3000, containers: [] }, 2);
+  assert.ok(!byKey.has('a/s'));
 });

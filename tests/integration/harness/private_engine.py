@@ -12,11 +12,12 @@ engine's containers are reachable only inside its namespace.
 Fixtures:
   private_engines (function) factory: private_engines() -> PrivateEngine, started, with the
                   test images loaded. Every engine it made is stopped, its containers removed
-                  and its state deleted at the end of the test.
+                  and its state deleted at the end of the test (the engines side by side).
 PrivateEngine extends DockerEngine with stop(), start() and restart() (a clean daemon
 restart: containers with a restart policy come back, others stay exited) and kill()
 (SIGKILL of dockerd: its containers keep running under their shims until it returns).
 """
+import concurrent.futures
 import os
 import pathlib
 import shutil
@@ -118,5 +119,7 @@ def private_engines(docker_engine):
         return engine
 
     yield make
-    for engine in made:
-        engine.destroy()
+    # Side by side: each engine's stop waits mostly on its own daemon's shutdown.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(made))) as pool:
+        for done in [pool.submit(engine.destroy) for engine in made]:
+            done.result()

@@ -1,5 +1,8 @@
 // The operations on one app (start, stop, restart, remove, history and rollback), with
-// their confirmations, shared by the apps list and the app view. Main thread only.
+// their confirmations, shared by the apps list and the app view. A removed app (the
+// anchor's tombstone, state "removed") keeps only its history and "Deploy again": the anchor
+// refuses start, stop, restart and rollback of it); one the anchor no longer knows (dropped
+// once every node removed it) has none. Main thread only.
 import { h, toast, errorText, confirmAction, dialog, formatTime, badge } from 'pharos/dom.js';
 import { itemsOf } from 'pharos/dom.js';
 
@@ -37,7 +40,7 @@ export async function removeApp(ctx, name) {
   return run(ctx, 'app.remove', { name, volumes: volumes.checked ? 'delete' : 'keep' }, `${name}: removal requested`);
 }
 
-export async function showHistory(ctx, name) {
+export async function showHistory(ctx, name, { removed = false } = {}) {
   let revisions;
   try {
     revisions = itemsOf(await ctx.conn.request('app.history', { name }), 'revisions', 'history');
@@ -55,7 +58,7 @@ export async function showHistory(ctx, name) {
     h('td', { class: 'muted' }, r.note || ''),
     h('td', {}, r.target ? Object.entries(r.target).map(([k, v]) => `${k} ${v}`).join('') : ''),
     h('td', { class: 'actions' }, r.revision !== current ? h('button', {
-      disabled: !ctx.canWrite,
+      disabled: !ctx.canWrite || removed, title: removed ? 'The app is removed: deploy it again first' : null,
       onclick: async () => {
         if (await run(ctx, 'app.rollback', { name, revision: r.revision }, `${name}: rolling back to revision ${r.revision}`)) {
           document.querySelector('.overlay')?.remove();
@@ -69,13 +72,25 @@ export async function showHistory(ctx, name) {
       h('tbody', {}, rows)));
 }
 
-// The row of buttons for one app.
-export function actionButtons(ctx, name, after = () => {}) {
-  const b = (label, fn, cls = '') => h('button', { class: cls, disabled: !ctx.canWrite && label !== 'History', dataset: { action: label.toLowerCase() },
-    onclick: async (e) => { e.stopPropagation(); if (await fn(ctx, name)) after(); } }, label);
+// The row of buttons for one app in `state` (app.list / app.get's state; 'gone' when the
+// anchor no longer knows the app: removed and dropped by every node; undefined while not
+// known yet).
+export function actionButtons(ctx, name, after = () => {}, state = undefined) {
+  const gone = state === 'gone';
+  const removed = state === 'removed' || gone;
+  const b = (label, fn, cls = '') => {
+    const history = label === 'History';
+    return h('button', {
+      class: cls, dataset: { action: label.toLowerCase() },
+      disabled: history ? gone : !ctx.canWrite || removed,
+      title: removed && !history ? 'The app is removed' : null,
+      onclick: async (e) => { e.stopPropagation(); if (await fn(ctx, name, { removed })) after(); },
+    }, label);
+  };
   return [
     b('Start', startApp), b('Stop', stopApp), b('Restart', restartApp),
-    h('button', { disabled: !ctx.canWrite, dataset: { action: 'update' }, onclick: () => ctx.navigate(`#/deploy/${encodeURIComponent(name)}`) }, 'Update'),
+    h('button', { disabled: !ctx.canWrite || gone, dataset: { action: 'update' }, onclick: () => ctx.navigate(`#/deploy/${encodeURIComponent(name)}`) },
+      removed ? 'Deploy again' : 'Update'),
     b('History', showHistory), b('Remove', removeApp, 'danger'),
   ];
 }

@@ -1,6 +1,8 @@
 // App view: the live rollout of the app's current revision, node by node, from what each
 // node reported (a node now down keeps its last reported stage, flagged on its line), its
-// actions, and its compose file (app.get).
+// actions, and its compose file (app.get). A removed app shows that it is removed, with its
+// change actions disabled (app_actions.js), and one the anchor no longer knows has none. Below the rollout, the CPU and memory of the app's
+// containers on its target nodes (container_chart.js).
 // Main thread only.
 import { h, replace, badge, errorText, formatTime } from 'pharos/dom.js';
 import { healthOf } from 'pharos/store.js';
@@ -8,6 +10,8 @@ import { actionButtons } from 'pharos/views/app_actions.js';
 import { nodeStage, rolloutBar, rolloutOutcome, reportedSummary } from 'pharos/views/rollout.js';
 import { stagedPanel } from 'pharos/views/staged_panel.js';
 import { lastReported } from 'pharos/freshness.js';
+import { ContainerCharts } from 'pharos/container_chart.js';
+import { appContainerSeries } from 'pharos/metrics_series.js';
 
 const kOutcomeText = {
   complete: ['Rollout complete', 'ok'],
@@ -21,7 +25,20 @@ export function mount(ctx, host, [name]) {
   const head = h('div', { class: 'page-head' });
   const rolloutPanel = h('div', { class: 'panel', id: 'rollout' });
   const specPanel = h('div', { class: 'panel' }, h('h2', {}, 'Compose file'), h('div', { class: 'muted' }, 'Loading…'));
-  replace(host, head, rolloutPanel, specPanel);
+  const chartsHost = h('div', { id: 'app-containers-chart' });
+  const charts = new ContainerCharts(chartsHost);
+  replace(host, head, rolloutPanel,
+    h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Containers: CPU and memory')), chartsHost),
+    specPanel);
+
+  // The target nodes: the rollout summary's, else every node that reports the app's containers.
+  function renderCharts() {
+    const summary = store.rollouts.get(name);
+    const nodes = summary && Array.isArray(summary.nodes) && !summary.truncated
+      ? summary.nodes.map((e) => store.nodes.get(e.node))
+      : [...store.nodes.values()];
+    charts.update(appContainerSeries(nodes, name));
+  }
 
   function renderHead() {
     const summary = store.rollouts.get(name);
@@ -31,10 +48,23 @@ export function mount(ctx, host, [name]) {
     replace(head, h('a', { href: '#/apps' }, '← Apps'), h('h1', {}, name),
       revision ? h('span', { class: 'muted' }, `revision ${revision}`) : null,
       targetText ? h('span', { class: 'muted' }, `→ ${targetText}`) : null,
-      h('div', { class: 'actions' }, actionButtons(ctx, name, load)));
+      detail && detail.state === 'removed' ? h('span', { id: 'app-removed' }, badge('removed', 'muted')) : null,
+      detail && detail.state === 'gone' ? h('span', { id: 'app-gone' }, badge('no longer known', 'muted')) : null,
+      h('div', { class: 'actions' }, actionButtons(ctx, name, load, detail ? detail.state : undefined)));
   }
 
   function renderRollout() {
+    if (detail && detail.state === 'gone') {
+      replace(rolloutPanel, h('h2', {}, 'Removed'), h('p', { class: 'muted', id: 'app-gone-note' },
+        `The anchor knows no app named ${name}: it was removed and every node has dropped it.`));
+      return;
+    }
+    if (detail && detail.state === 'removed') {
+      replace(rolloutPanel, h('h2', {}, 'Removed'), h('p', { class: 'muted', id: 'app-removed-note' },
+        `${name} was removed${detail.updated ? ` at ${formatTime(detail.updated)}` : ''}: its containers leave every target node. `,
+        'Only its history is kept; "Deploy again" brings it back as a new revision.'));
+      return;
+    }
     const summary = reportedSummary(store, store.rollouts.get(name));
     if (!summary) {
       replace(rolloutPanel, h('h2', {}, 'Rollout'), h('div', { class: 'empty' }, 'Waiting for the anchor\'s rollout summary…'));
@@ -78,24 +108,36 @@ export function mount(ctx, host, [name]) {
     try {
       detail = await conn.request('app.get', { name });
     } catch (err) {
+      // Removed, and dropped by the anchor once every node removed it.
+      if (err.code === 'not_found') detail = { name, state: 'gone' };
       replace(specPanel, h('div', { class: 'muted' }, `app.get failed: ${errorText(err)}`));
     }
     renderHead();
+    renderRollout();
     renderSpec();
   }
 
   const unsubscribe = store.subscribe((changes) => {
+    // Removed or deployed again elsewhere: a node reports it.
+    if (changes.events.some((e) => e.app === name && (e.kind === 'app_removed' || e.kind === 'app_applied'))) load();
     if (changes.rollouts.has(name)) {
       const summary = store.rollouts.get(name);
-      if (summary && detail && summary.revision !== detail.revision) load();  // a new revision
+      if (summary && detail && detail.state !== 'gone' && summary.revision !== detail.revision) load();  // a new revision
       renderHead();
       renderRollout();
     } else if (changes.nodes.size && store.rollouts.has(name)) {
       renderRollout();
     }
+    if (changes.nodes.size || changes.rollouts.has(name)) renderCharts();
   });
   renderHead();
   renderRollout();
+  renderCharts();
   load();
-  return { dispose: unsubscribe };
+  return {
+    dispose() {
+      unsubscribe();
+      charts.destroy();
+    },
+  };
 }

@@ -1,6 +1,8 @@
 // Apps view: every app (app.list) with its target, revision and live rollout counts (the
-// retained apps/{app}/rollout summaries), and its actions. Main thread only.
-import { h, replace, itemsOf, errorText } from 'pharos/dom.js';
+// retained apps/{app}/rollout summaries), and its actions. A removed app is listed as
+// removed, with only its history and "Deploy again"; the list is read again when a node
+// reports an app removed or applied, so another operator's change shows too. Main thread only.
+import { h, replace, itemsOf, errorText, badge, formatTime } from 'pharos/dom.js';
 import { actionButtons } from 'pharos/views/app_actions.js';
 import { rolloutBar, reportedSummary } from 'pharos/views/rollout.js';
 
@@ -35,13 +37,16 @@ export function mount(ctx, host) {
     replace(body, [...names].sort().map((name) => {
       const app = byName.get(name) || { name };
       const rollout = store.rollouts.get(name) || (app.rollout ? { ...app.rollout, revision: app.revision } : null);
-      return h('tr', { dataset: { app: name } },
+      const removed = app.state === 'removed';
+      return h('tr', { class: removed ? 'removed' : '', dataset: { app: name, state: app.state || '' } },
         h('td', {}, h('a', { href: `#/apps/${encodeURIComponent(name)}` }, h('strong', {}, name)),
-          app.state && app.state !== 'running' ? h('span', { class: 'muted' }, ` (${app.state})`) : null),
+          removed ? [' ', badge('removed', 'muted')] :
+            app.state && app.state !== 'running' ? h('span', { class: 'muted' }, ` (${app.state})`) : null),
         h('td', {}, targetText(app, rollout)),
         h('td', {}, String(app.revision || (rollout && rollout.revision) || '–')),
-        h('td', { style: { minWidth: '220px' } }, rollout ? rolloutBar(reportedSummary(store, rollout), true) : h('span', { class: 'muted' }, 'no rollout yet')),
-        h('td', { class: 'actions' }, actionButtons(ctx, name, load)));
+        h('td', { style: { minWidth: '220px' } }, removed ? h('span', { class: 'muted' }, app.updated ? `removed ${formatTime(app.updated)}` : 'removed') :
+          rollout ? rolloutBar(reportedSummary(store, rollout), true) : h('span', { class: 'muted' }, 'no rollout yet')),
+        h('td', { class: 'actions' }, actionButtons(ctx, name, load, app.state)));
     }));
   }
 
@@ -52,9 +57,13 @@ export function mount(ctx, host) {
       status.textContent = `app.list failed: ${errorText(err)}`;
     }
     render();
+    status.dataset.loaded = 'true';
   }
 
-  const unsubscribe = store.subscribe((changes) => { if (changes.rollouts.size) render(); });
+  const unsubscribe = store.subscribe((changes) => {
+    if (changes.events.some((e) => e.app && (e.kind === 'app_removed' || e.kind === 'app_applied'))) load();
+    else if (changes.rollouts.size) render();
+  });
   render();
   load();
   return { dispose: unsubscribe };

@@ -3,7 +3,10 @@
 // (with path, line and column) are shown at their line. On success it moves to the app's
 // live rollout view. #/deploy/{app} loads an existing app for an update.
 // Secrets are entered as name + password fields, sent once in app.deploy and never shown
-// again (app.get returns their names only). The target picker has a search field, so a
+// again (app.get returns their names only). Registry credentials (host, user, password) for
+// the target go with registry.set just before the deploy, so the nodes can pull from a
+// private registry; the password field is emptied afterwards and nothing shows it back (the
+// anchor has no operation that returns it). The target picker has a search field, so a
 // fleet of thousands of nodes is not one long list. setWritable() disables and re-enables the
 // form in place while the anchor is offline. Main thread only.
 import { h, replace, errorText, toast } from 'pharos/dom.js';
@@ -63,6 +66,9 @@ export function mount(ctx, host, [existing]) {
     secretRows.appendChild(h('div', { class: 'secret-row' }, name, value,
       h('button', { type: 'button', class: 'ghost', title: 'Remove', disabled: readOnly, onclick: (e) => e.target.closest('.secret-row').remove() }, '×')));
   };
+  const registryHost = h('input', { id: 'deploy-registry-host', class: 'mono', placeholder: 'registry.example:5000', spellcheck: 'false', disabled: readOnly });
+  const registryUser = h('input', { id: 'deploy-registry-user', placeholder: 'user', autocomplete: 'off', disabled: readOnly });
+  const registryPassword = h('input', { id: 'deploy-registry-password', type: 'password', autocomplete: 'new-password', placeholder: 'password', disabled: readOnly });
   const kindButtons = ['node', 'group'].map((k) => h('button', {
     type: 'button', dataset: { kind: k }, disabled: readOnly,
     onclick: () => { kind = k; fillTargets(); },
@@ -79,6 +85,9 @@ export function mount(ctx, host, [existing]) {
     h('label', {}, 'Variables', variables),
     h('div', {}, h('label', {}, 'Secrets'), secretNames, secretRows,
       h('button', { type: 'button', id: 'deploy-add-secret', disabled: readOnly, onclick: addSecret }, 'Add secret')),
+    h('div', {}, h('label', {}, 'Private registry (optional)'),
+      h('div', { class: 'secret-row', id: 'deploy-registry' }, registryHost, registryUser, registryPassword),
+      h('p', { class: 'muted', id: 'deploy-registry-note' }, 'Sent to the target\'s nodes before the deploy, replacing what was set for that host; the password is never shown again.')),
     submit,
     readOnly ? h('p', { class: 'muted', id: 'deploy-readonly' }, ctx.role === 'viewer'
       ? 'You are signed in as a viewer: deploying is disabled.'
@@ -144,9 +153,23 @@ export function mount(ctx, host, [existing]) {
       }
       secrets[key] = value;
     }
+    const registry = registryHost.value.trim();
+    if (registry && !/^[A-Za-z0-9.:_[\]-]{1,255}$/.test(registry)) {
+      showError(`registry host "${registry}": a host name or address with an optional port`);
+      return;
+    }
     submit.disabled = true;
     submit.textContent = 'Deploying…';
     try {
+      if (registry) {
+        try {
+          await conn.request('registry.set', { host: registry, username: registryUser.value, password: registryPassword.value, target: { [kind]: target.value } });
+        } catch (err) {
+          throw new Error(`registry credentials: ${errorText(err)}`);
+        }
+        registryPassword.value = '';
+        toast(`credentials for ${registry} set on ${kind} ${target.value}`, 'ok');
+      }
       const body = { name: app, target: { [kind]: target.value }, compose: editor.value };
       if (Object.keys(vars).length) body.variables = vars;
       if (Object.keys(secrets).length) body.secrets = secrets;
