@@ -50,12 +50,14 @@ TEST_CASE("malloc tuning: applied on glibc") {
 #endif
 }
 
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
 long residentKb() {
   long size = 0;
   long resident = 0;
   std::ifstream("/proc/self/statm") >> size >> resident;
   return resident * (::sysconf(_SC_PAGESIZE) / 1024);
 }
+#endif
 
 TEST_CASE("releaseFreeHeap: the free pages inside the heap go back to the kernel") {
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
