@@ -22,8 +22,9 @@ void onSignal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
   using namespace pharos;
   using namespace pharos::agent;
-  const int arena_cap = limitMallocArenas();  // before any thread allocates
-  skipPahoOpenSslInit();                      // before the first Paho client
+  const int arena_cap = limitMallocArenas(kAgentMallocArenaMax);  // before any thread allocates
+  const std::size_t mmap_threshold = fixMallocMmapThreshold();
+  skipPahoOpenSslInit();  // before the first Paho client
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("pharos-agent %s\n", PHAROS_VERSION);
     return 0;
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   spdlog::info("sealed secrets: public key id {} ({})", sealed::keyId(keys->public_key),
                config.node_key_file);
   if (arena_cap > 0) spdlog::debug("glibc malloc arenas capped at {}", arena_cap);
+  if (mmap_threshold > 0) spdlog::debug("glibc mmap threshold fixed at {}", mmap_threshold);
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   std::signal(SIGPIPE, SIG_IGN);

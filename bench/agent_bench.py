@@ -317,6 +317,45 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def running_container(engine, app, svc):
+    """The id of the running container of service `svc` of compose project `app`, or None."""
+    for cid in engine.ids(f"com.docker.compose.project={app}", all_=False):
+        info = json.loads(engine.run("inspect", cid).stdout)[0]
+        labels = info["Config"]["Labels"]
+        if labels.get("com.docker.compose.service") == svc and info["State"]["Running"]:
+            return cid
+    return None
+
+
+def kill_to_running(engine, events, targets, notes):
+    """(a): `docker kill` each (app, service) of `targets` in turn and time, from the engine's
+    events, kill -> the same container's `start` (the agent restarts it) and the engine's own
+    die -> start. Returns the two lists of seconds; misses go to `notes`."""
+    total, engine_side = [], []
+    for app, svc in targets:
+        cid = running_container(engine, app, svc)
+        if cid is None:
+            notes.append(f"(a) {app}/{svc}: no running container, skipped")
+            continue
+        mark = events.mark()
+        t0 = time.time()
+        engine.run("kill", cid)
+        started = events.wait(mark, lambda e: e["id"] == cid and e["action"] == "start",
+                              timeout=30)
+        died = events.wait(mark, lambda e: e["id"] == cid and e["action"] == "die", timeout=1)
+        if not started:
+            notes.append(f"(a) {app}/{svc}: not running again within 30 s")
+            log(f"(a) {app}/{svc}: TIMEOUT")
+            continue
+        total.append(started[0]["t"] - t0)
+        if died:
+            engine_side.append(started[0]["t"] - died[0]["t"])
+        log(f"(a) {app}/{svc}: kill->start {total[-1] * 1000:.0f} ms"
+            + (f" (die->start {engine_side[-1] * 1000:.0f} ms)" if died else ""))
+        time.sleep(0.5)
+    return total, engine_side
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -448,38 +487,10 @@ class Bench:
         return out[: self.args.runs]
 
     def container_of(self, app, svc):
-        ids = self.engine.ids(f"com.docker.compose.project={app}", all_=False)
-        for cid in ids:
-            info = json.loads(self.engine.run("inspect", cid).stdout)[0]
-            labels = info["Config"]["Labels"]
-            if labels.get("com.docker.compose.service") == svc and info["State"]["Running"]:
-                return cid
-        return None
+        return running_container(self.engine, app, svc)
 
     def failover_kill(self):
-        total, engine_side = [], []
-        for app, svc in self.targets():
-            cid = self.container_of(app, svc)
-            if cid is None:
-                self.notes.append(f"(a) {app}/{svc}: no running container, skipped")
-                continue
-            mark = self.events.mark()
-            t0 = time.time()
-            self.engine.run("kill", cid)
-            started = self.events.wait(mark, lambda e: e["id"] == cid and e["action"] == "start",
-                                       timeout=30)
-            died = self.events.wait(mark, lambda e: e["id"] == cid and e["action"] == "die",
-                                    timeout=1)
-            if not started:
-                self.notes.append(f"(a) {app}/{svc}: not running again within 30 s")
-                log(f"(a) {app}/{svc}: TIMEOUT")
-                continue
-            total.append(started[0]["t"] - t0)
-            if died:
-                engine_side.append(started[0]["t"] - died[0]["t"])
-            log(f"(a) {app}/{svc}: kill->start {total[-1] * 1000:.0f} ms"
-                + (f" (die->start {engine_side[-1] * 1000:.0f} ms)" if died else ""))
-            time.sleep(0.5)
+        total, engine_side = kill_to_running(self.engine, self.events, self.targets(), self.notes)
         self.loads["a"] = loadavg()
         self.results["a"] = {"kill_to_start": total, "die_to_start": engine_side}
         log(f"(a) docker kill -> running: {summary(total)}")

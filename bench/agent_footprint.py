@@ -12,13 +12,18 @@ given is measured in turn, in the same run, under its own node id:
   4. read /proc: VmRSS/VmHWM/RssAnon/RssFile (status), Pss/USS (smaps_rollup; USS =
      Private_Clean + Private_Dirty), the RSS breakdown by mapping (smaps), the thread count
      and names, the number of shared objects mapped; then the CPU time (utime + stime) over
-     `--idle` seconds of wall time, as % of one core;
-  5. remove the apps (`app.remove`), wait for their containers to go, stop the agent;
-  6. `--ready-runs` times: start the agent again (same state file, no app) and time the
+     `--idle` seconds of wall time, as % of one core, with VmRSS and USS read every 2 s in it
+     (min / median / max: the heap breathes with the 15 s metrics tick);
+  5. `--failover-runs` times, the apps still deployed: `docker kill` one container and time
+     kill -> the same container running again (the agent restarts it), and the engine's own
+     die -> start (agent_bench.py's (a));
+  6. remove the apps (`app.remove`), wait for their containers to go, stop the agent;
+  7. `--ready-runs` times: start the agent again (same state file, no app) and time the
      process start to its retained status Ready (median, p95), then SIGTERM it.
 
   /usr/bin/python3 bench/agent_footprint.py --agent main=/path/a --agent lean=/path/b \
-      [--anchor build/release/anchor/pharos-anchor] [--settle 20] [--idle 60] [--json out]
+      [--anchor build/release/anchor/pharos-anchor] [--settle 20] [--idle 60] \
+      [--failover-runs 10] [--ready-runs 10] [--json out]
 
 Prints one markdown block (the tables bench/RESULTS.md keeps); writes nothing else.
 """
@@ -139,7 +144,8 @@ class Run:
                 "--state-file", str(self.dir / "state.json"),
                 "--data-dir", str(self.dir / "data"), "--docker-host", engine.host,
                 "--pull-jitter", "0", "--log-level", "info", *self.extra_args]
-        status = self.b.ops.subscribe_collect(f"{ab.TOPIC_ROOT}/nodes/{self.node}/status")
+        status = self.b.ops_connected().subscribe_collect(
+            f"{ab.TOPIC_ROOT}/nodes/{self.node}/status")
         t0 = time.monotonic()
         with open(self.dir / "agent.log", "ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
@@ -177,7 +183,8 @@ class Run:
 
     def deploy(self):
         deadline = time.monotonic() + 30  # the anchor registers the node on first sight
-        while not self.b.ops.request("node.get", {"name": self.node}, timeout=10).get("ok"):
+        while not self.b.ops_connected().request("node.get", {"name": self.node},
+                                                 timeout=10).get("ok"):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.label}: the anchor never registered {self.node}")
             time.sleep(0.2)
@@ -218,11 +225,42 @@ class Run:
             "libs": [[name, rss, pss] for name, (rss, pss) in libs],
         })
         t0, c0 = time.monotonic(), cpu_ticks(pid)
-        time.sleep(idle)
+        rss, uss = [], []  # sampled every 2 s through the idle window (reading costs ~no CPU)
+        while time.monotonic() - t0 < idle:
+            time.sleep(min(2.0, max(0.0, idle - (time.monotonic() - t0))))
+            rss.append(kb(read_kv(f"/proc/{pid}/status")["VmRSS"]))
+            roll = read_kv(f"/proc/{pid}/smaps_rollup")
+            uss.append(kb(roll["Private_Clean"]) + kb(roll["Private_Dirty"]))
         t1, c1 = time.monotonic(), cpu_ticks(pid)
+        r["idle_VmRSS_kb"] = f"{min(rss)} / {round(statistics.median(rss))} / {max(rss)}"
+        r["idle_USS_kb"] = f"{min(uss)} / {round(statistics.median(uss))} / {max(uss)}"
         r["idle_s"] = round(t1 - t0, 1)
         r["idle_cpu_pct"] = round((c1 - c0) / CLK_TCK / (t1 - t0) * 100, 3)
         r["load"] = ab.loadavg()
+
+    def failover(self, runs):
+        """Kill -> running (n = `runs`, one service after another across the 5 apps) with the
+        apps still deployed: the figures of agent_bench.py's (a), for this binary."""
+        if runs <= 0:
+            return
+        targets = [(app, svc) for svc in ("s1", "s2", "s3", "s4", "s5")
+                   for app in self.apps][:runs]
+        events = ab.Events(self.b.engine)
+        notes = []
+        try:
+            total, engine_side = ab.kill_to_running(self.b.engine, events, targets, notes)
+        finally:
+            events.close()
+        r = self.result
+        r["failover_load"] = ab.loadavg()
+        r["failover_notes"] = notes
+        if total:
+            r["failover_runs"] = len(total)
+            r["failover_median_ms"] = round(statistics.median(total) * 1000)
+            r["failover_p95_ms"] = round(ab.pct(total, 95) * 1000)
+        if engine_side:
+            r["die_start_median_ms"] = round(statistics.median(engine_side) * 1000)
+            r["die_start_p95_ms"] = round(ab.pct(engine_side, 95) * 1000)
 
     def remove_apps(self):
         for name in self.apps:
@@ -265,6 +303,14 @@ class Bench:
         self.ops = self.broker.client("ops")
         return self
 
+    def ops_connected(self, timeout=30):
+        """The operator's client once connected: its link sometimes drops while the anchor
+        starts (seen as "subscribe: error 4"); paho reconnects by itself within seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.ops.connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.ops
+
     def __exit__(self, *exc):
         try:
             self.anchor.stop()
@@ -277,6 +323,8 @@ def table(results):
     rows = [
         ("VmRSS", "VmRSS_kb", "kB", "≤ 10240"), ("USS (Private_Clean+Private_Dirty)", "USS_kb",
                                                   "kB", "≤ 4096"),
+        ("VmRSS over the idle window: min / median / max", "idle_VmRSS_kb", "kB", ""),
+        ("USS over the idle window: min / median / max", "idle_USS_kb", "kB", ""),
         ("PSS", "Pss_kb", "kB", ""), ("Shared (clean+dirty)", "Shared_kb", "kB", ""),
         ("RssAnon", "RssAnon_kb", "kB", ""), ("RssFile", "RssFile_kb", "kB", ""),
         ("VmHWM (peak)", "VmHWM_kb", "kB", ""), ("threads", "threads", "", ""),
@@ -285,6 +333,10 @@ def table(results):
         ("start to Ready, first start", "start_to_ready_ms", "ms", ""),
         ("start to Ready, restarts: median", "ready_median_ms", "ms", ""),
         ("start to Ready, restarts: p95", "ready_p95_ms", "ms", ""),
+        ("`docker kill` → running: median", "failover_median_ms", "ms", ""),
+        ("`docker kill` → running: p95", "failover_p95_ms", "ms", ""),
+        ("engine `die` → `start`: median", "die_start_median_ms", "ms", ""),
+        ("engine `die` → `start`: p95", "die_start_p95_ms", "ms", ""),
     ]
     head = "| | " + " | ".join(r["label"] for r in results) + " | goal |"
     lines = [head, "|---" * (len(results) + 2) + "|"]
@@ -338,6 +390,8 @@ def main():
     ap.add_argument("--settle", type=float, default=20, help="idle seconds before reading")
     ap.add_argument("--idle", type=float, default=60, help="seconds of CPU sampling")
     ap.add_argument("--ready-runs", type=int, default=10, help="timed restarts per agent")
+    ap.add_argument("--failover-runs", type=int, default=10,
+                    help="timed docker kill -> running per agent, after the idle window")
     ap.add_argument("--json", help="also write the raw figures here")
     args = ap.parse_args()
     extra = {}
@@ -356,6 +410,7 @@ def main():
                 run.start_agent()
                 run.deploy()
                 run.measure(args.settle, args.idle)
+                run.failover(args.failover_runs)
                 run.remove_apps()
                 run.ready_runs(args.ready_runs)
             finally:
@@ -371,7 +426,9 @@ def main():
            "", *table(results), "", *breakdown_table(results), "", *libs_table(results), ""]
     for r in results:
         out.append(f"- {r['label']}: threads {r['thread_names']}; load at its idle window "
-                   f"{r['load']}")
+                   f"{r['load']}; at the end of its failover runs {r.get('failover_load')} "
+                   f"({r.get('failover_runs', 0)} runs){'; ' if r.get('failover_notes') else ''}"
+                   f"{'; '.join(r.get('failover_notes', []))}")
     text = "\n".join(out)
     print("\n" + text)
     if args.json:

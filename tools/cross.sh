@@ -7,8 +7,8 @@
 #      (tools/cross-inputs.sh); the unit tests of libpharos, the agent and pharosctl run under
 #      qemu (ctest); the .deb packages (cpack) and their checks: package architecture, ELF
 #      machine, dependencies that exist for that architecture in Debian
-#   3. the arm64 agent and pharosctl under qemu against the real broker, the native anchor and
-#      the Docker Engine (tests/integration/test_cross_arm64.py; never skipped here)
+#   3. per architecture: its agent and pharosctl under qemu against the real broker, the native
+#      anchor and the Docker Engine (tests/integration/test_cross_arm.py; never skipped here)
 # Options: --smoke (arm64 only, agent and pharosctl only, its unit tests only: the short step
 # of tools/test.sh), --arch ARCH (one architecture), --no-itest (skip step 3), --no-unit (the
 # agent and pharosctl only: no unit tests built or run; packages and their checks as usual).
@@ -117,9 +117,10 @@ for arch in "${arches[@]}"; do
   fi
 done
 
-if [ $itest = 1 ] && [[ " ${arches[*]} " == *" arm64 "* ]]; then
+if [ $itest = 1 ]; then
   native=$(realpath -m "${PHAROS_BUILD_DIR:-build/ci}")  # relative to the tree, or absolute
-  step "integration under qemu: arm64 agent and pharosctl, native anchor ($native)"
+  step "integration under qemu: ${arches[*]} agent and pharosctl, native anchor ($native)"
+  i0=$(date +%s)
   if [ ! -x "$native/anchor/pharos-anchor" ]; then
     [ "$native" = "$root/build/ci" ] || fail "no pharos-anchor in PHAROS_BUILD_DIR=$native"
     cmake --preset ci >/dev/null
@@ -129,8 +130,12 @@ if [ $itest = 1 ] && [[ " ${arches[*]} " == *" arm64 "* ]]; then
   eval "$(tools/dockerd.sh start "$engine_dir" | grep '^DOCKER_HOST=')"
   export DOCKER_HOST
   trap 'tools/dockerd.sh stop "$engine_dir" >/dev/null 2>&1 || true' EXIT
-  PHAROS_BUILD_DIR=$native PHAROS_CROSS_BUILD_DIR=$root/build/cross-arm64 \
-    PHAROS_CROSS_REQUIRED=1 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider \
-    tests/integration/test_cross_arm64.py
+  # Only the architectures of this run (a build directory of another may be stale).
+  select=$(printf ' or %s' "${arches[@]}")
+  PHAROS_BUILD_DIR=$native PHAROS_CROSS_ARM64_DIR=$root/build/cross-arm64 \
+    PHAROS_CROSS_ARMHF_DIR=$root/build/cross-armhf PHAROS_CROSS_REQUIRED="${arches[*]}" \
+    /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider -k "${select# or }" \
+    tests/integration/test_cross_arm.py
+  echo "integration ${arches[*]}: $(( $(date +%s) - i0 )) s"
 fi
 echo "cross check passed (${arches[*]}): $(( $(date +%s) - t0 )) s"

@@ -44,7 +44,7 @@ struct Reconciler::ServiceRun {
   explicit ServiceRun(RestartBackoff backoff) : tracker(backoff) {}
   RestartTracker tracker;
   std::string container_id;           // last container seen for this service
-  std::optional<ContainerInfo> info;  // last inspect
+  std::optional<ContainerInfo> info;  // last inspect: its typed fields (raw is dropped)
   bool ever_seen = false;
   bool oom_pending = false;       // an oom event precedes the die event
   bool stopped_by_agent = false;  // stopped for state: stopped; started again at once

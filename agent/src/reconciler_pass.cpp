@@ -98,6 +98,10 @@ void Reconciler::runPass(const std::string& name) {
       seen.insert(svc);
       ServiceRun& run = app.service(svc, options_.backoff);
       run.info = std::move(info).value();
+      // Kept for its typed fields: the engine's whole document (Config, HostConfig,
+      // NetworkSettings, ...: a DOM of some 20 kB per container) is read only from a fresh
+      // inspect (recreate, remove, logs, the app's containers command).
+      run.info->raw = Json();
       run.container_id = run.info->id;
       run.ever_seen = true;
     }

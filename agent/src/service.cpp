@@ -1,6 +1,7 @@
 // pharos-agent process wiring (service.h). The main thread polls the stop flag and the
 // link's state for systemd; the Agent runs on a growing/shrinking pool, container stops on
-// a second one; the Paho link has its own I/O thread.
+// a second one; the Paho link has its own I/O thread. The main thread also gives the heap's
+// free pages back to the kernel every few seconds (pharos/malloc_arenas.h).
 #include "agent/service.h"
 
 #include <atomic>
@@ -13,11 +14,15 @@
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/log.h"
+#include "pharos/malloc_arenas.h"
 #include "pharos/sd_notify.h"
 
 namespace pharos::agent {
 namespace {
 constexpr std::chrono::seconds kIdleThreadExit{2};
+// A metrics tick or a reconcile pass frees most of what it allocated (the engine's JSON), in
+// pages glibc keeps unless told: give them back this often (about a millisecond each time).
+constexpr std::chrono::seconds kReleaseFreeHeapEvery{5};
 }  // namespace
 
 int runAgent(const AgentSettings& config, const sealed::KeyPair& keys,
@@ -64,6 +69,7 @@ int runAgent(const AgentSettings& config, const sealed::KeyPair& keys,
     bool was_connected = false;
     auto watchdog = sdWatchdogInterval();
     auto last_watchdog = std::chrono::steady_clock::now();
+    auto last_release = last_watchdog;
     while (!stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       MqttLink* current = link.load();
@@ -78,6 +84,10 @@ int runAgent(const AgentSettings& config, const sealed::KeyPair& keys,
       if (watchdog.count() > 0 && std::chrono::steady_clock::now() - last_watchdog >= watchdog) {
         (void)sdNotifyWatchdog();
         last_watchdog = std::chrono::steady_clock::now();
+      }
+      if (std::chrono::steady_clock::now() - last_release >= kReleaseFreeHeapEvery) {
+        (void)releaseFreeHeap();
+        last_release = std::chrono::steady_clock::now();
       }
     }
     (void)sdNotifyStopping("stopping");

@@ -20,15 +20,17 @@ bool environmentSets(const char* variable, const char* glibc_tunables, std::stri
 
 }  // namespace
 
-int mallocArenaCap(const char* malloc_arena_max, const char* glibc_tunables) {
+int mallocArenaCap(const char* malloc_arena_max, const char* glibc_tunables, int cap) {
   if (environmentSets(malloc_arena_max, glibc_tunables, "glibc.malloc.arena_max=")) return 0;
-  return kMallocArenaMax;
+  return cap;
 }
 
-int limitMallocArenas() {
+int limitMallocArenas(int cap) {
 #if defined(__GLIBC__)
-  int cap = mallocArenaCap(std::getenv("MALLOC_ARENA_MAX"), std::getenv("GLIBC_TUNABLES"));
+  cap = mallocArenaCap(std::getenv("MALLOC_ARENA_MAX"), std::getenv("GLIBC_TUNABLES"), cap);
   if (cap > 0 && ::mallopt(M_ARENA_MAX, cap) == 1) return cap;
+#else
+  (void)cap;
 #endif
   return 0;
 }
@@ -49,6 +51,14 @@ std::size_t fixMallocMmapThreshold() {
   }
 #endif
   return 0;
+}
+
+bool releaseFreeHeap() {
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+  return ::malloc_trim(0) == 1;
+#else
+  return false;
+#endif
 }
 
 }  // namespace pharos
