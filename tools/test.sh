@@ -2,7 +2,10 @@
 # The test command: sets everything up and runs every test, as root on Debian 12.
 #   1. installs the Debian/npm dependencies (tools/setup.sh)
 #   2. checks formatting (clang-format 14)
-#   3. builds and runs the fuzz targets for a bounded time (FUZZ_SECONDS, default 10)
+#   3. with --fuzz (or --all): builds the libFuzzer targets with clang and fuzzes each for a
+#      bounded time (FUZZ_SECONDS, default 10; tools/fuzz.sh). By default the fuzz targets'
+#      corpora (fuzz/corpus/) are replayed instead, as unit tests of the ci build below
+#      (fuzz_corpus_*: every seed and kept input once, under ASan/UBSan)
 #   4. builds the "ci" preset: warnings as errors + AddressSanitizer/UBSan
 #   5. starts a Docker Engine if none runs (stopped again at the end)
 #   6. runs the ctest suites: unit tests (side by side), schema contract, integration tests
@@ -15,24 +18,25 @@
 #      qemu-user (tools/cross.sh --smoke; not by default: it takes longer than the ~5 minutes a
 #      default step may take on the 2-core machine, docs/install.md). The whole cross check,
 #      both architectures, packages and the emulated integration test: tools/cross.sh.
-# Options: --no-fuzz, --unit (unit tests only), -R REGEX (passed to ctest), --cross-smoke,
-# --all (the long suites too).
+# Options: --fuzz, --unit (unit tests only), -R REGEX (passed to ctest), --cross-smoke,
+# --all (the long suites and the fuzzing too). --no-fuzz is accepted (the default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-fuzz=1
+fuzz=0
 cross_smoke=0
 long=0
 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --fuzz) fuzz=1 ;;
     --no-fuzz) fuzz=0 ;;
     --unit) ctest_args+=(-L unit) ;;
     -R) ctest_args+=(-R "$2"); shift ;;
     --cross-smoke) cross_smoke=1 ;;
-    --all) long=1 ;;
-    *) echo "usage: tools/test.sh [--no-fuzz] [--unit] [-R REGEX] [--cross-smoke] [--all]" >&2; exit 2 ;;
+    --all) long=1; fuzz=1 ;;
+    *) echo "usage: tools/test.sh [--fuzz] [--unit] [-R REGEX] [--cross-smoke] [--all]" >&2; exit 2 ;;
   esac
   shift
 done
