@@ -106,7 +106,8 @@ struct Rig {
 };
 
 inline DesiredApp desired(const std::string& compose, int64_t revision = 1,
-                          const std::string& state = "running", const std::string& name = "shop") {
+                          DesiredState state = DesiredState::kRunning,
+                          const std::string& name = "shop") {
   DesiredApp d;
   d.spec.name = name;
   d.spec.revision = revision;
