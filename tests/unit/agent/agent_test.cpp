@@ -9,6 +9,8 @@
 #include <set>
 
 #include "agent_rig.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 namespace pharos::agent {
 namespace {

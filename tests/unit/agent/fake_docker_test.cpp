@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "pharos/clock.h"
+#include "pharos/manual_clock.h"
 
 using namespace pharos;
 using namespace pharos::agent;

@@ -13,6 +13,8 @@
 #include "agent/engine_spec.h"
 #include "agent/fake_docker.h"
 #include "agent/reconciler.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 namespace pharos::agent::reconciler_testing {
 

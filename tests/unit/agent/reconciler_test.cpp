@@ -10,6 +10,8 @@
 
 #include "agent/engine_spec.h"
 #include "agent/fake_docker.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "reconciler_rig.h"
 
 namespace pharos::agent {

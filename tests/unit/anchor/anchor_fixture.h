@@ -15,6 +15,7 @@
 
 #include "anchor/anchor.h"
 #include "anchor/broker_admin.h"
+#include "anchor/memory_store.h"
 #include "anchor/op_context.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
@@ -22,6 +23,8 @@
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
 #include "pharos/log.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "pharos/messages.h"
 #include "pharos/sealed.h"
 #include "pharos/topics.h"

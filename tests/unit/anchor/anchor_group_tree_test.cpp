@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "anchor/group_view.h"
+#include "anchor/memory_store.h"
 #include "anchor_fixture.h"
 #include "pharos/group_tree.h"
 

@@ -8,8 +8,10 @@
 
 #include "anchor/app_ops.h"
 #include "anchor/group_ops.h"
+#include "anchor/memory_store.h"
 #include "anchor/node_ops.h"
 #include "anchor_fixture.h"
+#include "pharos/manual_clock.h"
 
 using namespace pharos;
 using namespace pharos::anchor;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
 
