@@ -17,12 +17,13 @@ NodeState stateDoc() {
   s.applied = {
       {"node", "7f3c2a9e", 120}, {"group:line-3", "7f3c2a9e", 44}, {"secrets", "7f3c2a9e", 9}};
   for (int a = 0; a < 5; ++a) {
-    AppState app{"app-" + std::to_string(a), 12, "Running", "", {}};
+    AppState app{"app-" + std::to_string(a), 12, AppPhase::kRunning, "", {}};
     for (int s = 0; s < 5; ++s) {
       app.services.push_back(
           {"svc-" + std::to_string(s),
-           "4f2a9c0d1e2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5", "running", "healthy",
-           1, 0, "registry.local:5000/factory/svc-" + std::to_string(s) + ":1.4.2",
+           "4f2a9c0d1e2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5",
+           ContainerState::kRunning, "healthy", 1, 0,
+           "registry.local:5000/factory/svc-" + std::to_string(s) + ":1.4.2",
            "sha256:9b2c4e7f0a1d3c5e7f9b2c4e7f0a1d3c5e7f9b2c4e7f0a1d3c5e7f9b2c4e7f0a"});
     }
     s.apps.push_back(std::move(app));
@@ -49,10 +50,10 @@ DesiredDoc desiredDoc() {
     d.apps.push_back({"app-" + std::to_string(a),
                       12,
                       compose,
-                      "running",
+                      DesiredState::kRunning,
                       {{"TAG", "1.4.2"}, {"SITE", "lyon"}},
                       0,
-                      "keep"});
+                      VolumePolicy::kKeep});
   }
   return d;
 }
@@ -101,7 +102,8 @@ void BM_DecodeDesired(benchmark::State& state) {
 BENCHMARK(BM_DecodeDesired);
 
 void BM_DecodeStatus(benchmark::State& state) {
-  std::string text = dumpJson(encode(NodeStatus{"Ready", 1700000000123, "", 1700000000130}));
+  std::string text =
+      dumpJson(encode(NodeStatus{Readiness::kReady, 1700000000123, "", 1700000000130}));
   for (auto _ : state) {
     auto r = decodeNodeStatus(text);
     benchmark::DoNotOptimize(r);

@@ -340,7 +340,7 @@ void Agent::recompute() {
   if (!complete) {
     // A tombstone may be the old place of an app whose new place has not arrived yet.
     std::erase_if(eff.apps, [](const EffectiveApp& e) {
-      return e.spec.state == "removed" && e.source != "node";
+      return e.spec.state == DesiredState::kRemoved && e.source != "node";
     });
   }
   std::set<std::string> conflicts_now;
@@ -429,7 +429,7 @@ std::optional<MqttMessage> Agent::willForConnection() {
     }
     session_ = session;
   }
-  NodeStatus will{"NotReady", session, "connection lost", clock_.nowMs()};
+  NodeStatus will{Readiness::kNotReady, session, "connection lost", clock_.nowMs()};
   return MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kStatus),
                      dumpJson(encode(will)),
                      1,

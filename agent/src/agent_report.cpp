@@ -21,7 +21,7 @@ std::string statusTopic(const std::string& node) {
 
 void Agent::publishStatus(bool ready, const std::string& reason) {
   if (!link_) return;
-  NodeStatus st{ready ? "Ready" : "NotReady", session_, reason, clock_.nowMs()};
+  NodeStatus st{ready ? Readiness::kReady : Readiness::kNotReady, session_, reason, clock_.nowMs()};
   Status s = link_->publish(
       MqttMessage{statusTopic(options_.node_id), dumpJson(encode(st)), 1, true, "", ""});
   if (!s.isOk()) spdlog::warn("publish status: {}", s.message());

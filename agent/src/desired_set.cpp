@@ -35,8 +35,8 @@ EffectiveDesired unionDesired(const std::string& node_id, const DesiredDoc& node
     // A tombstone is what an app leaves behind when it moved or was removed: it never
     // shadows a live entry (app names are unique, so the live one is where the app is now),
     // and the pair is no conflict.
-    bool held_tomb = it->second.spec.state == "removed";
-    bool offered_tomb = app.state == "removed";
+    bool held_tomb = it->second.spec.state == DesiredState::kRemoved;
+    bool offered_tomb = app.state == DesiredState::kRemoved;
     if (held_tomb && !offered_tomb) {
       it->second = EffectiveApp{app, source};
       return;

@@ -152,6 +152,14 @@ std::vector<std::string> jsonStrings(const Json& j) {
   return out;
 }
 
+namespace {
+// The engine's container state. A state this agent does not know (a newer engine) reads as
+// none: the agent acts on `running`/`restarting` and reports the rest.
+ContainerState containerState(const std::string& name) {
+  return fromWire<ContainerState>(name).value_or(ContainerState::kNone);
+}
+}  // namespace
+
 Result<ContainerInfo> containerInfoFromJson(Json raw) {
   if (!raw.is_object() || jsonStr(raw, "Id").empty()) {
     return Status::internal("container inspect: engine answered without an Id");
@@ -166,7 +174,7 @@ Result<ContainerInfo> containerInfoFromJson(Json raw) {
   info.image = jsonStr(config, "Image");
   info.labels = jsonLabels(jsonObj(config, "Labels"));
   const Json& state = jsonObj(raw, "State");
-  info.state = jsonStr(state, "Status");
+  info.state = containerState(jsonStr(state, "Status"));
   info.running = jsonBool(state, "Running");
   info.restarting = jsonBool(state, "Restarting");
   info.oom_killed = jsonBool(state, "OOMKilled");
@@ -203,7 +211,7 @@ ContainerSummary containerSummaryFromJson(const Json& raw) {
   }
   s.image = jsonStr(raw, "Image");
   s.image_id = jsonStr(raw, "ImageID");
-  s.state = jsonStr(raw, "State");
+  s.state = containerState(jsonStr(raw, "State"));
   s.status = jsonStr(raw, "Status");
   s.labels = jsonLabels(jsonObj(raw, "Labels"));
   s.created = jsonInt(raw, "Created");

@@ -100,7 +100,7 @@ void Reconciler::adopt(AppRun& app) {
   app.gone = false;
   app.failing = false;  // a new entry: a new failure episode
   app.failing_message.clear();
-  if (app.desired.spec.state != "removed") app.removal_reported = false;
+  if (app.desired.spec.state != DesiredState::kRemoved) app.removal_reported = false;
   if (next.compose_changed) {
     if (next.file) {
       app.file = std::move(next.file);
@@ -404,9 +404,10 @@ std::vector<AppState> Reconciler::appStates() const {
         ss.exit_code = info.exit_code;
         ss.image = info.image;
         ss.image_id = info.image_id;
-      } else if (app->desired.spec.state == "running" && app->phase != "Pulling" &&
-                 app->phase != "Pending" && !app->waiting) {
-        ss.state = "missing";  // should exist but does not
+      } else if (app->desired.spec.state == DesiredState::kRunning &&
+                 app->phase != AppPhase::kPulling && app->phase != AppPhase::kPending &&
+                 !app->waiting) {
+        ss.state = ContainerState::kMissing;  // should exist but does not
       }
       st.services.push_back(std::move(ss));
     }

@@ -68,7 +68,7 @@ struct Reconciler::AppRun {
   std::optional<Next> next;
   bool detached = false;  // dropped from the desired set while its pass ran
 
-  std::string phase = "Pending";
+  AppPhase phase = AppPhase::kPending;
   std::string message;
   std::string failure;  // this pass's pull/create/start failure ("" = none)
   bool pulling = false;

@@ -77,13 +77,16 @@ void Reconciler::runPass(const std::string& name) {
   }
   std::vector<ContainerSummary> containers = std::move(listed).value();
   if (!frozen_ && !app.detached) {
-    const std::string& state = app.desired.spec.state;
-    if (state == "removed") {
-      reconcileRemoved(app, containers);
-    } else if (state == "stopped") {
-      reconcileStopped(app, containers);
-    } else {
-      reconcileRunning(app, containers);
+    switch (app.desired.spec.state) {
+      case DesiredState::kRemoved:
+        reconcileRemoved(app, containers);
+        break;
+      case DesiredState::kStopped:
+        reconcileStopped(app, containers);
+        break;
+      case DesiredState::kRunning:
+        reconcileRunning(app, containers);
+        break;
     }
   }
   // Observe what is there now.
@@ -108,7 +111,7 @@ void Reconciler::runPass(const std::string& name) {
     for (auto& [svc, run] : app.services) {
       if (!seen.count(svc)) run.info.reset();
     }
-    if (app.desired.spec.state == "removed" && now_listed->empty() && !frozen_) {
+    if (app.desired.spec.state == DesiredState::kRemoved && now_listed->empty() && !frozen_) {
       auto nets = engine([&] { return docker_.listNetworks(filters); });
       if (nets.isOk() && nets->empty()) {
         app.gone = true;
@@ -122,7 +125,8 @@ void Reconciler::runPass(const std::string& name) {
   }
   computePhase(app);
   changed();
-  if (app.phase == "Running" || app.phase == "Stopped") schedule("", std::chrono::seconds(5));
+  if (app.phase == AppPhase::kRunning || app.phase == AppPhase::kStopped)
+    schedule("", std::chrono::seconds(5));
 }
 
 // ---- running ------------------------------------------------------------------------------
@@ -137,7 +141,9 @@ const ContainerSummary* primaryOf(const std::vector<ContainerSummary>& list,
   return list.empty() ? nullptr : &list.front();
 }
 
-bool isUp(const ContainerSummary& c) { return c.state == "running" || c.state == "restarting"; }
+bool isUp(const ContainerSummary& c) {
+  return c.state == ContainerState::kRunning || c.state == ContainerState::kRestarting;
+}
 
 }  // namespace
 
@@ -389,15 +395,16 @@ bool Reconciler::dependenciesMet(AppRun& app, const Service& service, std::strin
     if (!info.isOk()) {
       problem = "waiting for " + dep_name + " to be created";
     } else if (dep.condition == DependencyCondition::kServiceStarted) {
-      if (info->state == "created") problem = "waiting for " + dep_name + " to start";
+      if (info->state == ContainerState::kCreated)
+        problem = "waiting for " + dep_name + " to start";
     } else if (dep.condition == DependencyCondition::kServiceHealthy) {
       if (!info->running) {
-        problem = "waiting for " + dep_name + " to be healthy (it is " + info->state + ")";
+        problem = "waiting for " + dep_name + " to be healthy (it is " + toWire(info->state) + ")";
       } else if (!info->health.empty() && info->health != "healthy") {
         problem = "waiting for " + dep_name + " to be healthy (it is " + info->health + ")";
       }
     } else {  // completed successfully
-      if (info->running || info->restarting || info->state == "created") {
+      if (info->running || info->restarting || info->state == ContainerState::kCreated) {
         problem = "waiting for " + dep_name + " to complete";
       } else if (info->exit_code != 0) {
         failed = true;

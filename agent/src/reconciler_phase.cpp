@@ -29,27 +29,27 @@ void Reconciler::reportFailure(AppRun& app, const std::string& service, const st
 
 void Reconciler::computePhase(AppRun& app) {
   const std::string& name = app.desired.spec.name;
-  const std::string& state = app.desired.spec.state;
+  DesiredState state = app.desired.spec.state;
   auto now = clock_.steadyNow();
-  std::string phase;
+  AppPhase phase = AppPhase::kPending;
   std::string message;
-  if (state == "removed") {
-    phase = "Removing";
+  if (state == DesiredState::kRemoved) {
+    phase = AppPhase::kRemoving;
     message = app.failure;
   } else if (!app.parse_error.empty()) {
-    phase = "Failed";
+    phase = AppPhase::kFailed;
     message = app.parse_error;
-  } else if (state == "stopped") {
-    phase = "Stopped";
+  } else if (state == DesiredState::kStopped) {
+    phase = AppPhase::kStopped;
     message = app.failure;
   } else if (!app.failure.empty()) {
-    phase = "Failed";
+    phase = AppPhase::kFailed;
     message = app.failure;
   } else if (app.pulling) {
-    phase = "Pulling";
+    phase = AppPhase::kPulling;
     message = "pulling images";
   } else if (!app.file) {
-    phase = "Pending";
+    phase = AppPhase::kPending;
   } else {
     bool degraded = false;
     bool starting = app.waiting;
@@ -76,7 +76,7 @@ void Reconciler::computePhase(AppRun& app) {
       } else if (info.restarting) {
         degraded = true;
         message = s.name + " is restarting";
-      } else if (info.state == "created") {
+      } else if (info.state == ContainerState::kCreated) {
         starting = true;
       } else if (!(isOneShot(s) && info.exit_code == 0)) {
         degraded = true;
@@ -84,54 +84,56 @@ void Reconciler::computePhase(AppRun& app) {
       }
     }
     if (!crash.empty()) {
-      phase = "CrashLoop";
+      phase = AppPhase::kCrashLoop;
       message = crash;
       // Re-evaluate when the window may have passed.
       schedule(name, std::chrono::seconds(15));
     } else if (degraded) {
-      phase = "Degraded";
+      phase = AppPhase::kDegraded;
     } else if (starting) {
-      phase = "Starting";
+      phase = AppPhase::kStarting;
       if (app.waiting && message.empty()) message = app.waiting_message;
     } else {
-      phase = "Running";
+      phase = AppPhase::kRunning;
     }
   }
-  if (app.stops_pending && state == "running" && (phase == "Running" || phase == "Degraded")) {
+  if (app.stops_pending && state == DesiredState::kRunning &&
+      (phase == AppPhase::kRunning || phase == AppPhase::kDegraded)) {
     // Replacing services: not Running (nor applied) until the new containers run.
-    phase = "Starting";
+    phase = AppPhase::kStarting;
     message = app.stops_message;
   }
-  if (app.stops_pending && state == "stopped") {
+  if (app.stops_pending && state == DesiredState::kStopped) {
     // Stopped once nothing runs; until then the phase it had, saying what it waits for.
-    phase = app.phase == "Failed" ? "Pending" : app.phase;
+    phase = app.phase == AppPhase::kFailed ? AppPhase::kPending : app.phase;
     message = app.stops_message;
-  } else if (phase == "Failed") {
+  } else if (phase == AppPhase::kFailed) {
     if (!app.failing) {
       app.failing = true;
       emit("app_failed", name, "", message);
     }
     app.failing_message = message;
-  } else if (app.failing && (phase == "Pending" || phase == "Pulling" || phase == "Starting")) {
+  } else if (app.failing && (phase == AppPhase::kPending || phase == AppPhase::kPulling ||
+                             phase == AppPhase::kStarting)) {
     // The agent retries (a backoff, a pull again, a start again): the failure stands until
     // the app runs.
-    phase = "Failed";
+    phase = AppPhase::kFailed;
     message = app.failing_message;
-  } else if (phase == "Running" || phase == "Stopped") {
+  } else if (phase == AppPhase::kRunning || phase == AppPhase::kStopped) {
     app.failing = false;  // the episode is over
     app.failing_message.clear();
   }
   if (phase != app.phase) {
-    if (phase == "CrashLoop") emit("crash_loop", name, "", message);
-    if (phase == "Stopped") emit("app_stopped", name, "", "app state is stopped");
+    if (phase == AppPhase::kCrashLoop) emit("crash_loop", name, "", message);
+    if (phase == AppPhase::kStopped) emit("app_stopped", name, "", "app state is stopped");
   }
-  if (phase == "Running" && app.applied_revision != app.desired.spec.revision) {
+  if (phase == AppPhase::kRunning && app.applied_revision != app.desired.spec.revision) {
     app.applied_revision = app.desired.spec.revision;
     emit("app_applied", name, "",
          "revision " + std::to_string(app.desired.spec.revision) + " running", takeCreated(app));
   }
   app.phase = phase;
-  app.message = phase == "Running" && !app.stops_pending ? std::string() : message;
+  app.message = phase == AppPhase::kRunning && !app.stops_pending ? std::string() : message;
 }
 
 }  // namespace pharos::agent

@@ -44,7 +44,8 @@ Status removeWithAnonymousVolumes(DockerClient& docker, const std::string& id) {
 void Reconciler::reconcileStopped(AppRun& app, std::vector<ContainerSummary>& containers) {
   std::vector<ContainerSummary> running;
   for (const ContainerSummary& c : containers) {
-    if (c.state == "running" || c.state == "restarting" || c.state == "paused")
+    if (c.state == ContainerState::kRunning || c.state == ContainerState::kRestarting ||
+        c.state == ContainerState::kPaused)
       running.push_back(c);
   }
   if (stopInOrder(app.desired.spec.name, app.stopping, running, dependencyGraph(app.file.get()),
@@ -58,7 +59,8 @@ void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& co
   const std::string& name = app.desired.spec.name;
   std::vector<ContainerSummary> running;
   for (const ContainerSummary& c : containers) {
-    if (c.state == "running" || c.state == "restarting") running.push_back(c);
+    if (c.state == ContainerState::kRunning || c.state == ContainerState::kRestarting)
+      running.push_back(c);
   }
   if (stopInOrder(name, app.stopping, running, dependencyGraph(app.file.get()), false)) {
     app.stops_pending = true;
@@ -69,8 +71,9 @@ void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& co
     expected_exits_.insert(c.id);
     // Anonymous volumes go with `volumes: delete`; kept otherwise, as by `docker-compose down`.
     Status st = engine([&] {
-      return app.desired.spec.volumes == "delete" ? removeWithAnonymousVolumes(docker_, c.id)
-                                                  : docker_.removeContainer(c.id, true);
+      return app.desired.spec.volumes == VolumePolicy::kDelete
+                 ? removeWithAnonymousVolumes(docker_, c.id)
+                 : docker_.removeContainer(c.id, true);
     });
     if (st.isOk() || st.code() == Code::kNotFound) {
       emit("container_removed", name, label(c.labels, kLabelService), "app removed");
@@ -88,7 +91,7 @@ void Reconciler::reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& co
       }
     }
   }
-  if (app.desired.spec.volumes == "delete") {
+  if (app.desired.spec.volumes == VolumePolicy::kDelete) {
     if (auto vols = engine([&] { return docker_.listVolumes(filters); }); vols.isOk()) {
       for (const VolumeInfo& v : *vols) {
         Status st = engine([&] { return docker_.removeVolume(v.name); });
@@ -121,7 +124,8 @@ void Reconciler::runOrphanPass() {
     if (apps_.count(app)) continue;  // desired again meanwhile
     std::vector<ContainerSummary> running;
     for (const ContainerSummary& c : list) {
-      if (c.state == "running" || c.state == "restarting") running.push_back(c);
+      if (c.state == ContainerState::kRunning || c.state == ContainerState::kRestarting)
+        running.push_back(c);
     }
     // Apps dropped from the desired set stop in their file's order; unknown ones at once.
     auto file = dropped_files_.find(app);
@@ -154,9 +158,10 @@ void Reconciler::pruneImages() {
   if (frozen_ || !authoritative_ || pulls_running_ > 0) return;
   std::set<std::string> keep;
   for (const auto& [name, app] : apps_) {
-    if (app->phase != "Running" && app->phase != "Stopped" && app->desired.spec.state != "removed")
+    if (app->phase != AppPhase::kRunning && app->phase != AppPhase::kStopped &&
+        app->desired.spec.state != DesiredState::kRemoved)
       return;  // settle first: an app still converging may need its images
-    if (app->desired.spec.state == "removed") continue;
+    if (app->desired.spec.state == DesiredState::kRemoved) continue;
     keep.insert(app->current_images.begin(), app->current_images.end());
     keep.insert(app->previous_images.begin(), app->previous_images.end());
     if (app->file) {

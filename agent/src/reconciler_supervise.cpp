@@ -64,7 +64,8 @@ void Reconciler::superviseExisting(AppRun& app, const Service& service, ServiceR
   // own start (StartedAt): when it runs now, or from start to exit when it has exited — not
   // when the next pass happens to look (two deaths 62 s apart are not a crash loop).
   std::optional<int64_t> started = parseRfc3339Ms(info.started_at);
-  if (info.running || info.restarting || info.state == "removing" || info.state == "paused") {
+  if (info.running || info.restarting || info.state == ContainerState::kRemoving ||
+      info.state == ContainerState::kPaused) {
     if (info.running) {
       run.tracker.observeRunning(now);
       if (started) run.tracker.observeRunTime(std::chrono::milliseconds(clock_.nowMs() - *started));
@@ -90,7 +91,7 @@ void Reconciler::superviseExisting(AppRun& app, const Service& service, ServiceR
   // containers: leave them to it; engineBack() runs a pass over everything.
   if (engine_lost_ms_ != 0) return;
   std::string reason;
-  if (info.state == "created") {
+  if (info.state == ContainerState::kCreated) {
     reason = "container was never started";
   } else if (stoppedByEngine(info)) {  // whatever the policy: the app did not exit by itself
     if (policy.name == "always" || policy.name == "unless-stopped") {

@@ -131,7 +131,7 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   if (const AppRecord* found = ctx_.reg.findApp(req->name)) current = *found;
   const AppRecord* cur = current ? &*current : nullptr;
   PHAROS_RETURN_IF_ERROR(checkNotRollingOut(cur));
-  if (*strategy && cur && cur->state != "removed" && !(cur->target == req->target)) {
+  if (*strategy && cur && cur->state != DesiredState::kRemoved && !(cur->target == req->target)) {
     return Status::invalidArgument(
                "strategy: a staged rollout keeps the app's target; move it without a strategy")
         .withPath("strategy");
@@ -154,7 +154,7 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   bool secrets_changed =
       secrets_given &&
       secrets != (old_secrets ? *old_secrets : std::map<std::string, std::string>());
-  bool same_spec = cur && cur->state != "removed" && cur->target == req->target &&
+  bool same_spec = cur && cur->state != DesiredState::kRemoved && cur->target == req->target &&
                    cur->compose == req->compose && cur->variables == req->variables;
   if (same_spec && !secrets_changed) {
     return Json{{"name", req->name},
@@ -177,8 +177,8 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
     next.target = req->target;
     next.compose = req->compose;
     next.variables = req->variables;
-    next.state = "running";  // a deploy runs the app (also after stop or remove)
-    next.volumes = "keep";
+    next.state = DesiredState::kRunning;  // a deploy runs the app (also after stop or remove)
+    next.volumes = VolumePolicy::kKeep;
   }
   next.updated = ctx_.clock.nowMs();
   if (!same_spec) {
@@ -196,7 +196,7 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
                    ctx_.reg.targetNodes(next.target).count(cur->target.name);
     if (!overlap) {
       AppSpec tomb = toAppSpec(*cur);
-      tomb.state = "removed";
+      tomb.state = DesiredState::kRemoved;
       txn.putTomb(targetDocKey(cur->target), std::move(tomb));
     }
     txn.touchAppTarget(cur->target, next.name);
@@ -227,8 +227,10 @@ Result<Json> AppOps::remove(const std::string& user, const Json& body) {
   if (!req) return req.status();
   const AppRecord* cur = ctx_.reg.findApp(req->name);
   if (!cur) return appNotFound(req->name);
-  if (cur->state == "removed" && cur->volumes == req->volumes) {
-    return Json{{"name", cur->name}, {"revision", cur->revision}, {"state", "removed"}};
+  if (cur->state == DesiredState::kRemoved && cur->volumes == req->volumes) {
+    return Json{{"name", cur->name},
+                {"revision", cur->revision},
+                {"state", toWire(DesiredState::kRemoved)}};
   }
   Txn txn(ctx_.reg);
   AppRecord* app = txn.app(req->name);
@@ -240,17 +242,18 @@ Result<Json> AppOps::remove(const std::string& user, const Json& body) {
     app->rollout->state.reason = "the app was removed";
   }
   if (app->rollout) app->rollout->staged.reset();
-  app->state = "removed";
+  app->state = DesiredState::kRemoved;
   app->volumes = req->volumes;
   app->updated = ctx_.clock.nowMs();
   txn.touchAppTarget(app->target, app->name);
-  ctx_.audit(txn.extra(), user, "app.remove", "", req->name, "volumes " + req->volumes);
+  ctx_.audit(txn.extra(), user, "app.remove", "", req->name,
+             std::string("volumes ") + toWire(req->volumes));
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   ctx_.rollouts.mark(req->name);
   ctx_.rollouts.schedule();
   return Json{{"name", req->name},
               {"revision", ctx_.reg.findApp(req->name)->revision},
-              {"state", "removed"}};
+              {"state", toWire(DesiredState::kRemoved)}};
 }
 
 Result<Json> AppOps::setState(const std::string& user, const std::string& operation,
@@ -261,14 +264,14 @@ Result<Json> AppOps::setState(const std::string& user, const std::string& operat
   if (!req) return req.status();
   const AppRecord* cur = ctx_.reg.findApp(req->name);
   if (!cur) return appNotFound(req->name);
-  if (cur->state == "removed") {
+  if (cur->state == DesiredState::kRemoved) {
     return Status::conflict("app '" + req->name + "' is removed; deploy it again");
   }
   PHAROS_RETURN_IF_ERROR(checkNotRollingOut(cur));
-  std::string state = operation == ops::kAppStop ? "stopped" : "running";
+  DesiredState state = operation == ops::kAppStop ? DesiredState::kStopped : DesiredState::kRunning;
   bool restart = operation == ops::kAppRestart;
   if (!restart && cur->state == state) {
-    return Json{{"name", req->name}, {"state", state}, {"changed", false}};
+    return Json{{"name", req->name}, {"state", toWire(state)}, {"changed", false}};
   }
   Txn txn(ctx_.reg);
   AppRecord* app = txn.app(req->name);
@@ -281,8 +284,10 @@ Result<Json> AppOps::setState(const std::string& user, const std::string& operat
   ctx_.rollouts.mark(req->name);
   ctx_.rollouts.schedule();
   const AppRecord* now = ctx_.reg.findApp(req->name);
-  return Json{
-      {"name", req->name}, {"state", now->state}, {"restart", now->restart}, {"changed", true}};
+  return Json{{"name", req->name},
+              {"state", toWire(now->state)},
+              {"restart", now->restart},
+              {"changed", true}};
 }
 
 Result<Json> AppOps::list(const Json& body) {
@@ -302,7 +307,7 @@ Result<Json> AppOps::list(const Json& body) {
     apps.push_back(Json{{"name", app.name},
                         {"target", toJson(app.target)},
                         {"revision", app.revision},
-                        {"state", app.state},
+                        {"state", toWire(app.state)},
                         {"updated", app.updated},
                         {"rollout", Json{{"total", r.total},
                                          {"pending", r.pending},
@@ -328,8 +333,8 @@ Result<Json> AppOps::get(const Json& body) {
   Json rollout = encode(ctx_.rollouts.current(*app));
   rollout.erase("v");
   return Json{{"name", app->name},         {"target", toJson(app->target)},
-              {"revision", app->revision}, {"state", app->state},
-              {"restart", app->restart},   {"volumes", app->volumes},
+              {"revision", app->revision}, {"state", toWire(app->state)},
+              {"restart", app->restart},   {"volumes", toWire(app->volumes)},
               {"compose", app->compose},   {"variables", mapJson(app->variables)},
               {"secrets", secret_names},   {"created", app->created},
               {"updated", app->updated},   {"rollout", std::move(rollout)}};
@@ -374,7 +379,7 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   if (!req) return req.status();
   const AppRecord* cur = ctx_.reg.findApp(req->name);
   if (!cur) return appNotFound(req->name);
-  if (cur->state == "removed") {
+  if (cur->state == DesiredState::kRemoved) {
     return Status::conflict("app '" + req->name + "' is removed; deploy it again");
   }
   PHAROS_RETURN_IF_ERROR(checkNotRollingOut(cur));

@@ -35,7 +35,7 @@ bool Guards::sessionBelievable(const std::string& node, int64_t session, const c
 std::vector<std::string> Guards::healSessions(Registry& reg) {
   std::vector<std::string> healed;
   for (auto& [node, health] : reg.health()) {
-    if (!tooFarAhead(health.newest_ready_session) && !tooFarAhead(health.last_status.session) &&
+    if (!tooFarAhead(health.newest_ready_session) && !tooFarAhead(health.lastSession()) &&
         !tooFarAhead(health.health.session)) {
       continue;
     }
@@ -43,9 +43,9 @@ std::vector<std::string> Guards::healSessions(Registry& reg) {
     spdlog::warn(
         "node {}: stored session {} is ahead of the anchor's clock; reset, the node's next "
         "status decides its health ({} healed)",
-        node, std::max(health.newest_ready_session, health.last_status.session), n);
+        node, std::max(health.newest_ready_session, health.lastSession()), n);
     health.newest_ready_session = 0;
-    health.last_status.session = 0;
+    if (health.last_status) health.last_status->session = 0;
     health.health.session = 0;
     healed.push_back(node);
   }

@@ -9,7 +9,7 @@ namespace pharos::anchor {
 
 bool acceptStatus(NodeHealthRecord& record, const NodeStatus& status) {
   if (status.session < record.newest_ready_session) return false;
-  if (status.state == "Ready") record.newest_ready_session = status.session;
+  if (status.state == Readiness::kReady) record.newest_ready_session = status.session;
   record.last_status = status;
   return true;
 }
@@ -26,25 +26,27 @@ HealthChange updateVerdict(NodeHealthRecord& record, Registration registration, 
 HealthChange updateVerdict(NodeHealthRecord& record, Registration registration, int64_t now_ms,
                            const std::string& unreachable, const std::string& heartbeat_timeout) {
   NodeHealth next;
-  next.session = record.last_status.session;
+  next.session = record.lastSession();
   if (registration == Registration::kPending) {
-    next.state = "Pending";
+    next.state = Readiness::kPending;
     next.reason = "awaiting approval (node.approve)";
   } else if (!unreachable.empty()) {
-    next.state = "Unreachable";
+    next.state = Readiness::kUnreachable;
     next.reason = unreachable;
-  } else if (record.last_status.state.empty()) {
-    next.state = "NotReady";
+  } else if (!record.last_status) {
+    next.state = Readiness::kNotReady;
     next.reason = "never connected";
-  } else if (record.last_status.state == "Ready" && !heartbeat_timeout.empty()) {
-    next.state = "NotReady";
+  } else if (record.last_status->state == Readiness::kReady && !heartbeat_timeout.empty()) {
+    next.state = Readiness::kNotReady;
     next.reason = heartbeat_timeout;
   } else {
-    next.state = record.last_status.state;
-    next.reason = record.last_status.reason;
+    next.state = record.last_status->state;
+    next.reason = record.last_status->reason;
   }
   NodeHealth& cur = record.health;
-  if (cur.state == next.state) {
+  // Every verdict is in the history: an empty one means no verdict yet, so the first is a
+  // transition whatever its state.
+  if (!record.history.empty() && cur.state == next.state) {
     if (cur.reason == next.reason && cur.session == next.session) return HealthChange::kNone;
     cur.reason = next.reason;
     cur.session = next.session;
@@ -66,8 +68,7 @@ int64_t graceMs(int64_t keep_alive_ms) { return keep_alive_ms * 3 / 2; }
 HeartbeatTracker::Beat HeartbeatTracker::beat(const std::string& node,
                                               const NodeHeartbeat& heartbeat,
                                               const NodeHealthRecord& record, int64_t now_ms) {
-  if (heartbeat.session < record.newest_ready_session ||
-      heartbeat.session < record.last_status.session) {
+  if (heartbeat.session < record.newest_ready_session || heartbeat.session < record.lastSession()) {
     return Beat::kIgnored;
   }
   auto [it, inserted] = watches_.try_emplace(node);
@@ -104,7 +105,7 @@ std::string HeartbeatTracker::timeoutReason(const std::string& node,
                                             const NodeHealthRecord& record) const {
   auto it = watches_.find(node);
   if (it == watches_.end() || !it->second.timed_out) return {};
-  if (it->second.session != record.last_status.session) return {};
+  if (it->second.session != record.lastSession()) return {};
   return it->second.reason;
 }
 

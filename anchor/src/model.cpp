@@ -122,14 +122,15 @@ Result<NodeRecord> nodeRecordFromJson(const Json& j) {
 Json toJson(const NodeHealthRecord& r) {
   Json history = Json::array();
   for (const auto& t : r.history) {
-    history.push_back(
-        Json{{"state", t.state}, {"ts", t.ts}, {"reason", t.reason}, {"session", t.session}});
+    history.push_back(Json{
+        {"state", toWire(t.state)}, {"ts", t.ts}, {"reason", t.reason}, {"session", t.session}});
   }
-  return Json{{"health", encode(r.health)},
-              {"last_status", encode(r.last_status)},
-              {"newest_ready_session", r.newest_ready_session},
-              {"last_seen", r.last_seen},
-              {"history", std::move(history)}};
+  Json out{{"health", encode(r.health)},
+           {"newest_ready_session", r.newest_ready_session},
+           {"last_seen", r.last_seen},
+           {"history", std::move(history)}};
+  if (r.last_status) out["last_status"] = encode(*r.last_status);
+  return out;
 }
 
 Result<NodeHealthRecord> healthRecordFromJson(const Json& j) {
@@ -152,7 +153,9 @@ Result<NodeHealthRecord> healthRecordFromJson(const Json& j) {
     for (const auto& item : history) {
       JsonReader hr(item, "history[]");
       HealthTransition t;
-      t.state = hr.str("state");
+      t.state = readState(
+          hr, "state",
+          {Readiness::kReady, Readiness::kNotReady, Readiness::kUnreachable, Readiness::kPending});
       t.ts = hr.i64("ts", 0);
       t.reason = hr.str("reason", "");
       t.session = hr.i64("session", 0);
@@ -168,7 +171,7 @@ Json toJson(const AppRollout& r) {
   if (r.previous) {
     out["previous"] = Json{{"revision", r.previous->revision},
                            {"compose", r.previous->compose},
-                           {"state", r.previous->state},
+                           {"state", toWire(r.previous->state)},
                            {"variables", mapJson(r.previous->variables)},
                            {"restart", r.previous->restart}};
   }
@@ -189,7 +192,8 @@ Result<AppRollout> appRolloutFromJson(const Json& j) {
     AppRevisionSpec prev;
     prev.revision = p.i64("revision");
     prev.compose = p.str("compose");
-    prev.state = p.oneOf("state", {"running", "stopped"}, "running");
+    prev.state = readState(p, "state", {DesiredState::kRunning, DesiredState::kStopped},
+                           DesiredState::kRunning);
     prev.variables = readMap(p, "variables");
     prev.restart = p.i64("restart", 0);
     if (!p.ok()) return p.status();
@@ -219,8 +223,8 @@ bool AppRecord::rollingOut() const {
 
 Json toJson(const AppRecord& r) {
   Json out{{"name", r.name},         {"target", toJson(r.target)},
-           {"revision", r.revision}, {"state", r.state},
-           {"restart", r.restart},   {"volumes", r.volumes},
+           {"revision", r.revision}, {"state", toWire(r.state)},
+           {"restart", r.restart},   {"volumes", toWire(r.volumes)},
            {"compose", r.compose},   {"variables", mapJson(r.variables)},
            {"created", r.created},   {"updated", r.updated}};
   if (r.top_revision > r.revision) out["top_revision"] = r.top_revision;
@@ -239,9 +243,11 @@ Result<AppRecord> appRecordFromJson(const Json& j) {
     out.target = *t;
   }
   out.revision = r.i64("revision");
-  out.state = r.oneOf("state", {"running", "stopped", "removed"});
+  out.state = readState(r, "state",
+                        {DesiredState::kRunning, DesiredState::kStopped, DesiredState::kRemoved});
   out.restart = r.i64("restart", 0);
-  out.volumes = r.oneOf("volumes", {"keep", "delete"}, "keep");
+  out.volumes =
+      readState(r, "volumes", {VolumePolicy::kKeep, VolumePolicy::kDelete}, VolumePolicy::kKeep);
   out.compose = r.str("compose");
   out.variables = readMap(r, "variables");
   out.created = r.i64("created", 0);
@@ -325,7 +331,7 @@ AppSpec toAppSpec(const AppRecord& app) {
   spec.variables = app.variables;
   spec.restart = app.restart;
   spec.volumes = app.volumes;
-  if (app.rollout && app.rollout->staged && app.state != "removed") {
+  if (app.rollout && app.rollout->staged && app.state != DesiredState::kRemoved) {
     spec.staged = *app.rollout->staged;
     spec.staged->previous = app.rollout->previous;
   }

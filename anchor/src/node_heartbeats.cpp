@@ -34,7 +34,7 @@ void NodeMonitor::onHeartbeat(const std::string& node, const std::string& payloa
   auto result = beats_.beat(node, *beat, health->second, clock_.nowMs());
   if (result == HeartbeatTracker::Beat::kIgnored) {
     spdlog::debug("node {}: ignored a heartbeat of session {} (older than session {})", node,
-                  beat->session, health->second.last_status.session);
+                  beat->session, health->second.lastSession());
     return;
   }
   if (result == HeartbeatTracker::Beat::kRevived) {

@@ -265,7 +265,7 @@ void NodeMonitor::applyHealth(const std::string& node, const NodeStatus* status)
   if (status) {
     if (!acceptStatus(health, *status)) {
       spdlog::debug("node {}: ignored {} of session {} (older than Ready session {})", node,
-                    status->state, status->session, health.newest_ready_session);
+                    toWire(status->state), status->session, health.newest_ready_session);
       return;
     }
     health.last_seen = clock_.nowMs();
@@ -284,7 +284,7 @@ void NodeMonitor::applyHealth(const std::string& node, const NodeStatus* status)
     event.source = "anchor";
     event.node = node;
     event.kind = "health_changed";
-    event.reason = health.health.state;
+    event.reason = toWire(health.health.state);
     event.message = health.health.reason;
     events_.append(std::move(event));
     rollouts_.markAppsOfNode(node);

@@ -52,6 +52,13 @@ bool labelMatches(const NodeRecord& node, const std::string& filter) {
   return false;
 }
 
+// The node's health verdict; before its first, Pending or NotReady by its registration.
+Readiness readinessOf(const Registry& reg, const NodeRecord& node) {
+  auto h = reg.health().find(node.name);
+  if (h != reg.health().end()) return h->second.health.state;
+  return node.registration == Registration::kPending ? Readiness::kPending : Readiness::kNotReady;
+}
+
 }  // namespace
 
 Json NodeOps::summary(const NodeRecord& node) const {
@@ -62,13 +69,12 @@ Json NodeOps::summary(const NodeRecord& node) const {
            {"hostname", infoString(node.info, "hostname")},
            {"agent_version", infoString(node.info, "agent_version")}};
   addKeyIds(node, out);
+  out["health"] = toWire(readinessOf(ctx_.reg, node));
   auto h = ctx_.reg.health().find(node.name);
   if (h != ctx_.reg.health().end()) {
-    out["health"] = h->second.health.state;
     out["since"] = h->second.health.since;
     out["last_seen"] = h->second.last_seen;
   } else {
-    out["health"] = node.registration == Registration::kPending ? "Pending" : "NotReady";
     out["since"] = node.created;
     out["last_seen"] = 0;
   }
@@ -93,8 +99,8 @@ Result<Json> NodeOps::list(const Json& body) {
     const NodeRecord& node = it->second;
     if (members && !members->count(node.name)) continue;
     if (!req->label.empty() && !labelMatches(node, req->label)) continue;
+    if (req->health && readinessOf(ctx_.reg, node) != *req->health) continue;
     Json row = summary(node);
-    if (!req->health.empty() && row["health"] != req->health) continue;
     if (static_cast<int>(nodes.size()) == req->limit) {
       next = nodes.back()["name"].get<std::string>();
       break;
@@ -123,8 +129,8 @@ Result<Json> NodeOps::get(const Json& body) {
     out["health_detail"] = encode(h->second.health);
     out["health_detail"].erase("v");
     for (const auto& t : h->second.history) {
-      history.push_back(
-          Json{{"state", t.state}, {"ts", t.ts}, {"reason", t.reason}, {"session", t.session}});
+      history.push_back(Json{
+          {"state", toWire(t.state)}, {"ts", t.ts}, {"reason", t.reason}, {"session", t.session}});
     }
   }
   out["history"] = std::move(history);
@@ -141,12 +147,12 @@ Result<Json> NodeOps::get(const Json& body) {
       Json a{{"name", name},
              {"target", toJson(app.target)},
              {"revision", app.revision},
-             {"state", app.state}};
+             {"state", toWire(app.state)}};
       if (state) {
         for (const auto& s : state->apps) {
           if (s.name != name) continue;
           a["reported"] =
-              Json{{"revision", s.revision}, {"phase", s.phase}, {"message", s.message}};
+              Json{{"revision", s.revision}, {"phase", toWire(s.phase)}, {"message", s.message}};
         }
       }
       apps.push_back(std::move(a));
@@ -220,8 +226,8 @@ void NodeOps::remove(const std::string& user, const Json& body, Reply reply) {
     Json waiting = Json::array();
     for (const auto& app : ctx_.reg.appsOn(docKey(DocKind::kNode, name))) {
       AppRecord* a = txn.app(app);
-      if (a->state != "removed") {
-        a->state = "removed";
+      if (a->state != DesiredState::kRemoved) {
+        a->state = DesiredState::kRemoved;
         a->updated = ctx_.clock.nowMs();
       }
       waiting.push_back(app);

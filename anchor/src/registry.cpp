@@ -32,9 +32,13 @@ std::string_view after(std::string_view key, std::string_view prefix) {
 Json tombToJson(const AppSpec& spec) {
   Json vars = Json::object();
   for (const auto& [k, v] : spec.variables) vars[k] = v;
-  return Json{{"name", spec.name},      {"revision", spec.revision}, {"compose", spec.compose},
-              {"state", spec.state},    {"variables", vars},         {"restart", spec.restart},
-              {"volumes", spec.volumes}};
+  return Json{{"name", spec.name},
+              {"revision", spec.revision},
+              {"compose", spec.compose},
+              {"state", toWire(spec.state)},
+              {"variables", vars},
+              {"restart", spec.restart},
+              {"volumes", toWire(spec.volumes)}};
 }
 
 Result<AppSpec> tombFromJson(const Json& j) {
@@ -43,10 +47,13 @@ Result<AppSpec> tombFromJson(const Json& j) {
   spec.name = r.str("name");
   spec.revision = r.i64("revision");
   spec.compose = r.str("compose", "");
-  spec.state = r.str("state", "removed");
+  spec.state = readState(r, "state",
+                         {DesiredState::kRunning, DesiredState::kStopped, DesiredState::kRemoved},
+                         DesiredState::kRemoved);
   for (auto& [k, v] : r.stringMap("variables")) spec.variables[k] = v;
   spec.restart = r.i64("restart", 0);
-  spec.volumes = r.str("volumes", "keep");
+  spec.volumes =
+      readState(r, "volumes", {VolumePolicy::kKeep, VolumePolicy::kDelete}, VolumePolicy::kKeep);
   if (!r.ok()) return r.status();
   return spec;
 }
@@ -373,7 +380,7 @@ std::optional<SecretsDoc> Registry::renderSecrets(const std::string& name,
   std::map<std::string, RegistryAuth> registries;
   for (const auto& source : sources) {
     for (const auto& a : appsOn(source)) {
-      if (apps_.at(a).state == "removed") continue;
+      if (apps_.at(a).state == DesiredState::kRemoved) continue;
       auto s = secrets_.find(a);
       if (s == secrets_.end()) continue;
       for (const auto& [k, v] : s->second) doc.variables.emplace(k, v);

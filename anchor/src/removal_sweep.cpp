@@ -53,7 +53,7 @@ void RemovalSweep::sweep() {
   std::vector<std::string> dropped_apps;
   size_t dropped_tombs = 0;
   for (const auto& [name, app] : ctx_.reg.apps()) {
-    if (app.state != "removed") continue;
+    if (app.state != DesiredState::kRemoved) continue;
     if (allGone(ctx_.reg.targetNodes(app.target), name)) dropped_apps.push_back(name);
   }
   for (const auto& name : dropped_apps) {
@@ -71,7 +71,8 @@ void RemovalSweep::sweep() {
       // A tombstone left by a move does not wait for the nodes the app lives on now (a node
       // in both the old and the new group keeps running it).
       std::set<std::string> waiting = nodes;
-      if (const AppRecord* live = ctx_.reg.findApp(app); live && live->state != "removed") {
+      if (const AppRecord* live = ctx_.reg.findApp(app);
+          live && live->state != DesiredState::kRemoved) {
         for (const auto& n : ctx_.reg.targetNodes(live->target)) waiting.erase(n);
       }
       if (allGone(waiting, app)) tombs.emplace_back(doc, app);

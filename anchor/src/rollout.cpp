@@ -9,9 +9,9 @@ namespace pharos::anchor {
 
 bool servicesRunning(const AppState& state) {
   for (const auto& s : state.services) {
-    if (s.state == "running") {
+    if (s.state == ContainerState::kRunning) {
       if (s.health == "unhealthy" || s.health == "starting") return false;
-    } else if (s.state == "exited") {
+    } else if (s.state == ContainerState::kExited) {
       if (s.exit_code != 0) return false;
     } else {
       return false;
@@ -34,7 +34,7 @@ RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const Rol
     }
     expected = mine->revision;
   }
-  if (in.health_of(node) != "Ready") {
+  if (!in.ready(node)) {
     out.status = "notready";
     return out;
   }
@@ -53,9 +53,10 @@ RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const Rol
     return out;
   }
   out.message = found->message;
-  if (found->phase == "Failed" || found->phase == "CrashLoop") {
+  if (found->phase == AppPhase::kFailed || found->phase == AppPhase::kCrashLoop) {
     out.status = "failed";
-  } else if (app.state == "running" && found->phase == "Running" && servicesRunning(*found)) {
+  } else if (app.state == DesiredState::kRunning && found->phase == AppPhase::kRunning &&
+             servicesRunning(*found)) {
     out.status = "running";
   } else {
     out.status = "applied";

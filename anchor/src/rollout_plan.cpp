@@ -85,19 +85,19 @@ void RolloutPlan::judgeNode(const std::string& node, const GateReport& r, int64_
   } else if (r.revision != state_.revision) {
     notPassing(NodeGate::kPending, r.revision == 0 ? "has not reported the app yet"
                                                    : "runs revision " + std::to_string(r.revision));
-  } else if (r.phase == "Failed" || r.phase == "CrashLoop") {
-    notPassing(NodeGate::kFailed, r.phase);
+  } else if (r.phase == AppPhase::kFailed || r.phase == AppPhase::kCrashLoop) {
+    notPassing(NodeGate::kFailed, toWire(*r.phase));
   } else if (p.restarts >= 0 && r.restarts > p.restarts) {
     notPassing(NodeGate::kFailed,
                "restarted " + std::to_string(r.restarts - p.restarts) + " time(s) during the soak");
-  } else if (r.phase == "Running" && r.services_ok) {
+  } else if (r.phase == AppPhase::kRunning && r.services_ok) {
     if (p.running_since_ms == 0) p.running_since_ms = now_ms;
     if (p.restarts < 0) p.restarts = r.restarts;
     bool soaked = now_ms - p.running_since_ms >= state_.strategy.soak_ms;
     p.gate = soaked ? NodeGate::kPassed : NodeGate::kSoaking;
     p.reason.clear();
   } else {
-    notPassing(NodeGate::kPending, r.phase.empty() ? "not running yet" : r.phase);
+    notPassing(NodeGate::kPending, r.phase ? toWire(*r.phase) : "not running yet");
   }
 }
 

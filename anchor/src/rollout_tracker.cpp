@@ -53,9 +53,9 @@ RolloutSummary RolloutTracker::compute(const AppRecord& app) const {
     auto it = node_states_.find(n);
     return it == node_states_.end() ? nullptr : &it->second;
   };
-  in.health_of = [this](const std::string& n) -> std::string {
+  in.ready = [this](const std::string& n) {
     auto it = reg_.health().find(n);
-    return it == reg_.health().end() ? std::string() : it->second.health.state;
+    return it != reg_.health().end() && it->second.health.state == Readiness::kReady;
   };
   return computeRollout(app, reg_.targetNodes(app.target), in, clock_.nowMs());
 }

@@ -67,7 +67,7 @@ LocalTime localTime(int64_t now_ms) {
 void beginRollout(AppRecord& next, const AppRecord* current, RolloutStrategy strategy,
                   const Registry& reg, int64_t now_ms) {
   AppRollout rollout;
-  if (current && current->state != "removed" && current->target == next.target) {
+  if (current && current->state != DesiredState::kRemoved && current->target == next.target) {
     AppRevisionSpec previous;
     previous.revision = current->revision;
     previous.compose = current->compose;
@@ -114,8 +114,8 @@ bool applyRolloutStep(AppRecord& app, const RolloutState& state, const RolloutSt
         app.state = r.previous->state;
         app.restart = r.previous->restart;
       } else {
-        app.state = "removed";  // a first deployment: no node keeps it
-        app.volumes = "keep";
+        app.state = DesiredState::kRemoved;  // a first deployment: no node keeps it
+        app.volumes = VolumePolicy::kKeep;
       }
       return true;
   }
@@ -143,7 +143,7 @@ void StagedRollouts::schedule() {
 GateReport StagedRollouts::report(const std::string& app, const std::string& node) const {
   GateReport r;
   auto health = ctx_.reg.health().find(node);
-  r.ready = health != ctx_.reg.health().end() && health->second.health.state == "Ready";
+  r.ready = health != ctx_.reg.health().end() && health->second.health.state == Readiness::kReady;
   auto state = node_states_.find(node);
   if (state == node_states_.end()) return r;
   for (const auto& a : state->second.apps) {

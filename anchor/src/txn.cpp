@@ -142,7 +142,7 @@ void Txn::eraseRegistriesOf(const std::string& target_doc_key) {
 
 void Txn::putTomb(const std::string& doc_key, AppSpec spec) {
   saveTombs(doc_key);
-  spec.state = "removed";
+  spec.state = DesiredState::kRemoved;
   std::string name = spec.name;
   reg_.tombs_[doc_key][name] = std::move(spec);
 }

@@ -216,7 +216,8 @@ void nameCommands(CommandTree& tree, CLI::App* app, ParsedValues& v) {
   static constexpr Operation kRemove{
       ops::kAppRemove, Mode::kRequest,
       [](const ParsedValues& v, const ParseInputs&, Invocation& inv) {
-        inv.body = encode(AppRemoveRequest{v.name, v.delete_volumes ? "delete" : "keep"});
+        inv.body = encode(AppRemoveRequest{
+            v.name, v.delete_volumes ? VolumePolicy::kDelete : VolumePolicy::kKeep});
         return Status::ok();
       },
       [](const Json& req, const Json&, const Style& style) {

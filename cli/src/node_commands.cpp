@@ -23,7 +23,7 @@ void listCommands(CommandTree& tree, ParsedValues& v) {
                                      NodeListRequest r;
                                      r.label = v.label_filter;
                                      r.group = v.group;
-                                     r.health = v.health;
+                                     r.health = fromWire<Readiness>(v.health);
                                      if (v.limit > 0) r.limit = v.limit;
                                      r.cursor = v.cursor;
                                      inv.paginate = v.limit == 0 && v.cursor.empty();

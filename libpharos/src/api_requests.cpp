@@ -185,7 +185,7 @@ Json encode(const NodeListRequest& req) {
   Json out = Json::object();
   if (!req.label.empty()) out["label"] = req.label;
   if (!req.group.empty()) out["group"] = req.group;
-  if (!req.health.empty()) out["health"] = req.health;
+  if (req.health) out["health"] = toWire(*req.health);
   addList(out, req.limit, req.cursor);
   return withV(std::move(out));
 }
@@ -202,7 +202,11 @@ Result<NodeListRequest> decodeNodeList(const Json& body) {
     }
   }
   out.group = codec::optId(r, "group", IdKind::kGroup);
-  out.health = r.oneOf("health", {"Ready", "NotReady", "Unreachable", "Pending"}, "");
+  if (r.has("health")) {
+    out.health = readState(
+        r, "health",
+        {Readiness::kReady, Readiness::kNotReady, Readiness::kUnreachable, Readiness::kPending});
+  }
   out.limit = limitField(r);
   out.cursor = codec::boundedStr(r, "cursor", kCursorBytes, "");
   return codec::finish(r, std::move(out));
@@ -366,14 +370,15 @@ Result<AppDeployRequest> decodeAppDeploy(const Json& body) {
 }
 
 Json encode(const AppRemoveRequest& req) {
-  return withV(Json{{"name", req.name}, {"volumes", req.volumes}});
+  return withV(Json{{"name", req.name}, {"volumes", toWire(req.volumes)}});
 }
 
 Result<AppRemoveRequest> decodeAppRemove(const Json& body) {
   codec::Reader r(body, "");
   AppRemoveRequest out;
   out.name = codec::id(r, "name", IdKind::kApp);
-  out.volumes = r.oneOf("volumes", {"keep", "delete"}, "keep");
+  out.volumes =
+      readState(r, "volumes", {VolumePolicy::kKeep, VolumePolicy::kDelete}, VolumePolicy::kKeep);
   return codec::finish(r, std::move(out));
 }
 

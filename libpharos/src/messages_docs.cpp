@@ -21,7 +21,7 @@ Json encodeStaged(const StagedApp& s) {
     const AppRevisionSpec& p = *s.previous;
     out["previous"] = Json{{"revision", p.revision},
                            {"compose", p.compose},
-                           {"state", p.state},
+                           {"state", toWire(p.state)},
                            {"variables", codec::mapToJson(p.variables)},
                            {"restart", p.restart}};
   }
@@ -32,10 +32,10 @@ Json encodeApp(const AppSpec& a) {
   Json out{{"name", a.name},
            {"revision", a.revision},
            {"compose", a.compose},
-           {"state", a.state},
+           {"state", toWire(a.state)},
            {"variables", codec::mapToJson(a.variables)},
            {"restart", a.restart},
-           {"volumes", a.volumes}};
+           {"volumes", toWire(a.volumes)}};
   if (a.staged) out["staged"] = encodeStaged(*a.staged);
   return out;
 }
@@ -51,7 +51,8 @@ Status decodePrevious(const Json& json, const std::string& path, AppRevisionSpec
   codec::Reader r(json, path);
   out.revision = codec::i64In(r, "revision", 1, kMaxI64);
   out.compose = r.str("compose");
-  out.state = r.oneOf("state", {"running", "stopped"}, "running");
+  out.state = readState(r, "state", {DesiredState::kRunning, DesiredState::kStopped},
+                        DesiredState::kRunning);
   out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
   out.restart = codec::i64In(r, "restart", 0, kMaxI64, 0);
   if (!r.ok()) return r.status();
@@ -80,9 +81,11 @@ Status decodeApp(const Json& json, const std::string& path, bool staged_ok, AppS
   codec::Reader r(json, path);
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 1, kMaxI64);
-  out.state = r.oneOf("state", {"running", "stopped", "removed"}, "running");
+  out.state = readState(r, "state",
+                        {DesiredState::kRunning, DesiredState::kStopped, DesiredState::kRemoved},
+                        DesiredState::kRunning);
   // A tombstone may omit its compose text.
-  if (r.ok() && out.state == "removed") {
+  if (r.ok() && out.state == DesiredState::kRemoved) {
     out.compose = r.str("compose", "");
   } else {
     out.compose = r.str("compose");
@@ -90,13 +93,14 @@ Status decodeApp(const Json& json, const std::string& path, bool staged_ok, AppS
   if (r.ok()) PHAROS_RETURN_IF_ERROR(composeSize(r, out.compose));
   out.variables = codec::stringMap(r, "variables", codec::MapKeys::kVariable, kValueBytes);
   out.restart = codec::i64In(r, "restart", 0, kMaxI64, 0);
-  out.volumes = r.oneOf("volumes", {"keep", "delete"}, "keep");
+  out.volumes =
+      readState(r, "volumes", {VolumePolicy::kKeep, VolumePolicy::kDelete}, VolumePolicy::kKeep);
   if (!r.ok() || !r.has("staged")) return r.status();
   if (!staged_ok) {
     return Status::invalidArgument(r.path("staged") + ": a staged app needs a document of v " +
                                    std::to_string(kStagedDocVersion));
   }
-  if (out.state == "removed") {
+  if (out.state == DesiredState::kRemoved) {
     return Status::invalidArgument(r.path("staged") + ": a removed app is not staged");
   }
   const Json& staged = r.object("staged");

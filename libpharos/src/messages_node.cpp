@@ -24,7 +24,7 @@ bool validEventKind(std::string_view kind) {
 // ---- status ------------------------------------------------------------------------------
 Json encode(const NodeStatus& msg) {
   Json out = codec::versioned();
-  out["state"] = msg.state;
+  out["state"] = toWire(msg.state);
   out["session"] = msg.session;
   out["reason"] = msg.reason;
   out["ts"] = msg.ts;
@@ -35,7 +35,7 @@ Result<NodeStatus> decodeNodeStatus(const Json& json) {
   codec::Reader r(json, "");
   r.version();
   NodeStatus out;
-  out.state = r.oneOf("state", {"Ready", "NotReady"});
+  out.state = readState(r, "state", {Readiness::kReady, Readiness::kNotReady});
   out.session = codec::i64In(r, "session", 0, kMaxI64);
   out.reason = codec::boundedStr(r, "reason", kText, "");
   out.ts = codec::i64In(r, "ts", 0, kMaxI64);
@@ -95,7 +95,7 @@ namespace {
 Json encodeService(const ServiceState& s) {
   return Json{{"name", s.name},
               {"container_id", s.container_id},
-              {"state", s.state},
+              {"state", toWire(s.state)},
               {"health", s.health},
               {"restart_count", s.restart_count},
               {"exit_code", s.exit_code},
@@ -107,10 +107,12 @@ Status decodeService(const Json& json, const std::string& path, ServiceState& ou
   codec::Reader r(json, path);
   out.name = codec::id(r, "name", IdKind::kService);
   out.container_id = codec::boundedStr(r, "container_id", 128, "");
-  out.state = r.oneOf(
-      "state",
-      {"", "created", "running", "restarting", "paused", "exited", "removing", "dead", "missing"},
-      "");
+  out.state =
+      readState(r, "state",
+                {ContainerState::kNone, ContainerState::kCreated, ContainerState::kRunning,
+                 ContainerState::kRestarting, ContainerState::kPaused, ContainerState::kExited,
+                 ContainerState::kRemoving, ContainerState::kDead, ContainerState::kMissing},
+                ContainerState::kNone);
   out.health = r.oneOf("health", {"", "none", "starting", "healthy", "unhealthy"}, "");
   out.restart_count = codec::i32In(r, "restart_count", 0, kMaxI32, 0);
   out.exit_code = codec::i32In(r, "exit_code", -kMaxI32, kMaxI32, 0);
@@ -123,8 +125,10 @@ Status decodeApp(const Json& json, const std::string& path, AppState& out) {
   codec::Reader r(json, path);
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 0, kMaxI64);
-  out.phase = r.oneOf("phase", {"Pending", "Pulling", "Starting", "Running", "Degraded",
-                                "CrashLoop", "Failed", "Stopped", "Removing"});
+  out.phase = readState(r, "phase",
+                        {AppPhase::kPending, AppPhase::kPulling, AppPhase::kStarting,
+                         AppPhase::kRunning, AppPhase::kDegraded, AppPhase::kCrashLoop,
+                         AppPhase::kFailed, AppPhase::kStopped, AppPhase::kRemoving});
   out.message = codec::boundedStr(r, "message", kText, "");
   const Json& services = r.arrayOr("services");
   if (!r.ok()) return r.status();
@@ -164,7 +168,7 @@ Json encode(const NodeState& msg) {
     for (const auto& s : a.services) services.push_back(encodeService(s));
     apps.push_back(Json{{"name", a.name},
                         {"revision", a.revision},
-                        {"phase", a.phase},
+                        {"phase", toWire(a.phase)},
                         {"message", a.message},
                         {"services", std::move(services)}});
   }
@@ -301,7 +305,7 @@ PHAROS_DEFINE_PAYLOAD_DECODER(NodeHeartbeat, decodeNodeHeartbeat, kMaxPayloadByt
 // ---- health ------------------------------------------------------------------------------
 Json encode(const NodeHealth& msg) {
   Json out = codec::versioned();
-  out["state"] = msg.state;
+  out["state"] = toWire(msg.state);
   out["since"] = msg.since;
   out["reason"] = msg.reason;
   out["session"] = msg.session;
@@ -312,7 +316,9 @@ Result<NodeHealth> decodeNodeHealth(const Json& json) {
   codec::Reader r(json, "");
   r.version();
   NodeHealth out;
-  out.state = r.oneOf("state", {"Ready", "NotReady", "Unreachable", "Pending"});
+  out.state = readState(
+      r, "state",
+      {Readiness::kReady, Readiness::kNotReady, Readiness::kUnreachable, Readiness::kPending});
   out.since = codec::i64In(r, "since", 0, kMaxI64);
   out.reason = codec::boundedStr(r, "reason", kText, "");
   out.session = codec::i64In(r, "session", 0, kMaxI64, 0);

@@ -58,8 +58,8 @@ Result<FleetChange> Fleet::apply(const MqttMessage& message) {
   change.kind = FleetChange::Kind::kDevice;
   if (parsed->node_kind == topics::NodeTopic::kHealth) {
     auto it = devices_.find(node);
-    std::string before =
-        (it != devices_.end() && it->second.health) ? it->second.health->state : std::string();
+    std::optional<Readiness> before;
+    if (it != devices_.end() && it->second.health) before = it->second.health->state;
     if (deleted) {
       // The node left management (node.remove): forget it entirely.
       if (it == devices_.end()) return FleetChange{};
@@ -114,11 +114,20 @@ FleetCounts Fleet::counts() const {
   for (const auto& [node, facts] : devices_) {
     if (!facts.health) continue;
     ++c.nodes;
-    const std::string& s = facts.health->state;
-    if (s == "Ready") ++c.ready;
-    if (s == "NotReady") ++c.not_ready;
-    if (s == "Unreachable") ++c.unreachable;
-    if (s == "Pending") ++c.pending;
+    switch (facts.health->state) {
+      case Readiness::kReady:
+        ++c.ready;
+        break;
+      case Readiness::kNotReady:
+        ++c.not_ready;
+        break;
+      case Readiness::kUnreachable:
+        ++c.unreachable;
+        break;
+      case Readiness::kPending:
+        ++c.pending;
+        break;
+    }
   }
   c.apps = static_cast<int>(rollouts_.size());
   for (const auto& [app, r] : rollouts_) {

@@ -68,7 +68,8 @@ MetricTree nodeTree(const FleetCounts& c) {
 MetricTree deviceTree(const DeviceFacts& f, bool commands) {
   MetricTree t;
   const auto& h = f.health;
-  put(t, "Health/State", DataType::kString, optional(h, [](auto& x) { return x.state; }));
+  put(t, "Health/State", DataType::kString,
+      optional(h, [](auto& x) { return std::string(toWire(x.state)); }));
   put(t, "Health/Reason", DataType::kString, optional(h, [](auto& x) { return cut(x.reason); }));
   put(t, "Health/Since", DataType::kDateTime, optional(h, [](auto& x) { return x.since; }));
   const auto& i = f.info;
@@ -105,10 +106,10 @@ MetricTree deviceTree(const DeviceFacts& f, bool commands) {
     int64_t running = 0;
     for (const auto& s : app.services) {
       restarts += s.restart_count;
-      if (s.state == "running") ++running;
+      if (s.state == ContainerState::kRunning) ++running;
     }
     put(t, base + "Revision", DataType::kInt64, int64_t{app.revision});
-    put(t, base + "Phase", DataType::kString, app.phase);
+    put(t, base + "Phase", DataType::kString, std::string(toWire(app.phase)));
     put(t, base + "Message", DataType::kString, cut(app.message));
     put(t, base + "Restart Count", DataType::kInt32, restarts);
     put(t, base + "Services Running", DataType::kInt32, running);

@@ -109,7 +109,7 @@ TEST_CASE("creates, starts, inspects and removes a container with ports, mounts,
 
   auto created = docker->inspectContainer(*id);
   REQUIRE(created.isOk());
-  CHECK(created->state == "created");
+  CHECK(created->state == ContainerState::kCreated);
   CHECK(created->name == name("web"));
   CHECK(created->image == image());
   CHECK(created->labels.at("io.pharos.config-hash") == "abc");
@@ -121,7 +121,7 @@ TEST_CASE("creates, starts, inspects and removes a container with ports, mounts,
   auto running = docker->inspectContainer(name("web"));
   REQUIRE(running.isOk());
   CHECK(running->running);
-  CHECK(running->state == "running");
+  CHECK(running->state == ContainerState::kRunning);
   CHECK(running->image_id == docker->inspectImage(image())->id);
   CHECK(eventually([&] { return httpGet(port) == "pharos test image\n"; }));
   CHECK(eventually([&] { return docker->inspectContainer(*id)->health == "healthy"; }));
@@ -132,7 +132,7 @@ TEST_CASE("creates, starts, inspects and removes a container with ports, mounts,
   REQUIRE(listed->size() == 1);
   CHECK(listed->front().id == *id);
   CHECK(listed->front().name == name("web"));
-  CHECK(listed->front().state == "running");
+  CHECK(listed->front().state == ContainerState::kRunning);
   CHECK(docker->listContainers({itestLabel(), "io.pharos.config-hash=other"})->empty());
 
   CHECK(docker->removeContainer(*id).code() == Code::kConflict);
@@ -231,7 +231,7 @@ TEST_CASE("waitContainer returns the exit code") {
   REQUIRE_MESSAGE(code.isOk(), code.status().toString());
   CHECK(*code == 3);
   auto info = docker->inspectContainer(*id);
-  CHECK(info->state == "exited");
+  CHECK(info->state == ContainerState::kExited);
   CHECK(info->exit_code == 3);
 }
 

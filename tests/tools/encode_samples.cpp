@@ -59,9 +59,9 @@ int main(int argc, char** argv) {
   using namespace pharos;  // NOLINT(google-build-using-namespace): a tool's main.
   auto str = [](const auto& fn) { return [fn](const std::string& t) { return fn(t); }; };
 
-  sample(dir, "status--ready", NodeStatus{"Ready", 1700000000123, "", 1700000000130},
+  sample(dir, "status--ready", NodeStatus{Readiness::kReady, 1700000000123, "", 1700000000130},
          str([](const std::string& t) { return decodeNodeStatus(t); }));
-  sample(dir, "status--will", NodeStatus{"NotReady", 1700000000123, "will", 1},
+  sample(dir, "status--will", NodeStatus{Readiness::kNotReady, 1700000000123, "will", 1},
          str([](const std::string& t) { return decodeNodeStatus(t); }));
   sample(dir, "heartbeat--two-seconds", NodeHeartbeat{1700000000123, 2, 1700000001130},
          str([](const std::string& t) { return decodeNodeHeartbeat(t); }));
@@ -86,13 +86,14 @@ int main(int argc, char** argv) {
 
   NodeState state;
   state.applied = {{"node", "7f3c2a", 12}, {"group:line-3", "7f3c2a", 4}, {"secrets", "e", 1}};
-  state.apps = {{"vision",
-                 3,
-                 "Running",
-                 "",
-                 {{"camera", "4f2a", "running", "healthy", 0, 0, "camera:1.4", "sha256:aa"},
-                  {"migrate", "", "exited", "", 0, 0, "m:1", ""}}},
-                {"historian", 1, "CrashLoop", "db exited 1", {}}};
+  state.apps = {
+      {"vision",
+       3,
+       AppPhase::kRunning,
+       "",
+       {{"camera", "4f2a", ContainerState::kRunning, "healthy", 0, 0, "camera:1.4", "sha256:aa"},
+        {"migrate", "", ContainerState::kExited, "", 0, 0, "m:1", ""}}},
+      {"historian", 1, AppPhase::kCrashLoop, "db exited 1", {}}};
   state.ts = 5;
   sample(dir, "state--two-apps", state, [](const std::string& t) { return decodeNodeState(t); });
   sample(dir, "state--empty", NodeState{}, [](const std::string& t) { return decodeNodeState(t); });
@@ -109,9 +110,9 @@ int main(int argc, char** argv) {
   sample(dir, "metrics--zero", NodeMetrics{},
          [](const std::string& t) { return decodeNodeMetrics(t); });
 
-  sample(dir, "health--not-ready", NodeHealth{"NotReady", 8, "will", 1700000000123},
+  sample(dir, "health--not-ready", NodeHealth{Readiness::kNotReady, 8, "will", 1700000000123},
          [](const std::string& t) { return decodeNodeHealth(t); });
-  sample(dir, "health--pending", NodeHealth{"Pending", 8, "", 0},
+  sample(dir, "health--pending", NodeHealth{Readiness::kPending, 8, "", 0},
          [](const std::string& t) { return decodeNodeHealth(t); });
 
   DesiredDoc desired;
@@ -122,11 +123,11 @@ int main(int argc, char** argv) {
   desired.apps = {{"vision",
                    3,
                    "services:\n  camera:\n    image: camera\n",
-                   "running",
+                   DesiredState::kRunning,
                    {{"CAMERA_TAG", "1.4"}},
                    0,
-                   "keep"},
-                  {"old-app", 7, "", "removed", {}, 0, "delete"}};
+                   VolumePolicy::kKeep},
+                  {"old-app", 7, "", DesiredState::kRemoved, {}, 0, VolumePolicy::kDelete}};
   sample(dir, "desired--node", desired, [](const std::string& t) { return decodeDesired(t); });
   DesiredDoc group = desired;
   group.labels.clear();
@@ -136,7 +137,8 @@ int main(int argc, char** argv) {
   DesiredDoc staged = group;
   staged.apps[0].revision = 4;
   staged.apps[0].staged = StagedApp{
-      AppRevisionSpec{3, "services:\n  camera:\n    image: camera:1.4\n", "running", {}, 0},
+      AppRevisionSpec{
+          3, "services:\n  camera:\n    image: camera:1.4\n", DesiredState::kRunning, {}, 0},
       {"press-07"},
       kRolloutPositions / 10};
   staged.apps.pop_back();
@@ -190,8 +192,8 @@ int main(int argc, char** argv) {
   Json plain = errorResponse(Status::notFound("app 'x' not found"));
   write(dir, "api-response--not-found", plain, decodeApiResponse(plain).status());
 
-  request(dir, ops::kNodeList, "filters", NodeListRequest{"site=lyon", "line-3", "Ready", 5, "c"},
-          decodeNodeList);
+  request(dir, ops::kNodeList, "filters",
+          NodeListRequest{"site=lyon", "line-3", Readiness::kReady, 5, "c"}, decodeNodeList);
   request(dir, ops::kNodeList, "default", NodeListRequest{}, decodeNodeList);
   request(dir, ops::kNodeGet, "plain", NameRequest{"press-07"}, decodeNodeGet);
   request(dir, ops::kNodeRekey, "key-id", NodeRekeyRequest{"press-07", "3f9a0c1d2e4b5a68", ""},
@@ -239,7 +241,8 @@ int main(int argc, char** argv) {
   request(dir, ops::kAppDeploy, "node",
           AppDeployRequest{"web", {Target::Kind::kNode, "n1"}, "services: {}\n", {}, {}},
           decodeAppDeploy);
-  request(dir, ops::kAppRemove, "plain", AppRemoveRequest{"web", "keep"}, decodeAppRemove);
+  request(dir, ops::kAppRemove, "plain", AppRemoveRequest{"web", VolumePolicy::kKeep},
+          decodeAppRemove);
   request(dir, ops::kAppStart, "plain", NameRequest{"web"}, decodeAppStart);
   request(dir, ops::kAppStop, "plain", NameRequest{"web"}, decodeAppStop);
   request(dir, ops::kAppRestart, "plain", NameRequest{"web"}, decodeAppRestart);

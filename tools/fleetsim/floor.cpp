@@ -77,11 +77,11 @@ std::vector<MqttMessage> contractAnswers(const std::string& base, const std::str
   AppState a;
   a.name = app;
   a.revision = 1;
-  a.phase = "Running";
+  a.phase = AppPhase::kRunning;
   ServiceState s;
   s.name = "main";
   s.container_id = std::string(64, 'c');
-  s.state = "running";
+  s.state = ContainerState::kRunning;
   s.image = "busybox:1.36";
   s.image_id = "sha256:" + std::string(64, 'b');
   a.services.push_back(s);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "pharos/json.h"
+#include "pharos/messages.h"
 #include "pharos/status.h"
 
 namespace pharos::agent {
@@ -83,7 +84,7 @@ struct ContainerSummary {
   std::string name;   // first of Names, without the leading '/'
   std::string image;  // the reference it was created from
   std::string image_id;
-  std::string state;   // created|running|paused|restarting|removing|exited|dead
+  ContainerState state = ContainerState::kNone;  // State (kNone: unknown to this agent)
   std::string status;  // human text: "Up 3 minutes", "Exited (1) 2 seconds ago"
   Labels labels;
   int64_t created = 0;  // Unix seconds
@@ -93,11 +94,11 @@ struct ContainerSummary {
 // (Config, HostConfig, NetworkSettings, Mounts, ...) in the engine's shape.
 struct ContainerInfo {
   std::string id;
-  std::string name;      // without the leading '/'
-  std::string image;     // Config.Image
-  std::string image_id;  // Image ("sha256:...")
-  std::string state;     // State.Status
-  std::string health;    // State.Health.Status: "" (no healthcheck), starting, healthy, unhealthy
+  std::string name;                              // without the leading '/'
+  std::string image;                             // Config.Image
+  std::string image_id;                          // Image ("sha256:...")
+  ContainerState state = ContainerState::kNone;  // State.Status
+  std::string health;  // State.Health.Status: "" (no healthcheck), starting, healthy, unhealthy
   bool running = false;
   bool restarting = false;
   bool oom_killed = false;

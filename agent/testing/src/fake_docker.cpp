@@ -242,8 +242,8 @@ void FakeDockerClient::restartDaemon() {
     std::lock_guard<std::mutex> lock(mu_);
     Pending lost;  // emitted while no stream is connected: nobody sees them
     for (auto& [id, c] : containers_) {
-      if (c.state != "running") continue;
-      c.state = "exited";
+      if (c.state != ContainerState::kRunning) continue;
+      c.state = ContainerState::kExited;
       c.exit_code = 0;
       c.finished_ms = nowMs();
       if (!c.health.empty()) c.health = "unhealthy";
@@ -251,7 +251,7 @@ void FakeDockerClient::restartDaemon() {
     for (auto& [id, c] : containers_) {
       std::string policy = jsonStr(jsonObj(jsonObj(c.body, "HostConfig"), "RestartPolicy"), "Name");
       bool restart = policy == "always" || (policy == "unless-stopped" && !c.stopped_by_user);
-      if (restart && c.state == "exited") startLocked(c, lost);
+      if (restart && c.state == ContainerState::kExited) startLocked(c, lost);
     }
     changed_.notify_all();
   }
@@ -271,7 +271,8 @@ Status FakeDockerClient::crashContainer(const std::string& id, int exit_code) {
     std::lock_guard<std::mutex> lock(mu_);
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
-    if (c->state != "running") return Status::conflict("Container " + c->id + " is not running");
+    if (c->state != ContainerState::kRunning)
+      return Status::conflict("Container " + c->id + " is not running");
     exitLocked(*c, exit_code, out);
     if (shouldRestart(*c)) {
       ++c->restart_count;
@@ -288,7 +289,7 @@ Status FakeDockerClient::removeBehindBack(const std::string& id) {
     std::lock_guard<std::mutex> lock(mu_);
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
-    if (c->state == "running") {
+    if (c->state == ContainerState::kRunning) {
       emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "9"));
       exitLocked(*c, 137, out);
     }
@@ -370,7 +371,7 @@ Result<Json> FakeDockerClient::info() {
   std::lock_guard<std::mutex> lock(mu_);
   PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInfo));
   int running = 0;
-  for (const auto& [id, c] : containers_) running += c.state == "running" ? 1 : 0;
+  for (const auto& [id, c] : containers_) running += c.state == ContainerState::kRunning ? 1 : 0;
   return Json{{"ServerVersion", "20.10.24+fake"},
               {"Containers", containers_.size()},
               {"ContainersRunning", running},

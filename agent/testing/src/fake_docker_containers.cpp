@@ -64,7 +64,7 @@ bool FakeDockerClient::shouldRestart(const Container& c) const {
 }
 
 void FakeDockerClient::startLocked(Container& c, Pending& out) {
-  c.state = "running";
+  c.state = ContainerState::kRunning;
   c.exit_code = 0;
   c.oom_killed = false;
   c.stopped_by_user = false;
@@ -83,7 +83,7 @@ void FakeDockerClient::startLocked(Container& c, Pending& out) {
 }
 
 void FakeDockerClient::exitLocked(Container& c, int exit_code, Pending& out) {
-  c.state = "exited";
+  c.state = ContainerState::kExited;
   c.exit_code = exit_code;
   c.last_exit_code = exit_code;
   ++c.exits;
@@ -164,7 +164,7 @@ Status FakeDockerClient::startContainer(const std::string& id) {
     PHAROS_RETURN_IF_ERROR(enter(DockerOp::kStartContainer));
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
-    if (c->state == "running") return Status::ok();  // 304
+    if (c->state == ContainerState::kRunning) return Status::ok();  // 304
     for (const auto& [network, endpoint] : c->endpoints) {
       if (findNetwork(endpoint.network_id) == nullptr) {
         return Status::notFound("network " + network + " not found");
@@ -183,7 +183,7 @@ Status FakeDockerClient::stopContainer(const std::string& id, std::optional<int>
     PHAROS_RETURN_IF_ERROR(enter(DockerOp::kStopContainer));
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
-    if (c->state != "running") return Status::ok();  // 304
+    if (c->state != ContainerState::kRunning) return Status::ok();  // 304
     if (hold_stops_) {
       std::string name = c->name;
       uint64_t release = stop_release_;
@@ -193,7 +193,7 @@ Status FakeDockerClient::stopContainer(const std::string& id, std::optional<int>
       held_stops_.erase(std::find(held_stops_.begin(), held_stops_.end(), name));
       c = findContainer(id);
       if (c == nullptr) return Status::notFound("No such container: " + id);
-      if (c->state != "running") return Status::ok();
+      if (c->state != ContainerState::kRunning) return Status::ok();
     }
     c->stopped_by_user = true;
     emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "15"));
@@ -234,7 +234,7 @@ Status FakeDockerClient::restartContainer(const std::string& id, std::optional<i
     PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRestartContainer));
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
-    if (c->state == "running") {
+    if (c->state == ContainerState::kRunning) {
       emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "15"));
       exitLocked(*c, 0, out);
       emit(out, "container", "stop", c->id, containerAttributes(*c));
@@ -255,7 +255,7 @@ Status FakeDockerClient::killContainer(const std::string& id, const std::string&
     if (number < 0) return Status::invalidArgument("Invalid signal: " + signal);
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
-    if (c->state != "running") {
+    if (c->state != ContainerState::kRunning) {
       return Status::conflict("Cannot kill container: " + id + ": Container " + c->id +
                               " is not running");
     }
@@ -282,7 +282,7 @@ Status FakeDockerClient::removeContainer(const std::string& id, bool force, bool
     PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveContainer));
     Container* c = findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
-    if (c->state == "running") {
+    if (c->state == ContainerState::kRunning) {
       if (!force) {
         return Status::conflict("You cannot remove a running container " + c->id +
                                 ". Stop the container before attempting removal or force remove");
@@ -393,7 +393,7 @@ Result<std::vector<ContainerSummary>> FakeDockerClient::listContainers(
   PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListContainers));
   std::vector<ContainerSummary> out;
   for (const auto& [id, c] : containers_) {
-    if (!all && c.state != "running") continue;
+    if (!all && c.state != ContainerState::kRunning) continue;
     if (!labelsMatch(c.labels, label_filters)) continue;
     ContainerSummary s;
     s.id = c.id;
@@ -401,10 +401,10 @@ Result<std::vector<ContainerSummary>> FakeDockerClient::listContainers(
     s.image = c.image_ref;
     s.image_id = c.image_id;
     s.state = c.state;
-    if (c.state == "running") {
+    if (c.state == ContainerState::kRunning) {
       s.status = "Up";
       if (!c.health.empty()) s.status += " (" + c.health + ")";
-    } else if (c.state == "exited") {
+    } else if (c.state == ContainerState::kExited) {
       s.status = "Exited (" + std::to_string(c.exit_code) + ")";
     } else {
       s.status = "Created";
@@ -428,7 +428,8 @@ Result<int> FakeDockerClient::waitContainer(const std::string& id,
   // the container again at once.
   bool done = changed_.wait_for(lock, timeout, [&] {
     auto it = containers_.find(full_id);
-    return it == containers_.end() || it->second.state != "running" || it->second.exits != exits;
+    return it == containers_.end() || it->second.state != ContainerState::kRunning ||
+           it->second.exits != exits;
   });
   if (!done) return Status::unavailable("waiting for container " + id + " timed out");
   auto it = containers_.find(full_id);
@@ -469,7 +470,7 @@ Result<ContainerStats> FakeDockerClient::containerStats(const std::string& id, b
   PHAROS_RETURN_IF_ERROR(enter(DockerOp::kContainerStats));
   Container* c = findContainer(id);
   if (c == nullptr) return Status::notFound("No such container: " + id);
-  if (c->state != "running") return ContainerStats{};
+  if (c->state != ContainerState::kRunning) return ContainerStats{};
   return c->stats;
 }
 
@@ -485,17 +486,19 @@ ContainerInfo FakeDockerClient::containerInfoLocked(const Container& c) const {
   if (!host.contains("RestartPolicy")) {
     host["RestartPolicy"] = {{"Name", ""}, {"MaximumRetryCount", 0}};
   }
-  Json state = {{"Status", c.state},
-                {"Running", c.state == "running"},
-                {"Paused", false},
-                {"Restarting", false},
-                {"OOMKilled", c.oom_killed},
-                {"Dead", false},
-                {"Pid", c.state == "running" ? 1000 + static_cast<int>(c.created_ms % 30000) : 0},
-                {"ExitCode", c.exit_code},
-                {"Error", ""},
-                {"StartedAt", rfc3339(c.started_ms)},
-                {"FinishedAt", rfc3339(c.finished_ms)}};
+  Json state = {
+      {"Status", toWire(c.state)},
+      {"Running", c.state == ContainerState::kRunning},
+      {"Paused", false},
+      {"Restarting", false},
+      {"OOMKilled", c.oom_killed},
+      {"Dead", false},
+      {"Pid",
+       c.state == ContainerState::kRunning ? 1000 + static_cast<int>(c.created_ms % 30000) : 0},
+      {"ExitCode", c.exit_code},
+      {"Error", ""},
+      {"StartedAt", rfc3339(c.started_ms)},
+      {"FinishedAt", rfc3339(c.finished_ms)}};
   if (!c.health.empty()) {
     state["Health"] = {{"Status", c.health}, {"FailingStreak", 0}, {"Log", Json::array()}};
   }

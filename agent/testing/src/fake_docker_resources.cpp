@@ -179,7 +179,7 @@ Status FakeDockerClient::removeImage(const std::string& reference_or_id, bool fo
     std::string id = image->id;
     const Container* user = nullptr;
     for (const auto& [cid, c] : containers_) {
-      if (c.image_id == id && (user == nullptr || c.state == "running")) user = &c;
+      if (c.image_id == id && (user == nullptr || c.state == ContainerState::kRunning)) user = &c;
     }
     std::string ref = normalizeRef(reference_or_id);
     bool by_tag = tags_.count(ref) != 0 && tags_.at(ref) == id;
@@ -191,7 +191,7 @@ Status FakeDockerClient::removeImage(const std::string& reference_or_id, bool fo
                                 " (must be forced) - image is referenced in multiple "
                                 "repositories");
       }
-      if (user != nullptr && user->state == "running" && !by_tag) {
+      if (user != nullptr && user->state == ContainerState::kRunning && !by_tag) {
         return Status::conflict("conflict: unable to delete " + id.substr(7, 12) +
                                 " (cannot be forced) - image is being used by running container " +
                                 user->id.substr(0, 12));
@@ -280,7 +280,7 @@ NetworkInfo FakeDockerClient::networkInfoLocked(const Network& n) const {
   Json containers = Json::object();
   for (const auto& [id, c] : containers_) {
     auto e = c.endpoints.find(n.name);
-    if (e != c.endpoints.end() && c.state == "running") {
+    if (e != c.endpoints.end() && c.state == ContainerState::kRunning) {
       containers[id] = {{"Name", c.name}, {"IPv4Address", e->second.ip + "/16"}};
     }
   }
@@ -337,7 +337,7 @@ Status FakeDockerClient::removeNetwork(const std::string& id_or_name) {
       return Status::permissionDenied(n->name + " is a pre-defined network and cannot be removed");
     }
     for (const auto& [cid, c] : containers_) {
-      if (c.state == "running" && c.endpoints.count(n->name) != 0) {
+      if (c.state == ContainerState::kRunning && c.endpoints.count(n->name) != 0) {
         return Status::conflict("error while removing network: network " + n->name + " id " +
                                 n->id + " has active endpoints");
       }
@@ -377,7 +377,7 @@ Status FakeDockerClient::connectNetwork(const std::string& network, const std::s
     Container* c = findContainer(container);
     if (c == nullptr) return Status::notFound("No such container: " + container);
     PHAROS_RETURN_IF_ERROR(attachLocked(*c, network, endpoint_config, out));
-    if (c->state == "running") {
+    if (c->state == ContainerState::kRunning) {
       Endpoint& e = c->endpoints.at(findNetwork(network)->name);
       e.ip =
           "172.18." + std::to_string((next_id_ >> 8) & 255) + "." + std::to_string(next_id_ & 255);

@@ -40,7 +40,7 @@ struct NodeRecord {
 };
 
 struct HealthTransition {
-  std::string state;
+  Readiness state = Readiness::kNotReady;
   int64_t ts = 0;
   std::string reason;
   int64_t session = 0;
@@ -50,12 +50,14 @@ struct HealthTransition {
 // The health verdict and what it is made from; persisted without sync (it is re-derived
 // from the retained status after a crash).
 struct NodeHealthRecord {
-  NodeHealth health;                     // state/since/reason/session as published
-  NodeStatus last_status;                // the last status that passed the session rule
-  int64_t newest_ready_session = 0;      // the session rule's reference
-  int64_t last_seen = 0;                 // Unix ms of the last message from the node
-  std::deque<HealthTransition> history;  // newest last, bounded (kMaxHealthHistory)
+  NodeHealth health;                      // state/since/reason/session as published
+  std::optional<NodeStatus> last_status;  // the last status that passed the session rule
+  int64_t newest_ready_session = 0;       // the session rule's reference
+  int64_t last_seen = 0;                  // Unix ms of the last message from the node
+  std::deque<HealthTransition> history;   // newest last, bounded (kMaxHealthHistory)
   bool operator==(const NodeHealthRecord&) const = default;
+  // The session of the last status (0: none yet).
+  int64_t lastSession() const { return last_status ? last_status->session : 0; }
 };
 inline constexpr size_t kMaxHealthHistory = 32;
 
@@ -80,10 +82,10 @@ struct AppRecord {
   std::string name;
   Target target;
   int64_t revision = 0;
-  std::string state = "running";  // running | stopped | removed
+  DesiredState state = DesiredState::kRunning;
   int64_t restart = 0;
-  std::string volumes = "keep";  // keep | delete (with removed)
-  std::string compose;           // of `revision`
+  VolumePolicy volumes = VolumePolicy::kKeep;  // with removed
+  std::string compose;                         // of `revision`
   std::map<std::string, std::string> variables;
   int64_t created = 0;
   int64_t updated = 0;

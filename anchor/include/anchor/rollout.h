@@ -15,8 +15,8 @@ namespace pharos::anchor {
 struct RolloutInputs {
   // The node's last reported state, or nullptr when none was seen.
   std::function<const NodeState*(const std::string& node)> state_of;
-  // The node's health state (Ready, NotReady, ...).
-  std::function<std::string(const std::string& node)> health_of;
+  // Whether the node's health is Ready.
+  std::function<bool(const std::string& node)> ready;
 };
 
 // The status of `app` on one node ("pending", ...) and its message. `spec` (toAppSpec(app))

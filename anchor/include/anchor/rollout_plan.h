@@ -83,11 +83,11 @@ const char* phaseName(RolloutPhase phase);
 
 // What a node of the current wave reports about the app (from its `state` and health).
 struct GateReport {
-  bool ready = false;        // the anchor's health verdict is Ready
-  int64_t revision = 0;      // the app revision the node runs, 0 when it reports none
-  std::string phase;         // Running, CrashLoop, Failed, …
-  bool services_ok = false;  // every long-running service running (healthy where checked)
-  int64_t restarts = 0;      // sum of the app's services' restart counts
+  bool ready = false;             // the anchor's health verdict is Ready
+  int64_t revision = 0;           // the app revision the node runs, 0 when it reports none
+  std::optional<AppPhase> phase;  // none when it reports no such app
+  bool services_ok = false;       // every long-running service running (healthy where checked)
+  int64_t restarts = 0;           // sum of the app's services' restart counts
 };
 
 enum class NodeGate { kPending, kNotReady, kSoaking, kPassed, kFailed };

@@ -1,6 +1,6 @@
-// The anchor's persistent key-value store (RocksDB in production, an in-memory map in unit
-// tests). Keys are byte strings laid out as documented in docs/anchor-store.md; values are
-// compact JSON. Every group of writes that belongs together goes into ONE WriteBatch, applied
+// The anchor's persistent key-value store (RocksDB in production; unit tests use MemoryStore,
+// anchor/testing). Keys are byte strings laid out as documented in docs/anchor-store.md; values
+// are compact JSON. Every group of writes that belongs together goes into ONE WriteBatch, applied
 // atomically, so a crash (kill -9 at any moment) leaves a consistent store. Acknowledged
 // changes are written with `sync = true` (fsync before the API answers).
 //
@@ -92,34 +92,5 @@ Result<std::unique_ptr<Store>> openRocksDbStore(const std::string& dir,
 // Restores a checkpoint made by Store::checkpoint into `data_dir` (which must not hold a
 // store yet). The caller then gives the store a new epoch (DESIGN.md section 2).
 Status restoreCheckpoint(const std::string& checkpoint_dir, const std::string& data_dir);
-
-// An in-memory store for unit tests, with fault injection.
-class MemoryStore : public Store {
- public:
-  MemoryStore();
-  ~MemoryStore() override;
-
-  Result<std::optional<std::string>> get(std::string_view key) override;
-  Status put(std::string_view key, std::string_view value, bool sync = true) override;
-  Status del(std::string_view key, bool sync = true) override;
-  Status write(const WriteBatch& batch, bool sync = true) override;
-  Status scan(std::string_view prefix, std::string_view start, const Visitor& visit) override;
-  Status scanReverse(std::string_view prefix, const Visitor& visit) override;
-  Status checkpoint(const std::string& dir) override;
-  using Store::scan;
-
-  // While set, every write fails with this status and changes nothing (e.g. disk full).
-  void failWrites(std::optional<Status> failure);
-  // Number of successful write calls (put, del, write) so far, and how many were synced.
-  size_t writes() const;
-  size_t syncedWrites() const;
-  size_t keyCount() const;
-  // A copy of the contents (for "restart from the same store" tests).
-  std::unique_ptr<MemoryStore> clone() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace pharos::anchor

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pharos/json.h"
+#include "pharos/messages.h"
 #include "pharos/status.h"
 
 namespace pharos {
@@ -112,7 +113,7 @@ Result<ListRequest> decodeAppList(const Json& body);
 struct NodeListRequest {
   std::string label;
   std::string group;
-  std::string health;  // "" or Ready|NotReady|Unreachable|Pending
+  std::optional<Readiness> health;  // any when absent
   int limit = kDefaultListLimit;
   std::string cursor;
   bool operator==(const NodeListRequest&) const = default;
@@ -221,7 +222,7 @@ Result<AppDeployRequest> decodeAppDeploy(const Json& body);
 // app.remove {name, volumes?: keep|delete}
 struct AppRemoveRequest {
   std::string name;
-  std::string volumes = "keep";
+  VolumePolicy volumes = VolumePolicy::kKeep;
   bool operator==(const AppRemoveRequest&) const = default;
 };
 Json encode(const AppRemoveRequest& req);

@@ -2,8 +2,8 @@
 // tasks to an Executor it is given (DESIGN.md section 3, "Threads"), so a fleet simulator
 // can run many agents on a few threads. Tasks posted to one Strand run one at a time, in
 // order. ThreadPoolExecutor: named worker threads, delayed tasks, interruptible shutdown.
-// ManualExecutor: runs tasks only when a test calls runUntilIdle(); time comes from a
-// ManualClock.
+// Tests use ManualExecutor (libpharos/testing, pharos/manual_executor.h), which runs tasks
+// only when the test says so.
 #pragma once
 
 #include <chrono>
@@ -112,27 +112,6 @@ class ThreadPoolExecutor final : public Executor {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
   std::vector<std::thread::id> finished_;  // ended threads, joined at the next spawn
-};
-
-class ManualExecutor final : public Executor {
- public:
-  explicit ManualExecutor(ManualClock& clock) : clock_(clock) {}
-  void post(Task task) override;
-  uint64_t postDelayed(std::chrono::milliseconds delay, Task task) override;
-  void cancel(uint64_t id) override;
-  // Runs ready tasks (and timers due at the clock's current time) until none is left.
-  // Returns the number of tasks run.
-  int runUntilIdle();
-  // Advances the clock by `by` in steps, running what becomes due.
-  int advance(std::chrono::milliseconds by);
-  size_t pendingTimers() const;
-
- private:
-  ManualClock& clock_;
-  mutable std::mutex mu_;
-  std::deque<Task> ready_;
-  TimerQueue timers_;
-  uint64_t next_id_ = 1;
 };
 
 }  // namespace pharos

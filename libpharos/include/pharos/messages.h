@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,9 +38,90 @@ inline constexpr int kMessageVersion = 1;
   inline Result<Type> name(const std::string& payload) { return name(std::string_view(payload)); } \
   inline Result<Type> name(const char* payload) { return name(std::string_view(payload)); }
 
+// ---- States the messages carry ----------------------------------------------------------------
+// Code compares these enums; only the codecs (the message encoders and decoders, the anchor's
+// storage and API results, the agent's Docker Engine readers) turn them into wire names and
+// back: toWire(value) gives the name, fromWire<E>(name) the value, or nullopt for a name it
+// does not know (a decoder then fails naming the field).
+
+// A node's readiness: the agent's status says Ready|NotReady, the anchor's health verdict also
+// Unreachable|Pending.
+enum class Readiness { kReady, kNotReady, kUnreachable, kPending };
+// An app's desired state in a desired document: running|stopped|removed (a tombstone).
+enum class DesiredState { kRunning, kStopped, kRemoved };
+// What happens to an app's named volumes when it is removed: keep|delete.
+enum class VolumePolicy { kKeep, kDelete };
+// An app's phase as its agent reports it:
+// Pending|Pulling|Starting|Running|Degraded|CrashLoop|Failed|Stopped|Removing.
+enum class AppPhase {
+  kPending,
+  kPulling,
+  kStarting,
+  kRunning,
+  kDegraded,
+  kCrashLoop,
+  kFailed,
+  kStopped,
+  kRemoving,
+};
+// A container's state as the Docker Engine reports it (created|running|restarting|paused|
+// exited|removing|dead), plus "" (kNone: no container) and "missing" (kMissing: the agent
+// reports a container that should exist but does not).
+enum class ContainerState {
+  kNone,
+  kCreated,
+  kRunning,
+  kRestarting,
+  kPaused,
+  kExited,
+  kRemoving,
+  kDead,
+  kMissing,
+};
+
+const char* toWire(Readiness value);
+const char* toWire(DesiredState value);
+const char* toWire(VolumePolicy value);
+const char* toWire(AppPhase value);
+const char* toWire(ContainerState value);
+template <typename E>
+std::optional<E> fromWire(std::string_view name);
+template <>
+std::optional<Readiness> fromWire<Readiness>(std::string_view name);
+template <>
+std::optional<DesiredState> fromWire<DesiredState>(std::string_view name);
+template <>
+std::optional<VolumePolicy> fromWire<VolumePolicy>(std::string_view name);
+template <>
+std::optional<AppPhase> fromWire<AppPhase>(std::string_view name);
+template <>
+std::optional<ContainerState> fromWire<ContainerState>(std::string_view name);
+
+// Decoders read a state field with these: one of `allowed`, by its wire name, else an error
+// naming the field and the allowed names ("phase: must be one of Pending, Pulling, ...").
+// The second form gives `fallback` when the field is missing or null.
+template <typename E>
+E readState(JsonReader& r, const char* key, std::initializer_list<E> allowed) {
+  std::string name = r.str(key);
+  if (!r.ok()) return *allowed.begin();
+  std::optional<E> value = fromWire<E>(name);
+  std::string list;
+  for (E a : allowed) {
+    if (value == a) return a;
+    list += list.empty() ? "" : ", ";
+    list += toWire(a);
+  }
+  r.fail(Status::invalidArgument(r.path(key) + ": must be one of " + list));
+  return *allowed.begin();
+}
+template <typename E>
+E readState(JsonReader& r, const char* key, std::initializer_list<E> allowed, E fallback) {
+  return r.has(key) ? readState(r, key, allowed) : fallback;
+}
+
 // ---- nodes/{node}/status (agent; will: broker) -------------------------------------------
 struct NodeStatus {
-  std::string state;  // Ready | NotReady
+  Readiness state = Readiness::kNotReady;  // Ready | NotReady
   int64_t session = 0;
   std::string reason;
   int64_t ts = 0;  // Unix ms
@@ -78,7 +160,7 @@ PHAROS_DECLARE_DECODER(NodeInfo, decodeNodeInfo)
 struct ServiceState {
   std::string name;
   std::string container_id;
-  std::string state;  // Docker's container state: created|running|restarting|exited|... ("" = none)
+  ContainerState state = ContainerState::kNone;
   std::string health;  // healthy|unhealthy|starting|"" (no healthcheck)
   int restart_count = 0;
   int exit_code = 0;
@@ -90,8 +172,7 @@ struct ServiceState {
 struct AppState {
   std::string name;
   int64_t revision = 0;
-  // Pending|Pulling|Starting|Running|Degraded|CrashLoop|Failed|Stopped|Removing
-  std::string phase;
+  AppPhase phase = AppPhase::kPending;
   std::string message;
   std::vector<ServiceState> services;
   bool operator==(const AppState&) const = default;
@@ -169,7 +250,7 @@ PHAROS_DECLARE_DECODER(NodeHeartbeat, decodeNodeHeartbeat)
 
 // ---- nodes/{node}/health (anchor) ----------------------------------------------------------
 struct NodeHealth {
-  std::string state;  // Ready|NotReady|Unreachable|Pending
+  Readiness state = Readiness::kNotReady;
   int64_t since = 0;  // Unix ms of the last transition
   std::string reason;
   int64_t session = 0;
@@ -191,7 +272,7 @@ inline constexpr int64_t kRolloutPositions = int64_t{1} << 32;  // positions are
 struct AppRevisionSpec {  // the revision that nodes outside the wave keep
   int64_t revision = 0;   // >= 1
   std::string compose;
-  std::string state = "running";  // running|stopped
+  DesiredState state = DesiredState::kRunning;  // running|stopped
   std::map<std::string, std::string> variables;
   int64_t restart = 0;
   bool operator==(const AppRevisionSpec&) const = default;
@@ -206,12 +287,12 @@ struct StagedApp {
 
 struct AppSpec {
   std::string name;
-  int64_t revision = 0;           // >= 1
-  std::string compose;            // YAML text, at most kMaxComposeBytes
-  std::string state = "running";  // running|stopped|removed
+  int64_t revision = 0;  // >= 1
+  std::string compose;   // YAML text, at most kMaxComposeBytes
+  DesiredState state = DesiredState::kRunning;
   std::map<std::string, std::string> variables;
   int64_t restart = 0;                             // bumped by app.restart
-  std::string volumes = "keep";                    // keep|delete (meaningful with removed)
+  VolumePolicy volumes = VolumePolicy::kKeep;      // meaningful with removed
   std::optional<StagedApp> staged = std::nullopt;  // a staged rollout (never with removed)
   bool operator==(const AppSpec&) const = default;
 };

@@ -22,7 +22,7 @@ struct DeviceFacts {
   std::optional<NodeInfo> info;
   std::optional<NodeState> state;
   std::optional<NodeMetrics> metrics;
-  bool ready() const { return health && health->state == "Ready"; }
+  bool ready() const { return health && health->state == Readiness::kReady; }
 };
 
 struct FleetCounts {

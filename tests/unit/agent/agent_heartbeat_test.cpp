@@ -37,7 +37,7 @@ TEST_CASE("a connected agent sends a heartbeat at once and then every keep-alive
   REQUIRE(beats.size() == 1);
   CHECK(beats[0].session == rig.agent->session());
   CHECK(beats[0].keep_alive == 2);
-  CHECK(rig.status().state == "Ready");  // the status went first
+  CHECK(rig.status().state == Readiness::kReady);  // the status went first
   rig.advance(milliseconds(999));
   CHECK(heartbeats(rig).size() == 1);
   rig.advance(milliseconds(1));
@@ -96,7 +96,7 @@ TEST_CASE("a stopped agent, or one without keep-alive, sends no heartbeat") {
   none.boot();
   none.advance(milliseconds(5000));
   CHECK(heartbeats(none).empty());
-  CHECK(none.status().state == "Ready");
+  CHECK(none.status().state == Readiness::kReady);
 }
 
 }  // namespace

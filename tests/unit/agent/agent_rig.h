@@ -15,6 +15,8 @@
 #include "agent/agent.h"
 #include "agent/fake_docker.h"
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "pharos/topics.h"
 
 namespace pharos::agent::testing {

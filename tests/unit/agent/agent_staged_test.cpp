@@ -16,7 +16,8 @@ AppSpec stagedWeb(std::vector<std::string> nodes, int64_t cutoff = 0, bool first
   StagedApp s;
   s.nodes = std::move(nodes);
   s.cutoff = cutoff;
-  if (!first) s.previous = AppRevisionSpec{1, app("web", "busybox").compose, "running", {}, 0};
+  if (!first)
+    s.previous = AppRevisionSpec{1, app("web", "busybox").compose, DesiredState::kRunning, {}, 0};
   a.staged = s;
   return a;
 }

@@ -9,6 +9,8 @@
 #include <set>
 
 #include "agent_rig.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 namespace pharos::agent {
 namespace {
@@ -20,7 +22,7 @@ TEST_CASE("an agent registers: info, status Ready with a session, its subscripti
   Rig rig;
   rig.boot();
   NodeStatus st = rig.status();
-  CHECK(st.state == "Ready");
+  CHECK(st.state == Readiness::kReady);
   CHECK(st.session >= rig.clock.nowMs() - 1000);
   CHECK(rig.broker.retained(topics::node(kNode, topics::NodeTopic::kInfo)).has_value());
   CHECK(rig.subscribed(topics::node(kNode, topics::NodeTopic::kDesired)));
@@ -56,7 +58,7 @@ TEST_CASE("every connection takes a new persisted session, and its will carries 
   // The broker restarts: the reconnection is a new session although the clock is behind.
   rig.broker.restart();
   rig.pump();
-  CHECK(rig.status().state == "Ready");
+  CHECK(rig.status().state == Readiness::kReady);
   CHECK(rig.status().session == ahead.last_session + 2);
   CHECK(rig.agent->session() == ahead.last_session + 2);
   CHECK(rig.state_file.load()->last_session == ahead.last_session + 2);
@@ -72,7 +74,7 @@ TEST_CASE("every connection takes a new persisted session, and its will carries 
   // Killed: the will is the one of that last connection.
   rig.broker.kill(kClient);
   rig.pump();
-  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().state == Readiness::kNotReady);
   CHECK(rig.status().reason == "connection lost");
   CHECK(rig.status().session == third);
 }
@@ -98,13 +100,13 @@ TEST_CASE("a killed agent's will says NotReady with its session; a clean stop to
   int64_t session = rig.status().session;
   rig.broker.kill(kClient);
   rig.pump();
-  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().state == Readiness::kNotReady);
   CHECK(rig.status().session == session);
 
   Rig clean;
   clean.boot();
   clean.shutdown();
-  CHECK(clean.status().state == "NotReady");
+  CHECK(clean.status().state == Readiness::kNotReady);
   CHECK(clean.status().reason == "agent stopped");
   CHECK_FALSE(clean.broker.isConnected(kClient));
 }
@@ -178,7 +180,7 @@ TEST_CASE("a moved app stays while the document of its new group is on its way")
   // g2), and g2's document has not arrived yet. Nothing may be removed meanwhile.
   rig.publishNode(nodeDoc(2, {}, {"g1", "g2"}));
   AppSpec tombstone = app("web", "busybox", 2);
-  tombstone.state = "removed";
+  tombstone.state = DesiredState::kRemoved;
   rig.publishGroup("g1", nodeDoc(2, {tombstone}));
   CHECK(rig.subscribed(topics::groupDesired("g2")));
   CHECK(id_of("web_main_1") == id);
@@ -261,7 +263,7 @@ TEST_CASE("with the broker down, apps from the state file run at boot") {
   rig.broker.setUp(true);
   rig.pump();
   rig.advance(milliseconds(300));
-  CHECK(rig.status().state == "Ready");
+  CHECK(rig.status().state == Readiness::kReady);
   // The re-created container is in the app_applied event of this boot, buffered while
   // offline and sent on connect (the first boot sent one too).
   auto events = rig.events();
@@ -289,11 +291,11 @@ TEST_CASE("an unreachable engine makes the status NotReady with the reason") {
   Rig rig;
   rig.docker.setEngineUp(false);
   rig.boot();
-  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().state == Readiness::kNotReady);
   CHECK(rig.status().reason.find("engine") != std::string::npos);
   rig.docker.setEngineUp(true);
   rig.pump();
-  CHECK(rig.status().state == "Ready");
+  CHECK(rig.status().state == Readiness::kReady);
 }
 
 TEST_CASE("secrets are interpolated into compose files") {
@@ -539,13 +541,13 @@ TEST_CASE("a daemon restart is survived: NotReady while it is down, then a full 
   REQUIRE(rig.running("web"));
   rig.docker.setEngineUp(false);
   rig.pump();
-  CHECK(rig.status().state == "NotReady");
+  CHECK(rig.status().state == Readiness::kNotReady);
   CHECK(rig.hasEvent("engine_unreachable"));
   rig.docker.setEngineUp(true);
   rig.docker.restartDaemon();
   rig.pump();
   rig.advance(milliseconds(1000));
-  CHECK(rig.status().state == "Ready");
+  CHECK(rig.status().state == Readiness::kReady);
   CHECK(rig.hasEvent("engine_reconnected"));
   CHECK(rig.running("web"));
   auto once = rig.docker.inspectContainer("web_once_1");

@@ -9,6 +9,7 @@
 
 #include "pharos/clock.h"
 #include "pharos/json.h"
+#include "pharos/manual_clock.h"
 
 using namespace pharos;
 using namespace pharos::agent;

@@ -53,7 +53,7 @@ TEST_CASE("among groups the lexicographically first wins") {
 
 TEST_CASE("a tombstone never shadows a live entry of a moved app, and is no conflict") {
   AppSpec tomb = app("a", 2);
-  tomb.state = "removed";
+  tomb.state = DesiredState::kRemoved;
   // Moved from group alpha to group zeta: alpha's tombstone sorts first.
   auto eff = unionDesired("n1", doc({}, {"alpha", "zeta"}),
                           {{"alpha", doc({tomb})}, {"zeta", doc({app("a", 3)})}});
@@ -70,12 +70,12 @@ TEST_CASE("a tombstone never shadows a live entry of a moved app, and is no conf
   eff = unionDesired("n1", doc({tomb}, {"g1"}), {{"g1", doc({app("a", 3)})}});
   REQUIRE(eff.apps.size() == 1);
   CHECK(eff.apps[0].source == "group:g1");
-  CHECK(eff.apps[0].spec.state == "running");
+  CHECK(eff.apps[0].spec.state == DesiredState::kRunning);
   // Only tombstones: the first one is kept, so the app is removed.
   eff = unionDesired("n1", doc({}, {"alpha", "zeta"}),
                      {{"alpha", doc({tomb})}, {"zeta", doc({tomb})}});
   REQUIRE(eff.apps.size() == 1);
-  CHECK(eff.apps[0].spec.state == "removed");
+  CHECK(eff.apps[0].spec.state == DesiredState::kRemoved);
   CHECK(eff.conflicts.empty());
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "pharos/clock.h"
+#include "pharos/manual_clock.h"
 
 using namespace pharos;
 using namespace pharos::agent;
@@ -88,7 +89,7 @@ TEST_CASE("parses image references the way the engine's pull endpoint wants them
 }
 
 TEST_CASE("encodes registry credentials as base64url JSON") {
-  RegistryAuth auth{"user", "p?ss>", "127.0.0.1:5000"};
+  agent::RegistryAuth auth{"user", "p?ss>", "127.0.0.1:5000"};
   std::string encoded = encodeRegistryAuth(auth);
   CHECK(encoded.find('+') == std::string::npos);
   CHECK(encoded.find('/') == std::string::npos);
@@ -163,7 +164,7 @@ TEST_CASE("creating a container needs the image locally and a free name") {
   REQUIRE(info.isOk());
   CHECK(info->id == *id);
   CHECK(info->name == "web");
-  CHECK(info->state == "created");
+  CHECK(info->state == ContainerState::kCreated);
   CHECK(info->image == kImage);
   CHECK(info->image_id == docker.inspectImage(kImage)->id);
   CHECK(info->labels.at("io.pharos.node") == "n1");
@@ -187,7 +188,7 @@ TEST_CASE("containers move through created, running and exited") {
   CHECK(docker.removeContainer(id).code() == Code::kConflict);
   REQUIRE(docker.stopContainer(id, 1).isOk());
   auto info = docker.inspectContainer(id);
-  CHECK(info->state == "exited");
+  CHECK(info->state == ContainerState::kExited);
   CHECK(info->exit_code == 0);
   CHECK(docker.stopContainer(id).isOk());  // already stopped: ok (304)
   CHECK(docker.killContainer(id).code() == Code::kConflict);
@@ -217,7 +218,7 @@ TEST_CASE("a crash follows the restart policy and counts restarts") {
 
   REQUIRE(docker.crashContainer(never, 3).isOk());
   auto n = docker.inspectContainer(never);
-  CHECK(n->state == "exited");
+  CHECK(n->state == ContainerState::kExited);
   CHECK(n->exit_code == 3);
   CHECK(n->restart_count == 0);
   CHECK(docker.crashContainer(never, 3).code() == Code::kConflict);
@@ -227,7 +228,7 @@ TEST_CASE("a crash follows the restart policy and counts restarts") {
   CHECK(docker.inspectContainer(limited)->running);
   REQUIRE(docker.crashContainer(limited, 1).isOk());  // limit of 2 reached
   auto l = docker.inspectContainer(limited);
-  CHECK(l->state == "exited");
+  CHECK(l->state == ContainerState::kExited);
   CHECK(l->restart_count == 2);
 }
 
@@ -245,8 +246,8 @@ TEST_CASE("a daemon restart restarts always and unless-stopped, not a user-stopp
   docker.restartDaemon();
   CHECK(docker.inspectContainer(always)->running);
   CHECK(docker.inspectContainer(unless)->running);
-  CHECK(docker.inspectContainer(stopped)->state == "exited");
-  CHECK(docker.inspectContainer(none)->state == "exited");
+  CHECK(docker.inspectContainer(stopped)->state == ContainerState::kExited);
+  CHECK(docker.inspectContainer(none)->state == ContainerState::kExited);
   REQUIRE(rec.states.size() == 3);  // connected, lost, reconnected
   CHECK(rec.states[0].isOk());
   CHECK(rec.states[1].code() == Code::kUnavailable);
@@ -342,7 +343,7 @@ TEST_CASE("lists containers by labels, running only unless all") {
   auto running = docker.listContainers({}, false);
   REQUIRE(running->size() == 1);
   CHECK(running->front().id == a);
-  CHECK(running->front().state == "running");
+  CHECK(running->front().state == ContainerState::kRunning);
   CHECK(running->front().name == "c-a");
   auto all = docker.listContainers({"com.docker.compose.project=other"}).value();
   CHECK(all.front().status == "Created");

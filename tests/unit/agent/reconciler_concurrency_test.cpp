@@ -81,7 +81,9 @@ TEST_CASE("an app's failover and another app's deploy proceed while an app's sto
   ThreadedRig rig;
   const char* one = "services: {main: {image: busybox}}";
   rig.onStrand([&] {
-    rig.rec->setDesired({desired(one, 1, "running", "a"), desired(one, 1, "running", "b")}, true);
+    rig.rec->setDesired({desired(one, 1, DesiredState::kRunning, "a"),
+                         desired(one, 1, DesiredState::kRunning, "b")},
+                        true);
   });
   REQUIRE(eventually([&] { return rig.running("a_main_1") && rig.running("b_main_1"); },
                      milliseconds(10'000)));
@@ -89,7 +91,9 @@ TEST_CASE("an app's failover and another app's deploy proceed while an app's sto
   // b is removed; its stop (a long stop_grace_period) blocks in the engine.
   rig.docker.holdStops(true);
   rig.onStrand([&] {
-    rig.rec->setDesired({desired(one, 1, "running", "a"), desired(one, 1, "removed", "b")}, true);
+    rig.rec->setDesired({desired(one, 1, DesiredState::kRunning, "a"),
+                         desired(one, 1, DesiredState::kRemoved, "b")},
+                        true);
   });
   REQUIRE(rig.docker.waitForHeldStops(1, milliseconds(10'000)));
 
@@ -99,9 +103,10 @@ TEST_CASE("an app's failover and another app's deploy proceed while an app's sto
   REQUIRE(a.isOk());
   REQUIRE(rig.docker.killContainer(a->id, "SIGKILL").isOk());
   rig.strand->post([&] {  // not waited for: the strand must not be what waits
-    rig.rec->setDesired({desired(one, 1, "running", "a"), desired(one, 1, "removed", "b"),
-                         desired(one, 1, "running", "c")},
-                        true);
+    rig.rec->setDesired(
+        {desired(one, 1, DesiredState::kRunning, "a"), desired(one, 1, DesiredState::kRemoved, "b"),
+         desired(one, 1, DesiredState::kRunning, "c")},
+        true);
   });
   bool served = eventually([&] { return rig.running("a_main_1") && rig.running("c_main_1"); },
                            milliseconds(10'000));
@@ -137,10 +142,13 @@ TEST_CASE("stops go in reverse depends_on order, a level at once") {
     rig.stops = &stops;
     rig.makeReconciler();
     rig.apply({desired(kLayers)});
-    REQUIRE(rig.app("shop").phase == "Running");
+    REQUIRE(rig.app("shop").phase == AppPhase::kRunning);
     std::string old_db = rig.service("shop", "db").container_id;
     rig.docker.holdStops(true);
-    DesiredApp next = desired(kLayers, 1, std::string(change) == "restart" ? "running" : change);
+    DesiredApp next = desired(kLayers, 1,
+                              std::string(change) == "stopped"   ? DesiredState::kStopped
+                              : std::string(change) == "removed" ? DesiredState::kRemoved
+                                                                 : DesiredState::kRunning);
     if (std::string(change) == "restart") next.spec.restart = 1;
     rig.rec->setDesired({next}, true);
     auto settle = [&] { rig.settle(); };
@@ -158,14 +166,14 @@ TEST_CASE("stops go in reverse depends_on order, a level at once") {
     CHECK(waveIs({"shop_cache_1", "shop_db_1"}));  // once web and worker are down
     rig.docker.holdStops(false);
     if (std::string(change) == "stopped") {
-      CHECK(eventually([&] { return rig.app("shop").phase == "Stopped"; }, milliseconds(10'000),
-                       settle));
+      CHECK(eventually([&] { return rig.app("shop").phase == AppPhase::kStopped; },
+                       milliseconds(10'000), settle));
     } else if (std::string(change) == "removed") {
       CHECK(eventually([&] { return rig.rec->appStates().empty(); }, milliseconds(10'000), settle));
       CHECK(rig.docker.containerCount() == 0);
     } else {
-      CHECK(eventually([&] { return rig.app("shop").phase == "Running"; }, milliseconds(10'000),
-                       settle));
+      CHECK(eventually([&] { return rig.app("shop").phase == AppPhase::kRunning; },
+                       milliseconds(10'000), settle));
       CHECK(rig.service("shop", "db").container_id != old_db);
       CHECK(rig.docker.containerCount() == 5);
     }

@@ -32,7 +32,7 @@ TEST_CASE("a failure whose engine message changes on every retry is one app_fail
   Rig rig;
   for (int i = 1; i <= 6; ++i) rig.docker.failNext(DockerOp::kStartContainer, portTaken(i));
   rig.apply({desired("services: {web: {image: busybox}}")});
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   // The agent retries the start with its backoff (100 ms doubling), and the periodic
   // reconcile looks too: five more refusals.
   for (int i = 0; i < 20; ++i) {
@@ -40,14 +40,14 @@ TEST_CASE("a failure whose engine message changes on every retry is one app_fail
     rig.advance(milliseconds(3000));
   }
   CHECK(rig.docker.calls(DockerOp::kStartContainer) >= 7);
-  CHECK(rig.service("shop", "web").state == "running");
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
   CHECK(countEvents(rig, "app_failed") == 1);
 
   SUBCASE("a new document starts a new episode") {
     rig.docker.failNext(DockerOp::kCreateContainer, Status::invalidArgument("bad body"));
     rig.apply({desired("services: {web: {image: busybox, user: nobody}}", 2)});
-    CHECK(rig.app("shop").phase == "Failed");
+    CHECK(rig.app("shop").phase == AppPhase::kFailed);
     CHECK(countEvents(rig, "app_failed") == 2);
   }
 }
@@ -61,20 +61,21 @@ TEST_CASE("the phase stays Failed with the engine's message while a start is ret
     if (++looks % 100 == 0) rig.rec->reconcileAll("periodic");
     rig.advance(milliseconds(10));
     AppState st = rig.app("shop");
-    CHECK(st.phase == "Failed");
+    CHECK(st.phase == AppPhase::kFailed);
     CHECK(st.message.find("port is already allocated") != std::string::npos);
   }
   rig.rec->reconcileAll("periodic");
   rig.advance(milliseconds(60'000));
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
 }
 
 TEST_CASE("image events name the apps that need the image") {
   Rig rig;
   rig.docker.setPullFailure("127.0.0.1:5000/web:9", Status::notFound("manifest unknown"));
-  rig.apply({desired("services: {main: {image: busybox}}", 1, "running", "one"),
-             desired("services: {main: {image: busybox}}", 1, "running", "two"),
-             desired("services: {web: {image: 127.0.0.1:5000/web:9}}", 1, "running", "three")});
+  rig.apply({desired("services: {main: {image: busybox}}", 1, DesiredState::kRunning, "one"),
+             desired("services: {main: {image: busybox}}", 1, DesiredState::kRunning, "two"),
+             desired("services: {web: {image: 127.0.0.1:5000/web:9}}", 1, DesiredState::kRunning,
+                     "three")});
   std::set<std::string> pulled_for;
   std::set<std::string> failed_for;
   for (const NodeEvent& e : rig.events) {
@@ -93,14 +94,14 @@ TEST_CASE("kills 62 s apart do not double the restart backoff") {
   REQUIRE(rig.docker.killContainer(id, "SIGKILL").isOk());
   rig.settle();
   rig.advance(milliseconds(110));
-  REQUIRE(rig.service("shop", "web").state == "running");
+  REQUIRE(rig.service("shop", "web").state == ContainerState::kRunning);
   // 62 s later (no pass of this app in between) the same kill: the container ran for over a
   // minute since its start, so the backoff is back at 100 ms, not 200 ms.
   rig.clock.advance(milliseconds(62'000));
   REQUIRE(rig.docker.killContainer(id, "SIGKILL").isOk());
   rig.settle();
   rig.advance(milliseconds(110));
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include "agent/engine_spec.h"
 #include "agent/fake_docker.h"
 #include "agent/reconciler.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 namespace pharos::agent::reconciler_testing {
 
@@ -106,7 +108,8 @@ struct Rig {
 };
 
 inline DesiredApp desired(const std::string& compose, int64_t revision = 1,
-                          const std::string& state = "running", const std::string& name = "shop") {
+                          DesiredState state = DesiredState::kRunning,
+                          const std::string& name = "shop") {
   DesiredApp d;
   d.spec.name = name;
   d.spec.revision = revision;

@@ -10,6 +10,8 @@
 
 #include "agent/engine_spec.h"
 #include "agent/fake_docker.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "reconciler_rig.h"
 
 namespace pharos::agent {
@@ -21,15 +23,15 @@ TEST_CASE("a three-service app comes up in depends_on order, waiting for a healt
   Rig rig;
   rig.apply({desired(kShop)});
   // db and web (service_started) run; worker waits for db to be healthy.
-  CHECK(rig.service("shop", "db").state == "running");
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "db").state == ContainerState::kRunning);
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
   CHECK(rig.service("shop", "worker").container_id.empty());
-  CHECK(rig.app("shop").phase == "Starting");
+  CHECK(rig.app("shop").phase == AppPhase::kStarting);
   CHECK(rig.app("shop").message.find("db") != std::string::npos);
 
   rig.allHealthy();
-  CHECK(rig.service("shop", "worker").state == "running");
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.service("shop", "worker").state == ContainerState::kRunning);
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
   CHECK(rig.hasEvent("app_applied"));
 
   // One event for the rollout: what it created, in order (db before web and worker), is
@@ -60,7 +62,7 @@ TEST_CASE("outside a rollout, a re-created volume is reported with its own event
   // A declared volume no container mounts, so it can be deleted behind the agent's back.
   rig.apply({desired("services:\n  main:\n    image: busybox\nvolumes:\n  spare: {}\n")});
   rig.settle();
-  REQUIRE(rig.app("shop").phase == "Running");
+  REQUIRE(rig.app("shop").phase == AppPhase::kRunning);
   REQUIRE(rig.docker.removeVolume("shop_spare", true).isOk());
   rig.events.clear();
   rig.rec->reconcileAll("test");
@@ -78,14 +80,14 @@ TEST_CASE("applying the same document twice performs no engine mutation") {
   Rig rig;
   rig.apply({desired(kShop)});
   rig.allHealthy();
-  REQUIRE(rig.app("shop").phase == "Running");
+  REQUIRE(rig.app("shop").phase == AppPhase::kRunning);
   rig.docker.resetCounters();
   rig.apply({desired(kShop)});
   rig.rec->reconcileAll("test");
   rig.settle();
   rig.advance(milliseconds(60'000));
   CHECK(rig.docker.mutatingCalls() == 0);
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
 }
 
 TEST_CASE("an update recreates only the service whose configuration changed") {
@@ -102,7 +104,7 @@ TEST_CASE("an update recreates only the service whose configuration changed") {
   CHECK(rig.service("shop", "web").container_id != web);
   CHECK(rig.service("shop", "web").image == "127.0.0.1:5000/web:2");
   CHECK(rig.app("shop").revision == 2);
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
   CHECK(rig.hasEvent("container_recreated", "web"));
 }
 
@@ -115,10 +117,10 @@ TEST_CASE("a failed pull leaves the running version untouched and reports Failed
                             Status::notFound("manifest for 127.0.0.1:5000/web:3 not found"));
   rig.docker.resetCounters();
   rig.apply({desired(replaceAll(kShop, "web:1", "web:3"), 3)});
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   CHECK(rig.app("shop").message.find("manifest") != std::string::npos);
   CHECK(rig.service("shop", "web").container_id == web);
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
   CHECK(rig.docker.calls(DockerOp::kStopContainer) == 0);
   CHECK(rig.docker.calls(DockerOp::kRemoveContainer) == 0);
   CHECK(rig.docker.calls(DockerOp::kCreateContainer) == 0);
@@ -141,7 +143,7 @@ TEST_CASE("pulls run at most two at a time") {
   slow.rec->setDesired({desired(kShop)}, true);
   slow.exec.runUntilIdle();  // schedules the pulls (delayed by the jitter)
   CHECK(slow.docker.calls(DockerOp::kPullImage) == 0);
-  CHECK(slow.app("shop").phase == "Pulling");
+  CHECK(slow.app("shop").phase == AppPhase::kPulling);
   slow.exec.advance(milliseconds(5000));
   CHECK(slow.docker.calls(DockerOp::kPullImage) == 3);
 }
@@ -153,10 +155,10 @@ TEST_CASE("a refused create leaves the old container running") {
   std::string web = rig.service("shop", "web").container_id;
   rig.docker.failNext(DockerOp::kCreateContainer, Status::invalidArgument("invalid mount"));
   rig.apply({desired(replaceAll(kShop, "web:1", "web:2"), 2)});
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   CHECK(rig.app("shop").message.find("invalid mount") != std::string::npos);
   CHECK(rig.service("shop", "web").container_id == web);
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
 }
 
 TEST_CASE("an invalid compose is a bad document and changes nothing") {
@@ -165,11 +167,11 @@ TEST_CASE("an invalid compose is a bad document and changes nothing") {
   rig.allHealthy();
   rig.docker.resetCounters();
   rig.apply({desired("services: {web: {build: .}}", 2)});
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   CHECK(rig.app("shop").message.find("invalid compose") != std::string::npos);
   CHECK(rig.hasEvent("bad_document"));
   CHECK(rig.docker.mutatingCalls() == 0);
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
 }
 
 TEST_CASE("a container removed behind the agent's back is recreated, with an event") {
@@ -179,7 +181,7 @@ TEST_CASE("a container removed behind the agent's back is recreated, with an eve
   std::string web = rig.service("shop", "web").container_id;
   REQUIRE(rig.docker.removeBehindBack(web).isOk());
   rig.settle();
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
   CHECK(rig.service("shop", "web").container_id != web);
   CHECK(rig.hasEvent("container_recreated", "web"));
 }
@@ -199,19 +201,19 @@ TEST_CASE("a deleted image is pulled again") {
 TEST_CASE("a crash is reported; repeated deaths are a CrashLoop") {
   Rig rig;
   rig.apply({desired("services: {web: {image: busybox, restart: always}}")});
-  REQUIRE(rig.app("shop").phase == "Running");
+  REQUIRE(rig.app("shop").phase == AppPhase::kRunning);
   std::string id = rig.service("shop", "web").container_id;
   REQUIRE(rig.docker.crashContainer(id, 3).isOk());
   rig.settle();
   CHECK(rig.hasEvent("container_died", "web"));
-  CHECK(rig.app("shop").phase == "Running");  // Docker restarted it
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);  // Docker restarted it
   REQUIRE(rig.docker.crashContainer(id, 3).isOk());
   REQUIRE(rig.docker.crashContainer(id, 3).isOk());
   rig.settle();
-  CHECK(rig.app("shop").phase == "CrashLoop");
+  CHECK(rig.app("shop").phase == AppPhase::kCrashLoop);
   CHECK(rig.hasEvent("crash_loop"));
   rig.advance(milliseconds(61'000));
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
 }
 
 TEST_CASE("when Docker stops restarting, the agent restarts with backoff from 100 ms") {
@@ -222,19 +224,19 @@ TEST_CASE("when Docker stops restarting, the agent restarts with backoff from 10
   rig.settle();
   REQUIRE(rig.docker.crashContainer(id, 1).isOk());  // Docker gives up
   rig.settle();
-  CHECK(rig.service("shop", "web").state == "exited");
+  CHECK(rig.service("shop", "web").state == ContainerState::kExited);
   rig.advance(milliseconds(50));
-  CHECK(rig.service("shop", "web").state == "exited");
+  CHECK(rig.service("shop", "web").state == ContainerState::kExited);
   rig.advance(milliseconds(60));
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
   CHECK(rig.hasEvent("container_restarted", "web"));
   // Next death: the agent waits 200 ms.
   REQUIRE(rig.docker.crashContainer(id, 1).isOk());
   rig.settle();
   rig.advance(milliseconds(150));
-  CHECK(rig.service("shop", "web").state == "exited");
+  CHECK(rig.service("shop", "web").state == ContainerState::kExited);
   rig.advance(milliseconds(60));
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
 }
 
 TEST_CASE("restart: no is honoured: an exited container is reported, not restarted") {
@@ -244,10 +246,10 @@ TEST_CASE("restart: no is honoured: an exited container is reported, not restart
   REQUIRE(rig.docker.crashContainer(id, 2).isOk());
   rig.settle();
   rig.advance(milliseconds(120'000));
-  CHECK(rig.service("shop", "web").state == "exited");
+  CHECK(rig.service("shop", "web").state == ContainerState::kExited);
   CHECK(rig.service("shop", "web").exit_code == 2);
   CHECK_FALSE(rig.hasEvent("container_restarted"));
-  CHECK(rig.app("shop").phase == "Degraded");
+  CHECK(rig.app("shop").phase == AppPhase::kDegraded);
 }
 
 TEST_CASE("a container stopped behind the agent's back while it should run is started") {
@@ -257,7 +259,7 @@ TEST_CASE("a container stopped behind the agent's back while it should run is st
   REQUIRE(rig.docker.stopContainer(id).isOk());  // `docker stop`, unless-stopped: Docker waits
   rig.settle();
   rig.advance(milliseconds(200));
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
 }
 
 TEST_CASE("state stopped stops without removing; removed removes, volumes kept") {
@@ -265,19 +267,20 @@ TEST_CASE("state stopped stops without removing; removed removes, volumes kept")
   rig.apply({desired(kShop)});
   rig.allHealthy();
   std::string db = rig.service("shop", "db").container_id;
-  rig.apply({desired(kShop, 1, "stopped")});
-  CHECK(rig.app("shop").phase == "Stopped");
-  CHECK(rig.service("shop", "db").state == "exited");
+  rig.apply({desired(kShop, 1, DesiredState::kStopped)});
+  CHECK(rig.app("shop").phase == AppPhase::kStopped);
+  CHECK(rig.service("shop", "db").state == ContainerState::kExited);
   CHECK(rig.service("shop", "db").container_id == db);
   rig.advance(milliseconds(60'000));
-  CHECK(rig.service("shop", "db").state == "exited");  // not restarted by the supervisor
+  CHECK(rig.service("shop", "db").state ==
+        ContainerState::kExited);  // not restarted by the supervisor
 
-  rig.apply({desired(kShop, 1, "running")});
+  rig.apply({desired(kShop, 1, DesiredState::kRunning)});
   rig.allHealthy();
   CHECK(rig.service("shop", "db").container_id == db);
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
 
-  rig.apply({desired(kShop, 1, "removed")});
+  rig.apply({desired(kShop, 1, DesiredState::kRemoved)});
   CHECK(rig.docker.containerCount() == 0);
   CHECK(rig.rec->appStates().empty());
   CHECK(rig.hasEvent("app_removed"));
@@ -288,8 +291,8 @@ TEST_CASE("state stopped stops without removing; removed removes, volumes kept")
 TEST_CASE("removed with volumes: delete removes the named volumes") {
   Rig rig;
   rig.apply({desired(kShop)});
-  DesiredApp gone = desired(kShop, 1, "removed");
-  gone.spec.volumes = "delete";
+  DesiredApp gone = desired(kShop, 1, DesiredState::kRemoved);
+  gone.spec.volumes = VolumePolicy::kDelete;
   rig.apply({gone});
   CHECK_FALSE(rig.docker.inspectVolume("shop_data").isOk());
 }
@@ -304,10 +307,10 @@ TEST_CASE("apps no longer desired are removed; foreign containers are never touc
   auto foreign2 = rig.docker.createContainer("hand_made", Json{{"Image", "busybox"}});
   REQUIRE(foreign1.isOk());
   REQUIRE(foreign2.isOk());
-  rig.apply({desired("services: {web: {image: busybox}}", 1, "running", "old"),
-             desired("services: {web: {image: busybox}}", 1, "running", "keep")});
+  rig.apply({desired("services: {web: {image: busybox}}", 1, DesiredState::kRunning, "old"),
+             desired("services: {web: {image: busybox}}", 1, DesiredState::kRunning, "keep")});
   CHECK(rig.docker.containerCount() == 4);
-  rig.apply({desired("services: {web: {image: busybox}}", 1, "running", "keep")});
+  rig.apply({desired("services: {web: {image: busybox}}", 1, DesiredState::kRunning, "keep")});
   CHECK(rig.docker.containerCount() == 3);
   CHECK(rig.docker.inspectContainer("other_node").isOk());
   CHECK(rig.docker.inspectContainer("hand_made").isOk());
@@ -336,7 +339,7 @@ TEST_CASE("after an agent restart running containers are adopted, not restarted"
   rig.apply({desired(kShop)});
   CHECK(rig.docker.mutatingCalls() == 0);
   rig.allHealthy();
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
 }
 
 TEST_CASE("a restart counter bump recreates the app's containers") {
@@ -347,15 +350,15 @@ TEST_CASE("a restart counter bump recreates the app's containers") {
   again.spec.restart = 1;
   rig.apply({again});
   CHECK(rig.service("shop", "web").container_id != id);
-  CHECK(rig.service("shop", "web").state == "running");
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
 }
 
 TEST_CASE("a service_healthy dependency that never becomes healthy fails after the timeout") {
   Rig rig;
   rig.apply({desired(kShop)});
-  CHECK(rig.app("shop").phase == "Starting");
+  CHECK(rig.app("shop").phase == AppPhase::kStarting);
   rig.advance(milliseconds(31'000));
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   CHECK(rig.app("shop").message.find("timed out") != std::string::npos);
 }
 
@@ -372,8 +375,8 @@ services:
   REQUIRE(rig.docker.crashContainer(migrate->id, 0).isOk());  // exits 0
   rig.settle();
   rig.advance(milliseconds(1100));
-  CHECK(rig.service("shop", "app").state == "running");
-  CHECK(rig.app("shop").phase == "Running");
+  CHECK(rig.service("shop", "app").state == ContainerState::kRunning);
+  CHECK(rig.app("shop").phase == AppPhase::kRunning);
 }
 
 }  // namespace
@@ -411,15 +414,15 @@ using namespace reconciler_testing;
 TEST_CASE("pull_policy never: a missing image fails the app without pulling") {
   Rig rig;
   rig.apply({desired("services: {web: {image: 127.0.0.1:5000/web:1, pull_policy: never}}")});
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   CHECK(rig.app("shop").message.find("pull_policy") != std::string::npos);
   CHECK(rig.docker.calls(DockerOp::kPullImage) == 0);
-  CHECK(rig.service("shop", "web").state == "missing");
+  CHECK(rig.service("shop", "web").state == ContainerState::kMissing);
 }
 
 TEST_CASE("a tombstone for an app this node never ran is quietly dropped") {
   Rig rig;
-  rig.apply({desired("services: {web: {image: busybox}}", 3, "removed")});
+  rig.apply({desired("services: {web: {image: busybox}}", 3, DesiredState::kRemoved)});
   CHECK(rig.rec->appStates().empty());
   CHECK_FALSE(rig.hasEvent("app_removed"));
   CHECK(rig.docker.mutatingCalls() == 0);
@@ -442,10 +445,10 @@ TEST_CASE("a failure retried by the periodic reconcile is one app_failed event, 
     rig.rec->reconcileAll("periodic");
     rig.settle();
   }
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   CHECK(std::count_if(rig.events.begin(), rig.events.end(),
                       [](const NodeEvent& e) { return e.kind == "app_failed"; }) == 1);
-  CHECK(rig.service("shop", "web").state == "running");  // the old one still runs
+  CHECK(rig.service("shop", "web").state == ContainerState::kRunning);  // the old one still runs
 }
 
 }  // namespace

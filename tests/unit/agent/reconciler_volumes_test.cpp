@@ -95,7 +95,7 @@ TEST_CASE("a service dropped from the file leaves no anonymous volume") {
 }
 
 TEST_CASE("removal keeps anonymous volumes with volumes: keep and removes them with delete") {
-  for (const char* policy : {"keep", "delete"}) {
+  for (VolumePolicy policy : {VolumePolicy::kKeep, VolumePolicy::kDelete}) {
     CAPTURE(policy);
     Rig rig;
     const std::string text =
@@ -104,11 +104,11 @@ TEST_CASE("removal keeps anonymous volumes with volumes: keep and removes them w
     // Once recreated, the anonymous volume is bound by name, which rm -v leaves alone.
     rig.apply({desired(replaceAll(text, "LEVEL: \"1\"", "LEVEL: \"2\""), 2)});
     REQUIRE(volumeCount(rig) == 2);
-    DesiredApp gone = desired(text, 3, "removed");
+    DesiredApp gone = desired(text, 3, DesiredState::kRemoved);
     gone.spec.volumes = policy;
     rig.apply({gone});
     CHECK(rig.docker.containerCount() == 0);
-    CHECK(volumeCount(rig) == (std::string(policy) == "keep" ? 2u : 0u));
+    CHECK(volumeCount(rig) == (policy == VolumePolicy::kKeep ? 2u : 0u));
   }
 }
 
@@ -120,7 +120,7 @@ services:
     image: busybox
     volumes: [{type: bind, source: /nonexistent/pharos-test, target: /in}]
 )")});
-  CHECK(rig.app("shop").phase == "Failed");
+  CHECK(rig.app("shop").phase == AppPhase::kFailed);
   CHECK(rig.app("shop").message.find("bind source path does not exist: /nonexistent/pharos-test") !=
         std::string::npos);
   CHECK(rig.docker.containerCount() == 0);

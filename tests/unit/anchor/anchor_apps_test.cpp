@@ -287,7 +287,7 @@ TEST_CASE("the rollout summary counts pending, running, failed and notready node
   f.ok("group.add", {{"group", "g"}, {"nodes", {"n1", "n2", "n3", "n4"}}});
   f.ok("app.deploy", deployBody("web", onGroup("g"), kCompose));
   f.reportState("n1", {{"web", 1}});
-  f.reportState("n2", {{"web", 1}}, "CrashLoop");
+  f.reportState("n2", {{"web", 1}}, AppPhase::kCrashLoop);
   f.broker().kill("n4");
   f.pump();
   f.advance(std::chrono::milliseconds(300));
@@ -302,7 +302,7 @@ TEST_CASE("the rollout summary counts pending, running, failed and notready node
   CHECK(got["rollout"]["running"] == 1);
   CHECK(got["rollout"]["nodes"].size() == 4);
   // A NotReady node is never counted as failed even when its last state says Failed.
-  f.reportState("n4", {{"web", 1}}, "Failed");
+  f.reportState("n4", {{"web", 1}}, AppPhase::kFailed);
   f.advance(std::chrono::milliseconds(300));
   CHECK((*f.retainedJson(topics::appRollout("web")))["failed"] == 1);
   auto list = f.ok("app.list", Json::object());
@@ -315,7 +315,8 @@ TEST_CASE("rollout publishes are debounced per app") {
   f.ok("app.deploy", deployBody("web", onNode("n1"), kCompose));
   f.advance(std::chrono::milliseconds(300));
   f.broker().clearLog();
-  for (int i = 0; i < 20; ++i) f.reportState("n1", {{"web", 1}}, i % 2 ? "Running" : "Starting");
+  for (int i = 0; i < 20; ++i)
+    f.reportState("n1", {{"web", 1}}, i % 2 ? AppPhase::kRunning : AppPhase::kStarting);
   f.advance(std::chrono::milliseconds(300));
   CHECK(f.broker().published(topics::appRollout("web")).size() <= 2);
 }

@@ -1,6 +1,7 @@
 // The cost of a group change (fan-out): an app without secrets renders only its
 // target document, never the secrets documents of the group's members; an app with secrets
 // (before or after the change) still updates every member's secrets document.
+#include "anchor/memory_store.h"
 #include "anchor/rollout.h"
 #include "anchor_fixture.h"
 

@@ -15,6 +15,7 @@
 
 #include "anchor/anchor.h"
 #include "anchor/broker_admin.h"
+#include "anchor/memory_store.h"
 #include "anchor/op_context.h"
 #include "anchor/store.h"
 #include "pharos/clock.h"
@@ -22,6 +23,8 @@
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
 #include "pharos/log.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "pharos/messages.h"
 #include "pharos/sealed.h"
 #include "pharos/topics.h"
@@ -112,8 +115,7 @@ inline MqttMessage message(std::string topic, std::string payload, bool retained
   return m;
 }
 
-inline std::string statusPayload(const std::string& state, int64_t session,
-                                 const std::string& reason = "") {
+inline std::string statusPayload(Readiness state, int64_t session, const std::string& reason = "") {
   return dumpJson(encode(NodeStatus{state, session, reason, session}));
 }
 
@@ -298,7 +300,7 @@ class AnchorFixture {
     MqttOptions opts;
     opts.client_id = node;
     opts.will = message(topics::node(node, topics::NodeTopic::kStatus),
-                        statusPayload("NotReady", session, "connection lost"), true);
+                        statusPayload(Readiness::kNotReady, session, "connection lost"), true);
     auto& link = nodes_[node];
     link = makeFakeLink(broker_, opts);
     REQUIRE(link->connect().isOk());
@@ -306,7 +308,7 @@ class AnchorFixture {
                     message(topics::node(node, topics::NodeTopic::kInfo), infoPayload(node), true))
                 .isOk());
     REQUIRE(link->publish(message(topics::node(node, topics::NodeTopic::kStatus),
-                                  statusPayload("Ready", session, "connected"), true))
+                                  statusPayload(Readiness::kReady, session, "connected"), true))
                 .isOk());
     pump();
     return *link;
@@ -320,7 +322,7 @@ class AnchorFixture {
 
   // Reports the node's state as running these apps at these revisions.
   void reportState(const std::string& node, const std::map<std::string, int64_t>& apps,
-                   const std::string& phase = "Running") {
+                   AppPhase phase = AppPhase::kRunning) {
     NodeState state;
     for (const auto& [name, rev] : apps) {
       AppState a;
@@ -329,8 +331,9 @@ class AnchorFixture {
       a.phase = phase;
       ServiceState s;
       s.name = "web";
-      s.state = phase == "Running" ? "running" : "exited";
-      s.exit_code = phase == "Running" ? 0 : 1;
+      bool running = phase == AppPhase::kRunning;
+      s.state = running ? ContainerState::kRunning : ContainerState::kExited;
+      s.exit_code = running ? 0 : 1;
       a.services.push_back(s);
       state.apps.push_back(a);
     }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "anchor/group_view.h"
+#include "anchor/memory_store.h"
 #include "anchor_fixture.h"
 #include "pharos/group_tree.h"
 
@@ -114,7 +115,7 @@ TEST_CASE("group read rights of an agent on a line broker follow its groups") {
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("tcp://127.0.0.1:1884"));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   f.nodeOnline("s1", 1000);  // on the site broker
   // First sight on the line: its rights there are made to match (none yet).
   REQUIRE(f.admin().line_acl["line-a"].count("a1") == 1);

@@ -23,10 +23,11 @@ TEST_CASE("a status whose session is far ahead of the clock is ignored and count
   int64_t now = f.clock().nowMs();
   f.nodeOnline("n1", now);
   REQUIRE(healthState(f, "n1") == "Ready");
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("Ready", kAbsurd));
+  f.publishAs("n1", NodeTopic::kStatus, statusPayload(Readiness::kReady, kAbsurd));
   CHECK(f.anchor().securityCount("session_ahead") == 1);
   // The real session still rules: its NotReady (the will) is not hidden.
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("NotReady", now, "connection lost"));
+  f.publishAs("n1", NodeTopic::kStatus,
+              statusPayload(Readiness::kNotReady, now, "connection lost"));
   CHECK(healthState(f, "n1") == "NotReady");
   // A heartbeat of an absurd session is ignored too.
   f.publishAs("n1", NodeTopic::kHeartbeat,
@@ -34,7 +35,7 @@ TEST_CASE("a status whose session is far ahead of the clock is ignored and count
               false);
   CHECK(f.anchor().securityCount("session_ahead") == 2);
   // Within the margin (a device clock a little ahead) is believed.
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("Ready", now + kHour / 2));
+  f.publishAs("n1", NodeTopic::kStatus, statusPayload(Readiness::kReady, now + kHour / 2));
   CHECK(healthState(f, "n1") == "Ready");
 }
 
@@ -44,14 +45,15 @@ TEST_CASE("a stored session far ahead of the clock is healed at start") {
   AnchorFixture f(lax);
   int64_t now = f.clock().nowMs();
   f.nodeOnline("n1", now);
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("Ready", now + 10 * 24 * kHour));
+  f.publishAs("n1", NodeTopic::kStatus, statusPayload(Readiness::kReady, now + 10 * 24 * kHour));
   f.advance(std::chrono::milliseconds(1000));  // health flushed to the store
   f.stopAnchor();
   f.config().max_session_ahead = std::chrono::milliseconds(kHour);
   f.startAnchor();
   CHECK(f.anchor().securityCount("session_healed") == 1);
   // The node's real will (its real session) is believed again.
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("NotReady", now, "connection lost"));
+  f.publishAs("n1", NodeTopic::kStatus,
+              statusPayload(Readiness::kNotReady, now, "connection lost"));
   CHECK(healthState(f, "n1") == "NotReady");
 }
 
@@ -83,7 +85,7 @@ TEST_CASE("a node never registers under a reserved account name") {
   for (const char* name : {"anchor", "admin", "bridge-l1"}) {
     CAPTURE(name);
     f.publishAs(name, NodeTopic::kInfo, infoPayload(name));
-    f.publishAs(name, NodeTopic::kStatus, statusPayload("Ready", f.clock().nowMs()));
+    f.publishAs(name, NodeTopic::kStatus, statusPayload(Readiness::kReady, f.clock().nowMs()));
     CHECK_FALSE(f.anchor().registry().findNode(name));
     CHECK(f.errorCode("node.add", Json{{"name", name}}) == "already_exists");
   }

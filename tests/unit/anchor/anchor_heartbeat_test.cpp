@@ -18,7 +18,7 @@ constexpr int64_t kSession = 10;
 
 NodeHealthRecord readyRecord(int64_t session = kSession) {
   NodeHealthRecord r;
-  REQUIRE(acceptStatus(r, NodeStatus{"Ready", session, "", 0}));
+  REQUIRE(acceptStatus(r, NodeStatus{Readiness::kReady, session, "", 0}));
   return r;
 }
 
@@ -60,13 +60,13 @@ TEST_CASE("a heartbeat deadline is 1.5 x keep-alive; a timeout ends at the next 
   CHECK(t.timeoutReason("n", r) == "heartbeat timeout (no heartbeat for 3.0 s, keep-alive 2 s)");
   CHECK(updateVerdict(r, Registration::kAccepted, 4000, "", t.timeoutReason("n", r)) ==
         HealthChange::kTransition);
-  CHECK(r.health.state == "NotReady");
+  CHECK(r.health.state == Readiness::kNotReady);
   CHECK(r.history.back().reason.find("heartbeat timeout") == 0);
   CHECK(t.beat("n", NodeHeartbeat{kSession, 2, 0}, r, 5000) == HeartbeatTracker::Beat::kRevived);
   CHECK(t.timeoutReason("n", r).empty());
   CHECK(updateVerdict(r, Registration::kAccepted, 5000, "", t.timeoutReason("n", r)) ==
         HealthChange::kTransition);
-  CHECK(r.health.state == "Ready");
+  CHECK(r.health.state == Readiness::kReady);
 }
 
 TEST_CASE("keep-alives outside 1..3600 s are clamped") {
@@ -89,7 +89,7 @@ TEST_CASE("the session rule applies to heartbeats and a newer session ends a tim
   CHECK(t.expire(3000).size() == 1);
   CHECK_FALSE(t.timeoutReason("n", r).empty());
   // The agent restarted: its new Ready session ends the old watch and its timeout.
-  REQUIRE(acceptStatus(r, NodeStatus{"Ready", 21, "", 0}));
+  REQUIRE(acceptStatus(r, NodeStatus{Readiness::kReady, 21, "", 0}));
   t.onStatus("n", 21);
   CHECK(t.nodes() == 0);
   CHECK(t.timeoutReason("n", r).empty());
@@ -107,18 +107,18 @@ TEST_CASE("a heartbeat timeout never overrides Pending, Unreachable or a NotRead
   const std::string reason = t.timeoutReason("n", r);
   REQUIRE_FALSE(reason.empty());
   (void)updateVerdict(r, Registration::kPending, 1, "", reason);
-  CHECK(r.health.state == "Pending");
+  CHECK(r.health.state == Readiness::kPending);
   (void)updateVerdict(r, Registration::kAccepted, 2, "bridge b down", reason);
-  CHECK(r.health.state == "Unreachable");
+  CHECK(r.health.state == Readiness::kUnreachable);
   // The will of the same session: NotReady for the will's reason, and a heartbeat of that
   // session (a frozen agent resumed after its connection was closed) does not revive it.
-  REQUIRE(acceptStatus(r, NodeStatus{"NotReady", kSession, "connection lost", 0}));
+  REQUIRE(acceptStatus(r, NodeStatus{Readiness::kNotReady, kSession, "connection lost", 0}));
   (void)updateVerdict(r, Registration::kAccepted, 3, "", t.timeoutReason("n", r));
-  CHECK(r.health.state == "NotReady");
+  CHECK(r.health.state == Readiness::kNotReady);
   CHECK(r.health.reason == "connection lost");
   CHECK(t.beat("n", NodeHeartbeat{kSession, 2, 0}, r, 4) == HeartbeatTracker::Beat::kRevived);
   (void)updateVerdict(r, Registration::kAccepted, 4, "", t.timeoutReason("n", r));
-  CHECK(r.health.state == "NotReady");
+  CHECK(r.health.state == Readiness::kNotReady);
   CHECK(r.health.reason == "connection lost");
 }
 
@@ -188,7 +188,7 @@ TEST_CASE("a will after a heartbeat timeout wins, and the reconnected agent is R
   CHECK(healthState(f, "n1") == "NotReady");
   // The process resumes and reconnects with the same session: status, then a heartbeat.
   REQUIRE(link.connect().isOk());
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("Ready", kSession, "connected"));
+  f.publishAs("n1", NodeTopic::kStatus, statusPayload(Readiness::kReady, kSession, "connected"));
   beat(f, "n1", kSession);
   CHECK(healthState(f, "n1") == "Ready");
 }
@@ -245,7 +245,7 @@ TEST_CASE("heartbeats dropped under back-pressure never time a node out") {
   auto dropped_beat = [&] {
     // A status (never dropped) queued first, the heartbeat behind it is dropped.
     f.broker().publish(message(topics::node("n1", NodeTopic::kStatus),
-                               statusPayload("Ready", kSession, "connected"), true));
+                               statusPayload(Readiness::kReady, kSession, "connected"), true));
     f.broker().publish(message(topics::node("n1", NodeTopic::kHeartbeat), beatPayload(kSession)));
     f.pump();
   };
@@ -289,7 +289,7 @@ TEST_CASE("behind a down bridge a node is Unreachable, and gets a whole deadline
   info.hostname = "a1";
   info.broker = "tcp://127.0.0.1:1884";
   f.publishAs("a1", NodeTopic::kInfo, dumpJson(encode(info)));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", kSession));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, kSession));
   f.broker().publish(message("$SYS/broker/connection/bridge-line-a/state", "1", true));
   f.pump();
   beat(f, "a1", kSession);

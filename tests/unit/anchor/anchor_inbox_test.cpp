@@ -39,7 +39,7 @@ TEST_CASE("an API request is answered before a backlog of node messages is handl
     std::string n = "n" + std::to_string(i);
     f.broker().publish(message(topics::node(n, NodeTopic::kInfo), infoPayload(n), true));
     f.broker().publish(
-        message(topics::node(n, NodeTopic::kStatus), statusPayload("Ready", 1), true));
+        message(topics::node(n, NodeTopic::kStatus), statusPayload(Readiness::kReady, 1), true));
   }
   Json reply = f.request("node.list", Json{{"limit", 10}});
   REQUIRE(reply["ok"] == true);

@@ -40,9 +40,9 @@ TEST_CASE("a down bridge makes the nodes behind it Unreachable until it returns"
   config.bridges["bridge-line-a"] = {"tcp://127.0.0.1:1884"};
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   f.publishAs("b1", NodeTopic::kInfo, infoWithBroker("b1", "tcp://127.0.0.1:1885"));
-  f.publishAs("b1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("b1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   CHECK(healthState(f, "a1") == "Ready");
   bridge(f, "bridge-line-a", "0");
   CHECK(healthState(f, "a1") == "Unreachable");
@@ -50,13 +50,13 @@ TEST_CASE("a down bridge makes the nodes behind it Unreachable until it returns"
   CHECK((*h)["reason"].get<std::string>().find("bridge-line-a") != std::string::npos);
   CHECK(healthState(f, "b1") == "Ready");
   // A Ready relayed late (queued on the line) does not hide the cut.
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 11));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 11));
   CHECK(healthState(f, "a1") == "Unreachable");
   bridge(f, "bridge-line-a", "1");
   CHECK(healthState(f, "a1") == "Ready");
   // What the node reported while cut decides after the bridge returns.
   bridge(f, "bridge-line-a", "0");
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("NotReady", 11, "engine down"));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kNotReady, 11, "engine down"));
   bridge(f, "bridge-line-a", "1");
   CHECK(healthState(f, "a1") == "NotReady");
 }
@@ -67,7 +67,7 @@ TEST_CASE("a node that moves to another line loses its identity on the old one")
   config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   CHECK(f.admin().line_removed.empty());
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1885"));
   REQUIRE(f.admin().line_removed.size() == 1);
@@ -86,9 +86,9 @@ TEST_CASE("a node moved while the anchor was down loses its identity on the old 
   config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   f.publishAs("s1", NodeTopic::kInfo, infoWithBroker("s1", "tcp://127.0.0.1:1883"));
-  f.publishAs("s1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("s1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   bridge(f, "bridge-line-a", "1");
   bridge(f, "bridge-line-b", "1");
   CHECK(f.admin().line_reconciles["line-a"] == 1);
@@ -113,7 +113,7 @@ TEST_CASE("an old line's retained copy of a moved node's info does not move it b
   config.bridges["bridge-line-b"] = {"tcp://127.0.0.1:1885"};
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884", 1000));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1885", 2000));
   REQUIRE(f.admin().line_removed.size() == 1);
   // line-a's bridge connects again and its broker sends the info it kept from before the move.
@@ -154,9 +154,9 @@ TEST_CASE("a line's identities are reconciled once per process, again after a fa
 TEST_CASE("without a bridge option the line name matches the broker host") {
   AnchorFixture f;
   f.publishAs("c1", NodeTopic::kInfo, infoWithBroker("c1", "ssl://line-c.plant.local:8883"));
-  f.publishAs("c1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("c1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   f.publishAs("d1", NodeTopic::kInfo, infoWithBroker("d1", "tcp://line-cd:1883"));
-  f.publishAs("d1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("d1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   bridge(f, "bridge-line-c", "0");
   CHECK(healthState(f, "c1") == "Unreachable");
   CHECK(healthState(f, "d1") == "Ready");
@@ -168,14 +168,14 @@ TEST_CASE("without a bridge option the line name matches the broker host") {
 
 TEST_CASE("the verdict prefers Pending, then Unreachable, over the last status") {
   NodeHealthRecord r;
-  CHECK(acceptStatus(r, NodeStatus{"Ready", 10, "", 0}));
+  CHECK(acceptStatus(r, NodeStatus{Readiness::kReady, 10, "", 0}));
   CHECK(updateVerdict(r, Registration::kAccepted, 5, "bridge x down") == HealthChange::kTransition);
-  CHECK(r.health.state == "Unreachable");
+  CHECK(r.health.state == Readiness::kUnreachable);
   CHECK(r.health.reason == "bridge x down");
   CHECK(updateVerdict(r, Registration::kPending, 6, "bridge x down") == HealthChange::kTransition);
-  CHECK(r.health.state == "Pending");
+  CHECK(r.health.state == Readiness::kPending);
   CHECK(updateVerdict(r, Registration::kAccepted, 7) == HealthChange::kTransition);
-  CHECK(r.health.state == "Ready");
+  CHECK(r.health.state == Readiness::kReady);
 }
 
 TEST_CASE("--bridge NAME=URL[,URL] fills the bridge map; a malformed one is refused") {
@@ -198,9 +198,9 @@ TEST_CASE("a line whose heartbeat stops turns its nodes Unreachable before the b
   AnchorFixture f(config);
   bridge(f, "bridge-line-a", "1");
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   f.publishAs("b1", NodeTopic::kInfo, infoWithBroker("b1", "tcp://127.0.0.1:1885"));
-  f.publishAs("b1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("b1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   auto beat = [&](const char* uptime) {
     f.broker().publish(message(topics::lineHeartbeat("line-a"), uptime));
     f.pump();
@@ -233,7 +233,7 @@ TEST_CASE("without heartbeats, or with them turned off, a line is never called s
   config.line_heartbeat_timeout = std::chrono::milliseconds(0);
   AnchorFixture f(config);
   f.publishAs("a1", NodeTopic::kInfo, infoWithBroker("a1", "tcp://127.0.0.1:1884"));
-  f.publishAs("a1", NodeTopic::kStatus, statusPayload("Ready", 10));
+  f.publishAs("a1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 10));
   f.broker().publish(message(topics::lineHeartbeat("line-a"), "1 seconds"));
   f.advance(std::chrono::milliseconds(20000));
   CHECK(healthState(f, "a1") == "Ready");

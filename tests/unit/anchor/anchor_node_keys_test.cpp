@@ -74,7 +74,7 @@ TEST_CASE("a node without a known key gets a withheld document, then a sealed on
   info.agent_version = "0.0.9";  // an agent that predates sealed secrets
   info.hostname = "old";
   f.publishAs("old", NodeTopic::kInfo, dumpJson(encode(info)));
-  f.publishAs("old", NodeTopic::kStatus, statusPayload("Ready", 1000));
+  f.publishAs("old", NodeTopic::kStatus, statusPayload(Readiness::kReady, 1000));
   deploySecret(f, "old", "hunter2");
   SealedSecretsDoc doc = envelopeOf(f, "old");
   CHECK_FALSE(doc.withheld.empty());

@@ -53,11 +53,11 @@ TEST_CASE("a node registers on first info and status and gets desired, secrets a
 
 TEST_CASE("status alone or info alone does not register a node") {
   AnchorFixture f;
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("Ready", 1));
+  f.publishAs("n1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 1));
   CHECK_FALSE(f.anchor().registry().findNode("n1"));
   f.publishAs("n2", NodeTopic::kInfo, infoPayload("n2"));
   CHECK_FALSE(f.anchor().registry().findNode("n2"));
-  f.publishAs("n2", NodeTopic::kStatus, statusPayload("Ready", 1));
+  f.publishAs("n2", NodeTopic::kStatus, statusPayload(Readiness::kReady, 1));
   CHECK(f.anchor().registry().findNode("n2"));
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("a killed agent turns NotReady and a will older than the newest Ready 
   // The agent restarts with a newer session; the late will of the old one is ignored.
   f.nodeOnline("n1", 2000);
   CHECK((*f.retainedJson(topics::node("n1", NodeTopic::kHealth)))["state"] == "Ready");
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("NotReady", 1000, "late will"));
+  f.publishAs("n1", NodeTopic::kStatus, statusPayload(Readiness::kNotReady, 1000, "late will"));
   auto health = f.retainedJson(topics::node("n1", NodeTopic::kHealth));
   CHECK((*health)["state"] == "Ready");
   CHECK((*health)["session"] == 2000);
@@ -84,16 +84,16 @@ TEST_CASE("a killed agent turns NotReady and a will older than the newest Ready 
 
 TEST_CASE("the session rule: equal sessions apply, older are ignored") {
   NodeHealthRecord r;
-  CHECK(acceptStatus(r, NodeStatus{"Ready", 10, "", 0}));
+  CHECK(acceptStatus(r, NodeStatus{Readiness::kReady, 10, "", 0}));
   CHECK(updateVerdict(r, Registration::kAccepted, 5) == HealthChange::kTransition);
-  CHECK_FALSE(acceptStatus(r, NodeStatus{"NotReady", 9, "", 0}));
-  CHECK(acceptStatus(r, NodeStatus{"NotReady", 10, "engine down", 0}));
+  CHECK_FALSE(acceptStatus(r, NodeStatus{Readiness::kNotReady, 9, "", 0}));
+  CHECK(acceptStatus(r, NodeStatus{Readiness::kNotReady, 10, "engine down", 0}));
   CHECK(updateVerdict(r, Registration::kAccepted, 6) == HealthChange::kTransition);
-  CHECK(r.health.state == "NotReady");
+  CHECK(r.health.state == Readiness::kNotReady);
   CHECK(r.health.since == 6);
   CHECK(updateVerdict(r, Registration::kAccepted, 7) == HealthChange::kNone);
   CHECK(updateVerdict(r, Registration::kPending, 8) == HealthChange::kTransition);
-  CHECK(r.health.state == "Pending");
+  CHECK(r.health.state == Readiness::kPending);
   for (int i = 0; i < 100; ++i) {
     (void)updateVerdict(r, i % 2 ? Registration::kPending : Registration::kAccepted, 9 + i);
   }
@@ -137,7 +137,7 @@ TEST_CASE("malformed agent messages are dropped and change nothing") {
   CHECK((*f.retainedJson(topics::node("n1", NodeTopic::kHealth)))["state"] == "Ready");
   CHECK(f.store().writes() == writes);
   // Invalid node names in topics are ignored; nothing registers.
-  f.broker().publish(message("pharos/v1/nodes/BAD!/status", statusPayload("Ready", 1)));
+  f.broker().publish(message("pharos/v1/nodes/BAD!/status", statusPayload(Readiness::kReady, 1)));
   f.broker().publish(message("pharos/v1/nodes/BAD!/info", infoPayload("x")));
   f.pump();
   CHECK(f.anchor().registry().nodes().size() == 1);
@@ -235,7 +235,7 @@ TEST_CASE("node.remove deletes the identity and clears the node's retained topic
   CHECK(f.errorCode("node.remove", {{"name", "n1"}}) == "not_found");
   // A message the removed agent still sends does not register it again right away.
   f.publishAs("n1", NodeTopic::kInfo, infoPayload("n1"));
-  f.publishAs("n1", NodeTopic::kStatus, statusPayload("Ready", 5000));
+  f.publishAs("n1", NodeTopic::kStatus, statusPayload(Readiness::kReady, 5000));
   CHECK_FALSE(f.anchor().registry().findNode("n1"));
 }
 

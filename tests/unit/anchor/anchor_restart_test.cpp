@@ -1,6 +1,7 @@
 // Restart and reconnect: the anchor killed at any moment restarts from the same store and
 // republishes exactly the same documents (same epoch, same generations); a broker that lost
 // its retained store is healed on reconnect; a new store gets a new epoch.
+#include "anchor/memory_store.h"
 #include "anchor/registry.h"
 #include "anchor_fixture.h"
 

@@ -61,7 +61,7 @@ TEST_CASE("app.get answers from the cached summary and recomputes after every re
     CHECK(r["running"] == 1);
     CHECK(r["pending"] == 1);
     checkCachedEqualsPublished(f, "web");
-    f.reportState("n1", {{"web", 1}}, "CrashLoop");
+    f.reportState("n1", {{"web", 1}}, AppPhase::kCrashLoop);
     CHECK(appRollout(f, "web")["failed"] == 1);
     checkCachedEqualsPublished(f, "web");
   }

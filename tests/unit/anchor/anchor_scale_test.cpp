@@ -25,7 +25,7 @@ TEST_CASE("10,000 nodes register, join one group, get one group deployment and a
     std::string n = "n" + std::to_string(i);
     f.broker().publish(message(topics::node(n, NodeTopic::kInfo), infoPayload(n), true));
     f.broker().publish(
-        message(topics::node(n, NodeTopic::kStatus), statusPayload("Ready", 1), true));
+        message(topics::node(n, NodeTopic::kStatus), statusPayload(Readiness::kReady, 1), true));
     if (i % 500 == 499) f.pump();
   }
   f.pump();

@@ -87,7 +87,7 @@ TEST_CASE("a staged deploy publishes each wave as one generation of the group do
 TEST_CASE("a failing canary with on_failure rollback returns the group to the previous revision") {
   Site s;
   s.ok("app.deploy", Site::deploy(kCompose2, canaryStrategy("rollback")));
-  s.reportState("n1", {{"web", 2}}, "CrashLoop");
+  s.reportState("n1", {{"web", 2}}, AppPhase::kCrashLoop);
   s.advance(1000ms);
   Json doc = s.doc();
   CHECK(doc["v"] == 1);
@@ -114,7 +114,7 @@ TEST_CASE("a failing canary with on_failure rollback returns the group to the pr
 TEST_CASE("a failing canary with on_failure pause holds the wave until an operator acts") {
   Site s;
   s.ok("app.deploy", Site::deploy(kCompose2, canaryStrategy()));
-  s.reportState("n1", {{"web", 2}}, "CrashLoop");
+  s.reportState("n1", {{"web", 2}}, AppPhase::kCrashLoop);
   s.advance(1000ms);
   CHECK(s.phase() == "paused");
   CHECK(s.doc()["apps"][0]["staged"]["nodes"] == Json::array({"n1"}));

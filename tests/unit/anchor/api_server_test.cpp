@@ -7,6 +7,7 @@
 
 #include "anchor_fixture.h"
 #include "pharos/api.h"
+#include "pharos/manual_clock.h"
 
 using namespace pharos;
 using namespace pharos::anchor;

@@ -8,7 +8,9 @@
 
 #include <vector>
 
+#include "anchor/memory_store.h"
 #include "anchor_fixture.h"
+#include "pharos/manual_clock.h"
 
 using namespace pharos;
 using namespace pharos::anchor;

@@ -8,6 +8,8 @@
 #include "pharos/agent_settings.h"
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 using namespace pharos;
 using namespace pharos::anchor;

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "anchor/memory_store.h"
 #include "anchor_fixture.h"
 
 using namespace pharos;

@@ -14,6 +14,8 @@
 #include "anchor/dynsec_channel.h"
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "pharos/topics.h"
 
 using namespace pharos;

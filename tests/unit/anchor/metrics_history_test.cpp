@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "anchor/memory_store.h"
 #include "anchor_fixture.h"
 
 namespace pharos::anchor {

@@ -8,8 +8,10 @@
 
 #include "anchor/app_ops.h"
 #include "anchor/group_ops.h"
+#include "anchor/memory_store.h"
 #include "anchor/node_ops.h"
 #include "anchor_fixture.h"
+#include "pharos/manual_clock.h"
 
 using namespace pharos;
 using namespace pharos::anchor;
@@ -122,7 +124,7 @@ TEST_CASE("node.get shows the metrics and the reported phase the watch holds") {
   AppState app;
   app.name = "web";
   app.revision = 1;
-  app.phase = "Running";
+  app.phase = AppPhase::kRunning;
   state.apps.push_back(app);
   o.watch.states["n1"] = state;
   auto got = o.nodes.get(named("n1"));
@@ -160,7 +162,7 @@ TEST_CASE("a purge tombstones the node's apps and waits; finishRemoval ends it")
   CHECK((*started)["state"] == "removing");
   CHECK((*started)["apps"] == Json::array({"web"}));
   CHECK(o.reg.findNode("n1")->registration == Registration::kRemoving);
-  CHECK(o.reg.findApp("web")->state == "removed");
+  CHECK(o.reg.findApp("web")->state == DesiredState::kRemoved);
   CHECK(o.admin.deleted.empty());  // the identity stays until the agent reports the app gone
   std::optional<Result<Json>> done;
   o.nodes.finishRemoval("n1", "anchor", [&](Result<Json> r) { done = std::move(r); });

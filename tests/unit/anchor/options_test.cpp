@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pharos/manual_clock.h"
+
 using namespace pharos;
 using namespace pharos::anchor;
 

@@ -38,11 +38,12 @@ struct Fleet {
     }
   }
   PlanInputs inputs() {
-    return PlanInputs{
-        now, local, members, [this](const std::string& node) {
-          auto it = reports.find(node);
-          return it == reports.end() ? GateReport{true, 1, "Running", true, 0} : it->second;
-        }};
+    return PlanInputs{now, local, members, [this](const std::string& node) {
+                        auto it = reports.find(node);
+                        return it == reports.end()
+                                   ? GateReport{true, 1, AppPhase::kRunning, true, 0}
+                                   : it->second;
+                      }};
   }
   // Every node in the current wave of `plan` runs `revision` healthily.
   void runWave(const RolloutPlan& plan, int64_t revision, int64_t restarts = 0) {
@@ -50,7 +51,7 @@ struct Fleet {
     probe.name = plan.state().app;
     probe.staged = plan.stagedFor(members);
     for (const std::string& n : waveNodes(probe, members)) {
-      reports[n] = GateReport{true, revision, "Running", true, restarts};
+      reports[n] = GateReport{true, revision, AppPhase::kRunning, true, restarts};
     }
   }
 };
@@ -196,8 +197,9 @@ TEST_CASE("a good update goes canary, share, whole with a gate between each") {
   }
   CHECK(step.kind == RolloutStep::Kind::kWhole);  // the 100 % wave drops `staged`
   f.runWave(plan, 4);
-  for (auto& [n, r] : f.reports) r = GateReport{true, 4, "Running", true, 0};
-  for (const WaveMember& m : f.members) f.reports[m.node] = GateReport{true, 4, "Running", true, 0};
+  for (auto& [n, r] : f.reports) r = GateReport{true, 4, AppPhase::kRunning, true, 0};
+  for (const WaveMember& m : f.members)
+    f.reports[m.node] = GateReport{true, 4, AppPhase::kRunning, true, 0};
   plan.advance(f.inputs());
   CHECK(plan.state().phase == RolloutPhase::kGating);
   f.now += 60 * kSecond;
@@ -210,13 +212,13 @@ TEST_CASE("a crashing canary pauses the rollout, naming the node and why") {
   Fleet f;
   RolloutPlan plan("vision", 4, 3, strategy(R"({"waves":["press-07","100%"]})"), f.now);
   plan.advance(f.inputs());
-  f.reports["press-07"] = GateReport{true, 4, "CrashLoop", false, 3};
+  f.reports["press-07"] = GateReport{true, 4, AppPhase::kCrashLoop, false, 3};
   CHECK(plan.advance(f.inputs()).kind == RolloutStep::Kind::kNone);
   CHECK(plan.state().phase == RolloutPhase::kPaused);
   CHECK(plan.state().reason.find("press-07: CrashLoop") != std::string::npos);
   CHECK(plan.state().wave == 0);
   // Paused: nothing moves whatever the reports say.
-  f.reports["press-07"] = GateReport{true, 4, "Running", true, 3};
+  f.reports["press-07"] = GateReport{true, 4, AppPhase::kRunning, true, 3};
   f.now += 600 * kSecond;
   CHECK(plan.advance(f.inputs()).kind == RolloutStep::Kind::kNone);
   CHECK(plan.state().phase == RolloutPhase::kPaused);
@@ -227,7 +229,7 @@ TEST_CASE("with on_failure rollback a failed gate returns the wave to the previo
   RolloutPlan plan("vision", 4, 3,
                    strategy(R"({"waves":["press-07","100%"],"on_failure":"rollback"})"), f.now);
   plan.advance(f.inputs());
-  f.reports["press-07"] = GateReport{true, 4, "Failed", false, 0};
+  f.reports["press-07"] = GateReport{true, 4, AppPhase::kFailed, false, 0};
   CHECK(plan.advance(f.inputs()).kind == RolloutStep::Kind::kRollback);
   CHECK(plan.state().phase == RolloutPhase::kRolledBack);
   CHECK(plan.advance(f.inputs()).kind == RolloutStep::Kind::kNone);
@@ -237,10 +239,10 @@ TEST_CASE("a restart during the soak fails the node; max_failed tolerates it") {
   Fleet f;
   RolloutPlan strict("vision", 4, 3, strategy(R"({"waves":["press-07","100%"]})"), f.now);
   strict.advance(f.inputs());
-  f.reports["press-07"] = GateReport{true, 4, "Running", true, 2};
+  f.reports["press-07"] = GateReport{true, 4, AppPhase::kRunning, true, 2};
   strict.advance(f.inputs());
   f.now += 30 * kSecond;
-  f.reports["press-07"] = GateReport{true, 4, "Running", true, 3};  // Docker restarted it
+  f.reports["press-07"] = GateReport{true, 4, AppPhase::kRunning, true, 3};  // Docker restarted it
   strict.advance(f.inputs());
   CHECK(strict.state().phase == RolloutPhase::kPaused);
   CHECK(strict.state().reason.find("restarted 1 time(s)") != std::string::npos);
@@ -250,8 +252,8 @@ TEST_CASE("a restart during the soak fails the node; max_failed tolerates it") {
       "vision", 4, 3,
       strategy(R"({"waves":[["press-07","press-08"],"100%"],"gate":{"max_failed":1}})"), g.now);
   tolerant.advance(g.inputs());
-  g.reports["press-07"] = GateReport{true, 4, "CrashLoop", false, 5};
-  g.reports["press-08"] = GateReport{true, 4, "Running", true, 0};
+  g.reports["press-07"] = GateReport{true, 4, AppPhase::kCrashLoop, false, 5};
+  g.reports["press-08"] = GateReport{true, 4, AppPhase::kRunning, true, 0};
   tolerant.advance(g.inputs());
   CHECK(tolerant.state().phase == RolloutPhase::kGating);
   g.now += 60 * kSecond;
@@ -262,17 +264,17 @@ TEST_CASE("NotReady counts as not passed and the timeout fails the gate") {
   Fleet f;
   RolloutPlan plan("vision", 4, 3, strategy(R"({"waves":["press-07","100%"]})"), f.now);
   plan.advance(f.inputs());
-  f.reports["press-07"] = GateReport{true, 4, "Running", true, 0};
+  f.reports["press-07"] = GateReport{true, 4, AppPhase::kRunning, true, 0};
   plan.advance(f.inputs());
   f.now += 30 * kSecond;
-  f.reports["press-07"] = GateReport{false, 4, "Running", true, 0};  // cut off mid-soak
+  f.reports["press-07"] = GateReport{false, 4, AppPhase::kRunning, true, 0};  // cut off mid-soak
   plan.advance(f.inputs());
   CHECK(plan.state().nodes.at("press-07").gate == NodeGate::kNotReady);
   f.now += 60 * kSecond;
-  f.reports["press-07"] = GateReport{true, 4, "Running", true, 0};
+  f.reports["press-07"] = GateReport{true, 4, AppPhase::kRunning, true, 0};
   plan.advance(f.inputs());  // back: the soak starts again
   CHECK(plan.state().nodes.at("press-07").gate == NodeGate::kSoaking);
-  f.reports["press-07"] = GateReport{false, 4, "Running", true, 0};
+  f.reports["press-07"] = GateReport{false, 4, AppPhase::kRunning, true, 0};
   f.now = plan.state().wave_started_ms + 15 * 60 * kSecond;
   plan.advance(f.inputs());
   CHECK(plan.state().phase == RolloutPhase::kPaused);

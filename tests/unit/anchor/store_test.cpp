@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "anchor/memory_store.h"
 #include "temp_dir.h"
 
 using namespace pharos;

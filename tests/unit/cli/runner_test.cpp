@@ -288,18 +288,18 @@ TEST_CASE("exit code mapping") {
 
 TEST_CASE("nodes ls --watch prints the list, then only real health changes") {
   Harness h;
-  auto health = [&](const std::string& node, const std::string& state, int64_t since) {
+  auto health = [&](const std::string& node, pharos::Readiness state, int64_t since) {
     pharos::NodeHealth hl;
     hl.state = state;
     hl.since = since;
-    hl.reason = state == "Ready" ? "connected" : "connection lost";
+    hl.reason = state == pharos::Readiness::kReady ? "connected" : "connection lost";
     MqttMessage m;
     m.topic = pharos::topics::node(node, pharos::topics::NodeTopic::kHealth);
     m.payload = pharos::dumpJson(pharos::encode(hl));
     m.retained = true;
     h.broker.publish(m);
   };
-  health("n1", "Ready", kNow - 5000);
+  health("n1", pharos::Readiness::kReady, kNow - 5000);
   FakeAnchor anchor(h.broker, [](const std::string& op, const Json&) {
     CHECK(op == "node.list");
     return ok(Json{{"nodes", {{{"name", "n1"}, {"health", "Ready"}, {"since", kNow - 5000}}}}});
@@ -307,8 +307,8 @@ TEST_CASE("nodes ls --watch prints the list, then only real health changes") {
   int polls = 0;
   h.interrupted = [&] {
     ++polls;
-    if (polls == 2) health("n1", "NotReady", kNow + 1000);
-    if (polls == 3) health("n2", "Ready", kNow + 2000);
+    if (polls == 2) health("n1", pharos::Readiness::kNotReady, kNow + 1000);
+    if (polls == 3) health("n2", pharos::Readiness::kReady, kNow + 2000);
     return polls > 6;
   };
   CHECK(h.run({"nodes", "ls", "--watch"}) == 0);

@@ -121,7 +121,7 @@ TEST_CASE("every typed request round trips") {
   roundTrip(NameRequest{"n1"}, decodeNodeGet);
   roundTrip(NameRequest{"web"}, decodeAppGet);
   roundTrip(ListRequest{50, "abc"}, decodeAppList);
-  roundTrip(NodeListRequest{"site=lyon", "line-1", "Ready", 10, "c"}, decodeNodeList);
+  roundTrip(NodeListRequest{"site=lyon", "line-1", Readiness::kReady, 10, "c"}, decodeNodeList);
   roundTrip(NodeAddRequest{"n1", {{"site", "lyon"}}}, decodeNodeAdd);
   roundTrip(NodeRemoveRequest{"n1", true}, decodeNodeRemove);
   roundTrip(NodeLabelRequest{"n1", {{"a", "b"}}, {"c"}}, decodeNodeLabel);
@@ -135,7 +135,7 @@ TEST_CASE("every typed request round trips") {
                              {{"PORT", "80"}},
                              {{"DB_PASSWORD", "x"}}},
             decodeAppDeploy);
-  roundTrip(AppRemoveRequest{"web", "delete"}, decodeAppRemove);
+  roundTrip(AppRemoveRequest{"web", VolumePolicy::kDelete}, decodeAppRemove);
   roundTrip(AppRollbackRequest{"web", 3}, decodeAppRollback);
   roundTrip(AppRollbackRequest{"web", 3, Json{{"waves", {"n1", "100%"}}}}, decodeAppRollback);
   roundTrip(NameRequest{"web"}, decodeRolloutCommand);
@@ -165,10 +165,10 @@ TEST_CASE("optional request fields take their defaults") {
   auto list = decodeNodeList(Json::parse(R"({"v":1})"));
   REQUIRE(list.isOk());
   CHECK(list->limit == kDefaultListLimit);
-  CHECK(list->health.empty());
+  CHECK_FALSE(list->health.has_value());
   auto remove = decodeAppRemove(Json::parse(R"({"v":1,"name":"web"})"));
   REQUIRE(remove.isOk());
-  CHECK(remove->volumes == "keep");
+  CHECK(remove->volumes == VolumePolicy::kKeep);
 }
 
 TEST_CASE("request decoders name the offending field") {

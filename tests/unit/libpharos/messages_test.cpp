@@ -15,10 +15,11 @@ NodeState sampleState() {
   AppState a;
   a.name = "web";
   a.revision = 3;
-  a.phase = "Running";
+  a.phase = AppPhase::kRunning;
   a.message = "";
-  a.services = {{"api", "c0ffee", "running", "healthy", 1, 0, "nginx:1.25", "sha256:ab"},
-                {"init", "", "exited", "", 0, 0, "busybox", "sha256:cd"}};
+  a.services = {
+      {"api", "c0ffee", ContainerState::kRunning, "healthy", 1, 0, "nginx:1.25", "sha256:ab"},
+      {"init", "", ContainerState::kExited, "", 0, 0, "busybox", "sha256:cd"}};
   s.apps = {a};
   s.ts = 1700000000000;
   return s;
@@ -61,7 +62,7 @@ void refused(Decode decode, const std::string& text, const std::string& field,
 }  // namespace
 
 TEST_CASE("every message survives an encode/decode round trip") {
-  roundTrip(NodeStatus{"Ready", 1700000000123, "", 1700000000124},
+  roundTrip(NodeStatus{Readiness::kReady, 1700000000123, "", 1700000000124},
             [](const std::string& t) { return decodeNodeStatus(t); });
   NodeInfo info{"0.1.0",
                 "edge-1",
@@ -88,7 +89,7 @@ TEST_CASE("every message survives an encode/decode round trip") {
   roundTrip(m, [](const std::string& t) { return decodeNodeMetrics(t); });
   roundTrip(NodeHeartbeat{1700000000123, 2, 1700000001130},
             [](const std::string& t) { return decodeNodeHeartbeat(t); });
-  roundTrip(NodeHealth{"Unreachable", 5, "bridge down", 7},
+  roundTrip(NodeHealth{Readiness::kUnreachable, 5, "bridge down", 7},
             [](const std::string& t) { return decodeNodeHealth(t); });
   roundTrip(sampleDesired(), [](const std::string& t) { return decodeDesired(t); });
   SecretsDoc sec{"n1", "e1", 3, {{"DB_PASSWORD", "hunter2"}}, {{"registry.local:5000", "u", "p"}}};
@@ -146,7 +147,7 @@ TEST_CASE("decoders accept all four payload forms") {
 TEST_CASE("unknown fields are ignored") {
   auto r = decodeNodeStatus(R"({"v":1,"state":"Ready","session":1,"ts":2,"future":{"x":1}})");
   REQUIRE(r.isOk());
-  CHECK(r->state == "Ready");
+  CHECK(r->state == Readiness::kReady);
   CHECK(r->reason.empty());
 }
 
@@ -274,8 +275,8 @@ TEST_CASE("a tombstone may omit its compose text") {
       R"({"v":1,"epoch":"e","generation":2,"apps":[{"name":"web","revision":3,"state":"removed",
       "volumes":"delete"}]})");
   REQUIRE_MESSAGE(r.isOk(), r.status().toString());
-  CHECK(r->apps[0].state == "removed");
-  CHECK(r->apps[0].volumes == "delete");
+  CHECK(r->apps[0].state == DesiredState::kRemoved);
+  CHECK(r->apps[0].volumes == VolumePolicy::kDelete);
   CHECK(r->apps[0].compose.empty());
   auto running =
       decodeDesired(R"({"v":1,"epoch":"e","generation":2,"apps":[{"name":"web","revision":3}]})");

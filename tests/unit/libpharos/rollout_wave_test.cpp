@@ -20,8 +20,11 @@ AppSpec stagedApp(std::vector<std::string> nodes, int64_t cutoff, bool with_prev
   s.nodes = std::move(nodes);
   s.cutoff = cutoff;
   if (with_previous) {
-    s.previous = AppRevisionSpec{
-        3, "services:\n  camera:\n    image: camera:1.4\n", "running", {{"TAG", "1.4"}}, 2};
+    s.previous = AppRevisionSpec{3,
+                                 "services:\n  camera:\n    image: camera:1.4\n",
+                                 DesiredState::kRunning,
+                                 {{"TAG", "1.4"}},
+                                 2};
   }
   app.staged = s;
   return app;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
 
@@ -53,17 +54,18 @@ struct Fixture {
     edge->subscribed();
   }
 
-  void health(const std::string& node, const std::string& state) {
+  void health(const std::string& node, Readiness state) {
     broker.publish(message(topics::node(node, NodeTopic::kHealth),
                            dumpJson(encode(NodeHealth{state, 1, "test", 1})), 1, true));
   }
-  void state(const std::string& node, const std::string& app, const std::string& phase) {
+  void state(const std::string& node, const std::string& app, AppPhase phase) {
     NodeState s;
     AppState a;
     a.name = app;
     a.revision = 3;
     a.phase = phase;
-    a.services.push_back(ServiceState{"web", "c1", "running", "", 2, 0, "img", "sha"});
+    a.services.push_back(
+        ServiceState{"web", "c1", ContainerState::kRunning, "", 2, 0, "img", "sha"});
     s.apps.push_back(a);
     broker.publish(message(topics::node(node, NodeTopic::kState), dumpJson(encode(s)), 1, true));
   }
@@ -107,9 +109,9 @@ Payload boolCommand(const std::string& name, Value value, DataType type = DataTy
 
 TEST_CASE("births follow the settled Pharos documents, seq counts from 0") {
   Fixture f;
-  f.health("n1", "Ready");
-  f.state("n1", "web", "Running");
-  f.health("n2", "NotReady");
+  f.health("n1", Readiness::kReady);
+  f.state("n1", "web", AppPhase::kRunning);
+  f.health("n2", Readiness::kNotReady);
   f.edge->tick();
   CHECK(f.sent().empty());  // still settling
   f.settle();
@@ -131,11 +133,11 @@ TEST_CASE("births follow the settled Pharos documents, seq counts from 0") {
 
 TEST_CASE("DDEATH when the verdict leaves Ready, DBIRTH when it returns, DDATA only changes") {
   Fixture f;
-  f.health("n1", "Ready");
-  f.state("n1", "web", "Running");
+  f.health("n1", Readiness::kReady);
+  f.state("n1", "web", AppPhase::kRunning);
   f.settle();
   f.sent();
-  f.state("n1", "web", "CrashLoop");
+  f.state("n1", "web", AppPhase::kCrashLoop);
   f.edge->tick();
   auto out = f.sent();
   REQUIRE(out.size() == 1);  // the fleet counts did not change: no NDATA
@@ -143,12 +145,12 @@ TEST_CASE("DDEATH when the verdict leaves Ready, DBIRTH when it returns, DDATA o
   CHECK(out[0].second.seq == 2u);
   REQUIRE(out[0].second.metrics.size() == 1);
   CHECK(out[0].second.metrics[0].name == "Apps/web/Phase");
-  f.health("n1", "NotReady");
+  f.health("n1", Readiness::kNotReady);
   out = f.sent();
   REQUIRE(out.size() == 1);
   CHECK(out[0].first == "spBv1.0/pharos/DDEATH/site/n1");
   CHECK(out[0].second.seq == 3u);
-  f.health("n1", "Ready");
+  f.health("n1", Readiness::kReady);
   out = f.sent();
   REQUIRE(out.size() == 1);
   CHECK(out[0].first == "spBv1.0/pharos/DBIRTH/site/n1");
@@ -156,7 +158,7 @@ TEST_CASE("DDEATH when the verdict leaves Ready, DBIRTH when it returns, DDATA o
 
 TEST_CASE("seq wraps from 255 to 0") {
   Fixture f;
-  f.health("n1", "Ready");
+  f.health("n1", Readiness::kReady);
   f.settle();
   f.sent();
   for (int i = 0; i < 300; ++i) {
@@ -177,7 +179,7 @@ TEST_CASE("births wait for the primary host's STATE online; offline ends the ses
   EdgeConfig config;
   config.primary_host_id = "scada";
   Fixture f(config);
-  f.health("n1", "Ready");
+  f.health("n1", Readiness::kReady);
   f.settle();
   CHECK(f.sent().empty());
   f.broker.publish(message("spBv1.0/STATE/scada", R"({"online":true,"timestamp":10})", 1, true));
@@ -192,7 +194,7 @@ TEST_CASE("births wait for the primary host's STATE online; offline ends the ses
 
 TEST_CASE("Rebirth republishes every birth with seq 0 and the same bdSeq") {
   Fixture f;
-  f.health("n1", "Ready");
+  f.health("n1", Readiness::kReady);
   f.settle();
   f.sent();
   f.command("spBv1.0/pharos/NCMD/site", boolCommand("Node Control/Rebirth", true));
@@ -208,8 +210,8 @@ TEST_CASE("bad host input is refused and changes nothing") {
   EdgeConfig config;
   config.commands = true;
   Fixture f(config);
-  f.health("n1", "Ready");
-  f.state("n1", "web", "Running");
+  f.health("n1", Readiness::kReady);
+  f.state("n1", "web", AppPhase::kRunning);
   f.settle();
   f.sent();
   const std::string ncmd = "spBv1.0/pharos/NCMD/site";
@@ -239,8 +241,8 @@ TEST_CASE("bad host input is refused and changes nothing") {
 
 TEST_CASE("DCMD is refused while commands are off") {
   Fixture f;
-  f.health("n1", "Ready");
-  f.state("n1", "web", "Running");
+  f.health("n1", Readiness::kReady);
+  f.state("n1", "web", AppPhase::kRunning);
   f.settle();
   f.command("spBv1.0/pharos/DCMD/site/n1", boolCommand("Apps/web/Control/Stop", true));
   CHECK(f.sink.commands.empty());

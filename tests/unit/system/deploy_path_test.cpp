@@ -16,8 +16,11 @@
 #include "agent/engine_spec.h"
 #include "agent/fake_docker.h"
 #include "anchor/anchor.h"
+#include "anchor/memory_store.h"
 #include "pharos/api.h"
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "pharos/topics.h"
 
 namespace {

@@ -196,7 +196,7 @@ class FakeDockerClient final : public DockerClient {
     std::string image_ref;
     std::string image_id;
     Labels labels;
-    std::string state = "created";
+    ContainerState state = ContainerState::kCreated;
     std::string health;  // "" = no healthcheck
     int exit_code = 0;
     int restart_count = 0;

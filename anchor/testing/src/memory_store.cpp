@@ -1,9 +1,8 @@
-// In-memory Store for unit tests: an ordered map guarded by a mutex, with fault injection
-// (failWrites) so tests can check that a failed write leaves nothing half-written.
+// MemoryStore (see memory_store.h).
+#include "anchor/memory_store.h"
+
 #include <map>
 #include <mutex>
-
-#include "anchor/store.h"
 
 namespace pharos::anchor {
 
