@@ -69,7 +69,7 @@ TEST_CASE("pulls from the local registry and reports a missing image with the en
                     [&](const ImageInfo& i) { return i.id == info->id; }));
 
   // Credentials travel as X-Registry-Auth; this registry has no auth and ignores them.
-  CHECK(docker->pullImage(ref, RegistryAuth{"user", "secret", ""}).isOk());
+  CHECK(docker->pullImage(ref, agent::RegistryAuth{"user", "secret", ""}).isOk());
 
   Status missing = docker->pullImage(registry + "/pharos-test/busybox:nope");
   CHECK(missing.code() == Code::kNotFound);
