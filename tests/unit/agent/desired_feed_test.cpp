@@ -9,12 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "parts_rig.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/json.h"
 
 using namespace pharos;
 using namespace pharos::agent;
+using namespace pharos::agent::testing;
 using std::chrono::milliseconds;
 
 namespace {
@@ -26,21 +28,6 @@ AppSpec app(const std::string& name, const std::string& state = "running") {
   a.state = state;
   a.compose = "services:\n  main:\n    image: busybox\n";
   return a;
-}
-
-// DesiredDocs effects that do nothing but `recompute`; no key pair for secrets.
-DesiredDocs::Effects quietEffects(std::function<void()> recompute) {
-  DesiredDocs::Effects e;
-  e.emit = [](const std::string&, const std::string&, const std::string&, const std::string&) {};
-  e.persist = [] {};
-  e.recompute = std::move(recompute);
-  e.report = [] {};
-  e.groups_listed = [] {};
-  e.registries = [](const std::vector<pharos::RegistryAuth>&) {};
-  e.open_secrets = [](const std::string&) -> Result<SecretsDoc> {
-    return Status::permissionDenied("no key pair");
-  };
-  return e;
 }
 
 struct Feed {

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "agent/fake_docker.h"
+#include "parts_rig.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/fake_broker.h"
@@ -12,6 +13,7 @@
 
 using namespace pharos;
 using namespace pharos::agent;
+using namespace pharos::agent::testing;
 using std::chrono::milliseconds;
 
 namespace {
@@ -54,10 +56,7 @@ TEST_CASE("metrics are sampled every interval while online, with each running co
   r.metrics.start();
   r.exec.advance(milliseconds(1000));
   CHECK(r.samples().empty());  // offline
-  REQUIRE(r.link->connect().isOk());
-  r.broker.deliverAll();
-  r.publisher.setLink(r.link.get());
-  r.publisher.setConnected(true);
+  goOnline(r.broker, *r.link, r.publisher);
   r.exec.advance(milliseconds(1000));
   auto samples = r.samples();
   REQUIRE(samples.size() == 1);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "agent/fake_docker.h"
+#include "parts_rig.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/fake_broker.h"
@@ -12,6 +13,7 @@
 
 using namespace pharos;
 using namespace pharos::agent;
+using namespace pharos::agent::testing;
 
 namespace {
 
@@ -35,10 +37,7 @@ struct Rig {
       NodeCommands::Sources{[this] { return observed; }, [this] { return secrets; }}};
 
   Rig() {
-    REQUIRE(link->connect().isOk());
-    broker.deliverAll();
-    publisher.setLink(link.get());
-    publisher.setConnected(true);
+    goOnline(broker, *link, publisher);
     docker.addLocalImage("busybox:latest");
     auto id = docker.createContainer(
         "web_main_1", Json{{"Image", "busybox:latest"}, {"Env", {"T=s3cret", "X=plain"}}});

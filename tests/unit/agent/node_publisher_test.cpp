@@ -4,12 +4,14 @@
 
 #include <doctest/doctest.h>
 
+#include "parts_rig.h"
 #include "pharos/clock.h"
 #include "pharos/fake_broker.h"
 #include "pharos/topics.h"
 
 using namespace pharos;
 using namespace pharos::agent;
+using namespace pharos::agent::testing;
 
 namespace {
 
@@ -19,12 +21,7 @@ struct Rig {
   std::unique_ptr<MqttLink> link = makeFakeLink(broker, "edge-1");
   NodePublisher publisher{"edge-1", clock, 3};
 
-  void connect() {
-    REQUIRE(link->connect().isOk());
-    broker.deliverAll();
-    publisher.setLink(link.get());
-    publisher.setConnected(true);
-  }
+  void connect() { goOnline(broker, *link, publisher); }
   std::vector<PublishRecord> on(topics::NodeTopic kind) {
     return broker.published(topics::node("edge-1", kind));
   }

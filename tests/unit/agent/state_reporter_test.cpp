@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "parts_rig.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/fake_broker.h"
@@ -13,24 +14,10 @@
 
 using namespace pharos;
 using namespace pharos::agent;
+using namespace pharos::agent::testing;
 using std::chrono::milliseconds;
 
 namespace {
-
-// DesiredDocs effects that do nothing but `recompute`; no key pair for secrets.
-DesiredDocs::Effects quietEffects(std::function<void()> recompute) {
-  DesiredDocs::Effects e;
-  e.emit = [](const std::string&, const std::string&, const std::string&, const std::string&) {};
-  e.persist = [] {};
-  e.recompute = std::move(recompute);
-  e.report = [] {};
-  e.groups_listed = [] {};
-  e.registries = [](const std::vector<pharos::RegistryAuth>&) {};
-  e.open_secrets = [](const std::string&) -> Result<SecretsDoc> {
-    return Status::permissionDenied("no key pair");
-  };
-  return e;
-}
 
 struct Rig {
   ManualClock clock;
@@ -56,12 +43,7 @@ struct Rig {
                                    return std::vector<AppState>{a};
                                  }}};
 
-  void connect() {
-    REQUIRE(link->connect().isOk());
-    broker.deliverAll();
-    publisher.setLink(link.get());
-    publisher.setConnected(true);
-  }
+  void connect() { goOnline(broker, *link, publisher); }
   size_t states() {
     return broker.published(topics::node("edge-1", topics::NodeTopic::kState)).size();
   }
