@@ -1,7 +1,6 @@
-// Agent core: lifecycle, link and engine callbacks, and what follows from the documents
-// DesiredDocs holds (see agent.h).
-// Publishing, metrics and commands are in agent_report.cpp. Strand only, except start(),
-// stop() and the callbacks' hop onto the strand.
+// Agent core: lifecycle, link and engine callbacks, and the wiring of the parts that own the
+// agent's state (see agent.h). Strand only, except start(), stop(), the callbacks' hop onto
+// the strand and willForConnection().
 #include "agent/agent.h"
 
 #include <spdlog/spdlog.h>
@@ -9,18 +8,11 @@
 #include <algorithm>
 #include <future>
 
-#include "agent/desired_set.h"
 #include "agent/engine_spec.h"
-#include "agent/session.h"
+#include "agent/host_facts.h"
 #include "pharos/topics.h"
 
 namespace pharos::agent {
-
-namespace {
-// How long a newly listed group's document may take to arrive before the agent applies the
-// rest without it (a group document normally arrives, retained, within milliseconds).
-constexpr std::chrono::milliseconds kGroupDocGrace{10'000};
-}  // namespace
 
 Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
              StateFile& state_file, LinkFactory make_link, Executor* stops)
@@ -29,43 +21,76 @@ Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, con
       executor_(executor),
       docker_(docker),
       clock_(clock),
-      state_file_(state_file),
       make_link_(std::move(make_link)),
       strand_(Strand::create(executor)),
       alive_(std::make_shared<bool>(true)),
+      session_store_(state_file, clock),
+      publisher_(options_.node_id, clock, options_.max_buffered_events),
       docs_(clock,
             DesiredDocs::Effects{
                 [this](const std::string& kind, const std::string& app, const std::string& reason,
                        const std::string& message) { emit(kind, app, reason, message); },
-                [this] { persist(); }, [this] { recompute(); }, [this] { scheduleState(); },
+                [this] { persist(); }, [this] { feed_.recompute(); }, [this] { state_.schedule(); },
                 [this] { updateGroupSubscriptions(); },
                 [this](const std::vector<pharos::RegistryAuth>& registries) {
                   reconciler_->setRegistries(registries);
                 },
                 [this](const std::string& payload) { return openSecretsDoc(payload); }}),
-      host_sample_(std::make_shared<HostSample>()),
-      container_samples_(std::make_shared<std::map<std::string, ContainerStats>>()) {
+      feed_(options_.node_id, options_.labels, docs_, strand_, clock,
+            DesiredFeed::Effects{
+                [this](const std::string& kind, const std::string& app, const std::string& reason,
+                       const std::string& message) { emit(kind, app, reason, message); },
+                [this] { reconciler_->setFrozen(true); },
+                [this](std::vector<DesiredApp> apps, bool authoritative) {
+                  if (reconciler_->frozen()) reconciler_->setFrozen(false);
+                  reconciler_->setDesired(std::move(apps), authoritative);
+                },
+                [this] { state_.schedule(); }}),
+      state_(strand_, clock,
+             StateReporter::Timing{options_.state_settle, options_.state_debounce,
+                                   options_.state_hold},
+             docs_, publisher_,
+             StateReporter::Reconciling{[this] { return reconciler_->working(); },
+                                        [this] { return reconciler_->appStates(); }}),
+      heartbeats_(executor, [this] {
+        publisher_.heartbeat(session_store_.session(), options_.mqtt.keep_alive.count());
+      }) {
   options_.reconciler.node_id = options_.node_id;
   reconciler_ = std::make_unique<Reconciler>(
       docker_, *strand_, executor_, clock_, options_.reconciler,
-      [this](NodeEvent e) { publishEvent(std::move(e)); }, [this] { scheduleState(); }, stops);
+      [this](NodeEvent e) { publisher_.event(std::move(e)); }, [this] { state_.schedule(); },
+      stops);
   reconciler_->setFrozen(true);  // until a node document is held
-  log_streams_ =
-      std::make_unique<LogStreams>(docker_, executor_, strand_, clock_,
-                                   [this](const std::string& topic, const std::string& corr,
-                                          const Json& body) { reply(topic, corr, body); });
+  auto observed = [this] { return reconciler_->observedContainers(); };
+  metrics_ = std::make_unique<MetricsReporter>(
+      docker_, executor_, strand_, clock_, jitter_,
+      MetricsReporter::Options{options_.metrics_interval, options_.timer_jitter,
+                               options_.host_metrics, options_.reconciler.data_dir},
+      publisher_, observed);
+  commands_ = std::make_unique<NodeCommands>(
+      options_.node_id, docker_, executor_, strand_, clock_, publisher_,
+      NodeCommands::Sources{observed, [this] {
+                              std::vector<std::string> values;
+                              if (const auto& secrets = docs_.secrets()) {
+                                for (const auto& [k, v] : secrets->variables) {
+                                  if (!v.empty()) values.push_back(v);
+                                }
+                              }
+                              return values;
+                            }});
 }
 
 Agent::~Agent() {
   *alive_ = false;
   if (events_stream_) events_stream_->stop();
   events_stream_.reset();
-  log_streams_.reset();
+  commands_.reset();
   if (reconciler_) reconciler_->shutdown();
-  stopHeartbeats();  // waits for a heartbeat being sent: none touches `this` afterwards
-  for (uint64_t id : {reconcile_timer_, metrics_timer_, state_timer_, awaiting_timer_}) {
-    if (id) strand_->cancel(id);
-  }
+  heartbeats_.stop();  // waits for a heartbeat being sent: none touches `this` afterwards
+  metrics_->stop();
+  state_.stop();
+  feed_.stop();
+  if (reconcile_timer_) strand_->cancel(reconcile_timer_);
 }
 
 void Agent::start() {
@@ -90,13 +115,8 @@ void Agent::stop(bool wait) {
 
 void Agent::onStart() {
   // 1. The state file: last documents and the session counter.
-  auto loaded = state_file_.load();
+  auto loaded = session_store_.load();
   if (loaded.isOk()) {
-    {
-      std::lock_guard lock(persist_mu_);
-      saved_ = *loaded;
-      session_ = loaded->last_session;
-    }
     if (loaded->secrets) docs_.offerSecrets(*loaded->secrets, true);
     for (const auto& [group, payload] : loaded->group_desired) {
       docs_.offerGroup(group, payload, true);
@@ -143,6 +163,7 @@ void Agent::onStart() {
   mqtt.will.reset();
   mqtt.will_for_connection = [this] { return willForConnection(); };
   link_ = make_link_(mqtt);
+  publisher_.setLink(link_.get());
   link_->onMessage([this, alive, strand](const MqttMessage& m) {
     strand->post([this, alive, m] {
       if (auto a = alive.lock(); a && *a) onMessage(m);
@@ -171,26 +192,28 @@ void Agent::onStart() {
   // 4. Supervision: periodic full reconcile, metrics.
   reconciler_->reconcileAll("agent start");
   armReconcileTimer();
-  armMetricsTimer();
-  scheduleState();
+  metrics_->start();
+  state_.schedule();
 }
 
 void Agent::onStop() {
   if (stopping_) return;
   stopping_ = true;
-  log_streams_->stopAll("agent_stopping");
+  commands_->stopAll("agent_stopping");
   if (link_ && connected_) {
     publishStatus(false, "agent stopped");
   }
   if (events_stream_) events_stream_->stop();
   reconciler_->shutdown();
-  stopHeartbeats();
-  for (uint64_t* id : {&reconcile_timer_, &metrics_timer_, &state_timer_, &awaiting_timer_}) {
-    if (*id) strand_->cancel(*id);
-    *id = 0;
-  }
+  heartbeats_.stop();
+  metrics_->stop();
+  state_.stop();
+  feed_.stop();
+  if (reconcile_timer_) strand_->cancel(reconcile_timer_);
+  reconcile_timer_ = 0;
   if (link_) link_->disconnect();
   connected_ = false;
+  publisher_.setConnected(false);
 }
 
 void Agent::armReconcileTimer() {
@@ -210,21 +233,20 @@ void Agent::armReconcileTimer() {
 void Agent::onConnection(bool connected) {
   if (stopping_) return;
   connected_ = connected;
+  publisher_.setConnected(connected);
   if (!connected) {
-    stopHeartbeats();
+    heartbeats_.stop();
     spdlog::warn("broker connection lost");
     return;
   }
-  spdlog::info("connected to {} (session {})", options_.mqtt.url, session_.load());
+  spdlog::info("connected to {} (session {})", options_.mqtt.url, session_store_.session());
   updateGroupSubscriptions();  // retries a group subscription the broker refused earlier
   publishInfo();
   publishStatus(engine_up_.value_or(false),
                 engine_up_.value_or(false) ? "" : "container engine unreachable: " + engine_error_);
   startHeartbeats();  // after the status: the anchor watches a session it knows
-  publishState(true);
-  std::vector<NodeEvent> pending;
-  pending.swap(buffered_events_);
-  for (NodeEvent& e : pending) publishEvent(std::move(e));
+  state_.publish(true);
+  publisher_.flushEvents();
 }
 
 void Agent::onEngineState(const Status& status) {
@@ -273,11 +295,10 @@ void Agent::onMessage(const MqttMessage& message) {
       }
       return;
     case topics::Kind::kGroupDesired:
-      if (subscribed_groups_.count(parsed->group))
-        docs_.offerGroup(parsed->group, message.payload, false);
+      if (groups_.contains(parsed->group)) docs_.offerGroup(parsed->group, message.payload, false);
       return;
     case topics::Kind::kNodeCmd:
-      if (parsed->node == options_.node_id) handleCommand(parsed->name, parsed->user, message);
+      if (parsed->node == options_.node_id) commands_->handle(parsed->name, parsed->user, message);
       return;
     case topics::Kind::kAnchorStatus:
       spdlog::info("anchor status: {}", message.payload);
@@ -301,112 +322,14 @@ Result<SecretsDoc> Agent::openSecretsDoc(const std::string& payload) const {
 
 void Agent::updateGroupSubscriptions() {
   if (!link_) return;
-  std::set<std::string> want;
-  if (const auto& node_doc = docs_.node()) {
-    want.insert(node_doc->groups.begin(), node_doc->groups.end());
-  }
-  for (auto it = subscribed_groups_.begin(); it != subscribed_groups_.end();) {
-    if (want.count(*it)) {
-      ++it;
-      continue;
-    }
-    (void)link_->unsubscribe(topics::groupDesired(*it));
-    it = subscribed_groups_.erase(it);
-  }
-  for (const std::string& g : want) {
-    if (subscribed_groups_.insert(g).second) {
-      Status st = link_->subscribe(topics::groupDesired(g), 1);
-      if (!st.isOk()) {
-        // The anchor may grant the group's ACL just after publishing the node document:
-        // retry with the periodic reconcile.
-        spdlog::warn("subscribe to group {}: {} (will retry)", g, st.message());
-        subscribed_groups_.erase(g);
-      }
-    }
-  }
-}
-
-void Agent::recompute() {
   const auto& node_doc = docs_.node();
-  const auto& secrets = docs_.secrets();
-  bool secrets_blocked = !secrets && docs_.badDocuments().count("secrets") > 0;
-  if (!node_doc || secrets_blocked) {
-    reconciler_->setFrozen(true);
-    scheduleState();
-    return;
-  }
-  bool complete = awaitedGroupsArrived();
-  EffectiveDesired eff = unionDesired(options_.node_id, *node_doc, docs_.groups());
-  if (!complete) {
-    // A tombstone may be the old place of an app whose new place has not arrived yet.
-    std::erase_if(eff.apps, [](const EffectiveApp& e) {
-      return e.spec.state == DesiredState::kRemoved && e.source != "node";
-    });
-  }
-  std::set<std::string> conflicts_now;
-  for (const Conflict& c : eff.conflicts) {
-    std::string key = c.app + "|" + c.winner;
-    for (const std::string& l : c.losers) key += "|" + l;
-    conflicts_now.insert(key);
-    if (reported_conflicts_.count(key)) continue;
-    std::string losers;
-    for (const std::string& l : c.losers) losers += (losers.empty() ? "" : ", ") + l;
-    emit("conflict", c.app,
-         "app named by " + c.winner + " and " + losers + "; " + c.winner + " wins");
-  }
-  reported_conflicts_ = std::move(conflicts_now);
-  std::vector<DesiredApp> apps;
-  const std::map<std::string, std::string> no_secrets;
-  for (EffectiveApp& e : eff.apps) {
-    DesiredApp d;
-    d.variables = appVariables(options_.node_id, options_.labels, node_doc->labels, e.spec,
-                               secrets ? secrets->variables : no_secrets);
-    d.spec = std::move(e.spec);
-    d.source = std::move(e.source);
-    apps.push_back(std::move(d));
-  }
-  if (reconciler_->frozen()) reconciler_->setFrozen(false);
-  reconciler_->setDesired(std::move(apps), complete);
-  scheduleState();
-}
-
-bool Agent::awaitedGroupsArrived() {
-  if (awaiting_timer_) strand_->cancel(awaiting_timer_);
-  awaiting_timer_ = 0;
-  auto now = clock_.steadyNow();
-  auto next = now + kGroupDocGrace;
-  auto& awaiting_groups = docs_.awaiting();
-  for (auto it = awaiting_groups.begin(); it != awaiting_groups.end();) {
-    if (now - it->second >= kGroupDocGrace) {
-      spdlog::warn("no document for group {} after {} s: applying without it", it->first,
-                   std::chrono::duration_cast<std::chrono::seconds>(kGroupDocGrace).count());
-      it = awaiting_groups.erase(it);
-    } else {
-      next = std::min(next, it->second + kGroupDocGrace);
-      ++it;
-    }
-  }
-  if (awaiting_groups.empty()) return true;
-  std::weak_ptr<bool> alive = alive_;
-  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
-  awaiting_timer_ = strand_->postDelayed(delay, [this, alive] {
-    if (auto a = alive.lock(); !a || !*a || stopping_) return;
-    awaiting_timer_ = 0;
-    recompute();
-  });
-  return false;
+  groups_.update(*link_, node_doc ? node_doc->groups : std::vector<std::string>{});
 }
 
 void Agent::persist() {
   PersistedState st;
   docs_.persisted(st);
-  Status s;
-  {
-    std::lock_guard lock(persist_mu_);
-    st.last_session = session_;
-    s = state_file_.save(st);
-    if (s.isOk()) saved_ = st;
-  }
+  Status s = session_store_.saveDocuments(std::move(st));
   if (!s.isOk()) {
     spdlog::error("state file: {}", s.message());
     emit("state_file", "", "state file not written", s.message());
@@ -414,21 +337,7 @@ void Agent::persist() {
 }
 
 std::optional<MqttMessage> Agent::willForConnection() {
-  int64_t session = 0;
-  {
-    std::lock_guard lock(persist_mu_);
-    session = nextSession(session_, clock_.nowMs());
-    PersistedState st = saved_;
-    st.last_session = session;
-    // Written before the connection is made: a restart never reuses this session.
-    Status s = state_file_.save(st);
-    if (s.isOk()) {
-      saved_ = std::move(st);
-    } else {
-      spdlog::error("state file: session {} not written: {}", session, s.message());
-    }
-    session_ = session;
-  }
+  int64_t session = session_store_.takeSession();
   NodeStatus will{Readiness::kNotReady, session, "connection lost", clock_.nowMs()};
   return MqttMessage{topics::node(options_.node_id, topics::NodeTopic::kStatus),
                      dumpJson(encode(will)),
@@ -436,6 +345,41 @@ std::optional<MqttMessage> Agent::willForConnection() {
                      true,
                      "",
                      ""};
+}
+
+// ---- reporting ----------------------------------------------------------------------------
+
+void Agent::emit(const std::string& kind, const std::string& app, const std::string& reason,
+                 const std::string& message) {
+  publisher_.emit(kind, app, reason, message);
+}
+
+void Agent::publishStatus(bool ready, const std::string& reason) {
+  publisher_.status(ready, session_store_.session(), reason);
+}
+
+void Agent::publishInfo() {
+  NodeInfo info;
+  info.agent_version = PHAROS_VERSION;
+  if (options_.host_metrics) fillHostInfo(info, options_.reconciler.data_dir);
+  info.docker_version = docker_version_.version;
+  info.docker_api = docker_version_.api_version;
+  if (info.os.empty()) info.os = docker_version_.os;
+  if (info.arch.empty()) info.arch = buildArch();  // without host facts (fleet simulator) too
+  if (info.arch.empty()) info.arch = docker_version_.arch;
+  if (info.kernel.empty()) info.kernel = docker_version_.kernel_version;
+  info.broker = options_.mqtt.url;
+  info.labels = options_.labels;
+  if (!options_.keys.public_key.empty())
+    info.public_key = sealed::toBase64(options_.keys.public_key);
+  info.ts = clock_.nowMs();
+  publisher_.info(info);
+}
+
+void Agent::startHeartbeats() {
+  heartbeats_.stop();
+  if (options_.mqtt.keep_alive.count() <= 0) return;  // no keep-alive: nothing to time
+  heartbeats_.start(heartbeatInterval(options_.heartbeat_interval, options_.mqtt.keep_alive));
 }
 
 }  // namespace pharos::agent

@@ -86,7 +86,7 @@ MqttOptions mqttOptions(const AgentSettings& c) {
   o.client_id = c.node_id;  // the broker ties an agent identity to its node id
   o.clean_start = true;
   o.auto_reconnect = true;
-  // A cmd request left retained is refused the moment it arrives (agent_report.cpp).
+  // A cmd request left retained is refused the moment it arrives (node_commands.cpp).
   o.retain_as_published = true;
   return o;
 }

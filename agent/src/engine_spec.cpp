@@ -378,6 +378,13 @@ Json volumeCreateBody(const EngineContext& ctx, const std::string& key, const Vo
   return body;
 }
 
+void carryVolumes(ContainerSpec& spec, const ComposeFile& file, const Service& service,
+                  const EngineContext& ctx) {
+  // Carried volumes never change whether Volumes or Mounts are empty: mapVolumes rewrites
+  // exactly the keys it wrote the first time.
+  mapVolumes(file, service, ctx, spec.body, spec.body["HostConfig"]);
+}
+
 ContainerSpec containerSpec(const ComposeFile& file, const Service& service,
                             const EngineContext& ctx) {
   ContainerSpec spec;

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "agent/engine_spec.h"
 #include "agent/reconciler.h"
 #include "agent/restart_tracker.h"
 
@@ -50,6 +51,12 @@ struct Reconciler::ServiceRun {
   bool stopped_by_agent = false;  // stopped for state: stopped; started again at once
   std::optional<std::chrono::steady_clock::time_point> waiting_since;
   std::string probed_hash;  // the config hash whose create the engine accepted (probe)
+  // The body that probe created and its context: the create that follows reuses it.
+  struct Probed {
+    EngineContext context;
+    ContainerSpec spec;
+  };
+  std::optional<Probed> probed;
 };
 
 struct Reconciler::AppRun {

@@ -335,30 +335,40 @@ Status Reconciler::probeCreate(AppRun& app, const Service& service, const std::s
   ServiceRun& run = app.service(service.name, options_.backoff);
   if (run.probed_hash == hash) return Status::ok();
   const std::string& name = app.desired.spec.name;
-  ContainerSpec spec = containerSpec(*app.file, service,
-                                     EngineContext{name,
-                                                   options_.node_id,
-                                                   app.desired.spec.revision,
-                                                   hash,
-                                                   app.desired.spec.restart,
-                                                   appDir(name),
-                                                   {}});
+  EngineContext context{name, options_.node_id,         app.desired.spec.revision,
+                        hash, app.desired.spec.restart, appDir(name),
+                        {}};
+  ContainerSpec spec = containerSpec(*app.file, service, context);
   auto probe =
       engine([&] { return docker_.createContainer(spec.name + "_pharos_probe", spec.body); });
   if (!probe.isOk()) return probe.status();
   expected_exits_.insert(*probe);
   (void)engine([&] { return docker_.removeContainer(*probe, true, true); });  // and its volumes
   run.probed_hash = hash;
+  run.probed = ServiceRun::Probed{std::move(context), std::move(spec)};
   return Status::ok();
 }
 
 Status Reconciler::createAndStart(AppRun& app, const Service& service, const std::string& hash,
                                   const std::map<std::string, std::string>& carried_volumes) {
   const std::string& name = app.desired.spec.name;
-  ContainerSpec spec =
-      containerSpec(*app.file, service,
-                    EngineContext{name, options_.node_id, app.desired.spec.revision, hash,
-                                  app.desired.spec.restart, appDir(name), carried_volumes});
+  EngineContext context{name, options_.node_id,         app.desired.spec.revision,
+                        hash, app.desired.spec.restart, appDir(name),
+                        {}};
+  // A recreate's body was built for its probe: reused, with the old container's volumes.
+  std::optional<ServiceRun::Probed> probed;
+  probed.swap(app.service(service.name, options_.backoff).probed);
+  ContainerSpec spec;
+  if (probed && probed->context == context) {
+    spec = std::move(probed->spec);
+    if (!carried_volumes.empty()) {
+      context.carried_volumes = carried_volumes;
+      carryVolumes(spec, *app.file, service, context);
+    }
+  } else {
+    context.carried_volumes = carried_volumes;
+    spec = containerSpec(*app.file, service, context);
+  }
   auto created = engine([&] { return docker_.createContainer(spec.name, spec.body); });
   if (!created.isOk()) {
     if (created.status().code() == Code::kAlreadyExists) {

@@ -156,17 +156,17 @@ Status Anchor::start() {
         // deadlines are checked on the strand, so they must reach it in arrival order, not
         // behind a backlog of state reports (node_heartbeats.cpp).
         if (from_node && parsed->node_kind != NodeTopic::kHeartbeat) {
-          if (inbox->push(message)) {
+          if (inbox->push(NodeMessage{std::move(*parsed), message})) {
             s->post([this, alive] {
               if (!alive.expired()) drainInbox();
             });
           }
           return;
         }
-        s->post([this, alive, queued, message] {
+        s->post([this, alive, queued, message, parsed = std::move(parsed)] {
           --*queued;
           if (alive.expired()) return;
-          handleMessage(message);
+          handleMessage(message, parsed);
         });
       });
   link_.onConnection([this, alive, strand](bool connected) {
@@ -253,11 +253,11 @@ void Anchor::onConnected() {
 }
 
 void Anchor::drainInbox() {
-  std::vector<MqttMessage> batch;
+  std::vector<NodeMessage> batch;
   bool more = inbox_->takeBatch(std::max<size_t>(1, config_.inbox_batch), batch);
-  for (const auto& message : batch) {
+  for (const auto& item : batch) {
     --*queued_;
-    handleMessage(message);
+    handleNodeMessage(item.topic, item.message);
   }
   if (!more) return;
   std::weak_ptr<bool> alive = alive_;
@@ -266,7 +266,7 @@ void Anchor::drainInbox() {
   });
 }
 
-void Anchor::handleMessage(const MqttMessage& message) {
+void Anchor::handleMessage(const MqttMessage& message, const Result<topics::Parsed>& parsed) {
   if (message.topic.rfind("$CONTROL/", 0) == 0 ||
       !topics::lineOfControlResponse(message.topic).empty()) {
     admin_.onMessage(message);  // dynamic-security answers, the site's and the lines'
@@ -280,7 +280,6 @@ void Anchor::handleMessage(const MqttMessage& message) {
     lines_.onLineHeartbeat(line);
     return;
   }
-  auto parsed = topics::parse(message.topic);
   if (!parsed) {
     // api/{user}/{bad operation}: answered invalid_argument when the request names a reply
     // topic of that user's (the operation name never reaches a topic or a log unbounded).
@@ -302,9 +301,12 @@ void Anchor::handleMessage(const MqttMessage& message) {
     (void)guards_.dropRetainedRequest(message, publisher_);  // agents answer the live ones
     return;
   }
-  if (parsed->kind != topics::Kind::kNode) return;
-  const std::string& node = parsed->node;
-  switch (parsed->node_kind) {
+  if (parsed->kind == topics::Kind::kNode) handleNodeMessage(*parsed, message);
+}
+
+void Anchor::handleNodeMessage(const topics::Parsed& topic, const MqttMessage& message) {
+  const std::string& node = topic.node;
+  switch (topic.node_kind) {
     case NodeTopic::kStatus:
       monitor_.onStatus(node, message.payload);
       break;

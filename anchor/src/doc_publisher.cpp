@@ -67,7 +67,7 @@ void DocPublisher::health(const std::string& node) {
 }
 
 Status DocPublisher::commit(Txn& txn, bool sync, const std::function<void()>& before_publish) {
-  PHAROS_RETURN_IF_ERROR(txn.commit(store_, sync));
+  PHAROS_RETURN_IF_ERROR(txn.commit(store_, sync, true));
   if (before_publish) before_publish();
   // Secrets documents before the desired documents that use them: the broker keeps one
   // publisher's order, so an agent opens a new secret before it sees the revision whose
@@ -81,7 +81,13 @@ Status DocPublisher::commit(Txn& txn, bool sync, const std::function<void()>& be
     if (isSecrets(key)) doc(key);
   }
   for (const auto& key : txn.changedDocs()) {
-    if (!isSecrets(key)) doc(key);
+    if (isSecrets(key)) continue;
+    // Rendered once, by the commit, at its new generation.
+    if (auto payload = txn.takePayload(key)) {
+      retained(docTopic(key), *payload);
+    } else {
+      doc(key);
+    }
   }
   for (const auto& key : txn.removedDocs()) emptyDoc(key);
   return Status::ok();

@@ -3,7 +3,7 @@
 
 namespace pharos::anchor {
 
-bool MessageInbox::push(MqttMessage message) {
+bool MessageInbox::push(NodeMessage message) {
   std::lock_guard lock(mu_);
   queue_.push_back(std::move(message));
   if (drain_pending_) return false;
@@ -11,7 +11,7 @@ bool MessageInbox::push(MqttMessage message) {
   return true;
 }
 
-bool MessageInbox::takeBatch(size_t max, std::vector<MqttMessage>& out) {
+bool MessageInbox::takeBatch(size_t max, std::vector<NodeMessage>& out) {
   out.clear();
   std::lock_guard lock(mu_);
   while (!queue_.empty() && out.size() < max) {

@@ -395,19 +395,25 @@ std::optional<SecretsDoc> Registry::renderSecrets(const std::string& name,
   return doc;
 }
 
-std::optional<std::string> Registry::renderContent(const std::string& doc_key) const {
-  auto doc = renderDoc(doc_key, 0);
-  if (!doc) return std::nullopt;
-  doc->erase("epoch");
+std::string Registry::contentOf(const std::string& doc_key, Json& doc) const {
+  // The epoch is taken out for the dump and put back (the object's keys are sorted, so the
+  // document dumps as before): no copy of the document.
+  auto epoch = doc.find("epoch");
+  Json held = epoch != doc.end() ? std::move(*epoch) : Json();
+  if (epoch != doc.end()) doc.erase(epoch);
+  std::string content;
   DocKind kind;
   std::string name;
   if (parseDocKey(doc_key, kind, name) && kind == DocKind::kSecrets) {
     // The stored hash of a secrets document reveals nothing without the at-rest key, and a
     // new public key is a new document (sealed again, next generation).
     const std::string& key = nodes_.at(name).public_key;
-    return key.empty() ? std::string("withheld") : at_rest_.digest(dumpJson(*doc)) + "/" + key;
+    content = key.empty() ? std::string("withheld") : at_rest_.digest(dumpJson(doc)) + "/" + key;
+  } else {
+    content = dumpJson(doc);
   }
-  return dumpJson(*doc);
+  if (!held.is_null()) doc["epoch"] = std::move(held);
+  return content;
 }
 
 std::vector<std::string> Registry::allDocKeys() const {

@@ -184,21 +184,23 @@ void Txn::touchMembers(const std::string& group) {
   for (const auto& n : reg_.effectiveMembers(group)) touchNode(n);
 }
 
-Status Txn::commit(Store& store, bool sync) {
+Status Txn::commit(Store& store, bool sync, bool keep_payloads) {
   WriteBatch batch;
   changed_.clear();
   removed_.clear();
+  payloads_.clear();
   for (const auto& [target, app] : app_targets_) {
     auto orig = orig_secrets_.find(app);
     bool had = orig != orig_secrets_.end() && orig->second && !orig->second->empty();
     if (had || reg_.secrets_.count(app)) touchTarget(target);
   }
   app_targets_.clear();
-  // Documents: render, compare, number.
+  // Documents: render, compare, number; each rendered once (its payload is kept for the
+  // publisher at its new generation).
   for (const auto& key : touched_) {
-    std::optional<std::string> content = reg_.renderContent(key);
+    std::optional<Json> doc = reg_.renderDoc(key, 0);
     auto it = reg_.docs_.find(key);
-    if (!content) {
+    if (!doc) {
       if (it == reg_.docs_.end()) continue;
       orig_docs_.emplace(key, it->second);
       reg_.docs_.erase(it);
@@ -206,7 +208,7 @@ Status Txn::commit(Store& store, bool sync) {
       removed_.push_back(key);
       continue;
     }
-    std::string hash = contentHash(*content);
+    std::string hash = contentHash(reg_.contentOf(key, *doc));
     if (it != reg_.docs_.end() && it->second.hash == hash) continue;
     if (it == reg_.docs_.end()) {
       orig_docs_.emplace(key, std::nullopt);
@@ -218,6 +220,12 @@ Status Txn::commit(Store& store, bool sync) {
     it->second.hash = hash;
     batch.put(keys::gen(key), dumpJson(toJson(it->second)));
     changed_.push_back(key);
+    DocKind kind;
+    std::string name;
+    if (keep_payloads && parseDocKey(key, kind, name) && kind != DocKind::kSecrets) {
+      (*doc)["generation"] = it->second.generation;
+      payloads_.emplace(key, dumpJson(*doc));
+    }
   }
   // Records.
   for (const auto& [name, orig] : orig_nodes_) {
@@ -299,10 +307,19 @@ Status Txn::commit(Store& store, bool sync) {
     rollback();
     changed_.clear();
     removed_.clear();
+    payloads_.clear();
     return status;
   }
   done_ = true;
   return Status::ok();
+}
+
+std::optional<std::string> Txn::takePayload(const std::string& doc_key) {
+  auto it = payloads_.find(doc_key);
+  if (it == payloads_.end()) return std::nullopt;
+  std::string payload = std::move(it->second);
+  payloads_.erase(it);
+  return payload;
 }
 
 void Txn::rollback() {

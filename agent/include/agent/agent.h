@@ -1,10 +1,14 @@
-// The agent core (DESIGN.md sections 2 and 3): wires an MqttLink, a DockerClient, a Clock and
-// a StateFile around the Reconciler. Its DesiredDocs holds the node, group and secrets
-// documents (epoch / generation rule, bad documents refused); the agent hands their union
-// (with conflicts) to the reconciler, publishes status (with the session rule and a NotReady
-// will), info, state (debounced), events, metrics and heartbeats, answers cmd/logs and cmd/inspect
-// on the request's response topic, and supervises the containers through the Docker events stream
-// plus a periodic full reconcile.
+// The agent core (DESIGN.md sections 2 and 3), the composition root of the agent: it wires an
+// MqttLink, a DockerClient, a Clock and a StateFile around the parts that own the agent's
+// state and routes the link's messages and the engine's events to them:
+// - DesiredDocs holds the node, group and secrets documents (epoch / generation rule, bad
+//   documents refused); GroupSubscriptions follows the groups the node document lists;
+// - DesiredFeed turns the documents into the Reconciler's desired set (with conflicts);
+// - the Reconciler makes the containers match it and supervises them (Docker events plus a
+//   periodic full reconcile);
+// - NodePublisher sends status (with the session rule and a NotReady will, SessionStore),
+//   info, events; StateReporter the debounced state; Heartbeats and MetricsReporter their
+//   periodic messages; NodeCommands answers cmd/logs and cmd/inspect.
 //
 // Threading (docs/agent.md "Threads"): the core runs on a Strand over the Executor it is
 // given and owns no thread (the fleet simulator runs thousands of agents on a few threads).
@@ -15,23 +19,25 @@
 // one of the executors'; stop() blocks until the final status is published.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "agent/desired_docs.h"
+#include "agent/desired_feed.h"
 #include "agent/docker_client.h"
-#include "agent/host_facts.h"
-#include "agent/log_streams.h"
+#include "agent/group_subscriptions.h"
+#include "agent/heartbeats.h"
+#include "agent/metrics_reporter.h"
+#include "agent/node_commands.h"
+#include "agent/node_publisher.h"
 #include "agent/reconciler.h"
+#include "agent/session.h"
 #include "agent/state_file.h"
+#include "agent/state_reporter.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/jitter.h"
@@ -92,8 +98,8 @@ class Agent {
 
   // For tests and the simulator: the session of the current (or last) connection, the state
   // last built.
-  int64_t session() const { return session_; }
-  NodeState stateSnapshot() const;
+  int64_t session() const { return session_store_.session(); }
+  NodeState stateSnapshot() const { return state_.snapshot(); }
   MqttLink* link() { return link_.get(); }
 
  private:
@@ -106,81 +112,42 @@ class Agent {
 
   // Decodes the sealed envelope and opens it with this device's key pair.
   Result<SecretsDoc> openSecretsDoc(const std::string& payload) const;
-  // `user`: the requester, from the request topic's last level (nodes/{node}/cmd/{command}/
-  // {user}, which the broker's ACL binds to the login); "" when the topic has no such level.
-  void handleCommand(const std::string& command, const std::string& user,
-                     const MqttMessage& message);
-  void recompute();
-  // True when every group the node document lists has answered (or its grace passed);
-  // otherwise arms a timer that recomputes when the earliest grace ends.
-  bool awaitedGroupsArrived();
   void updateGroupSubscriptions();
   void persist();
   // The will of a new connection (MqttOptions::will_for_connection): takes the connection's
-  // session (session.h), persists it, and returns NotReady with it. Thread-safe (the link's
-  // connect thread).
+  // session (SessionStore), and returns NotReady with it. Thread-safe (the link's connect
+  // thread).
   std::optional<MqttMessage> willForConnection();
-
   void publishStatus(bool ready, const std::string& reason);
   void publishInfo();
-  void scheduleState();
-  void armStateTimer(std::chrono::milliseconds delay);
-  bool holdState();
-  void publishState(bool force);
-  void publishEvent(NodeEvent event);
+  void startHeartbeats();
+  void armReconcileTimer();
   void emit(const std::string& kind, const std::string& app, const std::string& reason,
             const std::string& message = "");
-  void reply(const std::string& topic, const std::string& correlation_data, const Json& body);
-  void armReconcileTimer();
-  void armMetricsTimer();
-  void collectMetrics();
-  // Heartbeats (agent_report.cpp): one at once, then every heartbeatInterval() while
-  // connected. The timer runs on the base executor, not the strand: a heartbeat says what
-  // the MQTT keep-alive says (the process and its link are alive), whatever the core does.
-  // start/stop on the strand (stop also from the destructor). One chain of executor timers per
-  // connection; stopHeartbeats() ends it under the mutex, so a tick has either finished or sees
-  // that it must not run.
-  struct HeartbeatChain {
-    std::mutex mu;
-    bool running = false;
-    uint64_t generation = 0;  // of the running chain: a tick of an older one stops
-    uint64_t timer = 0;       // the pending executor timer
-  };
-  std::chrono::milliseconds heartbeatInterval() const;
-  void startHeartbeats();
-  void stopHeartbeats();
-  void publishHeartbeat();  // thread-safe: link_, session_ and options_ are set before
-  static void heartbeatTick(Agent* self, const std::shared_ptr<HeartbeatChain>& chain,
-                            uint64_t generation);
 
   AgentOptions options_;
   Jitter jitter_;  // periodic timers (strand only)
   Executor& executor_;
   DockerClient& docker_;
   const Clock& clock_;
-  StateFile& state_file_;
   LinkFactory make_link_;
   std::shared_ptr<Strand> strand_;
   std::shared_ptr<bool> alive_;
+  // The state file and the session. Declared before link_, whose connect thread may still
+  // use it while it is destroyed.
+  SessionStore session_store_;
+  NodePublisher publisher_;
   std::unique_ptr<Reconciler> reconciler_;
-  // The session of the current connection, taken by willForConnection() before each connect
-  // (session.h); read by the strand and the heartbeat timer. Written under persist_mu_.
-  std::atomic<int64_t> session_{0};
-  // Serializes state-file writes of the strand (persist) and of the link's connect thread
-  // (willForConnection); saved_ is what was last written. Declared before link_, whose
-  // connect thread may still use them while it is destroyed.
-  std::mutex persist_mu_;
-  PersistedState saved_;
-  std::unique_ptr<MqttLink> link_;
-  std::unique_ptr<EventStream> events_stream_;
-  std::unique_ptr<LogStreams> log_streams_;  // cmd/logs with follow (strand)
-
-  // Documents (strand). Until an awaited group's document arrives (or kGroupDocGrace
-  // passes) nothing is removed; awaiting_timer_ recomputes when the earliest grace ends.
   DesiredDocs docs_;
-  std::set<std::string> subscribed_groups_;
-  uint64_t awaiting_timer_ = 0;
-  std::set<std::string> reported_conflicts_;
+  DesiredFeed feed_;
+  StateReporter state_;
+  GroupSubscriptions groups_;
+  std::unique_ptr<MqttLink> link_;
+  // Declared after link_ and publisher_, which they send on: destroyed before them.
+  Heartbeats heartbeats_;
+  std::unique_ptr<MetricsReporter> metrics_;
+  std::unique_ptr<NodeCommands> commands_;
+  std::unique_ptr<EventStream> events_stream_;
 
   // Link and engine (strand).
   bool connected_ = false;
@@ -188,22 +155,7 @@ class Agent {
   std::optional<bool> engine_up_;
   std::string engine_error_;
   DockerVersion docker_version_;
-  std::vector<NodeEvent> buffered_events_;
-
-  // Reporting (strand).
-  bool state_timer_armed_ = false;
-  // Set while a report waits for the reconciler (holdState): when that wait began.
-  std::optional<std::chrono::steady_clock::time_point> state_held_since_;
-  std::optional<std::chrono::steady_clock::time_point> last_state_publish_;
-  std::string last_state_json_;
-  NodeState last_state_;
   uint64_t reconcile_timer_ = 0;
-  uint64_t metrics_timer_ = 0;
-  uint64_t state_timer_ = 0;
-  std::shared_ptr<HeartbeatChain> heartbeat_ = std::make_shared<HeartbeatChain>();
-  bool metrics_running_ = false;
-  std::shared_ptr<HostSample> host_sample_;
-  std::shared_ptr<std::map<std::string, ContainerStats>> container_samples_;
 };
 
 }  // namespace pharos::agent

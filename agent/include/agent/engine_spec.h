@@ -50,6 +50,7 @@ struct EngineContext {
   // On a recreate, the old container's volumes to reuse, by container path (carriedVolumes,
   // volume_carry.h): each is bound by name instead of getting a new anonymous volume.
   std::map<std::string, std::string> carried_volumes;
+  bool operator==(const EngineContext&) const = default;
 };
 
 struct ContainerSpec {
@@ -77,6 +78,13 @@ Json volumeCreateBody(const EngineContext& ctx, const std::string& key, const Vo
 // The container for one service. `file` supplies the networks and volumes the service uses.
 ContainerSpec containerSpec(const ComposeFile& file, const Service& service,
                             const EngineContext& ctx);
+
+// `spec`, built by containerSpec for `ctx` without carried volumes, given the volumes of
+// ctx.carried_volumes: only the volume mapping (Volumes, Binds, Mounts) is redone, and the
+// result is what containerSpec(file, service, ctx) gives. A recreate builds its body once,
+// for the probe, and binds the old container's volumes into it just before the create.
+void carryVolumes(ContainerSpec& spec, const ComposeFile& file, const Service& service,
+                  const EngineContext& ctx);
 
 // The restart policy Pharos gives Docker: the file's, else unless-stopped.
 RestartPolicy effectiveRestartPolicy(const Service& service);

@@ -101,7 +101,9 @@ class Anchor {
   // The API's operation table: one row per ops:: constant.
   void installOperations();
   void onConnected();
-  void handleMessage(const MqttMessage& message);
+  // Routes a message by its topic, parsed once by the link's callback.
+  void handleMessage(const MqttMessage& message, const Result<topics::Parsed>& parsed);
+  void handleNodeMessage(const topics::Parsed& topic, const MqttMessage& message);
   // Handles one batch of the inbox's node messages; posts itself again while more wait.
   void drainInbox();
   void republishAll();

@@ -98,7 +98,9 @@ class Registry {
  private:
   friend class Txn;
   void ensureIndexes() const;
-  std::optional<std::string> renderContent(const std::string& doc_key) const;
+  // What a document's hash is taken of: `doc` (renderDoc at generation 0) without its epoch;
+  // for a secrets document a digest (its plaintext is never stored). `doc` is left as it was.
+  std::string contentOf(const std::string& doc_key, Json& doc) const;
 
   std::string epoch_;
   SecretsAtRest at_rest_{sealed::generateStoreKey()};
@@ -166,14 +168,18 @@ class Txn {
 
   // Renders touched documents, bumps the generation of those whose content changed, writes
   // everything in one batch (`sync` for acknowledged changes). On failure the registry is
-  // restored and the error returned.
-  Status commit(Store& store, bool sync = true);
+  // restored and the error returned. With `keep_payloads` the changed desired documents'
+  // payloads, rendered here at their new generation, are kept for the publisher.
+  Status commit(Store& store, bool sync = true, bool keep_payloads = false);
   void rollback();
 
   // After commit: documents whose generation grew (publish them, in this order) and
   // documents that no longer exist (publish an empty retained payload).
   const std::vector<std::string>& changedDocs() const { return changed_; }
   const std::vector<std::string>& removedDocs() const { return removed_; }
+  // After commit(..., keep_payloads): the payload of a changed node or group desired
+  // document, moved out (a secrets document's plaintext is not kept: nullopt).
+  std::optional<std::string> takePayload(const std::string& doc_key);
   // Documents rendered at commit (tests check what a change costs).
   const std::vector<std::string>& touchedDocs() const { return touched_; }
 
@@ -197,6 +203,7 @@ class Txn {
   std::vector<std::string> touched_;
   std::set<std::string> touched_set_;
   std::vector<std::pair<Target, std::string>> app_targets_;  // touchAppTarget, expanded at commit
+  std::map<std::string, std::string> payloads_;  // changed desired documents (keep_payloads)
   WriteBatch extra_;
   std::vector<std::string> changed_;
   std::vector<std::string> removed_;

@@ -301,6 +301,14 @@ services:
   CHECK(spec.body["Volumes"] == Json::parse(R"({"/data":{},"/image":{}})"));
   CHECK(spec.body["HostConfig"]["Mounts"] ==
         Json::parse(R"([{"Type":"volume","Source":"old2","Target":"/ro","ReadOnly":true}])"));
+
+  // The probe's body (no carried volumes) given them afterwards is the same body.
+  EngineContext probe = ctx();
+  ContainerSpec carried = containerSpec(file, *file.findService("web"), probe);
+  CHECK(carried.body != spec.body);
+  carryVolumes(carried, file, *file.findService("web"), context);
+  CHECK(carried.body == spec.body);
+  CHECK(carried.name == spec.name);
 }
 
 TEST_CASE("which old volumes a recreate carries over") {

@@ -1,4 +1,5 @@
-// The session arithmetic (agent/session.h): max(last + 1, clock), whatever the clock does.
+// The session arithmetic (agent/session.h): max(last + 1, clock), whatever the clock does;
+// the SessionStore writing it with the documents.
 #include "agent/session.h"
 
 #include <doctest/doctest.h>
@@ -27,6 +28,28 @@ TEST_CASE("a new session is the clock, or one more than the last when the clock 
     CAPTURE(c.now);
     CHECK(nextSession(c.last, c.now) == c.want);
   }
+}
+
+TEST_CASE("the session store keeps the documents and the session in one file") {
+  ManualClock clock(1000);
+  StateFile file("");  // in memory
+  SessionStore store(file, clock);
+  CHECK(store.load().status().code() == Code::kNotFound);
+  PersistedState docs;
+  docs.node_desired = "{\"v\":1}";
+  docs.last_session = 99;  // ignored: the store's session is written
+  REQUIRE(store.saveDocuments(docs).isOk());
+  CHECK(file.load()->last_session == 0);
+  CHECK(store.takeSession() == 1000);
+  auto saved = file.load();
+  REQUIRE(saved.isOk());
+  CHECK(saved->last_session == 1000);
+  CHECK(saved->node_desired == docs.node_desired);  // a new session keeps the documents
+  CHECK(store.takeSession() == 1001);               // the clock has not moved on
+
+  SessionStore restarted(file, clock);
+  REQUIRE(restarted.load().isOk());
+  CHECK(restarted.session() == 1001);
 }
 
 }  // namespace

@@ -9,24 +9,36 @@ using namespace pharos::anchor;
 using namespace pharos::anchor::testing;
 using topics::NodeTopic;
 
+namespace {
+
+NodeMessage nodeMessage(const std::string& topic, const std::string& payload) {
+  topics::Parsed parsed;
+  parsed.kind = topics::Kind::kNode;
+  parsed.node = topic;
+  return NodeMessage{parsed, message(topic, payload)};
+}
+
+}  // namespace
+
 TEST_CASE("the inbox asks for one drain at a time and hands out batches in order") {
   MessageInbox inbox;
-  CHECK(inbox.push(message("t/0", "0")));        // first push: post a drain
-  CHECK_FALSE(inbox.push(message("t/1", "1")));  // one is pending
-  for (int i = 2; i < 5; ++i) CHECK_FALSE(inbox.push(message("t/" + std::to_string(i), "")));
-  std::vector<MqttMessage> batch;
+  CHECK(inbox.push(nodeMessage("t/0", "0")));        // first push: post a drain
+  CHECK_FALSE(inbox.push(nodeMessage("t/1", "1")));  // one is pending
+  for (int i = 2; i < 5; ++i) CHECK_FALSE(inbox.push(nodeMessage("t/" + std::to_string(i), "")));
+  std::vector<NodeMessage> batch;
   CHECK(inbox.takeBatch(2, batch));  // more remain: the caller posts another drain
   REQUIRE(batch.size() == 2);
-  CHECK(batch[0].topic == "t/0");
-  CHECK(batch[1].topic == "t/1");
-  CHECK_FALSE(inbox.push(message("t/5", "")));  // that drain is still pending
+  CHECK(batch[0].message.topic == "t/0");
+  CHECK(batch[1].message.topic == "t/1");
+  CHECK(batch[1].topic.node == "t/1");              // with its topic as parsed before it was queued
+  CHECK_FALSE(inbox.push(nodeMessage("t/5", "")));  // that drain is still pending
   CHECK(inbox.takeBatch(2, batch));
-  CHECK(batch[0].topic == "t/2");
+  CHECK(batch[0].message.topic == "t/2");
   CHECK_FALSE(inbox.takeBatch(10, batch));  // emptied: no drain pending any more
   REQUIRE(batch.size() == 2);
-  CHECK(batch[1].topic == "t/5");
+  CHECK(batch[1].message.topic == "t/5");
   CHECK(inbox.size() == 0);
-  CHECK(inbox.push(message("t/6", "")));  // so the next push asks for one
+  CHECK(inbox.push(nodeMessage("t/6", "")));  // so the next push asks for one
 }
 
 TEST_CASE("an API request is answered before a backlog of node messages is handled") {

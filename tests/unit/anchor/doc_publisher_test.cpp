@@ -106,3 +106,27 @@ TEST_CASE("a failed send is not an error of the commit (republished on reconnect
   CHECK(attempts == 2);
   CHECK(reg.findNode("n1") != nullptr);
 }
+
+TEST_CASE("a changed document goes out as its commit rendered it, at its new generation") {
+  // The commit renders each touched document once: the payload it keeps for a changed one
+  // is the document at its new generation, byte for byte what rendering it again gives.
+  Published p;
+  p.addNode("n1");
+  p.sent.clear();
+  Txn txn(p.reg);
+  txn.node("n1")->labels["line"] = "a";
+  txn.touchNode("n1");
+  REQUIRE(p.publisher.commit(txn).isOk());
+  REQUIRE(p.sent.size() == 1);  // the secrets document did not change
+  CHECK(p.sent[0].topic == topics::node("n1", NodeTopic::kDesired));
+  const std::string key = docKey(DocKind::kNode, "n1");
+  REQUIRE(p.reg.docStates().at(key).generation == 2);
+  CHECK(p.sent[0].payload == dumpJson(*p.reg.renderDoc(key, 2)));
+  CHECK_FALSE(txn.takePayload(key).has_value());  // moved out by the publisher
+
+  Txn secrets(p.reg);  // a secrets document's plaintext is never kept
+  secrets.node("n1")->public_key = "AAAA";
+  secrets.touchNode("n1");
+  REQUIRE(secrets.commit(p.store, true, true).isOk());
+  CHECK_FALSE(secrets.takePayload(docKey(DocKind::kSecrets, "n1")).has_value());
+}

@@ -1,0 +1,73 @@
+// MetricsReporter (metrics_reporter.h) on a ManualExecutor over FakeBroker and
+// FakeDockerClient: a sample per interval while online, per running container, none offline.
+#include "agent/metrics_reporter.h"
+
+#include <doctest/doctest.h>
+
+#include "agent/fake_docker.h"
+#include "parts_rig.h"
+#include "pharos/clock.h"
+#include "pharos/executor.h"
+#include "pharos/fake_broker.h"
+#include "pharos/topics.h"
+
+using namespace pharos;
+using namespace pharos::agent;
+using namespace pharos::agent::testing;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct Rig {
+  ManualClock clock;
+  ManualExecutor exec{clock};
+  std::shared_ptr<Strand> strand = Strand::create(exec);
+  FakeBroker broker;
+  std::unique_ptr<MqttLink> link = makeFakeLink(broker, "edge-1");
+  FakeDockerClient docker{&clock};
+  NodePublisher publisher{"edge-1", clock, 8};
+  Jitter jitter{7};
+  std::vector<Reconciler::Observed> observed;
+  MetricsReporter metrics{docker,    exec,
+                          strand,    clock,
+                          jitter,    MetricsReporter::Options{milliseconds(1000), 0.0, false, ""},
+                          publisher, [this] { return observed; }};
+
+  Rig() {
+    docker.addLocalImage("busybox:latest");
+    auto id = docker.createContainer("web_main_1", Json{{"Image", "busybox:latest"}});
+    REQUIRE(id.isOk());
+    REQUIRE(docker.startContainer(*id).isOk());
+    ContainerStats stats;
+    stats.memory_usage = 4096;
+    stats.cpu_percent = 12.5;
+    docker.setStats(*id, stats);
+    observed.push_back({"web", "main", *docker.inspectContainer(*id)});
+  }
+  std::vector<PublishRecord> samples() {
+    return broker.published(topics::node("edge-1", topics::NodeTopic::kMetrics));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("metrics are sampled every interval while online, with each running container") {
+  Rig r;
+  r.metrics.start();
+  r.exec.advance(milliseconds(1000));
+  CHECK(r.samples().empty());  // offline
+  goOnline(r.broker, *r.link, r.publisher);
+  r.exec.advance(milliseconds(1000));
+  auto samples = r.samples();
+  REQUIRE(samples.size() == 1);
+  CHECK(samples[0].message.qos == 0);
+  Json m = Json::parse(samples[0].message.payload);
+  REQUIRE(m["containers"].size() == 1);
+  CHECK(m["containers"][0]["app"] == "web");
+  CHECK(m["containers"][0]["mem_bytes"] == 4096);
+  r.exec.advance(milliseconds(1000));
+  CHECK(r.samples().size() == 2);
+  r.metrics.stop();
+  r.exec.advance(milliseconds(5000));
+  CHECK(r.samples().size() == 2);
+}
