@@ -13,6 +13,8 @@
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/json.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 using namespace pharos;
 using namespace pharos::agent;

@@ -6,6 +6,8 @@
 
 #include "pharos/clock.h"
 #include "pharos/executor.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 using namespace pharos;
 using namespace pharos::agent;

@@ -9,6 +9,8 @@
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "pharos/topics.h"
 
 using namespace pharos;

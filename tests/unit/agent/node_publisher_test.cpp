@@ -7,6 +7,7 @@
 #include "parts_rig.h"
 #include "pharos/clock.h"
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
 #include "pharos/topics.h"
 
 using namespace pharos;

@@ -7,6 +7,8 @@
 #include <initializer_list>
 #include <limits>
 
+#include "pharos/manual_clock.h"
+
 namespace pharos::agent {
 namespace {
 

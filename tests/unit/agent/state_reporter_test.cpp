@@ -10,6 +10,8 @@
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 #include "pharos/topics.h"
 
 using namespace pharos;
@@ -28,7 +30,7 @@ struct Rig {
   NodePublisher publisher{"edge-1", clock, 8};
   DesiredDocs docs{clock, quietEffects([] {})};
   bool working = false;
-  std::string phase = "Running";
+  AppPhase phase = AppPhase::kRunning;
   StateReporter reporter{
       strand,
       clock,
@@ -59,13 +61,13 @@ TEST_CASE("a change is reported after the settle time, the next ones once per de
   CHECK(r.states() == 0);
   r.exec.advance(milliseconds(1));
   CHECK(r.states() == 1);
-  r.phase = "Degraded";
+  r.phase = AppPhase::kDegraded;
   r.reporter.schedule();
   r.exec.advance(milliseconds(100));
   CHECK(r.states() == 1);  // within the debounce window
   r.exec.advance(milliseconds(100));
   CHECK(r.states() == 2);
-  CHECK(r.reporter.snapshot().apps.at(0).phase == "Degraded");
+  CHECK(r.reporter.snapshot().apps.at(0).phase == AppPhase::kDegraded);
 }
 
 TEST_CASE("an unchanged report is not sent again unless forced") {
