@@ -20,14 +20,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-struct Rig {
-  ManualClock clock;
-  ManualExecutor exec{clock};
-  std::shared_ptr<Strand> strand = Strand::create(exec);
-  FakeBroker broker;
-  std::unique_ptr<MqttLink> link = makeFakeLink(broker, "edge-1");
+struct Rig : PartsBase {
   FakeDockerClient docker{&clock};
-  NodePublisher publisher{"edge-1", clock, 8};
   Jitter jitter{7};
   std::vector<Reconciler::Observed> observed;
   MetricsReporter metrics{docker,    exec,

@@ -19,14 +19,8 @@ using namespace pharos::agent::testing;
 
 namespace {
 
-struct Rig {
-  ManualClock clock;
-  ManualExecutor exec{clock};
-  std::shared_ptr<Strand> strand = Strand::create(exec);
-  FakeBroker broker;
-  std::unique_ptr<MqttLink> link = makeFakeLink(broker, "edge-1");
+struct Rig : PartsBase {
   FakeDockerClient docker{&clock};
-  NodePublisher publisher{"edge-1", clock, 8};
   std::vector<Reconciler::Observed> observed;
   std::vector<std::string> secrets;
   NodeCommands commands{

@@ -11,7 +11,10 @@
 
 #include "agent/desired_docs.h"
 #include "agent/node_publisher.h"
+#include "pharos/executor.h"
 #include "pharos/fake_broker.h"
+#include "pharos/manual_clock.h"
+#include "pharos/manual_executor.h"
 
 namespace pharos::agent::testing {
 
@@ -37,5 +40,16 @@ inline void goOnline(FakeBroker& broker, MqttLink& link, NodePublisher& publishe
   publisher.setLink(&link);
   publisher.setConnected(true);
 }
+
+// What every part's rig starts from: a manual clock and executor, a strand on it, and a
+// NodePublisher for "edge-1" with a FakeBroker link (not yet online: goOnline).
+struct PartsBase {
+  ManualClock clock;
+  ManualExecutor exec{clock};
+  std::shared_ptr<Strand> strand = Strand::create(exec);
+  FakeBroker broker;
+  std::unique_ptr<MqttLink> link = makeFakeLink(broker, "edge-1");
+  NodePublisher publisher{"edge-1", clock, 8};
+};
 
 }  // namespace pharos::agent::testing

@@ -21,13 +21,7 @@ using std::chrono::milliseconds;
 
 namespace {
 
-struct Rig {
-  ManualClock clock;
-  ManualExecutor exec{clock};
-  std::shared_ptr<Strand> strand = Strand::create(exec);
-  FakeBroker broker;
-  std::unique_ptr<MqttLink> link = makeFakeLink(broker, "edge-1");
-  NodePublisher publisher{"edge-1", clock, 8};
+struct Rig : PartsBase {
   DesiredDocs docs{clock, quietEffects([] {})};
   bool working = false;
   AppPhase phase = AppPhase::kRunning;
