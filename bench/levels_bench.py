@@ -47,8 +47,7 @@ class LevelsEnv(Env):
     its own agents (prefix "lb"), all sharing one password like the direct ones."""
 
     def __init__(self, nodes, build_dir=None, keepalive=10):
-        super().__init__(nodes, prefix="sim", memberships={"direct": list(range(nodes))},
-                         build_dir=build_dir)
+        super().__init__(nodes, prefix="sim", build_dir=build_dir)
         self.keepalive = keepalive
         self.bridge_password = dynsec.new_password()
         dyn = dynsec.Dynsec.load(self.data / dynsec.FILE_NAME)

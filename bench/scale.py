@@ -72,8 +72,7 @@ class Bench:
         for g in range(args.groups):
             memberships[f"g-{g:03d}"] = list(range(g, self.n, args.groups))
         self.memberships = memberships
-        self.env = Env(self.n, memberships=memberships,
-                       extra_agents=[node_name("probe", 0)], build_dir=args.build_dir)
+        self.env = Env(self.n, extra_agents=[node_name("probe", 0)], build_dir=args.build_dir)
         self.ops = None
         self.health = None
         self.rollout = None

@@ -74,10 +74,11 @@ def proc_cpu_rss(pid):
 
 
 class Env:
-    """Broker + anchor + fleet. memberships: {group: [node indices]} known before the broker
-    starts, so each agent role already holds its groups' read ACLs."""
+    """Broker + anchor + fleet. The agents' identities are written before the broker starts,
+    with no group rights: the anchor grants those (group.add), and reconciles the broker's
+    identities with its registry at start anyway."""
 
-    def __init__(self, nodes, prefix="sim", memberships=None, extra_agents=(), build_dir=None):
+    def __init__(self, nodes, prefix="sim", extra_agents=(), build_dir=None):
         raise_nofile()
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="pharos-scale-"))
         os.chmod(self.dir, 0o755)
@@ -87,7 +88,6 @@ class Env:
         self.nodes = nodes
         self.prefix = prefix
         self.build_dir = build_dir
-        self.memberships = memberships or {}
         self.agent_password = dynsec.new_password()
         self.broker_proc = None
         self.anchor_proc = None
@@ -100,17 +100,10 @@ class Env:
         self.ops_password = creds["operator-ops"][1]
         self.anchor_password = creds["anchor"][1]
         dyn = dynsec.Dynsec.load(self.data / dynsec.FILE_NAME)
-        groups_of = {}
-        for g, members in self.memberships.items():
-            for k in members:
-                groups_of.setdefault(k, []).append(g)
         hashed = dynsec.hash_password(self.agent_password)  # one hash: a load generator
-        names = [(node_name(self.prefix, k), groups_of.get(k, ())) for k in range(self.nodes)]
-        names += [(n, ()) for n in extra_agents]
-        for node, groups in names:
+        names = [node_name(self.prefix, k) for k in range(self.nodes)] + list(extra_agents)
+        for node in names:
             role = dynsec.agent_role(node)
-            for g in groups:
-                role["acls"] += dynsec.group_desired_acls(g)
             dyn.doc["roles"].append(role)
             client = {"username": node, "textname": f"agent of node {node}", "clientid": node}
             client.update(hashed)
@@ -267,10 +260,27 @@ def request(client, op, body=None, timeout=30.0):
     return reply["result"]
 
 
+MAX_MEMBERS_PER_CALL = 1000  # libpharos/include/pharos/api.h kMaxMembersPerCall
+
+
 def add_members(client, group, nodes):
+    """Creates `group` with `nodes`. Up to 1,000 nodes: one group.add (the anchor grants the
+    read right in one dynamic-security command). More: sub-groups <group>-part-<i> of 1,000
+    nodes each, then nested into <group> with one group.add, so that each node is kicked by
+    the broker twice at most (a change of many members of one broker group kicks all of its
+    members: docs/security.md "Group rights are broker-group memberships")."""
     request(client, "group.create", {"name": group})
-    for i in range(0, len(nodes), 1000):
-        request(client, "group.add", {"group": group, "nodes": nodes[i:i + 1000]}, timeout=120)
+    if len(nodes) <= MAX_MEMBERS_PER_CALL:
+        request(client, "group.add", {"group": group, "nodes": nodes}, timeout=120)
+        return
+    parts = []
+    for i in range(0, len(nodes), MAX_MEMBERS_PER_CALL):
+        part = f"{group}-part-{len(parts)}"
+        request(client, "group.create", {"name": part})
+        request(client, "group.add", {"group": part, "nodes": nodes[i:i + MAX_MEMBERS_PER_CALL]},
+                timeout=120)
+        parts.append(part)
+    request(client, "group.add", {"group": group, "groups": parts}, timeout=120)
 
 
 def deploy_compose(image="busybox:1.36", marker="1"):

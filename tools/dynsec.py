@@ -183,7 +183,9 @@ AGENT_READS = ("desired", "secrets")
 def agent_role(node: str) -> dict:
     """An agent writes only inside its own subtree: its reports and its answers to cmd
     requests (nodes/<node>/cmd-replies/<user>/..., readable by <user> only). It reads only its
-    own documents and commands. The anchor adds groups/<g>/desired for each group of the node."""
+    own documents and commands. It reads groups/<g>/desired as a member of the broker group
+    group-<g> (group_rights_role); on a line broker the anchor adds group_desired_acls(g) to
+    this role instead."""
     check_id(node, "node id")
     base = f"{ROOT}/nodes/{node}"
     acls = [acl("publishClientSend", f"{base}/{t}") for t in AGENT_PUBLISHES]
@@ -204,7 +206,8 @@ def agent_role(node: str) -> dict:
 
 
 def group_desired_acls(group: str) -> list:
-    """ACLs the anchor adds to agent-<node> for each group the node belongs to."""
+    """The read ACLs of groups/<group>/desired: the role group-<group> at the site, added to
+    agent-<node> on a line broker."""
     check_id(group, "group name")
     topic = f"{ROOT}/groups/{group}/desired"
     return [
@@ -212,6 +215,13 @@ def group_desired_acls(group: str) -> list:
         acl("publishClientReceive", topic),
         acl("unsubscribeLiteral", topic),
     ]
+
+
+def group_rights_role(group: str) -> dict:
+    """The role group-<group>, held by the broker group group-<group> whose members are the
+    nodes of <group> (anchor/include/anchor/group_rights.h)."""
+    return {"rolename": f"group-{group}", "textname": f"reads the desired document of group {group}",
+            "acls": group_desired_acls(group)}
 
 
 BRIDGE_IN = ("nodes/+/desired", "nodes/+/secrets", "nodes/+/cmd/#", "groups/+/desired",
@@ -308,13 +318,22 @@ class Dynsec:
         self._put_role(role)
         self._put_client(user, password, f"viewer {user}", [role["rolename"]], ["viewers"])
 
+    def _put_group_rights(self, group: str):
+        role = group_rights_role(group)
+        if self.role(role["rolename"]) is None:
+            self.doc["roles"].append(role)
+        name = role["rolename"]
+        if not any(g["groupname"] == name for g in self.doc["groups"]):
+            self.doc["groups"].append({"groupname": name, "textname": f"nodes of group {group}",
+                                       "roles": [{"rolename": name}]})
+        return name
+
     def add_agent(self, node: str, password: str, groups: tuple = ()):
         check_reserved(node, "node id")
         role = agent_role(node)
-        for g in groups:
-            role["acls"] += group_desired_acls(g)
         self._put_role(role)
-        self._put_client(node, password, f"agent of node {node}", [role["rolename"]], ["agents"],
+        member_of = ["agents"] + [self._put_group_rights(g) for g in groups]
+        self._put_client(node, password, f"agent of node {node}", [role["rolename"]], member_of,
                          clientid=node)
 
     def add_bridge(self, line: str, password: str):

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "anchor/broker_admin.h"
+#include "anchor/group_rights.h"
 #include "pharos/topics.h"
 
 namespace pharos::anchor {
@@ -138,13 +139,16 @@ Json bridgeRoleAcls(const std::string& line) {
 
 bool IdentityReport::changed() const {
   return roles_changed + roles_created + memberships_added + orphan_roles_removed +
-             identities_removed >
+             identities_removed + groups_created + groups_changed + groups_removed >
          0;
 }
 
+bool sameAcls(const Json& a, const Json& b) { return aclMap(a) == aclMap(b); }
+
 std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
                                    const std::map<std::string, Json>& roles,
-                                   const IdentityPlan& plan, IdentityReport* report) {
+                                   const DynsecGroups& groups, const IdentityPlan& plan,
+                                   IdentityReport* report) {
   std::vector<Json> out;
   std::set<std::string> held;  // roles an identity of the right kind holds (kept)
   auto note = [&](std::string line) {
@@ -173,8 +177,10 @@ std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
         }
         role = agentRoleName(c.username);
         auto it = plan.local_nodes.find(c.username);
-        want = agentRoleAcls(c.username,
-                             it == plan.local_nodes.end() ? std::set<std::string>{} : it->second);
+        bool in_role = plan.group_rights == GroupRights::kAgentRole;
+        want = agentRoleAcls(c.username, in_role && it != plan.local_nodes.end()
+                                             ? it->second
+                                             : std::set<std::string>{});
         break;
       }
       case AccountKind::kOperator:
@@ -204,39 +210,27 @@ std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
       if (report) ++report->roles_created;
       note(fmt::format("{} {}: created its missing role {}", accountKindName(kind), c.username,
                        role));
-    } else {
+    } else if (!sameAcls(have->second, want)) {
+      // One command for the whole set: the broker rewrites its file once per command.
       auto current = aclMap(have->second);
       auto wanted = aclMap(want);
       size_t removed = 0, added = 0;
       for (const auto& [key, value] : current) {
         auto w = wanted.find(key);
-        if (w != wanted.end() && w->second == value) continue;
-        out.push_back(Json{{"command", "removeRoleACL"},
-                           {"rolename", role},
-                           {"acltype", std::get<0>(key)},
-                           {"topic", std::get<1>(key)}});
-        ++removed;
+        if (w == wanted.end() || w->second != value) ++removed;
       }
       for (const auto& [key, value] : wanted) {
         auto h = current.find(key);
-        if (h != current.end() && h->second == value) continue;
-        Json a =
-            acl("", std::get<1>(key), std::get<0>(value), static_cast<int>(std::get<1>(value)));
-        a["acltype"] = std::get<0>(key);
-        a["command"] = "addRoleACL";
-        a["rolename"] = role;
-        out.push_back(std::move(a));
-        ++added;
+        if (h == current.end() || h->second != value) ++added;
       }
-      if (removed + added > 0) {
-        if (report) {
-          ++report->roles_changed;
-          report->acls_removed += removed;
-          report->acls_added += added;
-        }
-        note(fmt::format("{} {}: role {} corrected ({} ACLs removed, {} added)",
-                         accountKindName(kind), c.username, role, removed, added));
+      out.push_back(Json{{"command", "modifyRole"}, {"rolename", role}, {"acls", want}});
+      if (report) {
+        ++report->roles_changed;
+        report->acls_removed += removed;
+        report->acls_added += added;
       }
+      note(fmt::format("{} {}: role {} corrected ({} ACLs removed, {} added)",
+                       accountKindName(kind), c.username, role, removed, added));
     }
     if (!c.roles.count(role)) {
       out.push_back(
@@ -258,6 +252,9 @@ std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
     out.push_back(Json{{"command", "deleteRole"}, {"rolename", name}});
     if (report) ++report->orphan_roles_removed;
     note(fmt::format("role {}: removed (no identity holds it)", name));
+  }
+  if (plan.group_rights == GroupRights::kBrokerGroups) {
+    appendGroupRightsReconcile(out, clients, roles, groups, plan, report);
   }
   return out;
 }

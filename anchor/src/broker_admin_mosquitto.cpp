@@ -1,13 +1,15 @@
 // Mosquitto dynamic-security implementation of BrokerAdmin (broker_admin.h): the site
-// broker's device identities (create, delete, group ACL batches) and user lookups. It wires
-// the pieces that own the rest: DynsecChannel (command messages and their answers),
-// IdentityReconciler (a broker's identities against the registry) and LineRoles (identities on
-// line brokers). Runs on the anchor's strand.
+// broker's device identities (create, delete, batched group memberships) and user lookups. It
+// wires the pieces that own the rest: DynsecChannel (command messages and their answers),
+// GroupMemberships (the broker groups group-<g>, group_rights.h), IdentityReconciler (a
+// broker's identities against the registry) and LineRoles (identities on line brokers). Runs
+// on the anchor's strand.
 #include <fmt/format.h>
 
 #include "anchor/broker_acls.h"
 #include "anchor/broker_admin.h"
 #include "anchor/dynsec_channel.h"
+#include "anchor/group_rights.h"
 #include "anchor/identity_reconciler.h"
 #include "anchor/line_roles.h"
 #include "pharos/json.h"
@@ -57,6 +59,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
         commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
       }
       commands.push_back(Json{{"command", "deleteRole"}, {"rolename", agentRoleName(node)}});
+      memberships_.forgetNode(node);  // the broker drops the client's memberships with it
       // A missing client or role is fine (the identity may have been made outside the anchor).
       channel_.send(std::move(commands), {}, done);
     });
@@ -64,23 +67,15 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
 
   void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
                         const std::set<std::string>& removed) override {
-    std::string role = agentRoleName(node);
-    Json commands = Json::array();
-    for (const auto& g : added) {
-      appendReadAclCommands(commands, "addRoleACL", role, topics::groupDesired(g));
-    }
-    for (const auto& g : removed) {
-      appendReadAclCommands(commands, "removeRoleACL", role, topics::groupDesired(g));
-    }
-    for (auto& c : commands) queued_.push_back(std::move(c));
-    if (!queued_.empty() && !flush_scheduled_) {
+    memberships_.change(node, added, removed);
+    if (memberships_.pending() && !flush_scheduled_) {
       flush_scheduled_ = true;
       strand_.postDelayed(options_.batch_delay, [this] { flushQueued(); });
     }
   }
 
   void flushNodeGroups() override {
-    if (!queued_.empty()) flushQueued();  // a still scheduled flush then finds nothing
+    if (memberships_.pending()) flushQueued();  // a still scheduled flush then finds nothing
   }
 
   void syncLineNodeGroups(const std::string& line, const std::string& node,
@@ -89,7 +84,14 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   }
 
   void reconcileIdentities(std::function<IdentityPlan()> plan, IdentityDone done) override {
-    identities_.run(kDynsecTopic, std::move(plan), std::move(done));
+    // The broker holds the registry's memberships from the commands of that moment on (later
+    // changes are sent after them, on the same connection).
+    auto planned = [this, plan = std::move(plan)] {
+      IdentityPlan p = plan();
+      if (p.group_rights == GroupRights::kBrokerGroups) memberships_.reset(membersByGroup(p));
+      return p;
+    };
+    identities_.run(kDynsecTopic, std::move(planned), std::move(done));
   }
 
   void reconcileLineIdentities(const std::string& line, std::function<IdentityPlan()> plan,
@@ -146,8 +148,14 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
     creds.ca_file = options_.agent_ca_file;
     creds.config_text = agentConfigText(creds);
     std::string role = agentRoleName(node);
-    Json acls = agentRoleAcls(node, groups);
+    Json acls = agentRoleAcls(node, {});
     Json commands = Json::array();
+    // The broker groups of its groups first (harmless if they exist): a client cannot be
+    // created into a missing group.
+    for (auto& c : memberships_.created(node, groups)) commands.push_back(std::move(c));
+    Json member_of = Json::array();
+    for (const auto& g : groups) member_of.push_back(Json{{"groupname", groupRightsName(g)}});
+    int first_checked = static_cast<int>(commands.size()) + (replace ? 2 : 1);
     if (replace) commands.push_back(Json{{"command", "deleteClient"}, {"username", node}});
     // An orphan role of that name is replaced (its delete error is ignored).
     commands.push_back(Json{{"command", "deleteRole"}, {"rolename", role}});
@@ -159,8 +167,8 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
                             {"username", node},
                             {"password", creds.password},
                             {"clientid", node},
-                            {"roles", Json::array({Json{{"rolename", role}, {"priority", 0}}})}});
-    int first_checked = replace ? 2 : 1;
+                            {"roles", Json::array({Json{{"rolename", role}, {"priority", 0}}})},
+                            {"groups", member_of}});
     channel_.send(std::move(commands), {first_checked, first_checked + 1},
                   [creds, done](Status status) mutable {
                     if (!status.isOk()) return done(status);
@@ -170,15 +178,12 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
 
   void flushQueued() {
     flush_scheduled_ = false;
-    while (!queued_.empty()) {
-      size_t n = std::min(queued_.size(), options_.max_commands_per_message);
-      Json commands = Json::array();
-      for (size_t i = 0; i < n; ++i) commands.push_back(std::move(queued_[i]));
-      queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
-      size_t count = commands.size();
-      channel_.send(std::move(commands), {}, [count](Status s) {
+    for (Json& batch : channel_.batches(memberships_.take())) {
+      size_t count = batch.size();
+      channel_.send(std::move(batch), {}, [count](Status s) {
         if (!s.isOk())
-          spdlog::warn("dynamic-security ACL batch ({} commands): {}", count, s.message());
+          spdlog::warn("dynamic-security group membership batch ({} commands): {}", count,
+                       s.message());
       });
     }
   }
@@ -188,7 +193,7 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   DynsecChannel channel_;
   IdentityReconciler identities_;
   LineRoles lines_;
-  std::vector<Json> queued_;  // site role ACL changes waiting for their batch
+  GroupMemberships memberships_;  // the site's broker groups group-<g> and queued changes
   bool flush_scheduled_ = false;
 };
 

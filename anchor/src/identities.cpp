@@ -48,6 +48,7 @@ IdentityPlan Anchor::identityPlan() const {
 IdentityPlan Anchor::lineIdentityPlan(const std::string& line) const {
   IdentityPlan plan;
   plan.broker = "line broker " + line;
+  plan.group_rights = GroupRights::kAgentRole;  // docs/levels.md "Group rights on line brokers"
   for (const auto& [name, node] : reg_.nodes()) {
     std::string on = lines_.lineOfNode(name);
     if (on == line) {
@@ -116,10 +117,12 @@ bool Anchor::onIdentitiesReconciled(const std::string& line, const Result<Identi
   guards_.count("identity_changes", report->changes.size());
   spdlog::info(
       "{}: {} roles checked against the registry; {} corrected ({} ACLs removed, {} added), {} "
-      "created, {} memberships added, {} orphan roles and {} misplaced node identities removed",
+      "created, {} memberships added, {} orphan roles and {} misplaced node identities removed; "
+      "group rights: {} broker groups created, {} corrected, {} removed",
       where, report->roles_checked, report->roles_changed, report->acls_removed, report->acls_added,
       report->roles_created, report->memberships_added, report->orphan_roles_removed,
-      report->identities_removed);
+      report->identities_removed, report->groups_created, report->groups_changed,
+      report->groups_removed);
   return true;
 }
 

@@ -17,6 +17,7 @@ struct IdentityReconciler::Run {
   Done done;
   std::vector<DynsecClient> clients;
   std::map<std::string, Json> roles;
+  DynsecGroups groups;
 };
 
 void IdentityReconciler::run(const std::string& topic, std::function<IdentityPlan()> plan,
@@ -35,20 +36,30 @@ void IdentityReconciler::run(const std::string& topic, std::function<IdentityPla
     if (!r.contains("rolename") || !r["rolename"].is_string()) return;
     run->roles[r["rolename"].get<std::string>()] = r.contains("acls") ? r["acls"] : Json::array();
   };
-  // Roles before clients: an account created between the two reads (its role is created
-  // first, then its client) then shows as a client whose role is already there, never as an
-  // orphan role.
+  auto group = [run](const Json& g) {
+    if (!g.contains("groupname") || !g["groupname"].is_string()) return;
+    run->groups[g["groupname"].get<std::string>()] =
+        DynsecGroup{dynsecNames(g, "roles", "rolename"), dynsecNames(g, "clients", "username")};
+  };
+  // Roles before groups before clients: an account created between the reads (its role is
+  // created first, then its client) then shows as a client whose role is already there,
+  // never as an orphan role.
   readList(
       run, "listRoles", "roles", role,
-      [this, run, client] {
+      [this, run, group, client] {
         readList(
-            run, "listClients", "clients", client, [this, run] { apply(run); }, 0);
+            run, "listGroups", "groups", group,
+            [this, run, client] {
+              readList(
+                  run, "listClients", "clients", client, [this, run] { apply(run); }, 0);
+            },
+            0);
       },
       0);
 }
 
-// Reads every entry of a dynamic-security list (listClients, listRoles), kListPage at a time:
-// `item` sees each entry of data.<key>, then `next` runs (or `run->done` fails).
+// Reads every entry of a dynamic-security list (listClients, listRoles, listGroups), kListPage at a
+// time: `item` sees each entry of data.<key>, then `next` runs (or `run->done` fails).
 void IdentityReconciler::readList(std::shared_ptr<Run> run, const char* command, const char* key,
                                   std::function<void(const Json&)> item, std::function<void()> next,
                                   int offset) {
@@ -75,7 +86,8 @@ void IdentityReconciler::readList(std::shared_ptr<Run> run, const char* command,
 
 void IdentityReconciler::apply(std::shared_ptr<Run> run) {
   IdentityReport report;
-  std::vector<Json> commands = identityCommands(run->clients, run->roles, run->plan(), &report);
+  std::vector<Json> commands =
+      identityCommands(run->clients, run->roles, run->groups, run->plan(), &report);
   if (commands.empty()) return run->done(report);
   std::vector<Json> parts = channel_.batches(std::move(commands));
   auto left = std::make_shared<size_t>(parts.size());
@@ -85,7 +97,10 @@ void IdentityReconciler::apply(std::shared_ptr<Run> run) {
     for (size_t j = 0; j < batch.size(); ++j) {
       // A duplicate or missing ACL is harmless; a role or membership that fails is not.
       std::string c = batch[j]["command"];
-      if (c == "createRole" || c == "addClientRole") checked.insert(static_cast<int>(j));
+      if (c == "createRole" || c == "addClientRole" || c == "createGroup" || c == "modifyRole" ||
+          c == "modifyGroup") {
+        checked.insert(static_cast<int>(j));
+      }
     }
     channel_.send(
         std::move(batch), std::move(checked),

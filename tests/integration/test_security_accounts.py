@@ -8,8 +8,11 @@ pharos-anchor:
     in, the anchor still works and restarts); `node.add` of an existing node is refused too;
   - identities follow the registry: a dynamic-security file from before this release (the
     old ACL set, a stale group right, an orphan role, a node identity that lives on a line
-    broker) started with the new anchor ends with every identity's rights equal to what a
-    fresh enrolment (tools/dynsec.py) gives it, and a second start changes nothing.
+    broker, group rights in a node's own role, a broker group of no registry group) started
+    with the new anchor ends with every identity's rights equal to what a fresh enrolment
+    (tools/dynsec.py) gives it, and a second start changes nothing;
+  - group rights are memberships of the broker groups group-<g>: many joining at once is one
+    command, a node that leaves or is removed loses the right.
 """
 import json
 import pathlib
@@ -125,20 +128,32 @@ def old_reader_role(role, user):
     return dict(role, acls=acls)
 
 
-def dynsec_roles(broker):
-    """rolename -> ACL set, as the running broker holds them (listRoles through admin)."""
+def dynsec_list(broker, command, key):
+    """data.<key> of a dynamic-security list command (all entries, verbose) through admin."""
     admin = broker.client("admin")
     try:
         answers = admin.subscribe_collect("$CONTROL/dynamic-security/v1/response")
         admin.publish("$CONTROL/dynamic-security/v1",
-                      {"commands": [{"command": "listRoles", "verbose": True, "count": -1,
+                      {"commands": [{"command": command, "verbose": True, "count": -1,
                                      "offset": 0}]})
         reply = answers.wait_for(timeout=5)
         assert reply is not None, "no answer from the dynamic-security plugin"
-        roles = json.loads(reply.payload)["responses"][0]["data"]["roles"]
-        return {r["rolename"]: acl_set(r.get("acls", [])) for r in roles}
+        return json.loads(reply.payload)["responses"][0]["data"][key]
     finally:
         admin.close()
+
+
+def dynsec_roles(broker):
+    """rolename -> ACL set, as the running broker holds them (listRoles through admin)."""
+    return {r["rolename"]: acl_set(r.get("acls", []))
+            for r in dynsec_list(broker, "listRoles", "roles")}
+
+
+def dynsec_groups(broker):
+    """groupname -> (roles, members), as the running broker holds them."""
+    return {g["groupname"]: ({r["rolename"] for r in g.get("roles", [])},
+                             {c["username"] for c in g.get("clients", [])})
+            for g in dynsec_list(broker, "listGroups", "groups")}
 
 
 def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_factory,
@@ -162,13 +177,24 @@ def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_fa
 
         path = b.data_dir / dynsec.FILE_NAME
         doc = json.loads(path.read_text())
+        # The release that ran had the group rights in the node's own role: no broker group.
+        assert "group-hall" in {g["groupname"] for g in doc["groups"]}
+        doc["groups"] = [g for g in doc["groups"] if g["groupname"] != "group-hall"]
+        doc["roles"] = [r for r in doc["roles"] if r["rolename"] != "group-hall"]
+        for c in doc["clients"]:
+            c["groups"] = [g for g in c.get("groups", []) if g["groupname"] != "group-hall"]
         roles = {r["rolename"]: r for r in doc["roles"]}
         # Old ACL sets: agents answer on replies/+/#, readers may read everyone's cmd answers,
         # the bridge publishes replies/+/#.
         for node in ("old-1", "old-2"):
             roles[f"agent-{node}"]["acls"] = old_agent_role(node)["acls"]
+        roles["agent-old-1"]["acls"] += dynsec.group_desired_acls("hall")
         # old-2 keeps a group right it no longer has (it was never in hall-2).
         roles["agent-old-2"]["acls"] += dynsec.group_desired_acls("hall-2")
+        # A broker group of a group the registry does not know.
+        doc["roles"].append(dynsec.group_rights_role("gone-group"))
+        doc["groups"].append({"groupname": "group-gone-group", "roles": [
+            {"rolename": "group-gone-group"}]})
         for user, maker in (("ops", dynsec.operator_role), ("viewer", dynsec.viewer_role)):
             role = old_reader_role(maker(user), user)
             roles[role["rolename"]]["acls"] = role["acls"]
@@ -182,10 +208,8 @@ def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_fa
         assert wait_until(lambda: "roles checked" in anchor.log()[first:], 20), \
             anchor.log()[-3000:]
         held = dynsec_roles(b)
-        old1 = dynsec.agent_role("old-1")
-        old1["acls"] += dynsec.group_desired_acls("hall")
         want = {
-            "agent-old-1": acl_set(old1["acls"]),
+            "agent-old-1": acl_set(dynsec.agent_role("old-1")["acls"]),
             "agent-old-2": acl_set(dynsec.agent_role("old-2")["acls"]),
             "operator-ops": acl_set(dynsec.operator_role("ops")["acls"]),
             "viewer-viewer": acl_set(dynsec.viewer_role("viewer")["acls"]),
@@ -194,11 +218,18 @@ def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_fa
             assert held.get(role) == acls, (role, held.get(role, set()) ^ acls,
                                             anchor.log()[-3000:])
         assert "agent-gone" not in held
+        # The group right moved from old-1's role to a membership of the broker group.
+        assert held.get("group-hall") == acl_set(dynsec.group_desired_acls("hall"))
+        groups = dynsec_groups(b)
+        assert groups.get("group-hall") == ({"group-hall"}, {"old-1"}), groups
+        assert "group-gone-group" not in groups and "group-gone-group" not in held
         # Every change was logged, one line per identity.
         log = anchor.log()[first:]
         for role in ("agent-old-1", "agent-old-2", "operator-ops", "viewer-viewer"):
             assert f"role {role} corrected" in log, log[-3000:]
         assert "role agent-gone: removed" in log
+        assert "group hall: broker group group-hall created with 1 members" in log, log[-3000:]
+        assert "broker group group-gone-group: removed" in log
 
         # A second start finds nothing to change.
         anchor.stop()
@@ -207,6 +238,54 @@ def test_an_old_dynamic_security_file_ends_with_fresh_enrolment_rights(broker_fa
         assert wait_until(lambda: "roles checked" in anchor.log()[mark:], 20)
         assert ": role " not in anchor.log()[mark:], anchor.log()[mark:]
         assert "; 0 corrected" in anchor.log()[mark:]
+        assert "0 broker groups created, 0 corrected, 0 removed" in anchor.log()[mark:]
     finally:
         anchor.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def enrol(broker, ops, name):
+    """node.add through the anchor; the broker harness learns the new agent's password."""
+    reply = request(ops, "node.add", {"name": name})
+    assert reply["ok"] is True, reply
+    broker._creds[f"agent-{name}"] = (name, reply["result"]["password"])
+
+
+def may_read(broker, node, group):
+    """Whether the node's identity may subscribe to the group's desired document."""
+    c = broker.client(f"agent-{node}", client_id=node)
+    try:
+        return c.subscribe(f"{TOPIC_ROOT}/groups/{group}/desired")[0] < 0x80
+    finally:
+        c.close()
+
+
+def test_group_rights_are_broker_group_memberships_many_at_once(broker, anchor):
+    """Joining a group is a membership of the broker group group-<g>, not a change of the
+    node's role; 40 nodes joining at once (more than the per-member limit, 32) become members
+    in one modifyGroup, and a few leaving lose their right one by one."""
+    ops = broker.client("ops")
+    nodes = [f"bulk-{i:02d}" for i in range(40)]
+    for n in nodes + ["outsider"]:
+        enrol(broker, ops, n)
+    assert request(ops, "group.create", {"name": "press"})["ok"] is True
+    assert request(ops, "group.add", {"group": "press", "nodes": nodes})["ok"] is True
+    assert wait_until(lambda: dynsec_groups(broker).get("group-press", (set(), set()))[1] ==
+                      set(nodes), 10), dynsec_groups(broker).get("group-press")
+    roles = dynsec_roles(broker)
+    assert roles["group-press"] == acl_set(dynsec.group_desired_acls("press"))
+    # The nodes' own roles hold no group right.
+    for n in (nodes[0], nodes[-1]):
+        assert roles[f"agent-{n}"] == acl_set(dynsec.agent_role(n)["acls"])
+    assert may_read(broker, nodes[0], "press")
+    assert may_read(broker, nodes[39], "press")
+    assert not may_read(broker, "outsider", "press")
+
+    assert request(ops, "group.remove", {"group": "press", "nodes": nodes[:2]})["ok"] is True
+    assert wait_until(lambda: dynsec_groups(broker)["group-press"][1] == set(nodes[2:]), 10)
+    assert not may_read(broker, nodes[0], "press")
+    assert may_read(broker, nodes[2], "press")
+
+    # node.remove drops the identity and with it the membership.
+    assert request(ops, "node.remove", {"name": nodes[5]})["ok"] is True
+    assert wait_until(lambda: nodes[5] not in dynsec_groups(broker)["group-press"][1], 10)

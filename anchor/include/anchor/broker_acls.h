@@ -17,10 +17,14 @@ namespace pharos::anchor {
 
 // An agent's role agent-<node>: writes only inside nodes/<node>/ (its reports and its answers
 // to cmd requests), reads its own documents and commands, anchor/status, and the desired
-// documents of `groups`.
+// documents of `groups` (on a line broker; at the site `groups` is empty: the node's group
+// rights are its memberships of the broker groups group-<g>, group_rights.h).
 Json agentRoleAcls(const std::string& node, const std::set<std::string>& groups);
-// The three read ACLs of groups/<group>/desired that agentRoleAcls adds per group.
+// The three read ACLs of groups/<group>/desired: what agentRoleAcls adds per group, and the
+// ACLs of the site broker's role group-<group>.
 Json groupReadAcls(const std::string& group);
+// The same ACLs (type, topic, allow, priority), whatever their order.
+bool sameAcls(const Json& a, const Json& b);
 Json operatorRoleAcls(const std::string& user);
 Json viewerRoleAcls(const std::string& user);
 // The site-broker identity bridge-<line> of line broker <line>'s bridge.
@@ -33,6 +37,19 @@ struct DynsecClient {
   std::set<std::string> groups;
 };
 
+// A broker group, as listGroups (verbose) describes it.
+struct DynsecGroup {
+  std::set<std::string> roles;
+  std::set<std::string> clients;
+};
+using DynsecGroups = std::map<std::string, DynsecGroup>;  // groupname -> group
+
+// Where a node's right to read its groups' documents lives.
+enum class GroupRights {
+  kBrokerGroups,  // the site: membership of the broker group group-<g> (group_rights.h)
+  kAgentRole,     // a line broker: read ACLs in the node's own role agent-<node>
+};
+
 // What the registry wants of one broker's identities (the site broker's, or a line broker's).
 struct IdentityPlan {
   // Where the identities are, for the log lines: "the site broker", "line broker line-a".
@@ -42,6 +59,7 @@ struct IdentityPlan {
   std::map<std::string, std::set<std::string>> local_nodes;
   // Registered nodes that connect through another broker: no identity here.
   std::set<std::string> remote_nodes;
+  GroupRights group_rights = GroupRights::kBrokerGroups;
 };
 
 struct IdentityReport {
@@ -53,18 +71,24 @@ struct IdentityReport {
   size_t memberships_added = 0;  // an identity that did not hold its own role
   size_t orphan_roles_removed = 0;
   size_t identities_removed = 0;     // identities of nodes that connect through another broker
-  std::vector<std::string> changes;  // one line per identity changed (logged)
+  size_t groups_created = 0;         // broker groups group-<g> made (with their roles)
+  size_t groups_changed = 0;         // broker groups whose members or role were corrected
+  size_t groups_removed = 0;         // broker groups group-<g> of no registry group
+  std::vector<std::string> changes;  // one line per identity or group changed (logged)
   bool changed() const;
 };
 
 // The dynamic-security commands that give every node, operator, viewer and bridge identity of
-// `clients` exactly its release's role and ACLs (`roles`: rolename -> its ACL array), remove
-// roles no identity holds (agent-*, operator-*, viewer-*, bridge-*) and the identities of
-// `plan.remote_nodes`. A node identity the registry does not know (made by tools/dynsec.py,
-// not yet registered) keeps its identity with no group rights. The anchor and admin system
-// accounts are left as they are. Removals of a role come before its additions.
+// `clients` exactly its release's role and ACLs (`roles`: rolename -> its ACL array; a drifted
+// role gets one modifyRole), remove roles no identity holds (agent-*, operator-*, viewer-*,
+// bridge-*) and the identities of `plan.remote_nodes`. With GroupRights::kBrokerGroups the
+// broker groups group-<g> (`groups`) get exactly the registry's members (group_rights.h) and
+// those of no registry group go. A node identity the registry does not know (made by
+// tools/dynsec.py, not yet registered) keeps its identity with no group rights. The anchor and
+// admin system accounts are left as they are.
 std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
                                    const std::map<std::string, Json>& roles,
-                                   const IdentityPlan& plan, IdentityReport* report);
+                                   const DynsecGroups& groups, const IdentityPlan& plan,
+                                   IdentityReport* report);
 
 }  // namespace pharos::anchor

@@ -3,10 +3,11 @@
 // sends dynamic-security commands on $CONTROL/dynamic-security/v1 over the anchor's own
 // MQTT link (and, for agents of a line broker, on pharos/v1/lines/<line>/control/..., which
 // the line's bridge imports as that broker's $CONTROL topic): one client (username = client id =
-// node id) and one role agent-<node> per device, whose ACLs allow exactly the device's own topics
-// and the desired documents of the groups it belongs to. Role ACL changes are queued and sent in
-// batches (Mosquitto 2.0.11 rewrites its whole JSON file per command message and kicks clients
-// whose role changed).
+// node id) and one role agent-<node> per device, whose ACLs allow exactly the device's own
+// topics. At the site, a node reads the desired documents of its groups as a member of the
+// broker groups group-<g> (group_rights.h); on a line broker, through read ACLs in its role.
+// Membership changes are queued and sent in batches (Mosquitto 2.0.11 rewrites its whole JSON
+// file after every command and kicks clients whose rights changed).
 //
 // Threading: every method and every callback runs on the anchor's strand (the anchor
 // routes admin responses to onMessage on that strand).
@@ -70,7 +71,9 @@ class BrokerAdmin {
   // Deletes the device's client and role (the broker disconnects it). An account of another
   // kind under that name is left alone (already_exists).
   virtual void deleteNode(const std::string& node, Done done) = 0;
-  // The groups whose desired documents a node may read changed. Queued and batched.
+  // The groups whose desired documents a node may read changed. Queued and batched: a few
+  // changes of one group are one membership command each, more than kBulkMembershipChanges one
+  // modifyGroup (group_rights.h).
   virtual void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
                                 const std::set<std::string>& removed) = 0;
   // Sends the queued updateNodeGroups changes now. Mosquitto applies a dynamic-security
@@ -88,8 +91,8 @@ class BrokerAdmin {
   // Gives every node, operator, viewer and bridge identity of the site broker exactly the role
   // and ACLs of this release (identityCommands in broker_acls.h): reads the identities
   // (paged), asks `plan` for the registry's view at that moment, and sends the difference in
-  // batches. Run at start only (Mosquitto rewrites its file per command message and kicks the
-  // clients whose role changed); a broker already in line costs two reads and no write.
+  // batches. Run at start only (Mosquitto rewrites its file per command and kicks the clients
+  // whose rights changed); a broker already in line costs three reads and no write.
   using IdentityDone = std::function<void(Result<IdentityReport>)>;
   virtual void reconcileIdentities(std::function<IdentityPlan()> plan, IdentityDone done) {
     (void)plan;

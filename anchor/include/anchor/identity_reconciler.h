@@ -1,9 +1,10 @@
 // IdentityReconciler: brings one broker's dynamic-security identities in line with the
-// registry (identityCommands in broker_acls.h). It lists the broker's clients and roles
-// (paged), asks the plan for the registry's view at that moment, and sends the difference in
-// batches, all on one control topic: the site broker's $CONTROL/dynamic-security/v1, or a line
-// broker's topics::lineControl(line), which that line's bridge imports as its own $CONTROL
-// topic. A broker already in line costs two reads and no write.
+// registry (identityCommands in broker_acls.h). It lists the broker's roles, groups and
+// clients (paged), asks the plan for the registry's view at that moment, and sends the
+// difference in batches, all on one control topic: the site broker's
+// $CONTROL/dynamic-security/v1, or a line broker's topics::lineControl(line), which that line's
+// bridge imports as its own $CONTROL topic. A broker already in line costs three reads and no
+// write.
 //
 // Threading: runs on the anchor's strand, like the DynsecChannel it sends through.
 #pragma once

@@ -441,15 +441,21 @@ class Broker:
             return creds[f"agent-{node}"]
         password = dynsec.new_password()
         role = dynsec.agent_role(node)
-        for g in groups:
-            role["acls"] += dynsec.group_desired_acls(g)
-        commands = {"commands": [
+        commands = {"commands": []}
+        for g in groups:  # its groups' rights first; "already exists" is fine
+            rights = dynsec.group_rights_role(g)
+            commands["commands"] += [
+                {"command": "createRole", "rolename": rights["rolename"], "acls": rights["acls"]},
+                {"command": "createGroup", "groupname": rights["rolename"],
+                 "roles": [{"rolename": rights["rolename"]}]},
+            ]
+        commands["commands"] += [
             {"command": "createRole", "rolename": role["rolename"], "textname": role["textname"],
              "acls": role["acls"]},
             {"command": "createClient", "username": node, "password": password, "clientid": node,
              "textname": f"agent of node {node}", "roles": [{"rolename": role["rolename"]}],
-             "groups": [{"groupname": "agents"}]},
-        ]}
+             "groups": [{"groupname": "agents"}] + [{"groupname": f"group-{g}"} for g in groups]},
+        ]
         admin = self.client("admin")
         try:
             responses = admin.subscribe_collect("$CONTROL/dynamic-security/v1/response")
@@ -458,7 +464,7 @@ class Broker:
             if reply is None:
                 raise RuntimeError("no answer from the dynamic-security plugin")
             for r in json.loads(reply.payload)["responses"]:
-                if r.get("error"):
+                if r.get("error") and "already exists" not in r["error"]:
                     raise RuntimeError(f"dynsec {r['command']}: {r['error']}")
         finally:
             admin.close()

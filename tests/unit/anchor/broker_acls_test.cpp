@@ -1,5 +1,6 @@
 // The release ACLs of each identity kind and identityCommands: an identity whose role drifted
-// from this release gets exactly the difference, orphan roles go, system accounts and
+// from this release gets the release's ACLs in one command, group rights become broker-group
+// memberships at the site, orphan roles go, system accounts and
 // unknown kinds are left alone, a node that lives on a line loses its site identity.
 #include "anchor/broker_acls.h"
 
@@ -8,6 +9,7 @@
 #include <algorithm>
 
 #include "anchor/broker_admin.h"
+#include "anchor/group_rights.h"
 
 using namespace pharos;
 using namespace pharos::anchor;
@@ -69,11 +71,12 @@ TEST_CASE("an operator role with the command wildcard of earlier releases is nar
                      {"allow", true}});
   std::vector<DynsecClient> clients = {client("ops", {"operator-ops"}, {"operators"})};
   IdentityReport report;
-  auto lines = summary(identityCommands(clients, {{"operator-ops", old}}, IdentityPlan{}, &report));
-  CHECK(lines == std::vector<std::string>{
-                     "removeRoleACL operator-ops publishClientSend pharos/v1/nodes/+/cmd/#",
-                     "addRoleACL operator-ops publishClientSend pharos/v1/nodes/+/cmd/+/ops"});
+  auto commands = identityCommands(clients, {{"operator-ops", old}}, {}, IdentityPlan{}, &report);
+  CHECK(summary(commands) == std::vector<std::string>{"modifyRole operator-ops"});
+  CHECK(sameAcls(commands[0]["acls"], operatorRoleAcls("ops")));
   CHECK(report.roles_changed == 1);
+  CHECK(report.acls_removed == 1);
+  CHECK(report.acls_added == 1);
 }
 
 TEST_CASE("identities already in line need no command") {
@@ -88,16 +91,18 @@ TEST_CASE("identities already in line need no command") {
                                        {"operator-ops", operatorRoleAcls("ops")},
                                        {"viewer-viewer", viewerRoleAcls("viewer")},
                                        {"bridge-l1", bridgeRoleAcls("l1")},
-                                       {"agent-n1", agentRoleAcls("n1", {"hall"})}};
+                                       {"agent-n1", agentRoleAcls("n1", {})},
+                                       {"group-hall", groupReadAcls("hall")}};
+  DynsecGroups groups = {{"group-hall", DynsecGroup{{"group-hall"}, {"n1"}}}};
   IdentityPlan plan;
   plan.local_nodes["n1"] = {"hall"};
   IdentityReport report;
-  CHECK(identityCommands(clients, roles, plan, &report).empty());
+  CHECK(identityCommands(clients, roles, groups, plan, &report).empty());
   CHECK(report.roles_checked == 4);
   CHECK_FALSE(report.changed());
 }
 
-TEST_CASE("a drifted role gets exactly the difference, removals first") {
+TEST_CASE("a drifted role is replaced in one command, with the difference counted") {
   Json old = agentRoleAcls("n1", {"old-group"});
   old.push_back(Json{{"acltype", "publishClientSend"},
                      {"topic", "pharos/v1/replies/+/#"},
@@ -105,18 +110,43 @@ TEST_CASE("a drifted role gets exactly the difference, removals first") {
                      {"allow", true}});
   std::vector<DynsecClient> clients = {client("n1", {"agent-n1"}, {"agents"})};
   IdentityPlan plan;
+  plan.group_rights = GroupRights::kAgentRole;  // a line broker: group rights in the role
   plan.local_nodes["n1"] = {"hall"};
   IdentityReport report;
-  auto lines = summary(identityCommands(clients, {{"agent-n1", old}}, plan, &report));
-  CHECK(has(lines, "removeRoleACL agent-n1 publishClientSend pharos/v1/replies/+/#"));
-  CHECK(has(lines, "removeRoleACL agent-n1 subscribeLiteral pharos/v1/groups/old-group/desired"));
-  CHECK(has(lines, "addRoleACL agent-n1 subscribeLiteral pharos/v1/groups/hall/desired"));
-  CHECK(lines.size() == 7);  // removed: replies/+/# and old-group's 3; added: hall's 3
+  auto commands = identityCommands(clients, {{"agent-n1", old}}, {}, plan, &report);
+  CHECK(summary(commands) == std::vector<std::string>{"modifyRole agent-n1"});
+  CHECK(sameAcls(commands[0]["acls"], agentRoleAcls("n1", {"hall"})));
   CHECK(report.roles_changed == 1);
-  CHECK(report.acls_removed == 4);
-  CHECK(report.acls_added == 3);
-  CHECK(lines.front().rfind("removeRoleACL", 0) == 0);
+  CHECK(report.acls_removed == 4);  // replies/+/# and old-group's 3
+  CHECK(report.acls_added == 3);    // hall's 3
   CHECK(report.changes.size() == 1);
+}
+
+TEST_CASE("at the site a node's group rights leave its role for broker-group memberships") {
+  std::vector<DynsecClient> clients = {client("n1", {"agent-n1"}, {"agents"}),
+                                       client("n2", {"agent-n2"}, {"agents"})};
+  std::map<std::string, Json> roles = {{"agent-n1", agentRoleAcls("n1", {"hall"})},
+                                       {"agent-n2", agentRoleAcls("n2", {})}};
+  IdentityPlan plan;
+  plan.local_nodes["n1"] = {"hall"};
+  plan.local_nodes["n2"] = {"hall", "yard"};
+  IdentityReport report;
+  auto commands = identityCommands(clients, roles, {}, plan, &report);
+  auto lines = summary(commands);
+  CHECK(has(lines, "modifyRole agent-n1"));
+  CHECK_FALSE(has(lines, "modifyRole agent-n2"));
+  CHECK(has(lines, "createRole group-hall"));
+  CHECK(has(lines, "createGroup"));
+  CHECK(has(lines, "addGroupClient n1"));
+  CHECK(has(lines, "addGroupClient n2"));
+  CHECK(has(lines, "createRole group-yard"));
+  CHECK(report.groups_created == 2);
+  for (const auto& c : commands) {
+    if (c["command"] == "modifyRole") CHECK(sameAcls(c["acls"], agentRoleAcls("n1", {})));
+    if (c["command"] == "createRole") {
+      CHECK(sameAcls(c["acls"], groupReadAcls(c["rolename"].get<std::string>().substr(6))));
+    }
+  }
 }
 
 TEST_CASE("orphan roles go, a node on a line loses its site identity, system is untouched") {
@@ -132,7 +162,7 @@ TEST_CASE("orphan roles go, a node on a line loses its site identity, system is 
   IdentityPlan plan;
   plan.remote_nodes.insert("moved");
   IdentityReport report;
-  auto lines = summary(identityCommands(clients, roles, plan, &report));
+  auto lines = summary(identityCommands(clients, roles, {}, plan, &report));
   CHECK(has(lines, "deleteClient moved"));
   CHECK(has(lines, "deleteRole agent-moved"));
   CHECK(has(lines, "deleteRole agent-gone"));
@@ -149,10 +179,10 @@ TEST_CASE("orphan roles go, a node on a line loses its site identity, system is 
 TEST_CASE("a node the registry does not know keeps its identity without group rights") {
   std::vector<DynsecClient> clients = {client("new", {"agent-new"}, {"agents"})};
   IdentityReport report;
-  auto lines = summary(identityCommands(clients, {{"agent-new", agentRoleAcls("new", {"g"})}},
-                                        IdentityPlan{}, &report));
-  CHECK(lines.size() == 3);
-  for (const auto& l : lines) CHECK(l.rfind("removeRoleACL agent-new", 0) == 0);
+  auto commands = identityCommands(clients, {{"agent-new", agentRoleAcls("new", {"g"})}}, {},
+                                   IdentityPlan{}, &report);
+  REQUIRE(summary(commands) == std::vector<std::string>{"modifyRole agent-new"});
+  CHECK(sameAcls(commands[0]["acls"], agentRoleAcls("new", {})));
 }
 
 TEST_CASE("every kind of account is recognised from its roles and groups") {
@@ -188,7 +218,7 @@ TEST_CASE("a registered node's role without its client yet is not an orphan") {
   IdentityReport report;
   auto lines = summary(identityCommands(
       {}, {{"agent-fresh", agentRoleAcls("fresh", {})}, {"agent-gone", agentRoleAcls("gone", {})}},
-      plan, &report));
+      {}, plan, &report));
   CHECK_FALSE(has(lines, "deleteRole agent-fresh"));
   CHECK(has(lines, "deleteRole agent-gone"));
   CHECK(report.orphan_roles_removed == 1);

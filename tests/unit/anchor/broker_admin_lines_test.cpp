@@ -63,6 +63,8 @@ struct LineFixture {
         r["data"] = Json{{"clients", Json::array()}};  // its identities: none the anchor knows
       } else if (c["command"] == "listRoles") {
         r["data"] = Json{{"roles", Json::array()}};
+      } else if (c["command"] == "listGroups") {
+        r["data"] = Json{{"groups", Json::array()}};
       } else if (role == roles.end()) {
         r["error"] = "Role not found";
       } else if (c["command"] == "getRole") {

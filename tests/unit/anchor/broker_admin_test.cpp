@@ -1,10 +1,11 @@
 // The Mosquitto dynamic-security BrokerAdmin against the FakeBroker: the commands it
 // sends (one role + client per device, ACLs matching tools/dynsec.py), answers matched by
-// correlation data, errors and timeouts, batched ACL changes, user lookups.
+// correlation data, errors and timeouts, batched group memberships, user lookups.
 #include "anchor/broker_admin.h"
 
 #include <doctest/doctest.h>
 
+#include "anchor/group_rights.h"
 #include "pharos/agent_settings.h"
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
@@ -107,18 +108,24 @@ TEST_CASE("createNode sends a role and a client and returns the agent config") {
   const Json& commands = f.received[1]["commands"];
   std::vector<std::string> names;
   for (const auto& c : commands) names.push_back(c["command"]);
-  CHECK(names == std::vector<std::string>{"deleteRole", "createRole", "createClient"});
-  CHECK(commands[2]["clientid"] == "edge1");
-  CHECK(commands[2]["roles"][0]["rolename"] == "agent-edge1");
+  // The broker group of its group first (a client cannot join a missing group), then the
+  // identity, a member of group-line1.
+  CHECK(names == std::vector<std::string>{"createRole", "createGroup", "deleteRole", "createRole",
+                                          "createClient"});
+  CHECK(commands[0]["rolename"] == "group-line1");
+  CHECK(commands[1]["groupname"] == "group-line1");
+  CHECK(commands[4]["clientid"] == "edge1");
+  CHECK(commands[4]["roles"][0]["rolename"] == "agent-edge1");
+  CHECK(commands[4]["groups"] == Json::array({Json{{"groupname", "group-line1"}}}));
   std::set<std::string> topics;
-  for (const auto& a : commands[1]["acls"])
+  for (const auto& a : commands[3]["acls"])
     topics.insert(a["topic"].get<std::string>() + " " + a["acltype"].get<std::string>());
   CHECK(topics.count("pharos/v1/nodes/edge1/status publishClientSend"));
   CHECK(topics.count("pharos/v1/nodes/edge1/secrets subscribeLiteral"));
-  CHECK(topics.count("pharos/v1/groups/line1/desired subscribeLiteral"));
+  CHECK_FALSE(topics.count("pharos/v1/groups/line1/desired subscribeLiteral"));  // the group's
   CHECK_FALSE(topics.count("pharos/v1/nodes/edge1/desired publishClientSend"));
   // Jailed in its own subtree: no right to publish anywhere else.
-  for (const auto& a : commands[1]["acls"]) {
+  for (const auto& a : commands[3]["acls"]) {
     if (a["acltype"] != "publishClientSend") continue;
     CHECK(a["topic"].get<std::string>().rfind("pharos/v1/nodes/edge1/", 0) == 0);
   }
@@ -206,7 +213,17 @@ TEST_CASE("an unanswered command times out as unavailable") {
   CHECK(deleted->code() == Code::kUnavailable);
 }
 
-TEST_CASE("group ACL changes are coalesced into one command message") {
+namespace {
+std::map<std::string, size_t> commandCounts(const std::vector<Json>& messages) {
+  std::map<std::string, size_t> out;
+  for (const auto& m : messages) {
+    for (const auto& c : m["commands"]) ++out[c["command"].get<std::string>()];
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("group membership changes are coalesced into one command message") {
   AdminFixture f;
   f.strand->post([&] {
     for (int i = 0; i < 10; ++i) {
@@ -218,12 +235,62 @@ TEST_CASE("group ACL changes are coalesced into one command message") {
   f.executor.advance(std::chrono::milliseconds(150));
   f.pump();
   REQUIRE(f.received.size() == 1);
-  CHECK(f.received[0]["commands"].size() == 60);  // 10 nodes x (3 add + 3 remove)
-  CHECK(f.received[0]["commands"][0]["command"] == "addRoleACL");
-  CHECK(f.received[0]["commands"][0]["rolename"] == "agent-n0");
+  auto counts = commandCounts(f.received);
+  CHECK(counts["createGroup"] == 2);  // line1 and old, once each in this process
+  CHECK(counts["addGroupClient"] == 10);
+  CHECK(counts["removeGroupClient"] == 10);
+  CHECK(counts["addRoleACL"] == 0);
+  for (const auto& c : f.received[0]["commands"]) {
+    if (c["command"] == "addGroupClient") CHECK(c["groupname"] == "group-line1");
+  }
 }
 
-TEST_CASE("flushNodeGroups sends the queued ACL changes at once, the later timer sends nothing") {
+TEST_CASE("many changes to one known group are one modifyGroup with its whole member list") {
+  AdminFixture f;
+  std::optional<Result<IdentityReport>> reconciled;
+  IdentityPlan plan;
+  for (int i = 0; i < 5; ++i) plan.local_nodes["old" + std::to_string(i)] = {"line1"};
+  plan.local_nodes["other"] = {"yard"};
+  // The reconciliation's plan tells the admin what the broker holds (the fake lists nothing).
+  f.strand->post([&] {
+    f.admin->reconcileIdentities([plan] { return plan; },
+                                 [&](Result<IdentityReport> r) { reconciled = r; });
+  });
+  f.pump();
+  REQUIRE(reconciled);
+  f.received.clear();
+  f.strand->post([&] {
+    for (size_t i = 0; i < kBulkMembershipChanges + 1; ++i) {
+      f.admin->updateNodeGroups("n" + std::to_string(i), {"line1"}, {});
+    }
+    f.admin->updateNodeGroups("other", {}, {"yard"});
+    f.admin->flushNodeGroups();
+  });
+  f.pump();
+  auto counts = commandCounts(f.received);
+  CHECK(counts["modifyGroup"] == 1);
+  CHECK(counts["addGroupClient"] == 0);
+  CHECK(counts["removeGroupClient"] == 1);  // yard: one change, one command
+  for (const auto& m : f.received) {
+    for (const auto& c : m["commands"]) {
+      if (c["command"] != "modifyGroup") continue;
+      CHECK(c["groupname"] == "group-line1");
+      CHECK(c["clients"].size() == 5 + kBulkMembershipChanges + 1);
+    }
+  }
+  // A few changes after it are member by member again.
+  f.received.clear();
+  f.strand->post([&] {
+    f.admin->updateNodeGroups("old1", {}, {"line1"});
+    f.admin->flushNodeGroups();
+  });
+  f.pump();
+  counts = commandCounts(f.received);
+  CHECK(counts["removeGroupClient"] == 1);
+  CHECK(counts["modifyGroup"] == 0);
+}
+
+TEST_CASE("flushNodeGroups sends the queued membership changes at once, the timer nothing") {
   AdminFixture f;
   f.strand->post([&] {
     f.admin->updateNodeGroups("n1", {"line1"}, {});
@@ -231,7 +298,7 @@ TEST_CASE("flushNodeGroups sends the queued ACL changes at once, the later timer
   });
   f.pump();
   REQUIRE(f.received.size() == 1);
-  CHECK(f.received[0]["commands"].size() == 3);
+  CHECK(f.received[0]["commands"].size() == 3);  // the group made, then the membership
   f.executor.advance(std::chrono::milliseconds(150));
   f.pump();
   CHECK(f.received.size() == 1);

@@ -1,8 +1,9 @@
 // IdentityReconciler and DynsecChannel against a FakeBroker playing a broker's
-// dynamic-security plugin (a line broker's, behind topics::lineControl): the lists are read
-// page by page, a broker already in line gets no write, only the differences go out, in
-// messages of at most max_commands_per_message commands, a node that connects through
-// another broker loses its identity here, and a broker that does not answer fails the run.
+// dynamic-security plugin (behind topics::lineControl): the lists are read page by page, a
+// broker already in line gets no write, only the differences go out, in messages of at most
+// max_commands_per_message commands, group rights as broker-group memberships (the site) or
+// role ACLs (a line broker), a node that connects through another broker loses its identity
+// here, and a broker that does not answer fails the run.
 #include "anchor/identity_reconciler.h"
 
 #include <doctest/doctest.h>
@@ -12,6 +13,7 @@
 #include "anchor/broker_acls.h"
 #include "anchor/broker_admin.h"
 #include "anchor/dynsec_channel.h"
+#include "anchor/group_rights.h"
 #include "pharos/fake_broker.h"
 #include "pharos/json.h"
 #include "pharos/manual_clock.h"
@@ -35,6 +37,7 @@ struct PluginFixture {
   // The plugin's state: username -> roles, rolename -> ACLs.
   std::map<std::string, std::set<std::string>> clients;
   std::map<std::string, Json> roles;
+  DynsecGroups groups;
   std::vector<Json> messages;  // every command message received
   bool answering = true;
 
@@ -53,7 +56,15 @@ struct PluginFixture {
     roles[agentRoleName(node)] = agentRoleAcls(node, groups);
   }
 
-  // listClients/listRoles answered a page at a time; every other command just acknowledged.
+  // The site's group rights of `group`, held by `members`.
+  void groupRights(const std::string& group, const std::set<std::string>& members) {
+    std::string name = groupRightsName(group);
+    roles[name] = groupReadAcls(group);
+    groups[name] = DynsecGroup{{name}, members};
+  }
+
+  // listClients/listRoles/listGroups answered a page at a time; every other command just
+  // acknowledged.
   void answer(const MqttMessage& m) {
     auto json = parseJson(m.payload);
     REQUIRE(json.isOk());
@@ -81,6 +92,17 @@ struct PluginFixture {
           list.push_back(Json{{"rolename", name}, {"acls", acls}});
         }
         r["data"] = Json{{"roles", list}};
+      } else if (c["command"] == "listGroups") {
+        Json list = Json::array();
+        size_t i = 0;
+        for (const auto& [name, g] : groups) {
+          if (i++ < offset || list.size() >= count) continue;
+          Json rs = Json::array(), cs = Json::array();
+          for (const auto& role : g.roles) rs.push_back(Json{{"rolename", role}});
+          for (const auto& client : g.clients) cs.push_back(Json{{"username", client}});
+          list.push_back(Json{{"groupname", name}, {"roles", rs}, {"clients", cs}});
+        }
+        r["data"] = Json{{"groups", list}};
       }
       responses.push_back(r);
     }
@@ -117,20 +139,28 @@ struct PluginFixture {
 
 }  // namespace
 
-TEST_CASE("a broker already in line costs two reads and no write") {
+TEST_CASE("a broker already in line costs three reads and no write") {
   PluginFixture f;
-  f.agent("a1", {"hall"});
   f.clients["ops"] = {"operator-ops"};
   f.roles["operator-ops"] = operatorRoleAcls("ops");
   IdentityPlan plan;
   plan.local_nodes["a1"] = {"hall"};
+  SUBCASE("the site: group rights are memberships") {
+    f.agent("a1", {});
+    f.groupRights("hall", {"a1"});
+  }
+  SUBCASE("a line broker: group rights are role ACLs") {
+    plan.group_rights = GroupRights::kAgentRole;
+    f.agent("a1", {"hall"});
+  }
   auto report = f.run(plan);
   REQUIRE(report.isOk());
   CHECK(report->roles_checked == 2);
   CHECK_FALSE(report->changed());
-  CHECK(f.messages.size() == 2);
+  CHECK(f.messages.size() == 3);
   CHECK(f.count("listClients") == 1);
   CHECK(f.count("listRoles") == 1);
+  CHECK(f.count("listGroups") == 1);
 }
 
 TEST_CASE("the lists are read page by page, every identity is seen") {
@@ -142,12 +172,15 @@ TEST_CASE("the lists are read page by page, every identity is seen") {
   CHECK_FALSE(report->changed());
   CHECK(f.count("listClients") == 3);
   CHECK(f.count("listRoles") == 3);
+  CHECK(f.count("listGroups") == 1);
 }
 
 TEST_CASE("only the differences go out, in batches of at most max_commands_per_message") {
   PluginFixture f;
-  // 150 agents of registered nodes lack their group rights: 3 addRoleACL each.
+  // On a line broker, 150 agents of registered nodes lack their group rights: their roles
+  // are corrected, one modifyRole each.
   IdentityPlan plan;
+  plan.group_rights = GroupRights::kAgentRole;
   for (int i = 0; i < 150; ++i) {
     std::string n = "n" + std::to_string(i);
     f.agent(n, {});
@@ -158,12 +191,61 @@ TEST_CASE("only the differences go out, in batches of at most max_commands_per_m
   REQUIRE(report.isOk());
   CHECK(report->roles_changed == 150);
   CHECK(report->acls_added == 450);
-  CHECK(f.count("addRoleACL") == 450);
-  CHECK(f.count("removeRoleACL") == 0);
-  REQUIRE(f.messages.size() == 4 + 5);  // two pages of each list, then 450 commands by 100
-  for (size_t i = 4; i < f.messages.size(); ++i) {
+  CHECK(f.count("modifyRole") == 150);
+  CHECK(f.count("addRoleACL") == 0);
+  // Two pages of clients and of roles, one of groups, then 150 commands by 100.
+  REQUIRE(f.messages.size() == 5 + 2);
+  for (size_t i = 5; i < f.messages.size(); ++i) {
     CHECK(f.messages[i]["commands"].size() <= 100);
   }
+}
+
+TEST_CASE("the site's group rights: a missing broker group is made with its members at once") {
+  PluginFixture f;
+  IdentityPlan plan;
+  for (int i = 0; i < 150; ++i) {
+    std::string n = "n" + std::to_string(i);
+    f.agent(n, {"hall"});  // group rights of an earlier release, in the role
+    plan.local_nodes[n] = {"hall"};
+  }
+  plan.local_nodes["not-enrolled"] = {"hall"};  // no client on this broker: not listed
+  auto report = f.run(plan);
+  REQUIRE(report.isOk());
+  CHECK(report->roles_changed == 150);  // the group ACLs leave the roles
+  CHECK(report->acls_removed == 450);
+  CHECK(report->groups_created == 1);
+  CHECK(f.count("createGroup") == 1);
+  CHECK(f.count("addGroupClient") == 0);
+  REQUIRE(f.count("modifyGroup") == 1);
+  for (const auto& m : f.messages) {
+    for (const auto& c : m["commands"]) {
+      if (c["command"] != "modifyGroup") continue;
+      CHECK(c["groupname"] == "group-hall");
+      CHECK(c["clients"].size() == 150);
+    }
+  }
+}
+
+TEST_CASE("the site's group rights: a few members are changed one by one, stale groups go") {
+  PluginFixture f;
+  IdentityPlan plan;
+  for (const char* n : {"a", "b", "c"}) {
+    f.agent(n, {});
+    plan.local_nodes[n] = {"hall"};
+  }
+  f.groupRights("hall", {"a", "gone"});
+  f.groupRights("old", {"a"});
+  f.roles["group-hall"] = agentRoleAcls("x", {});  // drifted
+  auto report = f.run(plan);
+  REQUIRE(report.isOk());
+  CHECK(report->groups_changed == 1);
+  CHECK(report->groups_removed == 1);
+  CHECK(f.count("addGroupClient") == 2);     // b, c
+  CHECK(f.count("removeGroupClient") == 1);  // gone
+  CHECK(f.count("modifyGroup") == 0);
+  CHECK(f.count("modifyRole") == 1);
+  CHECK(f.count("deleteGroup") == 1);
+  CHECK(f.count("deleteRole") == 1);  // group-old
 }
 
 TEST_CASE("a node that connects through another broker loses its identity here") {
@@ -173,6 +255,7 @@ TEST_CASE("a node that connects through another broker loses its identity here")
   f.clients["admin"] = {"admin"};
   IdentityPlan plan;
   plan.broker = "line broker line-a";
+  plan.group_rights = GroupRights::kAgentRole;
   plan.remote_nodes = {"moved"};
   auto report = f.run(plan);
   REQUIRE(report.isOk());
