@@ -297,6 +297,10 @@ class Dynsec:
         client["roles"] = [{"rolename": r} for r in roles]
         client["groups"] = [{"groupname": g} for g in groups]
         self.doc["clients"].append(client)
+        # Mosquitto reads a group's members from the group's own "clients" list.
+        for g in self.doc["groups"]:
+            if g["groupname"] in groups:
+                g.setdefault("clients", []).append({"username": username})
 
     def add_admin(self, password: str, username: str = "admin"):
         self._put_role(admin_role())
