@@ -17,9 +17,17 @@
 // executor, so a slow engine call of one app never delays another app; the orphan pass has
 // a lane too. Stops, which last up to the container's stop timeout, run on the stop executor
 // and report back to the app's lane: a lane never waits for a stop. Pulls run on the
-// blocking executor. All bookkeeping is guarded by one mutex (mu_), which a pass releases
-// around every engine call (as leveldb's DBImpl does around I/O). Events and change
-// notifications are delivered on the core strand.
+// blocking executor. All bookkeeping is guarded by one mutex, which a pass releases around
+// every engine call (as leveldb's DBImpl does around I/O). Events and change notifications
+// are delivered on the core strand.
+//
+// The Reconciler is the composition root of its parts (agent/src/): ReconcileLanes (lanes,
+// timers, the shutdown gate), AppTable (desired entries), AppReporter (events, phases, the
+// reported state), AppImages (pulls, pruning), ContainerSupervisor (Docker events, engine
+// outages, restarts of existing containers), ContainerStopper (stops in reverse depends_on
+// order), AppRemover (stopped and removed apps, orphans) and ApplyPass (an app's pass, the
+// running state in depth). They share the engine, the clock, the options and the mutex
+// through a ReconcilerContext.
 #pragma once
 
 #include <chrono>
@@ -118,110 +126,9 @@ class Reconciler {
   void shutdown();
 
  private:
-  struct ServiceRun;
-  struct AppRun;
-  struct PullJob;
-  struct Life;
-  using Lock = std::unique_lock<std::mutex>;
-
-  // Infrastructure (reconciler_lanes.cpp). Callers hold mu_ unless said.
-  Task guarded(Task task) const;  // runs only while alive; shutdown() waits for it
-  std::shared_ptr<Strand> lane(const std::string& app);
-  void schedule(const std::string& app, std::chrono::milliseconds delay);
-  void runScheduled(const std::string& app);  // on the lane, mu_ not held
-  // Runs an engine call with mu_ released; re-locks before returning.
-  template <class F>
-  auto engine(F&& call) -> decltype(call());
-  // Stops `candidates` (running containers of `app`; "" = orphans of `orphan_app`) in reverse
-  // depends_on order of `deps` (service -> its dependencies): every candidate no other
-  // candidate depends on is stopped now, on the stop executor, unless already in flight.
-  // Returns true while any candidate still runs (the pass must wait; a finished stop
-  // schedules the next pass).
-  bool stopInOrder(const std::string& lane_key, std::set<std::string>& in_flight,
-                   const std::vector<ContainerSummary>& candidates,
-                   const std::map<std::string, std::set<std::string>>& deps, bool app_stopped);
-  void onStopDone(const std::string& lane_key, const std::string& app_name, ContainerSummary c,
-                  bool app_stopped, Status status);
-
-  // Passes (reconciler_pass.cpp, reconciler_remove.cpp). mu_ held, released around engine calls.
-  void runPass(const std::string& app);
-  void runOrphanPass();
-  void adopt(AppRun& app);
-  void reconcileRunning(AppRun& app, std::vector<ContainerSummary>& containers);
-  bool replaceChanged(AppRun& app, std::vector<ContainerSummary>& containers);
-  void reconcileStopped(AppRun& app, std::vector<ContainerSummary>& containers);
-  void reconcileRemoved(AppRun& app, std::vector<ContainerSummary>& containers);
-  bool ensureImages(AppRun& app);
-  bool ensureNetworksAndVolumes(AppRun& app);
-  Status createAndStart(AppRun& app, const Service& service, const std::string& hash,
-                        const std::map<std::string, std::string>& carried_volumes);
-  Status probeCreate(AppRun& app, const Service& service, const std::string& hash);
-  bool dependenciesMet(AppRun& app, const Service& service, std::string& waiting_for, bool& failed);
-  void superviseExisting(AppRun& app, const Service& service, ServiceRun& run,
-                         const ContainerInfo& info);
-  bool stoppedByEngine(const ContainerInfo& info) const;
-  void computePhase(AppRun& app);
-  void reportFailure(AppRun& app, const std::string& service, const std::string& reason,
-                     const std::string& message);
-  void requestPull(const std::string& image);
-  void pumpPulls();
-  void onPullDone(const std::string& image, Status status);
-  std::optional<RegistryAuth> authFor(const std::string& image) const;
-  std::set<std::string> appsUsing(const std::string& image) const;
-  void emit(const std::string& kind, const std::string& app, const std::string& service,
-            const std::string& reason, const std::string& message = "");
-  void noteCreated(AppRun& app, const std::string& kind, const std::string& service,
-                   const std::string& what, const std::string& reason);
-  static std::string takeCreated(AppRun& app);
-  void changed();
-  std::string appDir(const std::string& app) const;
-  void pruneImages();
-
-  DockerClient& docker_;
-  Executor& strand_;
-  Executor& blocking_;
-  Executor& stops_;
-  const Clock& clock_;
-  const ReconcilerOptions options_;
-  EventSink events_;
-  std::function<void()> on_change_;
-  std::shared_ptr<Life> life_;
-
-  // Everything below is guarded by mu_ (the pass of each app holds it except during engine
-  // calls; the core strand's methods take it).
-  mutable std::mutex mu_;
-  bool frozen_ = false;
-  bool authoritative_ = false;
-  bool change_posted_ = false;  // an on_change_ call is queued on the core strand
-  int passes_running_ = 0;
-  std::vector<pharos::RegistryAuth> registries_;
-  std::map<std::string, std::shared_ptr<AppRun>> apps_;
-  // app ("" = orphan pass) -> lane; kept when an app is dropped, so that a pass still running
-  // for it and one for the same name desired again never run at once.
-  std::map<std::string, std::shared_ptr<Strand>> lanes_;
-  std::map<std::string, uint64_t> timers_;  // app ("" = orphan pass) -> timer id
-  std::map<std::string, std::chrono::steady_clock::time_point> timer_due_;
-  std::map<std::string, std::unique_ptr<PullJob>> pulls_;
-  int pulls_running_ = 0;
-  uint64_t pull_order_ = 0;
-  // Containers the reconciler itself stops (until their die event) and removes (until their
-  // destroy event): their events are not reported as failures.
-  std::set<std::string> expected_stops_;
-  std::set<std::string> expected_exits_;
-  // Orphan containers whose stop is in flight, and the compose files of apps dropped from the
-  // desired set (their stop order).
-  std::set<std::string> orphan_stopping_;
-  std::map<std::string, std::shared_ptr<const ComposeFile>> dropped_files_;
-  // Images this agent pulled (prune candidates), with the apps that needed them. Images it
-  // found already present (loaded by hand, pulled by someone else, pulled before a restart)
-  // are never pruned: they might not be pullable again.
-  std::map<std::string, std::set<std::string>> known_images_;
-  // Wall-clock ms: when the engine was lost (0: reachable), and the window of exit times
-  // that the last engine outage explains (engineLost/engineBack).
-  int64_t engine_lost_ms_ = 0;
-  std::optional<std::pair<int64_t, int64_t>> engine_outage_;
-  std::chrono::steady_clock::time_point engine_back_at_{};
-  Jitter jitter_;
+  // The parts named above, in the order they are built (agent/src/reconciler.cpp).
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
 };
 
 }  // namespace pharos::agent

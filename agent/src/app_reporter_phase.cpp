@@ -1,8 +1,8 @@
-// The reconciler's verdicts (see reconciler.h, docs/agent.md "Phases"): an app's phase and
-// message from what its pass saw, failure episodes (one app_failed each, Failed kept while
-// the agent retries), and the app_applied / crash_loop / app_stopped events. mu_ held.
+// An app's phase (see app_reporter.h, docs/agent.md "Phases"): its phase and message from what
+// its pass saw, the failure episode it opens or ends (Failed kept while the agent retries),
+// and the app_applied / crash_loop / app_stopped events. Mutex held.
 #include "agent/engine_spec.h"
-#include "reconciler_internal.h"
+#include "app_reporter.h"
 
 namespace pharos::agent {
 
@@ -15,22 +15,10 @@ bool isOneShot(const Service& s) {
 
 }  // namespace
 
-// One app_failed event per failure episode (AppRun::failing), whatever the engine's message
-// says this time (it often names a random endpoint or container id).
-void Reconciler::reportFailure(AppRun& app, const std::string& service, const std::string& reason,
-                               const std::string& message) {
-  app.failing_message = service.empty() ? message : service + ": " + message;
-  if (app.failing) return;
-  app.failing = true;
-  emit("app_failed", app.desired.spec.name, service, reason, message);
-}
-
-// ---- phase ------------------------------------------------------------------------------
-
-void Reconciler::computePhase(AppRun& app) {
+void AppReporter::computePhase(AppRun& app) {
   const std::string& name = app.desired.spec.name;
   DesiredState state = app.desired.spec.state;
-  auto now = clock_.steadyNow();
+  auto now = ctx_.clock.steadyNow();
   AppPhase phase = AppPhase::kPending;
   std::string message;
   if (state == DesiredState::kRemoved) {
@@ -87,7 +75,7 @@ void Reconciler::computePhase(AppRun& app) {
       phase = AppPhase::kCrashLoop;
       message = crash;
       // Re-evaluate when the window may have passed.
-      schedule(name, std::chrono::seconds(15));
+      lanes_.schedule(name, std::chrono::seconds(15));
     } else if (degraded) {
       phase = AppPhase::kDegraded;
     } else if (starting) {

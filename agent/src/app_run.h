@@ -1,15 +1,17 @@
-// Private state of the Reconciler (reconciler.h), shared by reconciler.cpp (desired set,
-// pulls, events, supervision, reporting), reconciler_lanes.cpp (lanes, timers, stops),
-// reconciler_pass.cpp and reconciler_remove.cpp (the passes). Guarded by Reconciler::mu_.
+// The records of the apps the reconciler manages (reconciler.h): an app's desired entry, what
+// its last pass saw and concluded, and per service the supervision state. Owned by the
+// AppTable (app_table.h); read and written by the parts under the reconciler's mutex, except
+// that an app's desired entry and parsed compose are written only by the app's own pass.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "agent/engine_spec.h"
 #include "agent/reconciler.h"
@@ -17,31 +19,7 @@
 
 namespace pharos::agent {
 
-// A label's value, "" when absent.
-inline std::string label(const Labels& labels, const char* key) {
-  auto it = labels.find(key);
-  return it == labels.end() ? std::string() : it->second;
-}
-
-// Removes a container (force) and then the anonymous volumes it used, where no other
-// container uses them: those the engine made for it (rm -v) and those it had reused from an
-// older container by name (which rm -v leaves). Returns the container removal's status.
-Status removeWithAnonymousVolumes(DockerClient& docker, const std::string& id);
-
-// Exits from this long before the engine was lost count as caused by its going down (a clean
-// daemon stop gives each container 10 s before SIGKILL, then closes the API), and until this
-// long after it was back (a restarted engine kills what still ran before its API answers).
-constexpr std::chrono::milliseconds kEngineStopWindow{15'000};
-constexpr std::chrono::milliseconds kEngineBackSlack{2'000};
-// After the engine is back, how long containers it restarts itself (restart policy always,
-// unless-stopped) are left to it before the agent starts them.
-constexpr std::chrono::milliseconds kEngineRestoreGrace{10'000};
-
-// Unix ms of an RFC 3339 UTC time as the engine writes it ("2026-11-26T02:41:09.123456789Z");
-// nullopt for anything else.
-std::optional<int64_t> parseRfc3339Ms(const std::string& text);
-
-struct Reconciler::ServiceRun {
+struct ServiceRun {
   explicit ServiceRun(RestartBackoff backoff) : tracker(backoff) {}
   RestartTracker tracker;
   std::string container_id;           // last container seen for this service
@@ -59,10 +37,10 @@ struct Reconciler::ServiceRun {
   std::optional<Probed> probed;
 };
 
-struct Reconciler::AppRun {
-  // The desired entry and its parsed compose. Written only by the app's own pass (adopt(), at
-  // its start), so a pass reads them without mu_ while an engine call runs; setDesired()
-  // leaves a new entry in `next`.
+struct AppRun {
+  // The desired entry and its parsed compose. Written only by the app's own pass
+  // (AppTable::adopt, at its start), so a pass reads them without the mutex while an engine
+  // call runs; AppTable::offer leaves a new entry in `next`.
   DesiredApp desired;
   std::shared_ptr<const ComposeFile> file;
   std::string parse_error;
@@ -93,7 +71,7 @@ struct Reconciler::AppRun {
   std::set<std::string> previous_images;
   int64_t applied_revision = 0;  // revision last reported with app_applied
   // What a rollout created (networks, volumes, first containers), reported in its app_applied
-  // event instead of one event each (see Reconciler::noteCreated).
+  // event instead of one event each (see AppReporter::noteCreated).
   std::vector<std::string> created;
   size_t created_more = 0;
   // A failure episode (docs/agent.md "Phases"): from the first failure after the app was
@@ -108,36 +86,6 @@ struct Reconciler::AppRun {
     if (it == services.end()) it = services.emplace(name, ServiceRun(backoff)).first;
     return it->second;
   }
-};
-
-// Keeps tasks from running after shutdown() and lets shutdown() wait for running ones.
-struct Reconciler::Life {
-  std::mutex mu;
-  std::condition_variable idle;
-  bool open = true;
-  int running = 0;
-};
-
-template <class F>
-auto Reconciler::engine(F&& call) -> decltype(call()) {
-  mu_.unlock();
-  struct Relock {
-    std::mutex& mu;
-    ~Relock() { mu.lock(); }
-  } relock{mu_};
-  return call();
-}
-
-// service -> the services it depends on (depends_on keys), from a compose file (null: none).
-std::map<std::string, std::set<std::string>> dependencyGraph(const ComposeFile* file);
-
-struct Reconciler::PullJob {
-  enum class State { kQueued, kRunning, kFailed };
-  State state = State::kQueued;
-  std::string message;
-  std::chrono::steady_clock::time_point retry_at{};
-  std::chrono::milliseconds retry_delay{0};
-  uint64_t order = 0;  // FIFO among queued jobs
 };
 
 }  // namespace pharos::agent
