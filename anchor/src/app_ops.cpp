@@ -183,7 +183,9 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   next.updated = ctx_.clock.nowMs();
   if (!same_spec) {
     next.rollout.reset();
-    if (*strategy) beginRollout(next, cur, std::move(**strategy), ctx_.reg, ctx_.clock.nowMs());
+    if (*strategy)
+      beginRollout(next, cur, std::move(**strategy), ctx_.reg, ctx_.config.site_time_zone,
+                   ctx_.clock.nowMs());
   }
   std::string new_doc = targetDocKey(next.target);
   txn.putApp(next);
@@ -414,7 +416,9 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   app->variables = rev->variables;
   app->updated = ctx_.clock.nowMs();
   app->rollout.reset();
-  if (*strategy) beginRollout(*app, &before, std::move(**strategy), ctx_.reg, app->updated);
+  if (*strategy)
+    beginRollout(*app, &before, std::move(**strategy), ctx_.reg, ctx_.config.site_time_zone,
+                 app->updated);
   txn.touchAppTarget(app->target, app->name);
   stageRevision(txn, *app, user,
                 fmt::format("rollback to {}{}", req->revision, app->rollout ? " (staged)" : ""));

@@ -314,6 +314,11 @@ std::string renderApp(const Json& a, const Style& style) {
           fmt::format("revision {} over {}: wave {} of {}, {}{}{}", num(staged, "revision"),
                       num(staged, "previous_revision"), num(staged, "wave"), num(staged, "waves"),
                       str(staged, "phase"), soak, reason.empty() ? "" : " (" + reason + ")"));
+      std::string window = str(staged, "window", "");
+      if (!window.empty()) {
+        std::string zone = str(staged, "time_zone", "");
+        fields.emplace_back("Window", zone.empty() ? window : window + " (" + zone + ")");
+      }
     }
   }
   std::string out = renderFields(style, fields);

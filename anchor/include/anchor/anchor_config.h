@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "anchor/time_zone.h"
+
 namespace pharos::anchor {
 
 struct AnchorOptions {
@@ -28,6 +30,8 @@ struct AnchorOptions {
   std::chrono::milliseconds rollout_min_interval{20};
   // How often staged rollouts' gates are judged while one runs (staged_rollouts.h).
   std::chrono::milliseconds staged_rollout_tick{500};
+  // The zone update windows are read in (site_time_zone; default: the process's own).
+  TimeZone site_time_zone;
   std::chrono::milliseconds flush_interval{500};         // event/health batches
   std::chrono::milliseconds sweep_interval{1000};        // tombstone and purge checks
   size_t republish_chunk = 500;                          // documents per strand task

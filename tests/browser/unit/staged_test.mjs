@@ -41,3 +41,9 @@ test('no staged block, no panel; damaged numbers are clamped', () => {
   assert.deepEqual(m.gate, []);
   assert.equal(m.soakSeconds, 0);
 });
+
+test('the update window is shown with the site time zone it is read in', () => {
+  const m = stagedModel({ phase: 'waiting', wave: 1, waves: 2, window: 'daily 22:00-06:00', time_zone: 'Asia/Tokyo' });
+  assert.equal(m.window, 'daily 22:00-06:00 (Asia/Tokyo)');
+  assert.equal(stagedModel({ phase: 'gating', wave: 1, waves: 2 }).window, '');
+});
