@@ -6,6 +6,7 @@
 #include <set>
 
 #include "anchor/rollout.h"
+#include "anchor/rollout_history.h"
 #include "pharos/api.h"
 #include "pharos/log.h"
 
@@ -216,6 +217,10 @@ Status StagedRollouts::commit(const std::string& name, const RolloutState& state
     e.app = name;
     e.message = message;
     ctx_.events.stage(std::move(e), txn.extra());
+  }
+  if (news) {  // the outcome in the app's rollout history, in the same batch
+    PHAROS_RETURN_IF_ERROR(
+        RolloutHistory(ctx_.store, ctx_.config.max_rollouts).update(txn.extra(), name, state, now));
   }
   // Gate progress alone is not worth a sync: lost, a soak starts again (never skipped).
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn, news || !user.empty()));

@@ -24,6 +24,7 @@ struct AnchorOptions {
   size_t max_nodes = 100'000;   // auto-registration stops beyond this
   size_t max_events = 100'000;  // event retention
   int max_revisions = 50;       // revision history kept per app
+  size_t max_rollouts = 20;     // rollout records kept per app (rollout_history.h)
   // Rollout summaries are published at most this often (a debounce adapted to their cost:
   // rolloutDelay in rollout.h), and at least this soon after a change.
   std::chrono::milliseconds rollout_interval{200};

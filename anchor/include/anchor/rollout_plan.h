@@ -82,6 +82,8 @@ enum class RolloutPhase {
   kAborted,     // an operator returned every node to the previous revision
 };
 const char* phaseName(RolloutPhase phase);
+// The phase called `name` ("rolled_back"), none when no phase is.
+std::optional<RolloutPhase> phaseFromName(const std::string& name);
 
 // What a node of the current wave reports about the app (from its `state` and health).
 struct GateReport {

@@ -41,6 +41,18 @@ export function stagedModel(staged) {
   };
 }
 
+// How a revision was rolled out, from app.history's `rollout` (pure, for the unit tests):
+// {text, kind} with kind a badge kind; text '' when the anchor kept no record of it.
+export function historyRollout(rollout) {
+  if (!rollout || typeof rollout !== 'object') return { text: '', kind: 'muted' };
+  if (rollout.kind !== 'staged') return { text: 'plain', kind: 'muted' };
+  const phase = String(rollout.phase || 'gating');
+  const steps = Array.isArray(rollout.steps) ? rollout.steps.join(', ') : '';
+  let text = `staged${steps ? ` (${steps})` : ''}: ${phase.replace('_', ' ')} at wave ${Number(rollout.wave) || 1} of ${Number(rollout.waves) || 1}`;
+  if (rollout.reason) text += ` — ${rollout.reason}`;
+  return { text, kind: kPhaseKind[phase] || 'muted' };
+}
+
 const kConfirm = {
   promote: ['Promote the rollout?', 'Every node of the target takes the new revision now; the remaining gates are skipped.', false],
   abort: ['Abort the rollout?', 'Every node that took the new revision returns to the previous one.', true],
