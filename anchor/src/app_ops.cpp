@@ -7,6 +7,7 @@
 #include <optional>
 #include <regex>
 
+#include "anchor/rollout_history.h"
 #include "anchor/staged_rollouts.h"
 #include "pharos/api.h"
 #include "pharos/compose.h"
@@ -91,8 +92,8 @@ Status AppOps::validateCompose(const std::string& compose, const Target& target,
   return Status::ok();
 }
 
-void AppOps::stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
-                           const std::string& note) {
+Status AppOps::stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
+                             const std::string& note, int64_t previous_revision) {
   RevisionRecord rev;
   rev.revision = app.revision;
   rev.target = app.target;
@@ -105,6 +106,16 @@ void AppOps::stageRevision(Txn& txn, const AppRecord& app, const std::string& us
   if (app.revision > ctx_.config.max_revisions) {
     txn.extra().del(keys::rev(app.name, app.revision - ctx_.config.max_revisions));
   }
+  RolloutRecord rollout;
+  if (app.rollout) {
+    rollout = stagedRecord(app.rollout->state, user, rev.ts);
+  } else {
+    rollout.revision = app.revision;
+    rollout.previous_revision = previous_revision;
+    rollout.user = user;
+    rollout.started = rev.ts;
+  }
+  return RolloutHistory(ctx_.store, ctx_.config.max_rollouts).begin(txn.extra(), app.name, rollout);
 }
 
 static Status checkTarget(const Registry& reg, const Target& target) {
@@ -183,7 +194,9 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   next.updated = ctx_.clock.nowMs();
   if (!same_spec) {
     next.rollout.reset();
-    if (*strategy) beginRollout(next, cur, std::move(**strategy), ctx_.reg, ctx_.clock.nowMs());
+    if (*strategy)
+      beginRollout(next, cur, std::move(**strategy), ctx_.reg, ctx_.config.site_time_zone,
+                   ctx_.clock.nowMs());
   }
   std::string new_doc = targetDocKey(next.target);
   txn.putApp(next);
@@ -203,9 +216,11 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
     ctx_.rollouts.mark(next.name);
   }
   if (!same_spec) {
-    stageRevision(
+    int64_t previous = cur && cur->state != DesiredState::kRemoved ? cur->revision : 0;
+    PHAROS_RETURN_IF_ERROR(stageRevision(
         txn, next, user,
-        std::string(moved ? "deploy (moved)" : "deploy") + (next.rollout ? " (staged)" : ""));
+        std::string(moved ? "deploy (moved)" : "deploy") + (next.rollout ? " (staged)" : ""),
+        previous));
   }
   ctx_.audit(txn.extra(), user, "app.deploy", "", next.name,
              fmt::format("revision {} to {} {}{}", next.revision, targetKindName(next.target.kind),
@@ -240,6 +255,9 @@ Result<Json> AppOps::remove(const std::string& user, const Json& body) {
     (void)plan.abort(ctx_.clock.nowMs());
     app->rollout->state = plan.state();
     app->rollout->state.reason = "the app was removed";
+    PHAROS_RETURN_IF_ERROR(
+        RolloutHistory(ctx_.store, ctx_.config.max_rollouts)
+            .update(txn.extra(), app->name, app->rollout->state, ctx_.clock.nowMs()));
   }
   if (app->rollout) app->rollout->staged.reset();
   app->state = DesiredState::kRemoved;
@@ -345,33 +363,10 @@ Result<Json> AppOps::history(const Json& body) {
   if (!req) return req.status();
   const AppRecord* app = ctx_.reg.findApp(req->name);
   if (!app) return appNotFound(req->name);
-  Json revisions = Json::array();
-  Status error;
-  PHAROS_RETURN_IF_ERROR(ctx_.store.scanReverse(
-      keys::revPrefix(req->name), [&](std::string_view k, std::string_view v) {
-        auto json = parseJson(v, size_t{8} << 20);
-        if (!json) return true;
-        auto rev = revisionRecordFromJson(*json);
-        if (!rev) return true;
-        Json entry{{"revision", rev->revision},
-                   {"target", toJson(rev->target)},
-                   {"ts", rev->ts},
-                   {"user", rev->user},
-                   {"note", rev->note},
-                   {"variables", mapJson(rev->variables)},
-                   {"compose_bytes", rev->compose.size()},
-                   {"compose_hash", contentHash(rev->compose)},
-                   {"current", rev->revision == app->revision}};
-        // How the app's last staged rollout of this revision went.
-        if (app->rollout && app->rollout->state.revision == rev->revision) {
-          entry["rollout"] = rolloutResult(*app->rollout);
-          entry["rollout"]["reason"] = app->rollout->state.reason;
-        }
-        revisions.push_back(std::move(entry));
-        (void)k;
-        return true;
-      }));
-  return Json{{"name", req->name}, {"revisions", std::move(revisions)}};
+  RolloutHistory rollouts(ctx_.store, ctx_.config.max_rollouts);
+  auto result = appHistory(ctx_.store, rollouts, *app);
+  if (!result) return result.status();
+  return encode(*result);
 }
 
 Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
@@ -414,10 +409,14 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   app->variables = rev->variables;
   app->updated = ctx_.clock.nowMs();
   app->rollout.reset();
-  if (*strategy) beginRollout(*app, &before, std::move(**strategy), ctx_.reg, app->updated);
+  if (*strategy)
+    beginRollout(*app, &before, std::move(**strategy), ctx_.reg, ctx_.config.site_time_zone,
+                 app->updated);
   txn.touchAppTarget(app->target, app->name);
-  stageRevision(txn, *app, user,
-                fmt::format("rollback to {}{}", req->revision, app->rollout ? " (staged)" : ""));
+  PHAROS_RETURN_IF_ERROR(
+      stageRevision(txn, *app, user,
+                    fmt::format("rollback to {}{}", req->revision, app->rollout ? " (staged)" : ""),
+                    before.revision));
   ctx_.audit(txn.extra(), user, "app.rollback", "", req->name,
              fmt::format("to revision {} as {}{}", req->revision, app->revision,
                          app->rollout ? " (staged)" : ""));

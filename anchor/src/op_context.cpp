@@ -2,6 +2,8 @@
 // strand.
 #include "anchor/op_context.h"
 
+#include "anchor/rollout_history.h"
+
 namespace pharos::anchor {
 
 void OpContext::audit(WriteBatch& batch, const std::string& user, const std::string& operation,
@@ -30,6 +32,7 @@ Status OpContext::dropApp(Txn& txn, const std::string& app) const {
         return true;
       }));
   for (auto& k : revs) txn.extra().del(std::move(k));
+  PHAROS_RETURN_IF_ERROR(RolloutHistory(store, config.max_rollouts).drop(txn.extra(), app));
   txn.eraseSecrets(app);
   txn.eraseApp(app);
   return Status::ok();

@@ -91,6 +91,15 @@ void addAnchorKeys(ConfigTable& table, AnchorSettings* o) {
            "docs/levels.md)",
            [o](const std::string& v) { return setHeartbeatTimeout(o->core, v); })
       .default_text = "5";
+  table.add("site_time_zone",
+            "IANA time zone staged rollouts' update windows are read in, e.g. Europe/Berlin "
+            "(default: the process's own, TZ else /etc/localtime; docs/rollouts.md)",
+            [o](const std::string& v) {
+              auto zone = TimeZone::load(v);
+              if (!zone) return zone.status();
+              o->core.site_time_zone = std::move(*zone);
+              return Status::ok();
+            });
   // Metrics history (docs/metrics.md).
   table.seconds("metrics_fine_step", &o->core.metrics_fine_step, 1, 3600,
                 "seconds between points of the fine metrics history");

@@ -81,7 +81,7 @@ RolloutSummary computeRollout(const AppRecord& app, const std::set<std::string>&
   out.ts = now_ms;
   AppSpec spec;
   if (app.rollout) {
-    out.staged = stagedSummary(*app.rollout, now_ms);
+    out.staged = stagedSummary(*app.rollout, now_ms, in.time_zone);
     if (app.rollout->staged) spec = toAppSpec(app);
   }
   for (const auto& node : target_nodes) {
@@ -101,7 +101,8 @@ RolloutSummary computeRollout(const AppRecord& app, const std::set<std::string>&
   return out;
 }
 
-RolloutStaged stagedSummary(const AppRollout& rollout, int64_t now_ms) {
+RolloutStaged stagedSummary(const AppRollout& rollout, int64_t now_ms,
+                            const std::string& time_zone) {
   const RolloutState& st = rollout.state;
   RolloutStaged out;
   out.phase = phaseName(st.phase);
@@ -111,6 +112,10 @@ RolloutStaged stagedSummary(const AppRollout& rollout, int64_t now_ms) {
   out.previous_revision = st.previous_revision;
   out.soak_left_ms = std::max<int64_t>(0, RolloutPlan(st).soakLeftMs(now_ms));
   out.reason = st.reason;
+  if (st.strategy.window) {
+    out.window = windowText(*st.strategy.window);
+    out.time_zone = time_zone;
+  }
   for (const auto& [node, p] : st.nodes) {
     if (out.gate.size() >= static_cast<size_t>(kMaxRolloutNodes)) break;
     out.gate.push_back(RolloutGateNode{node, nodeGateName(p.gate), p.reason});

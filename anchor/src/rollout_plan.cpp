@@ -25,6 +25,11 @@ int indexOf(const std::array<const char*, N>& names, const std::string& name) {
 }  // namespace
 
 const char* phaseName(RolloutPhase phase) { return kPhases[static_cast<size_t>(phase)]; }
+std::optional<RolloutPhase> phaseFromName(const std::string& name) {
+  int p = indexOf(kPhases, name);
+  if (p < 0) return std::nullopt;
+  return static_cast<RolloutPhase>(p);
+}
 const char* nodeGateName(NodeGate gate) { return kNodeGates[static_cast<size_t>(gate)]; }
 
 RolloutPlan::RolloutPlan(std::string app, int64_t revision, int64_t previous_revision,

@@ -220,6 +220,17 @@ std::string clockText(int minute) {
   return out;
 }
 
+std::string shareText(int bp) {
+  std::string out = std::to_string(bp / 100);
+  if (bp % 100 != 0) {
+    out += "." + std::to_string(bp % 100 / 10);
+    if (bp % 10 != 0) out += std::to_string(bp % 10);
+  }
+  return out + "%";
+}
+
+}  // namespace
+
 std::string windowText(const UpdateWindow& w) {
   std::string days;
   if (w.days == 0x7f) {
@@ -234,17 +245,6 @@ std::string windowText(const UpdateWindow& w) {
   }
   return days + " " + clockText(w.start_minute) + "-" + clockText(w.end_minute);
 }
-
-std::string shareText(int bp) {
-  std::string out = std::to_string(bp / 100);
-  if (bp % 100 != 0) {
-    out += "." + std::to_string(bp % 100 / 10);
-    if (bp % 10 != 0) out += std::to_string(bp % 10);
-  }
-  return out + "%";
-}
-
-}  // namespace
 
 bool windowOpen(const UpdateWindow& w, LocalTime at) {
   auto day = [&w](int d) { return (w.days & (1u << ((d + 7) % 7))) != 0; };

@@ -57,6 +57,7 @@ RolloutSummary RolloutTracker::compute(const AppRecord& app) const {
     auto it = reg_.health().find(n);
     return it != reg_.health().end() && it->second.health.state == Readiness::kReady;
   };
+  in.time_zone = config_.site_time_zone.name();
   return computeRollout(app, reg_.targetNodes(app.target), in, clock_.nowMs());
 }
 

@@ -47,6 +47,9 @@ int runAnchor(const AnchorSettings& options, const volatile std::sig_atomic_t& s
   if (key_created) spdlog::info("created the secrets key file {}", key_path);
   AnchorOptions core = options.core;
   core.secrets_key = *secrets_key;
+  spdlog::info("update windows of staged rollouts are read in time zone {}{}",
+               core.site_time_zone.name(),
+               core.site_time_zone.processLocal() ? " (the process's own)" : "");
   SystemClock clock;
   ThreadPoolExecutor pool("anchor-core", 2);
   auto strand = Strand::create(pool);

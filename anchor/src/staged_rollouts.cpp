@@ -3,10 +3,10 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
 #include <set>
 
 #include "anchor/rollout.h"
+#include "anchor/rollout_history.h"
 #include "pharos/api.h"
 #include "pharos/log.h"
 
@@ -57,15 +57,17 @@ std::vector<WaveMember> waveMembers(const Registry& reg, const Target& target) {
   return out;
 }
 
-LocalTime localTime(int64_t now_ms) {
-  std::time_t t = static_cast<std::time_t>(now_ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  return LocalTime{(tm.tm_wday + 6) % 7, tm.tm_hour * 60 + tm.tm_min};
+LocalTime localTime(const TimeZone& zone, int64_t now_ms) {
+  int64_t seconds = now_ms >= 0 ? now_ms / 1000 : -((-now_ms + 999) / 1000);
+  int64_t local = seconds + zone.utcOffset(seconds);
+  int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+  int64_t minute = (local - days * 86400) / 60;
+  int weekday = static_cast<int>(((days + 3) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
+  return LocalTime{weekday, static_cast<int>(minute)};
 }
 
 void beginRollout(AppRecord& next, const AppRecord* current, RolloutStrategy strategy,
-                  const Registry& reg, int64_t now_ms) {
+                  const Registry& reg, const TimeZone& zone, int64_t now_ms) {
   AppRollout rollout;
   if (current && current->state != DesiredState::kRemoved && current->target == next.target) {
     AppRevisionSpec previous;
@@ -83,7 +85,7 @@ void beginRollout(AppRecord& next, const AppRecord* current, RolloutStrategy str
   next.rollout = std::move(rollout);
   PlanInputs in;
   in.now_ms = now_ms;
-  in.local = localTime(now_ms);
+  in.local = localTime(zone, now_ms);
   in.members = waveMembers(reg, next.target);
   in.report = [](const std::string&) { return GateReport{}; };  // no gate is judged yet
   RolloutStep step = plan.advance(in);
@@ -171,7 +173,7 @@ void StagedRollouts::evaluate() {
     RolloutPlan plan(app->rollout->state);
     PlanInputs in;
     in.now_ms = now;
-    in.local = localTime(now);
+    in.local = localTime(ctx_.config.site_time_zone, now);
     in.members = waveMembers(ctx_.reg, app->target);
     in.report = [this, &name](const std::string& node) { return report(name, node); };
     RolloutStep step = plan.advance(in);
@@ -215,6 +217,10 @@ Status StagedRollouts::commit(const std::string& name, const RolloutState& state
     e.app = name;
     e.message = message;
     ctx_.events.stage(std::move(e), txn.extra());
+  }
+  if (news) {  // the outcome in the app's rollout history, in the same batch
+    PHAROS_RETURN_IF_ERROR(
+        RolloutHistory(ctx_.store, ctx_.config.max_rollouts).update(txn.extra(), name, state, now));
   }
   // Gate progress alone is not worth a sync: lost, a soak starts again (never skipped).
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn, news || !user.empty()));

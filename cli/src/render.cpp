@@ -314,6 +314,11 @@ std::string renderApp(const Json& a, const Style& style) {
           fmt::format("revision {} over {}: wave {} of {}, {}{}{}", num(staged, "revision"),
                       num(staged, "previous_revision"), num(staged, "wave"), num(staged, "waves"),
                       str(staged, "phase"), soak, reason.empty() ? "" : " (" + reason + ")"));
+      std::string window = str(staged, "window", "");
+      if (!window.empty()) {
+        std::string zone = str(staged, "time_zone", "");
+        fields.emplace_back("Window", zone.empty() ? window : window + " (" + zone + ")");
+      }
     }
   }
   std::string out = renderFields(style, fields);
@@ -353,6 +358,27 @@ std::string renderApp(const Json& a, const Style& style) {
   return out;
 }
 
+// How a revision was rolled out (app.history's `rollout`): "plain", or "staged n1,50%,100%:
+// rolled_back at wave 1 of 3 (reason)".
+static Cell rolloutCell(const Json& r) {
+  if (!r.is_object()) return Cell("-");
+  if (str(r, "kind", "") != "staged") return Cell("plain");
+  std::string phase = str(r, "phase", "?");
+  std::string steps;
+  for (const auto& s : field::items(r, {"steps"})) {
+    if (s.is_string()) steps += (steps.empty() ? "" : ",") + s.get<std::string>();
+  }
+  std::string text = fmt::format("staged {}: {} at wave {} of {}", steps.empty() ? "-" : steps,
+                                 phase, num(r, "wave"), num(r, "waves"));
+  std::string reason = str(r, "reason", "");
+  if (!reason.empty())
+    text += " (" + (reason.size() > 120 ? reason.substr(0, 117) + "..." : reason) + ")";
+  Color color = phase == "complete"                            ? Color::kGreen
+                : phase == "rolled_back" || phase == "aborted" ? Color::kRed
+                                                               : Color::kYellow;
+  return Cell(text, color);
+}
+
 std::string renderAppHistory(const Json& result, const Style& style) {
   const Json& revs = field::items(result, {"revisions", "history", "items"});
   if (revs.empty()) return "No revisions.\n";
@@ -363,11 +389,12 @@ std::string renderAppHistory(const Json& result, const Style& style) {
       note = fmt::format("rollback to {}", num(r, "rollback_of"));
     }
     if (note.empty()) note = str(r, "change", "");
+    if (get(r, "current").is_boolean() && get(r, "current").get<bool>()) note += " (current)";
     int64_t ts = num(r, "ts", num(r, "created", num(r, "deployed")));
-    rows.push_back(
-        {str(r, "revision"), isoTime(ts), str(r, "user", str(r, "by")), field::target(r), note});
+    rows.push_back({str(r, "revision"), isoTime(ts), str(r, "user", str(r, "by")), field::target(r),
+                    note, rolloutCell(get(r, "rollout"))});
   }
-  return renderTable(style, {"REVISION", "DEPLOYED", "BY", "TARGET", "NOTE"}, rows);
+  return renderTable(style, {"REVISION", "DEPLOYED", "BY", "TARGET", "NOTE", "ROLLOUT"}, rows);
 }
 
 std::string renderEventLine(std::string_view node, const Json& e, const Style& style) {

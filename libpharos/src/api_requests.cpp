@@ -29,24 +29,8 @@ int limitField(codec::Reader& r) {
   return codec::i32In(r, "limit", 1, kMaxListLimit, kDefaultListLimit);
 }
 
-Target decodeTarget(codec::Reader& r) {
-  Target out;
-  codec::Reader t(r.object("target"), r.path("target"));
-  if (!r.ok()) return out;
-  bool has_node = t.has("node");
-  bool has_group = t.has("group");
-  if (has_node == has_group) {
-    r.fail(Status::invalidArgument(r.path("target") +
-                                   ": must name exactly one of {\"node\": …} or {\"group\": …}"));
-    return out;
-  }
-  out.kind = has_node ? Target::Kind::kNode : Target::Kind::kGroup;
-  out.name = has_node ? codec::id(t, "node", IdKind::kNode) : codec::id(t, "group", IdKind::kGroup);
-  if (!t.ok()) r.fail(t.status());
-  return out;
-}
-
-Json encodeTarget(const Target& t) { return Json{{targetKindName(t.kind), t.name}}; }
+using codec::decodeTarget;
+using codec::encodeTarget;
 
 Json withV(Json body) {
   body["v"] = kMessageVersion;

@@ -183,14 +183,19 @@ static Json encodeRolloutStaged(const RolloutStaged& s) {
   for (const auto& g : s.gate) {
     gate.push_back(Json{{"node", g.node}, {"gate", g.gate}, {"reason", g.reason}});
   }
-  return Json{{"phase", s.phase},
-              {"revision", s.revision},
-              {"wave", s.wave},
-              {"waves", s.waves},
-              {"previous_revision", s.previous_revision},
-              {"soak_left_ms", s.soak_left_ms},
-              {"reason", s.reason},
-              {"gate", std::move(gate)}};
+  Json out{{"phase", s.phase},
+           {"revision", s.revision},
+           {"wave", s.wave},
+           {"waves", s.waves},
+           {"previous_revision", s.previous_revision},
+           {"soak_left_ms", s.soak_left_ms},
+           {"reason", s.reason},
+           {"gate", std::move(gate)}};
+  if (!s.window.empty()) {
+    out["window"] = s.window;
+    out["time_zone"] = s.time_zone;
+  }
+  return out;
 }
 
 static Result<RolloutStaged> decodeRolloutStaged(const Json& json, const std::string& path) {
@@ -204,6 +209,8 @@ static Result<RolloutStaged> decodeRolloutStaged(const Json& json, const std::st
   out.previous_revision = codec::i64In(r, "previous_revision", 0, kMaxI64, 0);
   out.soak_left_ms = codec::i64In(r, "soak_left_ms", 0, kMaxI64, 0);
   out.reason = codec::boundedStr(r, "reason", kValueBytes, "");
+  out.window = codec::boundedStr(r, "window", 64, "");
+  out.time_zone = codec::boundedStr(r, "time_zone", 256, "");
   const Json& gate = r.arrayOr("gate");
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < gate.size(); ++i) {

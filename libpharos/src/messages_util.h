@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "pharos/api.h"
 #include "pharos/ids.h"
 #include "pharos/json.h"
 #include "pharos/status.h"
@@ -72,6 +73,10 @@ std::vector<std::string> idArray(JsonReader& r, const char* key, IdKind kind, si
                                  bool required);
 // An array of strings, each at most `max_bytes`.
 std::vector<std::string> strArray(JsonReader& r, const char* key, size_t max_bytes, bool required);
+
+// `target`: exactly one of {"node": id} or {"group": id}.
+Target decodeTarget(Reader& r);
+Json encodeTarget(const Target& t);
 
 enum class MapKeys { kVariable, kLabel };
 // An optional string->string map whose keys follow `keys` (isValidVariableName or

@@ -18,6 +18,7 @@ export function registerStagedTests({ test, skipUnless, check, newPage, login, g
       await publish(client, topic, summary({
         phase: 'gating', revision: 5, previous_revision: 4, wave: 2, waves: 3, soak_left_ms: 41000,
         reason: 'p2: soaking', gate: [{ node: 'p2', gate: 'soaking' }, { node: 'p1', gate: 'passed' }],
+        window: 'daily 22:00-06:00', time_zone: 'Europe/Berlin',
       }), { qos: 1, retain: true });
       const page = await newPage('staged');
       await login(page, operator);
@@ -31,6 +32,8 @@ export function registerStagedTests({ test, skipUnless, check, newPage, login, g
       check(JSON.stringify(commands) === '["pause:true","promote:true","abort:true"]', `commands ${commands}`);
       const head = await page.textContent('#staged .panel-head');
       check(head.includes('revision 5 over 4') && head.includes('wave 2 of 3') && head.includes('soak 41 s left'), head);
+      const window = await page.textContent('#staged-window');
+      check(window.includes('daily 22:00-06:00 (Europe/Berlin)'), `window ${window}`);
       await page.shot('gating');
 
       // The anchor rolls it back: the panel follows the retained summary live.

@@ -7,6 +7,8 @@ group's retained document, judged by a gate (2 s soaks keep the suite short).
    the nodes outside a wave keep their very containers until their wave. Then a revision
    whose service exits 1 stops at the canary, and with on_failure rollback the canary
    returns to the previous revision while the other nodes' containers are untouched.
+   app.history then gives each of the three revisions how it was rolled out (plain; staged
+   and complete; staged and rolled back, with the reason), the same after a kill -9.
 2. A wave waits while the update window is shut (abort returns to the previous revision);
    pause holds the next wave, resume continues, promote takes the whole group; the anchor
    killed with -9 during a gate continues after its restart, a node added to the group
@@ -165,6 +167,24 @@ def test_waves_pass_gates_and_a_failing_canary_rolls_back(fleet):
     assert identities(fleet, ("dev2", "dev3")) == others, "a node outside the canary changed"
     assert fleet.ok("app.get", {"name": "web"})["revision"] == 2
     assert len(docs_of(fleet, 3)) == 1  # revision 3 was published once, to the canary
+
+    # (c) app.history says how each revision was rolled out; the store keeps it over a kill -9.
+    def rollouts():
+        revisions = fleet.ok("app.history", {"name": "web"})["revisions"]
+        return {r["revision"]: r.get("rollout") for r in revisions}
+    history = rollouts()
+    print(f"history: {history}")
+    assert history[1]["kind"] == "plain" and history[1]["previous_revision"] == 0, history
+    good, bad = history[2], history[3]
+    assert good["kind"] == "staged" and good["phase"] == "complete", good
+    assert good["wave"] == 3 and good["waves"] == 3 and good["steps"] == ["dev1", "50%", "100%"]
+    assert good["previous_revision"] == 1 and good["user"] == "ops"
+    assert good["started"] <= good["ended"] <= bad["started"], history
+    assert bad["kind"] == "staged" and bad["phase"] == "rolled_back", bad
+    assert bad["wave"] == 1 and bad["steps"] == ["dev1", "100%"] and bad["previous_revision"] == 2
+    assert "dev1" in bad["reason"] and bad["ended"] >= bad["started"], bad
+    kill_and_restart_anchor(fleet)
+    assert rollouts() == history
 
 
 def test_window_commands_anchor_restart_and_a_joining_node(fleet):

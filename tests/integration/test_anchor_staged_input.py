@@ -3,12 +3,18 @@
 0 % / 200 % shares, windows that never open, negative gate times, on app.deploy (group and
 node targets) and app.rollback. Each is refused with invalid_argument and an error whose
 path and message name the field, and nothing changes: the app, its history, the retained
-group and node documents and the rollout summary are the same afterwards.
+group and node documents and the rollout summary are the same afterwards. And the site's
+time zone (`site_time_zone`): an update window is read in it, and an unknown zone stops the
+anchor at start with a message naming the key.
 
 Run: PHAROS_BUILD_DIR=build/<dir> /usr/bin/python3 -m pytest -q tests/integration/test_anchor_staged_input.py
 """
-from test_anchor_api import COMPOSE, COMPOSE2, TOPIC_ROOT, agent_online, anchor, ok, retained, \
-    wait_health  # noqa: F401 - anchor is a fixture
+import datetime
+import subprocess
+import zoneinfo
+
+from test_anchor_api import COMPOSE, COMPOSE2, TOPIC_ROOT, Anchor, agent_online, anchor, ok, \
+    retained, wait_health  # noqa: F401 - anchor is a fixture
 
 # (strategy, error path, a piece of the message)
 HOSTILE = [
@@ -117,3 +123,49 @@ def test_hostile_strategies_are_refused_naming_the_field_and_change_nothing(brok
     # No rollout command applies: none was started.
     reply = ops.request("rollout.pause", {"name": "web"})
     assert reply["error"]["code"] == "conflict", reply
+
+
+def window_around_now(zone):
+    """A two-hour window around the time of day in `zone`: open there now."""
+    now = datetime.datetime.now(zoneinfo.ZoneInfo(zone))
+    minute = now.hour * 60 + now.minute
+    start, end = (minute - 60) % 1440, (minute + 60) % 1440
+    return f"daily {start // 60:02}:{start % 60:02}-{end // 60:02}:{end % 60:02}"
+
+
+def test_the_window_is_read_in_the_site_time_zone(broker, pharos_bin, tmp_path):
+    r = subprocess.run([pharos_bin("pharos-anchor"), "--data-dir", str(tmp_path / "bad"),
+                        "--site-time-zone", "Mars/Olympus_Mons"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r
+    assert "--site-time-zone: unknown time zone 'Mars/Olympus_Mons'" in r.stderr, r.stderr
+
+    # Tokyo is 9 h ahead of UTC: a window open there now is shut in UTC, and the reverse.
+    a = Anchor(pharos_bin("pharos-anchor"), broker, tmp_path / "anchor",
+               extra=["--site-time-zone", "Asia/Tokyo"]).start()
+    try:
+        assert "read in time zone Asia/Tokyo" in a.log()
+        ops = broker.client("ops")
+        for node in ("n1", "n2"):
+            agent_online(broker, node)
+        for node in ("n1", "n2"):
+            assert wait_health(ops, node, "Ready")
+        ok(ops, "group.create", {"name": "g"})
+        ok(ops, "group.add", {"group": "g", "nodes": ["n1", "n2"]})
+        phases = {}
+        for app, zone in (("tokyo", "Asia/Tokyo"), ("utc", "UTC")):
+            ok(ops, "app.deploy", {"name": app, "target": {"group": "g"}, "compose": COMPOSE})
+            window = window_around_now(zone)
+            reply = ok(ops, "app.deploy", {
+                "name": app, "target": {"group": "g"}, "compose": COMPOSE2,
+                "strategy": {"waves": ["n1", "100%"], "window": window}})
+            phases[app] = reply["rollout"]["phase"]
+            staged = ok(ops, "app.get", {"name": app})["rollout"]["staged"]
+            assert staged["time_zone"] == "Asia/Tokyo", staged
+            assert staged["window"] == window, staged
+        assert phases == {"tokyo": "gating", "utc": "waiting"}, phases
+        doc = retained(broker, f"{TOPIC_ROOT}/groups/g/desired")
+        staged_nodes = {e["name"]: e["staged"]["nodes"] for e in doc["apps"]}
+        assert staged_nodes == {"tokyo": ["n1"], "utc": []}, doc
+    finally:
+        assert a.stop() in (None, 0), a.log()

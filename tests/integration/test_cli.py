@@ -300,6 +300,10 @@ def test_staged_deploy_and_rollout_commands(broker, anchor, pharos_bin, tmp_path
     assert r.returncode == 0 and "aborted" in r.stdout, r.stdout + r.stderr
     r = ctl(pharos_bin, "rollout", "resume", "web", broker=broker)
     assert r.returncode == 1 and "the rollout is aborted" in r.stderr, r.stderr
+    # The history keeps how revision 1 was rolled out (a first deployment, aborted).
+    r = ctl(pharos_bin, "app", "history", "web", broker=broker)
+    assert r.returncode == 0 and "ROLLOUT" in r.stdout.splitlines()[0], r.stdout
+    assert "staged n1,100%: aborted at wave 1 of 2" in r.stdout, r.stdout
 
 
 def test_events_query_prints_a_table(broker, anchor, pharos_bin):

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "pharos/api.h"
+#include "pharos/app_history.h"
 #include "pharos/group_tree.h"
 #include "pharos/messages.h"
 #include "pharos/sealed.h"
@@ -229,6 +230,48 @@ int main(int argc, char** argv) {
   top.name = "france";
   top.tree.name = "france";
   write(dir, "group-get-result--empty", encode(top), decodeGroupGetResult(encode(top)).status());
+  AppHistoryResult history;
+  history.name = "vision";
+  AppRevisionEntry staged_rev;
+  staged_rev.revision = 4;
+  staged_rev.target = {Target::Kind::kGroup, "line-3"};
+  staged_rev.ts = 1700000200000;
+  staged_rev.user = "ops";
+  staged_rev.note = "deploy (staged)";
+  staged_rev.variables = {{"LEVEL", "debug"}};
+  staged_rev.compose_bytes = 405;
+  staged_rev.compose_hash = "0a1b2c3d4e5f6071";
+  RolloutOutcome outcome;
+  outcome.kind = "staged";
+  outcome.previous_revision = 3;
+  outcome.user = "ops";
+  outcome.started = 1700000200000;
+  outcome.ended = 1700000260000;
+  outcome.phase = "rolled_back";
+  outcome.wave = 1;
+  outcome.waves = 3;
+  outcome.steps = {"press-07", "50%", "100%"};
+  outcome.window = "daily 22:00-06:00";
+  outcome.reason = "wave 1: 1 node(s) failed";
+  staged_rev.rollout = outcome;
+  AppRevisionEntry plain_rev;
+  plain_rev.revision = 3;
+  plain_rev.target = {Target::Kind::kNode, "press-07"};
+  plain_rev.ts = 1700000100000;
+  plain_rev.current = true;
+  RolloutOutcome plain_outcome;
+  plain_outcome.kind = "plain";
+  plain_outcome.previous_revision = 2;
+  plain_outcome.user = "alice";
+  plain_outcome.started = 1700000100000;
+  plain_rev.rollout = plain_outcome;
+  AppRevisionEntry unrecorded = plain_rev;
+  unrecorded.revision = 2;
+  unrecorded.current = false;
+  unrecorded.rollout.reset();
+  history.revisions = {staged_rev, plain_rev, unrecorded};
+  write(dir, "app-history-result--staged", encode(history),
+        decodeAppHistoryResult(encode(history)).status());
   request(dir, ops::kGroupAdd, "nodes", GroupMembersRequest{"lyon", {"n1", "n2"}, {}},
           decodeGroupAdd);
   request(dir, ops::kGroupRemove, "groups", GroupMembersRequest{"lyon", {}, {"line-3"}},

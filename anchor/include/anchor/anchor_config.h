@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "anchor/time_zone.h"
+
 namespace pharos::anchor {
 
 struct AnchorOptions {
@@ -22,12 +24,15 @@ struct AnchorOptions {
   size_t max_nodes = 100'000;   // auto-registration stops beyond this
   size_t max_events = 100'000;  // event retention
   int max_revisions = 50;       // revision history kept per app
+  size_t max_rollouts = 20;     // rollout records kept per app (rollout_history.h)
   // Rollout summaries are published at most this often (a debounce adapted to their cost:
   // rolloutDelay in rollout.h), and at least this soon after a change.
   std::chrono::milliseconds rollout_interval{200};
   std::chrono::milliseconds rollout_min_interval{20};
   // How often staged rollouts' gates are judged while one runs (staged_rollouts.h).
   std::chrono::milliseconds staged_rollout_tick{500};
+  // The zone update windows are read in (site_time_zone; default: the process's own).
+  TimeZone site_time_zone;
   std::chrono::milliseconds flush_interval{500};         // event/health batches
   std::chrono::milliseconds sweep_interval{1000};        // tombstone and purge checks
   size_t republish_chunk = 500;                          // documents per strand task

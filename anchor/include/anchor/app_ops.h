@@ -34,9 +34,10 @@ class AppOps {
   Status validateCompose(const std::string& compose, const Target& target,
                          const std::map<std::string, std::string>& variables,
                          const std::map<std::string, std::string>& secrets);
-  // Stores a new revision of `app` (already updated in `txn`) in the same batch.
-  void stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
-                     const std::string& note);
+  // Stores a new revision of `app` (already updated in `txn`) in the same batch, with the
+  // record of its rollout (rollout_history.h) over `previous_revision` (0: none).
+  Status stageRevision(Txn& txn, const AppRecord& app, const std::string& user,
+                       const std::string& note, int64_t previous_revision);
 
   OpContext ctx_;
 };

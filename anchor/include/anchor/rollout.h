@@ -17,6 +17,8 @@ struct RolloutInputs {
   std::function<const NodeState*(const std::string& node)> state_of;
   // Whether the node's health is Ready.
   std::function<bool(const std::string& node)> ready;
+  // The site's time zone (site_time_zone), shown with a staged rollout's update window.
+  std::string time_zone;
 };
 
 // The status of `app` on one node ("pending", ...) and its message. `spec` (toAppSpec(app))
@@ -28,8 +30,10 @@ RolloutNode rolloutNode(const AppRecord& app, const std::string& node, const Rol
 // services exited 0.
 bool servicesRunning(const AppState& state);
 
-// The staged part of the summary: phase, wave, gate per node, soak time left.
-RolloutStaged stagedSummary(const AppRollout& rollout, int64_t now_ms);
+// The staged part of the summary: phase, wave, gate per node, soak time left, and the update
+// window with the zone it is read in.
+RolloutStaged stagedSummary(const AppRollout& rollout, int64_t now_ms,
+                            const std::string& time_zone);
 
 // How long to wait before the next rollout publish: ten times what the last round of
 // summaries cost (so a 10,000-node rollout keeps the strand ~90 % free for agent reports),

@@ -50,6 +50,8 @@ struct LocalTime {
   int minute = 0;   // 0 … 1439
 };
 bool windowOpen(const UpdateWindow& window, LocalTime at);
+// "Mon-Fri 22:00-06:00" as parsed back: "Mon,Tue,Wed,Thu,Fri 22:00-06:00", "daily …".
+std::string windowText(const UpdateWindow& window);
 
 struct RolloutStrategy {
   std::vector<WaveStep> waves;  // ends with the whole target (appended when not given)
@@ -80,6 +82,8 @@ enum class RolloutPhase {
   kAborted,     // an operator returned every node to the previous revision
 };
 const char* phaseName(RolloutPhase phase);
+// The phase called `name` ("rolled_back"), none when no phase is.
+std::optional<RolloutPhase> phaseFromName(const std::string& name);
 
 // What a node of the current wave reports about the app (from its `state` and health).
 struct GateReport {

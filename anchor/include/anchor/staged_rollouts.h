@@ -22,6 +22,7 @@
 
 #include "anchor/op_context.h"
 #include "anchor/rollout_plan.h"
+#include "anchor/time_zone.h"
 #include "pharos/executor.h"
 #include "pharos/json.h"
 #include "pharos/status.h"
@@ -38,14 +39,14 @@ Result<std::optional<RolloutStrategy>> parseRequestStrategy(const Json& strategy
 // for a direct member of the target group, or a node target).
 std::vector<WaveMember> waveMembers(const Registry& reg, const Target& target);
 
-// Site-local time: the anchor's time zone (TZ) at `now_ms`.
-LocalTime localTime(int64_t now_ms);
+// Site-local time in `zone` (the anchor's site_time_zone) at `now_ms`.
+LocalTime localTime(const TimeZone& zone, int64_t now_ms);
 
 // Starts a staged rollout of `next` (a new revision, already in `next`) over `current` (the
 // record before the change; nullptr or removed: a first deployment) and applies its first
 // step to `next`: the first wave, or nothing published while the window is shut.
 void beginRollout(AppRecord& next, const AppRecord* current, RolloutStrategy strategy,
-                  const Registry& reg, int64_t now_ms);
+                  const Registry& reg, const TimeZone& zone, int64_t now_ms);
 
 // Stores `state` in `app` and applies `step`: the wave's staged block, the whole target, or
 // the previous revision (a tombstone for a first deployment). True when the app's document

@@ -390,6 +390,8 @@ struct RolloutStaged {
   int64_t soak_left_ms = 0;           // of the slowest soaking node
   std::string reason;                 // why it waits, paused, rolled back or aborted
   std::vector<RolloutGateNode> gate;  // the current wave's nodes (at most kMaxRolloutNodes)
+  std::string window;                 // the update window ("Mon,Tue 22:00-06:00"), "" when none
+  std::string time_zone;              // the site's time zone the window is read in (with a window)
   bool operator==(const RolloutStaged&) const = default;
 };
 

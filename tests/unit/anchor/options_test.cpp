@@ -115,3 +115,33 @@ TEST_CASE("a bad value names the config file line and the key") {
   REQUIRE_FALSE(r.isOk());
   CHECK(r.status().message().find(":2: keep_alive: must be from 1s") != std::string::npos);
 }
+
+TEST_CASE("site_time_zone is read from the system's zoneinfo and an unknown zone names the key") {
+  auto r = parse({"--site-time-zone", "Asia/Tokyo"});
+  REQUIRE(r.isOk());
+  CHECK(r->options.core.site_time_zone.name() == "Asia/Tokyo");
+  CHECK_FALSE(r->options.core.site_time_zone.processLocal());
+  CHECK(r->options.core.site_time_zone.utcOffset(1700000000) == 9 * 3600);
+
+  std::string conf = writeFile("anchor-zone", "site_time_zone = Europe/Berlin\n");
+  auto from_file = parse({"--config", conf});
+  std::filesystem::remove(conf);
+  REQUIRE(from_file.isOk());
+  CHECK(from_file->options.core.site_time_zone.name() == "Europe/Berlin");
+
+  // Without the key: the process's own zone, as before the key existed.
+  auto plain = parse({});
+  REQUIRE(plain.isOk());
+  CHECK(plain->options.core.site_time_zone.processLocal());
+
+  conf = writeFile("anchor-badzone", "# c\nsite_time_zone = Mars/Olympus_Mons\n");
+  auto bad = parse({"--config", conf});
+  std::filesystem::remove(conf);
+  REQUIRE_FALSE(bad.isOk());
+  CHECK(bad.status().message().find(":2: site_time_zone: unknown time zone 'Mars/Olympus_Mons'") !=
+        std::string::npos);
+  auto flag = parse({"--site-time-zone", "../../etc/passwd"});
+  REQUIRE_FALSE(flag.isOk());
+  CHECK(flag.status().message().find("--site-time-zone: '../../etc/passwd' is not a time zone") !=
+        std::string::npos);
+}

@@ -177,6 +177,68 @@ TEST_CASE("groups, apps, history and events") {
         "2025-11-24T16:00:00Z  n1  container_died  web/api  exit 137\n");
 }
 
+TEST_CASE("app history shows how each revision was rolled out") {
+  Json hist = {
+      {"name", "web"},
+      {"revisions",
+       {{{"revision", 3},
+         {"ts", kNow},
+         {"user", "ops"},
+         {"target", {{"group", "line1"}}},
+         {"note", "deploy (staged)"},
+         {"current", false},
+         {"rollout",
+          {{"kind", "staged"},
+           {"phase", "rolled_back"},
+           {"wave", 1},
+           {"waves", 2},
+           {"steps", {"n1", "100%"}},
+           {"reason", "wave 1: 1 node(s) failed (n1: CrashLoop)"}}}},
+        {{"revision", 2},
+         {"ts", kNow},
+         {"user", "ops"},
+         {"target", {{"group", "line1"}}},
+         {"note", "deploy"},
+         {"current", true},
+         {"rollout", {{"kind", "plain"}, {"previous_revision", 1}}}},
+        {{"revision", 1}, {"ts", kNow}, {"user", "ops"}, {"target", {{"group", "line1"}}}}}}};
+  std::string h = renderAppHistory(hist, plain());
+  CHECK(h.find("ROLLOUT") != std::string::npos);
+  CHECK(h.find("staged n1,100%: rolled_back at wave 1 of 2 (wave 1: 1 node(s) failed (n1: "
+               "CrashLoop))") != std::string::npos);
+  CHECK(h.find("deploy (current)") != std::string::npos);
+  auto second = h.find("\n2 ");
+  REQUIRE(second != std::string::npos);
+  CHECK(h.substr(second, h.find('\n', second + 1) - second).find("plain") != std::string::npos);
+  auto first = h.find("\n1 ");
+  REQUIRE(first != std::string::npos);
+  CHECK(h.substr(first).find("   -") != std::string::npos);
+}
+
+TEST_CASE("a staged rollout's update window is shown with the site time zone") {
+  Json staged = {{"phase", "waiting"},
+                 {"revision", 3},
+                 {"wave", 1},
+                 {"waves", 2},
+                 {"previous_revision", 2},
+                 {"reason", "waiting for the update window"},
+                 {"window", "daily 22:00-06:00"},
+                 {"time_zone", "Europe/Berlin"}};
+  Json app = {{"name", "web"},
+              {"target", {{"group", "line1"}}},
+              {"revision", 3},
+              {"state", "running"},
+              {"rollout", {{"revision", 3}, {"total", 0}, {"staged", staged}}}};
+  std::string a = renderApp(app, plain());
+  CHECK(a.find("revision 3 over 2: wave 1 of 2, waiting (waiting for the update window)") !=
+        std::string::npos);
+  auto window = a.find("Window:");
+  REQUIRE(window != std::string::npos);
+  CHECK(a.find("daily 22:00-06:00 (Europe/Berlin)\n", window) != std::string::npos);
+  app["rollout"]["staged"].erase("window");
+  CHECK(renderApp(app, plain()).find("Window") == std::string::npos);
+}
+
 TEST_CASE("confirmations of changes name what changed") {
   CHECK(renderDone("group.create", {{"name", "line1"}}, nullptr, plain()) ==
         "ok: group line1 created\n");

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "pharos/api.h"
+#include "pharos/app_history.h"
 #include "pharos/group_tree.h"
 #include "pharos/messages.h"
 
@@ -64,6 +65,10 @@ std::map<std::string, Decoder> decoders() {
       {"anchor-status", plain([](const std::string& t) { return decodeAnchorStatus(t); })},
       {"api-response", plain([](const std::string& t) { return decodeApiResponse(t); })},
       {"api-request", decodeRequestExample},
+      {"app-history-result", plain([](const std::string& t) {
+         auto json = parseJson(t, kMaxDocumentBytes);
+         return json ? decodeAppHistoryResult(*json) : Result<AppHistoryResult>(json.status());
+       })},
       {"group-get-result", plain([](const std::string& t) {
          auto json = parseJson(t, kMaxDocumentBytes);
          return json ? decodeGroupGetResult(*json) : Result<GroupGetResult>(json.status());

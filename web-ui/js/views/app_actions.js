@@ -1,10 +1,11 @@
-// The operations on one app (start, stop, restart, remove, history and rollback), with
-// their confirmations, shared by the apps list and the app view. A removed app (the
+// The operations on one app (start, stop, restart, remove, history with how each revision was
+// rolled out, and rollback), with their confirmations, shared by the apps list and the app view. A removed app (the
 // anchor's tombstone, state "removed") keeps only its history and "Deploy again": the anchor
 // refuses start, stop, restart and rollback of it); one the anchor no longer knows (dropped
 // once every node removed it) has none. Main thread only.
 import { h, toast, errorText, confirmAction, dialog, formatTime, badge } from 'pharos/dom.js';
 import { itemsOf } from 'pharos/dom.js';
+import { historyRollout } from 'pharos/views/staged_panel.js';
 
 async function run(ctx, op, body, done) {
   try {
@@ -51,12 +52,14 @@ export async function showHistory(ctx, name, { removed = false } = {}) {
   const sorted = [...revisions].sort((a, b) => (b.revision || 0) - (a.revision || 0));
   const flagged = sorted.find((r) => r.current === true);
   const current = flagged ? flagged.revision : sorted.length ? sorted[0].revision : 0;
-  const rows = sorted.map((r) => h('tr', {},
+  const rows = sorted.map((r) => [r, historyRollout(r.rollout)]).map(([r, rollout]) => h('tr', {},
     h('td', {}, `rev ${r.revision}`, r.revision === current ? [' ', badge('current', 'info')] : null),
     h('td', {}, formatTime(r.ts || r.created || r.deployed_at)),
     h('td', {}, r.user || r.by || ''),
     h('td', { class: 'muted' }, r.note || ''),
     h('td', {}, r.target ? Object.entries(r.target).map(([k, v]) => `${k} ${v}`).join('') : ''),
+    h('td', { class: 'history-rollout', dataset: { kind: (r.rollout && r.rollout.kind) || '', phase: (r.rollout && r.rollout.phase) || '' } },
+      rollout.text ? badge(rollout.text, rollout.kind) : ''),
     h('td', { class: 'actions' }, r.revision !== current ? h('button', {
       disabled: !ctx.canWrite || removed, title: removed ? 'The app is removed: deploy it again first' : null,
       onclick: async () => {
@@ -68,7 +71,7 @@ export async function showHistory(ctx, name, { removed = false } = {}) {
     }, 'Roll back to this') : null)));
   await dialog(`History of ${name}`, sorted.length === 0 ? h('p', { class: 'muted' }, 'No revisions.') :
     h('table', { class: 'data', id: 'history-table' },
-      h('thead', {}, h('tr', {}, ['Revision', 'Deployed', 'By', 'Note', 'Target', ''].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ['Revision', 'Deployed', 'By', 'Note', 'Target', 'Rollout', ''].map((t) => h('th', {}, t)))),
       h('tbody', {}, rows)));
 }
 

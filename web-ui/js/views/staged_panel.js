@@ -12,7 +12,8 @@ const kGateKind = { pending: 'warn', notready: 'muted', soaking: 'info', passed:
 const kFinished = new Set(['complete', 'rolled_back', 'aborted']);
 
 // What the panel shows, from a summary's `staged` block (pure, for the unit tests):
-// {phase, wave, waves, steps: ['done'|'current'|'failed'|'next'], soakSeconds, commands, gate}.
+// {phase, wave, waves, steps: ['done'|'current'|'failed'|'next'], soakSeconds, commands, gate,
+// window: the update window with the site's time zone it is read in, '' when none}.
 export function stagedModel(staged) {
   if (!staged || typeof staged !== 'object') return null;
   const waves = Math.max(1, Number(staged.waves) || 1);
@@ -36,7 +37,20 @@ export function stagedModel(staged) {
     revision: staged.revision, previous: staged.previous_revision || 0,
     soakSeconds: staged.soak_left_ms > 0 ? Math.ceil(staged.soak_left_ms / 1000) : 0,
     reason: staged.reason || '',
+    window: staged.window ? `${staged.window}${staged.time_zone ? ` (${staged.time_zone})` : ''}` : '',
   };
+}
+
+// How a revision was rolled out, from app.history's `rollout` (pure, for the unit tests):
+// {text, kind} with kind a badge kind; text '' when the anchor kept no record of it.
+export function historyRollout(rollout) {
+  if (!rollout || typeof rollout !== 'object') return { text: '', kind: 'muted' };
+  if (rollout.kind !== 'staged') return { text: 'plain', kind: 'muted' };
+  const phase = String(rollout.phase || 'gating');
+  const steps = Array.isArray(rollout.steps) ? rollout.steps.join(', ') : '';
+  let text = `staged${steps ? ` (${steps})` : ''}: ${phase.replace('_', ' ')} at wave ${Number(rollout.wave) || 1} of ${Number(rollout.waves) || 1}`;
+  if (rollout.reason) text += ` — ${rollout.reason}`;
+  return { text, kind: kPhaseKind[phase] || 'muted' };
 }
 
 const kConfirm = {
@@ -72,6 +86,7 @@ export function stagedPanel(ctx, name, summary) {
       h('span', { class: 'muted' }, `wave ${m.wave} of ${m.waves}` + (m.soakSeconds ? ` · soak ${m.soakSeconds} s left` : '')),
       buttons.length ? h('div', { class: 'actions' }, buttons) : null),
     strip,
+    m.window ? h('p', { class: 'muted', id: 'staged-window' }, `Update window: ${m.window}`) : null,
     m.reason ? h('p', { class: 'muted', id: 'staged-reason' }, m.reason) : null,
     m.gate.length === 0 ? null : h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'staged-gate' },
       h('thead', {}, h('tr', {}, ['Node', 'Gate', 'Why'].map((t) => h('th', {}, t)))),
