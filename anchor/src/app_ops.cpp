@@ -456,6 +456,7 @@ Result<Json> AppOps::eventsQuery(const Json& body) {
   filter.app = req->app;
   filter.kind = req->kind;
   filter.since = req->since;
+  filter.until = req->until;
   filter.limit = req->limit;
   auto events = ctx_.events.query(filter);
   if (!events) return events.status();

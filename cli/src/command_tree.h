@@ -34,7 +34,7 @@ struct ParsedValues {
   std::vector<std::string> items;
   std::string app, service;
   // Common filters and targets.
-  std::string node, group, health, label_filter, kind, since, cursor;
+  std::string node, group, health, label_filter, kind, since, until, cursor;
   int limit = 0;
   int depth = 0;  // group get --depth (0 = the anchor's default)
   bool watch = false, follow = false;

@@ -128,6 +128,17 @@ void eventsCommand(CommandTree& tree, ParsedValues& v) {
           if (!since) return since.status();
           r.since = *since;
         }
+        if (!v.until.empty()) {
+          if (v.follow) return usage("events: --until ends the range, --follow never ends");
+          auto until = parseSince(v.until, in.now_ms);
+          if (!until) {  // parseSince's message names --since
+            std::string message = until.status().message();
+            if (message.rfind("--since", 0) == 0) message.replace(0, 7, "--until");
+            return usage(message);
+          }
+          r.until = *until;
+          if (r.since > r.until) return usage("events: --since is later than --until");
+        }
         if (v.limit > 0) r.limit = v.limit;
         inv.body = encode(r);
         if (v.follow) {
@@ -144,6 +155,7 @@ void eventsCommand(CommandTree& tree, ParsedValues& v) {
            "Show recorded events (container died/restarted, image pulled, app applied/failed, "
            "health changes...), oldest first; --follow keeps printing new agent events.",
            "  pharosctl events --since 1h\n"
+           "  pharosctl events --since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z\n"
            "  pharosctl events --node press-01 --kind container_died --limit 20\n"
            "  pharosctl events --app web --follow\n",
            kEvents);
@@ -152,6 +164,9 @@ void eventsCommand(CommandTree& tree, ParsedValues& v) {
   events->add_option("--kind", v.kind, "Only this kind (container_died, app_failed, ...)");
   events->add_option("--since", v.since,
                      "Only newer events: 10m, 2h, Unix ms or 2026-11-25T10:00:00Z");
+  events->add_option("--until", v.until,
+                     "Only events up to this time (same forms as --since); with no --since, "
+                     "the newest up to it");
   events->add_option("--limit", v.limit, "At most N events (default 100)")
       ->check(CLI::Range(1, 1000));
   events->add_flag("-f,--follow", v.follow, "Keep printing new events until interrupted");

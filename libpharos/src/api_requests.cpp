@@ -425,6 +425,7 @@ Json encode(const EventsQueryRequest& req) {
   if (!req.app.empty()) out["app"] = req.app;
   if (!req.kind.empty()) out["kind"] = req.kind;
   if (req.since > 0) out["since"] = req.since;
+  if (req.until > 0) out["until"] = req.until;
   out["limit"] = req.limit;
   return withV(std::move(out));
 }
@@ -436,6 +437,10 @@ Result<EventsQueryRequest> decodeEventsQuery(const Json& body) {
   out.app = codec::optId(r, "app", IdKind::kApp);
   out.kind = codec::boundedStr(r, "kind", 64, "");
   out.since = codec::i64In(r, "since", 0, INT64_MAX, 0);
+  out.until = codec::i64In(r, "until", 1, INT64_MAX - 1, 0);
+  if (r.ok() && out.until > 0 && out.until < out.since) {
+    r.fail(Status::invalidArgument("until: earlier than since").withPath("until"));
+  }
   out.limit = limitField(r);
   return codec::finish(r, std::move(out));
 }

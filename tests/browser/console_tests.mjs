@@ -498,6 +498,60 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     check(all >= count, `paging found ${all} ${kind} entries, expected at least ${count}`);
   });
 
+  test('events_view_shows_a_time_range_from_and_to', async () => {
+    skipUnless(operator && anchor, 'needs the anchor');
+    // Three audit entries 2.5 s apart (`at`: just after each was answered); the view's range
+    // takes whole seconds.
+    const names = ['early', 'middle', 'late'].map((n) => `rng-${n}-${runId}`);
+    const at = [];
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    try {
+      for (const [i, name] of names.entries()) {
+        if (i) await new Promise((r) => setTimeout(r, 2500));
+        const reply = await apiCall(client, operator.user, 'group.create', { name });
+        check(reply.ok, `group.create: ${JSON.stringify(reply)}`);
+        at.push(Date.now());  // after the anchor stamped it
+      }
+    } finally {
+      await client.endAsync();
+    }
+    const page = await newPage('events-range');
+    await login(page, operator);
+    await go(page, '#/events', '#events-list');
+    await page.waitForFunction(() => /\(\d+ loaded\)/.test(document.querySelector('#events-status').textContent), null, { timeout: 10000 });
+    const setTime = (selector, ms) => page.evaluate(([sel, t]) => {
+      const d = new Date(t);
+      const pad = (n) => String(n).padStart(2, '0');
+      const el = document.querySelector(sel);
+      el.value = t ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` : '';
+      el.dispatchEvent(new Event('change'));
+    }, [selector, ms]);
+    const shownGroups = () => page.$$eval('#events-list .event-row[data-kind="group.create"]', (rows, ns) =>
+      ns.filter((n) => rows.some((r) => r.textContent.includes(n))), names);
+    // "To" alone, a second after the middle entry: the newest up to it, from the anchor.
+    await setTime('#events-until', Math.floor(at[1] / 1000) * 1000 + 1000);
+    await page.waitForFunction((ns) => {
+      const rows = [...document.querySelectorAll('#events-list .event-row[data-kind="group.create"]')];
+      return rows.some((r) => r.textContent.includes(ns[1])) && !rows.some((r) => r.textContent.includes(ns[2]));
+    }, names, { timeout: 10000 });
+    check(JSON.stringify(await shownGroups()) === JSON.stringify(names.slice(0, 2)), `up to the middle: ${await shownGroups()}`);
+    // From a second after the first entry to the same end: the middle one only.
+    await setTime('#events-from', Math.floor(at[0] / 1000) * 1000 + 1000);
+    await page.waitForFunction((ns) => {
+      const rows = [...document.querySelectorAll('#events-list .event-row[data-kind="group.create"]')];
+      return rows.some((r) => r.textContent.includes(ns[1])) && !rows.some((r) => r.textContent.includes(ns[0]));
+    }, names, { timeout: 10000 });
+    check(JSON.stringify(await shownGroups()) === JSON.stringify([names[1]]), `from the first to the middle: ${await shownGroups()}`);
+    await page.shot('range');
+    // A range that ends before it starts: the anchor's error, naming the field.
+    await setTime('#events-until', Math.floor(at[0] / 1000) * 1000 - 5000);
+    await page.waitForFunction(() => document.querySelector('#events-status').textContent.includes('until'), null, { timeout: 10000 });
+    // No end: the latest entry is back.
+    await setTime('#events-until', 0);
+    await page.waitForFunction((n) => [...document.querySelectorAll('#events-list .event-row[data-kind="group.create"]')].some((r) => r.textContent.includes(n)), names[2], { timeout: 10000 });
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
   test('offline_banner_when_the_anchor_stops', async () => {
     skipUnless(operator && anchor && env.PHAROS_ANCHOR_PID, 'needs the anchor process');
     const page = await newPage('anchor-stops');

@@ -10,7 +10,8 @@ health history, the logs of a service printing every 100 ms followed (search, do
 app removed from its page (only its history and "Deploy again" left enabled; its agent's
 app_removed event live in the Events view), the node killed while its page is open (apps "last
 reported", the time printed, the rollout still complete, the health change live in the Events
-view), audit entries live in the Events view, paging past 500 events from a start time, and the
+view), audit entries live in the Events view, paging past 500 events from a start time, the
+Events view's time range (From and To), and the
 banner when the anchor stops (the time printed). Screenshots go to build/artifacts/web-ui/.
 """
 import uuid
@@ -38,6 +39,7 @@ WITH_ANCHOR = [
     "node_killed_shows_last_reported_apps_and_its_rollout_stays_complete",
     "events_view_shows_audit_entries_live_with_filters",
     "events_view_pages_past_500_from_a_start_time",
+    "events_view_shows_a_time_range_from_and_to",
     "offline_banner_when_the_anchor_stops",
 ]
 

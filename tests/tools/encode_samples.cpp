@@ -255,7 +255,10 @@ int main(int argc, char** argv) {
           decodeRegistrySet);
   request(dir, ops::kEventsQuery, "all", EventsQueryRequest{}, decodeEventsQuery);
   request(dir, ops::kEventsQuery, "filters",
-          EventsQueryRequest{"n1", "web", "container_died", 5, 10}, decodeEventsQuery);
+          EventsQueryRequest{"n1", "web", "container_died", 5, 0, 10}, decodeEventsQuery);
+  request(dir, ops::kEventsQuery, "range",
+          EventsQueryRequest{"", "", "", 1'764'000'000'000, 1'764'003'600'000, 500},
+          decodeEventsQuery);
   LogsCommand logs;
   logs.app = "web";
   logs.service = "api";

@@ -250,12 +250,13 @@ struct RegistrySetRequest {
 Json encode(const RegistrySetRequest& req);
 Result<RegistrySetRequest> decodeRegistrySet(const Json& body);
 
-// events.query {node?, app?, kind?, since?, limit?}
+// events.query {node?, app?, kind?, since?, until?, limit?}: until >= since.
 struct EventsQueryRequest {
   std::string node;
   std::string app;
   std::string kind;
-  int64_t since = 0;  // Unix ms; 0 = no lower bound
+  int64_t since = 0;  // Unix ms, inclusive; 0 = no lower bound
+  int64_t until = 0;  // Unix ms, inclusive; 0 = no upper bound
   int limit = kDefaultListLimit;
   bool operator==(const EventsQueryRequest&) const = default;
 };

@@ -107,6 +107,9 @@ TEST_CASE("each command builds its operation and request body") {
       {{"events", "--node", "n1", "--app", "web", "--kind", "container_died", "--limit", "5"},
        "events.query",
        {{"v", 1}, {"node", "n1"}, {"app", "web"}, {"kind", "container_died"}, {"limit", 5}}},
+      {{"events", "--since", "1764000000000", "--until", "2025-11-24T17:00:00Z"},
+       "events.query",
+       {{"v", 1}, {"since", 1764000000000}, {"until", 1764003600000}, {"limit", 100}}},
       {{"metrics", "n1", "--step", "60"},
        "metrics.query",
        {{"v", 1}, {"node", "n1"}, {"step", 60}}},
@@ -314,6 +317,9 @@ TEST_CASE("command lines that are usage errors") {
       {"registry", "set", "host", "--group", "g1"},
       {"registry", "set", "host", "--user", "u", "--group", "g1"},
       {"events", "--since", "yesterday"},
+      {"events", "--until", "tomorrow"},
+      {"events", "--since", "10m", "--until", "1h"},
+      {"events", "--until", "10m", "--follow"},
       {"logs", "n1", "web"},
       {"-o", "yaml", "apps", "ls"},
   };
@@ -326,6 +332,7 @@ TEST_CASE("command lines that are usage errors") {
   CHECK(parseError({"deploy", "-f", "missing.yml", "--node", "n1"}, in)
             .message()
             .find("missing.yml") != std::string::npos);
+  CHECK(parseError({"events", "--until", "tomorrow"}, in).message().rfind("--until:", 0) == 0);
 }
 
 TEST_CASE("--since accepts durations, Unix milliseconds and ISO times") {

@@ -141,7 +141,8 @@ TEST_CASE("every typed request round trips") {
   roundTrip(NameRequest{"web"}, decodeRolloutCommand);
   roundTrip(RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
             decodeRegistrySet);
-  roundTrip(EventsQueryRequest{"n1", "web", "container_died", 5, 20}, decodeEventsQuery);
+  roundTrip(EventsQueryRequest{"n1", "web", "container_died", 5, 9, 20}, decodeEventsQuery);
+  roundTrip(EventsQueryRequest{"", "", "", 0, 9, 20}, decodeEventsQuery);
   LogsCommand logs;
   logs.app = "web";
   logs.service = "api";
@@ -209,6 +210,9 @@ TEST_CASE("request decoders name the offending field") {
   refused(decodeRegistrySet, R"({"v":1,"host":"h","password":"p","target":{"node":"n"}})",
           "username: is required");
   refused(decodeEventsQuery, R"({"v":1,"since":-5})", "since:");
+  refused(decodeEventsQuery, R"({"v":1,"until":"soon"})", "until:");
+  refused(decodeEventsQuery, R"({"v":1,"until":0})", "until:");
+  refused(decodeEventsQuery, R"({"v":1,"since":10,"until":9})", "until: earlier than since");
   refused(decodeLogsCommand, R"({"v":1,"app":"web"})", "service: is required");
   refused(decodeLogsCommand, R"({"v":1,"stream":"s1","action":"pause"})", "action:");
   refused(decodeLogsCommand, R"({"v":1,"stream":"S 1","action":"stop"})", "stream:");
