@@ -114,6 +114,7 @@ void waitFlags(CLI::App* app, ParsedValues& v);
 void nodeCommands(CommandTree& tree, ParsedValues& v);
 void groupCommands(CommandTree& tree, ParsedValues& v);
 void appCommands(CommandTree& tree, ParsedValues& v);
+void registryCommands(CommandTree& tree, ParsedValues& v);
 void otherCommands(CommandTree& tree, ParsedValues& v);
 
 // Helpers for builders and renderers (command_support.cpp).

@@ -1,6 +1,6 @@
-// The remaining commands of pharosctl, one row each (command_tree.h): `registry set`,
-// `events`, `metrics`, and the agent commands `logs` and `inspect`, each with its flags, request
-// builder and renderer.
+// The remaining commands of pharosctl, one row each (command_tree.h): `events`, `metrics`,
+// and the agent commands `logs` and `inspect`, each with its flags, request builder and
+// renderer.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -15,52 +15,6 @@ namespace {
 
 using declare::command;
 using declare::leaf;
-
-void registryCommand(CommandTree& tree, ParsedValues& v) {
-  static constexpr Operation kSet{
-      ops::kRegistrySet, Mode::kRequest,
-      [](const ParsedValues& v, const ParseInputs& in, Invocation& inv) {
-        RegistrySetRequest r;
-        r.host = v.name;
-        r.username = v.registry_user;
-        if (v.password_stdin) {
-          auto pw = readInput(in, "-");
-          if (!pw) return pw.status();
-          r.password = *pw;
-          while (!r.password.empty() && (r.password.back() == '\n' || r.password.back() == '\r')) {
-            r.password.pop_back();
-          }
-        } else if (!v.registry_password.empty()) {
-          r.password = v.registry_password;
-        } else {
-          return usage("registry set: give the password with --password-stdin");
-        }
-        auto t = target(v);
-        if (!t) return t.status();
-        r.target = *t;
-        inv.body = encode(r);
-        return Status::ok();
-      },
-      [](const Json& req, const Json&, const Style& style) {
-        return done(style, fmt::format("credentials for registry {} set on {}",
-                                       field::str(req, "host"), field::target(req)));
-      }};
-  CLI::App* registry =
-      command(tree.app.get(), "registry", "Container registry credentials for nodes", "");
-  registry->require_subcommand(1);
-  CLI::App* set = leaf(
-      tree, registry, "set",
-      "Set the credentials a node or group uses to pull from a private registry. They go only "
-      "to the target nodes (pharos/v1/nodes/{node}/secrets), never to group documents or logs.",
-      "  echo \"$PW\" | pharosctl registry set registry.local:5000 --user puller "
-      "--password-stdin --group line1\n",
-      kSet);
-  set->add_option("host", v.name, "Registry host[:port]")->required();
-  set->add_option("-u,--user,--username", v.registry_user, "Registry user name")->required();
-  set->add_flag("--password-stdin", v.password_stdin, "Read the registry password from stdin");
-  set->add_option("--node", v.node, "Target node");
-  set->add_option("--group", v.group, "Target group");
-}
 
 // One row per point of a metrics.query answer (column arrays, oldest first).
 std::string renderMetrics(const Json& result, const Style& style) {
@@ -238,7 +192,6 @@ void agentCommands(CommandTree& tree, ParsedValues& v) {
 }  // namespace
 
 void otherCommands(CommandTree& tree, ParsedValues& v) {
-  registryCommand(tree, v);
   eventsCommand(tree, v);
   metricsCommand(tree, v);
   agentCommands(tree, v);

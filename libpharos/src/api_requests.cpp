@@ -1,33 +1,14 @@
 // Typed request bodies of the management API and of the agent commands (see api.h).
 #include <functional>
 
+#include "api_codec.h"
 #include "messages_util.h"
 #include "pharos/api.h"
 #include "pharos/messages.h"
 
 namespace pharos {
 
-namespace {
-constexpr size_t kValueBytes = 64 << 10;
-constexpr size_t kCursorBytes = 256;
-
-Result<NameRequest> decodeName(const Json& body, IdKind kind) {
-  codec::Reader r(body, "");
-  NameRequest out;
-  out.name = codec::id(r, "name", kind);
-  return codec::finish(r, std::move(out));
-}
-
-// `strategy`: an object (the anchor parses it, docs/rollouts.md) or null when absent.
-Json strategyField(codec::Reader& r) {
-  if (!r.has("strategy")) return Json();
-  const Json& strategy = r.object("strategy");
-  return r.ok() ? strategy : Json();
-}
-
-int limitField(codec::Reader& r) {
-  return codec::i32In(r, "limit", 1, kMaxListLimit, kDefaultListLimit);
-}
+namespace api_codec {
 
 Target decodeTarget(codec::Reader& r) {
   Target out;
@@ -51,6 +32,34 @@ Json encodeTarget(const Target& t) { return Json{{targetKindName(t.kind), t.name
 Json withV(Json body) {
   body["v"] = kMessageVersion;
   return body;
+}
+
+}  // namespace api_codec
+
+namespace {
+using api_codec::decodeTarget;
+using api_codec::encodeTarget;
+using api_codec::withV;
+
+constexpr size_t kValueBytes = 64 << 10;
+constexpr size_t kCursorBytes = 256;
+
+Result<NameRequest> decodeName(const Json& body, IdKind kind) {
+  codec::Reader r(body, "");
+  NameRequest out;
+  out.name = codec::id(r, "name", kind);
+  return codec::finish(r, std::move(out));
+}
+
+// `strategy`: an object (the anchor parses it, docs/rollouts.md) or null when absent.
+Json strategyField(codec::Reader& r) {
+  if (!r.has("strategy")) return Json();
+  const Json& strategy = r.object("strategy");
+  return r.ok() ? strategy : Json();
+}
+
+int limitField(codec::Reader& r) {
+  return codec::i32In(r, "limit", 1, kMaxListLimit, kDefaultListLimit);
 }
 
 void addList(Json& out, int limit, const std::string& cursor) {
@@ -106,6 +115,8 @@ const std::vector<OpEntry>& opTable() {
       {ops::kAppHistory, true, check(decodeAppHistory)},
       {ops::kAppRollback, false, check(decodeAppRollback)},
       {ops::kRegistrySet, false, check(decodeRegistrySet)},
+      {ops::kRegistryList, true, check(decodeRegistryList)},
+      {ops::kRegistryRemove, false, check(decodeRegistryRemove)},
       {ops::kEventsQuery, true, check(decodeEventsQuery)},
       {ops::kRolloutPause, false, check(decodeRolloutCommand)},
       {ops::kRolloutResume, false, check(decodeRolloutCommand)},
@@ -394,27 +405,6 @@ Result<AppRollbackRequest> decodeAppRollback(const Json& body) {
   out.name = codec::id(r, "name", IdKind::kApp);
   out.revision = codec::i64In(r, "revision", 1, INT64_MAX);
   out.strategy = strategyField(r);
-  return codec::finish(r, std::move(out));
-}
-
-// ---- registry ------------------------------------------------------------------------------
-Json encode(const RegistrySetRequest& req) {
-  return withV(Json{{"host", req.host},
-                    {"username", req.username},
-                    {"password", req.password},
-                    {"target", encodeTarget(req.target)}});
-}
-
-Result<RegistrySetRequest> decodeRegistrySet(const Json& body) {
-  codec::Reader r(body, "");
-  RegistrySetRequest out;
-  out.host = r.str("host");
-  if (r.ok() && !isValidRegistryHost(out.host)) {
-    r.fail(Status::invalidArgument("host: must be host[:port]"));
-  }
-  out.username = codec::boundedStr(r, "username", 1024);
-  out.password = codec::boundedStr(r, "password", kValueBytes);
-  out.target = decodeTarget(r);
   return codec::finish(r, std::move(out));
 }
 

@@ -300,6 +300,38 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   });
 
+  test('registry_credentials_are_listed_without_the_password_and_removed', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and the deploy with registry credentials');
+    const registryHost = testImage.slice(0, testImage.indexOf('/'));
+    const row = (panel) => `${panel} tr.registry-row[data-host="${registryHost}"]`;
+    const page = await newPage('registry');
+    await login(page, operator);
+    // The app page lists its target's credentials: host and user, never the password.
+    await go(page, `#/apps/${consoleApp}`, row('#app-registries'));
+    check((await page.textContent(row('#app-registries'))).includes('puller'), 'the app page does not show the registry user');
+    check(!(await page.content()).includes(registryPassword), 'the app page shows the registry password');
+    // Removed from the node page, confirmed.
+    await go(page, `#/nodes/${consoleNode}`, row('#node-registries'));
+    check(!(await page.content()).includes(registryPassword), 'the node page shows the registry password');
+    await page.shot('listed');
+    await page.click(`${row('#node-registries')} button[data-action="remove-registry"]`);
+    await page.click('.dialog-buttons button.danger');
+    await page.waitForSelector(row('#node-registries'), { state: 'detached', timeout: 10000 });
+    await page.shot('removed');
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    try {
+      const list = await apiCall(client, operator.user, 'registry.list', { target: { node: consoleNode } });
+      check(list.ok && !list.result.registries.some((r) => r.host === registryHost), `still listed: ${JSON.stringify(list)}`);
+      const audit = await apiCall(client, operator.user, 'events.query', { kind: 'registry.remove', limit: 20 });
+      const entries = (audit.result && audit.result.events) || [];
+      check(entries.some((e) => (e.message || '').includes(registryHost) && e.user === operator.user), `no registry.remove audit entry: ${JSON.stringify(audit).slice(0, 300)}`);
+      check(!JSON.stringify(audit).includes(registryPassword), 'the audit entry holds the registry password');
+    } finally {
+      await client.endAsync();
+    }
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
   test('logs_follow_a_service_printing_every_100_ms', async () => {
     skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent');
     const ticker = `tick-${runId}`;

@@ -253,6 +253,12 @@ int main(int argc, char** argv) {
   request(dir, ops::kRegistrySet, "node",
           RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
           decodeRegistrySet);
+  request(dir, ops::kRegistryList, "all", RegistryListRequest{}, decodeRegistryList);
+  request(dir, ops::kRegistryList, "group",
+          RegistryListRequest{Target{Target::Kind::kGroup, "line1"}}, decodeRegistryList);
+  request(dir, ops::kRegistryRemove, "node",
+          RegistryRemoveRequest{"registry.local:5000", {Target::Kind::kNode, "n1"}},
+          decodeRegistryRemove);
   request(dir, ops::kEventsQuery, "all", EventsQueryRequest{}, decodeEventsQuery);
   request(dir, ops::kEventsQuery, "filters",
           EventsQueryRequest{"n1", "web", "container_died", 5, 0, 10}, decodeEventsQuery);

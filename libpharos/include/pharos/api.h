@@ -54,6 +54,8 @@ inline constexpr std::string_view kAppGet = "app.get";
 inline constexpr std::string_view kAppHistory = "app.history";
 inline constexpr std::string_view kAppRollback = "app.rollback";
 inline constexpr std::string_view kRegistrySet = "registry.set";
+inline constexpr std::string_view kRegistryList = "registry.list";
+inline constexpr std::string_view kRegistryRemove = "registry.remove";
 inline constexpr std::string_view kEventsQuery = "events.query";
 inline constexpr std::string_view kRolloutPause = "rollout.pause";
 inline constexpr std::string_view kRolloutResume = "rollout.resume";
@@ -249,6 +251,24 @@ struct RegistrySetRequest {
 };
 Json encode(const RegistrySetRequest& req);
 Result<RegistrySetRequest> decodeRegistrySet(const Json& body);
+
+// registry.list {target?}: the credentials set on that node or group, or on every target;
+// hosts and usernames, never passwords.
+struct RegistryListRequest {
+  std::optional<Target> target;
+  bool operator==(const RegistryListRequest&) const = default;
+};
+Json encode(const RegistryListRequest& req);
+Result<RegistryListRequest> decodeRegistryList(const Json& body);
+
+// registry.remove {host, target}: the credentials set for `host` on that node or group.
+struct RegistryRemoveRequest {
+  std::string host;
+  Target target;
+  bool operator==(const RegistryRemoveRequest&) const = default;
+};
+Json encode(const RegistryRemoveRequest& req);
+Result<RegistryRemoveRequest> decodeRegistryRemove(const Json& body);
 
 // events.query {node?, app?, kind?, since?, until?, limit?}: until >= since.
 struct EventsQueryRequest {

@@ -141,6 +141,10 @@ TEST_CASE("every typed request round trips") {
   roundTrip(NameRequest{"web"}, decodeRolloutCommand);
   roundTrip(RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
             decodeRegistrySet);
+  roundTrip(RegistryListRequest{}, decodeRegistryList);
+  roundTrip(RegistryListRequest{Target{Target::Kind::kGroup, "g1"}}, decodeRegistryList);
+  roundTrip(RegistryRemoveRequest{"registry.local:5000", {Target::Kind::kGroup, "g1"}},
+            decodeRegistryRemove);
   roundTrip(EventsQueryRequest{"n1", "web", "container_died", 5, 9, 20}, decodeEventsQuery);
   roundTrip(EventsQueryRequest{"", "", "", 0, 9, 20}, decodeEventsQuery);
   LogsCommand logs;
@@ -209,6 +213,9 @@ TEST_CASE("request decoders name the offending field") {
           R"({"v":1,"host":"a b","username":"u","password":"p","target":{"node":"n"}})", "host:");
   refused(decodeRegistrySet, R"({"v":1,"host":"h","password":"p","target":{"node":"n"}})",
           "username: is required");
+  refused(decodeRegistryRemove, R"({"v":1,"host":"a b","target":{"node":"n"}})", "host:");
+  refused(decodeRegistryRemove, R"({"v":1,"host":"h"})", "target: is required");
+  refused(decodeRegistryList, R"({"v":1,"target":{"node":"N!"}})", "target.node:");
   refused(decodeEventsQuery, R"({"v":1,"since":-5})", "since:");
   refused(decodeEventsQuery, R"({"v":1,"until":"soon"})", "until:");
   refused(decodeEventsQuery, R"({"v":1,"until":0})", "until:");
