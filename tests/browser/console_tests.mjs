@@ -300,6 +300,41 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   });
 
+  test('app_chart_shows_container_history_right_after_sign_in', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent running the app');
+    // The agent reports the app's container every 2 s since the deploy and the anchor stores
+    // each sample (1-s fine step): wait until it holds a few points, then sign in.
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    let held = 0;
+    try {
+      for (let i = 0; i < 30 && held < 5; i += 1) {
+        const reply = await apiCall(client, operator.user, 'metrics.query', { node: consoleNode, app: consoleApp });
+        check(reply.ok, `metrics.query {app}: ${JSON.stringify(reply).slice(0, 300)}`);
+        held = reply.result.ts.length;
+        if (held < 5) await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await client.endAsync();
+    }
+    check(held >= 5, `the anchor holds only ${held} points of ${consoleApp}'s container`);
+    const page = await newPage('app-chart-history');
+    const signIn = Date.now();
+    await login(page, operator);
+    await go(page, `#/apps/${consoleApp}`, '#app-containers-chart');
+    await page.waitForFunction(() => {
+      const el = document.querySelector('#app-containers-chart');
+      return el && Number(el.dataset.stored) >= 5 && el.querySelectorAll('canvas').length === 2;
+    }, null, { timeout: 10000 });
+    const chart = await page.$eval('#app-containers-chart', (el) => ({ ...el.dataset }));
+    console.log(`    app chart opened ${Date.now() - signIn} ms after sign-in with ${chart.stored} stored points from ${new Date(Number(chart.first) * 1000).toISOString()}`);
+    check(Number(chart.series) === 1, `${chart.series} lines drawn for one container`);
+    check(Number(chart.first) * 1000 < signIn - 4000, `the first point (${chart.first}) is not from before sign-in (${signIn / 1000})`);
+    check(Number(chart.last) > Number(chart.first), 'every point has the same time');
+    check((await page.textContent('#app-containers-note')).includes('stored history'), 'the note does not say the chart holds stored history');
+    await page.shot('app-chart-history');
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
   test('registry_credentials_are_listed_without_the_password_and_removed', async () => {
     skipUnless(operator && anchor && consoleNode, 'needs the anchor and the deploy with registry credentials');
     const registryHost = testImage.slice(0, testImage.indexOf('/'));

@@ -6,7 +6,8 @@ anchor started with --require-approval and a real agent: the Pending node approv
 labels, a node added (its configuration shown once) and removed, a deploy with a secret and
 registry credentials never shown back (and its containers' CPU and memory charted on the app
 page), a chart that opens with the anchor's stored history (and its 7-day range) and the node's
-health history, the registry credentials listed without their password and removed from the node
+health history, the app page's container chart opening with the anchor's stored container
+history, the registry credentials listed without their password and removed from the node
 page, the logs of a service printing every 100 ms followed (search, download), that
 app removed from its page (only its history and "Deploy again" left enabled; its agent's
 app_removed event live in the Events view), the node killed while its page is open (apps "last
@@ -35,6 +36,7 @@ WITH_ANCHOR = [
     "operator_labels_adds_and_removes_nodes",
     "deploy_with_a_secret_that_is_never_shown_back",
     "chart_shows_history_right_after_sign_in",
+    "app_chart_shows_container_history_right_after_sign_in",
     "registry_credentials_are_listed_without_the_password_and_removed",
     "logs_follow_a_service_printing_every_100_ms",
     "removed_app_keeps_only_its_history_and_deploy_again",

@@ -283,15 +283,17 @@ struct EventsQueryRequest {
 Json encode(const EventsQueryRequest& req);
 Result<EventsQueryRequest> decodeEventsQuery(const Json& body);
 
-// metrics.query {node, from?, to?, step?}: a node's metrics history (docs/metrics.md).
-// `from` / `to` are Unix ms (to = 0: now; from = 0: an hour before `to`); `step` is the
-// point spacing in seconds (0: the finest the stored history holds for that range).
+// metrics.query {node, from?, to?, step?, app?}: a node's metrics history (docs/metrics.md),
+// or with `app` the history of that app's containers on the node. `from` / `to` are Unix ms
+// (to = 0: now; from = 0: an hour before `to`); `step` is the point spacing in seconds (0:
+// the finest the stored history holds for that range).
 inline constexpr int kMaxMetricsStepSeconds = 86'400;
 struct MetricsQueryRequest {
   std::string node;
   int64_t from = 0;
   int64_t to = 0;
   int step = 0;
+  std::string app;  // "": the node's own figures
   bool operator==(const MetricsQueryRequest&) const = default;
 };
 Json encode(const MetricsQueryRequest& req);

@@ -120,6 +120,9 @@ TEST_CASE("each command builds its operation and request body") {
       {{"metrics", "n1", "--step", "60"},
        "metrics.query",
        {{"v", 1}, {"node", "n1"}, {"step", 60}}},
+      {{"metrics", "n1", "--app", "web"},
+       "metrics.query",
+       {{"v", 1}, {"node", "n1"}, {"app", "web"}}},
   };
   for (const auto& row : rows) {
     CAPTURE(row.args);

@@ -162,7 +162,8 @@ TEST_CASE("every typed request round trips") {
   stop.stream = "s4";
   stop.action = "stop";
   roundTrip(stop, decodeLogsCommand);
-  roundTrip(MetricsQueryRequest{"n1", 1000, 2000, 300}, decodeMetricsQuery);
+  roundTrip(MetricsQueryRequest{"n1", 1000, 2000, 300, ""}, decodeMetricsQuery);
+  roundTrip(MetricsQueryRequest{"n1", 1000, 2000, 0, "web"}, decodeMetricsQuery);
   roundTrip(InspectCommand{"web", ""}, decodeInspectCommand);
 }
 
@@ -230,6 +231,7 @@ TEST_CASE("request decoders name the offending field") {
   refused(decodeMetricsQuery, R"({"v":1})", "node: is required");
   refused(decodeMetricsQuery, R"({"v":1,"node":"n1","from":5,"to":4})", "from:");
   refused(decodeMetricsQuery, R"({"v":1,"node":"n1","step":0})", "step:");
+  refused(decodeMetricsQuery, R"({"v":1,"node":"n1","app":"has.dot"})", "app:");
 }
 
 TEST_CASE("size bounds of requests answer too_large") {

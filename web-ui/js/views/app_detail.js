@@ -15,6 +15,8 @@ import { ContainerCharts } from 'pharos/container_chart.js';
 import { appContainerSeries } from 'pharos/metrics_series.js';
 import { registryPanel } from 'pharos/views/registry_panel.js';
 
+const kHistoryNodes = 8;  // nodes whose stored container history is asked (container_chart.js draws 8 lines)
+
 const kOutcomeText = {
   complete: ['Rollout complete', 'ok'],
   failed: ['Rollout failed', 'bad'],
@@ -37,12 +39,27 @@ export function mount(ctx, host, [name]) {
   let registriesOf = '';
 
   // The target nodes: the rollout summary's, else every node that reports the app's containers.
+  // The stored history is asked once per node, for the first nodes by name (as many as lines
+  // are drawn).
+  const seeded = new Set();
+  function seedHistory(names) {
+    for (const node of names.filter((n) => n && !seeded.has(n)).sort().slice(0, kHistoryNodes - seeded.size)) {
+      seeded.add(node);
+      conn.request('metrics.query', { node, app: name })
+        .then((result) => charts.seed(node, result))
+        .catch(() => {});  // no history for that node: its live samples only
+    }
+  }
   function renderCharts() {
     const summary = store.rollouts.get(name);
     const nodes = summary && Array.isArray(summary.nodes) && !summary.truncated
       ? summary.nodes.map((e) => store.nodes.get(e.node))
       : [...store.nodes.values()];
-    charts.update(appContainerSeries(nodes, name));
+    const series = appContainerSeries(nodes, name);
+    charts.update(series);
+    const t = detail && detail.target;
+    seedHistory(summary && Array.isArray(summary.nodes) ? summary.nodes.map((e) => e.node)
+      : t && t.node ? [t.node] : series.map((s) => s.label.slice(0, s.label.lastIndexOf('/'))));
   }
 
   function renderHead() {
@@ -120,6 +137,7 @@ export function mount(ctx, host, [name]) {
     renderHead();
     renderRollout();
     renderSpec();
+    renderCharts();
     // The credentials its target's nodes pull with (set from the deploy form).
     const t = detail && detail.target;
     if (t && (t.node || t.group) && JSON.stringify(t) !== registriesOf) {
