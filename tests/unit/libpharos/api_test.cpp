@@ -252,12 +252,14 @@ TEST_CASE("size bounds of requests answer too_large") {
 }
 
 TEST_CASE("the operation table knows every operation and which ones only read") {
-  CHECK(apiOperations().size() == 29);
+  CHECK(apiOperations().size() == 31);
   for (auto op : apiOperations()) CHECK(isKnownOperation(op));
   CHECK_FALSE(isKnownOperation("app.explode"));
   CHECK(isReadOperation("node.list"));
   CHECK(isReadOperation("app.history"));
   CHECK(isReadOperation("events.query"));
+  CHECK(isReadOperation("registry.list"));
+  CHECK_FALSE(isReadOperation("registry.remove"));
   CHECK_FALSE(isReadOperation("app.deploy"));
   CHECK_FALSE(isReadOperation("node.label"));
   CHECK_FALSE(isReadOperation("rollout.abort"));
