@@ -39,6 +39,7 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
       nodes_(ops_, monitor_),
       groups_(ops_, monitor_),
       apps_(ops_),
+      registries_(ops_),
       sweep_(ops_, node_states_, nodes_, *strand_),
       api_(config_, admin, clock, guards_,
            [this](const MqttMessage& m) { return link_.publish(m); }) {
@@ -73,7 +74,7 @@ void Anchor::installOperations() {
                [this](User user, const Json& body) { return groups_.members(user, body, true); });
   api_.addSync(ops::kGroupRemove,
                [this](User user, const Json& body) { return groups_.members(user, body, false); });
-  // app.*, registry.set, events.query: AppOps.
+  // app.*, events.query: AppOps.
   api_.addSync(ops::kAppDeploy,
                [this](User user, const Json& body) { return apps_.deploy(user, body); });
   api_.addSync(ops::kAppRemove,
@@ -88,8 +89,13 @@ void Anchor::installOperations() {
   api_.addSync(ops::kAppHistory, [this](User, const Json& body) { return apps_.history(body); });
   api_.addSync(ops::kAppRollback,
                [this](User user, const Json& body) { return apps_.rollback(user, body); });
+  // registry.*: RegistryOps.
   api_.addSync(ops::kRegistrySet,
-               [this](User user, const Json& body) { return apps_.registrySet(user, body); });
+               [this](User user, const Json& body) { return registries_.set(user, body); });
+  api_.addSync(ops::kRegistryList,
+               [this](User, const Json& body) { return registries_.list(body); });
+  api_.addSync(ops::kRegistryRemove,
+               [this](User user, const Json& body) { return registries_.remove(user, body); });
   api_.addSync(ops::kEventsQuery,
                [this](User, const Json& body) { return apps_.eventsQuery(body); });
   // rollout.*: staged rollouts (staged_rollouts.cpp).

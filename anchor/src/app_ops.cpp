@@ -1,4 +1,4 @@
-// app.*, registry.set and events.query operations (app_ops.h). Runs on the anchor's strand.
+// app.* and events.query operations (app_ops.h). Runs on the anchor's strand.
 #include "anchor/app_ops.h"
 
 #include <fmt/format.h>
@@ -116,19 +116,6 @@ Status AppOps::stageRevision(Txn& txn, const AppRecord& app, const std::string& 
     rollout.started = rev.ts;
   }
   return RolloutHistory(ctx_.store, ctx_.config.max_rollouts).begin(txn.extra(), app.name, rollout);
-}
-
-static Status checkTarget(const Registry& reg, const Target& target) {
-  if (target.kind == Target::Kind::kNode) {
-    if (!reg.findNode(target.name)) {
-      return Status::notFound("target.node: no node named '" + target.name + "'")
-          .withPath("target.node");
-    }
-  } else if (!reg.findGroup(target.name)) {
-    return Status::notFound("target.group: no group named '" + target.name + "'")
-        .withPath("target.group");
-  }
-  return Status::ok();
 }
 
 Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
@@ -430,23 +417,6 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   return out;
 }
 
-Result<Json> AppOps::registrySet(const std::string& user, const Json& body) {
-  auto req = decodeRegistrySet(body);
-  if (!req) return req.status();
-  PHAROS_RETURN_IF_ERROR(checkTarget(ctx_.reg, req->target));
-  Txn txn(ctx_.reg);
-  RegistryRecord rec;
-  rec.target = req->target;
-  rec.host = req->host;
-  rec.username = req->username;
-  rec.password = req->password;
-  txn.putRegistry(std::move(rec));
-  txn.touchTarget(req->target);
-  ctx_.audit(txn.extra(), user, "registry.set", "", "", req->host);  // never the password
-  PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
-  return Json{{"host", req->host}, {"username", req->username}, {"target", toJson(req->target)}};
-}
-
 Result<Json> AppOps::eventsQuery(const Json& body) {
   auto req = decodeEventsQuery(body);
   if (!req) return req.status();
@@ -455,6 +425,7 @@ Result<Json> AppOps::eventsQuery(const Json& body) {
   filter.app = req->app;
   filter.kind = req->kind;
   filter.since = req->since;
+  filter.until = req->until;
   filter.limit = req->limit;
   auto events = ctx_.events.query(filter);
   if (!events) return events.status();

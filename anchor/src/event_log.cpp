@@ -75,7 +75,11 @@ Status EventLog::flush() {
 Result<std::vector<Json>> EventLog::query(const EventFilter& filter) {
   PHAROS_RETURN_IF_ERROR(flush());
   std::vector<Json> out;
-  auto visit = [&](std::string_view, std::string_view value) {
+  // Keys sort by time: the first key after `until` ends a forward scan and starts a
+  // backward one.
+  const std::string end = filter.until > 0 ? keys::event(filter.until + 1, 0) : std::string();
+  auto visit = [&](std::string_view key, std::string_view value) {
+    if (!end.empty() && key >= end) return false;
     auto json = parseJson(value, size_t{1} << 22);
     if (!json || !json->is_object()) return true;
     const Json& e = *json;
@@ -91,7 +95,7 @@ Result<std::vector<Json>> EventLog::query(const EventFilter& filter) {
   if (filter.since > 0) {
     PHAROS_RETURN_IF_ERROR(store_.scan(keys::kEventPrefix, keys::event(filter.since, 0), visit));
   } else {
-    PHAROS_RETURN_IF_ERROR(store_.scanReverse(keys::kEventPrefix, visit));
+    PHAROS_RETURN_IF_ERROR(store_.scanReverse(keys::kEventPrefix, end, visit));
     std::reverse(out.begin(), out.end());
   }
   return out;

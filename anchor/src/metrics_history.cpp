@@ -11,13 +11,6 @@ namespace pharos::anchor {
 namespace {
 
 constexpr size_t kPointBytes = 40;
-constexpr int64_t kMaxRingPoints = 65536;  // slots are 4 hex digits
-
-int64_t floorTo(int64_t v, int64_t step) { return v - (((v % step) + step) % step); }
-
-// Keeps figures readable on the wire: CPU to 0.01 %, load to 0.01, bytes whole.
-double hundredths(float v) { return std::round(static_cast<double>(v) * 100) / 100; }
-int64_t whole(float v) { return std::llround(static_cast<double>(v)); }
 
 // Folds `p` into the running mean `acc` (weighted by samples); cpu_max is the maximum.
 void fold(MetricsPoint& acc, const MetricsPoint& p) {
@@ -41,23 +34,15 @@ MetricsHistoryOptions metricsHistoryOptions(const AnchorOptions& o) {
   MetricsHistoryOptions out;
   out.fine = {o.metrics_fine_step, o.metrics_fine_keep};
   out.coarse = {o.metrics_coarse_step, o.metrics_coarse_keep};
+  out.container_keep = o.metrics_container_keep;
   return out;
 }
 
 Status MetricsHistory::check(const MetricsHistoryOptions& o) {
-  for (const auto* t : {&o.fine, &o.coarse}) {
-    const char* name = t == &o.fine ? "metrics_fine" : "metrics_coarse";
-    if (t->step.count() < 1 || t->keep.count() < t->step.count() ||
-        t->keep.count() % t->step.count() != 0) {
-      return Status::invalidArgument(
-          fmt::format("{}: the retention ({} s) must be a whole number of steps ({} s)", name,
-                      t->keep.count(), t->step.count()));
-    }
-    if (t->points() > kMaxRingPoints) {
-      return Status::invalidArgument(
-          fmt::format("{}: {} points per node, at most {}", name, t->points(), kMaxRingPoints));
-    }
-  }
+  PHAROS_RETURN_IF_ERROR(checkTier(o.fine, "metrics_fine"));
+  PHAROS_RETURN_IF_ERROR(checkTier(o.coarse, "metrics_coarse"));
+  PHAROS_RETURN_IF_ERROR(
+      checkTier({o.coarse.step, o.container_keep}, "metrics_container_keep (in coarse steps)"));
   if (o.coarse.step.count() % o.fine.step.count() != 0) {
     return Status::invalidArgument("metrics_coarse_step: must be a multiple of metrics_fine_step");
   }
@@ -65,7 +50,10 @@ Status MetricsHistory::check(const MetricsHistoryOptions& o) {
 }
 
 MetricsHistory::MetricsHistory(Store& store, MetricsHistoryOptions options)
-    : store_(store), options_(options) {}
+    : store_(store),
+      options_(options),
+      containers_(store, options.fine, {options.coarse.step, options.container_keep},
+                  options.max_points) {}
 
 std::string MetricsHistory::encodePoint(const MetricsPoint& p) {
   std::string out(kPointBytes, '\0');
@@ -101,9 +89,7 @@ bool MetricsHistory::decodePoint(std::string_view bytes, MetricsPoint* p) {
 }
 
 std::string MetricsHistory::key(const std::string& node, Tier t, int64_t ts) const {
-  int64_t step_ms = tier(t).step.count() * 1000;
-  int64_t slot = (floorTo(std::max<int64_t>(ts, 0), step_ms) / step_ms) % tier(t).points();
-  return fmt::format("metrics/{}/{}/{:04x}", node, t == Tier::kFine ? 'f' : 'c', slot);
+  return ringKey(fmt::format("metrics/{}/{}/", node, t == Tier::kFine ? 'f' : 'c'), tier(t), ts);
 }
 
 MetricsPoint& MetricsHistory::coarse(const std::string& node, int64_t bucket) {
@@ -122,9 +108,7 @@ MetricsPoint& MetricsHistory::coarse(const std::string& node, int64_t bucket) {
 }
 
 void MetricsHistory::record(const std::string& node, int64_t now_ms, const NodeMetrics& m) {
-  auto clamp = [](double v) {
-    return std::isfinite(v) ? static_cast<float>(std::max(0.0, v)) : 0.0f;
-  };
+  auto clamp = storedFigure;
   MetricsPoint sample;
   sample.samples = 1;
   sample.cpu = sample.cpu_max = clamp(m.cpu_percent);
@@ -142,19 +126,22 @@ void MetricsHistory::record(const std::string& node, int64_t now_ms, const NodeM
   MetricsPoint& building = coarse(node, bucket);
   fold(building, sample);
   pending_[key(node, Tier::kCoarse, bucket)] = encodePoint(building);
+  containers_.record(node, now_ms, m.containers);
 }
 
 Status MetricsHistory::flush() {
-  if (pending_.empty()) return Status::ok();
+  if (pending_.empty() && containers_.pendingPoints() == 0) return Status::ok();
   WriteBatch batch;
   for (auto& [k, v] : pending_) batch.put(k, std::move(v));
   pending_.clear();
+  containers_.stage(batch);
   return store_.write(batch, false);
 }
 
 Status MetricsHistory::forget(const std::string& node, WriteBatch& batch) {
-  std::string prefix = "metrics/" + node + "/";
+  std::string prefix = "metrics/" + node + "/";  // the container rings' keys too
   building_.erase(node);
+  containers_.forget(node);
   for (auto it = pending_.lower_bound(prefix);
        it != pending_.end() && it->first.compare(0, prefix.size(), prefix) == 0;)
     it = pending_.erase(it);
@@ -167,7 +154,6 @@ Status MetricsHistory::forget(const std::string& node, WriteBatch& batch) {
 Result<std::vector<MetricsPoint>> MetricsHistory::read(const std::string& node, Tier t,
                                                        int64_t from, int64_t to) {
   const MetricsTier& tr = tier(t);
-  int64_t step_ms = tr.step.count() * 1000;
   std::string prefix = fmt::format("metrics/{}/{}/", node, t == Tier::kFine ? 'f' : 'c');
   std::vector<MetricsPoint> out;
   auto visit = [&](std::string_view, std::string_view v) {
@@ -176,27 +162,7 @@ Result<std::vector<MetricsPoint>> MetricsHistory::read(const std::string& node, 
     return true;
   };
   // Scan only the slots the range covers (one or two runs of the ring).
-  int64_t first = floorTo(from, step_ms) / step_ms;
-  int64_t last = floorTo(to, step_ms) / step_ms;
-  if (last - first + 1 >= tr.points()) {
-    PHAROS_RETURN_IF_ERROR(store_.scan(prefix, visit));
-  } else {
-    auto run = [&](int64_t lo, int64_t hi) {
-      std::string end = prefix + fmt::format("{:04x}", hi);
-      return store_.scan(prefix, prefix + fmt::format("{:04x}", lo),
-                         [&](std::string_view k, std::string_view v) {
-                           if (k > end) return false;
-                           return visit(k, v);
-                         });
-    };
-    int64_t s0 = first % tr.points(), s1 = last % tr.points();
-    if (s0 <= s1) {
-      PHAROS_RETURN_IF_ERROR(run(s0, s1));
-    } else {
-      PHAROS_RETURN_IF_ERROR(run(s0, tr.points() - 1));
-      PHAROS_RETURN_IF_ERROR(run(0, s1));
-    }
-  }
+  PHAROS_RETURN_IF_ERROR(scanRing(store_, prefix, tr, from, to, visit));
   // Points the flush has not written yet.
   for (auto it = pending_.lower_bound(prefix);
        it != pending_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
@@ -214,38 +180,13 @@ Result<std::vector<MetricsPoint>> MetricsHistory::read(const std::string& node, 
 }
 
 Result<Json> MetricsHistory::query(const MetricsQueryRequest& req, int64_t now_ms) {
-  int64_t to = req.to > 0 ? std::min(req.to, now_ms) : now_ms;
-  int64_t from = req.from > 0 ? req.from : to - 3'600'000;
-  if (from > to) {
-    return Status::invalidArgument("from: later than to (or than now)").withPath("from");
-  }
-  // The fine tier when it holds the whole range (give or take one of its steps, for a
-  // caller's "the last hour" computed a moment earlier) and the step asked for is finer than
-  // the coarse one.
-  const int64_t fine_since =
-      now_ms - (options_.fine.keep.count() + options_.fine.step.count()) * 1000;
-  Tier t =
-      from >= fine_since && req.step < options_.coarse.step.count() ? Tier::kFine : Tier::kCoarse;
-  const MetricsTier& tr = tier(t);
-  // A point is held while its step is among the ring's last `points` steps; an older slot
-  // value is stale (a node that stopped reporting) and never answered.
-  const int64_t oldest = floorTo(now_ms, tr.step.count() * 1000) - tr.keep.count() * 1000;
-  from = std::max(from, oldest);
-  const bool none = from > to;
-  from = std::clamp<int64_t>(from, 0, to);
-  int64_t range_s = (to - from) / 1000 + 1;
-  int64_t tier_step = tr.step.count();
-  auto roundUp = [tier_step](int64_t s) { return (s + tier_step - 1) / tier_step * tier_step; };
-  int64_t step = roundUp(req.step > 0 ? req.step : tier_step);
-  if (req.step == 0) {
-    step = std::max(step, roundUp((range_s + options_.max_points - 1) / options_.max_points));
-  } else if (range_s / step > options_.max_points) {
-    return Status::invalidArgument(fmt::format("step: {} s over {} s gives more than {} points",
-                                               req.step, range_s, options_.max_points))
-        .withPath("step");
-  }
-  auto points = none ? Result<std::vector<MetricsPoint>>(std::vector<MetricsPoint>{})
-                     : read(req.node, t, std::max(floorTo(from, tier_step * 1000), oldest), to);
+  if (!req.app.empty()) return containers_.query(req, now_ms);
+  auto plan = planQuery(req, now_ms, options_.fine, options_.coarse, options_.max_points);
+  if (!plan) return plan.status();
+  const Tier t = plan->fine ? Tier::kFine : Tier::kCoarse;
+  const int64_t from = plan->from, to = plan->to, step = plan->step;
+  auto points = plan->none ? Result<std::vector<MetricsPoint>>(std::vector<MetricsPoint>{})
+                           : read(req.node, t, plan->scan_from, to);
   if (!points) return points.status();
   // Downsample to `step`: the mean of the points of each step.
   std::vector<MetricsPoint> out;

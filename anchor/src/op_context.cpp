@@ -6,6 +6,19 @@
 
 namespace pharos::anchor {
 
+Status checkTarget(const Registry& reg, const Target& target) {
+  if (target.kind == Target::Kind::kNode) {
+    if (!reg.findNode(target.name)) {
+      return Status::notFound("target.node: no node named '" + target.name + "'")
+          .withPath("target.node");
+    }
+  } else if (!reg.findGroup(target.name)) {
+    return Status::notFound("target.group: no group named '" + target.name + "'")
+        .withPath("target.group");
+  }
+  return Status::ok();
+}
+
 void OpContext::audit(WriteBatch& batch, const std::string& user, const std::string& operation,
                       const std::string& node, const std::string& app,
                       const std::string& message) const {

@@ -109,6 +109,9 @@ void addAnchorKeys(ConfigTable& table, AnchorSettings* o) {
                 "seconds averaged into one point of the coarse metrics history");
   table.seconds("metrics_coarse_keep", &o->core.metrics_coarse_keep, 1, 366 * 86400,
                 "seconds of coarse metrics history kept (a whole number of steps)");
+  table.seconds("metrics_container_keep", &o->core.metrics_container_keep, 1, 366 * 86400,
+                "seconds of coarse per-container metrics history kept (a whole number of "
+                "coarse steps)");
 }
 
 Status applyAnchorConfigKey(AnchorSettings& o, const std::string& key, const std::string& value) {

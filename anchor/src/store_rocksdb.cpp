@@ -164,16 +164,21 @@ class RocksDbStore final : public Store {
     return fromRocks(it->status(), "store scan");
   }
 
-  Status scanReverse(std::string_view prefix, const Visitor& visit) override {
+  Status scanReverse(std::string_view prefix, std::string_view before,
+                     const Visitor& visit) override {
     PHAROS_RETURN_IF_ERROR(usable(Use::kRead, "store scan"));
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    // The first key after every key with this prefix: prefix with its last byte bumped.
-    std::string upper(prefix);
-    while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
+    // The exclusive upper bound: `before`, else the first key after every key with this
+    // prefix (the prefix with its last byte bumped; none when it is all 0xff bytes).
+    std::string upper(before.empty() ? prefix : before);
+    if (before.empty()) {
+      while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
+      if (!upper.empty())
+        upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+    }
     if (upper.empty()) {
       it->SeekToLast();
     } else {
-      upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
       it->SeekForPrev(upper);
       if (it->Valid() && it->key() == rocksdb::Slice(upper)) it->Prev();
     }

@@ -134,6 +134,15 @@ void Txn::putRegistry(RegistryRecord record) {
   reg_.registries_[key][host] = std::move(record);
 }
 
+void Txn::eraseRegistry(const Target& target, const std::string& host) {
+  std::string key = targetDocKey(target);
+  auto it = reg_.registries_.find(key);
+  if (it == reg_.registries_.end() || !it->second.count(host)) return;
+  saveRegistries(key);
+  it->second.erase(host);
+  if (it->second.empty()) reg_.registries_.erase(it);
+}
+
 void Txn::eraseRegistriesOf(const std::string& target_doc_key) {
   if (!reg_.registries_.count(target_doc_key)) return;
   saveRegistries(target_doc_key);

@@ -180,6 +180,7 @@ CommandTree buildCommandTree(ParsedValues& v) {
   nodeCommands(tree, v);
   groupCommands(tree, v);
   appCommands(tree, v);
+  registryCommands(tree, v);
   otherCommands(tree, v);
   return tree;
 }

@@ -34,7 +34,7 @@ struct ParsedValues {
   std::vector<std::string> items;
   std::string app, service;
   // Common filters and targets.
-  std::string node, group, health, label_filter, kind, since, cursor;
+  std::string node, group, health, label_filter, kind, since, until, cursor;
   int limit = 0;
   int depth = 0;  // group get --depth (0 = the anchor's default)
   bool watch = false, follow = false;
@@ -114,6 +114,7 @@ void waitFlags(CLI::App* app, ParsedValues& v);
 void nodeCommands(CommandTree& tree, ParsedValues& v);
 void groupCommands(CommandTree& tree, ParsedValues& v);
 void appCommands(CommandTree& tree, ParsedValues& v);
+void registryCommands(CommandTree& tree, ParsedValues& v);
 void otherCommands(CommandTree& tree, ParsedValues& v);
 
 // Helpers for builders and renderers (command_support.cpp).

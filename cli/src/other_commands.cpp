@@ -1,6 +1,6 @@
-// The remaining commands of pharosctl, one row each (command_tree.h): `registry set`,
-// `events`, `metrics`, and the agent commands `logs` and `inspect`, each with its flags, request
-// builder and renderer.
+// The remaining commands of pharosctl, one row each (command_tree.h): `events`, `metrics`,
+// and the agent commands `logs` and `inspect`, each with its flags, request builder and
+// renderer.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -15,52 +15,6 @@ namespace {
 
 using declare::command;
 using declare::leaf;
-
-void registryCommand(CommandTree& tree, ParsedValues& v) {
-  static constexpr Operation kSet{
-      ops::kRegistrySet, Mode::kRequest,
-      [](const ParsedValues& v, const ParseInputs& in, Invocation& inv) {
-        RegistrySetRequest r;
-        r.host = v.name;
-        r.username = v.registry_user;
-        if (v.password_stdin) {
-          auto pw = readInput(in, "-");
-          if (!pw) return pw.status();
-          r.password = *pw;
-          while (!r.password.empty() && (r.password.back() == '\n' || r.password.back() == '\r')) {
-            r.password.pop_back();
-          }
-        } else if (!v.registry_password.empty()) {
-          r.password = v.registry_password;
-        } else {
-          return usage("registry set: give the password with --password-stdin");
-        }
-        auto t = target(v);
-        if (!t) return t.status();
-        r.target = *t;
-        inv.body = encode(r);
-        return Status::ok();
-      },
-      [](const Json& req, const Json&, const Style& style) {
-        return done(style, fmt::format("credentials for registry {} set on {}",
-                                       field::str(req, "host"), field::target(req)));
-      }};
-  CLI::App* registry =
-      command(tree.app.get(), "registry", "Container registry credentials for nodes", "");
-  registry->require_subcommand(1);
-  CLI::App* set = leaf(
-      tree, registry, "set",
-      "Set the credentials a node or group uses to pull from a private registry. They go only "
-      "to the target nodes (pharos/v1/nodes/{node}/secrets), never to group documents or logs.",
-      "  echo \"$PW\" | pharosctl registry set registry.local:5000 --user puller "
-      "--password-stdin --group line1\n",
-      kSet);
-  set->add_option("host", v.name, "Registry host[:port]")->required();
-  set->add_option("-u,--user,--username", v.registry_user, "Registry user name")->required();
-  set->add_flag("--password-stdin", v.password_stdin, "Read the registry password from stdin");
-  set->add_option("--node", v.node, "Target node");
-  set->add_option("--group", v.group, "Target group");
-}
 
 // One row per point of a metrics.query answer (column arrays, oldest first).
 std::string renderMetrics(const Json& result, const Style& style) {
@@ -87,6 +41,37 @@ std::string renderMetrics(const Json& result, const Style& style) {
          renderTable(style, {"TIME", "CPU%", "CPU-MAX%", "MEM-MIB", "DISK-MIB", "LOAD1"}, rows);
 }
 
+// One row per point and service of a metrics.query {app} answer.
+std::string renderContainerMetrics(const Json& result, const Style& style) {
+  const Json& ts = field::items(result, {"ts"});
+  const Json& containers = field::items(result, {"containers"});
+  constexpr double kMiB = 1024.0 * 1024.0;
+  auto cell = [](const Json& series, const char* key, size_t i, double scale, int decimals) {
+    auto it = series.find(key);
+    if (it == series.end() || !it->is_array() || i >= it->size() || !(*it)[i].is_number())
+      return std::string("-");
+    return fmt::format("{:.{}f}", (*it)[i].get<double>() / scale, decimals);
+  };
+  std::vector<std::vector<Cell>> rows;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    int64_t t = ts[i].is_number_integer() ? ts[i].get<int64_t>() : 0;
+    for (const auto& c : containers) {
+      if (!c.is_object() || cell(c, "cpu", i, 1, 1) == "-") continue;
+      rows.push_back({isoTime(t), field::str(c, "service"), cell(c, "cpu", i, 1, 1),
+                      cell(c, "cpu_max", i, 1, 1), cell(c, "mem", i, kMiB, 1)});
+    }
+  }
+  return fmt::format("app {} on node {}: {} points, {} s apart ({} tier)\n",
+                     field::str(result, "app"), field::str(result, "node"), ts.size(),
+                     field::str(result, "step"), field::str(result, "tier")) +
+         renderTable(style, {"TIME", "SERVICE", "CPU%", "CPU-MAX%", "MEM-MIB"}, rows);
+}
+
+std::string renderAnyMetrics(const Json& result, const Style& style) {
+  return result.is_object() && result.contains("containers") ? renderContainerMetrics(result, style)
+                                                             : renderMetrics(result, style);
+}
+
 void metricsCommand(CommandTree& tree, ParsedValues& v) {
   static constexpr Operation kMetrics{
       ops::kMetricsQuery, Mode::kRequest,
@@ -99,20 +84,24 @@ void metricsCommand(CommandTree& tree, ParsedValues& v) {
           r.from = *since;
         }
         r.step = v.step;
+        r.app = v.app;
         inv.body = encode(r);
         return Status::ok();
       },
-      resultOnly<renderMetrics>};
+      resultOnly<renderAnyMetrics>};
   CLI::App* metrics = leaf(tree, tree.app.get(), "metrics",
                            "Show a node's metrics history as the anchor keeps it: 15-s points "
-                           "for the last hour, 5-min means for 7 days (docs/metrics.md).",
+                           "for the last hour, 5-min means for 7 days (docs/metrics.md); with "
+                           "--app, that app's containers on the node (5-min means for 24 h).",
                            "  pharosctl metrics press-01\n"
-                           "  pharosctl metrics press-01 --since 24h --step 3600\n",
+                           "  pharosctl metrics press-01 --since 24h --step 3600\n"
+                           "  pharosctl metrics press-01 --app web --since 6h\n",
                            kMetrics);
   metrics->add_option("node", v.name, "Node name")->required();
   metrics->add_option("--since", v.since, "From: 10m, 2h, Unix ms or an ISO time (default 1h)");
   metrics->add_option("--step", v.step, "Seconds between points (default: the tier's own)")
       ->check(CLI::PositiveNumber);
+  metrics->add_option("--app", v.app, "The containers of this app on the node, per service");
 }
 
 void eventsCommand(CommandTree& tree, ParsedValues& v) {
@@ -127,6 +116,17 @@ void eventsCommand(CommandTree& tree, ParsedValues& v) {
           auto since = parseSince(v.since, in.now_ms);
           if (!since) return since.status();
           r.since = *since;
+        }
+        if (!v.until.empty()) {
+          if (v.follow) return usage("events: --until ends the range, --follow never ends");
+          auto until = parseSince(v.until, in.now_ms);
+          if (!until) {  // parseSince's message names --since
+            std::string message = until.status().message();
+            if (message.rfind("--since", 0) == 0) message.replace(0, 7, "--until");
+            return usage(message);
+          }
+          r.until = *until;
+          if (r.since > r.until) return usage("events: --since is later than --until");
         }
         if (v.limit > 0) r.limit = v.limit;
         inv.body = encode(r);
@@ -144,6 +144,7 @@ void eventsCommand(CommandTree& tree, ParsedValues& v) {
            "Show recorded events (container died/restarted, image pulled, app applied/failed, "
            "health changes...), oldest first; --follow keeps printing new agent events.",
            "  pharosctl events --since 1h\n"
+           "  pharosctl events --since 2026-11-25T10:00:00Z --until 2026-11-25T11:00:00Z\n"
            "  pharosctl events --node press-01 --kind container_died --limit 20\n"
            "  pharosctl events --app web --follow\n",
            kEvents);
@@ -152,6 +153,9 @@ void eventsCommand(CommandTree& tree, ParsedValues& v) {
   events->add_option("--kind", v.kind, "Only this kind (container_died, app_failed, ...)");
   events->add_option("--since", v.since,
                      "Only newer events: 10m, 2h, Unix ms or 2026-11-25T10:00:00Z");
+  events->add_option("--until", v.until,
+                     "Only events up to this time (same forms as --since); with no --since, "
+                     "the newest up to it");
   events->add_option("--limit", v.limit, "At most N events (default 100)")
       ->check(CLI::Range(1, 1000));
   events->add_flag("-f,--follow", v.follow, "Keep printing new events until interrupted");
@@ -223,7 +227,6 @@ void agentCommands(CommandTree& tree, ParsedValues& v) {
 }  // namespace
 
 void otherCommands(CommandTree& tree, ParsedValues& v) {
-  registryCommand(tree, v);
   eventsCommand(tree, v);
   metricsCommand(tree, v);
   agentCommands(tree, v);

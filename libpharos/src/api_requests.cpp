@@ -1,13 +1,30 @@
 // Typed request bodies of the management API and of the agent commands (see api.h).
 #include <functional>
 
+#include "api_codec.h"
 #include "messages_util.h"
 #include "pharos/api.h"
 #include "pharos/messages.h"
 
 namespace pharos {
 
+namespace api_codec {
+
+using codec::decodeTarget;
+using codec::encodeTarget;
+
+Json withV(Json body) {
+  body["v"] = kMessageVersion;
+  return body;
+}
+
+}  // namespace api_codec
+
 namespace {
+using api_codec::decodeTarget;
+using api_codec::encodeTarget;
+using api_codec::withV;
+
 constexpr size_t kValueBytes = 64 << 10;
 constexpr size_t kCursorBytes = 256;
 
@@ -27,14 +44,6 @@ Json strategyField(codec::Reader& r) {
 
 int limitField(codec::Reader& r) {
   return codec::i32In(r, "limit", 1, kMaxListLimit, kDefaultListLimit);
-}
-
-using codec::decodeTarget;
-using codec::encodeTarget;
-
-Json withV(Json body) {
-  body["v"] = kMessageVersion;
-  return body;
 }
 
 void addList(Json& out, int limit, const std::string& cursor) {
@@ -90,6 +99,8 @@ const std::vector<OpEntry>& opTable() {
       {ops::kAppHistory, true, check(decodeAppHistory)},
       {ops::kAppRollback, false, check(decodeAppRollback)},
       {ops::kRegistrySet, false, check(decodeRegistrySet)},
+      {ops::kRegistryList, true, check(decodeRegistryList)},
+      {ops::kRegistryRemove, false, check(decodeRegistryRemove)},
       {ops::kEventsQuery, true, check(decodeEventsQuery)},
       {ops::kRolloutPause, false, check(decodeRolloutCommand)},
       {ops::kRolloutResume, false, check(decodeRolloutCommand)},
@@ -381,27 +392,6 @@ Result<AppRollbackRequest> decodeAppRollback(const Json& body) {
   return codec::finish(r, std::move(out));
 }
 
-// ---- registry ------------------------------------------------------------------------------
-Json encode(const RegistrySetRequest& req) {
-  return withV(Json{{"host", req.host},
-                    {"username", req.username},
-                    {"password", req.password},
-                    {"target", encodeTarget(req.target)}});
-}
-
-Result<RegistrySetRequest> decodeRegistrySet(const Json& body) {
-  codec::Reader r(body, "");
-  RegistrySetRequest out;
-  out.host = r.str("host");
-  if (r.ok() && !isValidRegistryHost(out.host)) {
-    r.fail(Status::invalidArgument("host: must be host[:port]"));
-  }
-  out.username = codec::boundedStr(r, "username", 1024);
-  out.password = codec::boundedStr(r, "password", kValueBytes);
-  out.target = decodeTarget(r);
-  return codec::finish(r, std::move(out));
-}
-
 // ---- events --------------------------------------------------------------------------------
 Json encode(const EventsQueryRequest& req) {
   Json out = Json::object();
@@ -409,6 +399,7 @@ Json encode(const EventsQueryRequest& req) {
   if (!req.app.empty()) out["app"] = req.app;
   if (!req.kind.empty()) out["kind"] = req.kind;
   if (req.since > 0) out["since"] = req.since;
+  if (req.until > 0) out["until"] = req.until;
   out["limit"] = req.limit;
   return withV(std::move(out));
 }
@@ -420,6 +411,10 @@ Result<EventsQueryRequest> decodeEventsQuery(const Json& body) {
   out.app = codec::optId(r, "app", IdKind::kApp);
   out.kind = codec::boundedStr(r, "kind", 64, "");
   out.since = codec::i64In(r, "since", 0, INT64_MAX, 0);
+  out.until = codec::i64In(r, "until", 1, INT64_MAX - 1, 0);
+  if (r.ok() && out.until > 0 && out.until < out.since) {
+    r.fail(Status::invalidArgument("until: earlier than since").withPath("until"));
+  }
   out.limit = limitField(r);
   return codec::finish(r, std::move(out));
 }

@@ -300,6 +300,73 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   });
 
+  test('app_chart_shows_container_history_right_after_sign_in', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent running the app');
+    // The agent reports the app's container every 2 s since the deploy and the anchor stores
+    // each sample (1-s fine step): wait until it holds a few points, then sign in.
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    let held = 0;
+    try {
+      for (let i = 0; i < 30 && held < 5; i += 1) {
+        const reply = await apiCall(client, operator.user, 'metrics.query', { node: consoleNode, app: consoleApp });
+        check(reply.ok, `metrics.query {app}: ${JSON.stringify(reply).slice(0, 300)}`);
+        held = reply.result.ts.length;
+        if (held < 5) await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await client.endAsync();
+    }
+    check(held >= 5, `the anchor holds only ${held} points of ${consoleApp}'s container`);
+    const page = await newPage('app-chart-history');
+    const signIn = Date.now();
+    await login(page, operator);
+    await go(page, `#/apps/${consoleApp}`, '#app-containers-chart');
+    await page.waitForFunction(() => {
+      const el = document.querySelector('#app-containers-chart');
+      return el && Number(el.dataset.stored) >= 5 && el.querySelectorAll('canvas').length === 2;
+    }, null, { timeout: 10000 });
+    const chart = await page.$eval('#app-containers-chart', (el) => ({ ...el.dataset }));
+    console.log(`    app chart opened ${Date.now() - signIn} ms after sign-in with ${chart.stored} stored points from ${new Date(Number(chart.first) * 1000).toISOString()}`);
+    check(Number(chart.series) === 1, `${chart.series} lines drawn for one container`);
+    check(Number(chart.first) * 1000 < signIn - 4000, `the first point (${chart.first}) is not from before sign-in (${signIn / 1000})`);
+    check(Number(chart.last) > Number(chart.first), 'every point has the same time');
+    check((await page.textContent('#app-containers-note')).includes('stored history'), 'the note does not say the chart holds stored history');
+    await page.shot('app-chart-history');
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
+  test('registry_credentials_are_listed_without_the_password_and_removed', async () => {
+    skipUnless(operator && anchor && consoleNode, 'needs the anchor and the deploy with registry credentials');
+    const registryHost = testImage.slice(0, testImage.indexOf('/'));
+    const row = (panel) => `${panel} tr.registry-row[data-host="${registryHost}"]`;
+    const page = await newPage('registry');
+    await login(page, operator);
+    // The app page lists its target's credentials: host and user, never the password.
+    await go(page, `#/apps/${consoleApp}`, row('#app-registries'));
+    check((await page.textContent(row('#app-registries'))).includes('puller'), 'the app page does not show the registry user');
+    check(!(await page.content()).includes(registryPassword), 'the app page shows the registry password');
+    // Removed from the node page, confirmed.
+    await go(page, `#/nodes/${consoleNode}`, row('#node-registries'));
+    check(!(await page.content()).includes(registryPassword), 'the node page shows the registry password');
+    await page.shot('listed');
+    await page.click(`${row('#node-registries')} button[data-action="remove-registry"]`);
+    await page.click('.dialog-buttons button.danger');
+    await page.waitForSelector(row('#node-registries'), { state: 'detached', timeout: 10000 });
+    await page.shot('removed');
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    try {
+      const list = await apiCall(client, operator.user, 'registry.list', { target: { node: consoleNode } });
+      check(list.ok && !list.result.registries.some((r) => r.host === registryHost), `still listed: ${JSON.stringify(list)}`);
+      const audit = await apiCall(client, operator.user, 'events.query', { kind: 'registry.remove', limit: 20 });
+      const entries = (audit.result && audit.result.events) || [];
+      check(entries.some((e) => (e.message || '').includes(registryHost) && e.user === operator.user), `no registry.remove audit entry: ${JSON.stringify(audit).slice(0, 300)}`);
+      check(!JSON.stringify(audit).includes(registryPassword), 'the audit entry holds the registry password');
+    } finally {
+      await client.endAsync();
+    }
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  });
+
   test('logs_follow_a_service_printing_every_100_ms', async () => {
     skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent');
     const ticker = `tick-${runId}`;
@@ -496,6 +563,60 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     await page.shot('paged');
     console.log(`    ${kind} entries: newest page ${firstCount}; after paging from a start time ${all}`);
     check(all >= count, `paging found ${all} ${kind} entries, expected at least ${count}`);
+  });
+
+  test('events_view_shows_a_time_range_from_and_to', async () => {
+    skipUnless(operator && anchor, 'needs the anchor');
+    // Three audit entries 2.5 s apart (`at`: just after each was answered); the view's range
+    // takes whole seconds.
+    const names = ['early', 'middle', 'late'].map((n) => `rng-${n}-${runId}`);
+    const at = [];
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    try {
+      for (const [i, name] of names.entries()) {
+        if (i) await new Promise((r) => setTimeout(r, 2500));
+        const reply = await apiCall(client, operator.user, 'group.create', { name });
+        check(reply.ok, `group.create: ${JSON.stringify(reply)}`);
+        at.push(Date.now());  // after the anchor stamped it
+      }
+    } finally {
+      await client.endAsync();
+    }
+    const page = await newPage('events-range');
+    await login(page, operator);
+    await go(page, '#/events', '#events-list');
+    await page.waitForFunction(() => /\(\d+ loaded\)/.test(document.querySelector('#events-status').textContent), null, { timeout: 10000 });
+    const setTime = (selector, ms) => page.evaluate(([sel, t]) => {
+      const d = new Date(t);
+      const pad = (n) => String(n).padStart(2, '0');
+      const el = document.querySelector(sel);
+      el.value = t ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` : '';
+      el.dispatchEvent(new Event('change'));
+    }, [selector, ms]);
+    const shownGroups = () => page.$$eval('#events-list .event-row[data-kind="group.create"]', (rows, ns) =>
+      ns.filter((n) => rows.some((r) => r.textContent.includes(n))), names);
+    // "To" alone, a second after the middle entry: the newest up to it, from the anchor.
+    await setTime('#events-until', Math.floor(at[1] / 1000) * 1000 + 1000);
+    await page.waitForFunction((ns) => {
+      const rows = [...document.querySelectorAll('#events-list .event-row[data-kind="group.create"]')];
+      return rows.some((r) => r.textContent.includes(ns[1])) && !rows.some((r) => r.textContent.includes(ns[2]));
+    }, names, { timeout: 10000 });
+    check(JSON.stringify(await shownGroups()) === JSON.stringify(names.slice(0, 2)), `up to the middle: ${await shownGroups()}`);
+    // From a second after the first entry to the same end: the middle one only.
+    await setTime('#events-from', Math.floor(at[0] / 1000) * 1000 + 1000);
+    await page.waitForFunction((ns) => {
+      const rows = [...document.querySelectorAll('#events-list .event-row[data-kind="group.create"]')];
+      return rows.some((r) => r.textContent.includes(ns[1])) && !rows.some((r) => r.textContent.includes(ns[0]));
+    }, names, { timeout: 10000 });
+    check(JSON.stringify(await shownGroups()) === JSON.stringify([names[1]]), `from the first to the middle: ${await shownGroups()}`);
+    await page.shot('range');
+    // A range that ends before it starts: the anchor's error, naming the field.
+    await setTime('#events-until', Math.floor(at[0] / 1000) * 1000 - 5000);
+    await page.waitForFunction(() => document.querySelector('#events-status').textContent.includes('until'), null, { timeout: 10000 });
+    // No end: the latest entry is back.
+    await setTime('#events-until', 0);
+    await page.waitForFunction((n) => [...document.querySelectorAll('#events-list .event-row[data-kind="group.create"]')].some((r) => r.textContent.includes(n)), names[2], { timeout: 10000 });
+    check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   });
 
   test('offline_banner_when_the_anchor_stops', async () => {

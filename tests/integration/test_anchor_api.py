@@ -369,6 +369,8 @@ OPERATIONS = {
     "app.history": {"name": "web"}, "app.rollback": {"name": "web", "revision": 1},
     "registry.set": {"host": "127.0.0.1:5000", "username": "u", "password": "p",
                      "target": {"node": "n1"}},
+    "registry.list": {"target": {"node": "n1"}},
+    "registry.remove": {"host": "127.0.0.1:5000", "target": {"node": "n1"}},
     "events.query": {"node": "n1"}, "metrics.query": {"node": "n1"},
     "rollout.pause": {"name": "web"}, "rollout.resume": {"name": "web"},
     "rollout.promote": {"name": "web"}, "rollout.abort": {"name": "web"},

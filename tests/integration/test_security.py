@@ -371,7 +371,8 @@ def test_viewer_may_only_read_operator_may_change(broker, anchor, pharos_bin, tm
     for op, body in (("node.add", {"name": unique("x")}), ("group.create", {"name": "vg"}),
                      ("node.remove", {"name": node}),
                      ("registry.set", {"host": "r.example", "username": "u", "password": "p",
-                                       "target": {"node": node}})):
+                                       "target": {"node": node}}),
+                     ("registry.remove", {"host": "r.example", "target": {"node": node}})):
         assert request_error(viewer, op, body)["code"] == "permission_denied", op
     assert request_ok(viewer, "node.list", {})["nodes"]
     assert request_ok(ops, "app.deploy", deploy)["revision"] == 1

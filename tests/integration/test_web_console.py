@@ -6,11 +6,14 @@ anchor started with --require-approval and a real agent: the Pending node approv
 labels, a node added (its configuration shown once) and removed, a deploy with a secret and
 registry credentials never shown back (and its containers' CPU and memory charted on the app
 page), a chart that opens with the anchor's stored history (and its 7-day range) and the node's
-health history, the logs of a service printing every 100 ms followed (search, download), that
+health history, the app page's container chart opening with the anchor's stored container
+history, the registry credentials listed without their password and removed from the node
+page, the logs of a service printing every 100 ms followed (search, download), that
 app removed from its page (only its history and "Deploy again" left enabled; its agent's
 app_removed event live in the Events view), the node killed while its page is open (apps "last
 reported", the time printed, the rollout still complete, the health change live in the Events
-view), audit entries live in the Events view, paging past 500 events from a start time, and the
+view), audit entries live in the Events view, paging past 500 events from a start time, the
+Events view's time range (From and To), and the
 banner when the anchor stops (the time printed). Screenshots go to build/artifacts/web-ui/.
 """
 import uuid
@@ -33,11 +36,14 @@ WITH_ANCHOR = [
     "operator_labels_adds_and_removes_nodes",
     "deploy_with_a_secret_that_is_never_shown_back",
     "chart_shows_history_right_after_sign_in",
+    "app_chart_shows_container_history_right_after_sign_in",
+    "registry_credentials_are_listed_without_the_password_and_removed",
     "logs_follow_a_service_printing_every_100_ms",
     "removed_app_keeps_only_its_history_and_deploy_again",
     "node_killed_shows_last_reported_apps_and_its_rollout_stays_complete",
     "events_view_shows_audit_entries_live_with_filters",
     "events_view_pages_past_500_from_a_start_time",
+    "events_view_shows_a_time_range_from_and_to",
     "offline_banner_when_the_anchor_stops",
 ]
 

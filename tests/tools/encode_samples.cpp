@@ -296,9 +296,18 @@ int main(int argc, char** argv) {
   request(dir, ops::kRegistrySet, "node",
           RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
           decodeRegistrySet);
+  request(dir, ops::kRegistryList, "all", RegistryListRequest{}, decodeRegistryList);
+  request(dir, ops::kRegistryList, "group",
+          RegistryListRequest{Target{Target::Kind::kGroup, "line1"}}, decodeRegistryList);
+  request(dir, ops::kRegistryRemove, "node",
+          RegistryRemoveRequest{"registry.local:5000", {Target::Kind::kNode, "n1"}},
+          decodeRegistryRemove);
   request(dir, ops::kEventsQuery, "all", EventsQueryRequest{}, decodeEventsQuery);
   request(dir, ops::kEventsQuery, "filters",
-          EventsQueryRequest{"n1", "web", "container_died", 5, 10}, decodeEventsQuery);
+          EventsQueryRequest{"n1", "web", "container_died", 5, 0, 10}, decodeEventsQuery);
+  request(dir, ops::kEventsQuery, "range",
+          EventsQueryRequest{"", "", "", 1'764'000'000'000, 1'764'003'600'000, 500},
+          decodeEventsQuery);
   LogsCommand logs;
   logs.app = "web";
   logs.service = "api";

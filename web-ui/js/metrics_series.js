@@ -1,7 +1,7 @@
 // The charts' series (pure functions, main thread): the anchor's stored history
 // (metrics.query's columnar answer, docs/metrics.md) and the live samples the store keeps,
-// as {ts: [Unix seconds], cpu: [%], mem: [%]} for uPlot; and the live samples of each
-// managed container (metrics' `containers`), per node.
+// as {ts: [Unix seconds], cpu: [%], mem: [%]} for uPlot; and per managed container
+// (metrics' `containers`) its stored history (metrics.query {app}) and live samples, per node.
 
 // metrics.query's columnar answer -> the chart's series (seconds, CPU %, memory %).
 export function historySeries(result) {
@@ -71,4 +71,30 @@ export function appContainerSeries(nodes, app) {
     }
   }
   return out.sort((a, b) => a.label.localeCompare(b.label));
+}
+
+// metrics.query {node, app}'s answer -> one series per service, labelled "node/service"
+// ({label, ts: [s], cpu: [%], mem: [bytes]}, null where the service had no figures).
+export function containerHistorySeries(result, node) {
+  if (!result || !Array.isArray(result.ts) || !Array.isArray(result.containers)) return [];
+  const ts = result.ts.map((t) => t / 1000);
+  return result.containers.filter((c) => c && typeof c.service === 'string').map((c) => ({
+    label: `${node}/${c.service}`,
+    ts,
+    cpu: ts.map((_, i) => (Array.isArray(c.cpu) && typeof c.cpu[i] === 'number' ? c.cpu[i] : null)),
+    mem: ts.map((_, i) => (Array.isArray(c.mem) && typeof c.mem[i] === 'number' ? c.mem[i] : null)),
+  }));
+}
+
+// Stored series followed by the live samples newer than their last point, per label; a
+// label only one side has is kept as it is. Sorted by label; `stored` counts each series'
+// stored points.
+export function mergeContainerSeries(stored, live) {
+  const byLabel = new Map();
+  for (const s of stored) byLabel.set(s.label, { label: s.label, stored: s.ts.length, ...mergeSeries(s, { ts: [], cpu: [], mem: [] }) });
+  for (const l of live) {
+    const s = byLabel.get(l.label);
+    byLabel.set(l.label, s ? { ...s, ...mergeSeries(s, l) } : { label: l.label, stored: 0, ts: l.ts, cpu: l.cpu, mem: l.mem });
+  }
+  return [...byLabel.values()].sort((a, b) => a.label.localeCompare(b.label));
 }

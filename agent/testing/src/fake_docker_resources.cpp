@@ -111,13 +111,20 @@ void FakeDockerClient::deleteImageBehindBack(const std::string& reference) {
   deliver(out);
 }
 
+std::optional<RegistryAuth> FakeDockerClient::lastPullAuth(const std::string& reference) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pull_auths_.find(normalizeRef(reference));
+  return it == pull_auths_.end() ? std::nullopt : it->second;
+}
+
 Status FakeDockerClient::pullImage(const std::string& reference,
-                                   const std::optional<RegistryAuth>& /*auth*/) {
+                                   const std::optional<RegistryAuth>& auth) {
   Pending out;
   {
     std::lock_guard<std::mutex> lock(mu_);
     PHAROS_RETURN_IF_ERROR(enter(DockerOp::kPullImage));
     std::string ref = normalizeRef(reference);
+    pull_auths_[ref] = auth;
     if (auto f = pull_failures_.find(ref); f != pull_failures_.end()) return f->second;
     auto it = registry_.find(ref);
     if (it == registry_.end()) {

@@ -1,8 +1,8 @@
 // The anchor core (DESIGN.md sections 2-5), the composition root: it owns the Registry, the
 // EventLog and the parts that own the rest of the state (DocPublisher, Guards,
-// RolloutTracker, LineMonitor, NodeMonitor, NodeOps, GroupOps, AppOps, RemovalSweep, ApiServer
-// with its operation table), starts and stops them, subscribes, and routes each message to its
-// owner. It talks to the broker through an
+// RolloutTracker, LineMonitor, NodeMonitor, NodeOps, GroupOps, AppOps, RegistryOps,
+// RemovalSweep, ApiServer with its operation table), starts and stops them, subscribes, and
+// routes each message to its owner. It talks to the broker through an
 // MqttLink and a BrokerAdmin, and never owns a thread: everything runs on a Strand over the
 // Executor it is given; the link's callbacks hop onto that strand. Every change is
 // validated, stored (one batch, synced) and numbered before it is published retained.
@@ -37,6 +37,7 @@
 #include "anchor/node_ops.h"
 #include "anchor/op_context.h"
 #include "anchor/registry.h"
+#include "anchor/registry_ops.h"
 #include "anchor/removal_sweep.h"
 #include "anchor/rollout_tracker.h"
 #include "anchor/staged_rollouts.h"
@@ -129,6 +130,7 @@ class Anchor {
   NodeOps nodes_;
   GroupOps groups_;
   AppOps apps_;
+  RegistryOps registries_;
   RemovalSweep sweep_;
   ApiServer api_;
 

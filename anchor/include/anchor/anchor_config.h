@@ -70,6 +70,9 @@ struct AnchorOptions {
   std::chrono::seconds metrics_fine_keep{3600};
   std::chrono::seconds metrics_coarse_step{300};
   std::chrono::seconds metrics_coarse_keep{7 * 24 * 3600};
+  // The containers' coarse ring (the same step, a shorter retention; their fine ring is the
+  // nodes').
+  std::chrono::seconds metrics_container_keep{24 * 3600};
 };
 
 }  // namespace pharos::anchor

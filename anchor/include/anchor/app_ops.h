@@ -1,4 +1,4 @@
-// app.*, registry.set and events.query operations (DESIGN.md section 4) over an OpContext:
+// app.* and events.query operations (DESIGN.md section 4) over an OpContext:
 // every change is validated (identifiers, target, compose through libpharos's parseCompose
 // with the deploy variables), stored with its revision in one batch, numbered and then
 // published; reads answer from the registry, the store and the rollout summaries.
@@ -27,7 +27,6 @@ class AppOps {
   Result<Json> get(const Json& body);
   Result<Json> history(const Json& body);
   Result<Json> rollback(const std::string& user, const Json& body);
-  Result<Json> registrySet(const std::string& user, const Json& body);
   Result<Json> eventsQuery(const Json& body);
 
  private:

@@ -32,7 +32,8 @@ struct EventFilter {
   std::string node;
   std::string app;
   std::string kind;
-  int64_t since = 0;
+  int64_t since = 0;  // Unix ms, inclusive; 0: no lower bound
+  int64_t until = 0;  // Unix ms, inclusive; 0: no upper bound
   int limit = 100;
 };
 
@@ -51,8 +52,8 @@ class EventLog {
   size_t buffered() const { return buffer_.size(); }
   size_t count() const { return count_ + buffer_.size(); }
 
-  // Matching events: since > 0 returns the oldest from `since` on; otherwise the newest
-  // `limit`. Either way in ascending time order.
+  // Matching events no later than `until` (when set): since > 0 returns the oldest from
+  // `since` on; otherwise the newest `limit`. Either way in ascending time order.
   Result<std::vector<Json>> query(const EventFilter& filter);
 
   static Json toJson(const EventRecord& e);

@@ -1,11 +1,13 @@
 // Nodes' metrics history (docs/metrics.md): every nodes/{node}/metrics sample is kept in two
 // tiers of fixed-size rings in the store — a fine tier (default one point per 15 s for an
 // hour) and a coarse tier (default the mean of each 5 min for 7 days). A point's key is its
-// slot in its ring, metrics/<node>/<f|c>/<%04x slot>, so a newer point overwrites the one a
-// whole ring older: the history is bounded by construction (no trimming pass), at
-// (fine points + coarse points) keys per node. Points are written unsynced with the next
-// flush (losing the last half second on power failure is harmless); the coarse point being
-// built is written at every flush too, and picked up again from the store after a restart.
+// slot in its ring, metrics/<node>/<f|c>/<%04x slot> (metrics_ring.h), so a newer point
+// overwrites the one a whole ring older: the history is bounded by construction (no trimming
+// pass), at (fine points + coarse points) keys per node. The sample's per-container figures
+// go to the node's container rings (container_history.h, a shorter coarse retention), written
+// in the same batches. Points are written unsynced with the next flush (losing the last half
+// second on power failure is harmless); the coarse point being built is written at every
+// flush too, and picked up again from the store after a restart.
 //
 // Threading: used on the anchor's strand only.
 #pragma once
@@ -17,6 +19,8 @@
 #include <vector>
 
 #include "anchor/anchor_config.h"
+#include "anchor/container_history.h"
+#include "anchor/metrics_ring.h"
 #include "anchor/store.h"
 #include "pharos/api.h"
 #include "pharos/json.h"
@@ -24,15 +28,11 @@
 
 namespace pharos::anchor {
 
-struct MetricsTier {
-  std::chrono::seconds step;
-  std::chrono::seconds keep;
-  int64_t points() const { return keep.count() / step.count(); }
-};
-
 struct MetricsHistoryOptions {
   MetricsTier fine{std::chrono::seconds(15), std::chrono::seconds(3600)};
   MetricsTier coarse{std::chrono::seconds(300), std::chrono::seconds(7 * 24 * 3600)};
+  // The containers' coarse retention (their coarse step is the nodes'; their fine ring too).
+  std::chrono::seconds container_keep{24 * 3600};
   // A query answers at most this many points (a smaller step over a longer range is refused).
   int64_t max_points = 10'000;
 };
@@ -56,19 +56,22 @@ MetricsHistoryOptions metricsHistoryOptions(const AnchorOptions& options);
 class MetricsHistory {
  public:
   // Refuses (invalid_argument) a tier whose step does not divide its retention, a ring
-  // above 65536 points, or a coarse step that is not a multiple of the fine one.
+  // above 65536 points, or a coarse step that is not a multiple of the fine one (the
+  // containers' coarse ring included).
   static Status check(const MetricsHistoryOptions& options);
 
   MetricsHistory(Store& store, MetricsHistoryOptions options);
 
-  // Records a sample received at `now_ms` (the anchor's clock; a device clock may be wrong).
+  // Records a sample received at `now_ms` (the anchor's clock; a device clock may be wrong),
+  // its containers' figures too.
   void record(const std::string& node, int64_t now_ms, const NodeMetrics& sample);
   // Writes the points recorded since the last flush in one unsynced batch.
   Status flush();
   // Deletes the node's history (node.remove) in `batch`, and its pending points.
   Status forget(const std::string& node, WriteBatch& batch);
 
-  // The metrics.query answer: {node, tier, step, from, to, ts: [...], cpu: [...], ...}.
+  // The metrics.query answer: {node, tier, step, from, to, ts: [...], cpu: [...], ...}; with
+  // the request's `app`, its containers' (ContainerHistory::query).
   Result<Json> query(const MetricsQueryRequest& request, int64_t now_ms);
 
   const MetricsHistoryOptions& options() const { return options_; }
@@ -76,7 +79,8 @@ class MetricsHistory {
   std::string slotKey(const std::string& node, bool fine, int64_t ts) const {
     return key(node, fine ? Tier::kFine : Tier::kCoarse, ts);
   }
-  size_t pendingPoints() const { return pending_.size(); }
+  size_t pendingPoints() const { return pending_.size() + containers_.pendingPoints(); }
+  ContainerHistory& containers() { return containers_; }
 
   // Value encoding of a point (fixed 40 bytes, little-endian); exposed for tests.
   static std::string encodePoint(const MetricsPoint& point);
@@ -97,6 +101,7 @@ class MetricsHistory {
   MetricsHistoryOptions options_;
   std::map<std::string, MetricsPoint> building_;  // node -> current coarse point
   std::map<std::string, std::string> pending_;    // key -> encoded point
+  ContainerHistory containers_;
 };
 
 }  // namespace pharos::anchor

@@ -41,4 +41,7 @@ struct OpContext {
   Status dropApp(Txn& txn, const std::string& app) const;
 };
 
+// not_found (path target.node / target.group) unless the target's node or group exists.
+Status checkTarget(const Registry& reg, const Target& target);
+
 }  // namespace pharos::anchor

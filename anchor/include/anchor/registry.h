@@ -146,6 +146,7 @@ class Txn {
   void setSecrets(const std::string& app, std::map<std::string, std::string> secrets);
   void eraseSecrets(const std::string& app);
   void putRegistry(RegistryRecord record);
+  void eraseRegistry(const Target& target, const std::string& host);
   void eraseRegistriesOf(const std::string& target_doc_key);
   void putTomb(const std::string& doc_key, AppSpec spec);
   void eraseTomb(const std::string& doc_key, const std::string& app);

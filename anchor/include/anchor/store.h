@@ -64,12 +64,17 @@ class Store {
   // Visits keys starting with `prefix` in ascending order, starting at the first key
   // >= `start` (when `start` is non-empty; it must itself start with `prefix`).
   virtual Status scan(std::string_view prefix, std::string_view start, const Visitor& visit) = 0;
-  // Visits keys starting with `prefix` in descending order.
-  virtual Status scanReverse(std::string_view prefix, const Visitor& visit) = 0;
+  // Visits keys starting with `prefix` in descending order, starting at the last key
+  // < `before` (when `before` is non-empty; it must itself start with `prefix`).
+  virtual Status scanReverse(std::string_view prefix, std::string_view before,
+                             const Visitor& visit) = 0;
   // A consistent copy of the whole store in `dir` (must not exist), for backups.
   virtual Status checkpoint(const std::string& dir) = 0;
 
   Status scan(std::string_view prefix, const Visitor& visit) { return scan(prefix, {}, visit); }
+  Status scanReverse(std::string_view prefix, const Visitor& visit) {
+    return scanReverse(prefix, {}, visit);
+  }
 };
 
 struct RocksDbOptions {

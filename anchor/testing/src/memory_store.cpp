@@ -67,12 +67,15 @@ Status MemoryStore::scan(std::string_view prefix, std::string_view start, const 
   return Status::ok();
 }
 
-Status MemoryStore::scanReverse(std::string_view prefix, const Visitor& visit) {
+Status MemoryStore::scanReverse(std::string_view prefix, std::string_view before,
+                                const Visitor& visit) {
   std::vector<std::pair<std::string, std::string>> items;
   {
     std::lock_guard lock(impl_->mu);
     for (auto it = impl_->data.lower_bound(prefix);
-         it != impl_->data.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+         it != impl_->data.end() && it->first.compare(0, prefix.size(), prefix) == 0 &&
+         (before.empty() || it->first < before);
+         ++it) {
       items.emplace_back(it->first, it->second);
     }
   }

@@ -54,6 +54,8 @@ inline constexpr std::string_view kAppGet = "app.get";
 inline constexpr std::string_view kAppHistory = "app.history";
 inline constexpr std::string_view kAppRollback = "app.rollback";
 inline constexpr std::string_view kRegistrySet = "registry.set";
+inline constexpr std::string_view kRegistryList = "registry.list";
+inline constexpr std::string_view kRegistryRemove = "registry.remove";
 inline constexpr std::string_view kEventsQuery = "events.query";
 inline constexpr std::string_view kRolloutPause = "rollout.pause";
 inline constexpr std::string_view kRolloutResume = "rollout.resume";
@@ -250,27 +252,48 @@ struct RegistrySetRequest {
 Json encode(const RegistrySetRequest& req);
 Result<RegistrySetRequest> decodeRegistrySet(const Json& body);
 
-// events.query {node?, app?, kind?, since?, limit?}
+// registry.list {target?}: the credentials set on that node or group, or on every target;
+// hosts and usernames, never passwords.
+struct RegistryListRequest {
+  std::optional<Target> target;
+  bool operator==(const RegistryListRequest&) const = default;
+};
+Json encode(const RegistryListRequest& req);
+Result<RegistryListRequest> decodeRegistryList(const Json& body);
+
+// registry.remove {host, target}: the credentials set for `host` on that node or group.
+struct RegistryRemoveRequest {
+  std::string host;
+  Target target;
+  bool operator==(const RegistryRemoveRequest&) const = default;
+};
+Json encode(const RegistryRemoveRequest& req);
+Result<RegistryRemoveRequest> decodeRegistryRemove(const Json& body);
+
+// events.query {node?, app?, kind?, since?, until?, limit?}: until >= since.
 struct EventsQueryRequest {
   std::string node;
   std::string app;
   std::string kind;
-  int64_t since = 0;  // Unix ms; 0 = no lower bound
+  int64_t since = 0;  // Unix ms, inclusive; 0 = no lower bound
+  int64_t until = 0;  // Unix ms, inclusive; 0 = no upper bound
   int limit = kDefaultListLimit;
   bool operator==(const EventsQueryRequest&) const = default;
 };
 Json encode(const EventsQueryRequest& req);
 Result<EventsQueryRequest> decodeEventsQuery(const Json& body);
 
-// metrics.query {node, from?, to?, step?}: a node's metrics history (docs/metrics.md).
-// `from` / `to` are Unix ms (to = 0: now; from = 0: an hour before `to`); `step` is the
-// point spacing in seconds (0: the finest the stored history holds for that range).
+// metrics.query {node, from?, to?, step?, app?}: a node's metrics history (docs/metrics.md),
+// or with `app` the history of that app's containers on the node. `from` / `to` are Unix ms
+// (to = 0: now; from = 0: an hour before `to`); `step` is the point spacing in seconds (0:
+// the finest the stored history holds for that range).
 inline constexpr int kMaxMetricsStepSeconds = 86'400;
 struct MetricsQueryRequest {
   std::string node;
   int64_t from = 0;
   int64_t to = 0;
   int step = 0;
+  std::string app;  // "": the node's own figures
   bool operator==(const MetricsQueryRequest&) const = default;
 };
 Json encode(const MetricsQueryRequest& req);

@@ -7,7 +7,7 @@ import { metricsFreshness, stateFreshness, metricsPeriodMs, kDefaultMetricsPerio
 import { reportedSummary, rolloutOutcome, nodeStage } from 'pharos/views/rollout.js';
 import { severityOf } from 'pharos/views/event_list.js';
 import { parseLabels } from 'pharos/views/node_admin.js';
-import { historySeries, mergeSeries } from 'pharos/metrics_series.js';
+import { historySeries, mergeSeries, containerHistorySeries, mergeContainerSeries } from 'pharos/metrics_series.js';
 import { logFileText } from 'pharos/views/log_viewer.js';
 
 const enc = (doc) => new TextEncoder().encode(JSON.stringify(doc));
@@ -121,4 +121,23 @@ test('downloaded logs hold every line with its ISO time', () => {
   assert.equal(logFileText([{ ts: 0, text: 'a' }, { ts: 1500, text: 'b c' }]),
     '1970-01-01T00:00:00.000Z a\n1970-01-01T00:00:01.500Z b c\n');
   assert.equal(logFileText([]), '');
+});
+
+test('container history becomes one series per service, then the live samples follow it', () => {
+  const result = {
+    node: 'n1', app: 'web', ts: [1000, 2000, 3000],
+    containers: [{ service: 'api', cpu: [1, 2, 3], mem: [10, 20, 30] }, { service: 'job', cpu: [null, 5, null], mem: [null, 8, null] }],
+  };
+  const stored = containerHistorySeries(result, 'n1');
+  assert.deepEqual(stored.map((s) => s.label), ['n1/api', 'n1/job']);
+  assert.deepEqual(stored[0].ts, [1, 2, 3]);
+  assert.deepEqual(stored[1].cpu, [null, 5, null]);
+  assert.deepEqual(containerHistorySeries({ ts: [1] }, 'n1'), []);
+  // Live samples newer than the stored ones are appended; a live-only container is kept.
+  const live = [{ label: 'n1/api', ts: [2.5, 4], cpu: [9, 4], mem: [1, 40] }, { label: 'n2/api', ts: [4], cpu: [7], mem: [70] }];
+  const merged = mergeContainerSeries(stored, live);
+  assert.deepEqual(merged.map((s) => [s.label, s.stored]), [['n1/api', 3], ['n1/job', 3], ['n2/api', 0]]);
+  assert.deepEqual(merged[0].ts, [1, 2, 3, 4]);
+  assert.deepEqual(merged[0].mem, [10, 20, 30, 40]);
+  assert.deepEqual(merged[2].cpu, [7]);
 });

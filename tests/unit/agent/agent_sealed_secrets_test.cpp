@@ -1,6 +1,7 @@
 // Sealed secrets on the agent (docs/security.md "Sealed secrets"): the public key goes out in
 // info, documents are opened in memory with the device's key pair, the state file keeps the
-// sealed form only, and a document that cannot be opened never empties the held secrets.
+// sealed form only, a document that cannot be opened never empties the held secrets, and
+// registry credentials a newer document leaves out are no longer used.
 #include <fstream>
 #include <sstream>
 
@@ -70,6 +71,28 @@ TEST_CASE("a sealed secret reaches the container and the state file keeps only c
   CHECK(state.find("\\\"sealed\\\"") != std::string::npos);
   CHECK(state.find("hunter2") == std::string::npos);
   CHECK(state.find("registry-pw") == std::string::npos);
+}
+
+TEST_CASE("registry credentials removed from a newer secrets document are no longer used") {
+  Rig rig;
+  const std::string v1 = "registry.local:5000/web:1", v2 = "registry.local:5000/web:2";
+  rig.docker.addRegistryImage(v1);
+  rig.docker.addRegistryImage(v2);
+  rig.boot();
+  SecretsDoc with = secrets(1, "hunter2");
+  rig.publishSecrets(with);
+  rig.publishNode(nodeDoc(1, {app("web", v1, 1)}));
+  auto auth = rig.docker.lastPullAuth(v1);
+  REQUIRE(auth.has_value());
+  CHECK(auth->username == "edge");
+  CHECK(auth->password == "registry-pw-hunter2");
+  // registry.remove: the anchor's next document has no credentials for that host.
+  SecretsDoc without = secrets(2, "hunter2");
+  without.registries.clear();
+  rig.publishSecrets(without);
+  rig.publishNode(nodeDoc(2, {app("web", v2, 2)}));
+  CHECK(rig.docker.inspectContainer("web_main_1")->raw["Config"]["Image"] == v2);
+  CHECK_FALSE(rig.docker.lastPullAuth(v2).has_value());
 }
 
 TEST_CASE("a first start with both documents retained creates the container once, with secrets") {

@@ -347,6 +347,40 @@ TEST_CASE("events.query returns node events, health changes and the API audit tr
   CHECK(f.errorCode("events.query", {{"limit", -1}}) == "invalid_argument");
 }
 
+TEST_CASE("events.query ends its range at until, inclusive, read from either end") {
+  AnchorFixture f;
+  std::vector<int64_t> at;
+  for (int i = 0; i < 5; ++i) {
+    at.push_back(f.clock().nowMs());
+    f.ok("group.create", {{"name", "g" + std::to_string(i)}});
+    f.clock().advance(std::chrono::seconds(10));
+  }
+  auto groups = [&f](Json body) {
+    body["kind"] = "group.create";
+    std::string out;
+    Json events = f.ok("events.query", body)["events"];
+    for (const auto& e : events) out += e["message"].get<std::string>();
+    return out;
+  };
+  CHECK(groups(Json::object()) == "g0g1g2g3g4");
+  // Without since: the newest up to until; with a limit, the newest of those.
+  CHECK(groups({{"until", at[2]}}) == "g0g1g2");
+  CHECK(groups({{"until", at[2]}, {"limit", 2}}) == "g1g2");
+  CHECK(groups({{"until", at[2] - 1}}) == "g0g1");
+  // With since: the oldest from since on, up to until.
+  CHECK(groups({{"since", at[1]}, {"until", at[3]}}) == "g1g2g3");
+  CHECK(groups({{"since", at[1]}, {"until", at[1]}}) == "g1");
+  CHECK(groups({{"since", at[4] + 1}, {"until", at[4] + 5}}).empty());
+  // A range that ends before it starts, or a bound that is not a time, names the field.
+  Json r = f.request("events.query", {{"since", at[3]}, {"until", at[1]}});
+  CHECK(r["error"]["code"] == "invalid_argument");
+  CHECK(r["error"]["path"] == "until");
+  CHECK(r["error"]["message"].get<std::string>().find("until") == 0);
+  CHECK(f.request("events.query", {{"until", "yesterday"}})["error"]["message"]
+            .get<std::string>()
+            .find("until") == 0);
+}
+
 TEST_CASE("event retention keeps the newest max_events") {
   AnchorOptions config;
   config.max_events = 10;

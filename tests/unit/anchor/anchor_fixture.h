@@ -140,6 +140,19 @@ inline std::string infoPayload(const std::string& hostname) {
 // The at-rest key of the fixture's anchor (the same across restarts of one store).
 inline const std::string kTestSecretsKey(sealed::kStoreKeyBytes, '\x07');
 
+// How many store keys start with `prefix`.
+inline size_t keysUnder(Store& store, const std::string& prefix) {
+  size_t n = 0;
+  REQUIRE(store
+              .scan(prefix,
+                    [&](std::string_view, std::string_view) {
+                      ++n;
+                      return true;
+                    })
+              .isOk());
+  return n;
+}
+
 inline const char* kCompose = "services:\n  web:\n    image: nginx:1.25\n";
 inline const char* kCompose2 = "services:\n  web:\n    image: nginx:1.26\n";
 

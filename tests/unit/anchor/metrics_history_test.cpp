@@ -14,6 +14,7 @@ namespace pharos::anchor {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::keysUnder;
 
 constexpr int64_t kT0 = 1'699'999'800'000;  // a multiple of 5 min
 
@@ -26,18 +27,6 @@ NodeMetrics sample(double cpu, int64_t mem_used = 1000) {
   m.disk_total = 100;
   m.load1 = cpu / 100;
   return m;
-}
-
-size_t keysUnder(MemoryStore& store, const std::string& prefix) {
-  size_t n = 0;
-  REQUIRE(store
-              .scan(prefix,
-                    [&](std::string_view, std::string_view) {
-                      ++n;
-                      return true;
-                    })
-              .isOk());
-  return n;
 }
 
 Json query(MetricsHistory& h, int64_t now, int64_t from, int64_t to, int step) {

@@ -25,7 +25,7 @@ std::vector<std::string> scanKeys(Store& store, const std::string& prefix, bool 
     out.emplace_back(k);
     return true;
   };
-  Status s = reverse ? store.scanReverse(prefix, visit) : store.scan(prefix, start, visit);
+  Status s = reverse ? store.scanReverse(prefix, start, visit) : store.scan(prefix, start, visit);
   REQUIRE(s.isOk());
   return out;
 }
@@ -46,6 +46,10 @@ void checkContract(Store& store) {
   CHECK(scanKeys(store, "node/") == std::vector<std::string>{"node/a", "node/b", "node/c"});
   CHECK(scanKeys(store, "node/", true) == std::vector<std::string>{"node/c", "node/b", "node/a"});
   CHECK(scanKeys(store, "node/", false, "node/b") == std::vector<std::string>{"node/b", "node/c"});
+  // Backwards from a bound: the keys strictly before it (a bound between keys too).
+  CHECK(scanKeys(store, "node/", true, "node/c") == std::vector<std::string>{"node/b", "node/a"});
+  CHECK(scanKeys(store, "node/", true, "node/bb") == std::vector<std::string>{"node/b", "node/a"});
+  CHECK(scanKeys(store, "node/", true, "node/a").empty());
 
   WriteBatch batch;
   batch.del("node/a");

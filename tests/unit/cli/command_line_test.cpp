@@ -107,9 +107,22 @@ TEST_CASE("each command builds its operation and request body") {
       {{"events", "--node", "n1", "--app", "web", "--kind", "container_died", "--limit", "5"},
        "events.query",
        {{"v", 1}, {"node", "n1"}, {"app", "web"}, {"kind", "container_died"}, {"limit", 5}}},
+      {{"registry", "ls"}, "registry.list", {{"v", 1}}},
+      {{"registry", "ls", "--group", "line1"},
+       "registry.list",
+       {{"v", 1}, {"target", {{"group", "line1"}}}}},
+      {{"registry", "rm", "registry.local:5000", "--node", "n1"},
+       "registry.remove",
+       {{"v", 1}, {"host", "registry.local:5000"}, {"target", {{"node", "n1"}}}}},
+      {{"events", "--since", "1764000000000", "--until", "2025-11-24T17:00:00Z"},
+       "events.query",
+       {{"v", 1}, {"since", 1764000000000}, {"until", 1764003600000}, {"limit", 100}}},
       {{"metrics", "n1", "--step", "60"},
        "metrics.query",
        {{"v", 1}, {"node", "n1"}, {"step", 60}}},
+      {{"metrics", "n1", "--app", "web"},
+       "metrics.query",
+       {{"v", 1}, {"node", "n1"}, {"app", "web"}}},
   };
   for (const auto& row : rows) {
     CAPTURE(row.args);
@@ -313,7 +326,13 @@ TEST_CASE("command lines that are usage errors") {
       {"app", "rollback", "web", "--to", "0"},
       {"registry", "set", "host", "--group", "g1"},
       {"registry", "set", "host", "--user", "u", "--group", "g1"},
+      {"registry", "rm", "host"},
+      {"registry", "rm", "host", "--node", "n1", "--group", "g1"},
+      {"registry", "ls", "--node", "n1", "--group", "g1"},
       {"events", "--since", "yesterday"},
+      {"events", "--until", "tomorrow"},
+      {"events", "--since", "10m", "--until", "1h"},
+      {"events", "--until", "10m", "--follow"},
       {"logs", "n1", "web"},
       {"-o", "yaml", "apps", "ls"},
   };
@@ -326,6 +345,7 @@ TEST_CASE("command lines that are usage errors") {
   CHECK(parseError({"deploy", "-f", "missing.yml", "--node", "n1"}, in)
             .message()
             .find("missing.yml") != std::string::npos);
+  CHECK(parseError({"events", "--until", "tomorrow"}, in).message().rfind("--until:", 0) == 0);
 }
 
 TEST_CASE("--since accepts durations, Unix milliseconds and ISO times") {

@@ -141,7 +141,12 @@ TEST_CASE("every typed request round trips") {
   roundTrip(NameRequest{"web"}, decodeRolloutCommand);
   roundTrip(RegistrySetRequest{"registry.local:5000", "u", "p", {Target::Kind::kNode, "n1"}},
             decodeRegistrySet);
-  roundTrip(EventsQueryRequest{"n1", "web", "container_died", 5, 20}, decodeEventsQuery);
+  roundTrip(RegistryListRequest{}, decodeRegistryList);
+  roundTrip(RegistryListRequest{Target{Target::Kind::kGroup, "g1"}}, decodeRegistryList);
+  roundTrip(RegistryRemoveRequest{"registry.local:5000", {Target::Kind::kGroup, "g1"}},
+            decodeRegistryRemove);
+  roundTrip(EventsQueryRequest{"n1", "web", "container_died", 5, 9, 20}, decodeEventsQuery);
+  roundTrip(EventsQueryRequest{"", "", "", 0, 9, 20}, decodeEventsQuery);
   LogsCommand logs;
   logs.app = "web";
   logs.service = "api";
@@ -157,7 +162,8 @@ TEST_CASE("every typed request round trips") {
   stop.stream = "s4";
   stop.action = "stop";
   roundTrip(stop, decodeLogsCommand);
-  roundTrip(MetricsQueryRequest{"n1", 1000, 2000, 300}, decodeMetricsQuery);
+  roundTrip(MetricsQueryRequest{"n1", 1000, 2000, 300, ""}, decodeMetricsQuery);
+  roundTrip(MetricsQueryRequest{"n1", 1000, 2000, 0, "web"}, decodeMetricsQuery);
   roundTrip(InspectCommand{"web", ""}, decodeInspectCommand);
 }
 
@@ -208,7 +214,13 @@ TEST_CASE("request decoders name the offending field") {
           R"({"v":1,"host":"a b","username":"u","password":"p","target":{"node":"n"}})", "host:");
   refused(decodeRegistrySet, R"({"v":1,"host":"h","password":"p","target":{"node":"n"}})",
           "username: is required");
+  refused(decodeRegistryRemove, R"({"v":1,"host":"a b","target":{"node":"n"}})", "host:");
+  refused(decodeRegistryRemove, R"({"v":1,"host":"h"})", "target: is required");
+  refused(decodeRegistryList, R"({"v":1,"target":{"node":"N!"}})", "target.node:");
   refused(decodeEventsQuery, R"({"v":1,"since":-5})", "since:");
+  refused(decodeEventsQuery, R"({"v":1,"until":"soon"})", "until:");
+  refused(decodeEventsQuery, R"({"v":1,"until":0})", "until:");
+  refused(decodeEventsQuery, R"({"v":1,"since":10,"until":9})", "until: earlier than since");
   refused(decodeLogsCommand, R"({"v":1,"app":"web"})", "service: is required");
   refused(decodeLogsCommand, R"({"v":1,"stream":"s1","action":"pause"})", "action:");
   refused(decodeLogsCommand, R"({"v":1,"stream":"S 1","action":"stop"})", "stream:");
@@ -219,6 +231,7 @@ TEST_CASE("request decoders name the offending field") {
   refused(decodeMetricsQuery, R"({"v":1})", "node: is required");
   refused(decodeMetricsQuery, R"({"v":1,"node":"n1","from":5,"to":4})", "from:");
   refused(decodeMetricsQuery, R"({"v":1,"node":"n1","step":0})", "step:");
+  refused(decodeMetricsQuery, R"({"v":1,"node":"n1","app":"has.dot"})", "app:");
 }
 
 TEST_CASE("size bounds of requests answer too_large") {
@@ -239,12 +252,14 @@ TEST_CASE("size bounds of requests answer too_large") {
 }
 
 TEST_CASE("the operation table knows every operation and which ones only read") {
-  CHECK(apiOperations().size() == 29);
+  CHECK(apiOperations().size() == 31);
   for (auto op : apiOperations()) CHECK(isKnownOperation(op));
   CHECK_FALSE(isKnownOperation("app.explode"));
   CHECK(isReadOperation("node.list"));
   CHECK(isReadOperation("app.history"));
   CHECK(isReadOperation("events.query"));
+  CHECK(isReadOperation("registry.list"));
+  CHECK_FALSE(isReadOperation("registry.remove"));
   CHECK_FALSE(isReadOperation("app.deploy"));
   CHECK_FALSE(isReadOperation("node.label"));
   CHECK_FALSE(isReadOperation("rollout.abort"));

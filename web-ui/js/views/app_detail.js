@@ -2,7 +2,8 @@
 // node reported (a node now down keeps its last reported stage, flagged on its line), its
 // actions, and its compose file (app.get). A removed app shows that it is removed, with its
 // change actions disabled (app_actions.js), and one the anchor no longer knows has none. Below the rollout, the CPU and memory of the app's
-// containers on its target nodes (container_chart.js).
+// containers on its target nodes (container_chart.js), and the registry credentials set on
+// its target (registry_panel.js).
 // Main thread only.
 import { h, replace, badge, errorText, formatTime } from 'pharos/dom.js';
 import { healthOf } from 'pharos/store.js';
@@ -12,6 +13,9 @@ import { stagedPanel } from 'pharos/views/staged_panel.js';
 import { lastReported } from 'pharos/freshness.js';
 import { ContainerCharts } from 'pharos/container_chart.js';
 import { appContainerSeries } from 'pharos/metrics_series.js';
+import { registryPanel } from 'pharos/views/registry_panel.js';
+
+const kHistoryNodes = 8;  // nodes whose stored container history is asked (container_chart.js draws 8 lines)
 
 const kOutcomeText = {
   complete: ['Rollout complete', 'ok'],
@@ -27,17 +31,35 @@ export function mount(ctx, host, [name]) {
   const specPanel = h('div', { class: 'panel' }, h('h2', {}, 'Compose file'), h('div', { class: 'muted' }, 'Loading…'));
   const chartsHost = h('div', { id: 'app-containers-chart' });
   const charts = new ContainerCharts(chartsHost);
+  const registries = registryPanel(ctx, 'app-registries');
+  registries.element.hidden = true;  // until app.get names the target
   replace(host, head, rolloutPanel,
     h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Containers: CPU and memory')), chartsHost),
-    specPanel);
+    registries.element, specPanel);
+  let registriesOf = '';
 
   // The target nodes: the rollout summary's, else every node that reports the app's containers.
+  // The stored history is asked once per node, for the first nodes by name (as many as lines
+  // are drawn).
+  const seeded = new Set();
+  function seedHistory(names) {
+    for (const node of names.filter((n) => n && !seeded.has(n)).sort().slice(0, kHistoryNodes - seeded.size)) {
+      seeded.add(node);
+      conn.request('metrics.query', { node, app: name })
+        .then((result) => charts.seed(node, result))
+        .catch(() => {});  // no history for that node: its live samples only
+    }
+  }
   function renderCharts() {
     const summary = store.rollouts.get(name);
     const nodes = summary && Array.isArray(summary.nodes) && !summary.truncated
       ? summary.nodes.map((e) => store.nodes.get(e.node))
       : [...store.nodes.values()];
-    charts.update(appContainerSeries(nodes, name));
+    const series = appContainerSeries(nodes, name);
+    charts.update(series);
+    const t = detail && detail.target;
+    seedHistory(summary && Array.isArray(summary.nodes) ? summary.nodes.map((e) => e.node)
+      : t && t.node ? [t.node] : series.map((s) => s.label.slice(0, s.label.lastIndexOf('/'))));
   }
 
   function renderHead() {
@@ -115,6 +137,14 @@ export function mount(ctx, host, [name]) {
     renderHead();
     renderRollout();
     renderSpec();
+    renderCharts();
+    // The credentials its target's nodes pull with (set from the deploy form).
+    const t = detail && detail.target;
+    if (t && (t.node || t.group) && JSON.stringify(t) !== registriesOf) {
+      registriesOf = JSON.stringify(t);
+      registries.element.hidden = false;
+      registries.load(t.node ? { node: t.node } : { group: t.group });
+    }
   }
 
   const unsubscribe = store.subscribe((changes) => {

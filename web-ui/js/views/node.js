@@ -4,13 +4,15 @@
 // Unreachable its apps and metrics are marked "last reported …"; metrics older than their
 // period show their age. The chart opens with the anchor's stored history and the health
 // transitions are listed below the apps (node_history.js). Operators approve a Pending node, remove it and edit its labels
-// here (node_admin.js). Main thread only.
+// here (node_admin.js), and remove the registry credentials set on it (registry_panel.js).
+// Main thread only.
 import { h, replace, badge, chip, since, formatBytes, itemsOf } from 'pharos/dom.js';
 import { healthOf, groupsOf, memPercent } from 'pharos/store.js';
 import { metricsFreshness, stateFreshness, ageElement, refreshAges } from 'pharos/freshness.js';
 import { labelEditor, nodeActions } from 'pharos/views/node_admin.js';
 import { usagePanel, healthPanel } from 'pharos/views/node_history.js';
 import { showLogs } from 'pharos/views/log_viewer.js';
+import { registryPanel } from 'pharos/views/registry_panel.js';
 import { renderEvents, mergeEvents } from 'pharos/views/event_list.js';
 
 function usage(c) {
@@ -103,6 +105,7 @@ export function mount(ctx, host, [name]) {
   const usagePane = usagePanel(ctx, name);
   const healthHistory = healthPanel(ctx, name);
   const appsPanel = h('div', { class: 'panel' });
+  const registries = registryPanel(ctx, 'node-registries');
   const eventsHost = h('div', { class: 'event-list', id: 'node-events' });
   replace(host,
     title,
@@ -112,7 +115,9 @@ export function mount(ctx, host, [name]) {
     appsPanel,
     h('div', { class: 'grid-2' },
       h('div', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Recent events')), eventsHost),
-      healthHistory.element));
+      healthHistory.element),
+    registries.element);
+  registries.load({ node: name });
   const events = new Map();
   let staleShown = false;
   const labelCache = { key: null, el: null };

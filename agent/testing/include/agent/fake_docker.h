@@ -82,6 +82,8 @@ class FakeDockerClient final : public DockerClient {
                         const std::vector<std::string>& volumes = {});
   // Makes pulls of `reference` fail with `status` until cleared (Status::ok() clears).
   void setPullFailure(const std::string& reference, Status status);
+  // The credentials the last pull of `reference` was given (nullopt: none, or no pull yet).
+  std::optional<RegistryAuth> lastPullAuth(const std::string& reference) const;
   // Puts an image in the local store directly (as `docker build`/`load` would).
   void addLocalImage(const std::string& reference, const Labels& labels = {});
   // Deletes a local image tag behind the agent's back (even while containers use it, as
@@ -272,14 +274,15 @@ class FakeDockerClient final : public DockerClient {
   uint64_t next_id_ = 1;
   std::array<int, static_cast<size_t>(DockerOp::kCount)> calls_{};
   std::map<DockerOp, std::deque<Status>> failures_;
-  std::map<std::string, Image> registry_;        // normalized ref -> image
-  std::map<std::string, Status> pull_failures_;  // normalized ref -> error
-  std::map<std::string, Image> images_;          // image id -> image
-  std::map<std::string, std::string> tags_;      // normalized ref -> image id
-  std::map<std::string, Container> containers_;  // id -> container
-  std::map<std::string, std::string> names_;     // name -> id
-  std::map<std::string, Network> networks_;      // id -> network
-  std::map<std::string, Volume> volumes_;        // name -> volume
+  std::map<std::string, Image> registry_;                          // normalized ref -> image
+  std::map<std::string, Status> pull_failures_;                    // normalized ref -> error
+  std::map<std::string, std::optional<RegistryAuth>> pull_auths_;  // normalized ref -> last
+  std::map<std::string, Image> images_;                            // image id -> image
+  std::map<std::string, std::string> tags_;                        // normalized ref -> image id
+  std::map<std::string, Container> containers_;                    // id -> container
+  std::map<std::string, std::string> names_;                       // name -> id
+  std::map<std::string, Network> networks_;                        // id -> network
+  std::map<std::string, Volume> volumes_;                          // name -> volume
   std::vector<std::shared_ptr<Subscriber>> subscribers_;
 };
 

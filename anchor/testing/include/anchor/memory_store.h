@@ -23,9 +23,11 @@ class MemoryStore : public Store {
   Status del(std::string_view key, bool sync = true) override;
   Status write(const WriteBatch& batch, bool sync = true) override;
   Status scan(std::string_view prefix, std::string_view start, const Visitor& visit) override;
-  Status scanReverse(std::string_view prefix, const Visitor& visit) override;
+  Status scanReverse(std::string_view prefix, std::string_view before,
+                     const Visitor& visit) override;
   Status checkpoint(const std::string& dir) override;
   using Store::scan;
+  using Store::scanReverse;
 
   // While set, every write fails with this status and changes nothing (e.g. disk full).
   void failWrites(std::optional<Status> failure);

@@ -1,0 +1,16 @@
+// Codec pieces the request files share (api_requests.cpp, api_registry.cpp): the `target`
+// field and the version stamp.
+#pragma once
+
+#include "messages_util.h"
+#include "pharos/api.h"
+
+namespace pharos::api_codec {
+
+// `target`: exactly one of {"node": id} or {"group": id}.
+Target decodeTarget(codec::Reader& r);
+Json encodeTarget(const Target& t);
+// `body` with "v": 1.
+Json withV(Json body);
+
+}  // namespace pharos::api_codec
