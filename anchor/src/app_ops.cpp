@@ -190,7 +190,7 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   txn.eraseTomb(new_doc, next.name);
   if (secrets_given) txn.setSecrets(next.name, secrets);
   // The new target first, then the tombstone on the old one (published in touch order).
-  txn.touchAppTarget(next.target, next.name);
+  txn.docs().touchAppTarget(next.target, next.name);
   if (moved) {
     bool overlap = cur->target.kind == Target::Kind::kNode &&
                    ctx_.reg.targetNodes(next.target).count(cur->target.name);
@@ -199,7 +199,7 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
       tomb.state = DesiredState::kRemoved;
       txn.putTomb(targetDocKey(cur->target), std::move(tomb));
     }
-    txn.touchAppTarget(cur->target, next.name);
+    txn.docs().touchAppTarget(cur->target, next.name);
     ctx_.rollouts.mark(next.name);
   }
   if (!same_spec) {
@@ -250,7 +250,7 @@ Result<Json> AppOps::remove(const std::string& user, const Json& body) {
   app->state = DesiredState::kRemoved;
   app->volumes = req->volumes;
   app->updated = ctx_.clock.nowMs();
-  txn.touchAppTarget(app->target, app->name);
+  txn.docs().touchAppTarget(app->target, app->name);
   ctx_.audit(txn.extra(), user, "app.remove", "", req->name,
              std::string("volumes ") + toWire(req->volumes));
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
@@ -283,7 +283,7 @@ Result<Json> AppOps::setState(const std::string& user, const std::string& operat
   app->state = state;
   if (restart) app->restart += 1;
   app->updated = ctx_.clock.nowMs();
-  txn.touchAppTarget(app->target, app->name);
+  txn.docs().touchAppTarget(app->target, app->name);
   ctx_.audit(txn.extra(), user, operation, "", req->name, "");
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   ctx_.rollouts.mark(req->name);
@@ -399,7 +399,7 @@ Result<Json> AppOps::rollback(const std::string& user, const Json& body) {
   if (*strategy)
     beginRollout(*app, &before, std::move(**strategy), ctx_.reg, ctx_.config.site_time_zone,
                  app->updated);
-  txn.touchAppTarget(app->target, app->name);
+  txn.docs().touchAppTarget(app->target, app->name);
   PHAROS_RETURN_IF_ERROR(
       stageRevision(txn, *app, user,
                     fmt::format("rollback to {}{}", req->revision, app->rollout ? " (staged)" : ""),

@@ -77,19 +77,19 @@ Status DocPublisher::commit(Txn& txn, bool sync, const std::function<void()>& be
     std::string name;
     return parseDocKey(key, kind, name) && kind == DocKind::kSecrets;
   };
-  for (const auto& key : txn.changedDocs()) {
+  for (const auto& key : txn.docs().changedDocs()) {
     if (isSecrets(key)) doc(key);
   }
-  for (const auto& key : txn.changedDocs()) {
+  for (const auto& key : txn.docs().changedDocs()) {
     if (isSecrets(key)) continue;
     // Rendered once, by the commit, at its new generation.
-    if (auto payload = txn.takePayload(key)) {
+    if (auto payload = txn.docs().takePayload(key)) {
       retained(docTopic(key), *payload);
     } else {
       doc(key);
     }
   }
-  for (const auto& key : txn.removedDocs()) emptyDoc(key);
+  for (const auto& key : txn.docs().removedDocs()) emptyDoc(key);
   return Status::ok();
 }
 

@@ -79,7 +79,7 @@ Result<Json> GroupOps::create(const std::string& user, const Json& body) {
   g.created = ctx_.clock.nowMs();
   txn.putGroup(std::move(g));
   if (!req->parent.empty()) txn.group(req->parent)->groups.insert(req->name);
-  txn.touch(docKey(DocKind::kGroup, req->name));
+  txn.docs().touch(docKey(DocKind::kGroup, req->name));
   ctx_.audit(txn.extra(), user, "group.create", "", "", req->name);
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   Json out{{"name", req->name}, {"parents", Json::array()}};
@@ -103,7 +103,7 @@ Result<Json> GroupOps::deleteGroup(const std::string& user, const Json& body) {
   std::set<std::string> members = ctx_.reg.effectiveMembers(name);
   auto before = snapshotGroups(ctx_.reg, members);
   Txn txn(ctx_.reg);
-  txn.touchMembers(name);  // their groups lists lose this group (and its ancestors)
+  txn.docs().touchMembers(name);  // their groups lists lose this group (and its ancestors)
   for (const auto& parent : ctx_.reg.parentsOf(name)) txn.group(parent)->groups.erase(name);
   for (const auto& app : apps) {
     PHAROS_RETURN_IF_ERROR(ctx_.dropApp(txn, app));
@@ -116,7 +116,7 @@ Result<Json> GroupOps::deleteGroup(const std::string& user, const Json& body) {
     for (const auto& a : names) txn.eraseTomb(doc, a);
   }
   txn.eraseGroup(name);
-  txn.touch(doc);
+  txn.docs().touch(doc);
   ctx_.audit(txn.extra(), user, "group.delete", "", "", name);
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   updateGroupRights(ctx_, watch_, before);
@@ -200,7 +200,7 @@ Result<Json> GroupOps::members(const std::string& user, const Json& body, bool a
     bool changed = add ? g->groups.insert(c).second : g->groups.erase(c) > 0;
     if (changed) changed_groups.push_back(c);
   }
-  for (const auto& n : affected) txn.touchNode(n);
+  for (const auto& n : affected) txn.docs().touchNode(n);
   ctx_.audit(txn.extra(), user, add ? "group.add" : "group.remove", "", "",
              fmt::format("{}: {} nodes, {} groups", req->group, changed_nodes.size(),
                          changed_groups.size()));

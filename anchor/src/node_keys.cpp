@@ -38,7 +38,7 @@ void checkNodeKey(Txn& txn, EventLog& events, int64_t now_ms, const std::string&
     // bridge and the anchor can publish its info).
     record->public_key = announced;
     record->pending_key.clear();
-    txn.touch(docKey(DocKind::kSecrets, node));
+    txn.docs().touch(docKey(DocKind::kSecrets, node));
     event.kind = "node_key_trusted";
     event.message = "public key " + keyIdOfText(announced) + " trusted on first sight";
     spdlog::info("node {}: public key {} trusted on first sight", node, keyIdOfText(announced));
@@ -86,7 +86,7 @@ Result<Json> NodeOps::rekey(const std::string& user, const Json& body) {
   std::string before = record->public_key;
   record->public_key = key;
   if (record->pending_key == key || !req->public_key.empty()) record->pending_key.clear();
-  txn.touch(docKey(DocKind::kSecrets, req->name));
+  txn.docs().touch(docKey(DocKind::kSecrets, req->name));
   ctx_.audit(txn.extra(), user, "node.rekey", req->name, "",
              "public key " + keyIdOfText(key) +
                  (before.empty() ? std::string() : " replaces " + keyIdOfText(before)));

@@ -237,7 +237,7 @@ void NodeMonitor::maybeRegister(const std::string& node) {
   record.added_by = "auto";
   Txn txn(reg_);
   txn.putNode(std::move(record));
-  txn.touchNode(node);
+  txn.docs().touchNode(node);
   EventRecord event;
   event.ts = clock_.nowMs();
   event.source = "anchor";

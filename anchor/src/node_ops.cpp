@@ -196,7 +196,7 @@ void NodeOps::add(const std::string& user, const Json& body, Reply reply) {
           record.added_by = user;
           txn.putNode(std::move(record));
         }
-        txn.touchNode(name);
+        txn.docs().touchNode(name);
         ctx_.audit(txn.extra(), user, "node.add", name, "", "");
         Status s = ctx_.publisher.commit(txn);
         if (!s.isOk()) return reply(s);
@@ -233,7 +233,7 @@ void NodeOps::remove(const std::string& user, const Json& body, Reply reply) {
       waiting.push_back(app);
     }
     for (const auto& g : ctx_.reg.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
-    txn.touchNode(name);
+    txn.docs().touchNode(name);
     ctx_.audit(txn.extra(), user, "node.remove", name, "", "purge started");
     Status s = ctx_.publisher.commit(txn);
     if (!s.isOk()) return reply(s);
@@ -287,7 +287,7 @@ void NodeOps::finishRemoval(const std::string& name, const std::string& user, Re
         spdlog::warn("store: listing the metrics history of {}: {}", name, forgot.message());
       }
     }
-    txn.touchNode(name);
+    txn.docs().touchNode(name);
     ctx_.audit(txn.extra(), user, "node.remove", name, "", "removed");
     Status s = ctx_.publisher.commit(txn);
     if (!s.isOk()) {
@@ -317,7 +317,7 @@ Result<Json> NodeOps::approve(const std::string& user, const Json& body) {
   if (node->registration == Registration::kAccepted) return summary(*node);
   Txn txn(ctx_.reg);
   txn.node(req->name)->registration = Registration::kAccepted;
-  txn.touchNode(req->name);
+  txn.docs().touchNode(req->name);
   ctx_.audit(txn.extra(), user, "node.approve", req->name, "", "");
   // Read rights first: the node's first document lists its groups.
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn, true, [&] {
@@ -344,7 +344,7 @@ Result<Json> NodeOps::label(const std::string& user, const Json& body) {
   NodeRecord* node = txn.node(req->name);
   for (const auto& key : req->remove) node->labels.erase(key);
   for (const auto& [k, v] : req->set) node->labels[k] = v;
-  txn.touchNode(req->name);
+  txn.docs().touchNode(req->name);
   ctx_.audit(txn.extra(), user, "node.label", req->name, "", "");
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   return Json{{"name", req->name}, {"labels", labelsJson(ctx_.reg.findNode(req->name)->labels)}};

@@ -37,7 +37,7 @@ Status OpContext::dropApp(Txn& txn, const std::string& app) const {
   const AppRecord* record = reg.findApp(app);
   if (!record) return Status::ok();
   Target target = record->target;
-  txn.touchAppTarget(target, app);
+  txn.docs().touchAppTarget(target, app);
   std::vector<std::string> revs;
   PHAROS_RETURN_IF_ERROR(
       store.scan(keys::revPrefix(app), [&](std::string_view k, std::string_view) {

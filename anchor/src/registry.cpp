@@ -431,11 +431,11 @@ std::vector<std::string> Registry::allDocKeys() const {
 Status Registry::reconcileDocs(Store& store, std::vector<std::string>* changed,
                                std::vector<std::string>* removed) {
   Txn txn(*this);
-  for (const auto& key : allDocKeys()) txn.touch(key);
-  for (const auto& [key, state] : docs_) txn.touch(key);
+  for (const auto& key : allDocKeys()) txn.docs().touch(key);
+  for (const auto& [key, state] : docs_) txn.docs().touch(key);
   PHAROS_RETURN_IF_ERROR(txn.commit(store, true));
-  if (changed) *changed = txn.changedDocs();
-  if (removed) *removed = txn.removedDocs();
+  if (changed) *changed = txn.docs().changedDocs();
+  if (removed) *removed = txn.docs().removedDocs();
   return Status::ok();
 }
 

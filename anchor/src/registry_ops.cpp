@@ -26,7 +26,7 @@ Result<Json> RegistryOps::set(const std::string& user, const Json& body) {
   rec.username = req->username;
   rec.password = req->password;
   txn.putRegistry(std::move(rec));
-  txn.touchTarget(req->target);
+  txn.docs().touchTarget(req->target);
   ctx_.audit(txn.extra(), user, "registry.set", "", "", req->host);  // never the password
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn));
   return Json{{"host", req->host}, {"username", req->username}, {"target", toJson(req->target)}};
@@ -61,7 +61,7 @@ Result<Json> RegistryOps::remove(const std::string& user, const Json& body) {
   }
   Txn txn(ctx_.reg);
   txn.eraseRegistry(req->target, req->host);
-  txn.touchTarget(req->target);
+  txn.docs().touchTarget(req->target);
   ctx_.audit(txn.extra(), user, "registry.remove",
              req->target.kind == Target::Kind::kNode ? req->target.name : "", "",
              fmt::format("{} on {}", req->host, targetText(req->target)));

@@ -80,7 +80,7 @@ void RemovalSweep::sweep() {
   }
   for (const auto& [doc, app] : tombs) {
     txn.eraseTomb(doc, app);
-    txn.touch(doc);
+    txn.docs().touch(doc);
     ++dropped_tombs;
   }
   if (!dropped_apps.empty() || dropped_tombs > 0) {

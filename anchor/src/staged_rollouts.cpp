@@ -200,7 +200,7 @@ Status StagedRollouts::commit(const std::string& name, const RolloutState& state
   int64_t now = ctx_.clock.nowMs();
   if (publish) {
     app->updated = now;
-    txn.touchAppTarget(app->target, app->name);
+    txn.docs().touchAppTarget(app->target, app->name);
   }
   bool news = publish || before != state.phase || before_wave != state.wave;
   std::string message =

@@ -44,26 +44,17 @@ Txn::~Txn() {
   if (!done_) rollback();
 }
 
-void Txn::saveNode(const std::string& name) { saveOriginal(reg_.nodes_, orig_nodes_, name); }
-void Txn::saveGroup(const std::string& name) { saveOriginal(reg_.groups_, orig_groups_, name); }
-void Txn::saveApp(const std::string& name) { saveOriginal(reg_.apps_, orig_apps_, name); }
-void Txn::saveSecrets(const std::string& app) { saveOriginal(reg_.secrets_, orig_secrets_, app); }
-void Txn::saveRegistries(const std::string& key) {
-  saveOriginal(reg_.registries_, orig_registries_, key);
-}
-void Txn::saveTombs(const std::string& key) { saveOriginal(reg_.tombs_, orig_tombs_, key); }
-
 NodeRecord* Txn::node(const std::string& name) {
   auto it = reg_.nodes_.find(name);
   if (it == reg_.nodes_.end()) return nullptr;
-  saveNode(name);
+  saveOriginal(reg_.nodes_, orig_nodes_, name);
   return &it->second;
 }
 
 GroupRecord* Txn::group(const std::string& name) {
   auto it = reg_.groups_.find(name);
   if (it == reg_.groups_.end()) return nullptr;
-  saveGroup(name);
+  saveOriginal(reg_.groups_, orig_groups_, name);
   reg_.indexes_dirty_ = true;  // the caller may change memberships
   return &it->second;
 }
@@ -71,50 +62,50 @@ GroupRecord* Txn::group(const std::string& name) {
 AppRecord* Txn::app(const std::string& name) {
   auto it = reg_.apps_.find(name);
   if (it == reg_.apps_.end()) return nullptr;
-  saveApp(name);
+  saveOriginal(reg_.apps_, orig_apps_, name);
   reg_.indexes_dirty_ = true;  // the caller may change the target
   return &it->second;
 }
 
 void Txn::putNode(NodeRecord record) {
-  saveNode(record.name);
+  saveOriginal(reg_.nodes_, orig_nodes_, record.name);
   std::string name = record.name;
   reg_.nodes_[name] = std::move(record);
 }
 
 void Txn::eraseNode(const std::string& name) {
-  saveNode(name);
+  saveOriginal(reg_.nodes_, orig_nodes_, name);
   reg_.nodes_.erase(name);
 }
 
 void Txn::putGroup(GroupRecord record) {
-  saveGroup(record.name);
+  saveOriginal(reg_.groups_, orig_groups_, record.name);
   std::string name = record.name;
   reg_.groups_[name] = std::move(record);
   reg_.indexes_dirty_ = true;
 }
 
 void Txn::eraseGroup(const std::string& name) {
-  saveGroup(name);
+  saveOriginal(reg_.groups_, orig_groups_, name);
   reg_.groups_.erase(name);
   reg_.indexes_dirty_ = true;
 }
 
 void Txn::putApp(AppRecord record) {
-  saveApp(record.name);
+  saveOriginal(reg_.apps_, orig_apps_, record.name);
   std::string name = record.name;
   reg_.apps_[name] = std::move(record);
   reg_.indexes_dirty_ = true;
 }
 
 void Txn::eraseApp(const std::string& name) {
-  saveApp(name);
+  saveOriginal(reg_.apps_, orig_apps_, name);
   reg_.apps_.erase(name);
   reg_.indexes_dirty_ = true;
 }
 
 void Txn::setSecrets(const std::string& app, std::map<std::string, std::string> secrets) {
-  saveSecrets(app);
+  saveOriginal(reg_.secrets_, orig_secrets_, app);
   if (secrets.empty()) {
     reg_.secrets_.erase(app);
   } else {
@@ -123,13 +114,13 @@ void Txn::setSecrets(const std::string& app, std::map<std::string, std::string> 
 }
 
 void Txn::eraseSecrets(const std::string& app) {
-  saveSecrets(app);
+  saveOriginal(reg_.secrets_, orig_secrets_, app);
   reg_.secrets_.erase(app);
 }
 
 void Txn::putRegistry(RegistryRecord record) {
   std::string key = targetDocKey(record.target);
-  saveRegistries(key);
+  saveOriginal(reg_.registries_, orig_registries_, key);
   std::string host = record.host;
   reg_.registries_[key][host] = std::move(record);
 }
@@ -145,12 +136,12 @@ void Txn::eraseRegistry(const Target& target, const std::string& host) {
 
 void Txn::eraseRegistriesOf(const std::string& target_doc_key) {
   if (!reg_.registries_.count(target_doc_key)) return;
-  saveRegistries(target_doc_key);
+  saveOriginal(reg_.registries_, orig_registries_, target_doc_key);
   reg_.registries_.erase(target_doc_key);
 }
 
 void Txn::putTomb(const std::string& doc_key, AppSpec spec) {
-  saveTombs(doc_key);
+  saveOriginal(reg_.tombs_, orig_tombs_, doc_key);
   spec.state = DesiredState::kRemoved;
   std::string name = spec.name;
   reg_.tombs_[doc_key][name] = std::move(spec);
@@ -159,83 +150,17 @@ void Txn::putTomb(const std::string& doc_key, AppSpec spec) {
 void Txn::eraseTomb(const std::string& doc_key, const std::string& app) {
   auto it = reg_.tombs_.find(doc_key);
   if (it == reg_.tombs_.end() || !it->second.count(app)) return;
-  saveTombs(doc_key);
+  saveOriginal(reg_.tombs_, orig_tombs_, doc_key);
   it->second.erase(app);
   if (it->second.empty()) reg_.tombs_.erase(it);
 }
 
-void Txn::touch(const std::string& doc_key) {
-  if (touched_set_.insert(doc_key).second) touched_.push_back(doc_key);
-}
-
-void Txn::touchNode(const std::string& node) {
-  touch(docKey(DocKind::kNode, node));
-  touch(docKey(DocKind::kSecrets, node));
-}
-
-void Txn::touchTarget(const Target& target) {
-  touch(targetDocKey(target));
-  if (target.kind == Target::Kind::kNode) {
-    touch(docKey(DocKind::kSecrets, target.name));
-  } else {
-    for (const auto& n : reg_.effectiveMembers(target.name)) {
-      touch(docKey(DocKind::kSecrets, n));
-    }
-  }
-}
-
-void Txn::touchAppTarget(const Target& target, const std::string& app) {
-  touch(targetDocKey(target));
-  app_targets_.emplace_back(target, app);
-}
-
-void Txn::touchMembers(const std::string& group) {
-  for (const auto& n : reg_.effectiveMembers(group)) touchNode(n);
-}
-
 Status Txn::commit(Store& store, bool sync, bool keep_payloads) {
   WriteBatch batch;
-  changed_.clear();
-  removed_.clear();
-  payloads_.clear();
-  for (const auto& [target, app] : app_targets_) {
+  docs_.render(batch, keep_payloads, [&](const std::string& app) {
     auto orig = orig_secrets_.find(app);
-    bool had = orig != orig_secrets_.end() && orig->second && !orig->second->empty();
-    if (had || reg_.secrets_.count(app)) touchTarget(target);
-  }
-  app_targets_.clear();
-  // Documents: render, compare, number; each rendered once (its payload is kept for the
-  // publisher at its new generation).
-  for (const auto& key : touched_) {
-    std::optional<Json> doc = reg_.renderDoc(key, 0);
-    auto it = reg_.docs_.find(key);
-    if (!doc) {
-      if (it == reg_.docs_.end()) continue;
-      orig_docs_.emplace(key, it->second);
-      reg_.docs_.erase(it);
-      batch.del(keys::gen(key));
-      removed_.push_back(key);
-      continue;
-    }
-    std::string hash = contentHash(reg_.contentOf(key, *doc));
-    if (it != reg_.docs_.end() && it->second.hash == hash) continue;
-    if (it == reg_.docs_.end()) {
-      orig_docs_.emplace(key, std::nullopt);
-      it = reg_.docs_.emplace(key, DocState{}).first;
-    } else {
-      orig_docs_.emplace(key, it->second);
-    }
-    it->second.generation += 1;
-    it->second.hash = hash;
-    batch.put(keys::gen(key), dumpJson(toJson(it->second)));
-    changed_.push_back(key);
-    DocKind kind;
-    std::string name;
-    if (keep_payloads && parseDocKey(key, kind, name) && kind != DocKind::kSecrets) {
-      (*doc)["generation"] = it->second.generation;
-      payloads_.emplace(key, dumpJson(*doc));
-    }
-  }
+    return orig != orig_secrets_.end() && orig->second && !orig->second->empty();
+  });
   // Records.
   for (const auto& [name, orig] : orig_nodes_) {
     auto it = reg_.nodes_.find(name);
@@ -314,21 +239,10 @@ Status Txn::commit(Store& store, bool sync, bool keep_payloads) {
   Status status = store.write(batch, sync);
   if (!status.isOk()) {
     rollback();
-    changed_.clear();
-    removed_.clear();
-    payloads_.clear();
     return status;
   }
   done_ = true;
   return Status::ok();
-}
-
-std::optional<std::string> Txn::takePayload(const std::string& doc_key) {
-  auto it = payloads_.find(doc_key);
-  if (it == payloads_.end()) return std::nullopt;
-  std::string payload = std::move(it->second);
-  payloads_.erase(it);
-  return payload;
 }
 
 void Txn::rollback() {
@@ -339,7 +253,7 @@ void Txn::rollback() {
   restore(reg_.secrets_, orig_secrets_);
   restore(reg_.registries_, orig_registries_);
   restore(reg_.tombs_, orig_tombs_);
-  restore(reg_.docs_, orig_docs_);
+  docs_.restore();
   // The indexes derive from groups and apps only: an unchanged rollback (the once-a-second
   // sweep) must not make the next lookup rebuild them for 10,000 nodes.
   if (!orig_groups_.empty() || !orig_apps_.empty()) reg_.indexes_dirty_ = true;

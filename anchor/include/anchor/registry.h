@@ -17,6 +17,7 @@
 #include "anchor/model.h"
 #include "anchor/secrets_at_rest.h"
 #include "anchor/store.h"
+#include "anchor/txn_docs.h"
 #include "pharos/clock.h"
 #include "pharos/sealed.h"
 
@@ -97,6 +98,7 @@ class Registry {
 
  private:
   friend class Txn;
+  friend class TxnDocs;
   void ensureIndexes() const;
   // What a document's hash is taken of: `doc` (renderDoc at generation 0) without its epoch;
   // for a secrets document a digest (its plaintext is never stored). `doc` is left as it was.
@@ -151,18 +153,10 @@ class Txn {
   void putTomb(const std::string& doc_key, AppSpec spec);
   void eraseTomb(const std::string& doc_key, const std::string& app);
 
-  // Marks documents to re-render at commit.
-  void touch(const std::string& doc_key);
-  // A node's desired and secrets documents.
-  void touchNode(const std::string& node);
-  // The target's document and the secrets of every node it reaches.
-  void touchTarget(const Target& target);
-  // The target's document of `app`; the secrets of the nodes it reaches only when `app`
-  // has secrets before or after this change (decided at commit): an app without secrets
-  // cannot change a secrets document, and a group of 10,000 would render 10,000 of them.
-  void touchAppTarget(const Target& target, const std::string& app);
-  // Every node document below `group` (their groups list or secrets change).
-  void touchMembers(const std::string& group);
+  // The documents this change re-renders at commit (touch*), and after commit those that
+  // changed (txn_docs.h).
+  TxnDocs& docs() { return docs_; }
+  const TxnDocs& docs() const { return docs_; }
 
   // Extra ops written in the same batch (revisions, events).
   WriteBatch& extra() { return extra_; }
@@ -174,24 +168,7 @@ class Txn {
   Status commit(Store& store, bool sync = true, bool keep_payloads = false);
   void rollback();
 
-  // After commit: documents whose generation grew (publish them, in this order) and
-  // documents that no longer exist (publish an empty retained payload).
-  const std::vector<std::string>& changedDocs() const { return changed_; }
-  const std::vector<std::string>& removedDocs() const { return removed_; }
-  // After commit(..., keep_payloads): the payload of a changed node or group desired
-  // document, moved out (a secrets document's plaintext is not kept: nullopt).
-  std::optional<std::string> takePayload(const std::string& doc_key);
-  // Documents rendered at commit (tests check what a change costs).
-  const std::vector<std::string>& touchedDocs() const { return touched_; }
-
  private:
-  void saveNode(const std::string& name);
-  void saveGroup(const std::string& name);
-  void saveApp(const std::string& name);
-  void saveSecrets(const std::string& app);
-  void saveRegistries(const std::string& doc_key);
-  void saveTombs(const std::string& doc_key);
-
   Registry& reg_;
   bool done_ = false;
   std::map<std::string, std::optional<NodeRecord>> orig_nodes_;
@@ -200,14 +177,8 @@ class Txn {
   std::map<std::string, std::optional<std::map<std::string, std::string>>> orig_secrets_;
   std::map<std::string, std::optional<std::map<std::string, RegistryRecord>>> orig_registries_;
   std::map<std::string, std::optional<std::map<std::string, AppSpec>>> orig_tombs_;
-  std::map<std::string, std::optional<DocState>> orig_docs_;
-  std::vector<std::string> touched_;
-  std::set<std::string> touched_set_;
-  std::vector<std::pair<Target, std::string>> app_targets_;  // touchAppTarget, expanded at commit
-  std::map<std::string, std::string> payloads_;  // changed desired documents (keep_payloads)
+  TxnDocs docs_{reg_};
   WriteBatch extra_;
-  std::vector<std::string> changed_;
-  std::vector<std::string> removed_;
 };
 
 // A random epoch id (16 hex digits).

@@ -22,11 +22,11 @@ void makeGroup(Registry& reg, MemoryStore& store) {
     node.name = n;
     node.public_key = sealed::toBase64(sealed::generateKeyPair().public_key);  // sealed to it
     txn.putNode(node);
-    txn.touchNode(n);
+    txn.docs().touchNode(n);
     g.nodes.insert(n);
   }
   txn.putGroup(g);
-  txn.touch(docKey(DocKind::kGroup, "g"));
+  txn.docs().touch(docKey(DocKind::kGroup, "g"));
   REQUIRE(txn.commit(store).isOk());
 }
 
@@ -52,10 +52,10 @@ TEST_CASE("deploying an app without secrets to a group renders only the group do
   makeGroup(reg, store);
   Txn txn(reg);
   txn.putApp(groupApp());
-  txn.touchAppTarget(groupApp().target, "web");
+  txn.docs().touchAppTarget(groupApp().target, "web");
   REQUIRE(txn.commit(store).isOk());
-  CHECK(txn.touchedDocs() == std::vector<std::string>{docKey(DocKind::kGroup, "g")});
-  CHECK(txn.changedDocs() == std::vector<std::string>{docKey(DocKind::kGroup, "g")});
+  CHECK(txn.docs().touchedDocs() == std::vector<std::string>{docKey(DocKind::kGroup, "g")});
+  CHECK(txn.docs().changedDocs() == std::vector<std::string>{docKey(DocKind::kGroup, "g")});
 }
 
 TEST_CASE("an app with secrets, or losing them, still touches every member's secrets document") {
@@ -66,19 +66,19 @@ TEST_CASE("an app with secrets, or losing them, still touches every member's sec
     Txn txn(reg);
     txn.putApp(groupApp());
     txn.setSecrets("web", {{"TOKEN", "t"}});
-    txn.touchAppTarget(groupApp().target, "web");
+    txn.docs().touchAppTarget(groupApp().target, "web");
     REQUIRE(txn.commit(store).isOk());
-    CHECK(txn.touchedDocs().size() == 4);  // the group + 3 secrets documents
-    CHECK(txn.changedDocs().size() == 4);
+    CHECK(txn.docs().touchedDocs().size() == 4);  // the group + 3 secrets documents
+    CHECK(txn.docs().changedDocs().size() == 4);
   }
   {
     // The secrets go away (set to none after the touch): decided at commit, still touched.
     Txn txn(reg);
-    txn.touchAppTarget(groupApp().target, "web");
+    txn.docs().touchAppTarget(groupApp().target, "web");
     txn.setSecrets("web", {});
     REQUIRE(txn.commit(store).isOk());
-    CHECK(txn.touchedDocs().size() == 4);
-    CHECK(txn.changedDocs().size() == 3);  // the secrets documents lost TOKEN
+    CHECK(txn.docs().touchedDocs().size() == 4);
+    CHECK(txn.docs().changedDocs().size() == 3);  // the secrets documents lost TOKEN
   }
 }
 

@@ -189,7 +189,7 @@ struct OpsFixture {
     NodeRecord node;
     node.name = name;
     txn.putNode(std::move(node));
-    txn.touchNode(name);
+    txn.docs().touchNode(name);
     REQUIRE(publisher.commit(txn).isOk());
     sent.clear();
   }

@@ -37,7 +37,7 @@ struct Published {
     NodeRecord node;
     node.name = name;
     txn.putNode(std::move(node));
-    txn.touchNode(name);
+    txn.docs().touchNode(name);
     REQUIRE(publisher.commit(txn).isOk());
   }
 };
@@ -67,7 +67,7 @@ TEST_CASE("an unchanged document is not published again") {
   p.addNode("n1");
   p.sent.clear();
   Txn txn(p.reg);
-  txn.touchNode("n1");
+  txn.docs().touchNode("n1");
   REQUIRE(p.publisher.commit(txn).isOk());
   CHECK(p.sent.empty());
 }
@@ -78,7 +78,7 @@ TEST_CASE("a removed node's documents are cleared with empty retained payloads")
   p.sent.clear();
   Txn txn(p.reg);
   txn.eraseNode("n1");
-  txn.touchNode("n1");
+  txn.docs().touchNode("n1");
   REQUIRE(p.publisher.commit(txn).isOk());
   REQUIRE(p.sent.size() == 2);
   for (const auto& m : p.sent) {
@@ -101,7 +101,7 @@ TEST_CASE("a failed send is not an error of the commit (republished on reconnect
   NodeRecord node;
   node.name = "n1";
   txn.putNode(std::move(node));
-  txn.touchNode("n1");
+  txn.docs().touchNode("n1");
   CHECK(publisher.commit(txn).isOk());
   CHECK(attempts == 2);
   CHECK(reg.findNode("n1") != nullptr);
@@ -115,18 +115,18 @@ TEST_CASE("a changed document goes out as its commit rendered it, at its new gen
   p.sent.clear();
   Txn txn(p.reg);
   txn.node("n1")->labels["line"] = "a";
-  txn.touchNode("n1");
+  txn.docs().touchNode("n1");
   REQUIRE(p.publisher.commit(txn).isOk());
   REQUIRE(p.sent.size() == 1);  // the secrets document did not change
   CHECK(p.sent[0].topic == topics::node("n1", NodeTopic::kDesired));
   const std::string key = docKey(DocKind::kNode, "n1");
   REQUIRE(p.reg.docStates().at(key).generation == 2);
   CHECK(p.sent[0].payload == dumpJson(*p.reg.renderDoc(key, 2)));
-  CHECK_FALSE(txn.takePayload(key).has_value());  // moved out by the publisher
+  CHECK_FALSE(txn.docs().takePayload(key).has_value());  // moved out by the publisher
 
   Txn secrets(p.reg);  // a secrets document's plaintext is never kept
   secrets.node("n1")->public_key = "AAAA";
-  secrets.touchNode("n1");
+  secrets.docs().touchNode("n1");
   REQUIRE(secrets.commit(p.store, true, true).isOk());
-  CHECK_FALSE(secrets.takePayload(docKey(DocKind::kSecrets, "n1")).has_value());
+  CHECK_FALSE(secrets.docs().takePayload(docKey(DocKind::kSecrets, "n1")).has_value());
 }

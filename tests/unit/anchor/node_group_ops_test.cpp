@@ -180,7 +180,7 @@ TEST_CASE("node.approve grants a pending node its groups' read rights and a verd
     Txn txn(o.reg);
     txn.node("n2")->registration = Registration::kPending;
     txn.group("g1")->nodes.insert("n2");
-    txn.touchNode("n2");
+    txn.docs().touchNode("n2");
     REQUIRE(o.publisher.commit(txn).isOk());
   }
   CHECK(o.admin.acl["n2"].empty());
