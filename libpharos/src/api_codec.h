@@ -7,9 +7,9 @@
 
 namespace pharos::api_codec {
 
-// `target`: exactly one of {"node": id} or {"group": id}.
-Target decodeTarget(codec::Reader& r);
-Json encodeTarget(const Target& t);
+// `target`: exactly one of {"node": id} or {"group": id} (messages_util.h).
+using codec::decodeTarget;
+using codec::encodeTarget;
 // `body` with "v": 1.
 Json withV(Json body);
 

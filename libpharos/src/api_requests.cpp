@@ -10,9 +10,6 @@ namespace pharos {
 
 namespace api_codec {
 
-using codec::decodeTarget;
-using codec::encodeTarget;
-
 Json withV(Json body) {
   body["v"] = kMessageVersion;
   return body;
