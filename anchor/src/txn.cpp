@@ -129,7 +129,7 @@ void Txn::eraseRegistry(const Target& target, const std::string& host) {
   std::string key = targetDocKey(target);
   auto it = reg_.registries_.find(key);
   if (it == reg_.registries_.end() || !it->second.count(host)) return;
-  saveRegistries(key);
+  saveOriginal(reg_.registries_, orig_registries_, key);
   it->second.erase(host);
   if (it->second.empty()) reg_.registries_.erase(it);
 }
