@@ -5,10 +5,10 @@
 // ACL, so joining or leaving a group changes one membership, not the node's role.
 //
 // Why: Mosquitto 2.0.11 rewrites its whole dynamic-security file after every command (50-180
-// ms at 1,000 identities on the 2-core test machine, seconds at 10,000) and kicks every client whose rights changed.
-// A change of a few members is one addGroupClient/removeGroupClient each (only those nodes are
-// kicked); a change of more than kBulkMembershipChanges members of one group is one
-// modifyGroup with the whole member list (one file rewrite; the broker kicks every member
+// ms at 1,000 identities on the 2-core test machine, seconds at 10,000) and kicks every client
+// whose rights changed. A change of a few members is one addGroupClient/removeGroupClient each
+// (only those nodes are kicked); a change of more than kBulkMembershipChanges members of one group
+// is one modifyGroup with the whole member list (one file rewrite; the broker kicks every member
 // once, and each reconnects).
 //
 // GroupMemberships is pure (no I/O): it queues membership changes, keeps what it told the
