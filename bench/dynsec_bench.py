@@ -73,7 +73,7 @@ def acl(acltype, topic):
 
 
 def measure(n, sample):
-    env = Env(n, memberships={})
+    env = Env(n)
     try:
         env.start_broker()
         file_mb = (env.data / "dynamic-security.json").stat().st_size / 1e6

@@ -66,8 +66,7 @@ def soak(docker_engine, private_engines):
         assert not sanitized(scale_env.find_binary(name)), \
             f"{name} is built with ASan, whose quarantine grows RSS: the memory check needs " \
             "a build without sanitizers (PHAROS_BUILD_DIR=build/<debug or release dir>)"
-    env = scale_env.Env(HOLLOW, prefix="soak", memberships={"all": list(range(HOLLOW))},
-                        extra_agents=REAL)
+    env = scale_env.Env(HOLLOW, prefix="soak", extra_agents=REAL)
     env.start_broker()
     env.start_anchor()
     broker = EnvBroker(env)

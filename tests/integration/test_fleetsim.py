@@ -22,7 +22,7 @@ def env():
         scale_env.find_binary("pharos-anchor")
     except FileNotFoundError as e:
         pytest.skip(str(e))
-    e = scale_env.Env(NODES, prefix="sim", memberships={"line-1": list(range(NODES))})
+    e = scale_env.Env(NODES, prefix="sim")
     yield e
     e.close()
 
