@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from scale_env import (FLEET_NICE, TOPIC_ROOT, Env, HealthWatch, RolloutWatch, add_members,  # noqa: E402
-                       deploy_compose, node_name, proc_cpu_rss, request)
+                       deploy_compose, node_name, proc_cpu_rss, request, wait_group_rights)
 
 def log(*args):
     print(*args, flush=True)
@@ -183,8 +183,14 @@ class Bench:
     def groups(self):
         log(f"groups: {len(self.memberships)} groups")
         t0 = time.monotonic()
+        wanted = {}
         for g, members in self.memberships.items():
-            add_members(self.ops, g, [node_name("sim", k) for k in members])
+            wanted[g] = [node_name("sim", k) for k in members]
+            add_members(self.ops, g, wanted[g])
+        # The anchor grants the read rights in paced steps; the fan-out is measured once the
+        # broker holds them all.
+        waited = wait_group_rights(self.env, wanted)
+        log(f"groups: all read rights granted {waited:.1f} s after the last group.add")
         self.wait_quiet()
         self.results["groups_setup_seconds"] = round(time.monotonic() - t0, 1)
         log(f"groups: set up and quiet after {time.monotonic() - t0:.1f} s")

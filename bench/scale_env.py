@@ -99,6 +99,7 @@ class Env:
         creds = dynsec.init(self.data, ("ops",), ("viewer",), ())
         self.ops_password = creds["operator-ops"][1]
         self.anchor_password = creds["anchor"][1]
+        self.admin_password = creds["admin"][1]
         dyn = dynsec.Dynsec.load(self.data / dynsec.FILE_NAME)
         hashed = dynsec.hash_password(self.agent_password)  # one hash: a load generator
         names = [node_name(self.prefix, k) for k in range(self.nodes)] + list(extra_agents)
@@ -188,7 +189,8 @@ class Env:
         return p.read_text(errors="replace") if p.exists() else ""
 
     def client(self, user="ops", timeout=10.0):
-        pw = {"ops": self.ops_password, "floor": self.agent_password}[user]
+        pw = {"ops": self.ops_password, "floor": self.agent_password,
+              "admin": self.admin_password}[user]
         c = Client("127.0.0.1", self.port, user, pw, keepalive=60, timeout=timeout)
         # paho-mqtt 1.6 leaves Nagle on: with delayed ACKs it adds ~35 ms to a request.
         c._mqtt.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -264,11 +266,10 @@ MAX_MEMBERS_PER_CALL = 1000  # libpharos/include/pharos/api.h kMaxMembersPerCall
 
 
 def add_members(client, group, nodes):
-    """Creates `group` with `nodes`. Up to 1,000 nodes: one group.add (the anchor grants the
-    read right in one dynamic-security command). More: sub-groups <group>-part-<i> of 1,000
-    nodes each, then nested into <group> with one group.add, so that each node is kicked by
-    the broker twice at most (a change of many members of one broker group kicks all of its
-    members: docs/security.md "Group rights are broker-group memberships")."""
+    """Creates `group` with `nodes`. Up to 1,000 nodes: one group.add. More: sub-groups
+    <group>-part-<i> of 1,000 nodes each, then nested into <group> with one group.add. The
+    anchor grants the read rights in paced steps (docs/security.md "Group rights are
+    broker-group memberships"): wait_group_rights() tells when they are all in place."""
     request(client, "group.create", {"name": group})
     if len(nodes) <= MAX_MEMBERS_PER_CALL:
         request(client, "group.add", {"group": group, "nodes": nodes}, timeout=120)
@@ -381,3 +382,41 @@ class RolloutWatch:
                 if left <= 0:
                     return None, (got[1] if got else None)
                 self.cond.wait(min(left, 0.1))
+
+
+def broker_rights(env):
+    """group -> the nodes the site broker lets read its document: the members of the broker
+    groups group-<g> and group-<g>~<n> (listGroups through the admin account)."""
+    admin = env.client("admin")
+    try:
+        answers = admin.subscribe_collect("$CONTROL/dynamic-security/v1/response")
+        admin.publish("$CONTROL/dynamic-security/v1",
+                      json.dumps({"commands": [{"command": "listGroups", "verbose": True,
+                                                "count": -1, "offset": 0}]}))
+        reply = answers.wait_for(timeout=60)
+        if reply is None:
+            return None
+        out = {}
+        for g in json.loads(reply.payload)["responses"][0]["data"]["groups"]:
+            name = g["groupname"]
+            if not name.startswith("group-"):
+                continue
+            group = name[len("group-"):].split("~")[0]
+            out.setdefault(group, set()).update(c["username"] for c in g.get("clients", []))
+        return out
+    finally:
+        admin.close()
+
+
+def wait_group_rights(env, wanted, limit=600):
+    """Waits (bounded) until the broker lets every node of wanted[group] read the group's
+    document; returns the seconds waited. Raises if that does not happen within `limit`."""
+    t0 = time.monotonic()
+    missing = None
+    while time.monotonic() - t0 < limit:
+        have = broker_rights(env) or {}
+        missing = {g: len(set(nodes) - have.get(g, set())) for g, nodes in wanted.items()}
+        if not any(missing.values()):
+            return time.monotonic() - t0
+        time.sleep(1)
+    raise RuntimeError(f"group rights not granted within {limit} s: missing {missing}")

@@ -148,7 +148,7 @@ bool sameAcls(const Json& a, const Json& b) { return aclMap(a) == aclMap(b); }
 std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
                                    const std::map<std::string, Json>& roles,
                                    const DynsecGroups& groups, const IdentityPlan& plan,
-                                   IdentityReport* report) {
+                                   IdentityReport* report, Placements* placed) {
   std::vector<Json> out;
   std::set<std::string> held;  // roles an identity of the right kind holds (kept)
   auto note = [&](std::string line) {
@@ -254,7 +254,7 @@ std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
     note(fmt::format("role {}: removed (no identity holds it)", name));
   }
   if (plan.group_rights == GroupRights::kBrokerGroups) {
-    appendGroupRightsReconcile(out, clients, roles, groups, plan, report);
+    appendGroupRightsReconcile(out, clients, roles, groups, plan, report, placed);
   }
   return out;
 }

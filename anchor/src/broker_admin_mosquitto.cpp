@@ -1,17 +1,24 @@
 // Mosquitto dynamic-security implementation of BrokerAdmin (broker_admin.h): the site
 // broker's device identities (create, delete, batched group memberships) and user lookups. It
 // wires the pieces that own the rest: DynsecChannel (command messages and their answers),
-// GroupMemberships (the broker groups group-<g>, group_rights.h), IdentityReconciler (a
+// GroupMemberships (the broker groups group-<g> and the pace of their changes,
+// group_memberships.h), IdentityReconciler (a
 // broker's identities against the registry) and LineRoles (identities on line brokers). Runs
 // on the anchor's strand.
 #include <fmt/format.h>
 
+#include <chrono>
+#include <memory>
+#include <optional>
+
 #include "anchor/broker_acls.h"
 #include "anchor/broker_admin.h"
 #include "anchor/dynsec_channel.h"
+#include "anchor/group_memberships.h"
 #include "anchor/group_rights.h"
 #include "anchor/identity_reconciler.h"
 #include "anchor/line_roles.h"
+#include "pharos/clock.h"
 #include "pharos/json.h"
 #include "pharos/log.h"
 #include "pharos/topics.h"
@@ -21,12 +28,15 @@ namespace {
 
 class MosquittoBrokerAdmin final : public BrokerAdmin {
  public:
-  MosquittoBrokerAdmin(MqttLink& link, Executor& strand, MosquittoAdminOptions options)
+  MosquittoBrokerAdmin(MqttLink& link, Executor& strand, const Clock& clock,
+                       MosquittoAdminOptions options)
       : strand_(strand),
+        clock_(clock),
         options_(std::move(options)),
         channel_(link, strand, options_.timeout, options_.max_commands_per_message),
         identities_(channel_),
-        lines_(channel_, strand, options_.batch_delay) {}
+        lines_(channel_, strand, options_.batch_delay),
+        memberships_(options_.membership_pacing) {}
 
   void createNode(const std::string& node, const std::set<std::string>& groups,
                   CreateDone done) override {
@@ -68,14 +78,11 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
                         const std::set<std::string>& removed) override {
     memberships_.change(node, added, removed);
-    if (memberships_.pending() && !flush_scheduled_) {
-      flush_scheduled_ = true;
-      strand_.postDelayed(options_.batch_delay, [this] { flushQueued(); });
-    }
+    if (memberships_.pending() && !flush_timer_) scheduleFlush(options_.batch_delay);
   }
 
   void flushNodeGroups() override {
-    if (memberships_.pending()) flushQueued();  // a still scheduled flush then finds nothing
+    if (memberships_.pending()) flushQueued();
   }
 
   void syncLineNodeGroups(const std::string& line, const std::string& node,
@@ -86,12 +93,8 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   void reconcileIdentities(std::function<IdentityPlan()> plan, IdentityDone done) override {
     // The broker holds the registry's memberships from the commands of that moment on (later
     // changes are sent after them, on the same connection).
-    auto planned = [this, plan = std::move(plan)] {
-      IdentityPlan p = plan();
-      if (p.group_rights == GroupRights::kBrokerGroups) memberships_.reset(membersByGroup(p));
-      return p;
-    };
-    identities_.run(kDynsecTopic, std::move(planned), std::move(done));
+    auto placed = [this](Placements p) { memberships_.reset(std::move(p)); };
+    identities_.run(kDynsecTopic, std::move(plan), std::move(done), std::move(placed));
   }
 
   void reconcileLineIdentities(const std::string& line, std::function<IdentityPlan()> plan,
@@ -176,32 +179,58 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
                   });
   }
 
+  // Sends the membership changes that may go now (GroupMemberships decides), then waits for
+  // the next ones' time, or for the answer to a bulk step.
   void flushQueued() {
-    flush_scheduled_ = false;
-    for (Json& batch : channel_.batches(memberships_.take())) {
+    if (flush_timer_) strand_.cancel(*flush_timer_);
+    flush_timer_.reset();
+    bool bulk = false;
+    std::vector<Json> batches = channel_.batches(memberships_.take(clock_.steadyNow(), &bulk));
+    auto left = std::make_shared<size_t>(batches.size());
+    for (Json& batch : batches) {
       size_t count = batch.size();
-      channel_.send(std::move(batch), {}, [count](Status s) {
+      channel_.send(std::move(batch), {}, [this, count, bulk, left](Status s) {
         if (!s.isOk())
           spdlog::warn("dynamic-security group membership batch ({} commands): {}", count,
                        s.message());
+        if (--*left > 0 || !bulk) return;
+        memberships_.stepAnswered(clock_.steadyNow());
+        scheduleNext();
       });
     }
+    scheduleNext();
+  }
+
+  void scheduleNext() {
+    auto now = clock_.steadyNow();
+    auto due = memberships_.nextDue(now);
+    if (!due || flush_timer_) return;
+    scheduleFlush(std::chrono::ceil<std::chrono::milliseconds>(*due - now));
+  }
+
+  void scheduleFlush(std::chrono::milliseconds delay) {
+    flush_timer_ = strand_.postDelayed(delay, [this] {
+      flush_timer_.reset();
+      flushQueued();
+    });
   }
 
   Executor& strand_;
+  const Clock& clock_;
   MosquittoAdminOptions options_;
   DynsecChannel channel_;
   IdentityReconciler identities_;
   LineRoles lines_;
   GroupMemberships memberships_;  // the site's broker groups group-<g> and queued changes
-  bool flush_scheduled_ = false;
+  std::optional<uint64_t> flush_timer_;
 };
 
 }  // namespace
 
 std::unique_ptr<BrokerAdmin> makeMosquittoBrokerAdmin(MqttLink& link, Executor& strand,
+                                                      const Clock& clock,
                                                       MosquittoAdminOptions options) {
-  return std::make_unique<MosquittoBrokerAdmin>(link, strand, std::move(options));
+  return std::make_unique<MosquittoBrokerAdmin>(link, strand, clock, std::move(options));
 }
 
 }  // namespace pharos::anchor

@@ -15,17 +15,19 @@ struct IdentityReconciler::Run {
   std::string topic;
   std::function<IdentityPlan()> plan;
   Done done;
+  Placed placed;
   std::vector<DynsecClient> clients;
   std::map<std::string, Json> roles;
   DynsecGroups groups;
 };
 
 void IdentityReconciler::run(const std::string& topic, std::function<IdentityPlan()> plan,
-                             Done done) {
+                             Done done, Placed placed) {
   auto run = std::make_shared<Run>();
   run->topic = topic;
   run->plan = std::move(plan);
   run->done = std::move(done);
+  run->placed = std::move(placed);
   auto client = [run](const Json& c) {
     if (!c.contains("username") || !c["username"].is_string()) return;
     run->clients.push_back(DynsecClient{c["username"].get<std::string>(),
@@ -86,8 +88,11 @@ void IdentityReconciler::readList(std::shared_ptr<Run> run, const char* command,
 
 void IdentityReconciler::apply(std::shared_ptr<Run> run) {
   IdentityReport report;
+  IdentityPlan plan = run->plan();
+  Placements placed;
   std::vector<Json> commands =
-      identityCommands(run->clients, run->roles, run->groups, run->plan(), &report);
+      identityCommands(run->clients, run->roles, run->groups, plan, &report, &placed);
+  if (run->placed && plan.group_rights == GroupRights::kBrokerGroups) run->placed(placed);
   if (commands.empty()) return run->done(report);
   std::vector<Json> parts = channel_.batches(std::move(commands));
   auto left = std::make_shared<size_t>(parts.size());

@@ -57,7 +57,7 @@ int runAnchor(const AnchorSettings& options, const volatile std::sig_atomic_t& s
   MosquittoAdminOptions admin_options;
   admin_options.agent_broker_url = options.agent_broker_url;
   admin_options.agent_ca_file = options.agent_tls_ca;
-  auto admin = makeMosquittoBrokerAdmin(*link, *strand, admin_options);
+  auto admin = makeMosquittoBrokerAdmin(*link, *strand, clock, admin_options);
   auto anchor = std::make_unique<Anchor>(core, **store, *link, *admin, strand, clock);
   if (Status s = anchor->start(); !s.isOk()) {
     spdlog::error("cannot start: {}", s.message());

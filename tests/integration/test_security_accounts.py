@@ -12,7 +12,9 @@ pharos-anchor:
     with the new anchor ends with every identity's rights equal to what a fresh enrolment
     (tools/dynsec.py) gives it, and a second start changes nothing;
   - group rights are memberships of the broker groups group-<g>: many joining at once is one
-    command, a node that leaves or is removed loses the right.
+    command, and many joining a group that has members get a broker group of their own
+    (group-<g>~<n>) so that the broker disconnects only them; a node that leaves or is removed
+    loses the right, and the anchor's restart finds the members across those broker groups.
 """
 import json
 import pathlib
@@ -289,3 +291,34 @@ def test_group_rights_are_broker_group_memberships_many_at_once(broker, anchor):
     # node.remove drops the identity and with it the membership.
     assert request(ops, "node.remove", {"name": nodes[5]})["ok"] is True
     assert wait_until(lambda: nodes[5] not in dynsec_groups(broker)["group-press"][1], 10)
+
+    # 40 more join: a shard of their own; a member connected meanwhile is not disconnected.
+    more = [f"more-{i:02d}" for i in range(40)]
+    for n in more:
+        enrol(broker, ops, n)
+    member = broker.client(f"agent-{nodes[3]}", client_id=nodes[3])
+    try:
+        assert member.subscribe(f"{TOPIC_ROOT}/groups/press/desired")[0] < 0x80
+        assert request(ops, "group.add", {"group": "press", "nodes": more})["ok"] is True
+        assert wait_until(lambda: dynsec_groups(broker).get("group-press~1", (set(), set()))[1]
+                          == set(more), 10), sorted(dynsec_groups(broker))
+        assert dynsec_groups(broker)["group-press~1"][0] == {"group-press"}
+        assert may_read(broker, more[0], "press")
+        time.sleep(0.5)
+        assert member.disconnect_reasons == []
+    finally:
+        member.close()
+
+    # Restarted, the anchor reads the members of both broker groups and changes nothing.
+    before = len(anchor.log())
+    anchor.stop()
+    anchor.start()
+    assert wait_until(lambda: "group rights:" in anchor.log()[before:], 20), anchor.log()[before:]
+    assert "group rights: 0 broker groups created, 0 corrected, 0 removed" in \
+        anchor.log()[before:], anchor.log()[before:]
+    groups = dynsec_groups(broker)
+    assert groups["group-press"][1] == set(nodes[2:]) - {nodes[5]}
+    assert groups["group-press~1"][1] == set(more)
+    assert request(ops, "group.remove", {"group": "press", "nodes": more})["ok"] is True
+    assert wait_until(lambda: "group-press~1" not in dynsec_groups(broker), 10)
+    assert not may_read(broker, more[0], "press")

@@ -44,6 +44,11 @@ struct DynsecGroup {
 };
 using DynsecGroups = std::map<std::string, DynsecGroup>;  // groupname -> group
 
+// Where each member of one Pharos group is held on the site broker: node -> broker group
+// (group-<g> or one of its shards, group_rights.h).
+using Placement = std::map<std::string, std::string>;
+using Placements = std::map<std::string, Placement>;  // group -> its placement
+
 // Where a node's right to read its groups' documents lives.
 enum class GroupRights {
   kBrokerGroups,  // the site: membership of the broker group group-<g> (group_rights.h)
@@ -89,6 +94,6 @@ struct IdentityReport {
 std::vector<Json> identityCommands(const std::vector<DynsecClient>& clients,
                                    const std::map<std::string, Json>& roles,
                                    const DynsecGroups& groups, const IdentityPlan& plan,
-                                   IdentityReport* report);
+                                   IdentityReport* report, Placements* placed = nullptr);
 
 }  // namespace pharos::anchor

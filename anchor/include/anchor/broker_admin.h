@@ -24,6 +24,7 @@
 #include "anchor/agent_config.h"
 #include "anchor/broker_acls.h"
 #include "anchor/dynsec_channel.h"
+#include "anchor/group_memberships.h"
 #include "pharos/clock.h"
 #include "pharos/executor.h"
 #include "pharos/mqtt_link.h"
@@ -72,14 +73,16 @@ class BrokerAdmin {
   // kind under that name is left alone (already_exists).
   virtual void deleteNode(const std::string& node, Done done) = 0;
   // The groups whose desired documents a node may read changed. Queued and batched: a few
-  // changes of one group are one membership command each, more than kBulkMembershipChanges one
-  // modifyGroup (group_rights.h).
+  // changes of one group are one membership command each, bulk ones go out in paced steps
+  // (group_rights.h, group_memberships.h).
   virtual void updateNodeGroups(const std::string& node, const std::set<std::string>& added,
                                 const std::set<std::string>& removed) = 0;
-  // Sends the queued updateNodeGroups changes now. Mosquitto applies a dynamic-security
-  // command when it reads it, so a node document published after this call on the same
-  // connection reaches the agent only once it may read the groups the document lists (its
-  // subscription is not refused, no group document is missed while it retries).
+  // Sends the queued updateNodeGroups changes that may go now (all of them unless a bulk
+  // change is being paced). Mosquitto applies a dynamic-security command when it reads it, so
+  // a node document published after this call on the same connection reaches the agent only
+  // once it may read the groups the document lists (its subscription is not refused). A node
+  // whose change waits for its step is disconnected by the broker when the step goes out, and
+  // subscribes again when it reconnects.
   virtual void flushNodeGroups() {}
   // A node whose identity lives on line broker `line` (docs/levels.md "Group rights on line
   // brokers"): makes the group ACLs of its role agent-<node> there exactly `groups`, through
@@ -126,10 +129,12 @@ struct MosquittoAdminOptions {
   std::chrono::milliseconds timeout{10'000};   // per command message
   std::chrono::milliseconds batch_delay{100};  // ACL changes are coalesced
   size_t max_commands_per_message = 200;
+  MembershipPacing membership_pacing;  // how fast bulk membership changes go out
 };
 
 // `link` and `strand` must outlive the admin.
 std::unique_ptr<BrokerAdmin> makeMosquittoBrokerAdmin(MqttLink& link, Executor& strand,
+                                                      const Clock& clock,
                                                       MosquittoAdminOptions options);
 
 // A random password (32 characters of [A-Za-z0-9]).

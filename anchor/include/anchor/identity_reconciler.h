@@ -25,8 +25,12 @@ class IdentityReconciler {
   // `channel` must outlive the reconciler.
   explicit IdentityReconciler(DynsecChannel& channel) : channel_(channel) {}
 
-  // One reconciliation of the broker behind `topic`; `done` runs once.
-  void run(const std::string& topic, std::function<IdentityPlan()> plan, Done done);
+  using Placed = std::function<void(Placements)>;
+
+  // One reconciliation of the broker behind `topic`; `done` runs once. `placed` (site broker)
+  // learns where the group memberships will be held, as the commands are rendered.
+  void run(const std::string& topic, std::function<IdentityPlan()> plan, Done done,
+           Placed placed = {});
 
  private:
   struct Run;

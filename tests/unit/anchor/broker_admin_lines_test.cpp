@@ -38,7 +38,7 @@ struct LineFixture {
   LineFixture() {
     REQUIRE(link->connect().isOk());
     REQUIRE(line->connect().isOk());
-    admin = makeMosquittoBrokerAdmin(*link, *strand, MosquittoAdminOptions{});
+    admin = makeMosquittoBrokerAdmin(*link, *strand, clock, MosquittoAdminOptions{});
     link->onMessage(
         [this](const MqttMessage& m) { strand->post([this, m] { admin->onMessage(m); }); });
     for (const auto& f : admin->subscriptions()) REQUIRE(link->subscribe(f).isOk());

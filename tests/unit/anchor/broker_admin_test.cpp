@@ -36,7 +36,7 @@ struct AdminFixture {
     REQUIRE(plugin->connect().isOk());
     MosquittoAdminOptions options;
     options.agent_broker_url = "tcp://10.0.0.1:1883";
-    admin = makeMosquittoBrokerAdmin(*link, *strand, options);
+    admin = makeMosquittoBrokerAdmin(*link, *strand, clock, options);
     link->onMessage(
         [this](const MqttMessage& m) { strand->post([this, m] { admin->onMessage(m); }); });
     for (const auto& f : admin->subscriptions()) REQUIRE(link->subscribe(f).isOk());
@@ -245,13 +245,12 @@ TEST_CASE("group membership changes are coalesced into one command message") {
   }
 }
 
-TEST_CASE("many changes to one known group are one modifyGroup with its whole member list") {
+TEST_CASE("bulk membership changes go out in paced steps, each joining set in its own group") {
   AdminFixture f;
   std::optional<Result<IdentityReport>> reconciled;
   IdentityPlan plan;
-  for (int i = 0; i < 5; ++i) plan.local_nodes["old" + std::to_string(i)] = {"line1"};
   plan.local_nodes["other"] = {"yard"};
-  // The reconciliation's plan tells the admin what the broker holds (the fake lists nothing).
+  // The reconciliation tells the admin what the broker holds (the fake lists nothing).
   f.strand->post([&] {
     f.admin->reconcileIdentities([plan] { return plan; },
                                  [&](Result<IdentityReport> r) { reconciled = r; });
@@ -259,29 +258,47 @@ TEST_CASE("many changes to one known group are one modifyGroup with its whole me
   f.pump();
   REQUIRE(reconciled);
   f.received.clear();
-  f.strand->post([&] {
-    for (size_t i = 0; i < kBulkMembershipChanges + 1; ++i) {
-      f.admin->updateNodeGroups("n" + std::to_string(i), {"line1"}, {});
-    }
-    f.admin->updateNodeGroups("other", {}, {"yard"});
-    f.admin->flushNodeGroups();
-  });
-  f.pump();
+  auto join = [&](const std::string& prefix) {
+    f.strand->post([&f, prefix] {
+      for (size_t i = 0; i < kBulkMembershipChanges + 1; ++i) {
+        f.admin->updateNodeGroups(prefix + std::to_string(i), {"line1"}, {});
+      }
+      f.admin->flushNodeGroups();
+    });
+    f.pump();
+  };
+  join("a");
   auto counts = commandCounts(f.received);
   CHECK(counts["modifyGroup"] == 1);
   CHECK(counts["addGroupClient"] == 0);
-  CHECK(counts["removeGroupClient"] == 1);  // yard: one change, one command
   for (const auto& m : f.received) {
     for (const auto& c : m["commands"]) {
       if (c["command"] != "modifyGroup") continue;
       CHECK(c["groupname"] == "group-line1");
-      CHECK(c["clients"].size() == 5 + kBulkMembershipChanges + 1);
+      CHECK(c["clients"].size() == kBulkMembershipChanges + 1);
     }
   }
-  // A few changes after it are member by member again.
+  // The next bulk change waits for the step gap after the answer, then gets a shard of its own
+  // (the broker disconnects only the nodes it lists).
+  f.received.clear();
+  join("b");
+  CHECK(f.received.empty());
+  f.executor.advance(MembershipPacing{}.step_gap + std::chrono::milliseconds(10));
+  f.pump();
+  REQUIRE(f.received.size() == 1);
+  counts = commandCounts(f.received);
+  CHECK(counts["createGroup"] == 1);
+  CHECK(counts["modifyGroup"] == 1);
+  for (const auto& c : f.received[0]["commands"]) {
+    if (c["command"] == "modifyGroup") {
+      CHECK(c["groupname"] == "group-line1~1");
+      CHECK(c["clients"].size() == kBulkMembershipChanges + 1);
+    }
+  }
+  // A few changes after it are member by member, at once.
   f.received.clear();
   f.strand->post([&] {
-    f.admin->updateNodeGroups("old1", {}, {"line1"});
+    f.admin->updateNodeGroups("a1", {}, {"line1"});
     f.admin->flushNodeGroups();
   });
   f.pump();
