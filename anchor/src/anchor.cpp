@@ -342,7 +342,7 @@ constexpr std::string_view kHealthItem = "health\n";
 }  // namespace
 
 void Anchor::republishAll() {
-  auto keys = std::make_shared<std::vector<std::string>>(reg_.allDocKeys());
+  auto keys = std::make_shared<std::vector<std::string>>(reg_.renderer().allDocKeys());
   uint64_t round = ++republish_round_;
   for (const auto& [name, node] : reg_.nodes()) {
     if (reg_.health().count(name)) keys->push_back(std::string(kHealthItem) + name);

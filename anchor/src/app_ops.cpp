@@ -193,7 +193,7 @@ Result<Json> AppOps::deploy(const std::string& user, const Json& body) {
   txn.docs().touchAppTarget(next.target, next.name);
   if (moved) {
     bool overlap = cur->target.kind == Target::Kind::kNode &&
-                   ctx_.reg.targetNodes(next.target).count(cur->target.name);
+                   ctx_.reg.relations().targetNodes(next.target).count(cur->target.name);
     if (!overlap) {
       AppSpec tomb = toAppSpec(*cur);
       tomb.state = DesiredState::kRemoved;

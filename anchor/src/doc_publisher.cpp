@@ -53,7 +53,7 @@ void DocPublisher::doc(const std::string& doc_key) {
     sealedSecrets(name, state->second.generation);
     return;
   }
-  auto doc = reg_.renderDoc(doc_key, state->second.generation);
+  auto doc = reg_.renderer().renderDoc(doc_key, state->second.generation);
   if (!doc) return;
   retained(docTopic(doc_key), dumpJson(*doc));
 }
@@ -94,7 +94,7 @@ Status DocPublisher::commit(Txn& txn, bool sync, const std::function<void()>& be
 }
 
 void DocPublisher::sealedSecrets(const std::string& node, int64_t generation) {
-  auto doc = reg_.renderSecrets(node, generation);
+  auto doc = reg_.renderer().renderSecrets(node, generation);
   if (!doc) return;
   const NodeRecord* record = reg_.findNode(node);
   SealedSecretsDoc out;

@@ -37,7 +37,7 @@ NodeGroups snapshotGroups(const Registry& reg, const std::set<std::string>& node
   for (const auto& n : nodes) {
     const NodeRecord* node = reg.findNode(n);
     if (!node || node->registration == Registration::kPending) continue;
-    out[n] = reg.effectiveGroups(n);
+    out[n] = reg.relations().effectiveGroups(n);
   }
   return out;
 }
@@ -47,7 +47,8 @@ void updateGroupRights(const OpContext& ctx, NodeWatch& watch, const NodeGroups&
   for (const auto& [n, old_groups] : before) {
     const NodeRecord* node = reg.findNode(n);
     std::set<std::string> now;
-    if (node && node->registration != Registration::kPending) now = reg.effectiveGroups(n);
+    if (node && node->registration != Registration::kPending)
+      now = reg.relations().effectiveGroups(n);
     std::set<std::string> added, removed;
     for (const auto& g : now) {
       if (!old_groups.count(g)) added.insert(g);
@@ -93,18 +94,19 @@ Result<Json> GroupOps::deleteGroup(const std::string& user, const Json& body) {
   const std::string& name = req->name;
   if (!ctx_.reg.findGroup(name)) return groupNotFound("name", name);
   std::string doc = docKey(DocKind::kGroup, name);
-  std::set<std::string> apps = ctx_.reg.appsOn(doc);
+  std::set<std::string> apps = ctx_.reg.relations().appsOn(doc);
   if (!apps.empty() && !req->force) {
     std::string list;
     for (const auto& a : apps) list += (list.empty() ? "" : ", ") + a;
     return Status::conflict(
         fmt::format("group '{}' holds apps ({}); remove them first or pass force", name, list));
   }
-  std::set<std::string> members = ctx_.reg.effectiveMembers(name);
+  std::set<std::string> members = ctx_.reg.relations().effectiveMembers(name);
   auto before = snapshotGroups(ctx_.reg, members);
   Txn txn(ctx_.reg);
   txn.docs().touchMembers(name);  // their groups lists lose this group (and its ancestors)
-  for (const auto& parent : ctx_.reg.parentsOf(name)) txn.group(parent)->groups.erase(name);
+  for (const auto& parent : ctx_.reg.relations().parentsOf(name))
+    txn.group(parent)->groups.erase(name);
   for (const auto& app : apps) {
     PHAROS_RETURN_IF_ERROR(ctx_.dropApp(txn, app));
     ctx_.rollouts.mark(app);
@@ -137,11 +139,12 @@ Result<Json> GroupOps::list(const Json& body) {
       break;
     }
     const GroupRecord& g = it->second;
-    groups.push_back(Json{{"name", g.name},
-                          {"parents", setJson(ctx_.reg.parentsOf(g.name))},
-                          {"groups", setJson(g.groups)},
-                          {"node_count", g.nodes.size()},
-                          {"apps", setJson(ctx_.reg.appsOn(docKey(DocKind::kGroup, g.name)))}});
+    groups.push_back(
+        Json{{"name", g.name},
+             {"parents", setJson(ctx_.reg.relations().parentsOf(g.name))},
+             {"groups", setJson(g.groups)},
+             {"node_count", g.nodes.size()},
+             {"apps", setJson(ctx_.reg.relations().appsOn(docKey(DocKind::kGroup, g.name)))}});
   }
   Json out{{"groups", std::move(groups)}};
   if (!next.empty()) out["next"] = next;
@@ -172,7 +175,7 @@ Result<Json> GroupOps::members(const std::string& user, const Json& body, bool a
     if (!ctx_.reg.findGroup(child)) return groupNotFound(field, child);
     if (add) {
       // Adding `child` under `group` closes a cycle when `group` is `child` or lies below it.
-      std::vector<std::string> path = ctx_.reg.pathDown(child, req->group);
+      std::vector<std::string> path = ctx_.reg.relations().pathDown(child, req->group);
       if (!path.empty()) {
         path.push_back(child);
         return Status::conflict(fmt::format("{}: adding group '{}' to '{}' makes a cycle: {}",
@@ -184,7 +187,7 @@ Result<Json> GroupOps::members(const std::string& user, const Json& body, bool a
   // Nodes whose effective groups may change.
   std::set<std::string> affected(req->nodes.begin(), req->nodes.end());
   for (const auto& child : req->groups) {
-    for (const auto& n : ctx_.reg.effectiveMembers(child)) affected.insert(n);
+    for (const auto& n : ctx_.reg.relations().effectiveMembers(child)) affected.insert(n);
   }
   auto before = snapshotGroups(ctx_.reg, affected);
   for (const auto& n : affected) ctx_.rollouts.markAppsOfNode(n);  // apps that reached them before
@@ -210,7 +213,7 @@ Result<Json> GroupOps::members(const std::string& user, const Json& body, bool a
     ctx_.admin.flushNodeGroups();
   }));
   for (const auto& n : affected) ctx_.rollouts.markAppsOfNode(n);
-  for (const auto& a : ctx_.reg.appsOn(docKey(DocKind::kGroup, req->group))) {
+  for (const auto& a : ctx_.reg.relations().appsOn(docKey(DocKind::kGroup, req->group))) {
     ctx_.rollouts.mark(a);
   }
   ctx_.rollouts.schedule();

@@ -19,11 +19,11 @@ GroupGetResult describeGroup(const Registry& reg, const std::string& name, int d
   const GroupRecord* g = reg.findGroup(name);
   if (!g) return out;
   out.name = g->name;
-  out.parents = sorted(reg.parentsOf(name));
+  out.parents = sorted(reg.relations().parentsOf(name));
   out.nodes = sorted(g->nodes);
   out.groups = sorted(g->groups);
-  out.apps = sorted(reg.appsOn(docKey(DocKind::kGroup, name)));
-  out.effective_node_count = static_cast<int64_t>(reg.effectiveMembers(name).size());
+  out.apps = sorted(reg.relations().appsOn(docKey(DocKind::kGroup, name)));
+  out.effective_node_count = static_cast<int64_t>(reg.relations().effectiveMembers(name).size());
   out.created = g->created;
   out.depth = depth;
 
@@ -42,7 +42,7 @@ GroupGetResult describeGroup(const Registry& reg, const std::string& name, int d
     queue.pop_front();
     const GroupRecord* rec = reg.findGroup(item.entry->name);
     if (!rec) continue;
-    item.entry->apps = sorted(reg.appsOn(docKey(DocKind::kGroup, rec->name)));
+    item.entry->apps = sorted(reg.relations().appsOn(docKey(DocKind::kGroup, rec->name)));
     for (const auto& n : rec->nodes) {
       if (budget == 0) {
         item.entry->truncated = true;
@@ -78,7 +78,7 @@ GroupGetResult describeGroup(const Registry& reg, const std::string& name, int d
       return;
     }
     up.push_back(group);
-    std::set<std::string> parents = reg.parentsOf(group);
+    std::set<std::string> parents = reg.relations().parentsOf(group);
     if (parents.empty() || up.size() >= static_cast<size_t>(kMaxGroupTreeDepth)) {
       if (!parents.empty()) paths_cut = true;  // deeper than we list: keep the lower part
       out.ancestors.emplace_back(up.rbegin(), up.rend());

@@ -39,7 +39,8 @@ IdentityPlan Anchor::identityPlan() const {
       continue;
     }
     std::set<std::string> groups;
-    if (node.registration != Registration::kPending) groups = reg_.effectiveGroups(name);
+    if (node.registration != Registration::kPending)
+      groups = reg_.relations().effectiveGroups(name);
     plan.local_nodes.emplace(name, std::move(groups));
   }
   return plan;
@@ -53,7 +54,8 @@ IdentityPlan Anchor::lineIdentityPlan(const std::string& line) const {
     std::string on = lines_.lineOfNode(name);
     if (on == line) {
       std::set<std::string> groups;
-      if (node.registration != Registration::kPending) groups = reg_.effectiveGroups(name);
+      if (node.registration != Registration::kPending)
+        groups = reg_.relations().effectiveGroups(name);
       plan.local_nodes.emplace(name, std::move(groups));
     } else if (hasBroker(node)) {
       // It reports another broker (the site's or another line's): no identity here. A node

@@ -221,7 +221,8 @@ void LineMonitor::syncLineAcls(const std::string& node) {
     return;
   }
   std::set<std::string> groups;
-  if (record->registration != Registration::kPending) groups = reg_.effectiveGroups(node);
+  if (record->registration != Registration::kPending)
+    groups = reg_.relations().effectiveGroups(node);
   admin_.syncLineNodeGroups(line, node, groups);
   node_lines_[node] = line;
 }

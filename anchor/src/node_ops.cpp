@@ -65,7 +65,7 @@ Json NodeOps::summary(const NodeRecord& node) const {
   Json out{{"name", node.name},
            {"registration", registrationName(node.registration)},
            {"labels", labelsJson(node.labels)},
-           {"groups", setJson(ctx_.reg.directGroupsOf(node.name))},
+           {"groups", setJson(ctx_.reg.relations().directGroupsOf(node.name))},
            {"hostname", infoString(node.info, "hostname")},
            {"agent_version", infoString(node.info, "agent_version")}};
   addKeyIds(node, out);
@@ -89,7 +89,7 @@ Result<Json> NodeOps::list(const Json& body) {
     if (!ctx_.reg.findGroup(req->group)) {
       return Status::notFound("group: no group named '" + req->group + "'").withPath("group");
     }
-    members = ctx_.reg.effectiveMembers(req->group);
+    members = ctx_.reg.relations().effectiveMembers(req->group);
   }
   Json nodes = Json::array();
   std::string next;
@@ -122,7 +122,7 @@ Result<Json> NodeOps::get(const Json& body) {
   out["created"] = node->created;
   out["enrolled"] = node->enrolled;
   out["added_by"] = node->added_by;
-  out["effective_groups"] = setJson(ctx_.reg.effectiveGroups(node->name));
+  out["effective_groups"] = setJson(ctx_.reg.relations().effectiveGroups(node->name));
   auto h = ctx_.reg.health().find(node->name);
   Json history = Json::array();
   if (h != ctx_.reg.health().end()) {
@@ -138,11 +138,11 @@ Result<Json> NodeOps::get(const Json& body) {
   // Apps that reach this node, with their status here.
   Json apps = Json::array();
   std::vector<std::string> sources{docKey(DocKind::kNode, node->name)};
-  for (const auto& g : ctx_.reg.effectiveGroups(node->name))
+  for (const auto& g : ctx_.reg.relations().effectiveGroups(node->name))
     sources.push_back(docKey(DocKind::kGroup, g));
   const NodeState* state = watch_.reported(node->name);
   for (const auto& source : sources) {
-    for (const auto& name : ctx_.reg.appsOn(source)) {
+    for (const auto& name : ctx_.reg.relations().appsOn(source)) {
       const AppRecord& app = *ctx_.reg.findApp(name);
       Json a{{"name", name},
              {"target", toJson(app.target)},
@@ -224,7 +224,7 @@ void NodeOps::remove(const std::string& user, const Json& body, Reply reply) {
     Txn txn(ctx_.reg);
     txn.node(name)->registration = Registration::kRemoving;
     Json waiting = Json::array();
-    for (const auto& app : ctx_.reg.appsOn(docKey(DocKind::kNode, name))) {
+    for (const auto& app : ctx_.reg.relations().appsOn(docKey(DocKind::kNode, name))) {
       AppRecord* a = txn.app(app);
       if (a->state != DesiredState::kRemoved) {
         a->state = DesiredState::kRemoved;
@@ -232,7 +232,7 @@ void NodeOps::remove(const std::string& user, const Json& body, Reply reply) {
       }
       waiting.push_back(app);
     }
-    for (const auto& g : ctx_.reg.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
+    for (const auto& g : ctx_.reg.relations().directGroupsOf(name)) txn.group(g)->nodes.erase(name);
     txn.docs().touchNode(name);
     ctx_.audit(txn.extra(), user, "node.remove", name, "", "purge started");
     Status s = ctx_.publisher.commit(txn);
@@ -263,9 +263,9 @@ void NodeOps::finishRemoval(const std::string& name, const std::string& user, Re
     }
     ctx_.rollouts.markAppsOfNode(name);
     Txn txn(ctx_.reg);
-    for (const auto& g : ctx_.reg.directGroupsOf(name)) txn.group(g)->nodes.erase(name);
+    for (const auto& g : ctx_.reg.relations().directGroupsOf(name)) txn.group(g)->nodes.erase(name);
     Json dropped = Json::array();
-    for (const auto& app : ctx_.reg.appsOn(docKey(DocKind::kNode, name))) {
+    for (const auto& app : ctx_.reg.relations().appsOn(docKey(DocKind::kNode, name))) {
       Status s = ctx_.dropApp(txn, app);
       if (!s.isOk()) {
         if (reply) reply(s);
@@ -321,7 +321,7 @@ Result<Json> NodeOps::approve(const std::string& user, const Json& body) {
   ctx_.audit(txn.extra(), user, "node.approve", req->name, "", "");
   // Read rights first: the node's first document lists its groups.
   PHAROS_RETURN_IF_ERROR(ctx_.publisher.commit(txn, true, [&] {
-    auto groups = ctx_.reg.effectiveGroups(req->name);
+    auto groups = ctx_.reg.relations().effectiveGroups(req->name);
     if (watch_.onLine(req->name)) {
       watch_.syncLineRights(req->name);
     } else if (!groups.empty()) {

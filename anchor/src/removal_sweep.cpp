@@ -44,7 +44,7 @@ std::set<std::string> RemovalSweep::nodesOfDoc(const std::string& doc_key) const
   Target t;
   t.kind = kind == DocKind::kGroup ? Target::Kind::kGroup : Target::Kind::kNode;
   t.name = name;
-  return ctx_.reg.targetNodes(t);
+  return ctx_.reg.relations().targetNodes(t);
 }
 
 void RemovalSweep::sweep() {
@@ -54,7 +54,7 @@ void RemovalSweep::sweep() {
   size_t dropped_tombs = 0;
   for (const auto& [name, app] : ctx_.reg.apps()) {
     if (app.state != DesiredState::kRemoved) continue;
-    if (allGone(ctx_.reg.targetNodes(app.target), name)) dropped_apps.push_back(name);
+    if (allGone(ctx_.reg.relations().targetNodes(app.target), name)) dropped_apps.push_back(name);
   }
   for (const auto& name : dropped_apps) {
     Status s = ctx_.dropApp(txn, name);
@@ -73,7 +73,7 @@ void RemovalSweep::sweep() {
       std::set<std::string> waiting = nodes;
       if (const AppRecord* live = ctx_.reg.findApp(app);
           live && live->state != DesiredState::kRemoved) {
-        for (const auto& n : ctx_.reg.targetNodes(live->target)) waiting.erase(n);
+        for (const auto& n : ctx_.reg.relations().targetNodes(live->target)) waiting.erase(n);
       }
       if (allGone(waiting, app)) tombs.emplace_back(doc, app);
     }

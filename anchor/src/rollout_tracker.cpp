@@ -25,9 +25,9 @@ void RolloutTracker::markAll() {
 }
 
 void RolloutTracker::markAppsOfNode(const std::string& node) {
-  for (const auto& a : reg_.appsOn(docKey(DocKind::kNode, node))) dirty_.insert(a);
-  for (const auto& g : reg_.effectiveGroups(node)) {
-    for (const auto& a : reg_.appsOn(docKey(DocKind::kGroup, g))) dirty_.insert(a);
+  for (const auto& a : reg_.relations().appsOn(docKey(DocKind::kNode, node))) dirty_.insert(a);
+  for (const auto& g : reg_.relations().effectiveGroups(node)) {
+    for (const auto& a : reg_.relations().appsOn(docKey(DocKind::kGroup, g))) dirty_.insert(a);
   }
   schedule();
 }
@@ -58,7 +58,7 @@ RolloutSummary RolloutTracker::compute(const AppRecord& app) const {
     return it != reg_.health().end() && it->second.health.state == Readiness::kReady;
   };
   in.time_zone = config_.site_time_zone.name();
-  return computeRollout(app, reg_.targetNodes(app.target), in, clock_.nowMs());
+  return computeRollout(app, reg_.relations().targetNodes(app.target), in, clock_.nowMs());
 }
 
 RolloutSummary RolloutTracker::current(const AppRecord& app) const {

@@ -23,7 +23,7 @@ Result<std::optional<RolloutStrategy>> parseRequestStrategy(const Json& strategy
     std::string path = s.message().substr(0, s.message().find(": "));
     return Status(s.code(), s.message()).withPath(path);
   }
-  std::set<std::string> members = reg.targetNodes(target);
+  std::set<std::string> members = reg.relations().targetNodes(target);
   for (size_t i = 0; i < parsed->waves.size(); ++i) {
     for (const auto& node : parsed->waves[i].nodes) {
       if (members.count(node)) continue;
@@ -37,7 +37,7 @@ Result<std::optional<RolloutStrategy>> parseRequestStrategy(const Json& strategy
 }
 
 std::vector<WaveMember> waveMembers(const Registry& reg, const Target& target) {
-  std::set<std::string> reach = reg.targetNodes(target);
+  std::set<std::string> reach = reg.relations().targetNodes(target);
   std::vector<WaveMember> out;
   if (target.kind == Target::Kind::kNode) {
     if (reach.count(target.name)) out.push_back(WaveMember{target.name, ""});
@@ -50,7 +50,7 @@ std::vector<WaveMember> waveMembers(const Registry& reg, const Target& target) {
     if (reach.count(node) && listed.insert(node).second) out.push_back(WaveMember{node, ""});
   }
   for (const auto& child : group->groups) {
-    for (const auto& node : reg.effectiveMembers(child)) {
+    for (const auto& node : reg.relations().effectiveMembers(child)) {
       if (reach.count(node) && listed.insert(node).second) out.push_back(WaveMember{node, child});
     }
   }

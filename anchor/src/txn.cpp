@@ -55,7 +55,7 @@ GroupRecord* Txn::group(const std::string& name) {
   auto it = reg_.groups_.find(name);
   if (it == reg_.groups_.end()) return nullptr;
   saveOriginal(reg_.groups_, orig_groups_, name);
-  reg_.indexes_dirty_ = true;  // the caller may change memberships
+  reg_.index_.invalidate();  // the caller may change memberships
   return &it->second;
 }
 
@@ -63,7 +63,7 @@ AppRecord* Txn::app(const std::string& name) {
   auto it = reg_.apps_.find(name);
   if (it == reg_.apps_.end()) return nullptr;
   saveOriginal(reg_.apps_, orig_apps_, name);
-  reg_.indexes_dirty_ = true;  // the caller may change the target
+  reg_.index_.invalidate();  // the caller may change the target
   return &it->second;
 }
 
@@ -82,26 +82,26 @@ void Txn::putGroup(GroupRecord record) {
   saveOriginal(reg_.groups_, orig_groups_, record.name);
   std::string name = record.name;
   reg_.groups_[name] = std::move(record);
-  reg_.indexes_dirty_ = true;
+  reg_.index_.invalidate();
 }
 
 void Txn::eraseGroup(const std::string& name) {
   saveOriginal(reg_.groups_, orig_groups_, name);
   reg_.groups_.erase(name);
-  reg_.indexes_dirty_ = true;
+  reg_.index_.invalidate();
 }
 
 void Txn::putApp(AppRecord record) {
   saveOriginal(reg_.apps_, orig_apps_, record.name);
   std::string name = record.name;
   reg_.apps_[name] = std::move(record);
-  reg_.indexes_dirty_ = true;
+  reg_.index_.invalidate();
 }
 
 void Txn::eraseApp(const std::string& name) {
   saveOriginal(reg_.apps_, orig_apps_, name);
   reg_.apps_.erase(name);
-  reg_.indexes_dirty_ = true;
+  reg_.index_.invalidate();
 }
 
 void Txn::setSecrets(const std::string& app, std::map<std::string, std::string> secrets) {
@@ -256,7 +256,7 @@ void Txn::rollback() {
   docs_.restore();
   // The indexes derive from groups and apps only: an unchanged rollback (the once-a-second
   // sweep) must not make the next lookup rebuild them for 10,000 nodes.
-  if (!orig_groups_.empty() || !orig_apps_.empty()) reg_.indexes_dirty_ = true;
+  if (!orig_groups_.empty() || !orig_apps_.empty()) reg_.index_.invalidate();
   done_ = true;
 }
 

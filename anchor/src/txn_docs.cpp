@@ -20,7 +20,7 @@ void TxnDocs::touchTarget(const Target& target) {
   if (target.kind == Target::Kind::kNode) {
     touch(docKey(DocKind::kSecrets, target.name));
   } else {
-    for (const auto& n : reg_.effectiveMembers(target.name)) {
+    for (const auto& n : reg_.relations().effectiveMembers(target.name)) {
       touch(docKey(DocKind::kSecrets, n));
     }
   }
@@ -32,7 +32,7 @@ void TxnDocs::touchAppTarget(const Target& target, const std::string& app) {
 }
 
 void TxnDocs::touchMembers(const std::string& group) {
-  for (const auto& n : reg_.effectiveMembers(group)) touchNode(n);
+  for (const auto& n : reg_.relations().effectiveMembers(group)) touchNode(n);
 }
 
 void TxnDocs::render(WriteBatch& batch, bool keep_payloads,
@@ -47,7 +47,7 @@ void TxnDocs::render(WriteBatch& batch, bool keep_payloads,
   // Render, compare, number; each rendered once (its payload is kept for the publisher at
   // its new generation).
   for (const auto& key : touched_) {
-    std::optional<Json> doc = reg_.renderDoc(key, 0);
+    std::optional<Json> doc = reg_.renderer().renderDoc(key, 0);
     auto it = reg_.docs_.find(key);
     if (!doc) {
       if (it == reg_.docs_.end()) continue;
@@ -57,7 +57,7 @@ void TxnDocs::render(WriteBatch& batch, bool keep_payloads,
       removed_.push_back(key);
       continue;
     }
-    std::string hash = contentHash(reg_.contentOf(key, *doc));
+    std::string hash = contentHash(reg_.renderer().contentOf(key, *doc));
     if (it != reg_.docs_.end() && it->second.hash == hash) continue;
     if (it == reg_.docs_.end()) {
       orig_docs_.emplace(key, std::nullopt);

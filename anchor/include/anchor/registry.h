@@ -1,6 +1,7 @@
-// The anchor's in-memory model of the fleet: nodes, groups (nested, with membership
-// indexes), apps, secrets, registry credentials, tombstones and the generation of every
-// published document. Loaded from the Store at start (one prefix scan per kind), changed
+// The anchor's in-memory model of the fleet: nodes, groups (nested), apps, secrets, registry
+// credentials, tombstones and the generation of every published document; it owns the
+// queries over them (Relations, with their RelationIndex) and the rendering of the documents
+// (DocRenderer). Loaded from the Store at start (one prefix scan per kind), changed
 // only through a Txn, which renders the documents a change touches, numbers the ones whose
 // content changed and writes records and generations in ONE atomic batch; a failed write
 // rolls the memory back, so nothing is ever half-applied.
@@ -14,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "anchor/doc_renderer.h"
 #include "anchor/model.h"
+#include "anchor/relation_index.h"
+#include "anchor/relations.h"
 #include "anchor/secrets_at_rest.h"
 #include "anchor/store.h"
 #include "anchor/txn_docs.h"
@@ -61,35 +65,14 @@ class Registry {
   std::map<std::string, NodeHealthRecord>& health() { return health_; }
   const std::map<std::string, NodeHealthRecord>& health() const { return health_; }
 
-  // Whether the derived indexes below are up to date (tests: what forces a rebuild).
-  bool indexesFresh() const { return !indexes_dirty_; }
+  // Whether the relation index is up to date (tests: what forces a rebuild).
+  bool indexesFresh() const { return index_.fresh(); }
 
-  // ---- relations ----
-  // Groups that list `node` directly.
-  std::set<std::string> directGroupsOf(const std::string& node) const;
-  // Groups that list `group` as a member (its parents).
-  std::set<std::string> parentsOf(const std::string& group) const;
-  // Direct groups and all their ancestors.
-  std::set<std::string> effectiveGroups(const std::string& node) const;
-  // `group`'s nodes, direct or through nested groups (any registration state).
-  std::set<std::string> effectiveMembers(const std::string& group) const;
-  // Nodes an app target reaches that have desired documents (accepted or removing).
-  std::set<std::string> targetNodes(const Target& target) const;
-  // The membership path from `from` down to `to` ("a > b > c"), when `to` is `from` or
-  // nested (at any depth) inside it; empty otherwise. Used to refuse cycles.
-  std::vector<std::string> pathDown(const std::string& from, const std::string& to) const;
-  // Apps (any state) whose target document is `doc_key`.
-  std::set<std::string> appsOn(const std::string& doc_key) const;
+  // Who is in which group, what a target reaches, which apps are on a document.
+  const Relations& relations() const { return relations_; }
+  // The documents rendered from these records.
+  const DocRenderer& renderer() const { return renderer_; }
 
-  // ---- documents ----
-  // The document's content for `generation` (epoch included), or nullopt when the document
-  // should not exist (unknown or pending node, unknown group).
-  // A secrets document is published sealed to the node's public key (Anchor::publishDoc), or
-  // withheld while the anchor knows none, so this plaintext never leaves the process.
-  std::optional<Json> renderDoc(const std::string& doc_key, int64_t generation) const;
-  std::optional<SecretsDoc> renderSecrets(const std::string& node, int64_t generation) const;
-  // Every document that should exist now.
-  std::vector<std::string> allDocKeys() const;
   // Renders every document, bumps generations of those whose content no longer matches
   // the stored hash (or that have none) and deletes stale ones; one batch. Returns the
   // keys that changed (to publish) in `changed` and the stale ones in `removed`.
@@ -99,10 +82,6 @@ class Registry {
  private:
   friend class Txn;
   friend class TxnDocs;
-  void ensureIndexes() const;
-  // What a document's hash is taken of: `doc` (renderDoc at generation 0) without its epoch;
-  // for a secrets document a digest (its plaintext is never stored). `doc` is left as it was.
-  std::string contentOf(const std::string& doc_key, Json& doc) const;
 
   std::string epoch_;
   SecretsAtRest at_rest_{sealed::generateStoreKey()};
@@ -116,11 +95,10 @@ class Registry {
   std::map<std::string, DocState> docs_;
   std::map<std::string, NodeHealthRecord> health_;
 
-  // Derived indexes, rebuilt lazily after a structural change.
-  mutable bool indexes_dirty_ = true;
-  mutable std::map<std::string, std::set<std::string>> node_groups_;    // node -> groups
-  mutable std::map<std::string, std::set<std::string>> group_parents_;  // child -> parents
-  mutable std::map<std::string, std::set<std::string>> apps_by_doc_;    // doc key -> apps
+  // Built from the groups and apps; a Txn that may change either invalidates it.
+  RelationIndex index_{groups_, apps_};
+  Relations relations_{nodes_, groups_, index_};
+  DocRenderer renderer_{*this};
 };
 
 // One atomic change of the registry. Mutators record the original of every record they

@@ -1,6 +1,6 @@
 // registry.set, registry.list and registry.remove (docs/protocol.md 5.2) over an OpContext:
 // the credentials a node or group's nodes pull private images with. They reach the nodes only
-// inside their sealed secrets documents (Registry::renderSecrets), so a change re-renders
+// inside their sealed secrets documents (DocRenderer::renderSecrets), so a change re-renders
 // the secrets of every node the target reaches; a listing names hosts and usernames, never
 // a password; every change is audited with the host, never the password.
 //

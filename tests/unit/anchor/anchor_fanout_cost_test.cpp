@@ -152,7 +152,7 @@ TEST_CASE("rolling back a transaction that changed no group or app keeps the ind
   Registry reg;
   MemoryStore store;
   makeGroup(reg, store);
-  CHECK(reg.effectiveGroups("n1") == std::set<std::string>{"g"});
+  CHECK(reg.relations().effectiveGroups("n1") == std::set<std::string>{"g"});
   REQUIRE(reg.indexesFresh());
   {
     // What the once-a-second sweep does when nothing is due.
@@ -165,9 +165,9 @@ TEST_CASE("rolling back a transaction that changed no group or app keeps the ind
   {
     Txn txn(reg);
     txn.group("g")->nodes.erase("n1");
-    CHECK(reg.effectiveGroups("n1").empty());  // rebuilt from the changed group
+    CHECK(reg.relations().effectiveGroups("n1").empty());  // rebuilt from the changed group
     txn.rollback();
   }
   CHECK_FALSE(reg.indexesFresh());
-  CHECK(reg.effectiveGroups("n1") == std::set<std::string>{"g"});
+  CHECK(reg.relations().effectiveGroups("n1") == std::set<std::string>{"g"});
 }

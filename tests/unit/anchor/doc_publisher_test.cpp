@@ -121,7 +121,7 @@ TEST_CASE("a changed document goes out as its commit rendered it, at its new gen
   CHECK(p.sent[0].topic == topics::node("n1", NodeTopic::kDesired));
   const std::string key = docKey(DocKind::kNode, "n1");
   REQUIRE(p.reg.docStates().at(key).generation == 2);
-  CHECK(p.sent[0].payload == dumpJson(*p.reg.renderDoc(key, 2)));
+  CHECK(p.sent[0].payload == dumpJson(*p.reg.renderer().renderDoc(key, 2)));
   CHECK_FALSE(txn.docs().takePayload(key).has_value());  // moved out by the publisher
 
   Txn secrets(p.reg);  // a secrets document's plaintext is never kept
