@@ -29,13 +29,15 @@ Anchor::Anchor(AnchorOptions config, Store& store, MqttLink& link, BrokerAdmin& 
       lines_(
           config_, reg_, admin, guards_, events_, publisher_, *strand_, clock,
           LineMonitor::Hooks{[this](const std::string& node, bool restart_beat) {
-                               if (restart_beat) monitor_.restartHeartbeat(node);
-                               monitor_.applyHealth(node, nullptr);
+                               if (restart_beat) health_.restartHeartbeat(node);
+                               health_.applyHealth(node, nullptr);
                              },
-                             [this] { monitor_.scheduleFlush(); },
+                             [this] { health_.scheduleFlush(); },
                              [this](const std::string& line) { reconcileLineIdentities(line); }}),
+      health_(config_, reg_, store, events_, publisher_, guards_, rollouts_, lines_, metrics_,
+              *strand_, clock),
       monitor_(config_, reg_, store, events_, publisher_, guards_, rollouts_, node_states_, lines_,
-               metrics_, *strand_, clock),
+               health_, metrics_, clock),
       nodes_(ops_, monitor_),
       groups_(ops_, monitor_),
       apps_(ops_),
@@ -128,7 +130,7 @@ Status Anchor::start() {
   PHAROS_RETURN_IF_ERROR(MetricsHistory::check(metrics_.options()));
   PHAROS_RETURN_IF_ERROR(reg_.load(store_));
   PHAROS_RETURN_IF_ERROR(events_.load());
-  monitor_.healthChanged(guards_.healSessions(reg_));
+  health_.healthChanged(guards_.healSessions(reg_));
   // Documents whose rendering changed since they were stored (an upgrade, a crash between
   // a record write and... nothing: records and generations share one batch) get numbered.
   std::vector<std::string> changed;
@@ -141,7 +143,7 @@ Status Anchor::start() {
   std::weak_ptr<Strand> strand = strand_;
   auto queued = queued_;
   auto inbox = inbox_;
-  auto beat_drops = monitor_.beatDrops();
+  auto beat_drops = health_.beatDrops();
   size_t max_queued = config_.max_queued_messages;
   link_.onMessage(
       [this, alive, strand, queued, inbox, beat_drops, max_queued](const MqttMessage& message) {
@@ -194,7 +196,7 @@ Status Anchor::start() {
 }
 
 void Anchor::stop() {
-  monitor_.flush();
+  health_.flush();
   if (!link_.connected()) return;
   MqttMessage msg;
   msg.topic = topics::anchorStatus();
@@ -209,7 +211,7 @@ void Anchor::onConnected() {
   // Line heartbeats missed while the anchor itself was away say nothing about the lines.
   lines_.onAnchorConnected();
   // So are agents' heartbeats: every deadline gets a whole 1.5 x keep-alive from now.
-  monitor_.onAnchorConnected();
+  health_.onAnchorConnected();
   spdlog::info("connected to the broker; republishing every document");
   if (!subscribed_) {
     std::vector<std::string> filters = {
@@ -329,7 +331,7 @@ void Anchor::handleNodeMessage(const topics::Parsed& topic, const MqttMessage& m
       monitor_.onMetrics(node, message.payload);
       break;
     case NodeTopic::kHeartbeat:
-      monitor_.onHeartbeat(node, message.payload);
+      health_.onHeartbeat(node, message.payload);
       break;
     default:
       break;  // our own documents echoed back

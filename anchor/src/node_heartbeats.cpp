@@ -1,5 +1,5 @@
-// Agents' heartbeats (node_monitor.h, health.h HeartbeatTracker; docs/anchor.md "Health"). Each
-// heartbeat on nodes/{node}/heartbeat moves its node's deadline to 1.5 x keep-alive from now;
+// Agents' heartbeats (node_health_monitor.h, health.h HeartbeatTracker; docs/anchor.md "Health").
+// Each heartbeat on nodes/{node}/heartbeat moves its node's deadline to 1.5 x keep-alive from now;
 // a check every node_heartbeat_check turns a Ready node whose deadline passed NotReady
 // ("heartbeat timeout ..."), and the next heartbeat of the same session makes it Ready again.
 // The broker's will stays the fast path for a killed agent; this times a frozen or cut-off
@@ -9,7 +9,7 @@
 // node_heartbeat_lag_guard), heartbeats dropped under back-pressure, and its own link being
 // away (onAnchorConnected) push the deadlines forward; a line that comes back restarts those of
 // its nodes (line_monitor.cpp). Runs on the anchor's strand.
-#include "anchor/node_monitor.h"
+#include "anchor/node_health_monitor.h"
 #include "pharos/log.h"
 #include "pharos/messages.h"
 #include "pharos/topics.h"
@@ -18,7 +18,7 @@ namespace pharos::anchor {
 
 using topics::NodeTopic;
 
-void NodeMonitor::onHeartbeat(const std::string& node, const std::string& payload) {
+void NodeHealthMonitor::onHeartbeat(const std::string& node, const std::string& payload) {
   const NodeRecord* record = reg_.findNode(node);
   if (!record || payload.empty()) return;
   auto beat = decodeNodeHeartbeat(payload);
@@ -44,13 +44,13 @@ void NodeMonitor::onHeartbeat(const std::string& node, const std::string& payloa
   scheduleHeartbeatCheck();
 }
 
-void NodeMonitor::onAnchorConnected() { beats_.restartAll(clock_.nowMs()); }
+void NodeHealthMonitor::onAnchorConnected() { beats_.restartAll(clock_.nowMs()); }
 
-void NodeMonitor::restartHeartbeat(const std::string& node) {
+void NodeHealthMonitor::restartHeartbeat(const std::string& node) {
   beats_.restart(node, clock_.nowMs());
 }
 
-void NodeMonitor::scheduleHeartbeatCheck() {
+void NodeHealthMonitor::scheduleHeartbeatCheck() {
   if (beat_check_scheduled_ || beats_.nodes() == 0) return;
   beat_check_scheduled_ = true;
   beat_check_armed_ = clock_.nowMs();
@@ -63,7 +63,7 @@ void NodeMonitor::scheduleHeartbeatCheck() {
   });
 }
 
-void NodeMonitor::checkHeartbeats() {
+void NodeHealthMonitor::checkHeartbeats() {
   const int64_t now = clock_.nowMs();
   const int64_t elapsed = now - beat_check_armed_;
   const int64_t lag = elapsed - config_.node_heartbeat_check.count();

@@ -1,6 +1,7 @@
 // Messages from agents (node_monitor.h): status/info register a node on first sight and drive
 // its health; state feeds rollout summaries and removal bookkeeping; events go to the event
-// log (rate-limited per node); metrics mark the node as seen (heartbeats: node_heartbeats.cpp).
+// log (rate-limited per node); metrics mark the node as seen (health and heartbeats:
+// node_health_monitor.h).
 // Anything malformed is dropped with a rate-limited log line. Runs on the anchor's strand.
 #include "anchor/node_monitor.h"
 
@@ -18,13 +19,12 @@ namespace {
 constexpr size_t kMaxPendingRegistrations = 10'000;
 constexpr double kEventBurst = 50;
 constexpr double kEventsPerSecond = 5;
-constexpr int64_t kLastSeenPersistMs = 60'000;
 }  // namespace
 
 NodeMonitor::NodeMonitor(const AnchorOptions& config, Registry& reg, Store& store, EventLog& events,
                          DocPublisher& publisher, Guards& guards, RolloutTracker& rollouts,
                          std::map<std::string, NodeState>& node_states, LineMonitor& lines,
-                         MetricsHistory& history, Strand& strand, Clock& clock)
+                         NodeHealthMonitor& health, MetricsHistory& history, Clock& clock)
     : config_(config),
       reg_(reg),
       store_(store),
@@ -34,23 +34,21 @@ NodeMonitor::NodeMonitor(const AnchorOptions& config, Registry& reg, Store& stor
       rollouts_(rollouts),
       node_states_(node_states),
       lines_(lines),
+      health_(health),
       history_(history),
-      strand_(strand),
       clock_(clock) {}
 
 void NodeMonitor::enrolled(const std::string& node) {
   quarantine_.erase(node);
-  applyHealth(node, nullptr);
+  health_.applyHealth(node, nullptr);
 }
 
 void NodeMonitor::removed(const std::string& node) {
-  reg_.health().erase(node);
+  health_.forget(node);
   node_states_.erase(node);
   node_metrics_.erase(node);
-  last_seen_persisted_.erase(node);
   pending_registrations_.erase(node);
   event_tokens_.erase(node);
-  dirty_health_.erase(node);
   quarantine_[node] = clock_.nowMs() + config_.removed_quarantine.count();
 }
 
@@ -64,59 +62,12 @@ const NodeState* NodeMonitor::reported(const std::string& node) const {
   return it == node_states_.end() ? nullptr : &it->second;
 }
 
-void NodeMonitor::healthChanged(const std::vector<std::string>& nodes) {
-  for (const auto& node : nodes) dirty_health_.insert(node);
-  if (!nodes.empty()) scheduleFlush();
-}
-
-void NodeMonitor::scheduleFlush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  strand_.postDelayed(config_.flush_interval, [this, alive] {
-    if (alive.expired()) return;
-    flush_scheduled_ = false;
-    flush();
-  });
-}
-
-void NodeMonitor::flush() {
-  WriteBatch batch;
-  for (const auto& node : dirty_health_) {
-    auto it = reg_.health().find(node);
-    if (it == reg_.health().end() || !reg_.findNode(node)) continue;
-    batch.put(keys::health(node), dumpJson(toJson(it->second)));
-  }
-  dirty_health_.clear();
-  if (!batch.empty()) {
-    Status s = store_.write(batch, false);
-    if (!s.isOk()) spdlog::warn("store: writing health records: {}", s.message());
-  }
-  Status s = events_.flush();
-  if (!s.isOk()) spdlog::warn("store: writing events: {}", s.message());
-  s = history_.flush();
-  if (!s.isOk()) spdlog::warn("store: writing metrics history: {}", s.message());
-}
-
 bool NodeMonitor::quarantined(const std::string& node) {
   auto it = quarantine_.find(node);
   if (it == quarantine_.end()) return false;
   if (clock_.nowMs() < it->second) return true;
   quarantine_.erase(it);
   return false;
-}
-
-void NodeMonitor::seen(const std::string& node) {
-  auto it = reg_.health().find(node);
-  if (it == reg_.health().end()) return;
-  int64_t now = clock_.nowMs();
-  it->second.last_seen = now;
-  int64_t& persisted = last_seen_persisted_[node];
-  if (now - persisted >= kLastSeenPersistMs) {
-    persisted = now;
-    dirty_health_.insert(node);
-    scheduleFlush();
-  }
 }
 
 void NodeMonitor::onStatus(const std::string& node, const std::string& payload) {
@@ -136,7 +87,7 @@ void NodeMonitor::onStatus(const std::string& node, const std::string& payload) 
     lines_.checkLine(node);
     return;
   }
-  applyHealth(node, &*status);
+  health_.applyHealth(node, &*status);
 }
 
 void NodeMonitor::onInfo(const std::string& node, const std::string& payload) {
@@ -159,7 +110,7 @@ void NodeMonitor::onInfo(const std::string& node, const std::string& payload) {
     lines_.checkLine(node);
     return;
   }
-  seen(node);
+  health_.seen(node);
   lines_.checkLine(node);
   Json before = existing->info;
   if (before.is_object()) before.erase("ts");
@@ -254,41 +205,7 @@ void NodeMonitor::maybeRegister(const std::string& node) {
   }
   spdlog::info("node {} registered ({})", node,
                config_.require_approval ? "pending approval" : "accepted");
-  applyHealth(node, &pending.status);
-}
-
-void NodeMonitor::applyHealth(const std::string& node, const NodeStatus* status) {
-  const NodeRecord* record = reg_.findNode(node);
-  if (!record) return;
-  auto [it, inserted] = reg_.health().try_emplace(node);
-  NodeHealthRecord& health = it->second;
-  if (status) {
-    if (!acceptStatus(health, *status)) {
-      spdlog::debug("node {}: ignored {} of session {} (older than Ready session {})", node,
-                    toWire(status->state), status->session, health.newest_ready_session);
-      return;
-    }
-    health.last_seen = clock_.nowMs();
-    beats_.onStatus(node, status->session);
-  }
-  HealthChange change =
-      updateVerdict(health, record->registration, clock_.nowMs(), lines_.unreachableReason(node),
-                    beats_.timeoutReason(node, health));
-  if (change == HealthChange::kNone && !inserted) return;
-  dirty_health_.insert(node);
-  scheduleFlush();
-  publisher_.health(node);
-  if (change == HealthChange::kTransition) {
-    EventRecord event;
-    event.ts = clock_.nowMs();
-    event.source = "anchor";
-    event.node = node;
-    event.kind = "health_changed";
-    event.reason = toWire(health.health.state);
-    event.message = health.health.reason;
-    events_.append(std::move(event));
-    rollouts_.markAppsOfNode(node);
-  }
+  health_.applyHealth(node, &pending.status);
 }
 
 void NodeMonitor::onState(const std::string& node, const std::string& payload) {
@@ -300,7 +217,7 @@ void NodeMonitor::onState(const std::string& node, const std::string& payload) {
     guards_.logMalformed("state", topics::node(node, NodeTopic::kState), state.status());
     return;
   }
-  seen(node);
+  health_.seen(node);
   auto& slot = node_states_[node];
   for (const auto& a : slot.apps) rollouts_.mark(a.name);
   for (const auto& a : state->apps) {
@@ -331,7 +248,7 @@ void NodeMonitor::onEvent(const std::string& node, const std::string& payload) {
     return;
   }
   tokens -= 1;
-  seen(node);
+  health_.seen(node);
   EventRecord e;
   e.ts = now;  // the anchor's clock orders the log (a device clock may be wrong)
   e.source = "node";
@@ -342,7 +259,7 @@ void NodeMonitor::onEvent(const std::string& node, const std::string& payload) {
   e.reason = event->reason;
   e.message = event->message.substr(0, 4096);
   events_.append(std::move(e));
-  scheduleFlush();
+  health_.scheduleFlush();
 }
 
 void NodeMonitor::onMetrics(const std::string& node, const std::string& payload) {
@@ -352,9 +269,9 @@ void NodeMonitor::onMetrics(const std::string& node, const std::string& payload)
     guards_.logMalformed("metrics", topics::node(node, NodeTopic::kMetrics), metrics.status());
     return;
   }
-  seen(node);
+  health_.seen(node);
   history_.record(node, clock_.nowMs(), *metrics);
-  scheduleFlush();
+  health_.scheduleFlush();
   Json json = encode(*metrics);
   json.erase("v");
   json.erase("containers");

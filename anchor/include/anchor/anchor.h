@@ -1,11 +1,11 @@
 // The anchor core (DESIGN.md sections 2-5), the composition root: it owns the Registry, the
 // EventLog and the parts that own the rest of the state (DocPublisher, Guards,
-// RolloutTracker, LineMonitor, NodeMonitor, NodeOps, GroupOps, AppOps, RegistryOps,
-// RemovalSweep, ApiServer with its operation table), starts and stops them, subscribes, and
-// routes each message to its owner. It talks to the broker through an
-// MqttLink and a BrokerAdmin, and never owns a thread: everything runs on a Strand over the
-// Executor it is given; the link's callbacks hop onto that strand. Every change is
-// validated, stored (one batch, synced) and numbered before it is published retained.
+// RolloutTracker, LineMonitor, NodeHealthMonitor, NodeMonitor, NodeOps, GroupOps, AppOps,
+// RegistryOps, RemovalSweep, ApiServer with its operation table), starts and stops them,
+// subscribes, and routes each message to its owner. It talks to the broker through an MqttLink and
+// a BrokerAdmin, and never owns a thread: everything runs on a Strand over the Executor it is
+// given; the link's callbacks hop onto that strand. Every change is validated, stored (one batch,
+// synced) and numbered before it is published retained.
 //
 // Threading: construct and start() on one thread before the link connects; afterwards
 // every method below except strand() must run on strand() (post to it).
@@ -33,6 +33,7 @@
 #include "anchor/inbox.h"
 #include "anchor/line_monitor.h"
 #include "anchor/metrics_history.h"
+#include "anchor/node_health_monitor.h"
 #include "anchor/node_monitor.h"
 #include "anchor/node_ops.h"
 #include "anchor/op_context.h"
@@ -126,6 +127,7 @@ class Anchor {
   OpContext ops_;
   StagedRollouts staged_;
   LineMonitor lines_;
+  NodeHealthMonitor health_;
   NodeMonitor monitor_;
   NodeOps nodes_;
   GroupOps groups_;
