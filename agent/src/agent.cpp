@@ -14,7 +14,7 @@
 
 namespace pharos::agent {
 
-Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
+Agent::Agent(AgentOptions options, Executor& executor, DockerApi docker, const Clock& clock,
              StateFile& state_file, LinkFactory make_link, Executor* stops)
     : options_(std::move(options)),
       jitter_(options_.seed ? options_.seed : entropySeed(options_.node_id)),
@@ -63,12 +63,12 @@ Agent::Agent(AgentOptions options, Executor& executor, DockerClient& docker, con
   reconciler_->setFrozen(true);  // until a node document is held
   auto observed = [this] { return reconciler_->observedContainers(); };
   metrics_ = std::make_unique<MetricsReporter>(
-      docker_, executor_, strand_, clock_, jitter_,
+      docker_.containers, executor_, strand_, clock_, jitter_,
       MetricsReporter::Options{options_.metrics_interval, options_.timer_jitter,
                                options_.host_metrics, options_.reconciler.data_dir},
       publisher_, observed);
   commands_ = std::make_unique<NodeCommands>(
-      options_.node_id, docker_, executor_, strand_, clock_, publisher_,
+      options_.node_id, docker_.containers, executor_, strand_, clock_, publisher_,
       NodeCommands::Sources{observed, [this] {
                               std::vector<std::string> values;
                               if (const auto& secrets = docs_.secrets()) {
@@ -129,7 +129,7 @@ void Agent::onStart() {
   }
 
   // 2. The engine.
-  auto version = docker_.version();
+  auto version = docker_.system.version();
   if (version.isOk()) {
     docker_version_ = *version;
     engine_up_ = true;
@@ -143,7 +143,7 @@ void Agent::onStart() {
   EventFilter filter;
   filter.types = {"container"};
   filter.labels = {std::string(kLabelNode) + "=" + options_.node_id};
-  events_stream_ = docker_.watchEvents(
+  events_stream_ = docker_.system.watchEvents(
       filter,
       [this, alive, strand](const DockerEvent& e) {
         strand->post([this, alive, e] {
@@ -257,7 +257,7 @@ void Agent::onEngineState(const Status& status) {
   engine_up_ = up;
   if (up) {
     engine_error_.clear();
-    if (auto v = docker_.version(); v.isOk()) docker_version_ = *v;
+    if (auto v = docker_.system.version(); v.isOk()) docker_version_ = *v;
     if (!first) emit("engine_reconnected", "", "container engine reachable again");
     if (connected_) {
       publishInfo();

@@ -81,7 +81,7 @@ void AppImages::pump() {
     // The pull blocks a thread of the blocking executor for its whole download; its result
     // is bookkept on that thread under the mutex.
     blocking_.postDelayed(jitter, lanes_.guarded([this, image = next_image, auth] {
-      Status status = ctx_.docker.pullImage(image, auth);
+      Status status = ctx_.docker.images.pullImage(image, auth);
       Lock lock(ctx_.mu);
       onPullDone(image, status);
     }));
@@ -146,7 +146,7 @@ void AppImages::prune() {
   }
   for (const std::string& image : unused) {
     if (!table_.appsUsing(image).empty()) continue;  // desired again while the mutex was released
-    Status st = ctx_.engine([&] { return ctx_.docker.removeImage(image, false); });
+    Status st = ctx_.engine([&] { return ctx_.docker.images.removeImage(image, false); });
     auto it = known_images_.find(image);
     if (it == known_images_.end()) continue;
     if (st.isOk()) {

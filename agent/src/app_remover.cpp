@@ -21,15 +21,16 @@ std::string servicesOf(const std::vector<ContainerSummary>& list) {
 
 }  // namespace
 
-Status removeWithAnonymousVolumes(DockerClient& docker, const std::string& id) {
+Status removeWithAnonymousVolumes(DockerApi docker, const std::string& id) {
   std::vector<std::string> anonymous;
-  if (auto info = docker.inspectContainer(id); info.isOk()) {
+  if (auto info = docker.containers.inspectContainer(id); info.isOk()) {
     anonymous = anonymousVolumeNames(info->raw);
   }
-  Status st = docker.removeContainer(id, true, true);
+  Status st = docker.containers.removeContainer(id, true, true);
   if (!st.isOk()) return st;
   for (const std::string& volume : anonymous) {
-    Status removed = docker.removeVolume(volume);  // in use elsewhere (conflict) or gone: kept
+    Status removed =
+        docker.volumes.removeVolume(volume);  // in use elsewhere (conflict) or gone: kept
     if (!removed.isOk() && removed.code() != Code::kNotFound && removed.code() != Code::kConflict) {
       spdlog::warn("remove volume {}: {}", volume, removed.message());
     }
@@ -83,7 +84,7 @@ void AppRemover::removeApp(AppRun& app, std::vector<ContainerSummary>& container
     Status st = ctx_.engine([&] {
       return app.desired.spec.volumes == VolumePolicy::kDelete
                  ? removeWithAnonymousVolumes(ctx_.docker, c.id)
-                 : ctx_.docker.removeContainer(c.id, true);
+                 : ctx_.docker.containers.removeContainer(c.id, true);
     });
     if (st.isOk() || st.code() == Code::kNotFound) {
       reporter_.emit("container_removed", name, label(c.labels, kLabelService), "app removed");
@@ -93,19 +94,21 @@ void AppRemover::removeApp(AppRun& app, std::vector<ContainerSummary>& container
   }
   std::vector<std::string> filters = {std::string(kLabelNode) + "=" + ctx_.options.node_id,
                                       std::string(kLabelApp) + "=" + name};
-  if (auto nets = ctx_.engine([&] { return ctx_.docker.listNetworks(filters); }); nets.isOk()) {
+  if (auto nets = ctx_.engine([&] { return ctx_.docker.networks.listNetworks(filters); });
+      nets.isOk()) {
     for (const NetworkInfo& n : *nets) {
-      Status st =
-          ctx_.engine([&] { return ctx_.docker.removeNetwork(n.id.empty() ? n.name : n.id); });
+      Status st = ctx_.engine(
+          [&] { return ctx_.docker.networks.removeNetwork(n.id.empty() ? n.name : n.id); });
       if (!st.isOk() && st.code() != Code::kNotFound) {
         app.failure = "remove network " + n.name + ": " + st.message();
       }
     }
   }
   if (app.desired.spec.volumes == VolumePolicy::kDelete) {
-    if (auto vols = ctx_.engine([&] { return ctx_.docker.listVolumes(filters); }); vols.isOk()) {
+    if (auto vols = ctx_.engine([&] { return ctx_.docker.volumes.listVolumes(filters); });
+        vols.isOk()) {
       for (const VolumeInfo& v : *vols) {
-        Status st = ctx_.engine([&] { return ctx_.docker.removeVolume(v.name); });
+        Status st = ctx_.engine([&] { return ctx_.docker.volumes.removeVolume(v.name); });
         if (st.isOk()) {
           reporter_.emit("volume_removed", name, "", "removed volume " + v.name);
         } else if (st.code() != Code::kNotFound) {
@@ -121,7 +124,8 @@ void AppRemover::removeApp(AppRun& app, std::vector<ContainerSummary>& container
 void AppRemover::runOrphanPass() {
   Lock lock(ctx_.mu);
   const std::string node_filter = std::string(kLabelNode) + "=" + ctx_.options.node_id;
-  auto listed = ctx_.engine([&] { return ctx_.docker.listContainers({node_filter}, true); });
+  auto listed =
+      ctx_.engine([&] { return ctx_.docker.containers.listContainers({node_filter}, true); });
   if (!listed.isOk()) return;
   std::map<std::string, std::vector<ContainerSummary>> orphans;
   for (const ContainerSummary& c : *listed) {
@@ -148,16 +152,18 @@ void AppRemover::runOrphanPass() {
     }
     for (const ContainerSummary& c : list) {
       supervisor_.expectExit(c.id);
-      Status st = ctx_.engine([&] { return ctx_.docker.removeContainer(c.id, true); });
+      Status st = ctx_.engine([&] { return ctx_.docker.containers.removeContainer(c.id, true); });
       if (st.isOk()) {
         reporter_.emit("container_removed", app, label(c.labels, kLabelService),
                        "app no longer desired");
       }
     }
     const std::vector<std::string> filters = {node_filter, std::string(kLabelApp) + "=" + app};
-    if (auto nets = ctx_.engine([&] { return ctx_.docker.listNetworks(filters); }); nets.isOk()) {
+    if (auto nets = ctx_.engine([&] { return ctx_.docker.networks.listNetworks(filters); });
+        nets.isOk()) {
       for (const NetworkInfo& n : *nets) {
-        (void)ctx_.engine([&] { return ctx_.docker.removeNetwork(n.id.empty() ? n.name : n.id); });
+        (void)ctx_.engine(
+            [&] { return ctx_.docker.networks.removeNetwork(n.id.empty() ? n.name : n.id); });
       }
     }
     dropped_files_.erase(app);

@@ -28,7 +28,7 @@ void makeDirs(const std::string& path) {
 
 // The VOLUME paths of the images of a service's old and new container (compose 1.29 reads
 // the old container's image; the new one's counts too).
-std::set<std::string> imagePaths(DockerClient& docker, const Service& service,
+std::set<std::string> imagePaths(DockerImages& docker, const Service& service,
                                  const ContainerInfo& old) {
   std::set<std::string> paths;
   for (const std::string& image : {service.image, old.image_id}) {
@@ -78,7 +78,7 @@ void ApplyPass::run(const std::string& name) {
   app.refused.clear();
   const std::vector<std::string> filters = {std::string(kLabelNode) + "=" + ctx_.options.node_id,
                                             std::string(kLabelApp) + "=" + name};
-  auto listed = ctx_.engine([&] { return ctx_.docker.listContainers(filters, true); });
+  auto listed = ctx_.engine([&] { return ctx_.docker.containers.listContainers(filters, true); });
   if (!listed.isOk()) {
     app.failure = "container engine: " + listed.status().message();
     reporter_.computePhase(app);
@@ -100,13 +100,14 @@ void ApplyPass::run(const std::string& name) {
     }
   }
   // Observe what is there now.
-  auto now_listed = ctx_.engine([&] { return ctx_.docker.listContainers(filters, true); });
+  auto now_listed =
+      ctx_.engine([&] { return ctx_.docker.containers.listContainers(filters, true); });
   if (now_listed.isOk()) {
     std::set<std::string> seen;
     for (const ContainerSummary& c : *now_listed) {
       std::string svc = label(c.labels, kLabelService);
       if (svc.empty() || seen.count(svc)) continue;
-      auto info = ctx_.engine([&] { return ctx_.docker.inspectContainer(c.id); });
+      auto info = ctx_.engine([&] { return ctx_.docker.containers.inspectContainer(c.id); });
       if (!info.isOk()) continue;
       seen.insert(svc);
       ServiceRun& run = app.service(svc, ctx_.options.backoff);
@@ -123,7 +124,7 @@ void ApplyPass::run(const std::string& name) {
     }
     if (app.desired.spec.state == DesiredState::kRemoved && now_listed->empty() &&
         !table_.frozen()) {
-      auto nets = ctx_.engine([&] { return ctx_.docker.listNetworks(filters); });
+      auto nets = ctx_.engine([&] { return ctx_.docker.networks.listNetworks(filters); });
       if (nets.isOk() && nets->empty()) {
         app.gone = true;
         if (!app.removal_reported && !app.services.empty()) {
@@ -210,7 +211,7 @@ void ApplyPass::applyRunning(AppRun& app, std::vector<ContainerSummary>& contain
     if (up_to_date) {
       run.waiting_since.reset();
       std::string id = primary->id;
-      auto info = ctx_.engine([&] { return ctx_.docker.inspectContainer(id); });
+      auto info = ctx_.engine([&] { return ctx_.docker.containers.inspectContainer(id); });
       if (info.isOk()) supervisor_.supervise(app, *service, run, *info);
       continue;
     }
@@ -255,9 +256,9 @@ void ApplyPass::applyRunning(AppRun& app, std::vector<ContainerSummary>& contain
       }
       std::vector<std::string> old_anonymous;
       (void)ctx_.engine([&] {
-        if (auto old = ctx_.docker.inspectContainer(primary->id); old.isOk()) {
+        if (auto old = ctx_.docker.containers.inspectContainer(primary->id); old.isOk()) {
           carried = carriedVolumes(*service, volumeMounts(old->raw),
-                                   imagePaths(ctx_.docker, *service, *old));
+                                   imagePaths(ctx_.docker.images, *service, *old));
           old_anonymous = anonymousVolumeNames(old->raw);
         }
         return Status::ok();
@@ -265,7 +266,7 @@ void ApplyPass::applyRunning(AppRun& app, std::vector<ContainerSummary>& contain
       supervisor_.expectExit(primary->id);
       std::string id = primary->id;
       // Without -v: the carried volumes must outlive it; the others are removed below.
-      Status st = ctx_.engine([&] { return ctx_.docker.removeContainer(id, true); });
+      Status st = ctx_.engine([&] { return ctx_.docker.containers.removeContainer(id, true); });
       if (!st.isOk() && st.code() != Code::kNotFound) {
         app.failure = "remove " + primary->name + ": " + st.message();
         continue;
@@ -274,7 +275,8 @@ void ApplyPass::applyRunning(AppRun& app, std::vector<ContainerSummary>& contain
         bool kept = false;
         for (const auto& [path, carried_name] : carried) kept = kept || carried_name == volume;
         if (!kept)
-          (void)ctx_.engine([&] { return ctx_.docker.removeVolume(volume); });  // in use: kept
+          (void)ctx_.engine(
+              [&] { return ctx_.docker.volumes.removeVolume(volume); });  // in use: kept
       }
       run.tracker.reset();
     }

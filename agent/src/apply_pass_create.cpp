@@ -16,12 +16,14 @@ Status ApplyPass::probeCreate(AppRun& app, const Service& service, const std::st
                         hash, app.desired.spec.restart, appDir(name),
                         {}};
   ContainerSpec spec = containerSpec(*app.file, service, context);
-  auto probe = ctx_.engine(
-      [&] { return ctx_.docker.createContainer(spec.name + "_pharos_probe", spec.body); });
+  auto probe = ctx_.engine([&] {
+    return ctx_.docker.containers.createContainer(spec.name + "_pharos_probe", spec.body);
+  });
   if (!probe.isOk()) return probe.status();
   supervisor_.expectExit(*probe);
-  (void)ctx_.engine(
-      [&] { return ctx_.docker.removeContainer(*probe, true, true); });  // and its volumes
+  (void)ctx_.engine([&] {
+    return ctx_.docker.containers.removeContainer(*probe, true, true);
+  });  // and its volumes
   run.probed_hash = hash;
   run.probed = ServiceRun::Probed{std::move(context), std::move(spec)};
   return Status::ok();
@@ -47,7 +49,8 @@ Status ApplyPass::createAndStart(AppRun& app, const Service& service, const std:
     context.carried_volumes = carried_volumes;
     spec = containerSpec(*app.file, service, context);
   }
-  auto created = ctx_.engine([&] { return ctx_.docker.createContainer(spec.name, spec.body); });
+  auto created =
+      ctx_.engine([&] { return ctx_.docker.containers.createContainer(spec.name, spec.body); });
   if (!created.isOk()) {
     if (created.status().code() == Code::kAlreadyExists) {
       return Status::conflict("create " + service.name + ": the name " + spec.name +
@@ -60,13 +63,13 @@ Status ApplyPass::createAndStart(AppRun& app, const Service& service, const std:
   run.container_id = *created;
   run.ever_seen = true;
   for (const auto& [network, endpoint] : spec.extra_networks) {
-    Status st =
-        ctx_.engine([&] { return ctx_.docker.connectNetwork(network, *created, endpoint); });
+    Status st = ctx_.engine(
+        [&] { return ctx_.docker.networks.connectNetwork(network, *created, endpoint); });
     if (!st.isOk()) {
       return Status(st.code(), "connect " + service.name + " to " + network + ": " + st.message());
     }
   }
-  Status st = ctx_.engine([&] { return ctx_.docker.startContainer(*created); });
+  Status st = ctx_.engine([&] { return ctx_.docker.containers.startContainer(*created); });
   if (!st.isOk()) return Status(st.code(), "start " + service.name + ": " + st.message());
   return Status::ok();
 }
@@ -79,7 +82,7 @@ bool ApplyPass::dependenciesMet(AppRun& app, const Service& service, std::string
     const Service* dep_service = app.file->findService(dep_name);
     if (!dep_service) continue;
     std::string dep_container = containerName(app.desired.spec.name, *dep_service);
-    auto info = ctx_.engine([&] { return ctx_.docker.inspectContainer(dep_container); });
+    auto info = ctx_.engine([&] { return ctx_.docker.containers.inspectContainer(dep_container); });
     std::string problem;
     if (!info.isOk()) {
       problem = "waiting for " + dep_name + " to be created";
@@ -120,7 +123,7 @@ bool ApplyPass::ensureImages(AppRun& app) {
   bool missing = false;
   std::string failed;
   for (const Service& s : app.file->services) {
-    auto info = ctx_.engine([&] { return ctx_.docker.inspectImage(s.image); });
+    auto info = ctx_.engine([&] { return ctx_.docker.images.inspectImage(s.image); });
     if (info.isOk()) continue;
     if (info.status().code() != Code::kNotFound) {
       failed = "inspect image " + s.image + ": " + info.status().message();
@@ -157,7 +160,7 @@ bool ApplyPass::ensureNetworksAndVolumes(AppRun& app) {
     for (const Service& s : file.services) used = used || s.networks.count(key) > 0;
     if (!used) continue;
     std::string net_name = networkName(name, key, net);
-    auto found = ctx_.engine([&] { return ctx_.docker.inspectNetwork(net_name); });
+    auto found = ctx_.engine([&] { return ctx_.docker.networks.inspectNetwork(net_name); });
     if (found.isOk()) continue;
     if (found.status().code() != Code::kNotFound) {
       app.failure = "network " + net_name + ": " + found.status().message();
@@ -168,7 +171,7 @@ bool ApplyPass::ensureNetworksAndVolumes(AppRun& app) {
       return false;
     }
     Json body = networkCreateBody(ctx, key, net);
-    auto created = ctx_.engine([&] { return ctx_.docker.createNetwork(body); });
+    auto created = ctx_.engine([&] { return ctx_.docker.networks.createNetwork(body); });
     if (!created.isOk() && created.status().code() != Code::kAlreadyExists) {
       app.failure = "create network " + net_name + ": " + created.status().message();
       return false;
@@ -178,7 +181,7 @@ bool ApplyPass::ensureNetworksAndVolumes(AppRun& app) {
   }
   for (const auto& [key, vol] : file.volumes) {
     std::string vol_name = volumeName(name, key, vol);
-    auto found = ctx_.engine([&] { return ctx_.docker.inspectVolume(vol_name); });
+    auto found = ctx_.engine([&] { return ctx_.docker.volumes.inspectVolume(vol_name); });
     if (found.isOk()) continue;
     if (found.status().code() != Code::kNotFound) {
       app.failure = "volume " + vol_name + ": " + found.status().message();
@@ -189,7 +192,7 @@ bool ApplyPass::ensureNetworksAndVolumes(AppRun& app) {
       return false;
     }
     Json body = volumeCreateBody(ctx, key, vol);
-    auto created = ctx_.engine([&] { return ctx_.docker.createVolume(body); });
+    auto created = ctx_.engine([&] { return ctx_.docker.volumes.createVolume(body); });
     if (!created.isOk()) {
       app.failure = "create volume " + vol_name + ": " + created.status().message();
       return false;

@@ -68,7 +68,7 @@ bool ContainerStopper::stopInOrder(const std::string& lane_key, std::set<std::st
       onStopDone(lane_key, app_name, c, app_stopped, *result);
     });
     stops_.post(lanes_.whileOpen(
-        [back = lanes_.lane(lane_key), docker = &ctx_.docker, id = c.id, result, done] {
+        [back = lanes_.lane(lane_key), docker = &ctx_.docker.containers, id = c.id, result, done] {
           *result = docker->stopContainer(id);
           back->post(done);
         }));

@@ -134,7 +134,7 @@ void ContainerSupervisor::supervise(AppRun& app, const Service& service, Service
   }
   if (run.stopped_by_agent) {
     run.stopped_by_agent = false;
-    Status st = ctx_.engine([&] { return ctx_.docker.startContainer(info.id); });
+    Status st = ctx_.engine([&] { return ctx_.docker.containers.startContainer(info.id); });
     if (!st.isOk()) {
       app.failure = "start " + service.name + ": " + st.message();
       return;
@@ -170,7 +170,7 @@ void ContainerSupervisor::supervise(AppRun& app, const Service& service, Service
     lanes_.schedule(name, delay);
     return;
   }
-  Status st = ctx_.engine([&] { return ctx_.docker.startContainer(info.id); });
+  Status st = ctx_.engine([&] { return ctx_.docker.containers.startContainer(info.id); });
   run.tracker.recordAgentStart(now);
   if (!st.isOk()) {
     app.failure = "start " + service.name + ": " + st.message();

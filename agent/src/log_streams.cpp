@@ -47,7 +47,7 @@ int64_t parseLogTimestamp(std::string_view t) {
   return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000 + ns;
 }
 
-LogStreams::LogStreams(DockerClient& docker, Executor& blocking, std::shared_ptr<Strand> strand,
+LogStreams::LogStreams(DockerContainers& docker, Executor& blocking, std::shared_ptr<Strand> strand,
                        const Clock& clock, Send send, LogStreamLimits limits)
     : docker_(docker),
       blocking_(blocking),
@@ -148,7 +148,7 @@ void LogStreams::poll(const std::string& id) {
   }
   s.polling = true;
   std::weak_ptr<bool> alive = alive_;
-  DockerClient* docker = &docker_;
+  DockerContainers* docker = &docker_;
   std::string container = s.container_id;
   std::shared_ptr<Strand> strand = strand_;
   blocking_.post([this, alive, docker, container, lo, id, strand] {

@@ -3,7 +3,7 @@
 
 namespace pharos::agent {
 
-MetricsReporter::MetricsReporter(DockerClient& docker, Executor& blocking,
+MetricsReporter::MetricsReporter(DockerContainers& docker, Executor& blocking,
                                  std::shared_ptr<Strand> strand, const Clock& clock, Jitter& jitter,
                                  Options options, NodePublisher& publisher, Observed observed)
     : docker_(docker),
@@ -44,7 +44,7 @@ void MetricsReporter::collect() {
   auto observed = observed_();
   std::weak_ptr<bool> alive = alive_;
   auto strand = strand_;
-  DockerClient* docker = &docker_;
+  DockerContainers* docker = &docker_;
   NodePublisher* publisher = &publisher_;
   bool host = options_.host;
   std::string disk = options_.disk_path;

@@ -8,7 +8,7 @@
 
 namespace pharos::agent {
 
-NodeCommands::NodeCommands(std::string node_id, DockerClient& docker, Executor& blocking,
+NodeCommands::NodeCommands(std::string node_id, DockerContainers& docker, Executor& blocking,
                            std::shared_ptr<Strand> strand, const Clock& clock,
                            NodePublisher& publisher, Sources sources)
     : node_id_(std::move(node_id)),
@@ -107,7 +107,7 @@ void NodeCommands::logs(const Request& r, const Send& send) {
   LogOptions lo;
   lo.tail = cmd->since > 0 ? -1 : cmd->tail;
   lo.since = cmd->since / 1000;
-  DockerClient* docker = &docker_;
+  DockerContainers* docker = &docker_;
   blocking_.post([docker, id, lo, cmd = *cmd, correlation = r.correlation, send] {
     auto logs = docker->containerLogs(id, lo);
     if (!logs.isOk()) {
@@ -135,7 +135,7 @@ void NodeCommands::inspect(const Request& r, const Send& send) {
                          r.correlation));
   }
   std::vector<std::string> secret_values = sources_.secret_values();
-  DockerClient* docker = &docker_;
+  DockerContainers* docker = &docker_;
   blocking_.post([docker, targets, secret_values, cmd = *cmd, correlation = r.correlation, send] {
     Json containers = Json::array();
     for (const auto& [service, id] : targets) {

@@ -17,9 +17,8 @@
 namespace pharos::agent {
 
 struct Reconciler::Parts {
-  Parts(DockerClient& docker, Executor& strand, Executor& blocking, Executor& stops,
-        const Clock& clock, ReconcilerOptions options, EventSink events,
-        std::function<void()> on_change)
+  Parts(DockerApi docker, Executor& strand, Executor& blocking, Executor& stops, const Clock& clock,
+        ReconcilerOptions options, EventSink events, std::function<void()> on_change)
       : ctx(docker, clock, std::move(options)),
         lanes(ctx, blocking,
               [this](const std::string& key) {
@@ -47,9 +46,9 @@ struct Reconciler::Parts {
   ApplyPass pass;
 };
 
-Reconciler::Reconciler(DockerClient& docker, Executor& strand, Executor& blocking,
-                       const Clock& clock, ReconcilerOptions options, EventSink events,
-                       std::function<void()> on_change, Executor* stops)
+Reconciler::Reconciler(DockerApi docker, Executor& strand, Executor& blocking, const Clock& clock,
+                       ReconcilerOptions options, EventSink events, std::function<void()> on_change,
+                       Executor* stops)
     : parts_(std::make_unique<Parts>(docker, strand, blocking, stops ? *stops : blocking, clock,
                                      std::move(options), std::move(events), std::move(on_change))) {
 }

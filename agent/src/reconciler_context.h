@@ -22,7 +22,7 @@ namespace pharos::agent {
 using Lock = std::unique_lock<std::mutex>;
 
 struct ReconcilerContext {
-  ReconcilerContext(DockerClient& docker_client, const Clock& clock_source, ReconcilerOptions opts)
+  ReconcilerContext(DockerApi docker_client, const Clock& clock_source, ReconcilerOptions opts)
       : docker(docker_client), clock(clock_source), options(std::move(opts)) {}
 
   // Runs an engine call with mu released (as leveldb's DBImpl does around I/O); re-locks
@@ -37,7 +37,7 @@ struct ReconcilerContext {
     return call();
   }
 
-  DockerClient& docker;
+  DockerApi docker;
   const Clock& clock;
   const ReconcilerOptions options;
   std::mutex mu;
@@ -52,7 +52,7 @@ inline std::string label(const Labels& labels, const char* key) {
 // Removes a container (force) and then the anonymous volumes it used, where no other
 // container uses them: those the engine made for it (rm -v) and those it had reused from an
 // older container by name (which rm -v leaves). Returns the container removal's status.
-Status removeWithAnonymousVolumes(DockerClient& docker, const std::string& id);
+Status removeWithAnonymousVolumes(DockerApi docker, const std::string& id);
 
 // service -> the services it depends on (depends_on keys), from a compose file (null: none).
 std::map<std::string, std::set<std::string>> dependencyGraph(const ComposeFile* file);

@@ -32,7 +32,7 @@ int runAgent(const AgentSettings& config, const sealed::KeyPair& keys,
   // agent keeps one worker and no stop thread.
   ThreadPoolExecutor executor("agent", 1, config.threads, kIdleThreadExit);
   ThreadPoolExecutor stops("agent-stop", 0, config.stop_threads, kIdleThreadExit);
-  auto docker = makeEngineDockerClient(config.docker_host);
+  EngineDocker docker(config.docker_host);
   StateFile state_file(config.state_file);
 
   AgentOptions options;
@@ -50,7 +50,7 @@ int runAgent(const AgentSettings& config, const sealed::KeyPair& keys,
     // systemd (Type=notify): READY=1 once connected, STATUS= on every connection change.
     std::atomic<MqttLink*> link{nullptr};
     Agent agent(
-        options, executor, *docker, clock, state_file,
+        options, executor, docker.api(), clock, state_file,
         [&link](MqttOptions o) {
           auto made = makePahoLink(std::move(o));
           link = made.get();

@@ -86,18 +86,26 @@ inline bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
   return pred();
 }
 
+// An engine client; docker->containers, docker->images, ... reach its interfaces.
+struct Engine {
+  explicit Engine(const std::string& host) : engine(host), api(engine.api()) {}
+  DockerApi* operator->() { return &api; }
+  EngineDocker engine;
+  DockerApi api;
+};
+
 // Removes everything this run created, whatever the test outcome.
 struct Cleanup {
-  std::unique_ptr<DockerClient> docker = makeEngineDockerClient(env("DOCKER_HOST"));
+  Engine docker{env("DOCKER_HOST")};
   ~Cleanup() {
-    if (auto list = docker->listContainers({itestLabel()}); list.isOk()) {
-      for (const auto& c : *list) (void)docker->removeContainer(c.id, true, true);
+    if (auto list = docker->containers.listContainers({itestLabel()}); list.isOk()) {
+      for (const auto& c : *list) (void)docker->containers.removeContainer(c.id, true, true);
     }
-    if (auto list = docker->listNetworks({itestLabel()}); list.isOk()) {
-      for (const auto& n : *list) (void)docker->removeNetwork(n.id);
+    if (auto list = docker->networks.listNetworks({itestLabel()}); list.isOk()) {
+      for (const auto& n : *list) (void)docker->networks.removeNetwork(n.id);
     }
-    if (auto list = docker->listVolumes({itestLabel()}); list.isOk()) {
-      for (const auto& v : *list) (void)docker->removeVolume(v.name, true);
+    if (auto list = docker->volumes.listVolumes({itestLabel()}); list.isOk()) {
+      for (const auto& v : *list) (void)docker->volumes.removeVolume(v.name, true);
     }
   }
 };

@@ -171,7 +171,7 @@ int runFleet(const FleetOptions& o, const std::atomic<bool>& stop) {
     a.reconciler.create_app_dirs = false;
     a.reconciler.pull_jitter = o.pull_jitter;
     Hollow* raw = h.get();
-    h->agent = std::make_unique<agent::Agent>(a, executor, *h->docker, clock, *h->state_file,
+    h->agent = std::make_unique<agent::Agent>(a, executor, h->docker->api(), clock, *h->state_file,
                                               [raw](MqttOptions m) {
                                                 auto link = makePahoLink(std::move(m));
                                                 raw->link = link.get();

@@ -1,6 +1,6 @@
 // The agent core (DESIGN.md sections 2 and 3), the composition root of the agent: it wires an
-// MqttLink, a DockerClient, a Clock and a StateFile around the parts that own the agent's
-// state and routes the link's messages and the engine's events to them:
+// MqttLink, the Docker interfaces (DockerApi), a Clock and a StateFile around the parts that own
+// the agent's state and routes the link's messages and the engine's events to them:
 // - DesiredDocs holds the node, group and secrets documents (epoch / generation rule, bad
 //   documents refused); GroupSubscriptions follows the groups the node document lists;
 // - DesiredFeed turns the documents into the Reconciler's desired set (with conflicts);
@@ -84,7 +84,7 @@ using LinkFactory = std::function<std::unique_ptr<MqttLink>(MqttOptions)>;
 class Agent {
  public:
   // `stops` runs container stops, each for up to its stop timeout (null: `executor`).
-  Agent(AgentOptions options, Executor& executor, DockerClient& docker, const Clock& clock,
+  Agent(AgentOptions options, Executor& executor, DockerApi docker, const Clock& clock,
         StateFile& state_file, LinkFactory make_link, Executor* stops = nullptr);
   ~Agent();
   Agent(const Agent&) = delete;
@@ -128,7 +128,7 @@ class Agent {
   AgentOptions options_;
   Jitter jitter_;  // periodic timers (strand only)
   Executor& executor_;
-  DockerClient& docker_;
+  DockerApi docker_;
   const Clock& clock_;
   LinkFactory make_link_;
   std::shared_ptr<Strand> strand_;

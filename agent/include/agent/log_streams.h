@@ -1,5 +1,5 @@
 // Live log streams (cmd/logs with follow, docs/protocol.md "Log streams"): each stream polls
-// its container's log through the DockerClient (timestamps on, `since` the second of the
+// its container's log through DockerContainers (timestamps on, `since` the second of the
 // newest line sent; lines up to that one are skipped by their timestamps)
 // and sends the new lines as one answer per poll to the caller's reply topic. A stream is
 // bounded: it ends at max_lines lines, after max_seconds, when its caller stops it, when its
@@ -42,7 +42,7 @@ class LogStreams {
   using Send = std::function<void(const std::string& reply_to, const std::string& correlation_data,
                                   const Json& body)>;
 
-  LogStreams(DockerClient& docker, Executor& blocking, std::shared_ptr<Strand> strand,
+  LogStreams(DockerContainers& docker, Executor& blocking, std::shared_ptr<Strand> strand,
              const Clock& clock, Send send, LogStreamLimits limits = {});
   ~LogStreams();
 
@@ -82,7 +82,7 @@ class LogStreams {
   Json answer(Stream& s, Json lines, bool done, const std::string& reason,
               const std::string& message);
 
-  DockerClient& docker_;
+  DockerContainers& docker_;
   Executor& blocking_;
   std::shared_ptr<Strand> strand_;
   const Clock& clock_;

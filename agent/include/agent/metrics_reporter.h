@@ -35,7 +35,7 @@ class MetricsReporter {
   };
   using Observed = std::function<std::vector<Reconciler::Observed>()>;
 
-  MetricsReporter(DockerClient& docker, Executor& blocking, std::shared_ptr<Strand> strand,
+  MetricsReporter(DockerContainers& docker, Executor& blocking, std::shared_ptr<Strand> strand,
                   const Clock& clock, Jitter& jitter, Options options, NodePublisher& publisher,
                   Observed observed);
   ~MetricsReporter();
@@ -49,7 +49,7 @@ class MetricsReporter {
   void collect();
 
  private:
-  DockerClient& docker_;
+  DockerContainers& docker_;
   Executor& blocking_;
   std::shared_ptr<Strand> strand_;
   const Clock& clock_;

@@ -33,7 +33,7 @@ class NodeCommands {
     std::function<std::vector<std::string>()> secret_values;      // to redact from inspect
   };
 
-  NodeCommands(std::string node_id, DockerClient& docker, Executor& blocking,
+  NodeCommands(std::string node_id, DockerContainers& docker, Executor& blocking,
                std::shared_ptr<Strand> strand, const Clock& clock, NodePublisher& publisher,
                Sources sources);
   ~NodeCommands();
@@ -63,7 +63,7 @@ class NodeCommands {
   }
 
   const std::string node_id_;
-  DockerClient& docker_;
+  DockerContainers& docker_;
   Executor& blocking_;
   std::shared_ptr<Strand> strand_;
   NodePublisher& publisher_;

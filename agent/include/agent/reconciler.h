@@ -77,7 +77,7 @@ class Reconciler {
  public:
   // `strand` is the core strand (public methods, events); `blocking` runs the apps' lanes and
   // pulls (the strand's base executor will do); `stops` runs container stops (null: blocking).
-  Reconciler(DockerClient& docker, Executor& strand, Executor& blocking, const Clock& clock,
+  Reconciler(DockerApi docker, Executor& strand, Executor& blocking, const Clock& clock,
              ReconcilerOptions options, EventSink events, std::function<void()> on_change,
              Executor* stops = nullptr);
   ~Reconciler();

@@ -174,7 +174,7 @@ TEST_CASE("heartbeats go on while the agent's core is held by a slow call") {
   });
   {
     ThreadPoolExecutor executor("hb-test", 3);
-    Agent agent(options, executor, docker, clock, state_file, factory);
+    Agent agent(options, executor, docker.api(), clock, state_file, factory);
     agent.start();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while ((!link || !link->held_ || link->holding_) &&

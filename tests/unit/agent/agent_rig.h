@@ -76,7 +76,7 @@ struct Rig {
   }
 
   void boot() {
-    agent = std::make_unique<Agent>(options, exec, docker, clock, state_file,
+    agent = std::make_unique<Agent>(options, exec, docker.api(), clock, state_file,
                                     [this](MqttOptions o) { return makeFakeLink(broker, o); });
     agent->start();
     pump();

@@ -51,7 +51,7 @@ struct ThreadedRig {
     o.pull_jitter = milliseconds(0);
     o.create_app_dirs = false;
     rec = std::make_unique<Reconciler>(
-        docker, *strand, pool, clock, o, [](NodeEvent) {}, [] {});
+        docker.api(), *strand, pool, clock, o, [](NodeEvent) {}, [] {});
     stream = docker.watchEvents({}, [this](const DockerEvent& e) {
       strand->post([this, e] { rec->onContainerEvent(e); });
     });

@@ -65,7 +65,7 @@ struct Rig {
     o.create_app_dirs = false;
     o.health_timeout = milliseconds(30'000);
     rec = std::make_unique<Reconciler>(
-        docker, *strand, exec, clock, o, [this](NodeEvent e) { events.push_back(e); }, [] {},
+        docker.api(), *strand, exec, clock, o, [this](NodeEvent e) { events.push_back(e); }, [] {},
         stops);
     stream = docker.watchEvents({}, [this](const DockerEvent& e) {
       strand->post([this, e] { rec->onContainerEvent(e); });

@@ -139,7 +139,7 @@ TEST_CASE("pulls run at most two at a time") {
   o.seed = 42;
   o.create_app_dirs = false;
   slow.rec = std::make_unique<Reconciler>(
-      slow.docker, *slow.strand, slow.exec, slow.clock, o, [](NodeEvent) {}, [] {});
+      slow.docker.api(), *slow.strand, slow.exec, slow.clock, o, [](NodeEvent) {}, [] {});
   slow.rec->setDesired({desired(kShop)}, true);
   slow.exec.runUntilIdle();  // schedules the pulls (delayed by the jitter)
   CHECK(slow.docker.calls(DockerOp::kPullImage) == 0);

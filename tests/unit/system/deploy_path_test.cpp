@@ -89,7 +89,7 @@ struct Fleet {
     options.reconciler.data_dir = dir.path;
     options.host_metrics = false;
     agent =
-        std::make_unique<agent::Agent>(options, exec, docker, clock, state_file,
+        std::make_unique<agent::Agent>(options, exec, docker.api(), clock, state_file,
                                        [this](MqttOptions o) { return makeFakeLink(broker, o); });
     agent->start();
     pump();

@@ -1,4 +1,5 @@
-// FakeDockerClient: an in-memory Docker Engine behind the DockerClient interface, for unit
+// FakeDockerClient: an in-memory Docker Engine behind the Docker interfaces (docker_client.h;
+// api() hands them out as a DockerApi, and the fake converts to each narrow one), for unit
 // tests and the fleet simulator's hollow agents. It keeps images (pulled from a simulated
 // registry), containers with the engine's state machine (created -> running -> exited,
 // restart policy, restart count, exit code, health), networks and volumes, and answers
@@ -66,7 +67,11 @@ const char* dockerOpName(DockerOp op);
 // remove, network/volume create/remove/connect/disconnect).
 bool isMutatingOp(DockerOp op);
 
-class FakeDockerClient final : public DockerClient {
+class FakeDockerClient final : public DockerSystem,
+                               public DockerImages,
+                               public DockerContainers,
+                               public DockerNetworks,
+                               public DockerVolumes {
  public:
   // `clock` stamps events and State.StartedAt/FinishedAt; null = the system clock. The
   // clock must outlive the fake.
@@ -125,6 +130,9 @@ class FakeDockerClient final : public DockerClient {
   // when no such container exists.
   std::optional<Json> createBody(const std::string& id_or_name);
 
+  // Every interface of this one engine.
+  DockerApi api() { return DockerApi{*this, *this, *this, *this, *this}; }
+
   // --- counters
   int calls(DockerOp op) const;
   // Sum of calls of mutating operations (isMutatingOp).
@@ -132,7 +140,7 @@ class FakeDockerClient final : public DockerClient {
   void resetCounters();
   size_t containerCount() const;
 
-  // --- DockerClient
+  // --- DockerSystem, DockerImages, DockerContainers, DockerNetworks, DockerVolumes
   Result<DockerVersion> version() override;
   Status ping() override;
   Result<Json> info() override;
