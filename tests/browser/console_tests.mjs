@@ -31,6 +31,24 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     });
   }
 
+  // How many points metrics.query returns for `query`, asked once a second (at most 30 s)
+  // until there are `wanted`.
+  async function storedPoints(query, wanted) {
+    const client = await connect(mqttUrl, operator.user, operator.password);
+    let held = 0;
+    try {
+      for (let i = 0; i < 30 && held < wanted; i += 1) {
+        const reply = await apiCall(client, operator.user, 'metrics.query', query);
+        check(reply.ok, `metrics.query ${JSON.stringify(query)}: ${JSON.stringify(reply).slice(0, 300)}`);
+        held = reply.result.ts.length;
+        if (held < wanted) await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await client.endAsync();
+    }
+    return held;
+  }
+
   // ---- against the broker alone --------------------------------------------------------
 
   test('bundled_page_loads_in_four_requests', async () => {
@@ -275,12 +293,15 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
 
   test('chart_shows_history_right_after_sign_in', async () => {
     skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent that has reported');
+    // The agent has reported every 2 s since it started (the anchor runs with a 1-s fine
+    // step): on a loaded machine make sure a few points are stored before signing in.
+    const held = await storedPoints({ node: consoleNode }, 5);
+    check(held >= 5, `the anchor holds only ${held} points of ${consoleNode}`);
     const page = await newPage('chart-history');
     const signIn = Date.now();
     await login(page, operator);
     await go(page, `#/nodes/${consoleNode}`, '#node-chart');
-    // The anchor's stored points arrive with the page: the agent has reported every 2 s
-    // since it started (the anchor runs with a 1-s fine step), well before this sign-in.
+    // The anchor's stored points arrive with the page.
     await page.waitForSelector('#node-chart[data-loading="false"]', { timeout: 10000 });
     const opened = Date.now();
     const chart = await page.$eval('#node-chart', (el) => ({ ...el.dataset, canvas: !!el.querySelector('canvas') }));
@@ -304,18 +325,7 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
     skipUnless(operator && anchor && consoleNode, 'needs the anchor and an agent running the app');
     // The agent reports the app's container every 2 s since the deploy and the anchor stores
     // each sample (1-s fine step): wait until it holds a few points, then sign in.
-    const client = await connect(mqttUrl, operator.user, operator.password);
-    let held = 0;
-    try {
-      for (let i = 0; i < 30 && held < 5; i += 1) {
-        const reply = await apiCall(client, operator.user, 'metrics.query', { node: consoleNode, app: consoleApp });
-        check(reply.ok, `metrics.query {app}: ${JSON.stringify(reply).slice(0, 300)}`);
-        held = reply.result.ts.length;
-        if (held < 5) await new Promise((r) => setTimeout(r, 1000));
-      }
-    } finally {
-      await client.endAsync();
-    }
+    const held = await storedPoints({ node: consoleNode, app: consoleApp }, 5);
     check(held >= 5, `the anchor holds only ${held} points of ${consoleApp}'s container`);
     const page = await newPage('app-chart-history');
     const signIn = Date.now();

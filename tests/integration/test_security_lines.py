@@ -13,6 +13,7 @@ again when its bridge connects.
 """
 import json
 import pathlib
+import re
 import shutil
 import tempfile
 import uuid
@@ -58,6 +59,11 @@ def test_a_node_moved_while_the_anchor_was_down_keeps_its_identity_only_on_its_n
         anchor = BridgedAnchor(pharos_bin("pharos-anchor"), site, anchor_dir,
                                {f"bridge-line-{x}": lines[x].url for x in "ab"})
         anchor.start()
+        # Each line's identities are reconciled once its bridge is up; the device registers
+        # only after, so that line-b's identity (a node the anchor does not know yet) stays.
+        wait_until(lambda: all(re.search(rf"line line-{x} identities: \d+ roles checked",
+                                         anchor.log()) for x in "ab"),
+                   75, what="both lines' identities reconciled")
         ops = site.client("ops")
         info = ops.subscribe_collect(f"{ROOT}/nodes/{node}/info")
 
@@ -78,7 +84,12 @@ def test_a_node_moved_while_the_anchor_was_down_keeps_its_identity_only_on_its_n
         anchor.stop()
         agents.pop().cleanup()
         agents.append(Agent(pharos_bin("pharos-agent"), node, lines["b"], docker_engine))
-        wait_until(lambda: reports(lines["b"].url), 60, what="info from line-b")
+        try:
+            wait_until(lambda: reports(lines["b"].url), 60, what="info from line-b")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nagent log:\n{agents[-1].log()}\nline-b identity: "
+                                 f"{line_identity(lines['b'], node)}\n"
+                                 f"anchor log:\n{anchor.log()[-3000:]}")
         assert line_identity(lines["a"], node) == (True, True, {group})
 
         watcher = site.client("anchor")  # may read the bridge notifications
