@@ -1,7 +1,8 @@
-// FakeDockerClient core: engine state, counters, fault injection and events. The container
-// state machine is in fake_docker_containers.cpp; images, networks and volumes are in
-// fake_docker_resources.cpp. Every public method takes mu_, collects the events it causes,
-// releases mu_ and then delivers them (see the header for the threading contract).
+// The fake engine's shared state and events (FakeEngine), FakeSystem and FakeDockerClient's
+// engine-wide controls and counters. The container state machine is in
+// fake_docker_containers.cpp; images, networks and volumes are in fake_docker_resources.cpp.
+// Every public method takes the engine's mutex, collects the events it causes, releases it and
+// then delivers them (see the header for the threading contract).
 #include "agent/fake_docker.h"
 
 #include <algorithm>
@@ -10,10 +11,11 @@
 
 #include "docker_json.h"
 #include "fake_docker_util.h"
+#include "fake_engine.h"
 
 namespace pharos::agent {
 
-struct FakeDockerClient::Subscriber {
+struct FakeEngine::Subscriber {
   EventFilter filter;
   EventCallback on_event;
   EventStateCallback on_state;
@@ -25,13 +27,12 @@ namespace {
 
 class FakeEventStream final : public EventStream {
  public:
-  explicit FakeEventStream(std::shared_ptr<FakeDockerClient::Subscriber> sub)
-      : sub_(std::move(sub)) {}
+  explicit FakeEventStream(std::shared_ptr<FakeEngine::Subscriber> sub) : sub_(std::move(sub)) {}
   ~FakeEventStream() override { stop(); }
   void stop() override;
 
  private:
-  std::shared_ptr<FakeDockerClient::Subscriber> sub_;
+  std::shared_ptr<FakeEngine::Subscriber> sub_;
 };
 
 bool matches(const EventFilter& filter, const DockerEvent& e) {
@@ -105,7 +106,7 @@ bool isMutatingOp(DockerOp op) {
   }
 }
 
-FakeDockerClient::FakeDockerClient(const Clock* clock) : clock_(clock) {
+FakeEngine::FakeEngine(const Clock* clock) : clock_(clock) {
   for (const char* name : {"bridge", "host", "none"}) {
     Network n;
     n.id = fakeHexId(std::string("network/") + name);
@@ -116,11 +117,20 @@ FakeDockerClient::FakeDockerClient(const Clock* clock) : clock_(clock) {
   }
 }
 
+FakeDockerClient::FakeDockerClient(const Clock* clock)
+    : engine_(std::make_unique<FakeEngine>(clock)),
+      e_(*engine_),
+      system_(e_),
+      images_(e_),
+      containers_(e_),
+      networks_(e_),
+      volumes_(e_) {}
+
 FakeDockerClient::~FakeDockerClient() = default;
 
 // --- infrastructure
 
-Status FakeDockerClient::enter(DockerOp op) {
+Status FakeEngine::enter(DockerOp op) {
   ++calls_[static_cast<size_t>(op)];
   if (!up_) {
     return Status::unavailable(
@@ -137,17 +147,17 @@ Status FakeDockerClient::enter(DockerOp op) {
   return Status::ok();
 }
 
-int64_t FakeDockerClient::nowMs() const {
+int64_t FakeEngine::nowMs() const {
   if (clock_ != nullptr) return clock_->nowMs();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-std::string FakeDockerClient::newId() { return fakeHexId("object/" + std::to_string(next_id_++)); }
+std::string FakeEngine::newId() { return fakeHexId("object/" + std::to_string(next_id_++)); }
 
-void FakeDockerClient::emit(Pending& out, const std::string& type, const std::string& action,
-                            const std::string& id, Labels attributes) {
+void FakeEngine::emit(Pending& out, const std::string& type, const std::string& action,
+                      const std::string& id, Labels attributes) {
   DockerEvent e;
   e.type = type;
   e.action = action;
@@ -157,7 +167,7 @@ void FakeDockerClient::emit(Pending& out, const std::string& type, const std::st
   out.push_back(std::move(e));
 }
 
-void FakeDockerClient::deliver(const Pending& events) {
+void FakeEngine::deliver(const Pending& events) {
   if (events.empty()) return;
   std::vector<std::shared_ptr<Subscriber>> subs;
   {
@@ -174,7 +184,7 @@ void FakeDockerClient::deliver(const Pending& events) {
   }
 }
 
-void FakeDockerClient::deliverState(const Status& status) {
+void FakeEngine::deliverState(const Status& status) {
   std::vector<std::shared_ptr<Subscriber>> subs;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -186,26 +196,25 @@ void FakeDockerClient::deliverState(const Status& status) {
   }
 }
 
-std::unique_ptr<EventStream> FakeDockerClient::watchEvents(EventFilter filter,
-                                                           EventCallback on_event,
-                                                           EventStateCallback on_state) {
+std::unique_ptr<EventStream> FakeSystem::watchEvents(EventFilter filter, EventCallback on_event,
+                                                     EventStateCallback on_state) {
   auto sub = std::make_shared<Subscriber>();
   sub->filter = std::move(filter);
   sub->on_event = std::move(on_event);
   sub->on_state = std::move(on_state);
   bool up;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++calls_[static_cast<size_t>(DockerOp::kWatchEvents)];
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    ++e_.calls_[static_cast<size_t>(DockerOp::kWatchEvents)];
     // Drop stopped subscribers (their streams are gone or stopped).
-    subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
-                                      [](const std::shared_ptr<Subscriber>& s) {
-                                        std::lock_guard<std::recursive_mutex> l(s->mu);
-                                        return !s->active;
-                                      }),
-                       subscribers_.end());
-    subscribers_.push_back(sub);
-    up = up_;
+    e_.subscribers_.erase(std::remove_if(e_.subscribers_.begin(), e_.subscribers_.end(),
+                                         [](const std::shared_ptr<Subscriber>& s) {
+                                           std::lock_guard<std::recursive_mutex> l(s->mu);
+                                           return !s->active;
+                                         }),
+                          e_.subscribers_.end());
+    e_.subscribers_.push_back(sub);
+    up = e_.up_;
   }
   {
     std::lock_guard<std::recursive_mutex> lock(sub->mu);
@@ -219,138 +228,138 @@ std::unique_ptr<EventStream> FakeDockerClient::watchEvents(EventFilter filter,
 // --- test controls
 
 void FakeDockerClient::failNext(DockerOp op, Status status, int times) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (int i = 0; i < times; ++i) failures_[op].push_back(status);
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  for (int i = 0; i < times; ++i) e_.failures_[op].push_back(status);
 }
 
 void FakeDockerClient::setEngineUp(bool up) {
   bool changed;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    changed = up_ != up;
-    up_ = up;
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    changed = e_.up_ != up;
+    e_.up_ = up;
   }
   if (changed) {
-    deliverState(up ? Status::ok()
-                    : Status::unavailable("docker events: the engine closed the stream"));
+    e_.deliverState(up ? Status::ok()
+                       : Status::unavailable("docker events: the engine closed the stream"));
   }
 }
 
 void FakeDockerClient::restartDaemon() {
-  deliverState(Status::unavailable("docker events: the engine closed the stream"));
+  e_.deliverState(Status::unavailable("docker events: the engine closed the stream"));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(e_.mu_);
     Pending lost;  // emitted while no stream is connected: nobody sees them
-    for (auto& [id, c] : containers_) {
+    for (auto& [id, c] : e_.containers_) {
       if (c.state != ContainerState::kRunning) continue;
       c.state = ContainerState::kExited;
       c.exit_code = 0;
-      c.finished_ms = nowMs();
+      c.finished_ms = e_.nowMs();
       if (!c.health.empty()) c.health = "unhealthy";
     }
-    for (auto& [id, c] : containers_) {
+    for (auto& [id, c] : e_.containers_) {
       std::string policy = jsonStr(jsonObj(jsonObj(c.body, "HostConfig"), "RestartPolicy"), "Name");
       bool restart = policy == "always" || (policy == "unless-stopped" && !c.stopped_by_user);
-      if (restart && c.state == ContainerState::kExited) startLocked(c, lost);
+      if (restart && c.state == ContainerState::kExited) e_.startLocked(c, lost);
     }
-    changed_.notify_all();
+    e_.changed_.notify_all();
   }
-  deliverState(Status::ok());
+  e_.deliverState(Status::ok());
 }
 
-std::optional<Json> FakeDockerClient::createBody(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Container* c = findContainer(id_or_name);
+std::optional<Json> FakeContainers::createBody(const std::string& id_or_name) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  Container* c = e_.findContainer(id_or_name);
   if (c == nullptr) return std::nullopt;
   return c->body;
 }
 
-Status FakeDockerClient::crashContainer(const std::string& id, int exit_code) {
+Status FakeContainers::crashContainer(const std::string& id, int exit_code) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    Container* c = findContainer(id);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state != ContainerState::kRunning)
       return Status::conflict("Container " + c->id + " is not running");
-    exitLocked(*c, exit_code, out);
-    if (shouldRestart(*c)) {
+    e_.exitLocked(*c, exit_code, out);
+    if (e_.shouldRestart(*c)) {
       ++c->restart_count;
-      startLocked(*c, out);
+      e_.startLocked(*c, out);
     }
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Status FakeDockerClient::removeBehindBack(const std::string& id) {
+Status FakeContainers::removeBehindBack(const std::string& id) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    Container* c = findContainer(id);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state == ContainerState::kRunning) {
-      emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "9"));
-      exitLocked(*c, 137, out);
+      e_.emit(out, "container", "kill", c->id, withSignal(e_.containerAttributes(*c), "9"));
+      e_.exitLocked(*c, 137, out);
     }
-    removeContainerLocked(c->id, out);
+    e_.removeContainerLocked(c->id, out);
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Status FakeDockerClient::setHealth(const std::string& id, const std::string& health) {
+Status FakeContainers::setHealth(const std::string& id, const std::string& health) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    Container* c = findContainer(id);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     c->health = health;
-    emit(out, "container", "health_status: " + health, c->id, containerAttributes(*c));
+    e_.emit(out, "container", "health_status: " + health, c->id, e_.containerAttributes(*c));
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-void FakeDockerClient::appendLogs(const std::string& id, const std::string& text) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (Container* c = findContainer(id)) c->logs += text;
+void FakeContainers::appendLogs(const std::string& id, const std::string& text) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  if (Container* c = e_.findContainer(id)) c->logs += text;
 }
 
-void FakeDockerClient::setStats(const std::string& id, const ContainerStats& stats) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (Container* c = findContainer(id)) c->stats = stats;
+void FakeContainers::setStats(const std::string& id, const ContainerStats& stats) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  if (Container* c = e_.findContainer(id)) c->stats = stats;
 }
 
 int FakeDockerClient::calls(DockerOp op) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return calls_[static_cast<size_t>(op)];
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  return e_.calls_[static_cast<size_t>(op)];
 }
 
 int FakeDockerClient::mutatingCalls() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(e_.mu_);
   int sum = 0;
-  for (size_t i = 0; i < calls_.size(); ++i) {
-    if (isMutatingOp(static_cast<DockerOp>(i))) sum += calls_[i];
+  for (size_t i = 0; i < e_.calls_.size(); ++i) {
+    if (isMutatingOp(static_cast<DockerOp>(i))) sum += e_.calls_[i];
   }
   return sum;
 }
 
 void FakeDockerClient::resetCounters() {
-  std::lock_guard<std::mutex> lock(mu_);
-  calls_.fill(0);
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  e_.calls_.fill(0);
 }
 
 size_t FakeDockerClient::containerCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return containers_.size();
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  return e_.containers_.size();
 }
 
 // --- engine
 
-Result<DockerVersion> FakeDockerClient::version() {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kVersion));
+Result<DockerVersion> FakeSystem::version() {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kVersion));
   DockerVersion v;
   v.version = "20.10.24+fake";
   v.api_version = kMaxDockerApiVersion;
@@ -362,20 +371,20 @@ Result<DockerVersion> FakeDockerClient::version() {
   return v;
 }
 
-Status FakeDockerClient::ping() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return enter(DockerOp::kPing);
+Status FakeSystem::ping() {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  return e_.enter(DockerOp::kPing);
 }
 
-Result<Json> FakeDockerClient::info() {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInfo));
+Result<Json> FakeSystem::info() {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kInfo));
   int running = 0;
-  for (const auto& [id, c] : containers_) running += c.state == ContainerState::kRunning ? 1 : 0;
+  for (const auto& [id, c] : e_.containers_) running += c.state == ContainerState::kRunning ? 1 : 0;
   return Json{{"ServerVersion", "20.10.24+fake"},
-              {"Containers", containers_.size()},
+              {"Containers", e_.containers_.size()},
               {"ContainersRunning", running},
-              {"Images", images_.size()},
+              {"Images", e_.images_.size()},
               {"Driver", "fake"},
               {"NCPU", 2},
               {"MemTotal", int64_t(2) << 30},

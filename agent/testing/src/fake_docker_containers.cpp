@@ -1,6 +1,6 @@
-// FakeDockerClient: the container state machine (create, start, stop, restart, kill,
-// remove, inspect, list, wait, logs, stats) with the engine's error codes and messages.
-// Engine state, events and test controls are in fake_docker.cpp; same locking.
+// FakeContainers and the engine's container state machine (create, start, stop, restart,
+// kill, remove, inspect, list, wait, logs, stats) with the engine's error codes and messages.
+// The shared state and events are in fake_docker.cpp; same locking.
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "agent/fake_docker.h"
 #include "docker_json.h"
 #include "fake_docker_util.h"
+#include "fake_engine.h"
 
 namespace pharos::agent {
 
@@ -32,7 +33,7 @@ int signalNumber(const std::string& signal) {
 
 // --- containers
 
-FakeDockerClient::Container* FakeDockerClient::findContainer(const std::string& id_or_name) {
+FakeEngine::Container* FakeEngine::findContainer(const std::string& id_or_name) {
   std::string key = id_or_name;
   if (!key.empty() && key[0] == '/') key.erase(0, 1);
   if (auto it = containers_.find(key); it != containers_.end()) return &it->second;
@@ -44,14 +45,14 @@ FakeDockerClient::Container* FakeDockerClient::findContainer(const std::string& 
   return nullptr;
 }
 
-Labels FakeDockerClient::containerAttributes(const Container& c) const {
+Labels FakeEngine::containerAttributes(const Container& c) const {
   Labels attributes = c.labels;
   attributes["name"] = c.name;
   attributes["image"] = c.image_ref;
   return attributes;
 }
 
-bool FakeDockerClient::shouldRestart(const Container& c) const {
+bool FakeEngine::shouldRestart(const Container& c) const {
   const Json& policy = jsonObj(jsonObj(c.body, "HostConfig"), "RestartPolicy");
   std::string name = jsonStr(policy, "Name");
   if (c.stopped_by_user) return false;
@@ -63,7 +64,7 @@ bool FakeDockerClient::shouldRestart(const Container& c) const {
   return false;
 }
 
-void FakeDockerClient::startLocked(Container& c, Pending& out) {
+void FakeEngine::startLocked(Container& c, Pending& out) {
   c.state = ContainerState::kRunning;
   c.exit_code = 0;
   c.oom_killed = false;
@@ -82,7 +83,7 @@ void FakeDockerClient::startLocked(Container& c, Pending& out) {
   emit(out, "container", "start", c.id, containerAttributes(c));
 }
 
-void FakeDockerClient::exitLocked(Container& c, int exit_code, Pending& out) {
+void FakeEngine::exitLocked(Container& c, int exit_code, Pending& out) {
   c.state = ContainerState::kExited;
   c.exit_code = exit_code;
   c.last_exit_code = exit_code;
@@ -95,7 +96,7 @@ void FakeDockerClient::exitLocked(Container& c, int exit_code, Pending& out) {
   changed_.notify_all();
 }
 
-void FakeDockerClient::removeContainerLocked(const std::string& id, Pending& out) {
+void FakeEngine::removeContainerLocked(const std::string& id, Pending& out) {
   auto it = containers_.find(id);
   if (it == containers_.end()) return;
   emit(out, "container", "destroy", id, containerAttributes(it->second));
@@ -104,35 +105,35 @@ void FakeDockerClient::removeContainerLocked(const std::string& id, Pending& out
   changed_.notify_all();
 }
 
-Result<std::string> FakeDockerClient::createContainer(const std::string& name, const Json& body) {
+Result<std::string> FakeContainers::createContainer(const std::string& name, const Json& body) {
   Pending out;
   std::string id;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kCreateContainer));
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kCreateContainer));
     if (!name.empty() && !validContainerName(name)) {
       return Status::invalidArgument("Invalid container name (" + name +
                                      "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
     }
-    if (!name.empty() && names_.count(name) != 0) {
+    if (!name.empty() && e_.names_.count(name) != 0) {
       return Status::alreadyExists("Conflict. The container name \"/" + name +
-                                   "\" is already in use by container \"" + names_.at(name) +
+                                   "\" is already in use by container \"" + e_.names_.at(name) +
                                    "\". You have to remove (or rename) that container to be "
                                    "able to reuse that name.");
     }
     std::string image_ref = jsonStr(body, "Image");
     if (image_ref.empty()) return Status::invalidArgument("No command specified");
-    Image* image = findImage(image_ref);
-    if (image == nullptr) return Status::notFound("No such image: " + normalizeRef(image_ref));
+    Image* image = e_.findImage(image_ref);
+    if (image == nullptr) return Status::notFound("No such image: " + e_.normalizeRef(image_ref));
     Container c;
-    c.id = newId();
+    c.id = e_.newId();
     c.name = name.empty() ? "fake_" + c.id.substr(0, 12) : name;
     c.body = body;
     c.image_ref = image_ref;
     c.image_id = image->id;
     c.labels = image->labels;
     for (const auto& [k, v] : jsonLabels(jsonObj(body, "Labels"))) c.labels[k] = v;
-    c.created_ms = nowMs();
+    c.created_ms = e_.nowMs();
     // Network: HostConfig.NetworkMode, with its endpoint config from NetworkingConfig.
     const Json& host = jsonObj(body, "HostConfig");
     std::string mode = jsonStr(host, "NetworkMode");
@@ -145,167 +146,167 @@ Result<std::string> FakeDockerClient::createContainer(const std::string& name, c
     if (mode.rfind("container:", 0) != 0) {
       Json endpoint =
           endpoints.is_object() && endpoints.contains(mode) ? endpoints.at(mode) : Json::object();
-      PHAROS_RETURN_IF_ERROR(attachLocked(c, mode, endpoint, out));
+      PHAROS_RETURN_IF_ERROR(e_.attachLocked(c, mode, endpoint, out));
     }
-    PHAROS_RETURN_IF_ERROR(mountVolumesLocked(c, body, *image, out));
+    PHAROS_RETURN_IF_ERROR(e_.mountVolumesLocked(c, body, *image, out));
     id = c.id;
-    emit(out, "container", "create", id, containerAttributes(c));
-    names_[c.name] = id;
-    containers_[id] = std::move(c);
+    e_.emit(out, "container", "create", id, e_.containerAttributes(c));
+    e_.names_[c.name] = id;
+    e_.containers_[id] = std::move(c);
   }
-  deliver(out);
+  e_.deliver(out);
   return id;
 }
 
-Status FakeDockerClient::startContainer(const std::string& id) {
+Status FakeContainers::startContainer(const std::string& id) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kStartContainer));
-    Container* c = findContainer(id);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kStartContainer));
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state == ContainerState::kRunning) return Status::ok();  // 304
     for (const auto& [network, endpoint] : c->endpoints) {
-      if (findNetwork(endpoint.network_id) == nullptr) {
+      if (e_.findNetwork(endpoint.network_id) == nullptr) {
         return Status::notFound("network " + network + " not found");
       }
     }
-    startLocked(*c, out);
+    e_.startLocked(*c, out);
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Status FakeDockerClient::stopContainer(const std::string& id, std::optional<int> /*timeout_s*/) {
+Status FakeContainers::stopContainer(const std::string& id, std::optional<int> /*timeout_s*/) {
   Pending out;
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kStopContainer));
-    Container* c = findContainer(id);
+    std::unique_lock<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kStopContainer));
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state != ContainerState::kRunning) return Status::ok();  // 304
-    if (hold_stops_) {
+    if (e_.hold_stops_) {
       std::string name = c->name;
-      uint64_t release = stop_release_;
-      held_stops_.push_back(name);
-      stops_cv_.notify_all();
-      stops_cv_.wait(lock, [&] { return stop_release_ != release; });
-      held_stops_.erase(std::find(held_stops_.begin(), held_stops_.end(), name));
-      c = findContainer(id);
+      uint64_t release = e_.stop_release_;
+      e_.held_stops_.push_back(name);
+      e_.stops_cv_.notify_all();
+      e_.stops_cv_.wait(lock, [&] { return e_.stop_release_ != release; });
+      e_.held_stops_.erase(std::find(e_.held_stops_.begin(), e_.held_stops_.end(), name));
+      c = e_.findContainer(id);
       if (c == nullptr) return Status::notFound("No such container: " + id);
       if (c->state != ContainerState::kRunning) return Status::ok();
     }
     c->stopped_by_user = true;
-    emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "15"));
-    exitLocked(*c, 0, out);
-    emit(out, "container", "stop", c->id, containerAttributes(*c));
+    e_.emit(out, "container", "kill", c->id, withSignal(e_.containerAttributes(*c), "15"));
+    e_.exitLocked(*c, 0, out);
+    e_.emit(out, "container", "stop", c->id, e_.containerAttributes(*c));
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-void FakeDockerClient::holdStops(bool hold) {
-  std::lock_guard<std::mutex> lock(mu_);
-  hold_stops_ = hold;
-  if (!hold) ++stop_release_;
-  stops_cv_.notify_all();
+void FakeContainers::holdStops(bool hold) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  e_.hold_stops_ = hold;
+  if (!hold) ++e_.stop_release_;
+  e_.stops_cv_.notify_all();
 }
 
-void FakeDockerClient::releaseStops() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++stop_release_;
-  stops_cv_.notify_all();
+void FakeContainers::releaseStops() {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  ++e_.stop_release_;
+  e_.stops_cv_.notify_all();
 }
 
-std::vector<std::string> FakeDockerClient::heldStops() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return held_stops_;
+std::vector<std::string> FakeContainers::heldStops() const {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  return e_.held_stops_;
 }
 
-bool FakeDockerClient::waitForHeldStops(size_t count, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return stops_cv_.wait_for(lock, timeout, [&] { return held_stops_.size() >= count; });
+bool FakeContainers::waitForHeldStops(size_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(e_.mu_);
+  return e_.stops_cv_.wait_for(lock, timeout, [&] { return e_.held_stops_.size() >= count; });
 }
 
-Status FakeDockerClient::restartContainer(const std::string& id, std::optional<int> /*timeout*/) {
+Status FakeContainers::restartContainer(const std::string& id, std::optional<int> /*timeout*/) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRestartContainer));
-    Container* c = findContainer(id);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kRestartContainer));
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state == ContainerState::kRunning) {
-      emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "15"));
-      exitLocked(*c, 0, out);
-      emit(out, "container", "stop", c->id, containerAttributes(*c));
+      e_.emit(out, "container", "kill", c->id, withSignal(e_.containerAttributes(*c), "15"));
+      e_.exitLocked(*c, 0, out);
+      e_.emit(out, "container", "stop", c->id, e_.containerAttributes(*c));
     }
-    startLocked(*c, out);
-    emit(out, "container", "restart", c->id, containerAttributes(*c));
+    e_.startLocked(*c, out);
+    e_.emit(out, "container", "restart", c->id, e_.containerAttributes(*c));
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Status FakeDockerClient::killContainer(const std::string& id, const std::string& signal) {
+Status FakeContainers::killContainer(const std::string& id, const std::string& signal) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kKillContainer));
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kKillContainer));
     int number = signalNumber(signal);
     if (number < 0) return Status::invalidArgument("Invalid signal: " + signal);
-    Container* c = findContainer(id);
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state != ContainerState::kRunning) {
       return Status::conflict("Cannot kill container: " + id + ": Container " + c->id +
                               " is not running");
     }
-    emit(out, "container", "kill", c->id,
-         withSignal(containerAttributes(*c), std::to_string(number)));
+    e_.emit(out, "container", "kill", c->id,
+            withSignal(e_.containerAttributes(*c), std::to_string(number)));
     // The test image traps TERM/INT and exits 0; other signals end it with 128+n. SIGKILL
     // through the API does not trigger the restart policy (the engine's ExitOnNext).
     int exit_code = (number == 15 || number == 2) ? 0 : 128 + number;
     if (number == 9) c->stopped_by_user = true;
-    exitLocked(*c, exit_code, out);
-    if (number != 9 && shouldRestart(*c)) {
+    e_.exitLocked(*c, exit_code, out);
+    if (number != 9 && e_.shouldRestart(*c)) {
       ++c->restart_count;
-      startLocked(*c, out);
+      e_.startLocked(*c, out);
     }
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Status FakeDockerClient::removeContainer(const std::string& id, bool force, bool volumes) {
+Status FakeContainers::removeContainer(const std::string& id, bool force, bool volumes) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveContainer));
-    Container* c = findContainer(id);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kRemoveContainer));
+    Container* c = e_.findContainer(id);
     if (c == nullptr) return Status::notFound("No such container: " + id);
     if (c->state == ContainerState::kRunning) {
       if (!force) {
         return Status::conflict("You cannot remove a running container " + c->id +
                                 ". Stop the container before attempting removal or force remove");
       }
-      emit(out, "container", "kill", c->id, withSignal(containerAttributes(*c), "9"));
+      e_.emit(out, "container", "kill", c->id, withSignal(e_.containerAttributes(*c), "9"));
       c->stopped_by_user = true;
-      exitLocked(*c, 137, out);
+      e_.exitLocked(*c, 137, out);
     }
     std::vector<MountedVolume> mounted = c->volumes;
-    removeContainerLocked(c->id, out);
+    e_.removeContainerLocked(c->id, out);
     for (const MountedVolume& v : mounted) {  // rm -v: what was made for it, when unused
-      if (!volumes || !v.anonymous || volumeInUseLocked(v.name)) continue;
-      auto it = volumes_.find(v.name);
-      if (it == volumes_.end()) continue;
-      emit(out, "volume", "destroy", v.name, {{"driver", it->second.driver}});
-      volumes_.erase(it);
+      if (!volumes || !v.anonymous || e_.volumeInUseLocked(v.name)) continue;
+      auto it = e_.volumes_.find(v.name);
+      if (it == e_.volumes_.end()) continue;
+      e_.emit(out, "volume", "destroy", v.name, {{"driver", it->second.driver}});
+      e_.volumes_.erase(it);
     }
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-bool FakeDockerClient::volumeInUseLocked(const std::string& name) const {
+bool FakeEngine::volumeInUseLocked(const std::string& name) const {
   for (const auto& [id, c] : containers_) {
     for (const MountedVolume& v : c.volumes) {
       if (v.name == name) return true;
@@ -314,8 +315,8 @@ bool FakeDockerClient::volumeInUseLocked(const std::string& name) const {
   return false;
 }
 
-Status FakeDockerClient::mountVolumesLocked(Container& c, const Json& body, const Image& image,
-                                            Pending& out) {
+Status FakeEngine::mountVolumesLocked(Container& c, const Json& body, const Image& image,
+                                      Pending& out) {
   const Json& host = jsonObj(body, "HostConfig");
   std::set<std::string> taken;  // container paths with a bind, volume or tmpfs
   auto use = [&](const std::string& name, const std::string& path, bool anonymous) {
@@ -379,20 +380,20 @@ Status FakeDockerClient::mountVolumesLocked(Container& c, const Json& body, cons
   return Status::ok();
 }
 
-Result<ContainerInfo> FakeDockerClient::inspectContainer(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectContainer));
-  Container* c = findContainer(id_or_name);
+Result<ContainerInfo> FakeContainers::inspectContainer(const std::string& id_or_name) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kInspectContainer));
+  Container* c = e_.findContainer(id_or_name);
   if (c == nullptr) return Status::notFound("No such container: " + id_or_name);
-  return containerInfoLocked(*c);
+  return e_.containerInfoLocked(*c);
 }
 
-Result<std::vector<ContainerSummary>> FakeDockerClient::listContainers(
+Result<std::vector<ContainerSummary>> FakeContainers::listContainers(
     const std::vector<std::string>& label_filters, bool all) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListContainers));
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kListContainers));
   std::vector<ContainerSummary> out;
-  for (const auto& [id, c] : containers_) {
+  for (const auto& [id, c] : e_.containers_) {
     if (!all && c.state != ContainerState::kRunning) continue;
     if (!labelsMatch(c.labels, label_filters)) continue;
     ContainerSummary s;
@@ -416,32 +417,32 @@ Result<std::vector<ContainerSummary>> FakeDockerClient::listContainers(
   return out;
 }
 
-Result<int> FakeDockerClient::waitContainer(const std::string& id,
-                                            std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kWaitContainer));
-  Container* c = findContainer(id);
+Result<int> FakeContainers::waitContainer(const std::string& id,
+                                          std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kWaitContainer));
+  Container* c = e_.findContainer(id);
   if (c == nullptr) return Status::notFound("No such container: " + id);
   std::string full_id = c->id;
   int exits = c->exits;
   // Like condition=not-running: returns at the next exit even when a restart policy starts
   // the container again at once.
-  bool done = changed_.wait_for(lock, timeout, [&] {
-    auto it = containers_.find(full_id);
-    return it == containers_.end() || it->second.state != ContainerState::kRunning ||
+  bool done = e_.changed_.wait_for(lock, timeout, [&] {
+    auto it = e_.containers_.find(full_id);
+    return it == e_.containers_.end() || it->second.state != ContainerState::kRunning ||
            it->second.exits != exits;
   });
   if (!done) return Status::unavailable("waiting for container " + id + " timed out");
-  auto it = containers_.find(full_id);
-  if (it == containers_.end()) return Status::notFound("No such container: " + id);
+  auto it = e_.containers_.find(full_id);
+  if (it == e_.containers_.end()) return Status::notFound("No such container: " + id);
   return it->second.last_exit_code;
 }
 
-Result<std::string> FakeDockerClient::containerLogs(const std::string& id,
-                                                    const LogOptions& options) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kContainerLogs));
-  Container* c = findContainer(id);
+Result<std::string> FakeContainers::containerLogs(const std::string& id,
+                                                  const LogOptions& options) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kContainerLogs));
+  Container* c = e_.findContainer(id);
   if (c == nullptr) return Status::notFound("No such container: " + id);
   std::string text = c->logs;
   if (options.tail >= 0) {
@@ -465,16 +466,16 @@ Result<std::string> FakeDockerClient::containerLogs(const std::string& id,
   return text;
 }
 
-Result<ContainerStats> FakeDockerClient::containerStats(const std::string& id, bool /*one_shot*/) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kContainerStats));
-  Container* c = findContainer(id);
+Result<ContainerStats> FakeContainers::containerStats(const std::string& id, bool /*one_shot*/) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kContainerStats));
+  Container* c = e_.findContainer(id);
   if (c == nullptr) return Status::notFound("No such container: " + id);
   if (c->state != ContainerState::kRunning) return ContainerStats{};
   return c->stats;
 }
 
-ContainerInfo FakeDockerClient::containerInfoLocked(const Container& c) const {
+ContainerInfo FakeEngine::containerInfoLocked(const Container& c) const {
   Json config = c.body.is_object() ? c.body : Json::object();
   config.erase("HostConfig");
   config.erase("NetworkingConfig");

@@ -1,4 +1,5 @@
-// FakeDockerClient: images (a simulated registry, local tags, removal rules), networks
+// FakeImages, FakeNetworks, FakeVolumes and the registry controls of FakeDockerClient:
+// images (a simulated registry, local tags, removal rules), networks
 // (built-in bridge/host/none, attachments, aliases) and volumes (created on demand, in-use
 // checks), with the engine's error codes and messages. Same locking as fake_docker.cpp.
 #include <algorithm>
@@ -6,12 +7,13 @@
 #include "agent/fake_docker.h"
 #include "docker_json.h"
 #include "fake_docker_util.h"
+#include "fake_engine.h"
 
 namespace pharos::agent {
 
 // --- images
 
-std::string FakeDockerClient::normalizeRef(const std::string& reference) const {
+std::string FakeEngine::normalizeRef(const std::string& reference) const {
   std::string ref = parseImageRef(reference).str();
   for (const char* prefix : {"docker.io/library/", "docker.io/"}) {
     std::string p(prefix);
@@ -20,7 +22,7 @@ std::string FakeDockerClient::normalizeRef(const std::string& reference) const {
   return ref;
 }
 
-FakeDockerClient::Image* FakeDockerClient::findImage(const std::string& reference_or_id) {
+FakeEngine::Image* FakeEngine::findImage(const std::string& reference_or_id) {
   std::string key = reference_or_id;
   if (key.rfind("sha256:", 0) == 0) key = key.substr(7);
   if (auto it = images_.find("sha256:" + key); it != images_.end()) return &it->second;
@@ -35,7 +37,7 @@ FakeDockerClient::Image* FakeDockerClient::findImage(const std::string& referenc
   return nullptr;
 }
 
-void FakeDockerClient::tagLocked(const std::string& ref, Image image) {
+void FakeEngine::tagLocked(const std::string& ref, Image image) {
   auto old = tags_.find(ref);
   if (old != tags_.end() && old->second != image.id) {
     auto& tags = images_.at(old->second).tags;
@@ -49,7 +51,7 @@ void FakeDockerClient::tagLocked(const std::string& ref, Image image) {
   tags_[ref] = it->first;
 }
 
-void FakeDockerClient::untagLocked(const std::string& ref, Pending& out) {
+void FakeEngine::untagLocked(const std::string& ref, Pending& out) {
   auto t = tags_.find(ref);
   if (t == tags_.end()) return;
   std::string id = t->second;
@@ -68,8 +70,8 @@ void FakeDockerClient::untagLocked(const std::string& ref, Pending& out) {
 
 void FakeDockerClient::addRegistryImage(const std::string& reference, const Labels& labels,
                                         const std::vector<std::string>& volumes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string ref = normalizeRef(reference);
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  std::string ref = e_.normalizeRef(reference);
   Image image;
   std::string seed = "image/" + ref;
   for (const auto& [k, v] : labels) seed += "\n" + k + "=" + v;
@@ -77,57 +79,57 @@ void FakeDockerClient::addRegistryImage(const std::string& reference, const Labe
   image.id = "sha256:" + fakeHexId(seed);
   image.labels = labels;
   image.volume_paths = volumes;
-  image.created_ms = nowMs();
-  registry_[ref] = std::move(image);
+  image.created_ms = e_.nowMs();
+  e_.registry_[ref] = std::move(image);
 }
 
 void FakeDockerClient::setPullFailure(const std::string& reference, Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(e_.mu_);
   if (status.isOk()) {
-    pull_failures_.erase(normalizeRef(reference));
+    e_.pull_failures_.erase(e_.normalizeRef(reference));
   } else {
-    pull_failures_[normalizeRef(reference)] = std::move(status);
+    e_.pull_failures_[e_.normalizeRef(reference)] = std::move(status);
   }
 }
 
 void FakeDockerClient::addLocalImage(const std::string& reference, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string ref = normalizeRef(reference);
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  std::string ref = e_.normalizeRef(reference);
   Image image;
   std::string seed = "image/" + ref;
   for (const auto& [k, v] : labels) seed += "\n" + k + "=" + v;
   image.id = "sha256:" + fakeHexId(seed);
   image.labels = labels;
-  image.created_ms = nowMs();
-  tagLocked(ref, std::move(image));
+  image.created_ms = e_.nowMs();
+  e_.tagLocked(ref, std::move(image));
 }
 
 void FakeDockerClient::deleteImageBehindBack(const std::string& reference) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    untagLocked(normalizeRef(reference), out);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    e_.untagLocked(e_.normalizeRef(reference), out);
   }
-  deliver(out);
+  e_.deliver(out);
 }
 
 std::optional<RegistryAuth> FakeDockerClient::lastPullAuth(const std::string& reference) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = pull_auths_.find(normalizeRef(reference));
-  return it == pull_auths_.end() ? std::nullopt : it->second;
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  auto it = e_.pull_auths_.find(e_.normalizeRef(reference));
+  return it == e_.pull_auths_.end() ? std::nullopt : it->second;
 }
 
-Status FakeDockerClient::pullImage(const std::string& reference,
-                                   const std::optional<RegistryAuth>& auth) {
+Status FakeImages::pullImage(const std::string& reference,
+                             const std::optional<RegistryAuth>& auth) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kPullImage));
-    std::string ref = normalizeRef(reference);
-    pull_auths_[ref] = auth;
-    if (auto f = pull_failures_.find(ref); f != pull_failures_.end()) return f->second;
-    auto it = registry_.find(ref);
-    if (it == registry_.end()) {
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kPullImage));
+    std::string ref = e_.normalizeRef(reference);
+    e_.pull_auths_[ref] = auth;
+    if (auto f = e_.pull_failures_.find(ref); f != e_.pull_failures_.end()) return f->second;
+    auto it = e_.registry_.find(ref);
+    if (it == e_.registry_.end()) {
       ImageRef parsed = parseImageRef(reference);
       if (parsed.registry() == "docker.io") {
         return Status::notFound("pull access denied for " + parsed.repository +
@@ -139,15 +141,15 @@ Status FakeDockerClient::pullImage(const std::string& reference,
     }
     Image image = it->second;
     image.tags.clear();
-    if (auto existing = images_.find(image.id); existing != images_.end()) {
+    if (auto existing = e_.images_.find(image.id); existing != e_.images_.end()) {
       image = existing->second;
     }
-    tagLocked(ref, std::move(image));
+    e_.tagLocked(ref, std::move(image));
     Labels attributes = it->second.labels;
     attributes["name"] = ref;
-    emit(out, "image", "pull", ref, std::move(attributes));
+    e_.emit(out, "image", "pull", ref, std::move(attributes));
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
@@ -167,31 +169,31 @@ Json imageJson(const std::string& id, const std::vector<std::string>& tags, cons
 }
 }  // namespace
 
-Result<ImageInfo> FakeDockerClient::inspectImage(const std::string& reference_or_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectImage));
-  Image* image = findImage(reference_or_id);
+Result<ImageInfo> FakeImages::inspectImage(const std::string& reference_or_id) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kInspectImage));
+  Image* image = e_.findImage(reference_or_id);
   if (image == nullptr) return Status::notFound("No such image: " + reference_or_id);
   return imageInfoFromJson(imageJson(image->id, image->tags, image->labels,
                                      rfc3339(image->created_ms), image->volume_paths));
 }
 
-Status FakeDockerClient::removeImage(const std::string& reference_or_id, bool force) {
+Status FakeImages::removeImage(const std::string& reference_or_id, bool force) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveImage));
-    Image* image = findImage(reference_or_id);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kRemoveImage));
+    Image* image = e_.findImage(reference_or_id);
     if (image == nullptr) return Status::notFound("No such image: " + reference_or_id);
     std::string id = image->id;
     const Container* user = nullptr;
-    for (const auto& [cid, c] : containers_) {
+    for (const auto& [cid, c] : e_.containers_) {
       if (c.image_id == id && (user == nullptr || c.state == ContainerState::kRunning)) user = &c;
     }
-    std::string ref = normalizeRef(reference_or_id);
-    bool by_tag = tags_.count(ref) != 0 && tags_.at(ref) == id;
+    std::string ref = e_.normalizeRef(reference_or_id);
+    bool by_tag = e_.tags_.count(ref) != 0 && e_.tags_.at(ref) == id;
     if (by_tag && image->tags.size() > 1) {
-      untagLocked(ref, out);  // other tags keep the image
+      e_.untagLocked(ref, out);  // other tags keep the image
     } else {
       if (!by_tag && image->tags.size() > 1 && !force) {
         return Status::conflict("conflict: unable to delete " + id.substr(7, 12) +
@@ -210,29 +212,29 @@ Status FakeDockerClient::removeImage(const std::string& reference_or_id, bool fo
                                 id.substr(7, 12));
       }
       std::vector<std::string> tags = image->tags;
-      for (const auto& t : tags) untagLocked(t, out);
+      for (const auto& t : tags) e_.untagLocked(t, out);
       if (tags.empty() && user == nullptr) {
-        images_.erase(id);
-        emit(out, "image", "delete", id, {{"name", id}});
+        e_.images_.erase(id);
+        e_.emit(out, "image", "delete", id, {{"name", id}});
       }
     }
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Result<std::vector<ImageInfo>> FakeDockerClient::listImages(const std::string& reference) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListImages));
+Result<std::vector<ImageInfo>> FakeImages::listImages(const std::string& reference) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kListImages));
   std::vector<ImageInfo> out;
-  for (const auto& [id, image] : images_) {
+  for (const auto& [id, image] : e_.images_) {
     if (!reference.empty()) {
       // "repo" matches every tag of repo; "repo:tag" only that tag.
       std::string last = reference.substr(
           reference.rfind('/') == std::string::npos ? 0 : reference.rfind('/') + 1);
       bool has_tag =
           last.find(':') != std::string::npos || reference.find('@') != std::string::npos;
-      std::string want = normalizeRef(reference);
+      std::string want = e_.normalizeRef(reference);
       std::string want_repo = parseImageRef(want).repository;
       bool match = std::any_of(image.tags.begin(), image.tags.end(), [&](const std::string& t) {
         return has_tag ? t == want : parseImageRef(t).repository == want_repo;
@@ -252,7 +254,7 @@ Result<std::vector<ImageInfo>> FakeDockerClient::listImages(const std::string& r
 
 // --- networks
 
-FakeDockerClient::Network* FakeDockerClient::findNetwork(const std::string& id_or_name) {
+FakeEngine::Network* FakeEngine::findNetwork(const std::string& id_or_name) {
   if (auto it = networks_.find(id_or_name); it != networks_.end()) return &it->second;
   for (auto& [id, n] : networks_) {
     if (n.name == id_or_name) return &n;
@@ -266,8 +268,8 @@ FakeDockerClient::Network* FakeDockerClient::findNetwork(const std::string& id_o
   return nullptr;
 }
 
-Status FakeDockerClient::attachLocked(Container& c, const std::string& network,
-                                      const Json& endpoint_config, Pending& out) {
+Status FakeEngine::attachLocked(Container& c, const std::string& network,
+                                const Json& endpoint_config, Pending& out) {
   Network* n = findNetwork(network);
   if (n == nullptr) return Status::notFound("network " + network + " not found");
   if (c.endpoints.count(n->name) != 0) {
@@ -283,7 +285,7 @@ Status FakeDockerClient::attachLocked(Container& c, const std::string& network,
   return Status::ok();
 }
 
-NetworkInfo FakeDockerClient::networkInfoLocked(const Network& n) const {
+NetworkInfo FakeEngine::networkInfoLocked(const Network& n) const {
   Json containers = Json::object();
   for (const auto& [id, c] : containers_) {
     auto e = c.endpoints.find(n.name);
@@ -304,120 +306,120 @@ NetworkInfo FakeDockerClient::networkInfoLocked(const Network& n) const {
   return networkInfoFromJson(std::move(raw));
 }
 
-Result<std::string> FakeDockerClient::createNetwork(const Json& body) {
+Result<std::string> FakeNetworks::createNetwork(const Json& body) {
   Pending out;
   std::string id;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kCreateNetwork));
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kCreateNetwork));
     std::string name = jsonStr(body, "Name");
     if (name.empty()) return Status::invalidArgument("network name is required");
-    for (const auto& [nid, n] : networks_) {
+    for (const auto& [nid, n] : e_.networks_) {
       if (n.name == name) {
         return Status::alreadyExists("network with name " + name + " already exists");
       }
     }
     Network n;
-    n.id = newId();
+    n.id = e_.newId();
     n.name = name;
     n.driver = jsonStr(body, "Driver").empty() ? "bridge" : jsonStr(body, "Driver");
     n.internal = jsonBool(body, "Internal");
     n.labels = jsonLabels(jsonObj(body, "Labels"));
     n.body = body;
-    n.created_ms = nowMs();
+    n.created_ms = e_.nowMs();
     id = n.id;
-    emit(out, "network", "create", id, {{"name", name}, {"type", n.driver}});
-    networks_[id] = std::move(n);
+    e_.emit(out, "network", "create", id, {{"name", name}, {"type", n.driver}});
+    e_.networks_[id] = std::move(n);
   }
-  deliver(out);
+  e_.deliver(out);
   return id;
 }
 
-Status FakeDockerClient::removeNetwork(const std::string& id_or_name) {
+Status FakeNetworks::removeNetwork(const std::string& id_or_name) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveNetwork));
-    Network* n = findNetwork(id_or_name);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kRemoveNetwork));
+    Network* n = e_.findNetwork(id_or_name);
     if (n == nullptr) return Status::notFound("network " + id_or_name + " not found");
     if (n->builtin) {
       return Status::permissionDenied(n->name + " is a pre-defined network and cannot be removed");
     }
-    for (const auto& [cid, c] : containers_) {
+    for (const auto& [cid, c] : e_.containers_) {
       if (c.state == ContainerState::kRunning && c.endpoints.count(n->name) != 0) {
         return Status::conflict("error while removing network: network " + n->name + " id " +
                                 n->id + " has active endpoints");
       }
     }
-    emit(out, "network", "destroy", n->id, {{"name", n->name}, {"type", n->driver}});
-    networks_.erase(n->id);
+    e_.emit(out, "network", "destroy", n->id, {{"name", n->name}, {"type", n->driver}});
+    e_.networks_.erase(n->id);
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Result<std::vector<NetworkInfo>> FakeDockerClient::listNetworks(
+Result<std::vector<NetworkInfo>> FakeNetworks::listNetworks(
     const std::vector<std::string>& label_filters) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListNetworks));
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kListNetworks));
   std::vector<NetworkInfo> out;
-  for (const auto& [id, n] : networks_) {
-    if (labelsMatch(n.labels, label_filters)) out.push_back(networkInfoLocked(n));
+  for (const auto& [id, n] : e_.networks_) {
+    if (labelsMatch(n.labels, label_filters)) out.push_back(e_.networkInfoLocked(n));
   }
   return out;
 }
 
-Result<NetworkInfo> FakeDockerClient::inspectNetwork(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectNetwork));
-  Network* n = findNetwork(id_or_name);
+Result<NetworkInfo> FakeNetworks::inspectNetwork(const std::string& id_or_name) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kInspectNetwork));
+  Network* n = e_.findNetwork(id_or_name);
   if (n == nullptr) return Status::notFound("network " + id_or_name + " not found");
-  return networkInfoLocked(*n);
+  return e_.networkInfoLocked(*n);
 }
 
-Status FakeDockerClient::connectNetwork(const std::string& network, const std::string& container,
-                                        const Json& endpoint_config) {
+Status FakeNetworks::connectNetwork(const std::string& network, const std::string& container,
+                                    const Json& endpoint_config) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kConnectNetwork));
-    Container* c = findContainer(container);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kConnectNetwork));
+    Container* c = e_.findContainer(container);
     if (c == nullptr) return Status::notFound("No such container: " + container);
-    PHAROS_RETURN_IF_ERROR(attachLocked(*c, network, endpoint_config, out));
+    PHAROS_RETURN_IF_ERROR(e_.attachLocked(*c, network, endpoint_config, out));
     if (c->state == ContainerState::kRunning) {
-      Endpoint& e = c->endpoints.at(findNetwork(network)->name);
-      e.ip =
-          "172.18." + std::to_string((next_id_ >> 8) & 255) + "." + std::to_string(next_id_ & 255);
-      ++next_id_;
+      Endpoint& e = c->endpoints.at(e_.findNetwork(network)->name);
+      e.ip = "172.18." + std::to_string((e_.next_id_ >> 8) & 255) + "." +
+             std::to_string(e_.next_id_ & 255);
+      ++e_.next_id_;
     }
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Status FakeDockerClient::disconnectNetwork(const std::string& network, const std::string& container,
-                                           bool /*force*/) {
+Status FakeNetworks::disconnectNetwork(const std::string& network, const std::string& container,
+                                       bool /*force*/) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kDisconnectNetwork));
-    Network* n = findNetwork(network);
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kDisconnectNetwork));
+    Network* n = e_.findNetwork(network);
     if (n == nullptr) return Status::notFound("network " + network + " not found");
-    Container* c = findContainer(container);
+    Container* c = e_.findContainer(container);
     if (c == nullptr) return Status::notFound("No such container: " + container);
     if (c->endpoints.erase(n->name) == 0) {
       return Status::conflict("container " + c->id + " is not connected to network " + n->name);
     }
-    emit(out, "network", "disconnect", n->id,
-         {{"name", n->name}, {"type", n->driver}, {"container", c->id}});
+    e_.emit(out, "network", "disconnect", n->id,
+            {{"name", n->name}, {"type", n->driver}, {"container", c->id}});
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
 // --- volumes
 
-VolumeInfo FakeDockerClient::volumeInfoLocked(const Volume& v) const {
+VolumeInfo FakeEngine::volumeInfoLocked(const Volume& v) const {
   Json raw = {{"Name", v.name},
               {"Driver", v.driver},
               {"Mountpoint", "/var/lib/docker/volumes/" + v.name + "/_data"},
@@ -429,43 +431,43 @@ VolumeInfo FakeDockerClient::volumeInfoLocked(const Volume& v) const {
   return volumeInfoFromJson(std::move(raw));
 }
 
-Result<VolumeInfo> FakeDockerClient::createVolume(const Json& body) {
+Result<VolumeInfo> FakeVolumes::createVolume(const Json& body) {
   Pending out;
   VolumeInfo info;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kCreateVolume));
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kCreateVolume));
     std::string name = jsonStr(body, "Name");
-    if (name.empty()) name = newId();
-    auto it = volumes_.find(name);
-    if (it == volumes_.end()) {
+    if (name.empty()) name = e_.newId();
+    auto it = e_.volumes_.find(name);
+    if (it == e_.volumes_.end()) {
       Volume v;
       v.name = name;
       v.driver = jsonStr(body, "Driver").empty() ? "local" : jsonStr(body, "Driver");
       v.labels = jsonLabels(jsonObj(body, "Labels"));
       v.body = body;
-      v.created_ms = nowMs();
-      emit(out, "volume", "create", name, {{"driver", v.driver}});
-      it = volumes_.emplace(name, std::move(v)).first;
+      v.created_ms = e_.nowMs();
+      e_.emit(out, "volume", "create", name, {{"driver", v.driver}});
+      it = e_.volumes_.emplace(name, std::move(v)).first;
     }
-    info = volumeInfoLocked(it->second);
+    info = e_.volumeInfoLocked(it->second);
   }
-  deliver(out);
+  e_.deliver(out);
   return info;
 }
 
-Status FakeDockerClient::removeVolume(const std::string& name, bool force) {
+Status FakeVolumes::removeVolume(const std::string& name, bool force) {
   Pending out;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    PHAROS_RETURN_IF_ERROR(enter(DockerOp::kRemoveVolume));
-    auto it = volumes_.find(name);
-    if (it == volumes_.end()) {
+    std::lock_guard<std::mutex> lock(e_.mu_);
+    PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kRemoveVolume));
+    auto it = e_.volumes_.find(name);
+    if (it == e_.volumes_.end()) {
       if (force) return Status::ok();
       return Status::notFound("get " + name + ": no such volume");
     }
     std::vector<std::string> users;
-    for (const auto& [cid, c] : containers_) {
+    for (const auto& [cid, c] : e_.containers_) {
       for (const MountedVolume& v : c.volumes) {
         if (v.name == name) users.push_back(cid);
       }
@@ -475,30 +477,30 @@ Status FakeDockerClient::removeVolume(const std::string& name, bool force) {
       for (const auto& u : users) list += (list.empty() ? "" : " ") + u;
       return Status::conflict("remove " + name + ": volume is in use - [" + list + "]");
     }
-    emit(out, "volume", "destroy", name, {{"driver", it->second.driver}});
-    volumes_.erase(it);
+    e_.emit(out, "volume", "destroy", name, {{"driver", it->second.driver}});
+    e_.volumes_.erase(it);
   }
-  deliver(out);
+  e_.deliver(out);
   return Status::ok();
 }
 
-Result<std::vector<VolumeInfo>> FakeDockerClient::listVolumes(
+Result<std::vector<VolumeInfo>> FakeVolumes::listVolumes(
     const std::vector<std::string>& label_filters) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kListVolumes));
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kListVolumes));
   std::vector<VolumeInfo> out;
-  for (const auto& [name, v] : volumes_) {
-    if (labelsMatch(v.labels, label_filters)) out.push_back(volumeInfoLocked(v));
+  for (const auto& [name, v] : e_.volumes_) {
+    if (labelsMatch(v.labels, label_filters)) out.push_back(e_.volumeInfoLocked(v));
   }
   return out;
 }
 
-Result<VolumeInfo> FakeDockerClient::inspectVolume(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PHAROS_RETURN_IF_ERROR(enter(DockerOp::kInspectVolume));
-  auto it = volumes_.find(name);
-  if (it == volumes_.end()) return Status::notFound("get " + name + ": no such volume");
-  return volumeInfoLocked(it->second);
+Result<VolumeInfo> FakeVolumes::inspectVolume(const std::string& name) {
+  std::lock_guard<std::mutex> lock(e_.mu_);
+  PHAROS_RETURN_IF_ERROR(e_.enter(DockerOp::kInspectVolume));
+  auto it = e_.volumes_.find(name);
+  if (it == e_.volumes_.end()) return Status::notFound("get " + name + ": no such volume");
+  return e_.volumeInfoLocked(it->second);
 }
 
 }  // namespace pharos::agent

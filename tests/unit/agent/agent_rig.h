@@ -142,7 +142,7 @@ struct Rig {
     return std::any_of(ev.begin(), ev.end(), [&](const NodeEvent& e) { return e.kind == kind; });
   }
   bool running(const std::string& app_name) {
-    auto c = docker.inspectContainer(app_name + "_main_1");
+    auto c = docker.containers().inspectContainer(app_name + "_main_1");
     return c.isOk() && c->running;
   }
   std::vector<std::string> subscriptions() { return broker.subscriptions(kClient); }

@@ -30,7 +30,7 @@ SecretsDoc secrets(int64_t generation, const std::string& password) {
 }
 
 std::string envOf(Rig& rig) {
-  auto c = rig.docker.inspectContainer("web_main_1");
+  auto c = rig.docker.containers().inspectContainer("web_main_1");
   REQUIRE(c.isOk());
   return c->raw["Config"]["Env"].dump();
 }
@@ -91,7 +91,7 @@ TEST_CASE("registry credentials removed from a newer secrets document are no lon
   without.registries.clear();
   rig.publishSecrets(without);
   rig.publishNode(nodeDoc(2, {app("web", v2, 2)}));
-  CHECK(rig.docker.inspectContainer("web_main_1")->raw["Config"]["Image"] == v2);
+  CHECK(rig.docker.containers().inspectContainer("web_main_1")->raw["Config"]["Image"] == v2);
   CHECK_FALSE(rig.docker.lastPullAuth(v2).has_value());
 }
 
@@ -123,7 +123,7 @@ TEST_CASE("sealed secrets from the state file are opened at boot without a broke
   rig.publishSecrets(secrets(1, "hunter2"));
   rig.publishNode(nodeDoc(1, {appWithSecret()}));
   rig.shutdown();
-  REQUIRE(rig.docker.removeContainer("web_main_1", true).isOk());
+  REQUIRE(rig.docker.containers().removeContainer("web_main_1", true).isOk());
   rig.broker.setUp(false);  // no broker: only the state file can bring the secret back
   rig.boot();
   CHECK(envOf(rig).find("PW=hunter2") != std::string::npos);
@@ -181,20 +181,20 @@ TEST_CASE("with a new device key the apps wait as they are until a document open
   rig.boot();
   rig.publishSecrets(secrets(1, "hunter2"));
   rig.publishNode(nodeDoc(1, {appWithSecret()}));
-  auto before = rig.docker.inspectContainer("web_main_1");
+  auto before = rig.docker.containers().inspectContainer("web_main_1");
   REQUIRE(before.isOk());
   rig.shutdown();
   rig.options.keys = sealed::generateKeyPair();  // pharos-agent --rekey
   rig.boot();
   CHECK(refusedSecrets(rig));
-  auto during = rig.docker.inspectContainer("web_main_1");
+  auto during = rig.docker.containers().inspectContainer("web_main_1");
   REQUIRE(during.isOk());
   CHECK(during->id == before->id);  // not recreated without its secret
   CHECK(envOf(rig).find("PW=hunter2") != std::string::npos);
   // The anchor re-seals to the new key: the same secret, nothing to recreate.
   rig.publishSecrets(secrets(2, "hunter2"));
   rig.advance(milliseconds(1000));
-  auto after = rig.docker.inspectContainer("web_main_1");
+  auto after = rig.docker.containers().inspectContainer("web_main_1");
   REQUIRE(after.isOk());
   CHECK(after->id == before->id);
   // And a changed secret goes through again.

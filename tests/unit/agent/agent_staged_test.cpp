@@ -23,7 +23,7 @@ AppSpec stagedWeb(std::vector<std::string> nodes, int64_t cutoff = 0, bool first
 }
 
 std::string image(Rig& rig) {
-  auto c = rig.docker.inspectContainer("web_main_1");
+  auto c = rig.docker.containers().inspectContainer("web_main_1");
   return c.isOk() ? c->image : "";
 }
 
@@ -64,10 +64,10 @@ TEST_CASE("each wave is one new generation of the group document; the node follo
   CHECK(image(rig) == "busybox");
 
   // Canary wave: another node only. This node keeps revision 1 and its container.
-  std::string id = rig.docker.inspectContainer("web_main_1")->id;
+  std::string id = rig.docker.containers().inspectContainer("web_main_1")->id;
   rig.publishGroup("line", nodeDoc(2, {stagedWeb({"press-07"})}));
   CHECK(image(rig) == "busybox");
-  CHECK(rig.docker.inspectContainer("web_main_1")->id == id);
+  CHECK(rig.docker.containers().inspectContainer("web_main_1")->id == id);
   CHECK(reportedRevision(rig) == 1);
 
   // Next wave: the share's cutoff now covers this node.
@@ -87,7 +87,7 @@ TEST_CASE("outside the wave of a staged first deployment the app does not run") 
   rig.boot();
   rig.publishGroup("line", nodeDoc(1, {stagedWeb({"press-07"}, 0, true)}));
   rig.publishNode(nodeDoc(1, {}, {"line"}));
-  CHECK_FALSE(rig.docker.inspectContainer("web_main_1").isOk());
+  CHECK_FALSE(rig.docker.containers().inspectContainer("web_main_1").isOk());
   rig.publishGroup("line", nodeDoc(2, {stagedWeb({"press-07", kNode}, 0, true)}));
   CHECK(image(rig) == "nginx");
 }
@@ -124,7 +124,9 @@ TEST_CASE("booting offline, the node runs what its wave in the held document say
   rig.publishNode(nodeDoc(1, {}, {"line"}));
   CHECK(image(rig) == "nginx");
   rig.shutdown();
-  REQUIRE(rig.docker.removeBehindBack(rig.docker.inspectContainer("web_main_1")->id).isOk());
+  REQUIRE(rig.docker.containers()
+              .removeBehindBack(rig.docker.containers().inspectContainer("web_main_1")->id)
+              .isOk());
   rig.broker.setUp(false);
   rig.boot();
   CHECK(image(rig) == "nginx");

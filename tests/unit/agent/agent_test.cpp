@@ -149,19 +149,19 @@ TEST_CASE("group documents: union, conflicts, subscriptions follow the node docu
   CHECK(rig.subscribed(topics::groupDesired("g1")));
   CHECK(rig.subscribed(topics::groupDesired("g2")));
   CHECK(rig.running("only2"));
-  auto x = rig.docker.inspectContainer("x_main_1");
+  auto x = rig.docker.containers().inspectContainer("x_main_1");
   REQUIRE(x.isOk());
   CHECK(x->image == "nginx");  // g1 < g2
   CHECK(rig.hasEvent("conflict"));
 
   // The node document names x itself: it wins.
   rig.publishNode(nodeDoc(2, {app("x", "busybox")}, {"g2", "g1"}));
-  CHECK(rig.docker.inspectContainer("x_main_1")->image == "busybox");
+  CHECK(rig.docker.containers().inspectContainer("x_main_1")->image == "busybox");
 
   // g2 leaves the list: unsubscribed and its apps dropped.
   rig.publishNode(nodeDoc(3, {app("x", "busybox")}, {"g1"}));
   CHECK_FALSE(rig.subscribed(topics::groupDesired("g2")));
-  CHECK_FALSE(rig.docker.inspectContainer("only2_main_1").isOk());
+  CHECK_FALSE(rig.docker.containers().inspectContainer("only2_main_1").isOk());
 }
 
 TEST_CASE("a moved app stays while the document of its new group is on its way") {
@@ -171,7 +171,7 @@ TEST_CASE("a moved app stays while the document of its new group is on its way")
   rig.publishNode(nodeDoc(1, {app("own")}, {"g1"}));
   REQUIRE(rig.running("web"));
   auto id_of = [&](const std::string& name) {
-    auto c = rig.docker.inspectContainer(name);
+    auto c = rig.docker.containers().inspectContainer(name);
     return c.isOk() ? c->id : std::string("(none)");
   };
   std::string id = id_of("web_main_1");
@@ -189,7 +189,7 @@ TEST_CASE("a moved app stays while the document of its new group is on its way")
   // g2 arrives with web: the same container runs on; only now is "own" removed.
   rig.publishGroup("g2", nodeDoc(1, {app("web")}));
   CHECK(id_of("web_main_1") == id);
-  CHECK_FALSE(rig.docker.inspectContainer("own_main_1").isOk());
+  CHECK_FALSE(rig.docker.containers().inspectContainer("own_main_1").isOk());
 }
 
 TEST_CASE("a listed group whose document never comes holds removals only for a grace time") {
@@ -201,7 +201,7 @@ TEST_CASE("a listed group whose document never comes holds removals only for a g
   CHECK(rig.running("new"));  // what is desired is applied at once
   CHECK(rig.running("old"));
   rig.advance(milliseconds(10'500));
-  CHECK_FALSE(rig.docker.inspectContainer("old_main_1").isOk());
+  CHECK_FALSE(rig.docker.containers().inspectContainer("old_main_1").isOk());
 }
 
 TEST_CASE("a deleted group document drops that group's apps") {
@@ -211,7 +211,7 @@ TEST_CASE("a deleted group document drops that group's apps") {
   rig.publishGroup("g1", nodeDoc(1, {app("shared")}));
   CHECK(rig.running("shared"));
   rig.publish(topics::groupDesired("g1"), "");
-  CHECK_FALSE(rig.docker.inspectContainer("shared_main_1").isOk());
+  CHECK_FALSE(rig.docker.containers().inspectContainer("shared_main_1").isOk());
   CHECK(rig.running("mine"));
 }
 
@@ -246,7 +246,7 @@ TEST_CASE("a deleted node document freezes the agent until a new one arrives") {
   CHECK(rig.running("shared"));
   CHECK(rig.state()["frozen"] == true);
   rig.publishNode(nodeDoc(2, {app("web")}));
-  CHECK_FALSE(rig.docker.inspectContainer("shared_main_1").isOk());
+  CHECK_FALSE(rig.docker.containers().inspectContainer("shared_main_1").isOk());
   CHECK(rig.running("web"));
 }
 
@@ -255,7 +255,9 @@ TEST_CASE("with the broker down, apps from the state file run at boot") {
   rig.boot();
   rig.publishNode(nodeDoc(1, {app("web")}));
   rig.shutdown();
-  REQUIRE(rig.docker.removeBehindBack(rig.docker.inspectContainer("web_main_1")->id).isOk());
+  REQUIRE(rig.docker.containers()
+              .removeBehindBack(rig.docker.containers().inspectContainer("web_main_1")->id)
+              .isOk());
   rig.broker.setUp(false);
   rig.boot();
   CHECK(rig.running("web"));
@@ -278,10 +280,12 @@ TEST_CASE("a corrupt state file is reported and the agent recovers from the brok
   rig.docker.addLocalImage("busybox:latest");
   Json keep = {{"Image", "busybox"},
                {"Labels", {{"io.pharos.node", kNode}, {"io.pharos.app", "old"}}}};
-  REQUIRE(rig.docker.createContainer("old_main_1", keep).isOk());
+  REQUIRE(rig.docker.containers().createContainer("old_main_1", keep).isOk());
   rig.boot();
   CHECK(rig.hasEvent("state_file"));
-  CHECK(rig.docker.inspectContainer("old_main_1").isOk());  // nothing removed while empty
+  CHECK(rig.docker.containers()
+            .inspectContainer("old_main_1")
+            .isOk());  // nothing removed while empty
   rig.publishNode(nodeDoc(1, {app("web")}));
   CHECK(rig.running("web"));
   CHECK(rig.state_file.load().isOk());
@@ -311,7 +315,7 @@ TEST_CASE("secrets are interpolated into compose files") {
       "services:\n  main:\n    image: busybox\n    environment:\n"
       "      PW: ${DB_PASSWORD}\n      NODE: ${PHAROS_NODE_ID}\n";
   rig.publishNode(nodeDoc(1, {a}));
-  auto c = rig.docker.inspectContainer("web_main_1");
+  auto c = rig.docker.containers().inspectContainer("web_main_1");
   REQUIRE(c.isOk());
   std::string env = c->raw["Config"]["Env"].dump();
   CHECK(env.find("PW=hunter2") != std::string::npos);
@@ -322,7 +326,8 @@ TEST_CASE("cmd/logs is answered on the response topic inside the node's own subt
   Rig rig;
   rig.boot();
   rig.publishNode(nodeDoc(1, {app("web")}));
-  rig.docker.appendLogs(rig.docker.inspectContainer("web_main_1")->id, "hello\nworld\n");
+  rig.docker.containers().appendLogs(rig.docker.containers().inspectContainer("web_main_1")->id,
+                                     "hello\nworld\n");
   MqttMessage req{topics::nodeCmd(kNode, "logs", "alice"),
                   R"({"v":1,"app":"web","service":"main","tail":10})",
                   1,
@@ -441,7 +446,8 @@ TEST_CASE("metrics are published every interval with per-container numbers") {
   ContainerStats stats;
   stats.cpu_percent = 12.5;
   stats.memory_usage = 4096;
-  rig.docker.setStats(rig.docker.inspectContainer("web_main_1")->id, stats);
+  rig.docker.containers().setStats(rig.docker.containers().inspectContainer("web_main_1")->id,
+                                   stats);
   rig.advance(milliseconds(15'000));
   auto published = rig.broker.published(topics::node(kNode, topics::NodeTopic::kMetrics));
   REQUIRE(published.size() == 1);
@@ -550,12 +556,12 @@ TEST_CASE("a daemon restart is survived: NotReady while it is down, then a full 
   CHECK(rig.status().state == Readiness::kReady);
   CHECK(rig.hasEvent("engine_reconnected"));
   CHECK(rig.running("web"));
-  auto once = rig.docker.inspectContainer("web_once_1");
+  auto once = rig.docker.containers().inspectContainer("web_once_1");
   REQUIRE(once.isOk());
   CHECK(once->running);
   // restart: "no" is about the app exiting by itself: stopped by the engine's restart, the
   // agent starts it again and says why.
-  auto off = rig.docker.inspectContainer("web_off_1");
+  auto off = rig.docker.containers().inspectContainer("web_off_1");
   REQUIRE(off.isOk());
   CHECK(off->running);
   auto ev = rig.events();
@@ -566,9 +572,9 @@ TEST_CASE("a daemon restart is survived: NotReady while it is down, then a full 
   CHECK(rig.state()["apps"][0]["phase"] == "Running");
   // Later, exiting by itself, it is left exited as its policy says.
   rig.advance(milliseconds(10'000));
-  REQUIRE(rig.docker.crashContainer(off->id, 1).isOk());
+  REQUIRE(rig.docker.containers().crashContainer(off->id, 1).isOk());
   rig.advance(milliseconds(5'000));
-  off = rig.docker.inspectContainer("web_off_1");
+  off = rig.docker.containers().inspectContainer("web_off_1");
   REQUIRE(off.isOk());
   CHECK_FALSE(off->running);
 }

@@ -24,21 +24,25 @@ struct Rig : PartsBase {
   FakeDockerClient docker{&clock};
   Jitter jitter{7};
   std::vector<Reconciler::Observed> observed;
-  MetricsReporter metrics{docker,    exec,
-                          strand,    clock,
-                          jitter,    MetricsReporter::Options{milliseconds(1000), 0.0, false, ""},
-                          publisher, [this] { return observed; }};
+  MetricsReporter metrics{docker.containers(),
+                          exec,
+                          strand,
+                          clock,
+                          jitter,
+                          MetricsReporter::Options{milliseconds(1000), 0.0, false, ""},
+                          publisher,
+                          [this] { return observed; }};
 
   Rig() {
     docker.addLocalImage("busybox:latest");
-    auto id = docker.createContainer("web_main_1", Json{{"Image", "busybox:latest"}});
+    auto id = docker.containers().createContainer("web_main_1", Json{{"Image", "busybox:latest"}});
     REQUIRE(id.isOk());
-    REQUIRE(docker.startContainer(*id).isOk());
+    REQUIRE(docker.containers().startContainer(*id).isOk());
     ContainerStats stats;
     stats.memory_usage = 4096;
     stats.cpu_percent = 12.5;
-    docker.setStats(*id, stats);
-    observed.push_back({"web", "main", *docker.inspectContainer(*id)});
+    docker.containers().setStats(*id, stats);
+    observed.push_back({"web", "main", *docker.containers().inspectContainer(*id)});
   }
   std::vector<PublishRecord> samples() {
     return broker.published(topics::node("edge-1", topics::NodeTopic::kMetrics));

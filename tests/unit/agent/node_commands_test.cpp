@@ -25,7 +25,7 @@ struct Rig : PartsBase {
   std::vector<std::string> secrets;
   NodeCommands commands{
       "edge-1",
-      docker,
+      docker.containers(),
       exec,
       strand,
       clock,
@@ -35,11 +35,11 @@ struct Rig : PartsBase {
   Rig() {
     goOnline(broker, *link, publisher);
     docker.addLocalImage("busybox:latest");
-    auto id = docker.createContainer(
+    auto id = docker.containers().createContainer(
         "web_main_1", Json{{"Image", "busybox:latest"}, {"Env", {"T=s3cret", "X=plain"}}});
     REQUIRE(id.isOk());
-    REQUIRE(docker.startContainer(*id).isOk());
-    observed.push_back({"web", "main", *docker.inspectContainer(*id)});
+    REQUIRE(docker.containers().startContainer(*id).isOk());
+    observed.push_back({"web", "main", *docker.containers().inspectContainer(*id)});
   }
   // Runs `command` from `user` with the answer expected on cmd-replies/{user}/r.
   std::vector<PublishRecord> run(const std::string& command, const std::string& body,

@@ -52,12 +52,12 @@ struct ThreadedRig {
     o.create_app_dirs = false;
     rec = std::make_unique<Reconciler>(
         docker.api(), *strand, pool, clock, o, [](NodeEvent) {}, [] {});
-    stream = docker.watchEvents({}, [this](const DockerEvent& e) {
+    stream = docker.system().watchEvents({}, [this](const DockerEvent& e) {
       strand->post([this, e] { rec->onContainerEvent(e); });
     });
   }
   ~ThreadedRig() {
-    docker.holdStops(false);
+    docker.containers().holdStops(false);
     stream.reset();
     onStrand([this] { rec->shutdown(); });
     pool.shutdown();
@@ -72,7 +72,7 @@ struct ThreadedRig {
     done.get_future().wait();
   }
   bool running(const std::string& container) {
-    auto c = docker.inspectContainer(container);
+    auto c = docker.containers().inspectContainer(container);
     return c.isOk() && c->running;
   }
 };
@@ -89,19 +89,19 @@ TEST_CASE("an app's failover and another app's deploy proceed while an app's sto
                      milliseconds(10'000)));
 
   // b is removed; its stop (a long stop_grace_period) blocks in the engine.
-  rig.docker.holdStops(true);
+  rig.docker.containers().holdStops(true);
   rig.onStrand([&] {
     rig.rec->setDesired({desired(one, 1, DesiredState::kRunning, "a"),
                          desired(one, 1, DesiredState::kRemoved, "b")},
                         true);
   });
-  REQUIRE(rig.docker.waitForHeldStops(1, milliseconds(10'000)));
+  REQUIRE(rig.docker.containers().waitForHeldStops(1, milliseconds(10'000)));
 
   // Meanwhile a's container is killed (Docker does not restart it: the agent must) and a new
   // app c is deployed.
-  auto a = rig.docker.inspectContainer("a_main_1");
+  auto a = rig.docker.containers().inspectContainer("a_main_1");
   REQUIRE(a.isOk());
-  REQUIRE(rig.docker.killContainer(a->id, "SIGKILL").isOk());
+  REQUIRE(rig.docker.containers().killContainer(a->id, "SIGKILL").isOk());
   rig.strand->post([&] {  // not waited for: the strand must not be what waits
     rig.rec->setDesired(
         {desired(one, 1, DesiredState::kRunning, "a"), desired(one, 1, DesiredState::kRemoved, "b"),
@@ -110,12 +110,13 @@ TEST_CASE("an app's failover and another app's deploy proceed while an app's sto
   });
   bool served = eventually([&] { return rig.running("a_main_1") && rig.running("c_main_1"); },
                            milliseconds(10'000));
-  bool b_still_stopping = rig.docker.heldStops() == std::vector<std::string>{"b_main_1"};
+  bool b_still_stopping =
+      rig.docker.containers().heldStops() == std::vector<std::string>{"b_main_1"};
   CHECK(served);
   CHECK(b_still_stopping);
 
-  rig.docker.releaseStops();
-  CHECK(eventually([&] { return !rig.docker.inspectContainer("b_main_1").isOk(); },
+  rig.docker.containers().releaseStops();
+  CHECK(eventually([&] { return !rig.docker.containers().inspectContainer("b_main_1").isOk(); },
                    milliseconds(10'000)));
 }
 
@@ -129,7 +130,7 @@ services:
 )";
 
 std::set<std::string> held(FakeDockerClient& docker) {
-  auto v = docker.heldStops();
+  auto v = docker.containers().heldStops();
   return {v.begin(), v.end()};
 }
 
@@ -144,7 +145,7 @@ TEST_CASE("stops go in reverse depends_on order, a level at once") {
     rig.apply({desired(kLayers)});
     REQUIRE(rig.app("shop").phase == AppPhase::kRunning);
     std::string old_db = rig.service("shop", "db").container_id;
-    rig.docker.holdStops(true);
+    rig.docker.containers().holdStops(true);
     DesiredApp next = desired(kLayers, 1,
                               std::string(change) == "stopped"   ? DesiredState::kStopped
                               : std::string(change) == "removed" ? DesiredState::kRemoved
@@ -157,14 +158,14 @@ TEST_CASE("stops go in reverse depends_on order, a level at once") {
     };
     // Nothing depends on proxy and worker: both stop at once, the rest keeps running.
     CHECK(waveIs({"shop_proxy_1", "shop_worker_1"}));
-    CHECK(rig.docker.inspectContainer("shop_web_1")->running);
-    CHECK(rig.docker.inspectContainer("shop_db_1")->running);
-    rig.docker.releaseStops();
+    CHECK(rig.docker.containers().inspectContainer("shop_web_1")->running);
+    CHECK(rig.docker.containers().inspectContainer("shop_db_1")->running);
+    rig.docker.containers().releaseStops();
     CHECK(waveIs({"shop_web_1"}));  // once proxy is down
-    CHECK(rig.docker.inspectContainer("shop_db_1")->running);
-    rig.docker.releaseStops();
+    CHECK(rig.docker.containers().inspectContainer("shop_db_1")->running);
+    rig.docker.containers().releaseStops();
     CHECK(waveIs({"shop_cache_1", "shop_db_1"}));  // once web and worker are down
-    rig.docker.holdStops(false);
+    rig.docker.containers().holdStops(false);
     if (std::string(change) == "stopped") {
       CHECK(eventually([&] { return rig.app("shop").phase == AppPhase::kStopped; },
                        milliseconds(10'000), settle));

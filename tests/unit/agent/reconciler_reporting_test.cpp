@@ -91,14 +91,14 @@ TEST_CASE("kills 62 s apart do not double the restart backoff") {
   rig.apply({desired("services: {web: {image: busybox}}")});
   std::string id = rig.service("shop", "web").container_id;
   // A kill through the API: Docker does not restart it, the agent does after 100 ms.
-  REQUIRE(rig.docker.killContainer(id, "SIGKILL").isOk());
+  REQUIRE(rig.docker.containers().killContainer(id, "SIGKILL").isOk());
   rig.settle();
   rig.advance(milliseconds(110));
   REQUIRE(rig.service("shop", "web").state == ContainerState::kRunning);
   // 62 s later (no pass of this app in between) the same kill: the container ran for over a
   // minute since its start, so the backoff is back at 100 ms, not 200 ms.
   rig.clock.advance(milliseconds(62'000));
-  REQUIRE(rig.docker.killContainer(id, "SIGKILL").isOk());
+  REQUIRE(rig.docker.containers().killContainer(id, "SIGKILL").isOk());
   rig.settle();
   rig.advance(milliseconds(110));
   CHECK(rig.service("shop", "web").state == ContainerState::kRunning);

@@ -67,7 +67,7 @@ struct Rig {
     rec = std::make_unique<Reconciler>(
         docker.api(), *strand, exec, clock, o, [this](NodeEvent e) { events.push_back(e); }, [] {},
         stops);
-    stream = docker.watchEvents({}, [this](const DockerEvent& e) {
+    stream = docker.system().watchEvents({}, [this](const DockerEvent& e) {
       strand->post([this, e] { rec->onContainerEvent(e); });
     });
   }
@@ -98,10 +98,10 @@ struct Rig {
   }
   // Makes every container with a healthcheck healthy.
   void allHealthy() {
-    auto list = docker.listContainers({}, true);
+    auto list = docker.containers().listContainers({}, true);
     for (const ContainerSummary& c : *list) {
-      auto info = docker.inspectContainer(c.id);
-      if (info->health == "starting") (void)docker.setHealth(c.id, "healthy");
+      auto info = docker.containers().inspectContainer(c.id);
+      if (info->health == "starting") (void)docker.containers().setHealth(c.id, "healthy");
     }
     settle();
   }

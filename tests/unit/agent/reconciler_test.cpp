@@ -49,9 +49,9 @@ TEST_CASE("a three-service app comes up in depends_on order, waiting for a healt
   CHECK(applied[0].find("service db") < applied[0].find("service web"));
   CHECK(applied[0].find("service db") < applied[0].find("service worker"));
   // The named volume exists with the project prefix, the port is bound as compose does.
-  CHECK(rig.docker.inspectVolume("shop_data").isOk());
-  CHECK(rig.docker.inspectNetwork("shop_default").isOk());
-  auto web = rig.docker.inspectContainer("shop_web_1");
+  CHECK(rig.docker.volumes().inspectVolume("shop_data").isOk());
+  CHECK(rig.docker.networks().inspectNetwork("shop_default").isOk());
+  auto web = rig.docker.containers().inspectContainer("shop_web_1");
   REQUIRE(web.isOk());
   CHECK(web->labels.at("io.pharos.node") == "edge-1");
   CHECK(web->labels.at("com.docker.compose.project") == "shop");
@@ -63,11 +63,11 @@ TEST_CASE("outside a rollout, a re-created volume is reported with its own event
   rig.apply({desired("services:\n  main:\n    image: busybox\nvolumes:\n  spare: {}\n")});
   rig.settle();
   REQUIRE(rig.app("shop").phase == AppPhase::kRunning);
-  REQUIRE(rig.docker.removeVolume("shop_spare", true).isOk());
+  REQUIRE(rig.docker.volumes().removeVolume("shop_spare", true).isOk());
   rig.events.clear();
   rig.rec->reconcileAll("test");
   rig.settle();
-  CHECK(rig.docker.inspectVolume("shop_spare").isOk());
+  CHECK(rig.docker.volumes().inspectVolume("shop_spare").isOk());
   bool reported = false;
   for (const NodeEvent& e : rig.events) {
     if (e.kind == "volume_created" && e.reason == "created volume shop_spare") reported = true;
@@ -179,7 +179,7 @@ TEST_CASE("a container removed behind the agent's back is recreated, with an eve
   rig.apply({desired(kShop)});
   rig.allHealthy();
   std::string web = rig.service("shop", "web").container_id;
-  REQUIRE(rig.docker.removeBehindBack(web).isOk());
+  REQUIRE(rig.docker.containers().removeBehindBack(web).isOk());
   rig.settle();
   CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
   CHECK(rig.service("shop", "web").container_id != web);
@@ -195,7 +195,7 @@ TEST_CASE("a deleted image is pulled again") {
   rig.rec->reconcileAll("periodic");
   rig.settle();
   CHECK(rig.docker.calls(DockerOp::kPullImage) == pulls + 1);
-  CHECK(rig.docker.inspectImage("127.0.0.1:5000/web:1").isOk());
+  CHECK(rig.docker.images().inspectImage("127.0.0.1:5000/web:1").isOk());
 }
 
 TEST_CASE("a crash is reported; repeated deaths are a CrashLoop") {
@@ -203,12 +203,12 @@ TEST_CASE("a crash is reported; repeated deaths are a CrashLoop") {
   rig.apply({desired("services: {web: {image: busybox, restart: always}}")});
   REQUIRE(rig.app("shop").phase == AppPhase::kRunning);
   std::string id = rig.service("shop", "web").container_id;
-  REQUIRE(rig.docker.crashContainer(id, 3).isOk());
+  REQUIRE(rig.docker.containers().crashContainer(id, 3).isOk());
   rig.settle();
   CHECK(rig.hasEvent("container_died", "web"));
   CHECK(rig.app("shop").phase == AppPhase::kRunning);  // Docker restarted it
-  REQUIRE(rig.docker.crashContainer(id, 3).isOk());
-  REQUIRE(rig.docker.crashContainer(id, 3).isOk());
+  REQUIRE(rig.docker.containers().crashContainer(id, 3).isOk());
+  REQUIRE(rig.docker.containers().crashContainer(id, 3).isOk());
   rig.settle();
   CHECK(rig.app("shop").phase == AppPhase::kCrashLoop);
   CHECK(rig.hasEvent("crash_loop"));
@@ -220,9 +220,9 @@ TEST_CASE("when Docker stops restarting, the agent restarts with backoff from 10
   Rig rig;
   rig.apply({desired("services: {web: {image: busybox, restart: 'on-failure:1'}}")});
   std::string id = rig.service("shop", "web").container_id;
-  REQUIRE(rig.docker.crashContainer(id, 1).isOk());  // Docker restarts (1 of 1)
+  REQUIRE(rig.docker.containers().crashContainer(id, 1).isOk());  // Docker restarts (1 of 1)
   rig.settle();
-  REQUIRE(rig.docker.crashContainer(id, 1).isOk());  // Docker gives up
+  REQUIRE(rig.docker.containers().crashContainer(id, 1).isOk());  // Docker gives up
   rig.settle();
   CHECK(rig.service("shop", "web").state == ContainerState::kExited);
   rig.advance(milliseconds(50));
@@ -231,7 +231,7 @@ TEST_CASE("when Docker stops restarting, the agent restarts with backoff from 10
   CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
   CHECK(rig.hasEvent("container_restarted", "web"));
   // Next death: the agent waits 200 ms.
-  REQUIRE(rig.docker.crashContainer(id, 1).isOk());
+  REQUIRE(rig.docker.containers().crashContainer(id, 1).isOk());
   rig.settle();
   rig.advance(milliseconds(150));
   CHECK(rig.service("shop", "web").state == ContainerState::kExited);
@@ -243,7 +243,7 @@ TEST_CASE("restart: no is honoured: an exited container is reported, not restart
   Rig rig;
   rig.apply({desired("services: {web: {image: busybox, restart: 'no'}}")});
   std::string id = rig.service("shop", "web").container_id;
-  REQUIRE(rig.docker.crashContainer(id, 2).isOk());
+  REQUIRE(rig.docker.containers().crashContainer(id, 2).isOk());
   rig.settle();
   rig.advance(milliseconds(120'000));
   CHECK(rig.service("shop", "web").state == ContainerState::kExited);
@@ -256,7 +256,9 @@ TEST_CASE("a container stopped behind the agent's back while it should run is st
   Rig rig;
   rig.apply({desired("services: {web: {image: busybox}}")});
   std::string id = rig.service("shop", "web").container_id;
-  REQUIRE(rig.docker.stopContainer(id).isOk());  // `docker stop`, unless-stopped: Docker waits
+  REQUIRE(rig.docker.containers()
+              .stopContainer(id)
+              .isOk());  // `docker stop`, unless-stopped: Docker waits
   rig.settle();
   rig.advance(milliseconds(200));
   CHECK(rig.service("shop", "web").state == ContainerState::kRunning);
@@ -284,8 +286,8 @@ TEST_CASE("state stopped stops without removing; removed removes, volumes kept")
   CHECK(rig.docker.containerCount() == 0);
   CHECK(rig.rec->appStates().empty());
   CHECK(rig.hasEvent("app_removed"));
-  CHECK_FALSE(rig.docker.inspectNetwork("shop_default").isOk());
-  CHECK(rig.docker.inspectVolume("shop_data").isOk());
+  CHECK_FALSE(rig.docker.networks().inspectNetwork("shop_default").isOk());
+  CHECK(rig.docker.volumes().inspectVolume("shop_data").isOk());
 }
 
 TEST_CASE("removed with volumes: delete removes the named volumes") {
@@ -294,7 +296,7 @@ TEST_CASE("removed with volumes: delete removes the named volumes") {
   DesiredApp gone = desired(kShop, 1, DesiredState::kRemoved);
   gone.spec.volumes = VolumePolicy::kDelete;
   rig.apply({gone});
-  CHECK_FALSE(rig.docker.inspectVolume("shop_data").isOk());
+  CHECK_FALSE(rig.docker.volumes().inspectVolume("shop_data").isOk());
 }
 
 TEST_CASE("apps no longer desired are removed; foreign containers are never touched") {
@@ -303,8 +305,8 @@ TEST_CASE("apps no longer desired are removed; foreign containers are never touc
   rig.docker.addLocalImage("busybox:latest");
   Json other = {{"Image", "busybox"},
                 {"Labels", {{"io.pharos.node", "edge-2"}, {"io.pharos.app", "old"}}}};
-  auto foreign1 = rig.docker.createContainer("other_node", other);
-  auto foreign2 = rig.docker.createContainer("hand_made", Json{{"Image", "busybox"}});
+  auto foreign1 = rig.docker.containers().createContainer("other_node", other);
+  auto foreign2 = rig.docker.containers().createContainer("hand_made", Json{{"Image", "busybox"}});
   REQUIRE(foreign1.isOk());
   REQUIRE(foreign2.isOk());
   rig.apply({desired("services: {web: {image: busybox}}", 1, DesiredState::kRunning, "old"),
@@ -312,9 +314,9 @@ TEST_CASE("apps no longer desired are removed; foreign containers are never touc
   CHECK(rig.docker.containerCount() == 4);
   rig.apply({desired("services: {web: {image: busybox}}", 1, DesiredState::kRunning, "keep")});
   CHECK(rig.docker.containerCount() == 3);
-  CHECK(rig.docker.inspectContainer("other_node").isOk());
-  CHECK(rig.docker.inspectContainer("hand_made").isOk());
-  CHECK_FALSE(rig.docker.inspectContainer("old_web_1").isOk());
+  CHECK(rig.docker.containers().inspectContainer("other_node").isOk());
+  CHECK(rig.docker.containers().inspectContainer("hand_made").isOk());
+  CHECK_FALSE(rig.docker.containers().inspectContainer("old_web_1").isOk());
 }
 
 TEST_CASE("without a node document nothing is removed; frozen changes nothing") {
@@ -371,8 +373,8 @@ services:
   Rig rig;
   rig.apply({desired(yaml)});
   CHECK(rig.service("shop", "app").container_id.empty());
-  auto migrate = rig.docker.inspectContainer("shop_migrate_1");
-  REQUIRE(rig.docker.crashContainer(migrate->id, 0).isOk());  // exits 0
+  auto migrate = rig.docker.containers().inspectContainer("shop_migrate_1");
+  REQUIRE(rig.docker.containers().crashContainer(migrate->id, 0).isOk());  // exits 0
   rig.settle();
   rig.advance(milliseconds(1100));
   CHECK(rig.service("shop", "app").state == ContainerState::kRunning);
@@ -394,12 +396,12 @@ TEST_CASE("images no longer used are pruned, except the previous revision's and 
   rig.apply({desired(base, 1)});
   rig.apply({desired(replaceAll(base, "web:1", "web:2"), 2)});
   rig.advance(milliseconds(6000));
-  CHECK(rig.docker.inspectImage("127.0.0.1:5000/web:1").isOk());  // previous revision
+  CHECK(rig.docker.images().inspectImage("127.0.0.1:5000/web:1").isOk());  // previous revision
   rig.apply({desired("services: {web: {image: busybox}}", 3)});
   rig.advance(milliseconds(6000));
-  CHECK_FALSE(rig.docker.inspectImage("127.0.0.1:5000/web:1").isOk());
-  CHECK(rig.docker.inspectImage("127.0.0.1:5000/web:2").isOk());  // previous revision
-  CHECK(rig.docker.inspectImage("local/tool:1").isOk());
+  CHECK_FALSE(rig.docker.images().inspectImage("127.0.0.1:5000/web:1").isOk());
+  CHECK(rig.docker.images().inspectImage("127.0.0.1:5000/web:2").isOk());  // previous revision
+  CHECK(rig.docker.images().inspectImage("local/tool:1").isOk());
   CHECK(rig.hasEvent("image_pruned"));
 }
 

@@ -25,12 +25,12 @@ services:
 
 // Container path -> volume name of a container's volume mounts.
 std::map<std::string, std::string> mountsOf(Rig& rig, const std::string& container) {
-  auto info = rig.docker.inspectContainer(container);
+  auto info = rig.docker.containers().inspectContainer(container);
   REQUIRE(info.isOk());
   return volumeMounts(info->raw);
 }
 
-size_t volumeCount(Rig& rig) { return rig.docker.listVolumes({})->size(); }
+size_t volumeCount(Rig& rig) { return rig.docker.volumes().listVolumes({})->size(); }
 
 TEST_CASE("an env change recreates the container with the old anonymous volume, leaking none") {
   Rig rig;
@@ -45,7 +45,7 @@ TEST_CASE("an env change recreates the container with the old anonymous volume, 
   CHECK(rig.hasEvent("container_recreated", "db"));
   CHECK(mountsOf(rig, "shop_db_1") == before);
   CHECK(volumeCount(rig) == volumes);  // neither the old container's nor the probe's
-  auto info = rig.docker.inspectContainer("shop_db_1");
+  auto info = rig.docker.containers().inspectContainer("shop_db_1");
   CHECK(info->raw["HostConfig"]["Binds"] == Json::array({before.at("/data") + ":/data:rw"}));
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("a recreate that mounts something else at the path drops the old anony
   rig.apply({desired(
       replaceAll(kAnonymous, "[/data]", "[\"named:/data\"]") + "volumes:\n  named: {}\n", 2)});
   CHECK(mountsOf(rig, "shop_db_1").at("/data") == "shop_named");
-  CHECK(rig.docker.inspectVolume(old_volume).status().code() == Code::kNotFound);
+  CHECK(rig.docker.volumes().inspectVolume(old_volume).status().code() == Code::kNotFound);
 }
 
 TEST_CASE("a recreate without the anonymous volume in the file removes it") {
@@ -80,7 +80,7 @@ TEST_CASE("a recreate without the anonymous volume in the file removes it") {
   const std::string volume = mountsOf(rig, "shop_db_1").at("/data");  // carried once already
   rig.apply({desired("services:\n  db:\n    image: busybox\n", 3)});
   CHECK(mountsOf(rig, "shop_db_1").empty());
-  CHECK(rig.docker.inspectVolume(volume).status().code() == Code::kNotFound);
+  CHECK(rig.docker.volumes().inspectVolume(volume).status().code() == Code::kNotFound);
   CHECK(volumeCount(rig) == 0);
 }
 
@@ -129,13 +129,13 @@ services:
 TEST_CASE("the fake engine: rm -v removes the volumes made for the container, not named ones") {
   FakeDockerClient docker;
   docker.addRegistryImage("busybox:latest", {}, {"/image"});
-  REQUIRE(docker.pullImage("busybox").isOk());
+  REQUIRE(docker.images().pullImage("busybox").isOk());
   Json body = {{"Image", "busybox"},
                {"Volumes", {{"/anon", Json::object()}}},
                {"HostConfig", {{"Binds", {"kept:/kept:rw"}}}}};
-  auto first = docker.createContainer("first", body);
+  auto first = docker.containers().createContainer("first", body);
   REQUIRE_MESSAGE(first.isOk(), first.status().toString());
-  auto info = docker.inspectContainer(*first);
+  auto info = docker.containers().inspectContainer(*first);
   std::map<std::string, std::string> mounts = volumeMounts(info->raw);
   REQUIRE(mounts.size() == 3);
   CHECK(mounts.at("/kept") == "kept");
@@ -143,15 +143,17 @@ TEST_CASE("the fake engine: rm -v removes the volumes made for the container, no
   // A second container reuses the first's anonymous /anon by name.
   Json reuse = {{"Image", "busybox"},
                 {"HostConfig", {{"Binds", {mounts.at("/anon") + ":/anon:rw"}}}}};
-  auto second = docker.createContainer("second", reuse);
+  auto second = docker.containers().createContainer("second", reuse);
   REQUIRE(second.isOk());
-  REQUIRE(docker.removeContainer(*first, true, true).isOk());
-  CHECK(docker.inspectVolume(mounts.at("/anon")).isOk());  // in use by the second
-  CHECK_FALSE(docker.inspectVolume(mounts.at("/image")).isOk());
-  CHECK(docker.inspectVolume("kept").isOk());
-  REQUIRE(docker.removeContainer(*second, true, true).isOk());
-  CHECK(docker.inspectVolume(mounts.at("/anon")).isOk());  // the second named it: rm -v leaves it
-  CHECK(docker.inspectVolume("kept").isOk());
+  REQUIRE(docker.containers().removeContainer(*first, true, true).isOk());
+  CHECK(docker.volumes().inspectVolume(mounts.at("/anon")).isOk());  // in use by the second
+  CHECK_FALSE(docker.volumes().inspectVolume(mounts.at("/image")).isOk());
+  CHECK(docker.volumes().inspectVolume("kept").isOk());
+  REQUIRE(docker.containers().removeContainer(*second, true, true).isOk());
+  CHECK(docker.volumes()
+            .inspectVolume(mounts.at("/anon"))
+            .isOk());  // the second named it: rm -v leaves it
+  CHECK(docker.volumes().inspectVolume("kept").isOk());
 }
 
 }  // namespace

@@ -152,7 +152,7 @@ TEST_CASE("app.deploy travels from the API request to the Engine API create") {
 
   // The agent pulls the image, then creates and starts the container.
   fleet.advance(milliseconds(2000));
-  auto body = fleet.docker.createBody("hello_web_1");
+  auto body = fleet.docker.containers().createBody("hello_web_1");
   REQUIRE(body.has_value());
   INFO(body->dump(2));
   CHECK((*body)["Image"] == "nginx:1.25");
@@ -168,7 +168,7 @@ TEST_CASE("app.deploy travels from the API request to the Engine API create") {
   };
   CHECK(has("MODE=fast"));
   CHECK((*body)["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped");
-  auto running = fleet.docker.inspectContainer("hello_web_1");
+  auto running = fleet.docker.containers().inspectContainer("hello_web_1");
   REQUIRE(running.isOk());
   CHECK(running->running);
 }
