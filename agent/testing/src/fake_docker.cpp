@@ -1,6 +1,6 @@
-// The fake engine's shared state and events (FakeEngine), FakeSystem and FakeDockerClient's
-// engine-wide controls and counters. The container state machine is in
-// fake_docker_containers.cpp; images, networks and volumes are in fake_docker_resources.cpp.
+// FakeSystem (version, ping, info, events) and FakeDockerClient's engine-wide controls and
+// counters. The shared state is FakeEngine (fake_engine.cpp); containers are in
+// fake_docker_containers.cpp; images, networks and volumes in fake_docker_resources.cpp.
 // Every public method takes the engine's mutex, collects the events it causes, releases it and
 // then delivers them (see the header for the threading contract).
 #include "agent/fake_docker.h"
@@ -15,14 +15,6 @@
 
 namespace pharos::agent {
 
-struct FakeEngine::Subscriber {
-  EventFilter filter;
-  EventCallback on_event;
-  EventStateCallback on_state;
-  std::recursive_mutex mu;  // held while delivering, so stop() waits for a delivery
-  bool active = true;       // guarded by mu
-};
-
 namespace {
 
 class FakeEventStream final : public EventStream {
@@ -34,14 +26,6 @@ class FakeEventStream final : public EventStream {
  private:
   std::shared_ptr<FakeEngine::Subscriber> sub_;
 };
-
-bool matches(const EventFilter& filter, const DockerEvent& e) {
-  if (!filter.types.empty() &&
-      std::find(filter.types.begin(), filter.types.end(), e.type) == filter.types.end()) {
-    return false;
-  }
-  return labelsMatch(e.attributes, filter.labels);
-}
 
 }  // namespace
 
@@ -106,17 +90,6 @@ bool isMutatingOp(DockerOp op) {
   }
 }
 
-FakeEngine::FakeEngine(const Clock* clock) : clock_(clock) {
-  for (const char* name : {"bridge", "host", "none"}) {
-    Network n;
-    n.id = fakeHexId(std::string("network/") + name);
-    n.name = name;
-    n.driver = std::string(name) == "none" ? "null" : name;
-    n.builtin = true;
-    networks_[n.id] = std::move(n);
-  }
-}
-
 FakeDockerClient::FakeDockerClient(const Clock* clock)
     : engine_(std::make_unique<FakeEngine>(clock)),
       e_(*engine_),
@@ -129,72 +102,6 @@ FakeDockerClient::FakeDockerClient(const Clock* clock)
 FakeDockerClient::~FakeDockerClient() = default;
 
 // --- infrastructure
-
-Status FakeEngine::enter(DockerOp op) {
-  ++calls_[static_cast<size_t>(op)];
-  if (!up_) {
-    return Status::unavailable(
-        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker "
-        "daemon running?");
-  }
-  auto it = failures_.find(op);
-  if (it != failures_.end() && !it->second.empty()) {
-    Status s = it->second.front();
-    it->second.pop_front();
-    if (it->second.empty()) failures_.erase(it);
-    return s;
-  }
-  return Status::ok();
-}
-
-int64_t FakeEngine::nowMs() const {
-  if (clock_ != nullptr) return clock_->nowMs();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string FakeEngine::newId() { return fakeHexId("object/" + std::to_string(next_id_++)); }
-
-void FakeEngine::emit(Pending& out, const std::string& type, const std::string& action,
-                      const std::string& id, Labels attributes) {
-  DockerEvent e;
-  e.type = type;
-  e.action = action;
-  e.id = id;
-  e.attributes = std::move(attributes);
-  e.time_nano = nowMs() * 1'000'000;
-  out.push_back(std::move(e));
-}
-
-void FakeEngine::deliver(const Pending& events) {
-  if (events.empty()) return;
-  std::vector<std::shared_ptr<Subscriber>> subs;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    subs = subscribers_;
-  }
-  for (const auto& sub : subs) {
-    std::lock_guard<std::recursive_mutex> lock(sub->mu);
-    if (!sub->active || !sub->on_event) continue;
-    for (const auto& e : events) {
-      if (matches(sub->filter, e)) sub->on_event(e);
-      if (!sub->active) break;
-    }
-  }
-}
-
-void FakeEngine::deliverState(const Status& status) {
-  std::vector<std::shared_ptr<Subscriber>> subs;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    subs = subscribers_;
-  }
-  for (const auto& sub : subs) {
-    std::lock_guard<std::recursive_mutex> lock(sub->mu);
-    if (sub->active && sub->on_state) sub->on_state(status);
-  }
-}
 
 std::unique_ptr<EventStream> FakeSystem::watchEvents(EventFilter filter, EventCallback on_event,
                                                      EventStateCallback on_state) {

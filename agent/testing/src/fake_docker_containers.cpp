@@ -1,6 +1,6 @@
 // FakeContainers and the engine's container state machine (create, start, stop, restart,
 // kill, remove, inspect, list, wait, logs, stats) with the engine's error codes and messages.
-// The shared state and events are in fake_docker.cpp; same locking.
+// The shared state and events are in fake_engine.cpp; same locking.
 #include <unistd.h>
 
 #include <algorithm>

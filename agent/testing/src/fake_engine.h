@@ -82,7 +82,13 @@ class FakeEngine {
     Json body;
     int64_t created_ms = 0;
   };
-  struct Subscriber;
+  struct Subscriber {
+    EventFilter filter;
+    EventCallback on_event;
+    EventStateCallback on_state;
+    std::recursive_mutex mu;  // held while delivering, so stop() waits for a delivery
+    bool active = true;       // guarded by mu
+  };
   using Pending = std::vector<DockerEvent>;
 
   // `clock` stamps events and times (null = the system clock); the built-in networks exist.
