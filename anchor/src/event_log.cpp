@@ -2,6 +2,7 @@
 #include "anchor/event_log.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "anchor/model.h"
 
@@ -89,6 +90,13 @@ Result<std::vector<Json>> EventLog::query(const EventFilter& filter) {
     if (!filter.node.empty() && field("node") != filter.node) return true;
     if (!filter.app.empty() && field("app") != filter.app) return true;
     if (!filter.kind.empty() && field("kind") != filter.kind) return true;
+    // The key's sequence number tells apart entries alike within one millisecond.
+    int64_t seq = 0;
+    auto slash = key.rfind('/');
+    if (slash != std::string_view::npos) {
+      std::from_chars(key.data() + slash + 1, key.data() + key.size(), seq);
+    }
+    (*json)["seq"] = seq;
     out.push_back(std::move(*json));
     return static_cast<int>(out.size()) < filter.limit;
   };

@@ -564,9 +564,15 @@ export function registerConsoleTests({ test, skipUnless, check, newPage, login, 
       el.dispatchEvent(new Event('change'));
     }, start);
     await page.waitForSelector('#events-next:not([hidden])', { timeout: 10000 });
+    // Each page has arrived when more events are loaded, or when there is no next page.
+    const loaded = () => page.evaluate(() => Number((/\((\d+) loaded\)/.exec(document.querySelector('#events-status').textContent) || [0, 0])[1]));
     for (let i = 0; i < 5 && !(await page.isHidden('#events-next')); i += 1) {
+      const before = await loaded();
       await page.click('#events-next');
-      await page.waitForTimeout(700);
+      await page.waitForFunction((n) => {
+        const m = /\((\d+) loaded\)/.exec(document.querySelector('#events-status').textContent);
+        return (m && Number(m[1]) > n) || document.querySelector('#events-next').hidden;
+      }, before, { timeout: 15000 });
     }
     await page.selectOption('#events-kind', kind);
     const all = Number(await page.getAttribute('#events-status', 'data-count'));

@@ -105,6 +105,10 @@ test('two alike entries of the anchor\'s log are two events; a live copy of one 
   const health = { kind: 'health_changed', node: 'n1', reason: 'NotReady', message: 'connection lost' };
   assert.equal(mergeEvents(events, [{ ...health, source: 'anchor', ts: 5000, live: true }]).length, 1);
   assert.equal(mergeEvents(events, [{ ...health, source: 'anchor', ts: 5001 }]).length, 0);
+  // Alike within one millisecond: told apart by the log's seq; a page repeating them adds none.
+  const same = [{ ...audit(7000), seq: 41 }, { ...audit(7000), seq: 42 }];
+  assert.equal(mergeEvents(events, same).length, 2);
+  assert.equal(mergeEvents(events, [...same, { ...audit(7000), seq: 43 }]).length, 1);
 });
 
 test('the chart opens with the stored history and appends only newer live samples', () => {

@@ -20,9 +20,10 @@ export function severityOf(e) {
   return 'info';
 }
 
-// A key that identifies one event whether it came live or from events.query.
+// A key that identifies one event whether it came live or from events.query; an entry of
+// the anchor's log carries its `seq`, which tells apart entries alike within one millisecond.
 export function eventKey(e) {
-  return [e.node, e.ts, e.kind, e.app || '', e.service || '', e.reason || ''].join('|');
+  return [e.node, e.ts, e.seq ?? '', e.kind, e.app || '', e.service || '', e.reason || ''].join('|');
 }
 
 const kSameEventMs = 3000;
