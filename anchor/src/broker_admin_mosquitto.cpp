@@ -91,10 +91,24 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   }
 
   void reconcileIdentities(std::function<IdentityPlan()> plan, IdentityDone done) override {
-    // The broker holds the registry's memberships from the commands of that moment on (later
-    // changes are sent after them, on the same connection).
-    auto placed = [this](Placements p) { memberships_.reset(std::move(p)); };
-    identities_.run(kDynsecTopic, std::move(plan), std::move(done), std::move(placed));
+    last_plan_ = plan;
+    // Membership changes wait while the broker's lists are read (so none is missing from
+    // them); the broker holds the registry's memberships from the reconciliation's commands
+    // on (later changes are sent after them, on the same connection).
+    reconciling_ = true;
+    auto placed = [this](Placements p) {
+      memberships_.reset(std::move(p));
+      reconciling_ = false;
+      if (memberships_.pending()) flushQueued();
+    };
+    auto finished = [this, done = std::move(done)](Result<IdentityReport> report) {
+      if (reconciling_) {  // failed before its commands: what waited goes out now
+        reconciling_ = false;
+        if (memberships_.pending()) flushQueued();
+      }
+      done(std::move(report));
+    };
+    identities_.run(kDynsecTopic, std::move(plan), std::move(finished), std::move(placed));
   }
 
   void reconcileLineIdentities(const std::string& line, std::function<IdentityPlan()> plan,
@@ -184,21 +198,46 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   void flushQueued() {
     if (flush_timer_) strand_.cancel(*flush_timer_);
     flush_timer_.reset();
+    if (reconciling_) return;  // it flushes when its commands are out
     bool bulk = false;
     std::vector<Json> batches = channel_.batches(memberships_.take(clock_.steadyNow(), &bulk));
     auto left = std::make_shared<size_t>(batches.size());
     for (Json& batch : batches) {
       size_t count = batch.size();
       channel_.send(std::move(batch), {}, [this, count, bulk, left](Status s) {
-        if (!s.isOk())
-          spdlog::warn("dynamic-security group membership batch ({} commands): {}", count,
-                       s.message());
+        if (!s.isOk()) {
+          spdlog::warn(
+              "dynamic-security group membership batch ({} commands): {}; the "
+              "memberships are reconciled again in {} s",
+              count, s.message(), options_.membership_repair_delay.count());
+          scheduleRepair();
+        }
         if (--*left > 0 || !bulk) return;
         memberships_.stepAnswered(clock_.steadyNow());
         scheduleNext();
       });
     }
     scheduleNext();
+  }
+
+  // A membership batch got no answer (the broker was away or too slow): what it holds is
+  // unknown, so the reconciliation reads it again and corrects it, until one succeeds.
+  void scheduleRepair() {
+    if (repair_timer_ || !last_plan_) return;
+    repair_timer_ = strand_.postDelayed(options_.membership_repair_delay, [this] {
+      repair_timer_.reset();
+      reconcileIdentities(last_plan_, [this](Result<IdentityReport> report) {
+        if (!report) {
+          spdlog::warn("group rights: reconciliation after a lost batch failed: {}",
+                       report.status().message());
+          return scheduleRepair();
+        }
+        spdlog::info(
+            "group rights reconciled after a lost batch: {} broker groups created, {} "
+            "corrected, {} removed",
+            report->groups_created, report->groups_changed, report->groups_removed);
+      });
+    });
   }
 
   void scheduleNext() {
@@ -223,6 +262,9 @@ class MosquittoBrokerAdmin final : public BrokerAdmin {
   LineRoles lines_;
   GroupMemberships memberships_;  // the site's broker groups group-<g> and queued changes
   std::optional<uint64_t> flush_timer_;
+  bool reconciling_ = false;                 // membership changes wait meanwhile
+  std::function<IdentityPlan()> last_plan_;  // for a reconciliation after a lost batch
+  std::optional<uint64_t> repair_timer_;
 };
 
 }  // namespace

@@ -10,6 +10,10 @@ void GroupMemberships::reset(Placements placed) {
   placed_ = std::move(placed);
   known_ = true;
   pending_.clear();
+  // The reconciliation made the role and base group of each group it placed and deleted the
+  // others: a group used again later is made again.
+  made_.clear();
+  for (const auto& [group, placement] : placed_) made_.insert(group);
 }
 
 void GroupMemberships::change(const std::string& node, const std::set<std::string>& added,

@@ -130,6 +130,9 @@ struct MosquittoAdminOptions {
   std::chrono::milliseconds batch_delay{100};  // ACL changes are coalesced
   size_t max_commands_per_message = 200;
   MembershipPacing membership_pacing;  // how fast bulk membership changes go out
+  // After a membership batch got no answer: the wait before the broker's memberships are
+  // reconciled with the registry again (and again, until that succeeds).
+  std::chrono::seconds membership_repair_delay{30};
 };
 
 // `link` and `strand` must outlive the admin.

@@ -30,6 +30,7 @@ struct AdminFixture {
   // getClient's answers: username -> {roles, groups}; others are "Client not found".
   std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> clients{
       {"viewer", {{"viewer-viewer"}, {"viewers"}}}};
+  std::vector<std::string> listed;  // the node clients listClients answers (no groups, no roles)
 
   AdminFixture() {
     REQUIRE(link->connect().isOk());
@@ -53,6 +54,11 @@ struct AdminFixture {
     for (const auto& c : (*json)["commands"]) {
       Json r{{"command", c["command"]}, {"correlationData", c["correlationData"]}};
       if (errors.count(c["command"])) r["error"] = errors[c["command"]];
+      if (c["command"] == "listClients" && c.value("offset", 0) == 0) {
+        Json list = Json::array();
+        for (const auto& name : listed) list.push_back(Json{{"username", name}});
+        r["data"] = Json{{"clients", list}};
+      }
       if (c["command"] == "getClient" && !errors.count("getClient")) {
         std::string user = c["username"];
         auto known = clients.find(user);
@@ -305,6 +311,63 @@ TEST_CASE("bulk membership changes go out in paced steps, each joining set in it
   counts = commandCounts(f.received);
   CHECK(counts["removeGroupClient"] == 1);
   CHECK(counts["modifyGroup"] == 0);
+}
+
+TEST_CASE("membership changes wait while the reconciliation reads the broker's lists") {
+  AdminFixture f;
+  f.listed = {"n1"};
+  IdentityPlan plan;
+  plan.local_nodes["n1"] = {"yard"};  // the registry already holds the change below
+  std::optional<Result<IdentityReport>> reconciled;
+  f.strand->post([&] {
+    f.admin->reconcileIdentities([plan] { return plan; },
+                                 [&](Result<IdentityReport> r) { reconciled = r; });
+    f.admin->updateNodeGroups("n1", {"yard"}, {});
+    f.admin->flushNodeGroups();
+  });
+  f.pump();
+  REQUIRE(reconciled);
+  // Sent before the lists were read, n1's membership would be missing from them and the
+  // reconciliation would add it a second time.
+  CHECK(commandCounts(f.received)["addGroupClient"] == 1);
+  // After it, changes go out as before.
+  f.received.clear();
+  f.strand->post([&] {
+    f.admin->updateNodeGroups("n1", {}, {"yard"});
+    f.admin->flushNodeGroups();
+  });
+  f.pump();
+  CHECK(commandCounts(f.received)["removeGroupClient"] == 1);
+}
+
+TEST_CASE("a membership batch lost on the way brings a reconciliation of the memberships") {
+  AdminFixture f;
+  f.listed = {"n1", "n2"};
+  IdentityPlan plan;
+  plan.local_nodes["n1"] = {"yard"};
+  f.strand->post([&] {
+    f.admin->reconcileIdentities([&plan] { return plan; }, [](Result<IdentityReport>) {});
+  });
+  f.pump();
+  REQUIRE(commandCounts(f.received)["listGroups"] == 1);
+  // The broker does not answer a change (away, or too slow): the admin cannot know what the
+  // broker holds.
+  REQUIRE(f.plugin->unsubscribe(kDynsecTopic).isOk());
+  plan.local_nodes["n2"] = {"yard"};
+  f.strand->post([&] {
+    f.admin->updateNodeGroups("n2", {"yard"}, {});
+    f.admin->flushNodeGroups();
+  });
+  f.pump();
+  f.executor.advance(std::chrono::milliseconds(10'500));  // the batch times out
+  f.pump();
+  REQUIRE(f.plugin->subscribe(kDynsecTopic).isOk());
+  f.received.clear();
+  f.executor.advance(MosquittoAdminOptions{}.membership_repair_delay);
+  f.pump();
+  auto counts = commandCounts(f.received);
+  CHECK(counts["listGroups"] == 1);      // read again
+  CHECK(counts["addGroupClient"] == 2);  // both members placed (the fake lists none)
 }
 
 TEST_CASE("flushNodeGroups sends the queued membership changes at once, the timer nothing") {
