@@ -17,6 +17,7 @@ function targetText(app, rollout) {
 export function mount(ctx, host) {
   const { store, conn } = ctx;
   let apps = [];
+  let listed = false;  // app.list answered: only its apps are rows (a summary alone may be stale)
   const status = h('span', { class: 'muted', id: 'apps-status' });
   const body = h('tbody', {});
   replace(host,
@@ -27,7 +28,10 @@ export function mount(ctx, host) {
       body)));
 
   function render() {
-    const names = new Set([...apps.map((a) => a.name), ...store.rollouts.keys()]);
+    // Before app.list answers, the retained rollout summaries show what is deployed; after,
+    // app.list is the list: a summary of an app the anchor no longer knows (its clearing not
+    // yet arrived) is not shown as a live app with its actions.
+    const names = new Set([...apps.map((a) => a.name), ...(listed ? [] : store.rollouts.keys())]);
     const byName = new Map(apps.map((a) => [a.name, a]));
     status.textContent = `${names.size} app(s)`;
     if (names.size === 0) {
@@ -53,6 +57,7 @@ export function mount(ctx, host) {
   async function load() {
     try {
       apps = itemsOf(await conn.request('app.list', { limit: 1000 }), 'apps');
+      listed = true;
     } catch (err) {
       status.textContent = `app.list failed: ${errorText(err)}`;
     }
